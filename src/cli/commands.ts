@@ -1,0 +1,10 @@
+/**
+ * The sub-commands. One line per area: each `register*` adds its commands (with help text that
+ * teaches) to the program.
+ */
+import type { Command } from 'commander';
+import { registerField } from './field.js';
+
+export function registerAll(program: Command): void {
+  registerField(program);
+}

@@ -1,0 +1,43 @@
+/**
+ * Exit codes of the `dameso` command (sysexits-style, so scripts on a board can tell a bad flag
+ * from a damaged series from a full disk).
+ */
+export const EXIT = {
+  ok: 0,
+  /** The thing checked is not sound (e.g. `series verify` found corruption). */
+  unsound: 1,
+  /** Bad flags or arguments. */
+  usage: 64,
+  /** Bad input data (not a series, malformed file). */
+  dataErr: 65,
+  /** A service is unavailable (broker unreachable). */
+  unavailable: 69,
+  internal: 70,
+  /** Cannot write: disk full, read-only file system. */
+  cantCreate: 73,
+  ioErr: 74,
+  /** Bad configuration. */
+  config: 78,
+  forCode(code: string): number {
+    switch (code) {
+      case 'DAMESO_BAD_CONFIG':
+        return EXIT.config;
+      case 'DAMESO_NOT_A_SERIES':
+      case 'DAMESO_SERIES_FORMAT':
+      case 'DAMESO_SERIES_CORRUPT':
+        return EXIT.dataErr;
+      case 'DAMESO_NO_SPACE':
+      case 'DAMESO_READ_ONLY':
+        return EXIT.cantCreate;
+      case 'DAMESO_FSYNC_FAILED':
+      case 'DAMESO_IO':
+        return EXIT.ioErr;
+      case 'DAMESO_BROKER_UNREACHABLE':
+        return EXIT.unavailable;
+      case 'DAMESO_USAGE':
+        return EXIT.usage;
+      default:
+        return EXIT.internal;
+    }
+  },
+} as const;

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `dameso` command. Each area registers its sub-commands from its own file (see
+ * `commands.ts`); this file only builds the program and maps typed errors to exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { DamesoError } from '../errors.js';
+import { registerAll } from './commands.js';
+import { EXIT } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('dameso')
+    .description(
+      'dameso: an intent-based runtime for edge nodes. Every node keeps one durable series of ' +
+        'events; it declares intents over MQTT and peers answer YES, NO or stay silent, each ' +
+        'through rate limiters measured on this machine.',
+    )
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  registerAll(program);
+  return program;
+}
+
+const VERSION = '0.1.0';
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (err instanceof DamesoError) {
+      process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
+      process.exitCode = EXIT.forCode(err.code);
+      return;
+    }
+    process.stderr.write(
+      `dameso: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = EXIT.internal;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,153 @@
+/**
+ * The series contract. Every other part of dameso depends on these types only; the implementation
+ * behind `createSeries` (segments, framing, group commit, ring, recovery) stays private to
+ * `src/series/`.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+
+/**
+ * One entry. `seq` orders the series (starts at 1, grows by one, never reused); `t` is the wall
+ * clock at append and may jump (no RTC, NTP), so it is never assumed sorted. Every other field is
+ * the event's own and must be CBOR-encodable plain data (numbers, strings, booleans, null,
+ * Uint8Array, arrays, plain objects with text keys).
+ */
+export interface Entry {
+  seq: number;
+  t: number;
+  event: string;
+  [field: string]: unknown;
+}
+
+/** What a caller appends: the series stamps `seq` and `t`. */
+export interface EntryInput {
+  event: string;
+  /** Optional wall-clock override (ms); defaults to `clock.now()`. */
+  t?: number;
+  [field: string]: unknown;
+}
+
+/**
+ * When `append` resolves:
+ * - `always`: after an fdatasync of that entry (one per append, batched only if appends overlap);
+ * - `batch`: group commit, after the one write + one fdatasync of its window;
+ * - `none`: after the write reaches the OS (survives a process crash, not a power cut).
+ */
+export type Durability = 'always' | 'batch' | 'none';
+
+/**
+ * A derived view: state folded from entries. Views are how the node derives all its state (session
+ * counter, roster, reputation tallies, stored chunks, limiter windows) from the series.
+ *
+ * `apply` must be pure and deterministic, and the state must be plain CBOR-encodable data: it is
+ * written into `snapshot` entries so that the view survives ring eviction
+ * (derivation = last snapshot + fold of the entries after it). `apply` is never called with
+ * `snapshot` entries. Keep state bounded: it lives in memory and in every snapshot.
+ */
+export interface View<S> {
+  readonly name: string;
+  initial(): S;
+  apply(state: S, entry: Entry): S;
+}
+
+export interface ReadQuery {
+  /** Inclusive lower bound on seq. */
+  fromSeq?: number;
+  /** Inclusive upper bound on seq. */
+  toSeq?: number;
+  /** Only these event types. */
+  event?: string | readonly string[];
+  /** Inclusive lower bound on `t` (ms). `t` is not sorted: every entry in the seq range is checked. */
+  fromT?: number;
+  /** Inclusive upper bound on `t` (ms). */
+  toT?: number;
+}
+
+export interface SeriesOptions {
+  /** Folder holding the segment files; created when missing. */
+  dir: string;
+  /** Default `batch`. */
+  durability?: Durability;
+  /** Group-commit window in ms for `batch`. Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
+  batchWindowMs?: number;
+  /** Size at which a segment is closed and a new one started, bytes. Default `DEFAULT_SEGMENT_BYTES`. */
+  segmentBytes?: number;
+  /** Ring budget: total bytes of segment files kept; whole oldest segments are dropped. Default `DEFAULT_BUDGET_BYTES`. */
+  budgetBytes?: number;
+  /** Largest encoded entry accepted, bytes. Default `MAX_ENTRY_BYTES`. */
+  maxEntryBytes?: number;
+  /** Views maintained live and written into snapshots. */
+  views?: readonly View<unknown>[];
+  clock?: Clock;
+  log?: Logger;
+  /** Called (synchronously, in order) each time the durable seq advances. */
+  onDurable?: (durableSeq: number) => void;
+  /** Open read-only: no recovery truncation, no appends (used by `verify`, `export`, `inspect`). */
+  readOnly?: boolean;
+}
+
+/** What open found and did. */
+export interface OpenReport {
+  segments: number;
+  entries: number;
+  firstSeq: number;
+  lastSeq: number;
+  bytes: number;
+  /** Bytes cut from a torn or zero-filled tail at open. */
+  truncatedBytes: number;
+  /** Records that failed their CRC and were skipped (never returned as data). */
+  corruptRecords: number;
+  /** Entries folded into the views after the last snapshot. */
+  foldedEntries: number;
+}
+
+export interface SeriesStats {
+  segments: number;
+  bytes: number;
+  budgetBytes: number;
+  firstSeq: number;
+  lastSeq: number;
+  durableSeq: number;
+  evictedSegments: number;
+}
+
+/** A chunk, per DESIGN.md: its id is the lowercase hex SHA-256 of `bytes`, its exact CBOR encoding. */
+export interface ChunkMap {
+  v: 1;
+  node: string;
+  first_seq: number;
+  last_seq: number;
+  start_t: number;
+  end_t: number;
+  events: Entry[];
+}
+
+export interface Chunk {
+  id: string;
+  bytes: Uint8Array;
+  chunk: ChunkMap;
+}
+
+export interface Series {
+  /** Open or create: recover the tail, rebuild the views. No I/O happens before this. */
+  open(): Promise<OpenReport>;
+  /** Append one entry; resolves with it (seq and t stamped) once durable under the mode. */
+  append(input: EntryInput): Promise<Entry>;
+  /** Entries in seq order matching the query, streamed from disk (the ring is never loaded whole). */
+  read(query?: ReadQuery): AsyncIterable<Entry>;
+  /** The newest `n` entries matching the query, newest first. */
+  tail(n: number, query?: Omit<ReadQuery, 'fromSeq' | 'toSeq'>): Promise<Entry[]>;
+  /** Current state of a registered view. Throws if no view of that name was registered. */
+  view<S>(name: string): S;
+  /** Write a `snapshot` entry of every view now. */
+  snapshot(): Promise<Entry>;
+  /** The chunk of entries `fromSeq..toSeq` (inclusive, evicted ones absent), stamped with `node`. */
+  chunk(fromSeq: number, toSeq: number, node: string): Promise<Chunk>;
+  /** Resolve once everything appended so far is durable under the mode. */
+  flush(): Promise<void>;
+  /** Flush, then release files. */
+  close(): Promise<void>;
+  stats(): SeriesStats;
+  readonly lastSeq: number;
+  readonly durableSeq: number;
+}
