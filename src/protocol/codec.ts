@@ -1,0 +1,65 @@
+/**
+ * The CBOR codec of the wire: standard CBOR maps with text keys (RFC 8949), cbor-x without its
+ * records/structures extension, so any CBOR library (Python cbor2, Rust ciborium…) reads and writes
+ * dameso messages. Decoding is strict: one item, no trailing bytes, every map key text; failures are
+ * typed (BadCborError), never cbor-x's plain Errors.
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import { BadCborError } from './errors.js';
+
+// useRecords:false — no record extension (tag 0xdfff…); tagUint8Array:false — bytes are a plain
+// byte string (major type 2), not tag 64; variableMapSize — shortest map headers (RFC 8949 §4.2.1).
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true, mapsAsObjects: true });
+// mapsAsObjects:false so that non-text keys can be seen (and refused) instead of coerced to strings.
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+
+/**
+ * Encodes a value (plain objects become CBOR maps with text keys). Returns a fresh Buffer (what
+ * mqtt.js `publish` takes).
+ */
+export function encode(value: unknown): Buffer {
+  // cbor-x returns a view into a buffer it reuses; copy so callers may keep it.
+  return Buffer.from(encoder.encode(value));
+}
+
+/**
+ * Decodes exactly one CBOR item. Maps become plain objects (text keys only); byte strings become
+ * Uint8Array (Buffer). Throws BadCborError on anything else.
+ */
+export function decode(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) throw new BadCborError('empty payload');
+  let raw: unknown;
+  try {
+    raw = decoder.decode(bytes);
+  } catch (cause) {
+    throw new BadCborError(cause instanceof Error ? cause.message : 'undecodable', { cause });
+  }
+  return toPlain(raw, 0);
+}
+
+// Deep enough for any envelope (a chunk's events are nested a few levels); bounds recursion on
+// hostile input.
+const MAX_DEPTH = 64;
+
+function toPlain(value: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new BadCborError(`nested deeper than ${MAX_DEPTH} levels`);
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of value) {
+      if (typeof key !== 'string') throw new BadCborError(`map key ${String(key).slice(0, 32)} is not text`);
+      // defineProperty: a "__proto__" key stays a plain own property (no prototype pollution).
+      Object.defineProperty(out, key, {
+        value: toPlain(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = toPlain(value[i], depth + 1);
+    return value;
+  }
+  return value;
+}

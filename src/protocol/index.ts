@@ -1,0 +1,10 @@
+/**
+ * The wire (DESIGN.md "Wire protocol v1"): topics, the CBOR codec, and the one validator that
+ * decides what is well-formed.
+ */
+export * from './codec.js';
+export * from './constants.js';
+export * from './errors.js';
+export * from './topics.js';
+export * from './types.js';
+export * from './validate.js';

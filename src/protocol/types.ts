@@ -1,0 +1,83 @@
+/**
+ * Wire protocol v1 envelope types (DESIGN.md "Wire protocol v1"). Payloads are standard CBOR maps
+ * with text keys. What is well-formed is decided in one place: `protocol/validate.ts`.
+ */
+
+export const PROTOCOL_VERSION = 1 as const;
+
+/** NO reasons. Not having the thing is SILENCE, not NO (paradigm: silence is data). */
+export type NoReason =
+  | 'rate_limited'
+  | 'storage_full'
+  | 'cpu_busy'
+  | 'memory_low'
+  | 'too_large'
+  | 'bad_request'
+  | 'not_authorized';
+
+export const NO_REASONS: readonly NoReason[] = [
+  'rate_limited',
+  'storage_full',
+  'cpu_busy',
+  'memory_low',
+  'too_large',
+  'bad_request',
+  'not_authorized',
+];
+
+/** Limiter values at decision time, each in [0,1], 1 = plenty. */
+export interface LimiterValues {
+  economic: number;
+  cpu: number;
+  memory: number;
+  w_tracking: number;
+  objective: number;
+  topology: number;
+}
+
+/** `R/presence/{node}`, QoS 1, retained. The MQTT Will is the same map with `state: "offline"`. */
+export interface PresenceEnvelope {
+  v: 1;
+  node: string;
+  session: number;
+  state: 'online' | 'offline';
+  roles: string[];
+  t: number;
+  caps?: Record<string, unknown>;
+}
+
+/** `R/intent/{kind}`, QoS 0. `deadline` is ms after receipt (clocks are not shared). */
+export interface IntentEnvelope {
+  v: 1;
+  id: string;
+  from: string;
+  session: number;
+  kind: string;
+  t: number;
+  deadline: number;
+  subject?: string;
+  to?: string[];
+  body?: unknown;
+}
+
+/** `R/reply/{requester}`, QoS 0. */
+export interface ReplyEnvelope {
+  v: 1;
+  id: string;
+  from: string;
+  session: number;
+  r: 'yes' | 'no';
+  reason?: NoReason;
+  retry?: number;
+  data?: unknown;
+  lim?: LimiterValues;
+}
+
+/** `R/have/{chunk}/{node}`, QoS 1, retained; an empty retained payload withdraws it. */
+export interface HaveEnvelope {
+  v: 1;
+  node: string;
+  chunk: string;
+  size: number;
+  t: number;
+}

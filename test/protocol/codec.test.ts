@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from '../../src/protocol/codec.js';
+import { BadCborError } from '../../src/protocol/errors.js';
+
+const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
+
+describe('codec', () => {
+  it('encodes maps as standard CBOR with text keys and shortest headers', () => {
+    // {"v": 1, "b": h'0102'} — RFC 8949 bytes any CBOR library produces.
+    expect(Buffer.from(encode({ v: 1, b: new Uint8Array([1, 2]) })).toString('hex')).toBe(
+      'a261760161624201 02'.replace(/\s/g, ''),
+    );
+    expect(Buffer.from(encode({ a: [1, 'x'] })).toString('hex')).toBe('a161618201 6178'.replace(/\s/g, ''));
+  });
+
+  it('uses no records/structures extension (tag 0xdfff…) even for repeated shapes', () => {
+    const bytes = Buffer.from(encode([{ a: 1 }, { a: 2 }, { a: 3 }]));
+    expect(bytes.toString('hex')).toBe('83a16161 01a16161 02a16161 03'.replace(/\s/g, ''));
+  });
+
+  it('decodes bytes written by other CBOR encoders (indefinite map, map16 header)', () => {
+    // indefinite-length map {_ "v": 1, "s": "x"}
+    expect(decode(hex('bf 6176 01 6173 6178 ff'))).toEqual({ v: 1, s: 'x' });
+    // map with a 16-bit length header (cbor-x default without variableMapSize)
+    expect(decode(hex('b9 0001 6176 01'))).toEqual({ v: 1 });
+  });
+
+  it('returns byte strings as Uint8Array and fresh copies from encode', () => {
+    const a = encode({ d: new Uint8Array([9]) });
+    const b = encode({ d: new Uint8Array([8]) });
+    expect(decode(a)).toEqual({ d: Buffer.from([9]) });
+    expect(decode(b)).toEqual({ d: Buffer.from([8]) });
+    expect((decode(a) as { d: unknown }).d).toBeInstanceOf(Uint8Array);
+  });
+
+  it('refuses non-text map keys, trailing bytes, empty input and truncation with BadCborError', () => {
+    const cases = [
+      hex('a1 01 02'), // {1: 2}
+      hex('a1 6161 a1 01 02'), // {"a": {1: 2}}
+      hex('a1 6176 01 00'), // trailing byte
+      hex(''),
+      hex('a2 6176 01'), // truncated map
+      hex('ff'),
+      hex('7f'), // unterminated indefinite text
+    ];
+    for (const bytes of cases) {
+      expect(() => decode(bytes), bytes.toString('hex')).toThrow(BadCborError);
+    }
+  });
+
+  it('keeps a "__proto__" key as a plain own property', () => {
+    const value = decode(hex('a1 69 5f5f70726f746f5f5f a1 6178 01')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('bounds nesting depth', () => {
+    const deep = Buffer.concat([Buffer.alloc(100, 0x81), Buffer.from([0x01])]);
+    expect(() => decode(deep)).toThrow(BadCborError);
+  });
+
+  it('round-trips arbitrary JSON-like values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        // -0 travels as 0 (as in JSON).
+        expect(decode(encode(value))).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws anything but BadCborError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        try {
+          decode(bytes);
+        } catch (err) {
+          expect(err).toBeInstanceOf(BadCborError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
