@@ -1,0 +1,58 @@
+/**
+ * Bounded line framing for serial drivers. NMEA 0183 ends sentences with CRLF, but captures and
+ * some microcontrollers send LF only, so a line ends at LF and one trailing CR is dropped: both
+ * framings give the same lines. We do not use `@serialport/parser-readline` here because its
+ * buffer grows without bound when a port sends garbage with no delimiter (wrong baud rate), and a
+ * `'\r\n'` delimiter would never split an LF-only stream.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { MAX_LINE_BYTES } from './constants.js';
+
+export interface LineSplitter {
+  /** Feed one chunk as read from the port; calls `onLine` for each complete line. */
+  push(chunk: Buffer | string): void;
+  /** Lines dropped because they grew past the bound. */
+  readonly overlong: number;
+}
+
+/** `maxLineBytes` (chars, default `MAX_LINE_BYTES`): a longer line is dropped up to its end and counted. */
+export function createLineSplitter(onLine: (line: string) => void, maxLineBytes = MAX_LINE_BYTES): LineSplitter {
+  const decoder = new StringDecoder('latin1');
+  let buf = '';
+  let skipping = false;
+  let overlong = 0;
+  return {
+    get overlong() {
+      return overlong;
+    },
+    push(chunk) {
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      for (;;) {
+        const nl = text.indexOf('\n');
+        if (nl < 0) break;
+        const piece = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        if (skipping) {
+          skipping = false;
+          continue;
+        }
+        let line = buf + piece;
+        buf = '';
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line.length > maxLineBytes) {
+          overlong++;
+          continue;
+        }
+        onLine(line);
+      }
+      if (skipping) return;
+      buf += text;
+      if (buf.length > maxLineBytes) {
+        // Bounded: drop what we hold and skip to the next line end.
+        overlong++;
+        buf = '';
+        skipping = true;
+      }
+    },
+  };
+}

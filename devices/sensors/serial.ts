@@ -1,0 +1,74 @@
+/**
+ * The shell around the real serial binding. `@serialport/bindings-cpp` is an optional native
+ * dependency: it is imported dynamically so that a node without it (CI, a laptop, a fleet of
+ * simulated sensors) still runs, and its absence is a typed error with the fix.
+ */
+import { SerialPortStream } from '@serialport/stream';
+import { SerialBindingMissingError, SerialListError } from './errors.js';
+
+/** One serial port as a binding lists it (subset of `@serialport/bindings-interface` `PortInfo`). */
+export interface PortInfo {
+  path: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  pnpId?: string;
+  locationId?: string;
+  productId?: string;
+  vendorId?: string;
+}
+
+/**
+ * A serialport binding (`autoDetect()` of `@serialport/bindings-cpp`, or `MockBinding`). Typed by
+ * what we use: `@serialport/bindings-interface` ships no types NodeNext resolution can find.
+ */
+export interface BindingInterface {
+  list(): Promise<PortInfo[]>;
+}
+type StreamBinding = ConstructorParameters<typeof SerialPortStream>[0]['binding'];
+
+/** Load the platform's native binding, or throw `SerialBindingMissingError`. */
+export async function loadNativeBinding(): Promise<BindingInterface> {
+  try {
+    const mod = (await import('@serialport/bindings-cpp')) as { autoDetect(): BindingInterface };
+    return mod.autoDetect();
+  } catch (err) {
+    throw new SerialBindingMissingError(err);
+  }
+}
+
+/** List serial ports through a binding (the native one by default). */
+export async function listSerialPorts(binding?: BindingInterface): Promise<PortInfo[]> {
+  const b = binding ?? (await loadNativeBinding());
+  try {
+    return await b.list();
+  } catch (err) {
+    throw new SerialListError(err);
+  }
+}
+
+export interface OpenSerialOptions {
+  path: string;
+  /** bits/s, e.g. `DEFAULT_GPS_BAUD_RATE` (4800) or `DEFAULT_LINE_SENSOR_BAUD_RATE` (115200). */
+  baudRate: number;
+  /** Default: the native binding. Tests pass `MockBinding`. */
+  binding?: BindingInterface;
+}
+
+/** Open a port (the caller owns it and closes it; drivers are only handed it). */
+export async function openSerialPort(options: OpenSerialOptions): Promise<SerialPortStream> {
+  const binding = options.binding ?? (await loadNativeBinding());
+  const port = new SerialPortStream({
+    binding: binding as unknown as StreamBinding,
+    path: options.path,
+    baudRate: options.baudRate,
+    autoOpen: false,
+  });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  return port;
+}
+
+/** Close a port opened with `openSerialPort`. */
+export async function closeSerialPort(port: SerialPortStream): Promise<void> {
+  if (!port.isOpen) return;
+  await new Promise<void>((resolve, reject) => port.close((err) => (err ? reject(err) : resolve())));
+}
