@@ -1,0 +1,93 @@
+/**
+ * Board profiles: budgets per board as plain JSON data (CONVENTIONS habit 8: boards are data).
+ * `loadBoard(name)` returns a validated profile or throws a `ConfigError` naming the key and the
+ * fix; an unknown board lists the known ones. `generic` is the default.
+ *
+ * The JSON files are imported (not read at run time) so the built package carries them.
+ */
+import { ConfigError } from '../../src/errors.js';
+import generic from './generic.json' with { type: 'json' };
+import pi3b from './pi-3b.json' with { type: 'json' };
+import pi4b from './pi-4b.json' with { type: 'json' };
+import pi5 from './pi-5.json' with { type: 'json' };
+import piZero2w from './pi-zero-2w.json' with { type: 'json' };
+import { type Board, BoardSchema } from './schema.js';
+
+export type { Board } from './schema.js';
+export { BoardSchema } from './schema.js';
+
+/** The board used when none is named. */
+export const DEFAULT_BOARD = 'generic';
+
+const PROFILES: Readonly<Record<string, unknown>> = Object.freeze({
+  'pi-zero-2w': piZero2w,
+  'pi-3b': pi3b,
+  'pi-4b': pi4b,
+  'pi-5': pi5,
+  generic,
+});
+
+/** Names of the boards shipped with dameso. */
+export function knownBoards(): string[] {
+  return Object.keys(PROFILES);
+}
+
+/** Load a shipped profile by name (default `generic`). */
+export function loadBoard(name: string = DEFAULT_BOARD): Board {
+  const data = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
+  if (data === undefined) {
+    throw new ConfigError('device', `unknown board "${name}"; known boards: ${knownBoards().join(', ')}`);
+  }
+  return parseBoard(data, name);
+}
+
+/**
+ * Validate any value as a board profile (a shipped one, or a custom one read by the caller).
+ * `source` names it in errors.
+ */
+export function parseBoard(data: unknown, source = 'board'): Board {
+  const parsed = BoardSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.map(String).join('.') || '(root)';
+    throw new ConfigError(key, `${issue.message} in ${source}; fix that value in the profile`);
+  }
+  const b = parsed.data;
+  check(
+    b.series.ringBudgetBytes <= b.storage.budgetBytes,
+    'series.ringBudgetBytes',
+    source,
+    `is ${b.series.ringBudgetBytes}, more than storage.budgetBytes (${b.storage.budgetBytes}); the ring is part of the storage budget: lower it`,
+  );
+  check(
+    b.series.segmentBytes * 2 <= b.series.ringBudgetBytes,
+    'series.segmentBytes',
+    source,
+    `is ${b.series.segmentBytes}; the ring (${b.series.ringBudgetBytes}) must hold at least two segments: lower it`,
+  );
+  check(
+    b.memory.maxOldSpaceMb * 1024 * 1024 < b.memory.budgetBytes,
+    'memory.maxOldSpaceMb',
+    source,
+    `is ${b.memory.maxOldSpaceMb} MiB, not below memory.budgetBytes (${b.memory.budgetBytes}); the heap lives inside the RSS budget: lower it`,
+  );
+  const t = b.thresholds;
+  for (const k of ['storageFullBelow', 'memoryLowBelow', 'rateLimitedBelow', 'cpuBusyBelow'] as const) {
+    check(
+      t[k] <= t.yesAbove,
+      `thresholds.${k}`,
+      source,
+      `is ${t[k]}, above thresholds.yesAbove (${t.yesAbove}): a NO threshold must not exceed the YES one`,
+    );
+  }
+  return b;
+}
+
+/** The node flag a board wants: pass it to `node` (or NODE_OPTIONS) when starting dameso. */
+export function heapFlag(board: Board): string {
+  return `--max-old-space-size=${board.memory.maxOldSpaceMb}`;
+}
+
+function check(ok: boolean, key: string, source: string, message: string): void {
+  if (!ok) throw new ConfigError(key, `${message} (in ${source})`);
+}

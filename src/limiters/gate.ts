@@ -1,0 +1,90 @@
+/**
+ * The `Gate` the answer side consults (contract: `intent/types.ts`). `intentSeen` feeds
+ * `w_tracking` and `objective` for every intent received on a served kind; `decide` reads the six
+ * limiters (cached numbers, no I/O), rounds them to `LIMITER_DECIMALS` (what is recorded is exactly
+ * what was decided on, so replay is exact), runs the pure policy and attaches retry hints.
+ */
+import { type Clock, systemClock } from '../clock.js';
+import type { Gate, GateDecision, ReceivedIntent } from '../intent/types.js';
+import type { LimiterValues, NoReason } from '../protocol/types.js';
+import type { CpuLimiter } from './cpu.js';
+import type { ObjectiveLimiter } from './objective.js';
+import { decide, resolveThresholds, type Thresholds } from './policy.js';
+import { roundValues } from './round.js';
+import type { LimiterSet } from './types.js';
+import type { WTrackingLimiter } from './w-tracking.js';
+
+/** The set a gate needs: w_tracking and objective are fed by `intentSeen`. */
+export type GateLimiters = LimiterSet & {
+  readonly w_tracking: WTrackingLimiter;
+  readonly objective: ObjectiveLimiter;
+  readonly cpu: Pick<CpuLimiter, 'windowMs'> & LimiterSet['cpu'];
+};
+
+export interface LimiterGateOptions {
+  limiters: GateLimiters;
+  /** Partial thresholds over the paradigm's defaults (`DEFAULT_THRESHOLDS`). */
+  thresholds?: Partial<Thresholds>;
+  /** Times decisions for `stats().decideMs` (monotonic); default the system clock. */
+  clock?: Clock;
+}
+
+export interface GateStats {
+  seen: number;
+  yes: number;
+  no: Partial<Record<NoReason, number>>;
+  /** Total monotonic ms spent in `decide` (sample + policy). */
+  decideMs: number;
+}
+
+export interface LimiterGate extends Gate {
+  readonly thresholds: Readonly<Thresholds>;
+  /** Current values without deciding (rounded like a decision's `lim`). */
+  values(intent?: ReceivedIntent): LimiterValues;
+  /** Counters since creation (fixed size: one per reason). */
+  stats(): GateStats;
+}
+
+export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
+  const { limiters } = options;
+  const thresholds = Object.freeze(resolveThresholds(options.thresholds));
+  const clock = options.clock ?? systemClock;
+  const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
+
+  const values = (intent?: ReceivedIntent): LimiterValues =>
+    roundValues({
+      economic: limiters.economic.value(intent),
+      cpu: limiters.cpu.value(intent),
+      memory: limiters.memory.value(intent),
+      w_tracking: limiters.w_tracking.value(intent),
+      objective: limiters.objective.value(intent),
+      topology: limiters.topology.value(intent),
+    });
+
+  return {
+    thresholds,
+    values,
+    intentSeen(intent) {
+      stats.seen++;
+      limiters.w_tracking.record();
+      limiters.objective.record(intent.envelope.subject);
+    },
+    decide(intent): GateDecision {
+      const t0 = clock.monotonic();
+      const lim = values(intent);
+      const verdict = decide(lim, thresholds, {
+        // value > threshold ⇔ count < (1 − threshold) × capacity
+        rateLimitedMs:
+          lim.w_tracking < thresholds.rateLimitedBelow
+            ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow)
+            : undefined,
+        cpuBusyMs: limiters.cpu.windowMs,
+      });
+      if (verdict.r === 'yes') stats.yes++;
+      else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
+      stats.decideMs += clock.monotonic() - t0;
+      return { answer: verdict, lim };
+    },
+    stats: () => ({ ...stats, no: { ...stats.no } }),
+  };
+}

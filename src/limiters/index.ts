@@ -1,0 +1,48 @@
+/**
+ * Rate limiters (DESIGN.md "Rate limiters"): six measured values in [0,1] (1 = plenty), the pure
+ * decision policy over them, and the `Gate` the answer side consults before any handler runs.
+ *
+ * Typical use (what `node.ts` does): `const l = createNodeLimiters({ board, dir, usedBytes, clock });
+ * await l.start(); … answer side gets l.gate …; await l.stop();`
+ *
+ * What survives a restart: `economic` is measured from real bytes (series stats, chunk store,
+ * statfs) so it is right from the first sample; `memory`/`cpu` are live measurements; the
+ * `w_tracking` and `objective` windows are deliberately not restored (see `w-tracking.ts`); the
+ * decisions themselves are in the series with their `lim` and the thresholds in force
+ * (`limiter_config`), so `replayDecisions` can explain every past answer.
+ */
+export * from './constants.js';
+export { type CpuLimiter, type CpuOptions, createCpu } from './cpu.js';
+export { createNodeLimiters, type NodeLimiters, type NodeLimitersOptions } from './create.js';
+export { createDirUsage, type DirUsage, type DirUsageOptions } from './dir-usage.js';
+export { createEconomic, type EconomicLimiter, type EconomicOptions } from './economic.js';
+export {
+  createLimiterGate,
+  type GateLimiters,
+  type GateStats,
+  type LimiterGate,
+  type LimiterGateOptions,
+} from './gate.js';
+export { createMemory, type MemoryLimiter, type MemoryOptions } from './memory.js';
+export { createObjective, type ObjectiveLimiter, type ObjectiveOptions } from './objective.js';
+export {
+  DEFAULT_THRESHOLDS,
+  decide,
+  type RetryHints,
+  resolveThresholds,
+  type Thresholds,
+  type Verdict,
+} from './policy.js';
+export {
+  isLimiterValues,
+  LIMITER_CONFIG_EVENT,
+  LIMITER_REASONS,
+  type ReplayMismatch,
+  type ReplayOptions,
+  type ReplayReport,
+  replayDecisions,
+} from './replay.js';
+export { roundValues } from './round.js';
+export { createTopology, type PeerCounts, type TopologyOptions } from './topology.js';
+export { clamp01, LIMITER_NAMES, type Limiter, type LimiterName, type LimiterSet } from './types.js';
+export { createWTracking, type WTrackingLimiter, type WTrackingOptions } from './w-tracking.js';

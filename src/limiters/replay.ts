@@ -1,0 +1,97 @@
+/**
+ * Replay: run the recorded limiter values of every decision in the series through the policy again
+ * and check the recorded answers. This is how a node explains (and audits) every NO it gave.
+ *
+ * A decision entry is any entry carrying `lim` (the answer side writes `r`, `reason?`, `lim`). The
+ * gate only decides the limiter reasons; when it said YES the handler may still answer silence or
+ * NO `too_large`/`bad_request`. So a decision matches when:
+ *   policy says NO reason R (a limiter reason)  ⇔  the entry recorded NO with reason R.
+ * `limiter_config` entries (written at node start with the thresholds in force) switch the
+ * thresholds used for the entries after them, so a profile change between runs replays exactly.
+ * Streams the entries: memory is bounded by `maxMismatches` kept.
+ */
+
+import type { LimiterValues, NoReason } from '../protocol/types.js';
+import type { Entry } from '../series/types.js';
+import { DEFAULT_THRESHOLDS, decide, type Thresholds } from './policy.js';
+import { LIMITER_NAMES } from './types.js';
+
+/** The NO reasons the limiters give (other reasons come from handlers). */
+export const LIMITER_REASONS: readonly NoReason[] = ['storage_full', 'memory_low', 'rate_limited', 'cpu_busy'];
+
+/** The series event written when a node starts its limiters. */
+export const LIMITER_CONFIG_EVENT = 'limiter_config';
+
+export interface ReplayMismatch {
+  seq: number;
+  event: string;
+  recorded: { r: unknown; reason?: unknown };
+  replayed: { r: 'yes' } | { r: 'no'; reason: NoReason };
+  lim: LimiterValues;
+}
+
+export interface ReplayReport {
+  /** Decision entries checked. */
+  decisions: number;
+  /** Of those, limiter NOs reproduced. */
+  limiterNo: number;
+  matched: number;
+  mismatches: ReplayMismatch[];
+  /** Entries with a malformed `lim` (skipped, counted). */
+  malformed: number;
+}
+
+export interface ReplayOptions {
+  /** Thresholds before the first `limiter_config` entry. Default the paradigm's. */
+  thresholds?: Thresholds;
+  /** Most mismatches kept in the report (the rest are counted). Default 100. */
+  maxMismatches?: number;
+}
+
+export async function replayDecisions(
+  entries: AsyncIterable<Entry> | Iterable<Entry>,
+  options: ReplayOptions = {},
+): Promise<ReplayReport> {
+  let thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const maxMismatches = options.maxMismatches ?? 100;
+  const report: ReplayReport = { decisions: 0, limiterNo: 0, matched: 0, mismatches: [], malformed: 0 };
+  for await (const entry of entries) {
+    if (entry.event === LIMITER_CONFIG_EVENT && isThresholds(entry.thresholds)) {
+      thresholds = entry.thresholds;
+      continue;
+    }
+    if (entry.lim === undefined) continue;
+    if (!isLimiterValues(entry.lim)) {
+      report.malformed++;
+      continue;
+    }
+    report.decisions++;
+    const verdict = decide(entry.lim, thresholds);
+    const recordedLimiterNo = entry.r === 'no' && LIMITER_REASONS.includes(entry.reason as NoReason);
+    const ok = verdict.r === 'no' ? entry.r === 'no' && entry.reason === verdict.reason : !recordedLimiterNo;
+    if (verdict.r === 'no') report.limiterNo++;
+    if (ok) report.matched++;
+    else if (report.mismatches.length < maxMismatches) {
+      report.mismatches.push({
+        seq: entry.seq,
+        event: entry.event,
+        recorded: { r: entry.r, reason: entry.reason },
+        replayed: verdict.r === 'no' ? { r: 'no', reason: verdict.reason } : { r: 'yes' },
+        lim: entry.lim,
+      });
+    }
+  }
+  return report;
+}
+
+export function isLimiterValues(x: unknown): x is LimiterValues {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return LIMITER_NAMES.every((k) => typeof o[k] === 'number' && (o[k] as number) >= 0 && (o[k] as number) <= 1);
+}
+
+function isThresholds(x: unknown): x is Thresholds {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return (Object.keys(DEFAULT_THRESHOLDS) as (keyof Thresholds)[]).every((k) => typeof o[k] === 'number');
+}

@@ -1,0 +1,39 @@
+/**
+ * What every limiter is: a number in [0,1] (1 = plenty) that is cheap to read. Sampling that costs
+ * (statfs, /proc, histograms) happens on the limiter's own timer between `start()` and `stop()`;
+ * `value()` only reads cached numbers and does no I/O.
+ */
+import type { ReceivedIntent } from '../intent/types.js';
+import type { LimiterValues } from '../protocol/types.js';
+
+export type LimiterName = keyof LimiterValues;
+
+export const LIMITER_NAMES: readonly LimiterName[] = [
+  'economic',
+  'cpu',
+  'memory',
+  'w_tracking',
+  'objective',
+  'topology',
+];
+
+export interface Limiter {
+  readonly name: LimiterName;
+  /** Current value in [0,1]; some limiters look at the intent (objective), most ignore it. */
+  value(intent?: ReceivedIntent): number;
+  /** The raw measurements and the budgets they are measured against (for `dameso limits`, logs). */
+  detail(): Record<string, number | string | null>;
+  /** Start sampling (timers, first I/O). Idempotent. */
+  start?(): Promise<void> | void;
+  /** Stop timers. Idempotent. */
+  stop?(): Promise<void> | void;
+}
+
+/** The six limiters a gate consults. */
+export type LimiterSet = { readonly [K in LimiterName]: Limiter };
+
+/** Clamp to [0,1]; NaN (no data) counts as plenty, never as a reason to refuse. */
+export function clamp01(x: number): number {
+  if (Number.isNaN(x)) return 1;
+  return Math.max(0, Math.min(1, x));
+}
