@@ -1,0 +1,58 @@
+/**
+ * Defaults of the chunks area, units in the names. Every option in `index.ts` documents which of
+ * these it defaults to; `test/chunks/constants.test.ts` checks the documented values.
+ */
+
+/** Name of the series view that says what this node holds. */
+export const CHUNKS_VIEW = 'chunks';
+
+/** Sub-folder of the node's data dir holding one file per chunk, named by its id. */
+export const CHUNKS_DIR_NAME = 'chunks';
+
+/** Byte budget of the chunk store: 64 MiB (a Pi Zero's share; board profiles override). */
+export const DEFAULT_STORE_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Largest chunk accepted, bytes. The whole `store_chunk` envelope must fit the 1 MiB payload cap
+ * (DESIGN.md wire protocol), so a chunk leaves room for the envelope around it.
+ */
+export const DEFAULT_MAX_CHUNK_BYTES = 768 * 1024;
+
+/**
+ * Bound of the in-memory index (and of the `chunks` view, which lives in every snapshot): at most
+ * this many chunks are held; past it a store is refused (or the least recently wanted evicted).
+ */
+export const DEFAULT_MAX_CHUNKS = 65_536;
+
+/** At most this many distinct event types are kept per chunk in the index (for `want_chunks`). */
+export const MAX_EVENT_TYPES_PER_CHUNK = 32;
+
+/** At most this many ids in one `want_chunks` YES (keeps the reply well under 1 MiB: ~70 B per id). */
+export const MAX_IDS_PER_ANSWER = 4096;
+
+/** Chunking policy: at most this many entries per chunk. */
+export const DEFAULT_CHUNK_MAX_ENTRIES = 1024;
+
+/** Chunking policy: at most this many encoded entry bytes per chunk (before the chunk's own header). */
+export const DEFAULT_CHUNK_MAX_BYTES = 64 * 1024;
+
+/** Replication target K: YES answers to `store_chunk` wanted for each chunk. */
+export const DEFAULT_REPLICAS = 3;
+
+/** Deadline of one `store_chunk` round, ms. */
+export const DEFAULT_PUSH_DEADLINE_MS = 5_000;
+
+/** Deadline of one `want_chunk` attempt, ms. */
+export const DEFAULT_FETCH_DEADLINE_MS = 3_000;
+
+/** `who_has`: stop collecting retained `have` records after this long without a new one, ms. */
+export const DEFAULT_HAVE_QUIET_MS = 60;
+
+/** `who_has`: never wait longer than this for retained `have` records, ms. */
+export const DEFAULT_HAVE_MAX_WAIT_MS = 1_000;
+
+/** `who_has`: at most this many holders are collected for one chunk. */
+export const MAX_HOLDERS_PER_CHUNK = 256;
+
+/** Prefix of temporary files in the chunks folder; never a valid id, removed at open. */
+export const TEMP_PREFIX = '.tmp-';

@@ -1,0 +1,22 @@
+/**
+ * Chunks (issue 6): a content-addressed chunk store under a byte budget, the `bt` handlers
+ * (`store_chunk`, `want_chunk`, `want_chunks`), push to K replicas, discovery from retained `have`
+ * records, fetch from any holder — every byte checked against its id (DESIGN.md "Chunks").
+ */
+export * from './chunker.js';
+export * from './constants.js';
+export * from './errors.js';
+export { type FetchAttempt, type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
+export { BT_ROLE, type ChunkHandlersDeps, createChunkHandlers, recordRejected } from './handlers.js';
+export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './meta.js';
+export { type PushDeps, type PushOptions, type PushResult, pushChunk, rankCandidates } from './push.js';
+export {
+  type ChunkStore,
+  type ChunkStoreOptions,
+  createChunkStore,
+  type PutResult,
+  type ReconcileReport,
+  type WhenFull,
+} from './store.js';
+export { hashMismatch, isChunkId, sha256Hex, verifyChunk } from './verify.js';
+export { type ChunksState, chunksView, type EvictReason, type HeldChunk } from './view.js';

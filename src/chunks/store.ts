@@ -1,0 +1,390 @@
+/**
+ * The content-addressed chunk store: one file per chunk at `<dataDir>/chunks/<id>`, under a byte
+ * budget. What it holds is the `chunks` view of the node's series; the files follow it.
+ *
+ * A write never leaves a partial chunk visible: temp file → write → fsync → read back and verify
+ * SHA-256 against the id → rename → fsync the folder → `stored_chunk` in the series. A crash at any
+ * point leaves either no file, a temp file (removed at open), or a whole verified file without its
+ * entry (adopted at open after re-verifying it).
+ */
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Series } from '../series/types.js';
+import {
+  CHUNKS_DIR_NAME,
+  CHUNKS_VIEW,
+  DEFAULT_MAX_CHUNK_BYTES,
+  DEFAULT_MAX_CHUNKS,
+  DEFAULT_STORE_BUDGET_BYTES,
+  TEMP_PREFIX,
+} from './constants.js';
+import { decodeChunkMap } from './decode.js';
+import { ChunkTooLargeError, StorageFullError, StoreNotOpenError } from './errors.js';
+import { type ChunkFilter, type ChunkMeta, matchesFilter, metaOf } from './meta.js';
+import { isChunkId, verifyChunk } from './verify.js';
+import type { ChunksState, EvictReason, HeldChunk } from './view.js';
+
+export type WhenFull = 'evict' | 'refuse';
+
+export interface ChunkStoreOptions {
+  /** The node's data dir; chunks live in `<dataDir>/chunks/`. */
+  dataDir: string;
+  /** The node's series, opened, with `chunksView` registered. */
+  series: Series;
+  clock: Clock;
+  log: Logger;
+  /** Byte budget of the chunk files. Default `DEFAULT_STORE_BUDGET_BYTES` (64 MiB). */
+  budgetBytes?: number;
+  /** Largest chunk accepted, bytes. Default `DEFAULT_MAX_CHUNK_BYTES` (768 KiB). */
+  maxChunkBytes?: number;
+  /** Most chunks held (bounds the index and the view). Default `DEFAULT_MAX_CHUNKS` (65,536). */
+  maxChunks?: number;
+  /** Over budget: evict the least recently wanted chunks, or refuse the new one. Default `refuse`. */
+  whenFull?: WhenFull;
+  /** Called after a chunk left the store (the service withdraws its `have` record). */
+  onEvicted?: (id: string, reason: EvictReason) => void;
+  /** Test seam: runs after the temp file is written and fsynced, before the rename. */
+  beforeRename?: (tempPath: string) => void | Promise<void>;
+}
+
+export interface PutResult {
+  /** False when the chunk was already held (nothing written). */
+  stored: boolean;
+  /** Chunks evicted to make room, least recently wanted first. */
+  evicted: string[];
+}
+
+export interface ReconcileReport {
+  held: number;
+  bytes: number;
+  /** Verified files found without a `stored_chunk` entry, now recorded. */
+  adopted: string[];
+  /** Entries whose file was missing (or the wrong size), now recorded as evicted. */
+  missing: string[];
+  /** Files that did not verify, deleted. */
+  corrupt: string[];
+  /** Leftover temp files of interrupted writes, deleted. */
+  tempRemoved: number;
+  /** Chunks evicted at open because the budget shrank. */
+  evicted: string[];
+}
+
+export interface ChunkStore {
+  open(): Promise<ReconcileReport>;
+  close(): Promise<void>;
+  has(id: string): boolean;
+  /** Verify and store; throws `ChunkHashMismatchError`, `MalformedChunkError`, `ChunkTooLargeError`, `StorageFullError`. */
+  put(id: string, bytes: Uint8Array): Promise<PutResult>;
+  /** The verified bytes, or `undefined` when not held (a file that fails verification is dropped). */
+  get(id: string): Promise<Uint8Array | undefined>;
+  /** Metadata of a held chunk. */
+  meta(id: string): HeldChunk | undefined;
+  /** Ids of held chunks matching the filter, oldest stored first, at most `limit`. */
+  find(filter: ChunkFilter, limit: number): string[];
+  /** Every held chunk with its metadata. */
+  list(): Array<{ id: string } & HeldChunk>;
+  /** Drop a chunk (records `evicted_chunk` with reason `removed`). */
+  remove(id: string): Promise<boolean>;
+  /** Bytes of chunk files held: what the `economic` limiter counts. */
+  usedBytes(): number;
+  readonly budgetBytes: number;
+  readonly maxChunkBytes: number;
+  readonly dir: string;
+}
+
+export function createChunkStore(options: ChunkStoreOptions): ChunkStore {
+  return new DiskChunkStore(options);
+}
+
+class DiskChunkStore implements ChunkStore {
+  readonly budgetBytes: number;
+  readonly maxChunkBytes: number;
+  readonly dir: string;
+  private readonly maxChunks: number;
+  private readonly whenFull: WhenFull;
+  private readonly o: ChunkStoreOptions;
+  /** Least recently wanted first (Map keeps insertion order; a touch re-inserts). Bounded by `maxChunks`. */
+  private readonly recency = new Map<string, true>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private opened = false;
+  private tempSeq = 0;
+
+  constructor(o: ChunkStoreOptions) {
+    this.o = o;
+    this.dir = join(o.dataDir, CHUNKS_DIR_NAME);
+    this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
+    this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
+    this.maxChunks = positive('chunks.maxChunks', o.maxChunks ?? DEFAULT_MAX_CHUNKS);
+    this.whenFull = o.whenFull ?? 'refuse';
+    if (this.whenFull !== 'evict' && this.whenFull !== 'refuse') {
+      throw new ConfigError('chunks.whenFull', `"${String(this.whenFull)}" is neither "evict" nor "refuse"`);
+    }
+  }
+
+  private state(): ChunksState {
+    try {
+      return this.o.series.view<ChunksState>(CHUNKS_VIEW);
+    } catch (err) {
+      throw new ConfigError(
+        'series.views',
+        `the "${CHUNKS_VIEW}" view is not registered: pass chunksView in the series' views (${String(err)})`,
+      );
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async open(): Promise<ReconcileReport> {
+    const state = this.state();
+    await mkdir(this.dir, { recursive: true });
+    this.opened = true;
+    return this.exclusive(() => this.reconcile(state));
+  }
+
+  private async reconcile(state: ChunksState): Promise<ReconcileReport> {
+    const report: ReconcileReport = {
+      held: 0,
+      bytes: 0,
+      adopted: [],
+      missing: [],
+      corrupt: [],
+      tempRemoved: 0,
+      evicted: [],
+    };
+    const names = await readdir(this.dir);
+    const files = new Set<string>();
+    let removedAny = false;
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        await unlink(join(this.dir, name)).catch(() => undefined);
+        report.tempRemoved += 1;
+        removedAny = true;
+      } else if (isChunkId(name)) files.add(name);
+    }
+    for (const [id, held] of Object.entries(state.held)) {
+      const size = files.has(id)
+        ? await stat(join(this.dir, id)).then(
+            (s) => s.size,
+            () => -1,
+          )
+        : -1;
+      files.delete(id);
+      if (size === held.size) continue;
+      if (size >= 0) {
+        await unlink(join(this.dir, id)).catch(() => undefined);
+        removedAny = true;
+      }
+      report.missing.push(id);
+      await this.o.series.append({ event: 'evicted_chunk', id, size: held.size, reason: 'missing' });
+    }
+    for (const id of files) {
+      const path = join(this.dir, id);
+      try {
+        const bytes = await readFile(path);
+        verifyChunk(id, bytes);
+        const meta = metaOf(decodeChunkMap(bytes), bytes.length);
+        if (state.count >= this.maxChunks) throw new StorageFullError(meta.size, state.bytes, this.budgetBytes);
+        await this.o.series.append({ event: 'stored_chunk', id, ...meta, adopted: true });
+        report.adopted.push(id);
+      } catch (err) {
+        await unlink(path).catch(() => undefined);
+        removedAny = true;
+        report.corrupt.push(id);
+        this.o.log.warn({ id, err: String(err) }, 'chunk file without entry did not verify: deleted');
+      }
+    }
+    if (removedAny) await fsyncDir(this.dir);
+    const ordered = Object.entries(this.state().held).sort((a, b) => a[1].stored_seq - b[1].stored_seq);
+    this.recency.clear();
+    for (const [id] of ordered) this.recency.set(id, true);
+    if (this.whenFull === 'evict' && this.state().bytes > this.budgetBytes) {
+      report.evicted = await this.evictFor(0, undefined);
+    }
+    const after = this.state();
+    report.held = after.count;
+    report.bytes = after.bytes;
+    if (report.adopted.length + report.missing.length + report.corrupt.length + report.tempRemoved > 0) {
+      this.o.log.warn(
+        {
+          adopted: report.adopted.length,
+          missing: report.missing.length,
+          corrupt: report.corrupt.length,
+          temp: report.tempRemoved,
+        },
+        'chunk store reconciled with the files on disk',
+      );
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => undefined);
+    this.opened = false;
+  }
+
+  has(id: string): boolean {
+    return this.opened && this.state().held[id] !== undefined;
+  }
+
+  meta(id: string): HeldChunk | undefined {
+    return this.state().held[id];
+  }
+
+  usedBytes(): number {
+    return this.state().bytes;
+  }
+
+  list(): Array<{ id: string } & HeldChunk> {
+    return Object.entries(this.state().held)
+      .map(([id, m]) => ({ id, ...m }))
+      .sort((a, b) => a.stored_seq - b.stored_seq);
+  }
+
+  find(filter: ChunkFilter, limit: number): string[] {
+    const out: string[] = [];
+    for (const c of this.list()) {
+      if (out.length >= limit) break;
+      if (matchesFilter(c, filter)) out.push(c.id);
+    }
+    return out;
+  }
+
+  put(id: string, bytes: Uint8Array): Promise<PutResult> {
+    if (!this.opened) return Promise.reject(new StoreNotOpenError());
+    // Checked before hashing: an oversized body costs no CPU.
+    if (bytes.length > this.maxChunkBytes)
+      return Promise.reject(new ChunkTooLargeError(bytes.length, this.maxChunkBytes));
+    try {
+      verifyChunk(id, bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let meta: ChunkMeta;
+    try {
+      meta = metaOf(decodeChunkMap(bytes), bytes.length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.exclusive(async () => {
+      if (this.has(id)) {
+        this.touch(id);
+        return { stored: false, evicted: [] };
+      }
+      const evicted = await this.makeRoom(bytes.length, id);
+      await this.writeFile(id, bytes);
+      await this.o.series.append({ event: 'stored_chunk', id, ...meta });
+      this.touch(id);
+      return { stored: true, evicted };
+    });
+  }
+
+  private async makeRoom(size: number, id: string): Promise<string[]> {
+    const s = this.state();
+    const fits = s.bytes + size <= this.budgetBytes && s.count < this.maxChunks;
+    if (fits) return [];
+    if (this.whenFull === 'refuse' || size > this.budgetBytes)
+      throw new StorageFullError(size, s.bytes, this.budgetBytes);
+    return this.evictFor(size, id);
+  }
+
+  /** Evict least recently wanted chunks until `size` more bytes (and one more chunk) fit. Under the lock. */
+  private async evictFor(size: number, keep: string | undefined): Promise<string[]> {
+    const evicted: string[] = [];
+    for (const victim of [...this.recency.keys()]) {
+      const s = this.state();
+      if (s.bytes + size <= this.budgetBytes && s.count + (size > 0 ? 1 : 0) <= this.maxChunks) break;
+      if (victim === keep) continue;
+      await this.drop(victim, 'lru');
+      evicted.push(victim);
+    }
+    const s = this.state();
+    if (s.bytes + size > this.budgetBytes) throw new StorageFullError(size, s.bytes, this.budgetBytes);
+    return evicted;
+  }
+
+  /** Unlink first, then record: a crash in between leaves an entry without a file, fixed at open. */
+  private async drop(id: string, reason: EvictReason): Promise<void> {
+    const held = this.state().held[id];
+    if (!held) return;
+    await unlink(join(this.dir, id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await fsyncDir(this.dir);
+    await this.o.series.append({ event: 'evicted_chunk', id, size: held.size, reason });
+    this.recency.delete(id);
+    this.o.onEvicted?.(id, reason);
+  }
+
+  private async writeFile(id: string, bytes: Uint8Array): Promise<void> {
+    const temp = join(this.dir, `${TEMP_PREFIX}${id}-${process.pid}-${this.tempSeq++}`);
+    let committed = false;
+    try {
+      const fh = await open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // What reached the disk is verified, not what was in memory.
+      verifyChunk(id, await readFile(temp));
+      await this.o.beforeRename?.(temp);
+      await rename(temp, join(this.dir, id));
+      committed = true;
+      await fsyncDir(this.dir);
+    } finally {
+      if (!committed) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async get(id: string): Promise<Uint8Array | undefined> {
+    if (!this.has(id)) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(join(this.dir, id));
+      verifyChunk(id, bytes);
+    } catch (err) {
+      // A missing or rotten file is never served; the store forgets it.
+      this.o.log.warn({ id, err: String(err) }, 'held chunk failed verification on read: dropped');
+      await this.exclusive(() => this.drop(id, 'corrupt')).catch(() => undefined);
+      return undefined;
+    }
+    this.touch(id);
+    return bytes;
+  }
+
+  remove(id: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!this.has(id)) return false;
+      await this.drop(id, 'removed');
+      return true;
+    });
+  }
+
+  private touch(id: string): void {
+    this.recency.delete(id);
+    this.recency.set(id, true);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function positive(key: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw new ConfigError(key, `${v} is not a positive number`);
+  return v;
+}

@@ -1,0 +1,32 @@
+/**
+ * Verification: a chunk's id is the lowercase hex SHA-256 of its exact bytes (DESIGN.md "Chunks").
+ * A receiver recomputes it before it stores, serves or counts a chunk; a mismatch is a typed error
+ * and never reaches the store or the wire.
+ */
+import { createHash } from 'node:crypto';
+import { BadChunkIdError, ChunkHashMismatchError } from './errors.js';
+
+const CHUNK_ID = /^[0-9a-f]{64}$/;
+
+/** True when `id` has the shape of a chunk id (64 lowercase hex characters). */
+export function isChunkId(id: unknown): id is string {
+  return typeof id === 'string' && CHUNK_ID.test(id);
+}
+
+/** The lowercase hex SHA-256 of `bytes`. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Throws `BadChunkIdError` or `ChunkHashMismatchError` unless `bytes` hash to `id`. */
+export function verifyChunk(id: string, bytes: Uint8Array): void {
+  if (!isChunkId(id)) throw new BadChunkIdError(id);
+  const actual = sha256Hex(bytes);
+  if (actual !== id) throw new ChunkHashMismatchError(id, actual);
+}
+
+/** The non-throwing form: `undefined` when sound, else the hash the bytes really have. */
+export function hashMismatch(id: string, bytes: Uint8Array): string | undefined {
+  const actual = sha256Hex(bytes);
+  return actual === id ? undefined : actual;
+}
