@@ -89,5 +89,11 @@ export function resolveThresholds(partial: Partial<Thresholds> = {}): Thresholds
       throw new ConfigError(`thresholds.${k}`, `must be a number in [0,1], got ${String(v)}; fix the value`);
     }
   }
+  for (const k of ['storageFullBelow', 'memoryLowBelow', 'rateLimitedBelow', 'cpuBusyBelow'] as const) {
+    // A NO threshold above yesAbove would never fire for values between them: the fast path wins.
+    if (out[k] > out.yesAbove) {
+      throw new ConfigError(`thresholds.${k}`, `is ${out[k]}, above thresholds.yesAbove (${out.yesAbove}); lower it`);
+    }
+  }
   return out;
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { loadBoard } from '../../devices/boards/index.js';
+import { createManualClock } from '../../src/clock.js';
+import type { ReceivedIntent } from '../../src/intent/types.js';
+import { createNodeLimiters } from '../../src/limiters/create.js';
+
+const intent = (i: number, subject = `c${i}`): ReceivedIntent => ({
+  envelope: { v: 1, id: `i${i}`, from: 'req', session: 1, kind: 'want_chunk', t: 0, deadline: 1000, subject },
+  bytes: 60,
+  receivedAt: 0,
+});
+
+describe('limiter gate', () => {
+  it('a storm past capacity gets NO rate_limited with a retry hint; YES again after the window', () => {
+    const clock = createManualClock();
+    const board = loadBoard('pi-zero-2w'); // 200 intents per 10 s window
+    const l = createNodeLimiters({ board, clock });
+    const gate = l.gate;
+    const answers: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      gate.intentSeen(intent(i));
+      const d = gate.decide(intent(i));
+      answers.push(d.answer.r === 'yes' ? 'yes' : d.answer.reason);
+      if (d.answer.r === 'no') {
+        expect(d.answer.reason).toBe('rate_limited');
+        expect(d.answer.retry).toBeGreaterThan(0);
+        expect(d.answer.retry).toBeLessThanOrEqual(board.intents.windowMs);
+        expect(d.lim.w_tracking).toBeLessThan(0.3);
+      }
+    }
+    // YES while the window holds up to 0.7 × capacity, then NO for the rest of the storm
+    expect(answers.filter((a) => a === 'yes').length).toBe(140);
+    expect(answers.slice(140).every((a) => a === 'rate_limited')).toBe(true);
+    expect(gate.stats()).toMatchObject({ seen: 2000, yes: 140, no: { rate_limited: 1860 } });
+    expect(l.limiters.w_tracking.buckets).toBe(20); // the window table stays this size
+    const retry = gate.decide(intent(0)).answer;
+    clock.advance(retry.r === 'no' ? (retry.retry ?? 0) : 0);
+    gate.intentSeen(intent(9999));
+    expect(gate.decide(intent(9999)).answer).toEqual({ r: 'yes' });
+  });
+
+  it('lim carries every value rounded to 4 decimals', () => {
+    const clock = createManualClock();
+    const l = createNodeLimiters({ clock, usedBytes: () => 1 / 3 });
+    const d = l.gate.decide(intent(1));
+    expect(Object.keys(d.lim).sort()).toEqual(['cpu', 'economic', 'memory', 'objective', 'topology', 'w_tracking']);
+    for (const v of Object.values(d.lim)) expect(Math.round(v * 1e4) / 1e4).toBe(v);
+  });
+
+  it('config thresholds override the board', () => {
+    const clock = createManualClock();
+    const l = createNodeLimiters({
+      clock,
+      usedBytes: () => 0.5 * loadBoard().storage.budgetBytes,
+      thresholds: { storageFullBelow: 0.6, yesAbove: 0.7 },
+    });
+    expect(l.gate.decide(intent(1)).answer).toEqual({ r: 'no', reason: 'storage_full' });
+  });
+});
