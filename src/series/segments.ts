@@ -1,0 +1,104 @@
+/**
+ * The folder of segment files: listing, header checks, creating a segment durably.
+ */
+import { constants as fsc } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FORMAT_VERSION, SEGMENT_HEADER_BYTES } from './constants.js';
+import { ioError, NotASeriesError, SeriesCorruptError, SeriesFormatError } from './errors.js';
+import { checkSegmentHeader, parseSegmentName } from './format.js';
+
+/** One segment in the in-memory index (the only per-segment memory the series keeps). */
+export interface SegmentInfo {
+  firstSeq: number;
+  path: string;
+  /** Bytes in the file (for the active segment: bytes written so far). */
+  size: number;
+}
+
+/** Files a series folder may hold besides segments (none yet; dotfiles are ignored). */
+function isIgnorable(name: string): boolean {
+  return name.startsWith('.') || name === 'lost+found';
+}
+
+/**
+ * List the segments of `dir`, oldest first. A missing folder is created unless `readOnly`.
+ * A folder with files but no segment is refused: it is someone else's.
+ */
+export async function listSegments(dir: string, readOnly: boolean): Promise<SegmentInfo[]> {
+  let names: string[];
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new NotASeriesError(dir, 'a file, not a folder');
+    names = await readdir(dir);
+  } catch (err) {
+    if (err instanceof NotASeriesError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new NotASeriesError(dir, 'a file, not a folder');
+    if (code !== 'ENOENT') throw ioError('open', dir, err);
+    if (readOnly) throw new NotASeriesError(dir, 'no such folder');
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw ioError('open', dir, e);
+    }
+    names = [];
+  }
+  const segs: SegmentInfo[] = [];
+  const foreign: string[] = [];
+  for (const name of names) {
+    const first = parseSegmentName(name);
+    if (first !== undefined) segs.push({ firstSeq: first, path: join(dir, name), size: 0 });
+    else if (!isIgnorable(name)) foreign.push(name);
+  }
+  if (segs.length === 0 && foreign.length > 0) {
+    throw new NotASeriesError(dir, `it holds ${foreign.length} other file(s), e.g. ${foreign[0]}`);
+  }
+  segs.sort((a, b) => a.firstSeq - b.firstSeq);
+  for (const s of segs) s.size = (await stat(s.path)).size;
+  return segs;
+}
+
+export type HeaderState = 'ok' | 'torn';
+
+/** Check one segment's header; throws the typed error for foreign, newer or corrupt headers. */
+export async function readSegmentHeader(seg: SegmentInfo): Promise<HeaderState> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(seg.path, fsc.O_RDONLY);
+    const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
+    const { bytesRead } = await fh.read(b, 0, SEGMENT_HEADER_BYTES, 0);
+    const h = checkSegmentHeader(b.subarray(0, bytesRead));
+    switch (h.kind) {
+      case 'ok':
+        if (h.firstSeq !== seg.firstSeq) throw new SeriesCorruptError(seg.path, `header says first seq ${h.firstSeq}`);
+        return 'ok';
+      case 'torn':
+        return 'torn';
+      case 'foreign':
+        throw new NotASeriesError(seg.path, 'no dameso segment magic');
+      case 'newer':
+        throw new SeriesFormatError(seg.path, h.version, FORMAT_VERSION);
+      default:
+        throw new SeriesCorruptError(seg.path, 'segment header fails its CRC');
+    }
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && String(err.code).startsWith('DAMESO_')) throw err;
+    throw ioError('read', seg.path, err);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** fsync a folder so a created or removed file name survives a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, fsc.O_RDONLY);
+    await fh.sync();
+  } catch (err) {
+    throw ioError('fsync', dir, err);
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * The series implementation behind `createSeries` (private: use `index.ts`).
+ */
+import { constants as fsc } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encode } from 'cbor-x';
+import { type Clock, systemClock } from '../clock.js';
+import { ConfigError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
+import { buildChunk } from './chunk.js';
+import { Committer } from './commit.js';
+import {
+  DEFAULT_BATCH_WINDOW_MS,
+  DEFAULT_BUDGET_BYTES,
+  DEFAULT_SEGMENT_BYTES,
+  MAX_ENTRY_BYTES,
+  MAX_QUEUED_BYTES,
+  MAX_RECORD_BYTES,
+  RECORD_ENTRY,
+  RECORD_HEADER_BYTES,
+  RECORD_SNAPSHOT,
+  SEGMENT_HEADER_BYTES,
+  SNAPSHOT_EVENT,
+} from './constants.js';
+import {
+  BadEntryError,
+  ChunkEmptyError,
+  EntryTooLargeError,
+  ioError,
+  ReadOnlyError,
+  SeriesBusyError,
+  SeriesClosedError,
+} from './errors.js';
+import { encodeRecord, encodeSegmentHeader, segmentName } from './format.js';
+import { readEntries, tailEntries } from './read.js';
+import { recover } from './recover.js';
+import { type SegmentInfo, syncDir } from './segments.js';
+import type {
+  Chunk,
+  Durability,
+  Entry,
+  EntryInput,
+  OpenReport,
+  ReadQuery,
+  Series,
+  SeriesOptions,
+  SeriesStats,
+} from './types.js';
+import { ViewSet } from './views.js';
+
+type State = 'new' | 'opening' | 'open' | 'closed';
+
+export class DurableSeries implements Series {
+  private readonly dir: string;
+  private readonly durability: Durability;
+  private readonly windowMs: number;
+  private readonly segmentBytes: number;
+  private readonly budgetBytes: number;
+  private readonly maxEntryBytes: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly readOnly: boolean;
+  private readonly views: ViewSet;
+  private state: State = 'new';
+  private segments: SegmentInfo[] = [];
+  private committer: Committer | undefined;
+  private nextSeq = 1;
+  /** Bytes the active segment will hold once everything queued is written, and its record count. */
+  private plannedBytes = 0;
+  private plannedRecords = 0;
+  private evicted = 0;
+
+  constructor(private readonly opts: SeriesOptions) {
+    this.dir = opts.dir;
+    this.durability = opts.durability ?? 'batch';
+    this.windowMs = opts.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.budgetBytes = opts.budgetBytes ?? DEFAULT_BUDGET_BYTES;
+    this.maxEntryBytes = opts.maxEntryBytes ?? MAX_ENTRY_BYTES;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.readOnly = opts.readOnly ?? false;
+    if (!['always', 'batch', 'none'].includes(this.durability)) {
+      throw new ConfigError('durability', `"${this.durability}" is not always, batch or none`);
+    }
+    if (!(this.windowMs >= 0)) throw new ConfigError('batchWindowMs', 'must be a number of ms >= 0');
+    if (!(this.segmentBytes >= 4096)) throw new ConfigError('segmentBytes', 'must be at least 4096 bytes');
+    if (!(this.budgetBytes >= 2 * this.segmentBytes)) {
+      throw new ConfigError('budgetBytes', 'must be at least twice segmentBytes (the ring keeps whole segments)');
+    }
+    if (!(this.maxEntryBytes > 0 && this.maxEntryBytes <= MAX_RECORD_BYTES)) {
+      throw new ConfigError('maxEntryBytes', `must be in 1..${MAX_RECORD_BYTES}`);
+    }
+    this.views = new ViewSet(opts.views ?? [], this.log);
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  get durableSeq(): number {
+    return this.committer?.durableSeq ?? this.lastSeq;
+  }
+
+  async open(): Promise<OpenReport> {
+    if (this.state !== 'new') throw new SeriesClosedError(`already ${this.state}`);
+    this.state = 'opening';
+    const r = await recover(this.dir, this.readOnly, this.views, this.log);
+    this.segments = r.segments;
+    this.nextSeq = r.lastSeq + 1;
+    if (!this.readOnly) {
+      let last = this.segments[this.segments.length - 1];
+      if (!last) last = await this.createFirstSegment();
+      let fh: Awaited<ReturnType<typeof open>>;
+      try {
+        fh = await open(last.path, fsc.O_RDWR);
+      } catch (err) {
+        throw ioError('open', last.path, err);
+      }
+      this.plannedBytes = last.size;
+      this.plannedRecords = Math.max(1, r.lastSegmentRecords);
+      this.committer = new Committer(
+        {
+          dir: this.dir,
+          durability: this.durability,
+          windowMs: this.windowMs,
+          clock: this.clock,
+          active: { fh, info: last },
+          onDurable: (seq) => this.opts.onDurable?.(seq),
+          onRotated: (seg) => this.rotated(seg),
+        },
+        this.lastSeq,
+      );
+      await this.evict();
+    }
+    this.state = 'open';
+    this.log.debug({ dir: this.dir, ...r.report }, 'series open');
+    const firstSeq = this.segments[0]?.firstSeq ?? 0;
+    return {
+      ...r.report,
+      segments: this.segments.length,
+      bytes: this.totalBytes(),
+      firstSeq,
+      lastSeq: this.lastSeq,
+      entries: firstSeq > 0 ? this.lastSeq - firstSeq + 1 : 0,
+    };
+  }
+
+  /** A fresh series: the first segment, starting with the snapshot of the initial views. */
+  private async createFirstSegment(): Promise<SegmentInfo> {
+    const seq = this.nextSeq;
+    const path = join(this.dir, segmentName(seq));
+    const snap = encodeRecord(RECORD_SNAPSHOT, seq, encode(this.snapshotEntry(seq)));
+    const buf = Buffer.concat([encodeSegmentHeader(seq), snap]);
+    try {
+      const fh = await open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+      try {
+        await fh.write(buf, 0, buf.length, 0);
+        if (this.durability !== 'none') await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      await unlink(path).catch(() => undefined);
+      throw ioError('write', path, err);
+    }
+    await syncDir(this.dir);
+    this.nextSeq = seq + 1;
+    const seg = { firstSeq: seq, path, size: buf.length };
+    this.segments.push(seg);
+    return seg;
+  }
+
+  private snapshotEntry(seq: number): Entry {
+    return { seq, t: this.clock.now(), event: SNAPSHOT_EVENT, views: this.views.snapshot() };
+  }
+
+  private writable(): Committer {
+    if (this.readOnly) throw new ReadOnlyError(this.dir, 'opened with readOnly');
+    if (this.state !== 'open' || !this.committer)
+      throw new SeriesClosedError(this.state === 'closed' ? 'closed' : 'not open');
+    if (this.committer.failed) throw this.committer.failed;
+    return this.committer;
+  }
+
+  async append(input: EntryInput): Promise<Entry> {
+    const c = this.writable();
+    if (typeof input !== 'object' || input === null) throw new BadEntryError('not an object');
+    const { event, t, seq: _ignored, ...fields } = input;
+    if (typeof event !== 'string' || event.length === 0) throw new BadEntryError('event must be non-empty text');
+    if (event === SNAPSHOT_EVENT) throw new BadEntryError('"snapshot" is reserved for the series');
+    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t)))
+      throw new BadEntryError('t must be a number');
+    const stamp = (seq: number): { entry: Entry; rec: Buffer } => {
+      const entry: Entry = { seq, t: t ?? this.clock.now(), event, ...fields };
+      let payload: Uint8Array;
+      try {
+        payload = encode(entry);
+      } catch (err) {
+        throw new BadEntryError('not CBOR-encodable plain data', err);
+      }
+      if (payload.length > this.maxEntryBytes) throw new EntryTooLargeError(payload.length, this.maxEntryBytes);
+      return { entry, rec: encodeRecord(RECORD_ENTRY, seq, payload) };
+    };
+    let s = stamp(this.nextSeq);
+    if (c.queuedBytes + s.rec.length > MAX_QUEUED_BYTES) throw new SeriesBusyError(c.queuedBytes);
+    if (this.rotateBefore(s.rec.length)) {
+      this.rotate(c);
+      s = stamp(this.nextSeq);
+    }
+    this.queue(c, s.entry.seq, s.rec);
+    this.views.apply(s.entry);
+    await c.wait(s.entry.seq);
+    return s.entry;
+  }
+
+  /** Start a new segment before a record of `len` bytes? Never for a segment holding only its snapshot. */
+  private rotateBefore(len: number): boolean {
+    return this.plannedRecords >= 2 && this.plannedBytes + len > this.segmentBytes;
+  }
+
+  /** Queue a rotation and the new segment's opening snapshot (views as of now). */
+  private rotate(c: Committer): Entry {
+    const seq = this.nextSeq;
+    const snap = this.snapshotRecord(seq);
+    c.enqueueRotate(seq);
+    this.plannedBytes = SEGMENT_HEADER_BYTES;
+    this.plannedRecords = 0;
+    this.queue(c, seq, snap.rec);
+    return snap.entry;
+  }
+
+  private snapshotRecord(seq: number): { entry: Entry; rec: Buffer } {
+    const entry = this.snapshotEntry(seq);
+    const payload = encode(entry);
+    if (payload.length + RECORD_HEADER_BYTES > MAX_RECORD_BYTES) {
+      throw new EntryTooLargeError(payload.length, MAX_RECORD_BYTES - RECORD_HEADER_BYTES);
+    }
+    return { entry, rec: encodeRecord(RECORD_SNAPSHOT, seq, payload) };
+  }
+
+  private queue(c: Committer, seq: number, rec: Buffer): void {
+    this.nextSeq = seq + 1;
+    this.plannedBytes += rec.length;
+    this.plannedRecords++;
+    c.enqueueRecord(seq, rec);
+  }
+
+  async snapshot(): Promise<Entry> {
+    const c = this.writable();
+    let snap = this.snapshotRecord(this.nextSeq);
+    // Starting a new segment writes exactly such a snapshot first.
+    if (this.rotateBefore(snap.rec.length)) snap = { entry: this.rotate(c), rec: snap.rec };
+    else this.queue(c, snap.entry.seq, snap.rec);
+    await c.wait(snap.entry.seq);
+    return snap.entry;
+  }
+
+  view<S>(name: string): S {
+    return this.views.get<S>(name);
+  }
+
+  read(query: ReadQuery = {}): AsyncIterable<Entry> {
+    return readEntries([...this.segments], query);
+  }
+
+  tail(n: number, query: Omit<ReadQuery, 'fromSeq' | 'toSeq'> = {}): Promise<Entry[]> {
+    return tailEntries([...this.segments], n, query);
+  }
+
+  async chunk(fromSeq: number, toSeq: number, node: string): Promise<Chunk> {
+    const events: Entry[] = [];
+    for await (const e of this.read({ fromSeq, toSeq })) events.push(e);
+    if (events.length === 0) throw new ChunkEmptyError(fromSeq, toSeq);
+    return buildChunk(node, events);
+  }
+
+  async flush(): Promise<void> {
+    if (this.committer && this.state === 'open') await this.committer.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const c = this.committer;
+    this.state = 'closed';
+    if (!c) return;
+    try {
+      if (!c.failed) await c.flush();
+    } finally {
+      c.stop();
+      await c.active.fh.close().catch(() => undefined);
+    }
+  }
+
+  stats(): SeriesStats {
+    return {
+      segments: this.segments.length,
+      bytes: this.totalBytes(),
+      budgetBytes: this.budgetBytes,
+      firstSeq: this.segments[0]?.firstSeq ?? 0,
+      lastSeq: this.lastSeq,
+      durableSeq: this.durableSeq,
+      evictedSegments: this.evicted,
+    };
+  }
+
+  /** Commits done and records in them (for benchmarks: entries per commit). */
+  commitStats(): { commits: number; records: number } {
+    return { commits: this.committer?.commits ?? 0, records: this.committer?.committedRecords ?? 0 };
+  }
+
+  private totalBytes(): number {
+    return this.segments.reduce((a, s) => a + s.size, 0);
+  }
+
+  private async rotated(seg: SegmentInfo): Promise<void> {
+    this.segments.push(seg);
+    await this.evict();
+  }
+
+  /**
+   * Drop whole oldest segments (never the active one) until the sealed segments plus a full
+   * active segment fit the budget, so the ring stays inside it while the active one grows.
+   */
+  private async evict(): Promise<void> {
+    let removed = false;
+    while (this.segments.length > 1) {
+      const active = this.segments[this.segments.length - 1]!;
+      const sealed = this.totalBytes() - active.size;
+      if (sealed + Math.max(active.size, this.segmentBytes) <= this.budgetBytes) break;
+      const oldest = this.segments[0]!;
+      try {
+        await unlink(oldest.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('unlink', oldest.path, err);
+      }
+      this.segments.shift();
+      this.evicted++;
+      removed = true;
+    }
+    if (removed) await syncDir(this.dir);
+  }
+}
