@@ -1,0 +1,198 @@
+/**
+ * The answer side: for each served kind, `gate.intentSeen` → `relevant()` (false: silence) →
+ * `gate.decide()` (NO with reason and `lim`) → `handle()` → reply with `lim`. Each gate decision is
+ * written to the series (`decision`) with the limiter values. The deadline is measured from receipt
+ * (DESIGN.md: clocks are not shared), and nothing is sent after it.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Roster } from '../presence/types.js';
+import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
+import type { EntryInput } from '../series/types.js';
+import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
+import type { Answer, Gate, IntentHandler, ReceivedIntent } from './types.js';
+
+export interface AnswerSideDeps {
+  self: string;
+  session: () => number;
+  roster: Roster;
+  gate: Gate;
+  /** Fire-and-forget publish of a reply to `R/reply/{to}` (QoS 0). */
+  publishReply: (to: string, env: ReplyEnvelope) => void;
+  append: (entry: EntryInput) => Promise<unknown>;
+  clock: Clock;
+  log: Logger;
+  /** Intents being handled at once. Default `MAX_IN_FLIGHT_ANSWERS`. */
+  maxInFlight?: number;
+}
+
+export interface AnswerStats {
+  received: number;
+  /** Addressed with `to` not containing this node, or sent by itself. */
+  notForMe: number;
+  irrelevant: number;
+  yes: number;
+  no: number;
+  silence: number;
+  /** Handlers that threw (answered NO bad_request). */
+  handlerErrors: number;
+  /** Answers ready after the deadline: not sent. */
+  expired: number;
+  /** Intents whose sender's session is older than the roster's (stale or spoofed). */
+  staleSession: number;
+  overload: number;
+}
+
+export class AnswerSide {
+  private readonly handlers = new Map<string, IntentHandler>();
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  private readonly counters: AnswerStats = {
+    received: 0,
+    notForMe: 0,
+    irrelevant: 0,
+    yes: 0,
+    no: 0,
+    silence: 0,
+    handlerErrors: 0,
+    expired: 0,
+    staleSession: 0,
+    overload: 0,
+  };
+
+  constructor(private readonly deps: AnswerSideDeps) {
+    this.maxInFlight = deps.maxInFlight ?? MAX_IN_FLIGHT_ANSWERS;
+  }
+
+  /** Serve a kind (the caller checks the role). */
+  serve(handler: IntentHandler): void {
+    this.handlers.set(handler.kind, handler);
+  }
+
+  kinds(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  stats(): AnswerStats {
+    return { ...this.counters };
+  }
+
+  /** A validated intent envelope received on a served kind. */
+  onIntent(envelope: IntentEnvelope, bytes: number): void {
+    const { deps } = this;
+    const receivedAt = deps.clock.monotonic();
+    const handler = this.handlers.get(envelope.kind);
+    if (handler === undefined) return;
+    if (envelope.from === deps.self || (envelope.to !== undefined && !envelope.to.includes(deps.self))) {
+      this.counters.notForMe++;
+      return;
+    }
+    const known = deps.roster.get(envelope.from);
+    if (known !== undefined && envelope.session < known.session) {
+      this.counters.staleSession++;
+      return;
+    }
+    this.counters.received++;
+    const intent: ReceivedIntent = { envelope, bytes, receivedAt };
+    deps.gate.intentSeen(intent);
+    if (this.inFlight >= this.maxInFlight) {
+      this.counters.overload++;
+      this.reply(intent, { r: 'no', reason: 'rate_limited', retry: OVERLOAD_RETRY_MS }, undefined);
+      return;
+    }
+    this.inFlight++;
+    this.run(handler, intent)
+      .catch((err: unknown) => deps.log.error({ err }, 'intent: answer failed'))
+      .finally(() => {
+        this.inFlight--;
+      });
+  }
+
+  private async run(handler: IntentHandler, intent: ReceivedIntent): Promise<void> {
+    const { deps } = this;
+    if (handler.relevant !== undefined) {
+      let relevant: boolean;
+      try {
+        relevant = await handler.relevant(intent);
+      } catch (err) {
+        this.handlerError(handler, err);
+        this.reply(intent, { r: 'no', reason: 'bad_request' }, undefined);
+        return;
+      }
+      if (!relevant) {
+        this.counters.irrelevant++;
+        return; // paradigm: not having the thing is silence, not NO
+      }
+    }
+    const decision = deps.gate.decide(intent);
+    let answer: Answer;
+    let outcome: 'yes' | 'no' | 'silence' | 'error';
+    if (decision.answer.r === 'no') {
+      answer = decision.answer;
+      outcome = 'no';
+    } else {
+      try {
+        answer = await handler.handle(intent);
+        outcome = answer.r;
+      } catch (err) {
+        this.handlerError(handler, err);
+        answer = { r: 'no', reason: 'bad_request' };
+        outcome = 'error';
+      }
+    }
+    this.write(
+      intent,
+      decision.answer.r,
+      decision.answer.r === 'no' ? decision.answer.reason : undefined,
+      decision.lim,
+      outcome,
+    );
+    this.reply(intent, answer, decision.lim);
+  }
+
+  private reply(intent: ReceivedIntent, answer: Answer, lim: LimiterValues | undefined): void {
+    const { deps } = this;
+    if (answer.r === 'silence') {
+      this.counters.silence++;
+      return;
+    }
+    if (deps.clock.monotonic() - intent.receivedAt > intent.envelope.deadline) {
+      this.counters.expired++; // measured from receipt: the requester has closed; do not answer after it
+      return;
+    }
+    const env: ReplyEnvelope = { v: 1, id: intent.envelope.id, from: deps.self, session: deps.session(), r: answer.r };
+    if (answer.r === 'yes') {
+      if (answer.data !== undefined) env.data = answer.data;
+      this.counters.yes++;
+    } else {
+      env.reason = answer.reason;
+      if (answer.retry !== undefined) env.retry = answer.retry;
+      this.counters.no++;
+    }
+    if (lim !== undefined) env.lim = lim;
+    deps.publishReply(intent.envelope.from, env);
+  }
+
+  private write(
+    intent: ReceivedIntent,
+    gate: 'yes' | 'no',
+    reason: NoReason | undefined,
+    lim: LimiterValues,
+    outcome: 'yes' | 'no' | 'silence' | 'error',
+  ): void {
+    const e = intent.envelope;
+    const entry: EntryInput = { event: 'decision', id: e.id, kind: e.kind, from: e.from, r: gate, lim, outcome };
+    if (reason !== undefined) entry.reason = reason;
+    if (e.subject !== undefined) entry.subject = e.subject;
+    this.deps.append(entry).catch((err: unknown) => {
+      this.deps.log.error({ err }, 'intent: could not write a decision to the series');
+    });
+  }
+
+  private handlerError(handler: IntentHandler, err: unknown): void {
+    this.counters.handlerErrors++;
+    if (this.counters.handlerErrors === 1) {
+      this.deps.log.warn({ err, kind: handler.kind }, 'intent: a handler threw; answered NO bad_request (logged once)');
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Intent defaults (DESIGN.md "Wire protocol v1"). Units are in the names.
+ */
+
+/** Deadline of a declared intent when the caller gives none, ms after receipt. */
+export const DEFAULT_DEADLINE_MS = 2_000;
+/** Longest deadline a declaration may ask for, ms (keeps pending state short-lived). */
+export const MAX_DEADLINE_MS = 60_000;
+/** Pending (open) intents a node may hold at once; one more throws `IntentTableFullError`. */
+export const MAX_PENDING_INTENTS = 1_024;
+/** How long a closed intent is remembered so late replies are kept, ms. */
+export const LATE_KEEP_MS = 5_000;
+/** Closed intents remembered for late replies at once (oldest forgotten first). */
+export const MAX_REMEMBERED_INTENTS = 1_024;
+/** Late replies kept per closed intent. */
+export const MAX_LATE_PER_INTENT = 256;
+/** Received intents being handled at once on the answer side; beyond it NO `rate_limited`. */
+export const MAX_IN_FLIGHT_ANSWERS = 256;
+/** Retry hint sent with an overload NO, ms. */
+export const OVERLOAD_RETRY_MS = 250;
+
+/** Kinds of v1 and the role that serves each (DESIGN.md). Handlers may add kinds. */
+export const KIND_ROLES: Readonly<Record<string, string>> = {
+  want_chunk: 'bt',
+  store_chunk: 'bt',
+  want_chunks: 'bt',
+  want_observations: 'mapper',
+};
+
+/** Intent kinds match this (DESIGN.md). */
+export const KIND_PATTERN = /^[a-z_]{1,32}$/;

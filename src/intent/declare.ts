@@ -1,0 +1,254 @@
+/**
+ * The declare side: fix the expected set at declaration, publish, collect replies, close as soon as
+ * every expected node answered or went offline (deadline otherwise), keep late replies for a while,
+ * write the whole outcome to the series (DESIGN.md "Outcome").
+ */
+import { ulid } from 'ulid';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Roster } from '../presence/types.js';
+import type { IntentEnvelope, ReplyEnvelope } from '../protocol/types.js';
+import type { EntryInput } from '../series/types.js';
+import {
+  DEFAULT_DEADLINE_MS,
+  KIND_PATTERN,
+  LATE_KEEP_MS,
+  MAX_DEADLINE_MS,
+  MAX_LATE_PER_INTENT,
+  MAX_PENDING_INTENTS,
+  MAX_REMEMBERED_INTENTS,
+} from './constants.js';
+import { OpenIntent } from './declared.js';
+import { BadDeclarationError, IntentTableFullError, UnknownKindError } from './errors.js';
+import { compactOutcome } from './record.js';
+import type { DeclaredIntent, DeclareOptions, Outcome, ReceivedReply } from './types.js';
+
+export interface DeclareSideDeps {
+  self: string;
+  session: () => number;
+  roster: Roster;
+  /** Fire-and-forget publish of an intent envelope (QoS 0). */
+  publishIntent: (env: IntentEnvelope) => void;
+  append: (entry: EntryInput) => Promise<unknown>;
+  /** kind → serving role. */
+  kindRoles: (kind: string) => string | undefined;
+  clock: Clock;
+  log: Logger;
+  /** Open intents at once. Default `MAX_PENDING_INTENTS`. */
+  maxPending?: number;
+  /** How long late replies are kept after close, ms. Default `LATE_KEEP_MS`. */
+  lateKeepMs?: number;
+}
+
+export interface DeclareStats {
+  declared: number;
+  pending: number;
+  closed: number;
+  replies: number;
+  late: number;
+  /** Replies for ids this node does not know (never declared, or forgotten). */
+  unknown: number;
+  /** Replies whose session is older than the roster's for that node (stale or spoofed). */
+  staleSession: number;
+  duplicates: number;
+}
+
+interface Remembered {
+  intent: OpenIntent;
+  until: number;
+}
+
+export class DeclareSide {
+  private readonly pending = new Map<string, OpenIntent>();
+  /** Closed intents kept for late replies; insertion order = close order. */
+  private readonly remembered = new Map<string, Remembered>();
+  private readonly counters: Omit<DeclareStats, 'pending'> = {
+    declared: 0,
+    closed: 0,
+    replies: 0,
+    late: 0,
+    unknown: 0,
+    staleSession: 0,
+    duplicates: 0,
+  };
+  private readonly maxPending: number;
+  private readonly lateKeepMs: number;
+  private unsubscribeRoster: (() => void) | undefined;
+
+  constructor(private readonly deps: DeclareSideDeps) {
+    this.maxPending = deps.maxPending ?? MAX_PENDING_INTENTS;
+    this.lateKeepMs = deps.lateKeepMs ?? LATE_KEEP_MS;
+  }
+
+  start(): void {
+    this.unsubscribeRoster = this.deps.roster.onChange((peer, change) => {
+      if (change === 'removed') this.onOffline(peer.node, peer.session);
+    });
+  }
+
+  /** Close every open intent as `stopped`. */
+  stop(): void {
+    this.unsubscribeRoster?.();
+    for (const intent of [...this.pending.values()]) this.close(intent, 'stopped');
+    this.remembered.clear();
+  }
+
+  declare(kind: string, options: DeclareOptions = {}): DeclaredIntent {
+    const { deps } = this;
+    if (!KIND_PATTERN.test(kind)) throw new BadDeclarationError(`intent kind "${kind}" must match [a-z_]{1,32}`);
+    const role = deps.kindRoles(kind);
+    if (role === undefined) throw new UnknownKindError(kind);
+    const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!Number.isInteger(deadline) || deadline < 1 || deadline > MAX_DEADLINE_MS) {
+      throw new BadDeclarationError(`deadline ${deadline} ms must be an integer in 1..${MAX_DEADLINE_MS}`);
+    }
+    if (this.pending.size >= this.maxPending) throw new IntentTableFullError(this.maxPending);
+
+    // DESIGN.md: expected = online ∩ roles serving the kind ∩ `to`, minus self, fixed now.
+    const to = options.to === undefined ? undefined : new Set(options.to);
+    const expected = new Map<string, number>();
+    for (const peer of deps.roster.online()) {
+      if (peer.node === deps.self || !peer.roles.includes(role)) continue;
+      if (to !== undefined && !to.has(peer.node)) continue;
+      expected.set(peer.node, peer.session);
+    }
+    const id = ulid();
+    const intent = new OpenIntent({
+      id,
+      kind,
+      subject: options.subject,
+      expected,
+      declaredAt: deps.clock.monotonic(),
+    });
+    const env: IntentEnvelope = {
+      v: 1,
+      id,
+      from: deps.self,
+      session: deps.session(),
+      kind,
+      t: deps.clock.now(),
+      deadline,
+    };
+    if (options.subject !== undefined) env.subject = options.subject;
+    if (options.to !== undefined) env.to = [...options.to];
+    if (options.body !== undefined) env.body = options.body;
+
+    this.pending.set(id, intent);
+    this.counters.declared++;
+    intent.timer = deps.clock.setTimeout(() => this.close(intent, 'deadline'), deadline);
+    deps.publishIntent(env);
+    if (expected.size === 0) this.close(intent, 'all_answered');
+    return intent;
+  }
+
+  /** A validated reply addressed to this node. */
+  onReply(env: ReplyEnvelope): void {
+    const now = this.deps.clock.monotonic();
+    const known = this.deps.roster.get(env.from);
+    if (known !== undefined && env.session < known.session) {
+      // Sparkplug bdSeq rule, applied to replies: an older session than the roster's is stale or spoofed.
+      this.counters.staleSession++;
+      return;
+    }
+    const open = this.pending.get(env.id);
+    if (open !== undefined) {
+      if (open.repliedFrom.has(env.from)) {
+        this.counters.duplicates++;
+        return;
+      }
+      open.repliedFrom.add(env.from);
+      this.counters.replies++;
+      const reply: ReceivedReply = {
+        envelope: env,
+        latencyMs: now - open.declaredAt,
+        unexpected: !open.expectedSessions.has(env.from),
+      };
+      open.addReply(reply);
+      if (open.waiting.delete(env.from) && open.waiting.size === 0) this.close(open, 'all_answered');
+      return;
+    }
+    const old = this.remembered.get(env.id);
+    if (old === undefined || old.until < now) {
+      this.counters.unknown++;
+      return;
+    }
+    const outcome = old.intent.outcome!;
+    if (old.intent.repliedFrom.has(env.from) || outcome.late.length >= MAX_LATE_PER_INTENT) {
+      this.counters.duplicates++;
+      return;
+    }
+    old.intent.repliedFrom.add(env.from);
+    const reply: ReceivedReply = {
+      envelope: env,
+      latencyMs: now - old.intent.declaredAt,
+      unexpected: !old.intent.expectedSessions.has(env.from),
+    };
+    outcome.late.push(reply);
+    this.counters.late++;
+    this.write({
+      event: 'intent_late',
+      id: env.id,
+      node: env.from,
+      r: env.r,
+      ...(env.reason !== undefined ? { reason: env.reason } : {}),
+      ms: Math.round(reply.latencyMs),
+    });
+  }
+
+  stats(): DeclareStats {
+    return { ...this.counters, pending: this.pending.size };
+  }
+
+  private onOffline(node: string, session: number): void {
+    for (const open of this.pending.values()) {
+      // DESIGN.md: offline = expected nodes whose offline record (same session) arrived before close.
+      if (open.expectedSessions.get(node) !== session || !open.waiting.delete(node)) continue;
+      open.offline.push(node);
+      if (open.waiting.size === 0) this.close(open, 'all_answered');
+    }
+  }
+
+  private close(open: OpenIntent, closedBy: Outcome['closedBy']): void {
+    if (open.closed) return;
+    const { clock } = this.deps;
+    clock.clearTimeout(open.timer as TimerHandle);
+    this.pending.delete(open.id);
+    this.counters.closed++;
+    const yes: Outcome['yes'] = [];
+    const no: Outcome['no'] = [];
+    for (const r of open.replies) (r.envelope.r === 'yes' ? yes : no).push(r);
+    const outcome: Outcome = {
+      id: open.id,
+      kind: open.kind,
+      ...(open.subject !== undefined ? { subject: open.subject } : {}),
+      expected: [...open.expected],
+      yes,
+      no,
+      offline: [...open.offline],
+      // paradigm: silence is data — every expected node that neither answered nor went offline.
+      silence: [...open.waiting],
+      late: [],
+      closedBy,
+      elapsedMs: clock.monotonic() - open.declaredAt,
+    };
+    open.close(outcome);
+    this.remember(open);
+    // Batched durability: the outcome is appended without awaiting its fsync (not in the reply path).
+    this.write(compactOutcome(outcome));
+  }
+
+  private remember(open: OpenIntent): void {
+    const now = this.deps.clock.monotonic();
+    this.remembered.set(open.id, { intent: open, until: now + this.lateKeepMs });
+    for (const [id, r] of this.remembered) {
+      if (this.remembered.size <= MAX_REMEMBERED_INTENTS && r.until >= now) break;
+      this.remembered.delete(id);
+    }
+  }
+
+  private write(entry: EntryInput): void {
+    this.deps.append(entry).catch((err: unknown) => {
+      this.deps.log.error({ err, event: entry.event }, 'intent: could not write to the series');
+    });
+  }
+}

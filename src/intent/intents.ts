@@ -1,0 +1,138 @@
+/**
+ * Wires the declare side and the answer side to the transport: `R/reply/{self}` for replies,
+ * `R/intent/{kind}` for every kind this node serves (its roles).
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Roster } from '../presence/types.js';
+import type { Series } from '../series/types.js';
+import type { Inbound, Transport } from '../transport/index.js';
+import { AnswerSide, type AnswerStats } from './answer.js';
+import { KIND_ROLES } from './constants.js';
+import { DeclareSide, type DeclareStats } from './declare.js';
+import { BadDeclarationError } from './errors.js';
+import { alwaysYesGate } from './gate.js';
+import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from './types.js';
+
+export interface IntentsDeps {
+  self: string;
+  roles: readonly string[];
+  transport: Pick<Transport, 'subscribe' | 'send' | 'topics' | 'session'>;
+  roster: Roster;
+  series: Pick<Series, 'append'>;
+  clock: Clock;
+  log: Logger;
+  /** Default: always YES with neutral limiter values. */
+  gate?: Gate;
+  handlers?: readonly IntentHandler[];
+  /** Extra kind → role pairs for declaring kinds no local handler serves. */
+  kindRoles?: Readonly<Record<string, string>>;
+  /** Default `MAX_PENDING_INTENTS`. */
+  maxPending?: number;
+  /** ms; default `LATE_KEEP_MS`. */
+  lateKeepMs?: number;
+  /** Default `MAX_IN_FLIGHT_ANSWERS`. */
+  maxInFlight?: number;
+}
+
+export interface IntentsStats {
+  declare: DeclareStats;
+  answer: AnswerStats;
+}
+
+export interface Intents {
+  declare(kind: string, options?: DeclareOptions): DeclaredIntent;
+  /** Serve one more kind (subscribes when the node has the handler's role; no-op otherwise). */
+  serve(handler: IntentHandler): Promise<void>;
+  stats(): IntentsStats;
+}
+
+export class IntentService implements Intents {
+  private readonly declareSide: DeclareSide;
+  private readonly answerSide: AnswerSide;
+  private readonly roleOf = new Map<string, string>(Object.entries(KIND_ROLES));
+  private readonly offs: Array<() => Promise<void>> = [];
+  private started = false;
+  private readonly pendingHandlers: IntentHandler[] = [];
+
+  constructor(private readonly deps: IntentsDeps) {
+    for (const [k, r] of Object.entries(deps.kindRoles ?? {})) this.roleOf.set(k, r);
+    const { transport, clock, log } = deps;
+    const append = (e: Parameters<Series['append']>[0]) => deps.series.append(e);
+    this.declareSide = new DeclareSide({
+      self: deps.self,
+      session: () => transport.session,
+      roster: deps.roster,
+      publishIntent: (env) => transport.send(transport.topics.intent(env.kind), env, { qos: 0 }),
+      append,
+      kindRoles: (kind) => this.roleOf.get(kind),
+      clock,
+      log,
+      ...(deps.maxPending !== undefined ? { maxPending: deps.maxPending } : {}),
+      ...(deps.lateKeepMs !== undefined ? { lateKeepMs: deps.lateKeepMs } : {}),
+    });
+    this.answerSide = new AnswerSide({
+      self: deps.self,
+      session: () => transport.session,
+      roster: deps.roster,
+      gate: deps.gate ?? alwaysYesGate,
+      publishReply: (to, env) => transport.send(transport.topics.reply(to), env, { qos: 0 }),
+      append,
+      clock,
+      log,
+      ...(deps.maxInFlight !== undefined ? { maxInFlight: deps.maxInFlight } : {}),
+    });
+    for (const h of deps.handlers ?? []) this.pendingHandlers.push(h);
+  }
+
+  async start(): Promise<void> {
+    const { transport } = this.deps;
+    this.declareSide.start();
+    this.started = true;
+    this.offs.push(
+      await transport.subscribe(transport.topics.reply(this.deps.self), (m) => this.onReply(m), { qos: 0 }),
+    );
+    const handlers = this.pendingHandlers.splice(0);
+    for (const h of handlers) await this.serve(h);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.declareSide.stop();
+    for (const off of this.offs.splice(0)) await off().catch(() => undefined);
+  }
+
+  declare(kind: string, options?: DeclareOptions): DeclaredIntent {
+    if (options?.to !== undefined && !Array.isArray(options.to))
+      throw new BadDeclarationError('`to` must be a list of node ids');
+    return this.declareSide.declare(kind, options);
+  }
+
+  async serve(handler: IntentHandler): Promise<void> {
+    if (!this.roleOf.has(handler.kind)) this.roleOf.set(handler.kind, handler.role);
+    if (!this.deps.roles.includes(handler.role)) return; // not my role: I never see this kind
+    if (!this.started) {
+      this.pendingHandlers.push(handler);
+      return;
+    }
+    const fresh = !this.answerSide.kinds().includes(handler.kind);
+    this.answerSide.serve(handler);
+    if (!fresh) return;
+    const { transport } = this.deps;
+    this.offs.push(
+      await transport.subscribe(transport.topics.intent(handler.kind), (m) => this.onIntent(m), { qos: 0 }),
+    );
+  }
+
+  stats(): IntentsStats {
+    return { declare: this.declareSide.stats(), answer: this.answerSide.stats() };
+  }
+
+  private onReply(m: Inbound): void {
+    if (m.message.type === 'reply') this.declareSide.onReply(m.message.envelope);
+  }
+
+  private onIntent(m: Inbound): void {
+    if (m.message.type === 'intent') this.answerSide.onIntent(m.message.envelope, m.bytes);
+  }
+}

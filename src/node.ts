@@ -1,0 +1,207 @@
+/**
+ * The composition root: one node = series + transport + presence + intents (+ services: chunks,
+ * observe…), with `start()` / `stop()`. Nothing here does I/O before `start()` (habit 3).
+ */
+import { join } from 'node:path';
+import { systemClock } from './clock.js';
+import { ConfigError } from './errors.js';
+import { alwaysYesGate } from './intent/gate.js';
+import { createIntents, type StartableIntents } from './intent/index.js';
+import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
+import { silentLogger } from './log.js';
+import { DEFAULT_BROKER_URL, SERIES_SUBDIR } from './node/constants.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './node/embedded.js';
+import type { DamesoNode, NodeComponents, NodeOptions, NodeStats, ServiceInstance } from './node/types.js';
+import { createRoster, rosterView, type StartableRoster } from './presence/index.js';
+import { createTopics, isNodeId } from './protocol/index.js';
+import { createSeries } from './series/index.js';
+import type { Series, View } from './series/types.js';
+import { createTransport, sessionView, type Transport } from './transport/index.js';
+
+export * from './node/constants.js';
+export type * from './node/types.js';
+
+export function createNode(options: NodeOptions): DamesoNode {
+  if (!isNodeId(options.id)) throw new ConfigError('id', `"${options.id}" must match [A-Za-z0-9_-]{1,64}`);
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new ConfigError('dataDir', 'is required');
+  for (const r of options.roles ?? []) {
+    if (!/^[a-z_]{1,32}$/.test(r))
+      throw new ConfigError('roles', `role "${r}" must match [a-z_]{1,32} (e.g. bt, mapper)`);
+  }
+  return new Node(options);
+}
+
+class Node implements DamesoNode {
+  readonly id: string;
+  readonly roles: readonly string[];
+  brokerUrl: string;
+  gate: Gate = alwaysYesGate;
+  private series_: Series | undefined;
+  private transport_: Transport | undefined;
+  private roster_: StartableRoster | undefined;
+  private intents_: StartableIntents | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private readonly instances: Array<[string, ServiceInstance]> = [];
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+
+  constructor(private readonly options: NodeOptions) {
+    this.id = options.id;
+    this.roles = [...(options.roles ?? [])];
+    this.brokerUrl = options.broker ?? DEFAULT_BROKER_URL;
+  }
+
+  get series(): Series {
+    return must(this.series_, 'series');
+  }
+  get transport(): Transport {
+    return must(this.transport_, 'transport');
+  }
+  get roster(): StartableRoster {
+    return must(this.roster_, 'roster');
+  }
+  get intents(): StartableIntents {
+    return must(this.intents_, 'intents');
+  }
+  get services(): Readonly<Record<string, ServiceInstance>> {
+    return Object.fromEntries(this.instances);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new ConfigError('start', 'a node starts once; create a new one to start again');
+    this.state = 'starting';
+    try {
+      await this.startParts();
+      this.state = 'running';
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
+    const o = this.options;
+    const clock = o.clock ?? systemClock;
+    const log = (o.log ?? silentLogger).child({ node: this.id });
+    const services = o.services ?? [];
+    if (this.brokerUrl === 'embedded') {
+      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, log });
+      this.brokerUrl = this.broker.url;
+    }
+    const views: View<unknown>[] = [
+      sessionView as View<unknown>,
+      rosterView as View<unknown>,
+      ...(o.views ?? []),
+      ...services.flatMap((s) => s.views ?? []),
+    ];
+    const series = createSeries({
+      ...(o.series ?? {}),
+      dir: join(o.dataDir, SERIES_SUBDIR),
+      durability: o.durability ?? 'batch',
+      views,
+      clock,
+      log,
+    });
+    this.series_ = series;
+    await series.open();
+    const topics = createTopics(o.topicPrefix);
+    const transport = createTransport({
+      id: this.id,
+      url: this.brokerUrl,
+      roles: this.roles,
+      topics,
+      series,
+      clock,
+      log,
+      ...pick(o, ['caps', 'announce', 'keepaliveS', 'startTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs']),
+    });
+    this.transport_ = transport;
+    const roster = createRoster({
+      self: this.id,
+      transport,
+      series,
+      clock,
+      log,
+      ...(o.rosterQuietMs !== undefined ? { quietMs: o.rosterQuietMs } : {}),
+      ...(o.rosterMaxWaitMs !== undefined ? { maxWaitMs: o.rosterMaxWaitMs } : {}),
+    });
+    this.roster_ = roster;
+    let gate: Gate = alwaysYesGate;
+    const gateRef = {
+      decide: (...a: Parameters<Gate['decide']>) => gate.decide(...a),
+      intentSeen: (...a: Parameters<Gate['intentSeen']>) => gate.intentSeen(...a),
+    };
+    const handlers: IntentHandler[] = [...(o.handlers ?? []), ...services.flatMap((s) => s.handlers ?? [])];
+    const intents = createIntents({
+      self: this.id,
+      roles: this.roles,
+      transport,
+      roster,
+      series,
+      clock,
+      log,
+      gate: gateRef,
+      handlers,
+      ...pick(o, ['kindRoles', 'maxPending', 'lateKeepMs', 'maxInFlight']),
+    });
+    this.intents_ = intents;
+    const components: NodeComponents = {
+      id: this.id,
+      roles: this.roles,
+      series,
+      transport,
+      roster,
+      intents,
+      clock,
+      log,
+      dataDir: o.dataDir,
+    };
+    if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
+    this.gate = gate;
+    for (const s of services) this.instances.push([s.name, await s.create(components)]);
+    await transport.start();
+    await roster.start();
+    await intents.start();
+    // DESIGN.md: a node declares only once it holds the retained roster.
+    await roster.ready();
+    for (const [, inst] of this.instances) await inst.start?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'new') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    for (const [name, inst] of [...this.instances].reverse()) {
+      try {
+        await inst.stop?.();
+      } catch (err) {
+        this.options.log?.warn({ err, service: name }, 'node: a service failed to stop');
+      }
+    }
+    await this.intents_?.stop();
+    await this.roster_?.stop();
+    await this.transport_?.stop();
+    await this.series_?.close();
+    await this.broker?.stop();
+  }
+
+  declare(kind: string, options?: DeclareOptions) {
+    return this.intents.declare(kind, options);
+  }
+
+  stats(): NodeStats {
+    return { transport: this.transport.stats(), roster: this.roster.stats(), intents: this.intents.stats() };
+  }
+}
+
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new ConfigError(what, 'is available after start()');
+  return v;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * The composition root's contract: node options, services (js-libp2p style), components.
+ */
+import type { Clock } from '../clock.js';
+import type { Intents, IntentsStats } from '../intent/index.js';
+import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../intent/types.js';
+import type { Logger } from '../log.js';
+import type { Roster, RosterStats } from '../presence/index.js';
+import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
+import type { Transport, TransportStats } from '../transport/index.js';
+
+/** What every service receives (CONVENTIONS.md habit 2: collaborators passed in). */
+export interface NodeComponents {
+  id: string;
+  roles: readonly string[];
+  series: Series;
+  transport: Transport;
+  roster: Roster;
+  intents: Pick<Intents, 'declare' | 'serve'>;
+  clock: Clock;
+  log: Logger;
+  /** The node's data folder (the series lives in `{dataDir}/series`; services take sub-folders). */
+  dataDir: string;
+}
+
+export interface ServiceInstance {
+  /** Called after the node is connected, serving and holding the retained roster. */
+  start?(): void | Promise<void>;
+  /** Called first at node stop (reverse order), before intents, transport and series stop. */
+  stop?(): void | Promise<void>;
+}
+
+/**
+ * A plug-in part (chunks, observe…). `views` are registered with the series, `handlers` served
+ * when the node has their role; `create` runs after the series is open and before connecting.
+ */
+export interface Service<I extends ServiceInstance = ServiceInstance> {
+  name: string;
+  views?: readonly View<unknown>[];
+  handlers?: readonly IntentHandler[];
+  create(components: NodeComponents): I | Promise<I>;
+}
+
+/** A gate, or a factory for one that needs the node's parts (limiters measure the data folder…). */
+export type GateOption = Gate | ((components: NodeComponents) => Gate | Promise<Gate>);
+
+export interface NodeOptions {
+  /** `[A-Za-z0-9_-]{1,64}`. */
+  id: string;
+  /** Roles served (`bt`, `mapper`). Default none (declares only). */
+  roles?: readonly string[];
+  /** `mqtt://host:port`, or `embedded` to run a broker host in this process. Default `DEFAULT_BROKER_URL`. */
+  broker?: string;
+  /** Port of the embedded broker (`broker: 'embedded'`). Default 0 (ephemeral). */
+  embeddedPort?: number;
+  /** Data folder; the series is `{dataDir}/series`. Required. */
+  dataDir: string;
+  /** Series durability. Default `batch` (group commit). */
+  durability?: Durability;
+  /** Extra series options (segment size, budget, batch window). */
+  series?: Omit<SeriesOptions, 'dir' | 'views' | 'clock' | 'log' | 'durability'>;
+  /** Default: always YES with neutral limiter values. */
+  gate?: GateOption;
+  handlers?: readonly IntentHandler[];
+  views?: readonly View<unknown>[];
+  services?: readonly Service[];
+  /** Extra kind → role pairs for declaring custom kinds. */
+  kindRoles?: Readonly<Record<string, string>>;
+  /** Publish presence (birth + Will). Default true; short-lived CLI nodes pass false. */
+  announce?: boolean;
+  caps?: Record<string, unknown>;
+  /** Topic prefix (root `{prefix}/v1`). Default `dameso`. */
+  topicPrefix?: string;
+  /** Quiet window ending the retained roster, ms. Default `ROSTER_QUIET_MS`. */
+  rosterQuietMs?: number;
+  /** Bound on waiting for the retained roster, ms. Default `ROSTER_MAX_WAIT_MS`. */
+  rosterMaxWaitMs?: number;
+  /** MQTT keep-alive, s. Default `DEFAULT_KEEPALIVE_S`. */
+  keepaliveS?: number;
+  /** ms; default `DEFAULT_START_TIMEOUT_MS` (0 = wait for the broker forever). */
+  startTimeoutMs?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Default `MAX_PENDING_INTENTS`. */
+  maxPending?: number;
+  /** ms; default `LATE_KEEP_MS`. */
+  lateKeepMs?: number;
+  /** Default `MAX_IN_FLIGHT_ANSWERS`. */
+  maxInFlight?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface NodeStats {
+  transport: TransportStats;
+  roster: RosterStats;
+  intents: IntentsStats;
+}
+
+export interface DamesoNode {
+  readonly id: string;
+  readonly roles: readonly string[];
+  /** The broker URL in use (the embedded broker's once started). */
+  readonly brokerUrl: string;
+  /** Available after `start()`. */
+  readonly series: Series;
+  readonly transport: Transport;
+  readonly roster: Roster;
+  readonly intents: Intents;
+  /** Service instances by name. */
+  readonly services: Readonly<Record<string, ServiceInstance>>;
+  readonly gate: Gate;
+  /** Opens the series, connects, serves, waits for the retained roster, starts services. */
+  start(): Promise<void>;
+  /** Stops services, publishes offline presence, disconnects, flushes and closes the series. */
+  stop(): Promise<void>;
+  declare(kind: string, options?: DeclareOptions): DeclaredIntent;
+  stats(): NodeStats;
+}

@@ -1,0 +1,194 @@
+/**
+ * The live roster: who is online, with which roles and session, from the retained presence
+ * records (`R/presence/+`). Stale records are ignored (Sparkplug bdSeq rule: an offline record
+ * whose session is older than the one known is a late Will of a dead connection). Each accepted
+ * change is written to the series as `peer_added` / `peer_removed` and applied with the same rule
+ * as the `roster` view, so the roster is derived.
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { PresenceEnvelope } from '../protocol/index.js';
+import type { EntryInput, Series } from '../series/types.js';
+import type { Inbound, Transport } from '../transport/index.js';
+import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_MAX_WAIT_MS, ROSTER_QUIET_MS, ROSTER_VIEW } from './constants.js';
+import type { Peer, PeerChange, Roster, RosterStats } from './types.js';
+import type { RosterState } from './view.js';
+
+export interface RosterDeps {
+  self: string;
+  transport: Pick<Transport, 'subscribe' | 'topics' | 'session' | 'connected' | 'republishPresence'>;
+  series: Pick<Series, 'append' | 'view'>;
+  clock: Clock;
+  log: Logger;
+  /** Quiet window that ends the retained stream, ms. Default `ROSTER_QUIET_MS`. */
+  quietMs?: number;
+  /** Bound on waiting for the retained roster, ms. Default `ROSTER_MAX_WAIT_MS`. */
+  maxWaitMs?: number;
+}
+
+export class LiveRoster implements Roster {
+  private readonly peers = new Map<string, Peer>();
+  private readonly listeners = new Set<(peer: Peer, change: PeerChange) => void>();
+  /** Nodes a record confirmed in this run (those the view remembered but nobody confirmed are absent). */
+  private readonly confirmed = new Set<string>();
+  private readonly counters = { records: 0, stale: 0, overflow: 0 };
+  private retainedSinceTick = 0;
+  private ticker: TimerHandle | undefined;
+  private ready_ = false;
+  private readonly readyPromise: Promise<void>;
+  private resolveReady!: () => void;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(private readonly deps: RosterDeps) {
+    this.readyPromise = new Promise((resolve) => {
+      this.resolveReady = resolve;
+    });
+  }
+
+  get isReady(): boolean {
+    return this.ready_;
+  }
+
+  async start(): Promise<void> {
+    const { deps } = this;
+    // Start from what the series remembers (sessions survive restarts: the stale rule needs them).
+    const state = deps.series.view<RosterState>(ROSTER_VIEW);
+    for (const [node, p] of Object.entries(state)) this.peers.set(node, { node, ...p });
+    this.unsubscribe = await deps.transport.subscribe(deps.transport.topics.presenceFilter, (m) => this.onRecord(m), {
+      qos: 1,
+    });
+    // SUBACK is in: the retained stream may still be arriving (Aedes). Ready after a quiet window.
+    const quietMs = deps.quietMs ?? ROSTER_QUIET_MS;
+    const maxWaitMs = deps.maxWaitMs ?? ROSTER_MAX_WAIT_MS;
+    const startedAt = deps.clock.monotonic();
+    this.retainedSinceTick = 0;
+    this.ticker = deps.clock.setInterval(() => {
+      // Two ticks are always separated by at least one I/O poll, so records buffered in the socket
+      // during a stall are counted before the window is judged quiet.
+      const quiet = this.retainedSinceTick === 0;
+      this.retainedSinceTick = 0;
+      const waited = deps.clock.monotonic() - startedAt;
+      if (!quiet && waited < maxWaitMs) return;
+      if (!quiet) deps.log.warn({ waited }, 'presence: retained roster still streaming at the bound; going ahead');
+      this.becomeReady();
+    }, quietMs);
+  }
+
+  async stop(): Promise<void> {
+    this.deps.clock.clearInterval(this.ticker);
+    this.listeners.clear();
+    await this.unsubscribe?.().catch(() => undefined);
+  }
+
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  get(node: string): Peer | undefined {
+    return this.peers.get(node);
+  }
+
+  online(): Peer[] {
+    const out: Peer[] = [];
+    for (const p of this.peers.values()) if (p.online) out.push(p);
+    return out;
+  }
+
+  onChange(fn: (peer: Peer, change: PeerChange) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  stats(): RosterStats {
+    let online = 0;
+    for (const p of this.peers.values()) if (p.online) online++;
+    return { peers: this.peers.size, online, ...this.counters };
+  }
+
+  private becomeReady(): void {
+    this.deps.clock.clearInterval(this.ticker);
+    this.ticker = undefined;
+    if (this.ready_) return;
+    // Nodes the series remembered as online that no retained record confirmed are gone.
+    for (const p of [...this.peers.values()]) {
+      if (p.online && !this.confirmed.has(p.node)) this.change(p.node, p.session, false, p.roles, 'absent');
+    }
+    this.ready_ = true;
+    this.resolveReady();
+  }
+
+  private onRecord(m: Inbound): void {
+    if (m.message.type !== 'presence') return;
+    if (m.retained) this.retainedSinceTick++;
+    this.counters.records++;
+    const node = m.message.topic.node;
+    const env: PresenceEnvelope | null = m.message.envelope;
+    this.confirmed.add(node);
+    if (node === this.deps.self) {
+      this.onOwnRecord(env);
+      return;
+    }
+    const known = this.peers.get(node);
+    if (env === null) {
+      if (known?.online) this.change(node, known.session, false, known.roles, 'cleared');
+      return;
+    }
+    if (env.state === 'online') {
+      // An older online record while a newer session is online is stale (out of order).
+      if (known?.online && env.session < known.session) {
+        this.counters.stale++;
+        return;
+      }
+      if (known?.online && known.session === env.session && sameRoles(known.roles, env.roles)) return;
+      this.change(node, env.session, true, env.roles, undefined);
+      return;
+    }
+    // Sparkplug bdSeq rule: an offline record of an older session is a late Will — ignore it.
+    if (known !== undefined && env.session < known.session) {
+      this.counters.stale++;
+      return;
+    }
+    if (known === undefined || known.online || known.session !== env.session) {
+      this.change(node, env.session, false, env.roles, 'offline');
+    }
+  }
+
+  /** Our own record: if a stale Will overwrote it while we are connected, publish online again. */
+  private onOwnRecord(env: PresenceEnvelope | null): void {
+    const t = this.deps.transport;
+    if (!t.connected || t.session === 0) return;
+    if (env === null || env.state === 'offline' || env.session < t.session) {
+      this.counters.stale++;
+      t.republishPresence();
+    }
+  }
+
+  private change(
+    node: string,
+    session: number,
+    online: boolean,
+    roles: readonly string[],
+    why: string | undefined,
+  ): void {
+    const prev = this.peers.get(node);
+    if (prev === undefined && this.peers.size >= MAX_PEERS) {
+      this.counters.overflow++;
+      return;
+    }
+    const peer: Peer = { node, session, online, roles: [...roles] };
+    this.peers.set(node, peer);
+    const entry: EntryInput = online
+      ? { event: PEER_ADDED, node, session, roles: [...roles] }
+      : { event: PEER_REMOVED, node, session, ...(why !== undefined ? { why } : {}) };
+    this.deps.series.append(entry).catch((err: unknown) => {
+      this.deps.log.error({ err }, 'presence: could not write a peer entry');
+    });
+    const kind: PeerChange = online ? (prev?.online ? 'session' : 'added') : 'removed';
+    if (!online && !prev?.online) return; // already offline: recorded, nobody to tell
+    for (const fn of [...this.listeners]) fn(peer, kind);
+  }
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
+}

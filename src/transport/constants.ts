@@ -1,0 +1,16 @@
+/** Transport defaults. Units are in the names. */
+
+/** MQTT keep-alive, seconds: a dead peer's Will fires after ~1.5x this (MQTT-3.1.2-24). */
+export const DEFAULT_KEEPALIVE_S = 10;
+/** Time allowed for one CONNECT → CONNACK, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** First reconnect delay, ms; doubled per failed attempt up to the max. */
+export const RECONNECT_MIN_MS = 100;
+/** Longest reconnect delay, ms (bounded backoff). */
+export const RECONNECT_MAX_MS = 5_000;
+/** How long `start()` waits for the first connection before failing, ms (0 = forever). */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** Subscriptions (filters) one transport holds at once. */
+export const MAX_SUBSCRIPTIONS = 256;
+/** Reject reasons remembered for logging once each. */
+export const MAX_LOGGED_REASONS = 64;

@@ -1,0 +1,138 @@
+/**
+ * The ONE inbound path: every message from the broker is size-checked, decoded and validated by the
+ * protocol validator, then handed to the handlers whose filter matches. Bad input is counted by
+ * reason, logged once per reason, and dropped; a throwing handler is counted too. Nothing here can
+ * crash the node (CONVENTIONS.md habit 6).
+ */
+import type { Logger } from '../log.js';
+import {
+  isWireError,
+  type ParsedTopic,
+  parseTopic,
+  type ValidatedMessage,
+  validateMessage,
+} from '../protocol/index.js';
+import { MAX_LOGGED_REASONS } from './constants.js';
+
+/** A presence topic with an empty retained payload: the record was cleared. */
+export interface PresenceCleared {
+  type: 'presence';
+  topic: Extract<ParsedTopic, { type: 'presence' }>;
+  envelope: null;
+}
+
+export type Message = ValidatedMessage | PresenceCleared;
+
+export interface Inbound {
+  topic: string;
+  /** Delivered because it was retained (MQTT-3.3.1-8: a retained copy sent on subscribe). */
+  retained: boolean;
+  /** Payload size, bytes. */
+  bytes: number;
+  message: Message;
+}
+
+export type InboundHandler = (inbound: Inbound) => void;
+
+export interface DispatchStats {
+  received: number;
+  delivered: number;
+  /** Rejections by reason (`bad_cbor`, `bad_envelope`, `too_large`, `bad_id`, `topic_mismatch`, …). */
+  rejected: Record<string, number>;
+  handlerErrors: number;
+}
+
+interface Route {
+  filter: string;
+  levels: string[];
+  handler: InboundHandler;
+}
+
+/** MQTT-4.7.1: `+` matches one level, `#` (last) matches the rest. */
+export function topicMatches(filterLevels: readonly string[], topic: string): boolean {
+  const levels = topic.split('/');
+  for (let i = 0; i < filterLevels.length; i++) {
+    const f = filterLevels[i];
+    if (f === '#') return true;
+    if (i >= levels.length) return false;
+    if (f !== '+' && f !== levels[i]) return false;
+  }
+  return levels.length === filterLevels.length;
+}
+
+export class Dispatcher {
+  private readonly routes: Route[] = [];
+  private readonly stats_: DispatchStats = { received: 0, delivered: 0, rejected: {}, handlerErrors: 0 };
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly root: string,
+    private readonly log: Logger,
+  ) {}
+
+  add(filter: string, handler: InboundHandler): () => void {
+    const route: Route = { filter, levels: filter.split('/'), handler };
+    this.routes.push(route);
+    return () => {
+      const i = this.routes.indexOf(route);
+      if (i >= 0) this.routes.splice(i, 1);
+    };
+  }
+
+  filters(): string[] {
+    return [...new Set(this.routes.map((r) => r.filter))];
+  }
+
+  hasFilter(filter: string): boolean {
+    return this.routes.some((r) => r.filter === filter);
+  }
+
+  size(): number {
+    return this.routes.length;
+  }
+
+  stats(): DispatchStats {
+    return { ...this.stats_, rejected: { ...this.stats_.rejected } };
+  }
+
+  dispatch(topic: string, payload: Uint8Array, retained: boolean): void {
+    this.stats_.received++;
+    let message: Message | undefined;
+    try {
+      if (payload.length === 0) {
+        const parsed = parseTopic(topic, this.root);
+        if (parsed?.type === 'presence') message = { type: 'presence', topic: parsed, envelope: null };
+      }
+      message ??= validateMessage(topic, payload, this.root);
+    } catch (err) {
+      this.reject(isWireError(err) ? err.reason : 'invalid', topic, err);
+      return;
+    }
+    if (message === undefined) {
+      this.reject('foreign_topic', topic, undefined);
+      return;
+    }
+    const inbound: Inbound = { topic, retained, bytes: payload.length, message };
+    for (const route of this.routes) {
+      if (!topicMatches(route.levels, topic)) continue;
+      try {
+        route.handler(inbound);
+        this.stats_.delivered++;
+      } catch (err) {
+        this.stats_.handlerErrors++;
+        this.logOnce('handler_error', { err, topic }, 'transport: a message handler threw; message dropped');
+      }
+    }
+  }
+
+  private reject(reason: string, topic: string, err: unknown): void {
+    this.stats_.rejected[reason] = (this.stats_.rejected[reason] ?? 0) + 1;
+    this.logOnce(reason, { err, topic: topic.slice(0, 200), reason }, 'transport: rejected an inbound message');
+  }
+
+  private logOnce(key: string, obj: Record<string, unknown>, msg: string): void {
+    if (this.logged.has(key) || this.logged.size >= MAX_LOGGED_REASONS) return;
+    this.logged.add(key);
+    this.log.warn(obj, `${msg} (logged once per reason; see stats)`);
+  }
+}

@@ -1,0 +1,27 @@
+import { DamesoError } from '../errors.js';
+
+/** The broker could not be reached within the start timeout. */
+export class BrokerUnreachableError extends DamesoError {
+  constructor(url: string, waitedMs: number, cause?: unknown) {
+    super(
+      'DAMESO_BROKER_UNREACHABLE',
+      `could not connect to the MQTT broker at ${url} within ${waitedMs} ms; check --broker ` +
+        '(mqtt://host:port) and that the broker runs (`dameso broker`, or --broker embedded)',
+      { cause },
+    );
+  }
+}
+
+/** Too many subscriptions: the table is bounded (`MAX_SUBSCRIPTIONS`). */
+export class TooManySubscriptionsError extends DamesoError {
+  constructor(max: number) {
+    super('DAMESO_TOO_MANY_SUBSCRIPTIONS', `a transport holds at most ${max} subscriptions; unsubscribe first`);
+  }
+}
+
+/** Publish or subscribe while the transport is stopped. */
+export class TransportStoppedError extends DamesoError {
+  constructor(what: string) {
+    super('DAMESO_TRANSPORT_STOPPED', `${what}: the transport is stopped; start() it first`);
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The MQTT transport of one node: connection, session counter, Will, CBOR in/out, one validating
+ * dispatcher.
+ */
+import { MqttTransport } from './client.js';
+import type { Transport, TransportOptions } from './types.js';
+
+export * from './constants.js';
+export type { DispatchStats, Inbound, InboundHandler, Message, PresenceCleared } from './dispatcher.js';
+export { topicMatches } from './dispatcher.js';
+export * from './errors.js';
+export { SESSION_STARTED, SESSION_VIEW, sessionView } from './session.js';
+export type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
+
+export function createTransport(options: TransportOptions): Transport {
+  return new MqttTransport(options);
+}

@@ -1,0 +1,76 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Topics } from '../protocol/index.js';
+import type { Series } from '../series/types.js';
+import type { DispatchStats, InboundHandler } from './dispatcher.js';
+
+export interface PublishOptions {
+  /** Default 0. */
+  qos?: 0 | 1;
+  /** Default false. A retained record published by this node is republished on every reconnect. */
+  retain?: boolean;
+}
+
+export interface TransportOptions {
+  /** Node id (`[A-Za-z0-9_-]{1,64}`). */
+  id: string;
+  /** `mqtt://host:port`. */
+  url: string;
+  roles: readonly string[];
+  caps?: Record<string, unknown>;
+  /** Publish presence (birth record + Will). Default true; short-lived CLI nodes pass false. */
+  announce?: boolean;
+  topics: Topics;
+  /** The series holding `session_started` entries (with the `session` view registered). */
+  series: Pick<Series, 'append' | 'view'>;
+  clock: Clock;
+  log: Logger;
+  /** Default `DEFAULT_KEEPALIVE_S`. */
+  keepaliveS?: number;
+  /** Default `DEFAULT_CONNECT_TIMEOUT_MS`. */
+  connectTimeoutMs?: number;
+  /** Default `RECONNECT_MIN_MS`. */
+  reconnectMinMs?: number;
+  /** Default `RECONNECT_MAX_MS`. */
+  reconnectMaxMs?: number;
+  /** ms; default `DEFAULT_START_TIMEOUT_MS`; 0 waits forever. */
+  startTimeoutMs?: number;
+}
+
+export interface TransportStats extends DispatchStats {
+  session: number;
+  connected: boolean;
+  connects: number;
+  attempts: number;
+  published: number;
+  publishErrors: number;
+}
+
+export interface Transport {
+  readonly id: string;
+  readonly topics: Topics;
+  /** The current session (0 before the first attempt). */
+  readonly session: number;
+  readonly connected: boolean;
+  /** Connects (resolves at the first CONNACK + setup); throws BrokerUnreachableError on timeout. */
+  start(): Promise<void>;
+  /** Publishes offline presence (unless `announce: false`) and disconnects cleanly. */
+  stop(options?: { announce?: boolean }): Promise<void>;
+  /**
+   * Publishes a CBOR envelope (or `null`: an empty payload, which withdraws a retained record).
+   * Resolves once written (QoS 0) or acknowledged (QoS 1).
+   */
+  publish(topic: string, envelope: object | null, options?: PublishOptions): Promise<void>;
+  /** Fire-and-forget publish for hot paths; failures are logged at debug. */
+  send(topic: string, envelope: object, options?: PublishOptions): void;
+  /**
+   * Routes validated messages matching `filter` to `handler` (subscribing at the broker, default
+   * QoS 1, and again on every reconnect). Resolves after SUBACK; returns the unsubscribe function.
+   */
+  subscribe(filter: string, handler: InboundHandler, options?: { qos?: 0 | 1 }): Promise<() => Promise<void>>;
+  /** Called after each (re)connect once subscriptions and presence are in place. */
+  onConnect(fn: (session: number) => void): () => void;
+  /** Publishes the online record again (used when a stale offline record overwrote ours). */
+  republishPresence(): void;
+  stats(): TransportStats;
+}
