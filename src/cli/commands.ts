@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { registerField } from './field.js';
+import { registerLimits } from './limits.js';
 
 export function registerAll(program: Command): void {
   registerField(program);
+  registerLimits(program);
 }

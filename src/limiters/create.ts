@@ -6,10 +6,10 @@
 import { type Board, loadBoard } from '../../devices/boards/index.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { createCpu } from './cpu.js';
+import { type CpuLimiter, createCpu } from './cpu.js';
 import { createEconomic, type EconomicLimiter } from './economic.js';
 import { createLimiterGate, type GateLimiters, type LimiterGate } from './gate.js';
-import { createMemory } from './memory.js';
+import { createMemory, type MemoryLimiter } from './memory.js';
 import { createObjective } from './objective.js';
 import type { Thresholds } from './policy.js';
 import { createTopology, type PeerCounts } from './topology.js';
@@ -38,7 +38,11 @@ export interface NodeLimitersOptions {
 
 export interface NodeLimiters {
   readonly board: Board;
-  readonly limiters: GateLimiters & { readonly economic: EconomicLimiter };
+  readonly limiters: GateLimiters & {
+    readonly economic: EconomicLimiter;
+    readonly cpu: CpuLimiter;
+    readonly memory: MemoryLimiter;
+  };
   readonly gate: LimiterGate;
   start(): Promise<void>;
   stop(): Promise<void>;

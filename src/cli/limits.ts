@@ -1,0 +1,92 @@
+/**
+ * `dameso limits [--device B] [--data DIR] [--json]`: sample this machine for a short moment and
+ * print the live limiter values with the budgets they are measured against, and what the policy
+ * would answer right now.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { DEFAULT_BOARD, heapFlag, loadBoard } from '../../devices/boards/index.js';
+import { systemClock } from '../clock.js';
+import { DamesoError } from '../errors.js';
+import {
+  createDirUsage,
+  createNodeLimiters,
+  DEFAULT_LIMITS_SAMPLE_MS,
+  decide,
+  LIMITER_NAMES,
+} from '../limiters/index.js';
+
+interface LimitsFlags {
+  device: string;
+  data: string;
+  json?: boolean;
+  ms: string;
+}
+
+export function registerLimits(program: Command): void {
+  program
+    .command('limits')
+    .description(
+      'sample this machine briefly and print the six rate limiters (1 = plenty, 0 = exhausted), the ' +
+        'budgets of the board profile they are measured against, and what a node would answer now',
+    )
+    .option('--device <board>', 'board profile (pi-zero-2w, pi-3b, pi-4b, pi-5, generic)', DEFAULT_BOARD)
+    .option(
+      '--data <dir>',
+      'data folder: its bytes count against the storage budget, its file system is statfs-ed',
+      '.',
+    )
+    .option('--ms <ms>', 'how long to sample, ms', String(DEFAULT_LIMITS_SAMPLE_MS))
+    .option('--json', 'print one JSON object')
+    .action(async (flags: LimitsFlags) => {
+      const sampleMs = Number(flags.ms);
+      if (!Number.isFinite(sampleMs) || sampleMs < 100) {
+        throw new DamesoError('DAMESO_USAGE', `--ms must be a number of ms >= 100, got "${flags.ms}"`);
+      }
+      const board = loadBoard(flags.device);
+      const usage = createDirUsage({ dir: flags.data, clock: systemClock });
+      const l = createNodeLimiters({ board, dir: flags.data, usedBytes: usage.bytes, clock: systemClock });
+      await usage.scan();
+      await l.start();
+      // A ref'd timer on purpose: the clock's timers are unref'd and would let the process exit.
+      await sleep(sampleMs);
+      l.limiters.cpu.sample();
+      l.limiters.memory.sample();
+      await l.limiters.economic.sampleDisk();
+      const values = l.gate.values();
+      const details = Object.fromEntries(LIMITER_NAMES.map((n) => [n, l.limiters[n].detail()]));
+      await l.stop();
+      const verdict = decide(values, l.gate.thresholds);
+      const heapLimitMb = Math.round((l.limiters.memory.detail().heapLimitBytes as number) / 1048576);
+      const out = {
+        board: board.board,
+        data: flags.data,
+        sampledMs: sampleMs,
+        values,
+        budgets: details,
+        thresholds: l.gate.thresholds,
+        wouldAnswer: verdict.r === 'yes' ? 'yes' : `no ${verdict.reason}`,
+        runWith: heapFlag(board),
+        heapLimitMb,
+      };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+        return;
+      }
+      const lines = [`board ${board.board} (${board.description}), data ${flags.data}, sampled ${sampleMs} ms`];
+      for (const n of LIMITER_NAMES) {
+        const d = Object.entries(details[n] ?? {})
+          .map(([k, v]) => `${k}=${v === null ? '-' : v}`)
+          .join(' ');
+        lines.push(`  ${n.padEnd(11)} ${values[n].toFixed(4)}  ${d}`);
+      }
+      const t = l.gate.thresholds;
+      lines.push(
+        `thresholds: yes>${t.yesAbove} storage_full<${t.storageFullBelow} memory_low<${t.memoryLowBelow} ` +
+          `rate_limited<${t.rateLimitedBelow} cpu_busy<${t.cpuBusyBelow}`,
+      );
+      lines.push(`a node here would answer: ${out.wouldAnswer}`);
+      lines.push(`run nodes on this board with: node ${heapFlag(board)} (heap budget now: ${heapLimitMb} MiB)`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
