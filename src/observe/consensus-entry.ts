@@ -1,0 +1,105 @@
+/**
+ * The `consensus` entry and its replay. The entry records everything needed to recompute it:
+ * `{event:'consensus', cell, metric, value, method, spread, responders, weights, values,
+ *   max_share, rep_seq, intent?, fallback?}` where `values` is each responder's perspective and
+ * `rep_seq` the last seq folded into the reputation that weighted it. Replaying the series
+ * (reputation folded up to `rep_seq`, consensus recomputed) must give the same entry.
+ */
+import type { Entry, EntryInput } from '../series/types.js';
+import { type ConsensusMethod, consensus, type Perspective } from './consensus.js';
+import { CONSENSUS_EVENT } from './observation.js';
+import { type ReputationState, reputationOf, reputationView } from './reputation.js';
+
+export interface ConsensusFields {
+  cell: string;
+  metric: string;
+  value: number;
+  method: ConsensusMethod;
+  spread: number;
+  responders: string[];
+  weights: Record<string, number>;
+  values: Record<string, number>;
+  max_share: number;
+  rep_seq: number;
+  intent?: string;
+  fallback?: 'equal';
+}
+
+export type ConsensusEntry = Entry & ConsensusFields & { event: 'consensus' };
+
+export function consensusInput(
+  cell: string,
+  metric: string,
+  perspectives: readonly Perspective[],
+  reputation: ReputationState,
+  repSeq: number,
+  options: { method: ConsensusMethod; maxShare: number; intent?: string },
+): EntryInput & ConsensusFields {
+  const sorted = [...perspectives].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  const r = consensus(sorted, (n) => reputationOf(reputation, n), {
+    method: options.method,
+    maxShare: options.maxShare,
+  });
+  const values: Record<string, number> = {};
+  for (const p of sorted) values[p.node] = p.value;
+  const input: EntryInput & ConsensusFields = {
+    event: CONSENSUS_EVENT,
+    cell,
+    metric,
+    value: r.value,
+    method: r.method,
+    spread: r.spread,
+    responders: r.responders,
+    weights: r.weights,
+    values,
+    max_share: options.maxShare,
+    rep_seq: repSeq,
+  };
+  if (options.intent !== undefined) input.intent = options.intent;
+  if (r.fallback) input.fallback = r.fallback;
+  return input;
+}
+
+export function asConsensus(e: Entry): ConsensusEntry | undefined {
+  if (e.event !== CONSENSUS_EVENT) return undefined;
+  if (typeof e.cell !== 'string' || typeof e.metric !== 'string' || typeof e.value !== 'number') return undefined;
+  if (typeof e.values !== 'object' || e.values === null || typeof e.rep_seq !== 'number') return undefined;
+  return e as ConsensusEntry;
+}
+
+export interface ReplayedConsensus {
+  entry: ConsensusEntry;
+  recomputed: { value: number; spread: number; weights: Record<string, number> };
+  same: boolean;
+}
+
+/**
+ * Replay: fold the reputation through `entries` (seq order) and recompute every consensus entry
+ * from its recorded perspectives and the reputation as of its `rep_seq`.
+ */
+export function replayConsensus(entries: readonly Entry[]): ReplayedConsensus[] {
+  const out: ReplayedConsensus[] = [];
+  let rep = reputationView.initial();
+  let folded = 0;
+  for (const e of entries) {
+    const c = asConsensus(e);
+    if (c) {
+      // Fold up to rep_seq (the entries a consensus was weighted by all precede it).
+      while (folded < entries.length && (entries[folded] as Entry).seq <= c.rep_seq) {
+        rep = reputationView.apply(rep, entries[folded] as Entry);
+        folded++;
+      }
+      const perspectives = Object.entries(c.values).map(([node, value]) => ({ node, value }));
+      const again = consensusInput(c.cell, c.metric, perspectives, rep, c.rep_seq, {
+        method: c.method,
+        maxShare: c.max_share,
+      });
+      const same =
+        again.value === c.value &&
+        again.spread === c.spread &&
+        JSON.stringify(again.weights) === JSON.stringify(c.weights);
+      out.push({ entry: c, recomputed: { value: again.value, spread: again.spread, weights: again.weights }, same });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/** Observation, reputation and consensus defaults. Units are in the names. */
+
+/** Geohash precision of an observation's cell, characters. 7 ≈ 153 m × 153 m cells. */
+export const DEFAULT_CELL_PRECISION = 7;
+/** A GPS fix older than this (local monotonic ms) is not joined with a reading. */
+export const DEFAULT_MAX_FIX_AGE_MS = 5_000;
+/** Most observations one node returns for one `want_observations` (newest first), count. */
+export const MAX_OBSERVATIONS_PER_ANSWER = 64;
+/** Most observations kept per cell in the cell index view, count. */
+export const MAX_INDEX_PER_CELL = 64;
+/** Most cells kept in the cell index view (least recently observed dropped), count. */
+export const MAX_INDEX_CELLS = 4_096;
+/** Most entries scanned by one `want_observations` answer when no index is registered, count. */
+export const MAX_SCAN_ENTRIES = 20_000;
+/** Deadline of a `want_observations` intent, ms. */
+export const DEFAULT_OBSERVE_DEADLINE_MS = 2_000;
+
+/** Default consensus method: the robust reputation-weighted median. */
+export const DEFAULT_CONSENSUS_METHOD = 'median' as const;
+/** Largest share of the total weight any one responder may hold, in (0,1]; raised to 1/n when n is small. */
+export const DEFAULT_MAX_WEIGHT_SHARE = 0.2;
+/** MAD × this estimates the standard deviation of normal data (1 / Φ⁻¹(3/4)). */
+export const MAD_TO_SD = 1.4826;
+
+/** A value agrees with consensus when |v − c| ≤ k · spread (or ≤ the tolerance floor), k. */
+export const DEFAULT_AGREE_K = 3;
+/** Absolute floor of the agreement band, metric unit (spread can be 0 when most values are equal). */
+export const DEFAULT_AGREE_FLOOR = 1e-6;
+
+/** Reputation evidence weights (positive / (positive + negative), 0.5 with none). */
+export const REP_AGREE_WEIGHT = 1;
+export const REP_DISAGREE_WEIGHT = 1;
+/** Delivered data that was verified (a chunk whose hash matched). */
+export const REP_VERIFIED_WEIGHT = 1;
+/** A chunk whose bytes did not match its id: the strongest negative evidence. */
+export const REP_HASH_MISMATCH_WEIGHT = 5;
+/** Silence while online (expected, neither answered nor went offline): mild. */
+export const REP_SILENCE_WEIGHT = 0.1;
+/** Reputation of a node with no evidence. */
+export const REP_PRIOR = 0.5;
+/** Most nodes the reputation view tracks (least evidence dropped first), count. */
+export const MAX_REPUTATION_NODES = 4_096;

@@ -1,0 +1,63 @@
+/**
+ * Field observation mapping: observations, the `want_observations` handler, reputation and
+ * multi-perspective consensus, and the map export. Pure parts (consensus, reputation, replay,
+ * GeoJSON) take plain data; the observer, handler and requester take `{ series, clock, log }`.
+ */
+
+export { CELL_INDEX_VIEW, type CellIndexState, createCellIndexView, seqsFor } from './cell-index.js';
+export {
+  type ConsensusMethod,
+  type ConsensusOptions,
+  type ConsensusResult,
+  capWeights,
+  consensus,
+  type Perspective,
+  plainMean,
+  plainMedian,
+  weightedMedian,
+} from './consensus.js';
+export {
+  asConsensus,
+  type ConsensusEntry,
+  type ConsensusFields,
+  consensusInput,
+  type ReplayedConsensus,
+  replayConsensus,
+} from './consensus-entry.js';
+export * from './constants.js';
+export { BadCellError, BadPrecisionError, NoConsensusError } from './errors.js';
+export {
+  createObservationHandler,
+  MAPPER_ROLE,
+  type ObservationHandlerOptions,
+  type ObservationsData,
+  ownObservations,
+  WANT_OBSERVATIONS,
+  type WireObservation,
+} from './handler.js';
+export {
+  asObservation,
+  assertCell,
+  CONSENSUS_EVENT,
+  cellBox,
+  cellCentre,
+  cellOf,
+  isCell,
+  OBSERVATION_EVENT,
+  type ObservationEntry,
+  type ObservationFields,
+  observationInput,
+} from './observation.js';
+export { createObserver, type Observer, type ObserverOptions, type ObserverStats } from './observer.js';
+export { perspectivesFrom, type ReplyVerdict } from './perspectives.js';
+export {
+  agrees,
+  evidenceOf,
+  REPUTATION_VIEW,
+  type ReputationState,
+  replayReputation,
+  reputationOf,
+  reputationScores,
+  reputationView,
+  type Tally,
+} from './reputation.js';

@@ -1,0 +1,159 @@
+/**
+ * Reputation of peers, derived from the series only (DESIGN.md "Reputation and consensus").
+ *
+ *   score = positive / (positive + negative), `REP_PRIOR` (0.5) with no evidence.
+ *
+ * Evidence, with its weight (constants.ts):
+ * - `consensus` entries: each responder whose value agrees with the consensus is +1
+ *   (`REP_AGREE_WEIGHT`), one that disagrees is −1 (`REP_DISAGREE_WEIGHT`). Agreement:
+ *   |v − value| ≤ max(k · spread, floor), k = `DEFAULT_AGREE_K` (3), floor = `DEFAULT_AGREE_FLOOR`;
+ *   with the default median method, spread is the weighted MAD × 1.4826, a σ estimate liars
+ *   cannot inflate while they hold under half the weight. (With the mean method the spread is a
+ *   standard deviation that liars do inflate, so they can hide inside it: one reason the median is
+ *   the default.)
+ * - `chunk_verified` (delivered data whose hash matched): +1 for its sender (`REP_VERIFIED_WEIGHT`).
+ * - `chunk_rejected` (hash mismatch): −5 for its sender (`REP_HASH_MISMATCH_WEIGHT`), the strongest.
+ * - `intent_outcome`: each node in `silence` (expected, online, neither answered nor went
+ *   offline) is −0.1 (`REP_SILENCE_WEIGHT`, mild: it may simply hold nothing). `offline` and `no`
+ *   are not held against anyone (a NO with a reason is an honest answer).
+ *
+ * ONE fold: `reputationView.apply` is the step, `replayReputation` folds it over entries, so the
+ * live view and a replay of the series agree by construction (and a test checks it).
+ */
+import type { Entry, View } from '../series/types.js';
+import {
+  DEFAULT_AGREE_FLOOR,
+  DEFAULT_AGREE_K,
+  MAX_REPUTATION_NODES,
+  REP_AGREE_WEIGHT,
+  REP_DISAGREE_WEIGHT,
+  REP_HASH_MISMATCH_WEIGHT,
+  REP_PRIOR,
+  REP_SILENCE_WEIGHT,
+  REP_VERIFIED_WEIGHT,
+} from './constants.js';
+
+export const REPUTATION_VIEW = 'observe.reputation';
+
+export interface Tally {
+  pos: number;
+  neg: number;
+}
+
+/** Plain data (snapshot-able): tallies by node id, at most `MAX_REPUTATION_NODES`. */
+export interface ReputationState {
+  nodes: Record<string, Tally>;
+}
+
+/** True when `v` agrees with a consensus `value` of `spread` (see the file comment). */
+export function agrees(v: number, value: number, spread: number): boolean {
+  return Math.abs(v - value) <= Math.max(DEFAULT_AGREE_K * spread, DEFAULT_AGREE_FLOOR);
+}
+
+const str = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
+const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+
+/** The sender a chunk entry is recorded against: `from`, else `sender`, else `peer`. */
+function chunkSender(e: Entry): string | undefined {
+  return str(e.from) ?? str(e.sender) ?? str(e.peer);
+}
+
+/** The evidence one entry carries: [node, positive, negative] triples. */
+export function evidenceOf(e: Entry): [string, number, number][] {
+  switch (e.event) {
+    case 'consensus': {
+      const value = num(e.value);
+      const spread = num(e.spread);
+      const values = e.values;
+      if (value === undefined || spread === undefined || typeof values !== 'object' || values === null) return [];
+      const out: [string, number, number][] = [];
+      for (const [node, v] of Object.entries(values as Record<string, unknown>)) {
+        const x = num(v);
+        if (x === undefined) continue;
+        out.push(agrees(x, value, spread) ? [node, REP_AGREE_WEIGHT, 0] : [node, 0, REP_DISAGREE_WEIGHT]);
+      }
+      return out;
+    }
+    case 'chunk_verified': {
+      const s = chunkSender(e);
+      return s ? [[s, REP_VERIFIED_WEIGHT, 0]] : [];
+    }
+    case 'chunk_rejected': {
+      const s = chunkSender(e);
+      return s ? [[s, 0, REP_HASH_MISMATCH_WEIGHT]] : [];
+    }
+    case 'intent_outcome': {
+      const silence = Array.isArray(e.silence) ? e.silence : [];
+      return silence.flatMap((n): [string, number, number][] => {
+        const id = str(n);
+        return id ? [[id, 0, REP_SILENCE_WEIGHT]] : [];
+      });
+    }
+    default:
+      return [];
+  }
+}
+
+/** Drop the node with the least evidence (ties: the greatest id) until within the bound. */
+function bound(state: ReputationState): void {
+  const ids = Object.keys(state.nodes);
+  let extra = ids.length - MAX_REPUTATION_NODES;
+  while (extra-- > 0) {
+    let worst: string | undefined;
+    let worstN = Number.POSITIVE_INFINITY;
+    for (const id of Object.keys(state.nodes)) {
+      const t = state.nodes[id] as Tally;
+      const n = t.pos + t.neg;
+      if (n < worstN || (n === worstN && worst !== undefined && id > worst)) {
+        worst = id;
+        worstN = n;
+      }
+    }
+    if (worst !== undefined) delete state.nodes[worst];
+  }
+}
+
+/**
+ * The reputation view. `apply` updates the state in place and returns it (folding thousands of
+ * entries must not copy the table each time); it is deterministic in the entries.
+ */
+export const reputationView: View<ReputationState> = {
+  name: REPUTATION_VIEW,
+  initial: () => ({ nodes: {} }),
+  apply(state, entry) {
+    const ev = evidenceOf(entry);
+    if (ev.length === 0) return state;
+    for (const [node, pos, neg] of ev) {
+      const t = state.nodes[node] ?? { pos: 0, neg: 0 };
+      t.pos += pos;
+      t.neg += neg;
+      state.nodes[node] = t;
+    }
+    if (Object.keys(state.nodes).length > MAX_REPUTATION_NODES) bound(state);
+    return state;
+  },
+};
+
+/** Fold entries (in seq order) from scratch: the one replayable function. */
+export function replayReputation(entries: Iterable<Entry>, upToSeq = Number.POSITIVE_INFINITY): ReputationState {
+  let s = reputationView.initial();
+  for (const e of entries) {
+    if (e.seq > upToSeq) break;
+    s = reputationView.apply(s, e);
+  }
+  return s;
+}
+
+/** positive / (positive + negative); `REP_PRIOR` with no evidence. */
+export function reputationOf(state: ReputationState, node: string): number {
+  const t = state.nodes[node];
+  if (!t || t.pos + t.neg === 0) return REP_PRIOR;
+  return t.pos / (t.pos + t.neg);
+}
+
+/** Every tracked node's score, by id. */
+export function reputationScores(state: ReputationState): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of Object.keys(state.nodes).sort()) out[id] = reputationOf(state, id);
+  return out;
+}

@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  agrees,
+  DEFAULT_AGREE_K,
+  MAX_REPUTATION_NODES,
+  REP_HASH_MISMATCH_WEIGHT,
+  REP_PRIOR,
+  REP_SILENCE_WEIGHT,
+  replayReputation,
+  reputationOf,
+  reputationScores,
+  reputationView,
+} from '../../src/observe/index.js';
+import type { Entry } from '../../src/series/types.js';
+
+let seq = 0;
+const e = (event: string, fields: Record<string, unknown>): Entry => ({ seq: ++seq, t: 0, event, ...fields });
+const cons = (value: number, spread: number, values: Record<string, number>) =>
+  e('consensus', { cell: 'u2edk8', metric: 'temp', value, spread, values, rep_seq: 0 });
+
+describe('reputation', () => {
+  it('is 0.5 with no history', () => {
+    expect(REP_PRIOR).toBe(0.5);
+    expect(reputationOf(replayReputation([]), 'x')).toBe(0.5);
+  });
+
+  it('agreement within k·spread is positive, beyond it negative', () => {
+    expect(DEFAULT_AGREE_K).toBe(3);
+    expect(agrees(13, 10, 1)).toBe(true);
+    expect(agrees(13.01, 10, 1)).toBe(false);
+    expect(agrees(10, 10, 0)).toBe(true); // floor when the spread is 0
+    const s = replayReputation([cons(10, 1, { a: 10.5, b: 20 }), cons(10, 1, { a: 9.5, b: 10 })]);
+    expect(reputationOf(s, 'a')).toBe(1);
+    expect(reputationOf(s, 'b')).toBe(0.5);
+  });
+
+  it('a hash mismatch weighs more than an agreement; silence is mild; offline and NO are not held against', () => {
+    const s = replayReputation([
+      cons(10, 1, { a: 10, b: 10, c: 10 }),
+      e('chunk_rejected', { chunk: 'ab', from: 'a', reason: 'hash_mismatch' }),
+      e('intent_outcome', { kind: 'want_observations', silence: ['b'], offline: ['c'], no: ['c'], yes: [] }),
+      e('chunk_verified', { chunk: 'cd', from: 'c' }),
+    ]);
+    expect(reputationOf(s, 'a')).toBeCloseTo(1 / (1 + REP_HASH_MISMATCH_WEIGHT), 12);
+    expect(reputationOf(s, 'b')).toBeCloseTo(1 / (1 + REP_SILENCE_WEIGHT), 12);
+    expect(reputationOf(s, 'c')).toBe(1);
+    expect(reputationScores(s)).toEqual({ a: reputationOf(s, 'a'), b: reputationOf(s, 'b'), c: 1 });
+  });
+
+  it('ignores malformed evidence instead of throwing', () => {
+    const s = replayReputation([
+      e('consensus', { value: 'x', values: { a: 1 } }),
+      e('consensus', { value: 1, spread: 0, values: { a: 'nope' } }),
+      e('chunk_rejected', {}),
+      e('intent_outcome', { silence: [3, '', 'z'] }),
+    ]);
+    expect(Object.keys(s.nodes)).toEqual(['z']);
+  });
+
+  it('the live view equals the replayed function for any entry sequence', () => {
+    const entryArb = fc.oneof(
+      fc
+        .record({
+          value: fc.double({ min: -50, max: 50, noNaN: true }),
+          spread: fc.double({ min: 0, max: 5, noNaN: true }),
+          values: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), fc.double({ min: -50, max: 50, noNaN: true })),
+        })
+        .map((f) => ({ event: 'consensus', ...f })),
+      fc.record({ from: fc.constantFrom('a', 'b', 'e') }).map((f) => ({ event: 'chunk_rejected', ...f })),
+      fc.record({ silence: fc.array(fc.constantFrom('a', 'c', 'e')) }).map((f) => ({ event: 'intent_outcome', ...f })),
+    );
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 40 }), (inputs) => {
+        const entries = inputs.map((f, i) => ({ ...f, seq: i + 1, t: 0 }) as Entry);
+        let live = reputationView.initial();
+        for (const x of entries) live = reputationView.apply(live, x);
+        expect(replayReputation(entries)).toEqual(live);
+        for (const id of ['a', 'b', 'c', 'd', 'e']) {
+          const r = reputationOf(live, id);
+          expect(r).toBeGreaterThanOrEqual(0);
+          expect(r).toBeLessThanOrEqual(1);
+        }
+      }),
+    );
+  });
+
+  it(`is bounded to ${MAX_REPUTATION_NODES} nodes, dropping the least evidence`, () => {
+    let s = reputationView.initial();
+    s = reputationView.apply(s, cons(0, 1, { keep: 0 }));
+    s = reputationView.apply(s, cons(0, 1, { keep: 0 }));
+    for (let i = 0; i < MAX_REPUTATION_NODES + 10; i++) {
+      s = reputationView.apply(s, e('intent_outcome', { silence: [`n${i}`] }));
+    }
+    expect(Object.keys(s.nodes)).toHaveLength(MAX_REPUTATION_NODES);
+    expect(s.nodes.keep).toEqual({ pos: 2, neg: 0 });
+  });
+});
