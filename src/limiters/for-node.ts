@@ -1,0 +1,85 @@
+/**
+ * A node's limiters, wired to the node's own parts: what `createNode` uses as its gate when no
+ * other gate is given (every node gates its answer side with its limiters by default).
+ *
+ * - `economic`: usedBytes = series bytes (`series.stats().bytes`, O(1)) + `extraUsedBytes()` (the
+ *   chunk store), statfs on the data folder;
+ * - `topology`: roster counts, re-read at most every `ROSTER_SAMPLE_MS` (the roster count is O(peers),
+ *   too much per intent in a storm); the broker round trip is not measured by the transport yet;
+ * - a `limiter_config` entry (board, thresholds) is appended at start so `replayDecisions` replays
+ *   each decision with the thresholds that were in force.
+ */
+import { type Board, loadBoard } from '../../devices/boards/index.js';
+import type { NodeComponents, ServiceInstance } from '../node/types.js';
+import { createNodeLimiters, type NodeLimiters } from './create.js';
+import type { Thresholds } from './policy.js';
+import { LIMITER_CONFIG_EVENT } from './replay.js';
+import type { PeerCounts } from './topology.js';
+
+/** How often topology re-reads the roster counts, ms. */
+export const ROSTER_SAMPLE_MS = 1_000;
+
+export interface NodeLimiterOptions {
+  /** Board profile or its name. Default `generic`. */
+  device?: string | Board;
+  /** Threshold overrides over the board's. */
+  thresholds?: Partial<Thresholds>;
+  /** Other bytes the node stores besides the series (chunk store), O(1). Default none. */
+  extraUsedBytes?: () => number;
+}
+
+/** Build and start a node's limiters from its components; `stop()` them when the node stops. */
+export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterOptions = {}): Promise<NodeLimiters> {
+  const board = typeof options.device === 'object' ? options.device : loadBoard(options.device);
+  const extra = options.extraUsedBytes;
+  let peers: PeerCounts = { online: 0, known: 0 };
+  let peersAt = Number.NEGATIVE_INFINITY;
+  const l = createNodeLimiters({
+    board,
+    thresholds: options.thresholds,
+    clock: c.clock,
+    log: c.log,
+    dir: c.dataDir,
+    usedBytes: () => c.series.stats().bytes + (extra?.() ?? 0),
+    peers: () => {
+      const now = c.clock.monotonic();
+      if (now - peersAt >= ROSTER_SAMPLE_MS) {
+        const s = c.roster.stats();
+        peers = { online: s.online, known: s.peers };
+        peersAt = now;
+      }
+      return peers;
+    },
+  });
+  await l.start();
+  // Not awaited: under `batch` durability it resolves at the next commit; seq order is fixed now,
+  // before any decision can be appended.
+  c.series
+    .append({ event: LIMITER_CONFIG_EVENT, board: board.board, thresholds: { ...l.gate.thresholds } })
+    .catch((err: unknown) => c.log.warn({ err }, 'limiters: could not record limiter_config'));
+  return l;
+}
+
+/** The board's series options (segment size, group-commit window, ring budget); `node.series` overrides. */
+export function seriesOptionsFor(device?: string | Board): {
+  segmentBytes: number;
+  batchWindowMs: number;
+  budgetBytes: number;
+} {
+  const board = typeof device === 'object' ? device : loadBoard(device);
+  return {
+    segmentBytes: board.series.segmentBytes,
+    batchWindowMs: board.series.batchWindowMs,
+    budgetBytes: board.series.ringBudgetBytes,
+  };
+}
+
+/** Sum of `usedBytes()` of the service instances that have one (the chunk store does). */
+export function servicesUsedBytes(instances: Iterable<readonly [string, ServiceInstance]>): number {
+  let sum = 0;
+  for (const [, inst] of instances) {
+    const f = (inst as { usedBytes?: unknown }).usedBytes;
+    if (typeof f === 'function') sum += Number(f.call(inst)) || 0;
+  }
+  return sum;
+}
