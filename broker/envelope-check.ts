@@ -1,0 +1,131 @@
+/**
+ * The broker's publish check on `R/#` (R = `{prefix}/v1`): what reaches the fleet is well-formed,
+ * said by the node it claims to come from, and not a replay of an older session. Pure: it takes the
+ * publisher's client id, the topic, the payload and the retain flag, and returns a verdict; the host
+ * counts and acts on it. Everything outside R passes untouched (other applications share brokers).
+ *
+ * What is well-formed is decided by src/protocol/validate.ts, never here.
+ */
+import {
+  isWireError,
+  nodeIdFromClientId,
+  type ParsedTopic,
+  parseTopic,
+  rootTopic,
+  type ValidatedMessage,
+  validateMessage,
+  type WireRejectReason,
+} from '../src/protocol/index.js';
+import { MAX_TRACKED_NODES } from './constants.js';
+
+/**
+ * Why a publish was dropped: a wire rejection (see protocol/errors.ts), or
+ * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have);
+ * `stale_session` — `session` older than the node's latest online presence seen by this broker
+ *   (a late Will of a replaced connection would otherwise overwrite the retained online record).
+ */
+export type DropReason = WireRejectReason | 'spoofed' | 'stale_session';
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'bad_cbor',
+  'bad_envelope',
+  'too_large',
+  'bad_id',
+  'topic_mismatch',
+  'bad_version',
+  'bad_topic',
+  'spoofed',
+  'stale_session',
+];
+
+export type Verdict =
+  | { ok: true; dameso: false }
+  | { ok: true; dameso: true; message: ValidatedMessage | EmptyRetained; stripRetain: boolean }
+  | { ok: false; reason: DropReason; detail: string };
+
+/** An empty payload on a presence or have topic: clears the retained record. */
+export interface EmptyRetained {
+  type: 'clear';
+  topic: ParsedTopic;
+}
+
+export interface EnvelopeCheck {
+  readonly root: string;
+  /** `clientId` is null for a Will Aedes publishes after its client is gone. */
+  check(clientId: string | null, topic: string, payload: Uint8Array): Verdict;
+  /** Nodes whose latest session is remembered (bounded by MAX_TRACKED_NODES). */
+  trackedNodes(): number;
+}
+
+export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedNodes?: number } = {}): EnvelopeCheck {
+  const root = rootTopic(options.topicPrefix);
+  const maxTracked = options.maxTrackedNodes ?? MAX_TRACKED_NODES;
+  // node -> latest online session; Map keeps insertion order, so the first key is the oldest.
+  const sessions = new Map<string, number>();
+
+  const remember = (node: string, session: number): void => {
+    sessions.delete(node);
+    sessions.set(node, session);
+    if (sessions.size > maxTracked) sessions.delete(sessions.keys().next().value as string);
+  };
+
+  const drop = (reason: DropReason, detail: string): Verdict => ({ ok: false, reason, detail });
+
+  return {
+    root,
+    trackedNodes: () => sessions.size,
+    check(clientId, topic, payload) {
+      const bound = clientId === null ? undefined : nodeIdFromClientId(clientId);
+      let message: ValidatedMessage | undefined;
+      try {
+        if (payload.length === 0) {
+          // An empty retained payload clears a record (DESIGN: withdraws a have). Only its owner may.
+          const parsed = parseTopic(topic, root);
+          if (parsed === undefined) return { ok: true, dameso: false };
+          if (parsed.type === 'presence' || parsed.type === 'have') {
+            if (bound !== undefined && bound !== parsed.node) {
+              return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
+            }
+            return { ok: true, dameso: true, message: { type: 'clear', topic: parsed }, stripRetain: false };
+          }
+        }
+        message = validateMessage(topic, payload, root);
+      } catch (err) {
+        if (isWireError(err)) return drop(err.reason, err.message);
+        throw err;
+      }
+      if (message === undefined) return { ok: true, dameso: false };
+
+      const speaker = speakerOf(message);
+      if (bound !== undefined && speaker !== undefined && speaker !== bound) {
+        return drop('spoofed', `client ${clientId} published as ${speaker} on ${topic}`);
+      }
+      if (message.type === 'presence' || message.type === 'intent' || message.type === 'reply') {
+        const env = message.envelope;
+        const node = message.type === 'presence' ? message.envelope.node : (env as { from: string }).from;
+        const known = sessions.get(node);
+        if (known !== undefined && env.session < known) {
+          return drop('stale_session', `${node} session ${env.session} < current ${known}`);
+        }
+        if (message.type === 'presence' && message.envelope.state === 'online') remember(node, env.session);
+      }
+      // Intents and replies are QoS 0 and never retained (DESIGN table): a retained intent would be
+      // replayed to every node that subscribes, forever.
+      const stripRetain = message.type === 'intent' || message.type === 'reply';
+      return { ok: true, dameso: true, message, stripRetain };
+    },
+  };
+}
+
+function speakerOf(message: ValidatedMessage): string | undefined {
+  switch (message.type) {
+    case 'presence':
+      return message.topic.node;
+    case 'have':
+      return message.topic.node;
+    case 'intent':
+      return message.envelope.from;
+    case 'reply':
+      return message.envelope.from;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The Aedes host: one Aedes, TCP and WebSocket listeners, the packet-size guard and the envelope
+ * check, with start()/stop() owning every socket. Embedded (a node process creates it) or hosted
+ * (`dameso broker`).
+ */
+
+import { createRequire } from 'node:module';
+import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
+import type { Logger } from '../src/log.js';
+import { silentLogger } from '../src/log.js';
+import { isWireError } from '../src/protocol/errors.js';
+import { nodeIdFromClientId, parseTopic, validateMessage } from '../src/protocol/index.js';
+import { DEFAULT_HOST, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, DROP_TOPIC } from './constants.js';
+import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
+import { type PromiseHooks, toAedesHooks } from './hooks.js';
+import { type Listener, listenTcp, listenWebSocket } from './listeners.js';
+import { guardPacketSize } from './packet-guard.js';
+import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';
+
+// aedes-persistence is CommonJS whose types declare an ES default export; load it as CommonJS.
+const memoryPersistence = createRequire(import.meta.url)('aedes-persistence') as () => unknown;
+
+export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
+  const log: Logger = options.log ?? silentLogger;
+  const host = options.host ?? DEFAULT_HOST;
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  const checkEnvelopes = options.checkEnvelopes ?? true;
+  const onReject = options.onReject ?? 'drop';
+  const hooks: PromiseHooks = options.hooks ?? {};
+  // Ports are sticky: after a start on port 0, a later start() listens on the port it got.
+  let port = options.port ?? DEFAULT_PORT;
+  let wsPort = options.wsPort;
+
+  let broker: Aedes | undefined;
+  let listeners: Listener[] = [];
+  let address: BrokerAddress | undefined;
+  let check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
+  const badWills = new WeakMap<Client, DropReason>();
+  const logged = new Set<string>();
+
+  const stats: BrokerStats = {
+    connections: 0,
+    connectionsTotal: 0,
+    checked: 0,
+    passed: 0,
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+    droppedTotal: 0,
+    retainStripped: 0,
+    willsRefused: 0,
+    packetsTooLarge: 0,
+    trackedNodes: 0,
+  };
+
+  const noteDrop = (reason: DropReason, clientId: string | null, topic: string, detail: string): void => {
+    stats.dropped[reason]++;
+    stats.droppedTotal++;
+    // Logged once per reason at warn (bad input never floods the log), then at debug.
+    const level = logged.has(reason) ? 'debug' : 'warn';
+    logged.add(reason);
+    log[level]({ reason, client: clientId, topic: topic.slice(0, 200), detail }, 'dropped publish on dameso topic');
+  };
+
+  async function authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
+    // MQTT-4.7.2-1: `$` topics belong to the broker (Aedes' default check, kept).
+    if (client !== null && packet.topic.startsWith('$')) throw new Error(`${packet.topic}: $ topics are reserved`);
+    if (checkEnvelopes) {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const verdict = check.check(client?.id ?? null, packet.topic, payload);
+      if (verdict.ok && verdict.dameso) {
+        stats.checked++;
+        stats.passed++;
+        if (verdict.stripRetain && packet.retain) {
+          packet.retain = false;
+          stats.retainStripped++;
+        }
+      } else if (!verdict.ok) {
+        stats.checked++;
+        noteDrop(verdict.reason, client?.id ?? null, packet.topic, verdict.detail);
+        if (onReject === 'disconnect') throw new Error(`dameso: ${verdict.reason}: ${verdict.detail}`);
+        // MQTT 3.1.1 cannot refuse one PUBLISH without closing the connection (MQTT-3.3.5-2), so the
+        // packet is acknowledged as usual and diverted to a topic nobody receives.
+        packet.topic = DROP_TOPIC;
+        packet.retain = false;
+        packet.payload = Buffer.alloc(0);
+      }
+    }
+    if (hooks.authorizePublish) await hooks.authorizePublish(client, packet);
+  }
+
+  // A Will is checked when the client connects, so a node with a spoofed or malformed Will is told
+  // at once (CONNACK 5) instead of finding out when it dies. Stale sessions are checked at publish.
+  async function preConnect(client: Client, packet: Parameters<NonNullable<PromiseHooks['preConnect']>>[1]) {
+    const will = packet.will;
+    if (checkEnvelopes && will) {
+      const bound = nodeIdFromClientId(packet.clientId);
+      try {
+        const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
+        const message = parseTopic(will.topic, check.root) && validateMessage(will.topic, payload, check.root);
+        const speaker = message?.type === 'presence' || message?.type === 'have' ? message.topic.node : undefined;
+        if (message && message.type !== 'presence') badWills.set(client, 'bad_topic');
+        else if (bound !== undefined && speaker !== bound) badWills.set(client, 'spoofed');
+      } catch (err) {
+        if (!isWireError(err)) throw err;
+        badWills.set(client, err.reason);
+      }
+    }
+    return hooks.preConnect ? hooks.preConnect(client, packet) : true;
+  }
+
+  async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+    const bad = badWills.get(client);
+    if (bad !== undefined) {
+      stats.willsRefused++;
+      log.warn(
+        { client: client.id, reason: bad },
+        'refused connection: its Will is not a valid presence record for its node',
+      );
+      return false;
+    }
+    return hooks.authenticate ? hooks.authenticate(client, username, password) : true;
+  }
+
+  return {
+    get broker() {
+      return broker;
+    },
+    address: () => address,
+    stats: () => ({ ...stats, dropped: { ...stats.dropped }, trackedNodes: check.trackedNodes() }),
+
+    async start() {
+      if (broker) throw new Error('broker host already started');
+      check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
+      const aedesOptions: AedesOptions = {
+        id: options.id,
+        // Injected persistence outlives stop()/start(); the default in-memory one is new per start,
+        // so retained records (presence, have) are lost on restart, like a broker process restart.
+        persistence: options.persistence ?? memoryPersistence(),
+        mq: options.mq?.(),
+        ...toAedesHooks({
+          preConnect,
+          authenticate,
+          authorizePublish,
+          authorizeSubscribe: async (client, sub) => {
+            if (sub.topic.startsWith('$dameso')) return null;
+            return hooks.authorizeSubscribe ? hooks.authorizeSubscribe(client, sub) : sub;
+          },
+        }),
+      };
+      const created = await Aedes.createBroker(aedesOptions);
+      broker = created;
+      const onConnection = (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => {
+        stats.connections++;
+        stats.connectionsTotal++;
+        stream.once('close', () => stats.connections--);
+        const client = created.handle(stream, req);
+        guardPacketSize(client, maxPacketBytes, () => {
+          stats.packetsTooLarge++;
+          log.warn({ client: client.id, maxPacketBytes }, 'closed connection: packet larger than the limit');
+        });
+      };
+      try {
+        const tcp = await listenTcp(host, port, onConnection);
+        listeners.push(tcp);
+        port = tcp.port;
+        if (wsPort !== undefined) {
+          const ws = await listenWebSocket(host, wsPort, maxPacketBytes, onConnection);
+          listeners.push(ws);
+          wsPort = ws.port;
+        }
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+      const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      address = {
+        host,
+        port,
+        url: `mqtt://${shown}:${port}`,
+        wsPort,
+        wsUrl: wsPort === undefined ? undefined : `ws://${shown}:${wsPort}`,
+      };
+      return address;
+    },
+
+    async stop() {
+      const closing = listeners;
+      listeners = [];
+      const b = broker;
+      broker = undefined;
+      address = undefined;
+      // Stop accepting first, then close Aedes (it closes its clients), then drop what is left.
+      if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
+      await Promise.all(closing.map((l) => l.close()));
+    },
+  };
+}

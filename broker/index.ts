@@ -1,0 +1,17 @@
+/**
+ * The Aedes host (DESIGN.md layout: broker/): TCP + WebSocket listeners with TCP_NODELAY, a maximum
+ * packet size, and the publish check that drops malformed, spoofed and stale envelopes on
+ * `dameso/v1/#` before they reach the fleet.
+ */
+export * from './constants.js';
+export {
+  createEnvelopeCheck,
+  DROP_REASONS,
+  type DropReason,
+  type EnvelopeCheck,
+  type Verdict,
+} from './envelope-check.js';
+export * from './errors.js';
+export type { AuthenticateFn, AuthorizePublishFn, AuthorizeSubscribeFn, PreConnectFn, PromiseHooks } from './hooks.js';
+export { createBrokerHost } from './host.js';
+export type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';

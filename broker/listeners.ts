@@ -1,0 +1,83 @@
+/**
+ * TCP and WebSocket listeners feeding one Aedes (Aedes has none built in: it takes any duplex
+ * stream, `broker.handle(stream)`). TCP_NODELAY on every socket: measured on this machine, 44 ms
+ * median round trip without it, under 1 ms with it (CONVENTIONS).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { BrokerListenError } from './errors.js';
+
+export interface Listener {
+  readonly port: number;
+  /** Stops accepting and destroys every open connection. */
+  close(): Promise<void>;
+}
+
+/** Connection handler: receives the stream Aedes should handle. */
+export type OnConnection = (stream: Duplex, request?: http.IncomingMessage) => void;
+
+export async function listenTcp(host: string, port: number, onConnection: OnConnection): Promise<Listener> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  const bound = await bind(server, host, port, 'MQTT/TCP');
+  return {
+    port: bound,
+    close: () =>
+      closeServer(server, () => {
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+export async function listenWebSocket(
+  host: string,
+  port: number,
+  maxPayloadBytes: number,
+  onConnection: OnConnection,
+): Promise<Listener> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
+  });
+  // maxPayload: ws refuses larger frames/messages (close 1009) before handing them over.
+  const wss = new WebSocketServer({ server, maxPayload: maxPayloadBytes });
+  wss.on('connection', (ws, request) => {
+    request.socket.setNoDelay(true);
+    const stream = createWebSocketStream(ws);
+    stream.on('error', () => stream.destroy());
+    onConnection(stream, request);
+  });
+  const bound = await bind(server, host, port, 'MQTT/WebSocket');
+  return {
+    port: bound,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closeServer(server, () => server.closeAllConnections());
+    },
+  };
+}
+
+async function bind(server: net.Server, host: string, port: number, what: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(new BrokerListenError(what, host, port, err));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function closeServer(server: net.Server, dropConnections: () => void): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  dropConnections();
+  await closed;
+}

@@ -1,0 +1,81 @@
+/** Public types of the broker host. */
+import type { Aedes } from 'aedes';
+import type { Logger } from '../src/log.js';
+import type { DropReason } from './envelope-check.js';
+import type { PromiseHooks } from './hooks.js';
+
+export interface BrokerHostOptions {
+  /** Interface to listen on. Default `127.0.0.1` (embedded); `dameso broker` uses `0.0.0.0`. */
+  host?: string;
+  /** MQTT/TCP port; 0 = ephemeral. Default 1883. Sticky across stop()/start(). */
+  port?: number;
+  /** MQTT/WebSocket port; 0 = ephemeral; undefined (default) = no WebSocket listener. */
+  wsPort?: number;
+  /** Largest whole MQTT packet, bytes. Default DEFAULT_MAX_PACKET_BYTES (1 MiB + 1 KiB). */
+  maxPacketBytes?: number;
+  /** First level of the root `{prefix}/v1`. Default `dameso`. */
+  topicPrefix?: string;
+  /** Validate publishes on `R/#` and drop malformed/spoofed/stale ones. Default true. */
+  checkEnvelopes?: boolean;
+  /**
+   * What a rejected publish does: `drop` (default) acknowledges and discards it, the client stays
+   * connected; `disconnect` closes the publisher's connection (Aedes' behaviour for a refusal).
+   */
+  onReject?: 'drop' | 'disconnect';
+  /** Most nodes whose latest session is remembered. Default MAX_TRACKED_NODES (100 000). */
+  maxTrackedNodes?: number;
+  /**
+   * An Aedes persistence (aedes-persistence, aedes-persistence-redis…). Injected, it is reused by
+   * every start(), so retained records survive a restart; by default a new in-memory one is made
+   * at each start() and retained records are lost on restart.
+   */
+  persistence?: unknown;
+  /** Factory of the mqemitter (e.g. mqemitter-redis for a cluster), called at each start(). */
+  mq?: () => unknown;
+  /** Broker id (clusters). Default: Aedes' random UUID. */
+  id?: string;
+  /** Extra promise-returning hooks run after dameso's own checks (auth, ACL). */
+  hooks?: PromiseHooks;
+  log?: Logger;
+}
+
+export interface BrokerAddress {
+  host: string;
+  port: number;
+  /** `mqtt://HOST:PORT` (127.0.0.1 when listening on every interface). */
+  url: string;
+  wsPort?: number;
+  wsUrl?: string;
+}
+
+/** Counters since the host was created (they survive restarts). */
+export interface BrokerStats {
+  /** Open connections (TCP + WebSocket). */
+  connections: number;
+  connectionsTotal: number;
+  /** Publishes on `R/#` checked. */
+  checked: number;
+  passed: number;
+  /** Dropped publishes per reason. */
+  dropped: Record<DropReason, number>;
+  droppedTotal: number;
+  /** Retained intents/replies passed on with the retain flag cleared. */
+  retainStripped: number;
+  /** Connections refused because their Will was malformed or spoke for another node. */
+  willsRefused: number;
+  /** Connections closed because a packet announced more than maxPacketBytes. */
+  packetsTooLarge: number;
+  /** Nodes whose latest session is remembered. */
+  trackedNodes: number;
+}
+
+export interface BrokerHost {
+  /** Binds the listeners; resolves with where it listens. */
+  start(): Promise<BrokerAddress>;
+  /** Closes Aedes, every connection and every listener. Idempotent. */
+  stop(): Promise<void>;
+  /** The running Aedes, undefined when stopped. */
+  readonly broker: Aedes | undefined;
+  address(): BrokerAddress | undefined;
+  stats(): BrokerStats;
+}
