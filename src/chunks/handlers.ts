@@ -46,7 +46,7 @@ function asBytes(body: unknown): Uint8Array | undefined {
 }
 
 export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
-  const { store, series, log } = deps;
+  // Read through `deps` on each call (never destructured): the service binds them late.
 
   const storeChunk: IntentHandler = {
     kind: 'store_chunk',
@@ -55,11 +55,11 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
       const id = envelope.subject;
       const bytes = asBytes(envelope.body);
       if (!isChunkId(id) || !bytes) return { r: 'no', reason: 'bad_request' };
-      if (bytes.length > store.maxChunkBytes) return { r: 'no', reason: 'too_large' };
+      if (bytes.length > deps.store.maxChunkBytes) return { r: 'no', reason: 'too_large' };
       try {
-        const { evicted } = await store.put(id, bytes);
+        const { evicted } = await deps.store.put(id, bytes);
         for (const e of evicted)
-          await deps.withdraw(e).catch((err) => log.warn({ id: e, err: String(err) }, 'withdraw failed'));
+          await deps.withdraw(e).catch((err) => deps.log.warn({ id: e, err: String(err) }, 'withdraw failed'));
         await deps.announce(id, bytes.length);
         return { r: 'yes' };
       } catch (err) {
@@ -67,7 +67,7 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
         if (code === 'DAMESO_CHUNK_TOO_LARGE') return { r: 'no', reason: 'too_large' };
         if (code === 'DAMESO_STORAGE_FULL') return { r: 'no', reason: 'storage_full' };
         if (code === 'DAMESO_CHUNK_HASH_MISMATCH') {
-          await recordRejected(series, envelope.from, id, 'hash_mismatch', 'store_chunk');
+          await recordRejected(deps.series, envelope.from, id, 'hash_mismatch', 'store_chunk');
           return { r: 'no', reason: 'bad_request' };
         }
         if (code === 'DAMESO_MALFORMED_CHUNK') return { r: 'no', reason: 'bad_request' };
@@ -79,11 +79,11 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
   const wantChunk: IntentHandler = {
     kind: 'want_chunk',
     role: BT_ROLE,
-    relevant: ({ envelope }) => isChunkId(envelope.subject) && store.has(envelope.subject),
+    relevant: ({ envelope }) => isChunkId(envelope.subject) && deps.store.has(envelope.subject),
     async handle({ envelope }) {
       const id = envelope.subject;
       if (!isChunkId(id)) return { r: 'silence', why: 'not a chunk id' };
-      const bytes = await store.get(id);
+      const bytes = await deps.store.get(id);
       if (!bytes) return { r: 'silence', why: 'not held' };
       return { r: 'yes', data: bytes };
     },
@@ -92,11 +92,11 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
   const wantChunks: IntentHandler = {
     kind: 'want_chunks',
     role: BT_ROLE,
-    relevant: () => store.usedBytes() > 0,
+    relevant: () => deps.store.usedBytes() > 0,
     handle({ envelope }) {
       const filter = parseFilter(envelope.body);
       if (!filter) return { r: 'no', reason: 'bad_request' };
-      const ids = store.find(filter, MAX_IDS_PER_ANSWER);
+      const ids = deps.store.find(filter, MAX_IDS_PER_ANSWER);
       if (ids.length === 0) return { r: 'silence', why: 'no matching chunk' };
       return { r: 'yes', data: ids };
     },

@@ -8,8 +8,16 @@ export * from './constants.js';
 export * from './errors.js';
 export { type FetchAttempt, type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 export { BT_ROLE, type ChunkHandlersDeps, createChunkHandlers, recordRejected } from './handlers.js';
+export { createHaveBoard, type HaveBoard, type HaveDeps, type HaveOptions, type Holder } from './have.js';
 export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './meta.js';
 export { type PushDeps, type PushOptions, type PushResult, pushChunk, rankCandidates } from './push.js';
+export {
+  type ChunksComponents,
+  type ChunksService,
+  type ChunksServiceOptions,
+  createChunksService,
+  type PushSeriesResult,
+} from './service.js';
 export {
   type ChunkStore,
   type ChunkStoreOptions,

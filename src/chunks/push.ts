@@ -23,6 +23,8 @@ export interface PushOptions {
   replicas?: number;
   /** Deadline of each round, ms. Default `DEFAULT_PUSH_DEADLINE_MS` (5000). */
   deadlineMs?: number;
+  /** Last seq of the pusher's own series in this chunk: recorded so the next `pushSeries` starts after it. */
+  lastSeq?: number;
 }
 
 export interface PushResult {
@@ -88,6 +90,8 @@ export async function pushChunk(
     holders: res.holders,
     met: res.met,
     rounds: res.rounds,
+    // Only a chunk that met K moves the push mark: the next `pushSeries` retries the others.
+    ...(o.lastSeq !== undefined && res.met ? { last_seq: o.lastSeq } : {}),
   });
   return res;
 }

@@ -17,6 +17,8 @@ export interface ChunksState {
   /** Sum of `size` over `held`. */
   bytes: number;
   count: number;
+  /** Highest own seq pushed in a chunk (`chunk_pushed.last_seq`); 0 before any push. */
+  pushed_to_seq: number;
 }
 
 /** `stored_chunk` entry fields (besides seq/t/event). */
@@ -36,7 +38,7 @@ export type EvictReason = 'lru' | 'missing' | 'corrupt' | 'removed';
  */
 export const chunksView: View<ChunksState> = {
   name: CHUNKS_VIEW,
-  initial: () => ({ held: {}, bytes: 0, count: 0 }),
+  initial: () => ({ held: {}, bytes: 0, count: 0, pushed_to_seq: 0 }),
   apply(state, entry: Entry) {
     if (entry.event === 'stored_chunk') {
       const id = entry.id;
@@ -59,6 +61,9 @@ export const chunksView: View<ChunksState> = {
       };
       state.bytes += entry.size;
       state.count += 1;
+    } else if (entry.event === 'chunk_pushed') {
+      if (typeof entry.last_seq === 'number' && entry.last_seq > state.pushed_to_seq)
+        state.pushed_to_seq = entry.last_seq;
     } else if (entry.event === 'evicted_chunk') {
       const id = entry.id;
       if (typeof id !== 'string') return state;

@@ -143,6 +143,25 @@ describe('chunk store', () => {
     expect(hex(await again.get(orphan.id))).toBe(hex(orphan.bytes));
   });
 
+  it('what it holds survives a restart: the view is rebuilt from the reopened series', async () => {
+    const store = await openStore();
+    const a = makeChunk('n1', { firstSeq: 1 });
+    const b = makeChunk('n1', { firstSeq: 30 });
+    await store.put(a.id, a.bytes);
+    await store.put(b.id, b.bytes);
+    await store.remove(a.id);
+    await store.close();
+    stores = [];
+    await series.close();
+    series = await openSeries(join(dir, 'series'), [chunksView]);
+    await series.open();
+    const again = await openStore();
+    expect(again.list().map((c) => c.id)).toEqual([b.id]);
+    expect(again.usedBytes()).toBe(b.bytes.length);
+    expect(hex(await again.get(b.id))).toBe(hex(b.bytes));
+    expect(await chunkFiles()).toEqual([b.id]);
+  });
+
   it('never serves a held file that rotted on disk: get drops it', async () => {
     const store = await openStore();
     const c = makeChunk('n1');

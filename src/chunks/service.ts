@@ -1,0 +1,216 @@
+/**
+ * The chunks service for `createNode`: registers the `chunks` view, serves the `bt` kinds, opens
+ * the store at start (reconciling it with the disk and re-announcing what it holds), and gives the
+ * node `push`, `fetch`, `whoHas` and `usedBytes` (the `economic` limiter's collaborator).
+ */
+import type { Clock } from '../clock.js';
+import type { DeclaredIntent, DeclareOptions, IntentHandler } from '../intent/types.js';
+import type { Logger } from '../log.js';
+import type { Roster } from '../presence/types.js';
+import type { Series, View } from '../series/types.js';
+import type { Transport } from '../transport/index.js';
+import { type ChunkingOptions, cutChunks } from './chunker.js';
+import { CHUNKS_VIEW } from './constants.js';
+import { StoreNotOpenError } from './errors.js';
+import { type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
+import { BT_ROLE, createChunkHandlers } from './handlers.js';
+import { createHaveBoard, type HaveBoard, type HaveOptions, type Holder } from './have.js';
+import { type PushOptions, type PushResult, pushChunk } from './push.js';
+import { type ChunkStore, type ChunkStoreOptions, createChunkStore, type ReconcileReport } from './store.js';
+import { type ChunksState, chunksView } from './view.js';
+
+/** What the service needs from the node (a subset of `createNode`'s components). */
+export interface ChunksComponents {
+  id: string;
+  roles: readonly string[];
+  series: Series;
+  transport: Pick<Transport, 'publish' | 'subscribe' | 'topics'>;
+  roster: Pick<Roster, 'get' | 'online'>;
+  intents: { declare(kind: string, options?: DeclareOptions): DeclaredIntent };
+  clock: Clock;
+  log: Logger;
+  dataDir: string;
+}
+
+export interface ChunksServiceOptions
+  extends Pick<ChunkStoreOptions, 'budgetBytes' | 'maxChunkBytes' | 'maxChunks' | 'whenFull'>,
+    ChunkingOptions,
+    PushOptions,
+    HaveOptions {
+  /** Deadline of each fetch attempt, ms. Default `DEFAULT_FETCH_DEADLINE_MS` (3000). */
+  fetchDeadlineMs?: number;
+  /** Replace or wrap the bt handlers (tests use it to build a liar). Default: the real ones. */
+  wrapHandlers?: (handlers: IntentHandler[]) => IntentHandler[];
+}
+
+export interface PushSeriesResult {
+  fromSeq: number;
+  toSeq: number;
+  chunks: PushResult[];
+}
+
+export interface ChunksService {
+  readonly name: 'chunks';
+  readonly views: View<unknown>[];
+  readonly handlers: IntentHandler[];
+  create(c: ChunksComponents): { start(): Promise<void>; stop(): Promise<void> };
+  /**
+   * Cut `fromSeq..toSeq` (default: after the last fully replicated push up to the last entry) and push
+   * each chunk; stops at the first chunk that did not reach K replicas.
+   */
+  pushSeries(range?: { fromSeq?: number; toSeq?: number }): Promise<PushSeriesResult>;
+  pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
+  fetch(id: string, o?: FetchOptions): Promise<FetchResult>;
+  whoHas(id: string): Promise<Holder[]>;
+  /** Bytes of chunk files held (0 before start): the `economic` limiter's collaborator. */
+  usedBytes(): number;
+  /** The store (after start). */
+  readonly store: ChunkStore;
+  /** What reconciliation found at the last start. */
+  readonly report: ReconcileReport | undefined;
+}
+
+export function createChunksService(options: ChunksServiceOptions = {}): ChunksService {
+  let c: ChunksComponents | undefined;
+  let store: ChunkStore | undefined;
+  let board: HaveBoard | undefined;
+  let report: ReconcileReport | undefined;
+
+  const need = (): { c: ChunksComponents; store: ChunkStore; board: HaveBoard } => {
+    if (!c || !store || !board) throw new StoreNotOpenError();
+    return { c, store, board };
+  };
+  const candidates = (): string[] => {
+    const { c } = need();
+    return c.roster
+      .online()
+      .filter((p) => p.node !== c.id && p.roles.includes(BT_ROLE))
+      .map((p) => p.node);
+  };
+  const declare = (kind: string, o: DeclareOptions) => need().c.intents.declare(kind, o);
+
+  // Handlers exist before the store does (the node registers them at construction), so they
+  // reach the store and the board through these late-bound deps.
+  const real = createChunkHandlers({
+    get store() {
+      return need().store;
+    },
+    get series() {
+      return need().c.series;
+    },
+    get log() {
+      return need().c.log;
+    },
+    announce: (id, size) => need().board.announce(id, size),
+    withdraw: (id) => need().board.withdraw(id),
+  });
+  // Served from node start, before this service's start opened the store: silence until then.
+  const guarded = real.map(
+    (h): IntentHandler => ({
+      kind: h.kind,
+      role: h.role,
+      relevant: (i) => (store === undefined ? false : (h.relevant?.(i) ?? true)),
+      handle: (i) => h.handle(i),
+    }),
+  );
+  const handlers = options.wrapHandlers ? options.wrapHandlers(guarded) : guarded;
+
+  const service: ChunksService = {
+    name: 'chunks',
+    views: [chunksView as View<unknown>],
+    handlers,
+    create(components) {
+      c = components;
+      return {
+        async start() {
+          const comp = need0(c);
+          board = createHaveBoard(
+            { self: comp.id, transport: comp.transport, roster: comp.roster, clock: comp.clock },
+            options,
+          );
+          const b = board;
+          store = createChunkStore({
+            dataDir: comp.dataDir,
+            series: comp.series,
+            clock: comp.clock,
+            log: comp.log,
+            budgetBytes: options.budgetBytes,
+            maxChunkBytes: options.maxChunkBytes,
+            maxChunks: options.maxChunks,
+            whenFull: options.whenFull,
+            onEvicted: (id) => {
+              b.withdraw(id).catch((err: unknown) =>
+                comp.log.warn({ id, err: String(err) }, 'chunks: withdraw failed'),
+              );
+            },
+          });
+          report = await store.open();
+          // Re-announce what the series says we hold: a restarted holder is found again, and the
+          // records of chunks lost while down are withdrawn.
+          if (comp.roles.includes(BT_ROLE)) {
+            for (const { id, size } of store.list()) await b.announce(id, size);
+          }
+          for (const id of report.missing) await b.withdraw(id).catch(() => undefined);
+        },
+        async stop() {
+          const s = store;
+          store = undefined;
+          await s?.close();
+        },
+      };
+    },
+    async pushSeries(range = {}) {
+      const { c } = need();
+      const state = c.series.view<ChunksState>(CHUNKS_VIEW);
+      const fromSeq = range.fromSeq ?? state.pushed_to_seq + 1;
+      const toSeq = range.toSeq ?? c.series.lastSeq;
+      const chunks: PushResult[] = [];
+      if (toSeq >= fromSeq) {
+        for (const chunk of await cutChunks(c.series, c.id, fromSeq, toSeq, options)) {
+          const res = await pushChunkWith(chunk, { lastSeq: chunk.chunk.last_seq });
+          chunks.push(res);
+          // Stop at the first chunk short of K: later ones would move past it, and the next call retries it.
+          if (!res.met) break;
+        }
+      }
+      return { fromSeq, toSeq, chunks };
+    },
+    pushChunk: (chunk, o) => pushChunkWith(chunk, {}, o),
+    fetch(id, o) {
+      const { c, board } = need();
+      return fetchChunk(
+        { declare, candidates, series: c.series, whoHas: async (x) => (await board.whoHas(x)).map((h) => h.node) },
+        id,
+        { deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs },
+      );
+    },
+    whoHas: (id) => need().board.whoHas(id),
+    usedBytes: () => store?.usedBytes() ?? 0,
+    get store() {
+      return need().store;
+    },
+    get report() {
+      return report;
+    },
+  };
+
+  function pushChunkWith(
+    chunk: { id: string; bytes: Uint8Array },
+    extra: { lastSeq?: number },
+    o: PushOptions = {},
+  ): Promise<PushResult> {
+    const { c } = need();
+    return pushChunk({ declare, candidates, series: c.series }, chunk, {
+      replicas: o.replicas ?? options.replicas,
+      deadlineMs: o.deadlineMs ?? options.deadlineMs,
+      ...extra,
+    });
+  }
+
+  return service;
+}
+
+function need0(c: ChunksComponents | undefined): ChunksComponents {
+  if (!c) throw new StoreNotOpenError();
+  return c;
+}
