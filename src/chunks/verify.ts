@@ -3,20 +3,17 @@
  * A receiver recomputes it before it stores, serves or counts a chunk; a mismatch is a typed error
  * and never reaches the store or the wire.
  */
-import { createHash } from 'node:crypto';
+import { CHUNK_ID_PATTERN } from '../protocol/constants.js';
+import { chunkId } from '../series/index.js';
 import { BadChunkIdError, ChunkHashMismatchError } from './errors.js';
-
-const CHUNK_ID = /^[0-9a-f]{64}$/;
 
 /** True when `id` has the shape of a chunk id (64 lowercase hex characters). */
 export function isChunkId(id: unknown): id is string {
-  return typeof id === 'string' && CHUNK_ID.test(id);
+  return typeof id === 'string' && CHUNK_ID_PATTERN.test(id);
 }
 
-/** The lowercase hex SHA-256 of `bytes`. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** The lowercase hex SHA-256 of `bytes` (the series' `chunkId`: one definition of an id). */
+export const sha256Hex: (bytes: Uint8Array) => string = chunkId;
 
 /** Throws `BadChunkIdError` or `ChunkHashMismatchError` unless `bytes` hash to `id`. */
 export function verifyChunk(id: string, bytes: Uint8Array): void {
