@@ -8,6 +8,8 @@ import { ConfigError } from './errors.js';
 import { alwaysYesGate } from './intent/gate.js';
 import { createIntents, type StartableIntents } from './intent/index.js';
 import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
+import type { NodeLimiters } from './limiters/create.js';
+import { seriesOptionsFor, servicesUsedBytes, startNodeLimiters } from './limiters/for-node.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_BROKER_URL, SERIES_SUBDIR } from './node/constants.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './node/embedded.js';
@@ -41,7 +43,9 @@ class Node implements DamesoNode {
   private roster_: StartableRoster | undefined;
   private intents_: StartableIntents | undefined;
   private broker: EmbeddedBroker | undefined;
+  private limiters: NodeLimiters | undefined;
   private readonly instances: Array<[string, ServiceInstance]> = [];
+  private keepAlive: NodeJS.Timeout | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly options: NodeOptions) {
@@ -69,6 +73,9 @@ class Node implements DamesoNode {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new ConfigError('start', 'a node starts once; create a new one to start again');
     this.state = 'starting';
+    // A running node keeps its process alive, like a server: the injected clock's timers are
+    // unref'd, and while the first append waits on a group-commit timer there is no socket yet.
+    this.keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
     try {
       await this.startParts();
       this.state = 'running';
@@ -84,7 +91,11 @@ class Node implements DamesoNode {
     const log = (o.log ?? silentLogger).child({ node: this.id });
     const services = o.services ?? [];
     if (this.brokerUrl === 'embedded') {
-      this.broker = await startEmbeddedBroker({ port: o.embeddedPort ?? 0, log });
+      this.broker = await startEmbeddedBroker({
+        port: o.embeddedPort ?? 0,
+        log,
+        ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
+      });
       this.brokerUrl = this.broker.url;
     }
     const views: View<unknown>[] = [
@@ -94,6 +105,7 @@ class Node implements DamesoNode {
       ...services.flatMap((s) => s.views ?? []),
     ];
     const series = createSeries({
+      ...seriesOptionsFor(o.device),
       ...(o.series ?? {}),
       dir: join(o.dataDir, SERIES_SUBDIR),
       durability: o.durability ?? 'batch',
@@ -156,6 +168,15 @@ class Node implements DamesoNode {
       dataDir: o.dataDir,
     };
     if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
+    else {
+      // Every node gates its answer side with its limiters, built from its board profile (issue 5).
+      this.limiters = await startNodeLimiters(components, {
+        device: o.device,
+        thresholds: o.limits,
+        extraUsedBytes: () => servicesUsedBytes(this.instances),
+      });
+      gate = this.limiters.gate;
+    }
     this.gate = gate;
     for (const s of services) this.instances.push([s.name, await s.create(components)]);
     await transport.start();
@@ -172,6 +193,7 @@ class Node implements DamesoNode {
       return;
     }
     this.state = 'stopped';
+    clearInterval(this.keepAlive);
     for (const [name, inst] of [...this.instances].reverse()) {
       try {
         await inst.stop?.();
@@ -180,6 +202,7 @@ class Node implements DamesoNode {
       }
     }
     await this.intents_?.stop();
+    await this.limiters?.stop();
     await this.roster_?.stop();
     await this.transport_?.stop();
     await this.series_?.close();
@@ -194,6 +217,8 @@ class Node implements DamesoNode {
     return { transport: this.transport.stats(), roster: this.roster.stats(), intents: this.intents.stats() };
   }
 }
+
+const KEEP_ALIVE_MS = 2 ** 30;
 
 function must<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new ConfigError(what, 'is available after start()');

@@ -1,6 +1,8 @@
 /**
- * `broker: 'embedded'`: a broker host in this process (the broker engineer's `createBrokerHost`).
+ * `broker: 'embedded'`: the dameso broker host (broker/, Aedes + envelope check + packet guard) in
+ * this process, listening on 127.0.0.1. One node, one machine, no separate broker to run.
  */
+import { createBrokerHost } from '../../broker/index.js';
 import type { Logger } from '../log.js';
 
 export interface EmbeddedBroker {
@@ -8,6 +10,17 @@ export interface EmbeddedBroker {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(_options: { port: number; log: Logger }): Promise<EmbeddedBroker> {
-  throw new Error('embedded broker: waiting for broker/ createBrokerHost');
+export async function startEmbeddedBroker(options: {
+  port: number;
+  log: Logger;
+  topicPrefix?: string;
+}): Promise<EmbeddedBroker> {
+  const host = createBrokerHost({
+    host: '127.0.0.1',
+    port: options.port,
+    log: options.log,
+    ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
+  });
+  const address = await host.start();
+  return { url: address.url, stop: () => host.stop() };
 }

@@ -1,9 +1,11 @@
 /**
  * The composition root's contract: node options, services (js-libp2p style), components.
  */
+import type { Board } from '../../devices/boards/index.js';
 import type { Clock } from '../clock.js';
 import type { Intents, IntentsStats } from '../intent/index.js';
 import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../intent/types.js';
+import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
 import type { Roster, RosterStats } from '../presence/index.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
@@ -59,8 +61,12 @@ export interface NodeOptions {
   durability?: Durability;
   /** Extra series options (segment size, budget, batch window). */
   series?: Omit<SeriesOptions, 'dir' | 'views' | 'clock' | 'log' | 'durability'>;
-  /** Default: always YES with neutral limiter values. */
+  /** Default: the node's rate limiters measured against the `device` board's budgets. */
   gate?: GateOption;
+  /** Board profile (name or validated data) for the limiters and series defaults. Default `generic`. */
+  device?: string | Board;
+  /** Limiter threshold overrides over the board's (config beats board). */
+  limits?: Partial<Thresholds>;
   handlers?: readonly IntentHandler[];
   views?: readonly View<unknown>[];
   services?: readonly Service[];

@@ -1,9 +1,11 @@
 /**
  * Fixtures for intent-layer tests: temp data dirs, nodes with simple handlers, waiting on events.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Answer, IntentHandler } from '../../src/intent/types.js';
 import { createNode, type DamesoNode, type NodeOptions } from '../../src/node.js';
 
@@ -62,4 +64,39 @@ export async function until(check: () => boolean, timeoutMs = 10_000, what = 'co
     if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Spawns `node-child.ts` (a real node in its own process); resolves once it printed `ready`. */
+export async function spawnChildNode(
+  url: string,
+  id: string,
+  answer: 'yes' | 'no' | 'silence',
+  dataDir: string,
+): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./node-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url, id, answer, dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-2000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`child node ${id} exited with ${code}: ${err}`)));
+  });
+  return child;
+}
+
+/** SIGKILLs a child and resolves once it is gone. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
