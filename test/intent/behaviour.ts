@@ -94,13 +94,13 @@ export function intentBehaviour(b: SuiteBroker): void {
       await req.series.flush();
       const rec = (await readAll(req.series, 'intent_outcome')).find((e) => e.id === o.id);
       expect(rec).toMatchObject({ offline: ['k'], silence: ['s'], closedBy: 'deadline' });
-      expect((rec?.yes as { node: string }[]).map((x) => x.node).sort()).toEqual(['u', 'y']);
+      expect((rec!.yes as { node: string }[]).map((x) => x.node).sort()).toEqual(['u', 'y']);
       expect(JSON.stringify(rec)).not.toContain('"Y"'); // compact: no data blobs in the series
       await s.series.flush();
       const decisions = (await readAll(s.series, 'decision')).filter((e) => e.id === o.id);
       expect(decisions).toHaveLength(1);
       expect(decisions[0]).toMatchObject({ r: 'yes', outcome: 'silence' });
-      expect((decisions[0]?.lim as Record<string, number>).economic).toBe(1);
+      expect((decisions[0]!.lim as Record<string, number>).economic).toBe(1);
     });
 
     test('closes at the slowest answer when every expected node answers, not at the deadline', async () => {
