@@ -32,8 +32,10 @@ export const REP_AGREE_WEIGHT = 1;
 export const REP_DISAGREE_WEIGHT = 1;
 /** Delivered data that was verified (a chunk whose hash matched). */
 export const REP_VERIFIED_WEIGHT = 1;
-/** A chunk whose bytes did not match its id: the strongest negative evidence. */
+/** A chunk whose bytes did not match its id (`chunk_rejected`, reason `hash_mismatch`): the strongest. */
 export const REP_HASH_MISMATCH_WEIGHT = 5;
+/** A chunk rejected for any other reason (malformed bytes). */
+export const REP_MALFORMED_WEIGHT = 2;
 /** Silence while online (expected, neither answered nor went offline): mild. */
 export const REP_SILENCE_WEIGHT = 0.1;
 /** Reputation of a node with no evidence. */

@@ -87,8 +87,9 @@ export async function ownObservations(series: Series, prefix: string, limit: num
 }
 
 export function createObservationHandler(options: ObservationHandlerOptions): IntentHandler {
-  const { series } = options;
-  const log = options.log ?? silentLogger;
+  // Read late: the node creates handlers before the series is open.
+  const seriesOf = (): Series => options.series;
+  const logOf = (): Logger => options.log ?? silentLogger;
   const limit = options.maxObservations ?? MAX_OBSERVATIONS_PER_ANSWER;
   let loggedBad = false;
   return {
@@ -97,7 +98,7 @@ export function createObservationHandler(options: ObservationHandlerOptions): In
     relevant(intent: ReceivedIntent) {
       const subject = intent.envelope.subject;
       if (subject === undefined || !isCell(subject)) return true; // answered NO bad_request below
-      const index = indexOf(series);
+      const index = indexOf(seriesOf());
       return index ? seqsFor(index, subject, 1).length > 0 : true;
     },
     async handle(intent: ReceivedIntent) {
@@ -105,11 +106,11 @@ export function createObservationHandler(options: ObservationHandlerOptions): In
       if (subject === undefined || !isCell(subject)) {
         if (!loggedBad) {
           loggedBad = true;
-          log.warn({ from: intent.envelope.from, subject }, 'want_observations without a geohash subject');
+          logOf().warn({ from: intent.envelope.from, subject }, 'want_observations without a geohash subject');
         }
         return { r: 'no', reason: 'bad_request' };
       }
-      const obs = await ownObservations(series, subject, limit);
+      const obs = await ownObservations(seriesOf(), subject, limit);
       if (obs.length === 0) return { r: 'silence', why: 'no observations in that cell' };
       const data: ObservationsData = { cell: subject, obs };
       return { r: 'yes', data };

@@ -61,3 +61,12 @@ export {
   reputationView,
   type Tally,
 } from './reputation.js';
+export {
+  type ConsensusChunkRecord,
+  type ConsensusPusher,
+  type RequestDeps,
+  type RequestOptions,
+  type RequestResult,
+  requestConsensus,
+} from './request.js';
+export { createObserveService, type ObserveService, type ObserveServiceOptions } from './service.js';

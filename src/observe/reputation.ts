@@ -11,8 +11,10 @@
  *   cannot inflate while they hold under half the weight. (With the mean method the spread is a
  *   standard deviation that liars do inflate, so they can hide inside it: one reason the median is
  *   the default.)
- * - `chunk_verified` (delivered data whose hash matched): +1 for its sender (`REP_VERIFIED_WEIGHT`).
- * - `chunk_rejected` (hash mismatch): −5 for its sender (`REP_HASH_MISMATCH_WEIGHT`), the strongest.
+ * - `chunk_fetched` (the chunk layer delivered data from `from` and its hash matched): +1
+ *   (`REP_VERIFIED_WEIGHT`).
+ * - `chunk_rejected` against `from`: reason `hash_mismatch` −5 (`REP_HASH_MISMATCH_WEIGHT`, the
+ *   strongest); any other reason (`malformed` bytes) −2 (`REP_MALFORMED_WEIGHT`).
  * - `intent_outcome`: each node in `silence` (expected, online, neither answered nor went
  *   offline) is −0.1 (`REP_SILENCE_WEIGHT`, mild: it may simply hold nothing). `offline` and `no`
  *   are not held against anyone (a NO with a reason is an honest answer).
@@ -28,6 +30,7 @@ import {
   REP_AGREE_WEIGHT,
   REP_DISAGREE_WEIGHT,
   REP_HASH_MISMATCH_WEIGHT,
+  REP_MALFORMED_WEIGHT,
   REP_PRIOR,
   REP_SILENCE_WEIGHT,
   REP_VERIFIED_WEIGHT,
@@ -53,9 +56,9 @@ export function agrees(v: number, value: number, spread: number): boolean {
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
 const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
 
-/** The sender a chunk entry is recorded against: `from`, else `sender`, else `peer`. */
+/** The sender a chunk entry is recorded against (`from`, as the chunk layer writes it). */
 function chunkSender(e: Entry): string | undefined {
-  return str(e.from) ?? str(e.sender) ?? str(e.peer);
+  return str(e.from);
 }
 
 /** The evidence one entry carries: [node, positive, negative] triples. */
@@ -74,13 +77,14 @@ export function evidenceOf(e: Entry): [string, number, number][] {
       }
       return out;
     }
-    case 'chunk_verified': {
+    case 'chunk_fetched': {
       const s = chunkSender(e);
       return s ? [[s, REP_VERIFIED_WEIGHT, 0]] : [];
     }
     case 'chunk_rejected': {
       const s = chunkSender(e);
-      return s ? [[s, 0, REP_HASH_MISMATCH_WEIGHT]] : [];
+      const w = e.reason === 'hash_mismatch' ? REP_HASH_MISMATCH_WEIGHT : REP_MALFORMED_WEIGHT;
+      return s ? [[s, 0, w]] : [];
     }
     case 'intent_outcome': {
       const silence = Array.isArray(e.silence) ? e.silence : [];

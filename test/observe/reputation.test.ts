@@ -5,6 +5,7 @@ import {
   DEFAULT_AGREE_K,
   MAX_REPUTATION_NODES,
   REP_HASH_MISMATCH_WEIGHT,
+  REP_MALFORMED_WEIGHT,
   REP_PRIOR,
   REP_SILENCE_WEIGHT,
   replayReputation,
@@ -38,13 +39,15 @@ describe('reputation', () => {
   it('a hash mismatch weighs more than an agreement; silence is mild; offline and NO are not held against', () => {
     const s = replayReputation([
       cons(10, 1, { a: 10, b: 10, c: 10 }),
-      e('chunk_rejected', { chunk: 'ab', from: 'a', reason: 'hash_mismatch' }),
+      e('chunk_rejected', { id: 'ab', from: 'a', reason: 'hash_mismatch', via: 'want_chunk' }),
       e('intent_outcome', { kind: 'want_observations', silence: ['b'], offline: ['c'], no: ['c'], yes: [] }),
-      e('chunk_verified', { chunk: 'cd', from: 'c' }),
+      e('chunk_fetched', { id: 'cd', from: 'c', size: 10, attempts: 1 }),
     ]);
     expect(reputationOf(s, 'a')).toBeCloseTo(1 / (1 + REP_HASH_MISMATCH_WEIGHT), 12);
     expect(reputationOf(s, 'b')).toBeCloseTo(1 / (1 + REP_SILENCE_WEIGHT), 12);
     expect(reputationOf(s, 'c')).toBe(1);
+    const m = replayReputation([e('chunk_rejected', { id: 'ab', from: 'm', reason: 'malformed', via: 'store_chunk' })]);
+    expect(m.nodes.m).toEqual({ pos: 0, neg: REP_MALFORMED_WEIGHT });
     expect(reputationScores(s)).toEqual({ a: reputationOf(s, 'a'), b: reputationOf(s, 'b'), c: 1 });
   });
 
@@ -67,7 +70,10 @@ describe('reputation', () => {
           values: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), fc.double({ min: -50, max: 50, noNaN: true })),
         })
         .map((f) => ({ event: 'consensus', ...f })),
-      fc.record({ from: fc.constantFrom('a', 'b', 'e') }).map((f) => ({ event: 'chunk_rejected', ...f })),
+      fc
+        .record({ from: fc.constantFrom('a', 'b', 'e'), reason: fc.constantFrom('hash_mismatch', 'malformed') })
+        .map((f) => ({ event: 'chunk_rejected', ...f })),
+      fc.record({ from: fc.constantFrom('a', 'd') }).map((f) => ({ event: 'chunk_fetched', ...f })),
       fc.record({ silence: fc.array(fc.constantFrom('a', 'c', 'e')) }).map((f) => ({ event: 'intent_outcome', ...f })),
     );
     fc.assert(

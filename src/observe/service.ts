@@ -1,0 +1,122 @@
+/**
+ * The observe service for `createNode` (`services: [createObserveService(…)]`): registers the
+ * reputation and cell-index views, serves `want_observations` (role `mapper`), runs the observer
+ * over the drivers it is handed (it starts and stops their listening; the ports stay the caller's),
+ * and gives the node `observe(cell)`: declare, collect, consensus, write, push.
+ */
+import type { SensorDriver } from '../../devices/sensors/index.js';
+import type { IntentHandler } from '../intent/types.js';
+import type { Logger } from '../log.js';
+import type { NodeComponents, Service } from '../node/types.js';
+import type { Series, View } from '../series/types.js';
+import { createCellIndexView } from './cell-index.js';
+import { createObservationHandler } from './handler.js';
+import { createObserver, type Observer, type ObserverStats } from './observer.js';
+import { REPUTATION_VIEW, type ReputationState, reputationScores, reputationView } from './reputation.js';
+import { type ConsensusPusher, type RequestOptions, type RequestResult, requestConsensus } from './request.js';
+
+export interface ObserveServiceOptions extends RequestOptions {
+  /** Drivers to observe from (GPS + sensors, or simulated sensors). Default none (answer and request only). */
+  drivers?: readonly SensorDriver[];
+  /** Geohash characters of observation cells. Default `DEFAULT_CELL_PRECISION` (7). */
+  precision?: number;
+  /** ms; default `DEFAULT_MAX_FIX_AGE_MS`. */
+  maxFixAgeMs?: number;
+  /** Position used when no driver gives a fix (a fixed station). */
+  staticPosition?: { lat: number; lon: number };
+  /** The chunk layer's push (`createChunksService()`), to push consensus chunks. Default: not pushed. */
+  chunks?: ConsensusPusher;
+  /** Replace or wrap the handler (tests build liars that answer from a biased sensor this way). */
+  wrapHandler?: (h: IntentHandler) => IntentHandler;
+}
+
+export interface ObserveService extends Service {
+  readonly name: 'observe';
+  /** Declare `want_observations` for `cell` and write the consensus per metric. After node start. */
+  observe(cell: string, options?: RequestOptions): Promise<RequestResult>;
+  /** This node's reputation scores of its peers, from its live view. */
+  reputation(): Record<string, number>;
+  observerStats(): ObserverStats | undefined;
+}
+
+export function createObserveService(options: ObserveServiceOptions = {}): ObserveService {
+  let c: NodeComponents | undefined;
+  let observer: Observer | undefined;
+  const need = (): NodeComponents => {
+    if (!c) throw new Error('observe service: the node has not started');
+    return c;
+  };
+  const lateSeries = {
+    get series(): Series {
+      return need().series;
+    },
+    get log(): Logger {
+      return need().log;
+    },
+  };
+  // The handler is registered before the node creates the service: it reaches the series late.
+  const handler = createObservationHandler({
+    get series() {
+      return lateSeries.series;
+    },
+    get log() {
+      return lateSeries.log;
+    },
+  });
+  return {
+    name: 'observe',
+    views: [reputationView as View<unknown>, createCellIndexView() as View<unknown>],
+    handlers: [options.wrapHandler ? options.wrapHandler(handler) : handler],
+    create(components) {
+      c = components;
+      const drivers = options.drivers ?? [];
+      return {
+        start() {
+          if (drivers.length === 0 && !options.staticPosition) return;
+          observer = createObserver({
+            series: components.series,
+            clock: components.clock,
+            log: components.log,
+            drivers,
+            ...(options.precision !== undefined ? { precision: options.precision } : {}),
+            ...(options.maxFixAgeMs !== undefined ? { maxFixAgeMs: options.maxFixAgeMs } : {}),
+            ...(options.staticPosition ? { staticPosition: options.staticPosition } : {}),
+          });
+          observer.start();
+          for (const d of drivers) d.start();
+        },
+        async stop() {
+          for (const d of drivers) await d.stop();
+          await observer?.stop();
+        },
+      };
+    },
+    observe(cell, o = {}) {
+      const comp = need();
+      return requestConsensus(
+        {
+          id: comp.id,
+          series: comp.series,
+          intents: comp.intents,
+          log: comp.log,
+          ...(options.chunks ? { chunks: options.chunks } : {}),
+        },
+        cell,
+        { ...pickRequest(options), ...o },
+      );
+    },
+    reputation() {
+      return reputationScores(need().series.view<ReputationState>(REPUTATION_VIEW));
+    },
+    observerStats: () => observer?.stats(),
+  };
+}
+
+function pickRequest(o: ObserveServiceOptions): RequestOptions {
+  const out: RequestOptions = {};
+  if (o.metric !== undefined) out.metric = o.metric;
+  if (o.method !== undefined) out.method = o.method;
+  if (o.maxShare !== undefined) out.maxShare = o.maxShare;
+  if (o.deadlineMs !== undefined) out.deadlineMs = o.deadlineMs;
+  return out;
+}
