@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createEnvelopeCheck } from '../../broker/envelope-check.js';
+import { encode } from '../../src/protocol/index.js';
+import { CHUNK, have, intent, presence, reply } from '../protocol/fixtures.js';
+
+const reasonOf = (v: ReturnType<ReturnType<typeof createEnvelopeCheck>['check']>) => (v.ok ? 'ok' : v.reason);
+
+describe('envelope check', () => {
+  it('lets topics outside the root through untouched, whatever their payload', () => {
+    const check = createEnvelopeCheck();
+    expect(check.check('x', 'home/kitchen/temp', Buffer.from('21.5'))).toEqual({ ok: true, dameso: false });
+    expect(check.check('x', 'dameso/v2/intent/x', Buffer.from([0xff]))).toEqual({ ok: true, dameso: false });
+  });
+
+  it('honours a custom prefix', () => {
+    const check = createEnvelopeCheck({ topicPrefix: 'site9' });
+    expect(reasonOf(check.check(null, 'site9/v1/intent/want_chunk', Buffer.from([0xff])))).toBe('bad_cbor');
+    expect(check.check(null, 'dameso/v1/intent/want_chunk', Buffer.from([0xff]))).toMatchObject({
+      ok: true,
+      dameso: false,
+    });
+  });
+
+  it('binds dameso.{node} clients to their node for presence, intents, replies, have and clears', () => {
+    const check = createEnvelopeCheck();
+    const me = 'dameso.node-1';
+    expect(reasonOf(check.check(me, 'dameso/v1/presence/node-1', encode(presence('node-1'))))).toBe('ok');
+    expect(reasonOf(check.check(me, 'dameso/v1/presence/node-2', encode(presence('node-2'))))).toBe('spoofed');
+    expect(reasonOf(check.check(me, 'dameso/v1/intent/want_chunk', encode(intent('node-2'))))).toBe('spoofed');
+    expect(reasonOf(check.check(me, 'dameso/v1/reply/node-9', encode(reply('node-2'))))).toBe('spoofed');
+    expect(reasonOf(check.check(me, 'dameso/v1/reply/node-9', encode(reply('node-1'))))).toBe('ok');
+    expect(reasonOf(check.check(me, `dameso/v1/have/${CHUNK}/node-2`, encode(have('node-2'))))).toBe('spoofed');
+    expect(reasonOf(check.check(me, `dameso/v1/have/${CHUNK}/node-2`, new Uint8Array(0)))).toBe('spoofed');
+    expect(reasonOf(check.check(me, `dameso/v1/have/${CHUNK}/node-1`, new Uint8Array(0)))).toBe('ok');
+    expect(reasonOf(check.check(me, 'dameso/v1/presence/node-1', new Uint8Array(0)))).toBe('ok');
+    // Unbound clients (tools, other brokers' bridges) are checked for form only.
+    expect(reasonOf(check.check('mqttjs_1', 'dameso/v1/intent/want_chunk', encode(intent('node-2'))))).toBe('ok');
+    expect(reasonOf(check.check(null, 'dameso/v1/presence/node-2', encode(presence('node-2', { session: 9 }))))).toBe(
+      'ok',
+    );
+  });
+
+  it('an empty payload is a clear only on retained families', () => {
+    const check = createEnvelopeCheck();
+    expect(check.check(null, 'dameso/v1/presence/n', new Uint8Array(0))).toMatchObject({
+      ok: true,
+      message: { type: 'clear' },
+    });
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', new Uint8Array(0)))).toBe('bad_cbor');
+    expect(reasonOf(check.check(null, 'dameso/v1/reply/n', new Uint8Array(0)))).toBe('bad_cbor');
+    expect(reasonOf(check.check(null, 'dameso/v1/presence/bad id', new Uint8Array(0)))).toBe('bad_id');
+  });
+
+  it('remembers the latest online session per node and drops older ones (Sparkplug bdSeq rule)', () => {
+    const check = createEnvelopeCheck();
+    expect(reasonOf(check.check(null, 'dameso/v1/presence/n', encode(presence('n', { session: 4 }))))).toBe('ok');
+    expect(
+      reasonOf(check.check(null, 'dameso/v1/presence/n', encode(presence('n', { session: 3, state: 'offline' })))),
+    ).toBe('stale_session');
+    expect(
+      reasonOf(check.check(null, 'dameso/v1/presence/n', encode(presence('n', { session: 4, state: 'offline' })))),
+    ).toBe('ok');
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('n', { session: 3 }))))).toBe(
+      'stale_session',
+    );
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('n', { session: 5 }))))).toBe('ok');
+    expect(reasonOf(check.check(null, 'dameso/v1/reply/x', encode(reply('n', { session: 2 }))))).toBe('stale_session');
+    // Unknown nodes are not judged.
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('m', { session: 0 }))))).toBe('ok');
+  });
+
+  it('bounds the session table, forgetting the oldest node first', () => {
+    const check = createEnvelopeCheck({ maxTrackedNodes: 2 });
+    for (const n of ['a', 'b', 'c']) check.check(null, `dameso/v1/presence/${n}`, encode(presence(n, { session: 5 })));
+    expect(check.trackedNodes()).toBe(2);
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('a', { session: 1 }))))).toBe('ok');
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('b', { session: 1 }))))).toBe(
+      'stale_session',
+    );
+  });
+
+  it('asks to clear the retain flag of intents and replies only', () => {
+    const check = createEnvelopeCheck();
+    expect(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent()))).toMatchObject({ stripRetain: true });
+    expect(check.check(null, 'dameso/v1/reply/a', encode(reply()))).toMatchObject({ stripRetain: true });
+    expect(check.check(null, 'dameso/v1/presence/node-1', encode(presence()))).toMatchObject({ stripRetain: false });
+  });
+});

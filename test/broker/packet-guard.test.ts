@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PacketSizeScanner } from '../../broker/packet-guard.js';
+
+/** An MQTT packet: type byte, Remaining Length (MQTT-2.2.3 varint), body. */
+function packet(bodyBytes: number, type = 0x30): Buffer {
+  const len: number[] = [];
+  let x = bodyBytes;
+  do {
+    let b = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) b |= 0x80;
+    len.push(b);
+  } while (x > 0);
+  return Buffer.concat([Buffer.from([type, ...len]), Buffer.alloc(bodyBytes, 7)]);
+}
+
+describe('PacketSizeScanner', () => {
+  it('accepts packets up to the limit (whole packet, header included) and refuses one byte more', () => {
+    expect(new PacketSizeScanner(102).feed(packet(100))).toBe(true); // 1 + 1 + 100
+    expect(new PacketSizeScanner(101).feed(packet(100))).toBe(false);
+    expect(new PacketSizeScanner(1_000_003).feed(packet(1_000_000))).toBe(false); // 3 length bytes
+    expect(new PacketSizeScanner(1_000_004).feed(packet(1_000_000))).toBe(true);
+  });
+
+  it('follows packet boundaries across arbitrary splits of a stream', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
+        (sizes, cuts) => {
+          const stream = Buffer.concat(sizes.map((n) => packet(n)));
+          const biggest = Math.max(...sizes.map((n) => packet(n).length - 0));
+          const ok = new PacketSizeScanner(biggest);
+          const tooSmall = new PacketSizeScanner(biggest - 1);
+          let pos = 0;
+          let i = 0;
+          let okResult = true;
+          let smallResult = true;
+          while (pos < stream.length) {
+            const piece = stream.subarray(pos, pos + cuts[i++ % cuts.length]!);
+            pos += piece.length;
+            okResult = ok.feed(piece) && okResult;
+            smallResult = tooSmall.feed(piece) && smallResult;
+          }
+          expect(okResult).toBe(true);
+          expect(smallResult).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a Remaining Length of more than four bytes (MQTT-2.2.3) and stays refused', () => {
+    const scanner = new PacketSizeScanner(Number.MAX_SAFE_INTEGER);
+    expect(scanner.feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(false);
+    expect(scanner.feed(packet(1))).toBe(false);
+    expect(scanner.exceeded).toBe(true);
+  });
+
+  it('refuses at the header, before the body arrives', () => {
+    const scanner = new PacketSizeScanner(1000);
+    expect(scanner.feed(packet(5000).subarray(0, 3))).toBe(false);
+  });
+});
