@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alwaysYesGate } from '../../src/intent/index.js';
 import type { Answer, IntentHandler } from '../../src/intent/types.js';
 import { createNode, type DamesoNode, type NodeOptions } from '../../src/node.js';
 
@@ -42,6 +43,8 @@ export class NodePool {
       broker: url,
       dataDir: options.dataDir ?? (await this.dir()),
       rosterQuietMs: 50,
+      // Deterministic classification: the real limiters (default) could say NO cpu_busy on a busy CI box.
+      gate: alwaysYesGate,
       reconnectMinMs: 50,
       reconnectMaxMs: 300,
       ...options,
