@@ -39,6 +39,8 @@ export interface GateStats {
 
 export interface LimiterGate extends Gate {
   readonly thresholds: Readonly<Thresholds>;
+  /** The limiters behind it (for `detail()`, table sizes in tests, `dameso limits`). */
+  readonly limiters: GateLimiters;
   /** Current values without deciding (rounded like a decision's `lim`). */
   values(intent?: ReceivedIntent): LimiterValues;
   /** Counters since creation (fixed size: one per reason). */
@@ -63,6 +65,7 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
 
   return {
     thresholds,
+    limiters,
     values,
     intentSeen(intent) {
       stats.seen++;

@@ -17,6 +17,13 @@ export { createNodeLimiters, type NodeLimiters, type NodeLimitersOptions } from 
 export { createDirUsage, type DirUsage, type DirUsageOptions } from './dir-usage.js';
 export { createEconomic, type EconomicLimiter, type EconomicOptions } from './economic.js';
 export {
+  type NodeLimiterOptions,
+  ROSTER_SAMPLE_MS,
+  seriesOptionsFor,
+  servicesUsedBytes,
+  startNodeLimiters,
+} from './for-node.js';
+export {
   createLimiterGate,
   type GateLimiters,
   type GateStats,
@@ -34,6 +41,7 @@ export {
   type Verdict,
 } from './policy.js';
 export {
+  DECISION_EVENT,
   isLimiterValues,
   LIMITER_CONFIG_EVENT,
   LIMITER_REASONS,

@@ -2,9 +2,10 @@
  * Replay: run the recorded limiter values of every decision in the series through the policy again
  * and check the recorded answers. This is how a node explains (and audits) every NO it gave.
  *
- * A decision entry is any entry carrying `lim` (the answer side writes `r`, `reason?`, `lim`). The
- * gate only decides the limiter reasons; when it said YES the handler may still answer silence or
- * NO `too_large`/`bad_request`. So a decision matches when:
+ * A decision entry is any entry carrying `lim`. The answer side writes `decision` entries
+ * (`{event:'decision', id, kind, from, r, reason?, lim, outcome}`) where `r`/`reason` are the
+ * gate's verdict: those must match the replayed verdict exactly. For any other entry with `lim`
+ * (a final answer, where a handler may have said NO `too_large` after the gate's YES) the rule is:
  *   policy says NO reason R (a limiter reason)  ⇔  the entry recorded NO with reason R.
  * `limiter_config` entries (written at node start with the thresholds in force) switch the
  * thresholds used for the entries after them, so a profile change between runs replays exactly.
@@ -18,6 +19,9 @@ import { LIMITER_NAMES } from './types.js';
 
 /** The NO reasons the limiters give (other reasons come from handlers). */
 export const LIMITER_REASONS: readonly NoReason[] = ['storage_full', 'memory_low', 'rate_limited', 'cpu_busy'];
+
+/** The answer side's record of each gate decision (`intent/answer.ts`). */
+export const DECISION_EVENT = 'decision';
 
 /** The series event written when a node starts its limiters. */
 export const LIMITER_CONFIG_EVENT = 'limiter_config';
@@ -68,7 +72,14 @@ export async function replayDecisions(
     report.decisions++;
     const verdict = decide(entry.lim, thresholds);
     const recordedLimiterNo = entry.r === 'no' && LIMITER_REASONS.includes(entry.reason as NoReason);
-    const ok = verdict.r === 'no' ? entry.r === 'no' && entry.reason === verdict.reason : !recordedLimiterNo;
+    // A `decision` entry records the gate's own verdict (`r`, `reason`): it must match exactly.
+    // Other entries with `lim` may record the final answer: a handler's NO is not a mismatch.
+    const ok =
+      verdict.r === 'no'
+        ? entry.r === 'no' && entry.reason === verdict.reason
+        : entry.event === DECISION_EVENT
+          ? entry.r === 'yes' && entry.reason === undefined
+          : !recordedLimiterNo;
     if (verdict.r === 'no') report.limiterNo++;
     if (ok) report.matched++;
     else if (report.mismatches.length < maxMismatches) {
