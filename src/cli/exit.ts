@@ -25,6 +25,7 @@ export const EXIT = {
       case 'DAMESO_NOT_A_SERIES':
       case 'DAMESO_SERIES_FORMAT':
       case 'DAMESO_SERIES_CORRUPT':
+      case 'DAMESO_NO_CONSENSUS':
         return EXIT.dataErr;
       case 'DAMESO_NO_SPACE':
       case 'DAMESO_READ_ONLY':
@@ -33,6 +34,8 @@ export const EXIT = {
       case 'DAMESO_IO':
         return EXIT.ioErr;
       case 'DAMESO_BROKER_UNREACHABLE':
+      case 'DAMESO_SERIAL_BINDING_MISSING':
+      case 'DAMESO_SERIAL_LIST_FAILED':
         return EXIT.unavailable;
       case 'DAMESO_USAGE':
         return EXIT.usage;

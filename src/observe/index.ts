@@ -26,6 +26,7 @@ export {
 } from './consensus-entry.js';
 export * from './constants.js';
 export { BadCellError, BadPrecisionError, NoConsensusError } from './errors.js';
+export { consensusMap, latestConsensus, type MapCollection, type MapFeature, toFeature } from './geojson.js';
 export {
   createObservationHandler,
   MAPPER_ROLE,
