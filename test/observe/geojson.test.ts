@@ -1,21 +1,38 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
+import { EXIT } from '../../src/cli/exit.js';
+import { registerMap } from '../../src/cli/map.js';
 import {
   cellBox,
   cellOf,
   consensusInput,
   consensusMap,
   type MapCollection,
+  NoConsensusError,
   reputationView,
 } from '../../src/observe/index.js';
 import { createSeries } from '../../src/series/index.js';
 import type { Entry } from '../../src/series/types.js';
 import { withTmpDir } from '../helpers/series-tmp.js';
 
-const run = promisify(execFile);
+/** Runs `dameso map …` in-process (only this command registered), returning what it printed. */
+async function runMap(args: string[]): Promise<string> {
+  const program = new Command('dameso').exitOverride();
+  registerMap(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'dameso', 'map', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
 const CELL_A = cellOf(48.2, 16.37, 7);
 const CELL_B = cellOf(48.21, 16.38, 7);
 
@@ -68,17 +85,19 @@ describe('consensus map', () => {
       await series.append(b as Entry);
       await series.close();
       const file = join(dir, 'map.geojson');
-      const cli = ['--import', 'tsx', 'src/cli/main.ts', 'map', '--data', dir];
-      const r = await run(process.execPath, [...cli, '--metric', 'temp', '--geojson', file, '--json']);
-      expect(JSON.parse(r.stdout)).toEqual({ file, features: 1 });
+      const r = await runMap(['--data', dir, '--metric', 'temp', '--geojson', file, '--json']);
+      expect(JSON.parse(r)).toEqual({ file, features: 1 });
       const geo = JSON.parse(await readFile(file, 'utf8')) as MapCollection;
       expect(geo.type).toBe('FeatureCollection');
       expect(geo.features[0]?.properties).toMatchObject({ cell: CELL_A, metric: 'temp', value: 2 });
-      const err = await run(process.execPath, [...cli, '--metric', 'nope']).catch(
-        (e: { code: number; stderr: string }) => e,
-      );
-      expect(err).toMatchObject({ code: 65 });
-      expect((err as { stderr: string }).stderr).toContain('no consensus entries for metric "nope"');
+      const all = JSON.parse(await runMap(['--data', dir, '--json'])) as MapCollection;
+      expect(all.features).toHaveLength(2);
+      const table = await runMap(['--data', dir]);
+      expect(table.split('\n')[1]).toContain(CELL_A);
+      const err = await runMap(['--data', dir, '--metric', 'nope']).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoConsensusError);
+      expect(EXIT.forCode((err as NoConsensusError).code)).toBe(EXIT.dataErr);
+      expect((err as Error).message).toContain('no consensus entries for metric "nope"');
     });
   });
 });
