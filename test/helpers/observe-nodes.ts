@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import type { Service } from '../../src/node/types.js';
 import { createNode, type DamesoNode } from '../../src/node.js';
 import { createObserveService, type ObserveService } from '../../src/observe/index.js';
+import type { Entry } from '../../src/series/types.js';
 
 export interface MapperNode {
   id: string;
@@ -29,12 +30,15 @@ export interface NodeField {
     extra?: { chunks?: ChunksService; roles?: string[] },
   ): Promise<{ node: DamesoNode; observe: ObserveService }>;
   start(id: string, o: { roles: string[]; services: Service[] }): Promise<DamesoNode>;
+  /** The newest entries of `event` in the last requester's series. */
+  requesterSeriesTail(event: string, n?: number): Promise<Entry[]>;
   stopAll(): Promise<void>;
 }
 
 export async function createNodeField(brokerUrl: string): Promise<NodeField> {
   const root = await mkdtemp(join(tmpdir(), 'dameso-observe-field-'));
   const nodes: DamesoNode[] = [];
+  let lastRequester: DamesoNode | undefined;
   const start = async (id: string, o: { roles: string[]; services: Service[] }): Promise<DamesoNode> => {
     const node = createNode({
       id,
@@ -79,7 +83,12 @@ export async function createNodeField(brokerUrl: string): Promise<NodeField> {
       const observe = createObserveService({ deadlineMs: 3000, ...(extra.chunks ? { chunks: extra.chunks } : {}) });
       const services: Service[] = extra.chunks ? [extra.chunks, observe] : [observe];
       const node = await start(id, { roles: extra.roles ?? [], services });
+      lastRequester = node;
       return { node, observe };
+    },
+    async requesterSeriesTail(event, n = 1) {
+      if (!lastRequester) throw new Error('no requester started');
+      return lastRequester.series.tail(n, { event });
     },
     async stopAll() {
       await Promise.all(nodes.splice(0).map((n) => n.stop().catch(() => undefined)));
