@@ -3,14 +3,24 @@
  * teaches) to the program.
  */
 import type { Command } from 'commander';
+import { registerBroker } from './broker.js';
+import { registerChunks } from './chunks.js';
 import { registerDevices } from './devices.js';
 import { registerField } from './field.js';
+import { registerIntent } from './intent.js';
 import { registerLimits } from './limits.js';
 import { registerMap } from './map.js';
+import { registerNode } from './node.js';
+import { registerSeries } from './series.js';
 
 export function registerAll(program: Command): void {
+  registerBroker(program);
+  registerChunks(program);
   registerDevices(program);
   registerField(program);
+  registerIntent(program);
   registerLimits(program);
   registerMap(program);
+  registerNode(program);
+  registerSeries(program);
 }

@@ -1,13 +1,223 @@
 /**
- * `dameso field`: what `npm start` runs.
+ * `dameso field` (what `npm start` runs): an embedded broker and a handful of nodes of both roles in
+ * this process, each with its own series (under a temp folder or `--data`) and its limiters,
+ * declaring intents at a steady rate and printing a live summary (outcome mix, reply and close
+ * latencies p50/p99) every second until Ctrl-C or `--duration`.
+ *
+ * The nodes' handlers simulate holdings so the outcome mix is varied: a `bt` node holds a chunk id
+ * when hash(node, id) % 3 = 0 (else silence), a `mapper` node has observations for a cell when
+ * hash(node, cell) % 2 = 0. NO answers come from the real limiters.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { systemClock } from '../clock.js';
+import { DamesoError } from '../errors.js';
+import type { IntentHandler, Outcome } from '../intent/types.js';
+import { createLogger } from '../log.js';
+import { startEmbeddedBroker } from '../node/embedded.js';
+import { createNode, type DamesoNode } from '../node.js';
+import { untilSignal } from './node.js';
+
+interface FieldFlags {
+  nodes: string;
+  duration: string;
+  rate: string;
+  deadline: string;
+  data?: string;
+  json?: boolean;
+}
+
+/** Latencies kept for percentiles (a ring: the newest ones). */
+const RESERVOIR = 10_000;
+
+const hash = (a: string, b: string): number => createHash('sha256').update(`${a}/${b}`).digest().readUInt32BE(0);
+
+function simHandlers(id: string): IntentHandler[] {
+  return [
+    {
+      kind: 'want_chunk',
+      role: 'bt',
+      relevant: (i) => hash(id, i.envelope.subject ?? '') % 3 === 0,
+      handle: (i) => ({ r: 'yes', data: Buffer.from(`chunk ${i.envelope.subject ?? ''} from ${id}`) }),
+    },
+    {
+      kind: 'want_observations',
+      role: 'mapper',
+      relevant: (i) => hash(id, i.envelope.subject ?? '') % 2 === 0,
+      handle: (i) => ({
+        r: 'yes',
+        data: [{ metric: 'temp_c', value: 15 + (hash(id, i.envelope.subject ?? '') % 100) / 10 }],
+      }),
+    },
+  ];
+}
+
+class Ring {
+  private readonly xs: number[] = [];
+  private i = 0;
+  push(x: number): void {
+    if (this.xs.length < RESERVOIR) this.xs.push(x);
+    else this.xs[this.i++ % RESERVOIR] = x;
+  }
+  pct(p: number): number {
+    if (this.xs.length === 0) return 0;
+    const s = [...this.xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+  }
+}
+
+export interface FieldSummary {
+  seconds: number;
+  nodes: number;
+  intents: number;
+  open: number;
+  expected: number;
+  yes: number;
+  no: number;
+  silence: number;
+  offline: number;
+  late: number;
+  closedBy: Record<string, number>;
+  replyP50Ms: number;
+  replyP99Ms: number;
+  closeP50Ms: number;
+  closeP99Ms: number;
+}
+
+function positive(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min)
+    throw new DamesoError('DAMESO_USAGE', `${flag} must be a number >= ${min}, got "${v}"`);
+  return n;
+}
 
 export function registerField(program: Command): void {
   program
     .command('field')
-    .description('run a local field on this machine (what `npm start` runs)')
-    .action(() => {
-      process.stdout.write('dameso field: the local field arrives with the intent layer; see `dameso --help`.\n');
+    .description(
+      'run a local field (what `npm start` runs): an embedded broker and N nodes of both roles in ' +
+        'this process declaring intents, with a live summary of the outcome mix and latencies',
+    )
+    .option('--nodes <n>', 'nodes in the field (roles cycle bt+mapper, bt, mapper)', '6')
+    .option('--duration <s>', 'stop after this many seconds (0 = until Ctrl-C)', '0')
+    .option('--rate <n>', 'intents declared per second across the field', '20')
+    .option('--deadline <ms>', 'deadline of each intent, ms', '500')
+    .option('--data <dir>', 'data folder for the nodes (default: a temp folder, removed at exit)')
+    .option('--json', 'print only the final summary, as one JSON object')
+    .action(async (flags: FieldFlags) => {
+      const n = Math.floor(positive('--nodes', flags.nodes, 2));
+      const durationS = positive('--duration', flags.duration, 0);
+      const rate = positive('--rate', flags.rate, 0.1);
+      const deadlineMs = Math.floor(positive('--deadline', flags.deadline, 1));
+      const log = createLogger({ level: 'warn' });
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
+      const broker = await startEmbeddedBroker({ port: 0, log });
+      const nodes: DamesoNode[] = [];
+      const sum: FieldSummary = {
+        seconds: 0,
+        nodes: n,
+        intents: 0,
+        open: 0,
+        expected: 0,
+        yes: 0,
+        no: 0,
+        silence: 0,
+        offline: 0,
+        late: 0,
+        closedBy: {},
+        replyP50Ms: 0,
+        replyP99Ms: 0,
+        closeP50Ms: 0,
+        closeP99Ms: 0,
+      };
+      const replies = new Ring();
+      const closes = new Ring();
+      const started = systemClock.monotonic();
+      const snapshot = (): FieldSummary => ({
+        ...sum,
+        seconds: Math.round((systemClock.monotonic() - started) / 100) / 10,
+        replyP50Ms: round(replies.pct(50)),
+        replyP99Ms: round(replies.pct(99)),
+        closeP50Ms: round(closes.pct(50)),
+        closeP99Ms: round(closes.pct(99)),
+      });
+      const onOutcome = (o: Outcome): void => {
+        sum.open--;
+        sum.expected += o.expected.length;
+        sum.yes += o.yes.length;
+        sum.no += o.no.length;
+        sum.silence += o.silence.length;
+        sum.offline += o.offline.length;
+        sum.closedBy[o.closedBy] = (sum.closedBy[o.closedBy] ?? 0) + 1;
+        for (const r of [...o.yes, ...o.no]) replies.push(r.latencyMs);
+        closes.push(o.elapsedMs);
+      };
+      let declarer: ReturnType<typeof systemClock.setInterval> | undefined;
+      let printer: ReturnType<typeof systemClock.setInterval> | undefined;
+      try {
+        for (let i = 0; i < n; i++) {
+          const id = `field-${i}`;
+          const roles = [['bt', 'mapper'], ['bt'], ['mapper']][i % 3] ?? ['bt'];
+          const node = createNode({
+            id,
+            roles,
+            broker: broker.url,
+            dataDir: path.join(root, id),
+            handlers: simHandlers(id),
+            rosterQuietMs: 50,
+            log,
+          });
+          nodes.push(node);
+          await node.start();
+        }
+        let k = 0;
+        declarer = systemClock.setInterval(() => {
+          const node = nodes[k++ % nodes.length]!;
+          const chunk = k % 2 === 0;
+          const subject = chunk ? randomBytes(32).toString('hex') : `u4pruyd${'0123456789bcdefg'[k % 16]}`;
+          try {
+            const intent = node.declare(chunk ? 'want_chunk' : 'want_observations', { subject, deadlineMs });
+            sum.intents++;
+            sum.open++;
+            void intent.then(onOutcome);
+          } catch (err) {
+            log.warn({ err }, 'field: declare failed');
+          }
+        }, 1000 / rate);
+        if (!flags.json) {
+          process.stdout.write(`field: ${n} nodes on ${broker.url}, data ${root}; Ctrl-C to stop\n`);
+          printer = systemClock.setInterval(() => process.stdout.write(`${line(snapshot())}\n`), 1000);
+        }
+        const stopAfter =
+          durationS > 0
+            ? new Promise<void>((r) => systemClock.setTimeout(r, durationS * 1000))
+            : new Promise<void>(() => {});
+        await Promise.race([untilSignal(), stopAfter]);
+      } finally {
+        systemClock.clearInterval(declarer);
+        systemClock.clearInterval(printer);
+        const final = snapshot();
+        await Promise.all(nodes.map((x) => x.stop().catch(() => undefined)));
+        await broker.stop();
+        for (const x of nodes) sum.late += x.intents.stats().declare.late;
+        final.late = sum.late;
+        process.stdout.write(`${flags.json ? JSON.stringify(final) : `final: ${line(final)}`}\n`);
+        if (flags.data === undefined) await rm(root, { recursive: true, force: true });
+        clearInterval(keepAlive);
+      }
     });
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+function line(s: FieldSummary): string {
+  return (
+    `t=${s.seconds}s intents=${s.intents} open=${s.open} | yes=${s.yes} no=${s.no} silence=${s.silence} ` +
+    `offline=${s.offline} late=${s.late} | reply p50=${s.replyP50Ms}ms p99=${s.replyP99Ms}ms | ` +
+    `close p50=${s.closeP50Ms}ms p99=${s.closeP99Ms}ms`
+  );
 }

@@ -1,0 +1,146 @@
+/**
+ * `dameso intent KIND`: declare one intent as a short-lived node and print the outcome.
+ *
+ * The short-lived node: id `cli-<random>`, no roles, no presence of its own (`announce: false`, so
+ * the fleet never counts it as a silent responder and no retained record is left behind), a series
+ * in a fresh temp folder removed at exit (or `--data DIR` to keep it: the outcome is then in
+ * `DIR/series` as an `intent_outcome` entry). Like any node it declares only once it holds the
+ * retained roster.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DamesoError } from '../errors.js';
+import { alwaysYesGate } from '../intent/index.js';
+import type { Outcome, ReceivedReply } from '../intent/types.js';
+import { createLogger } from '../log.js';
+import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { splitList } from './node.js';
+
+interface IntentFlags {
+  subject?: string;
+  body?: string;
+  deadline: string;
+  to?: string;
+  broker: string;
+  json?: boolean;
+  data?: string;
+  id?: string;
+}
+
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+function replyLine(r: ReceivedReply): string {
+  const e = r.envelope;
+  const why = e.r === 'no' ? ` ${e.reason ?? ''}${e.retry !== undefined ? ` retry ${e.retry} ms` : ''}` : '';
+  return `${e.from}${why} (${ms(r.latencyMs)}${r.unexpected ? ', unexpected' : ''})`;
+}
+
+/** JSON-safe form of an outcome (bytes as base64). */
+export function outcomeJson(o: Outcome): unknown {
+  const reply = (r: ReceivedReply) => ({
+    node: r.envelope.from,
+    r: r.envelope.r,
+    ...(r.envelope.reason !== undefined ? { reason: r.envelope.reason } : {}),
+    ...(r.envelope.retry !== undefined ? { retry: r.envelope.retry } : {}),
+    latencyMs: Math.round(r.latencyMs * 100) / 100,
+    unexpected: r.unexpected,
+    ...(r.envelope.data !== undefined ? { data: r.envelope.data } : {}),
+    ...(r.envelope.lim !== undefined ? { lim: r.envelope.lim } : {}),
+  });
+  return {
+    id: o.id,
+    kind: o.kind,
+    subject: o.subject,
+    expected: o.expected,
+    yes: o.yes.map(reply),
+    no: o.no.map(reply),
+    silence: o.silence,
+    offline: o.offline,
+    late: o.late.map(reply),
+    closedBy: o.closedBy,
+    elapsedMs: Math.round(o.elapsedMs * 100) / 100,
+  };
+}
+
+function humanOutcome(o: Outcome): string {
+  const list = (xs: string[]) => (xs.length === 0 ? '-' : xs.join(', '));
+  return [
+    `${o.kind}${o.subject !== undefined ? ` ${o.subject}` : ''}: closed by ${o.closedBy} after ${ms(o.elapsedMs)}, ` +
+      `${o.expected.length} expected`,
+    `  yes      ${list(o.yes.map(replyLine))}`,
+    `  no       ${list(o.no.map(replyLine))}`,
+    `  silence  ${list(o.silence)}`,
+    `  offline  ${list(o.offline)}`,
+    `  late     ${list(o.late.map(replyLine))}`,
+  ].join('\n');
+}
+
+/** JSON replacer: byte strings (Buffer's toJSON runs first, so look at the holder) as base64. */
+export function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : value;
+}
+
+function parseBody(body: string | undefined): unknown {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new DamesoError('DAMESO_USAGE', `--body must be JSON (e.g. '{"event":"boot"}'), got ${body.slice(0, 80)}`);
+  }
+}
+
+export function registerIntent(program: Command): void {
+  program
+    .command('intent <kind>')
+    .description(
+      'declare one intent (want_chunk, store_chunk, want_chunks, want_observations) as a short-lived ' +
+        'node and print the outcome: who said yes, who said no and why, who stayed silent, who went ' +
+        'offline, late replies, elapsed ms',
+    )
+    .option('--subject <s>', 'subject (chunk id, geohash cell)')
+    .option('--body <json>', 'body as JSON (e.g. a want_chunks filter)')
+    .option('--deadline <ms>', 'deadline, ms after receipt', '2000')
+    .option('--to <list>', 'only these node ids, comma-separated')
+    .option('--broker <url>', 'mqtt://host:port', DEFAULT_BROKER_URL)
+    .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
+    .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
+    .option('--json', 'print the outcome as one JSON object')
+    .action(async (kind: string, flags: IntentFlags) => {
+      const deadlineMs = Number(flags.deadline);
+      if (!Number.isInteger(deadlineMs) || deadlineMs < 1) {
+        throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);
+      }
+      const body = parseBody(flags.body);
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
+      const node = createNode({
+        id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
+        broker: flags.broker,
+        dataDir: flags.data ?? temp!,
+        announce: false,
+        gate: alwaysYesGate, // serves nothing: no limiters to sample
+        durability: flags.data === undefined ? 'none' : 'batch',
+        log: createLogger({ level: 'warn' }),
+      });
+      try {
+        await node.start();
+        const to = splitList(flags.to);
+        const outcome = await node.declare(kind, {
+          deadlineMs,
+          ...(flags.subject !== undefined ? { subject: flags.subject } : {}),
+          ...(body !== undefined ? { body } : {}),
+          ...(to.length > 0 ? { to } : {}),
+        });
+        const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanOutcome(outcome);
+        process.stdout.write(`${text}\n`);
+      } finally {
+        await node.stop().catch(() => undefined);
+        if (temp !== undefined) await rm(temp, { recursive: true, force: true });
+        clearInterval(keepAlive);
+      }
+    });
+}
