@@ -18,7 +18,7 @@ import {
 
 interface LimitsFlags {
   device: string;
-  data: string;
+  data?: string;
   json?: boolean;
   ms: string;
 }
@@ -33,8 +33,8 @@ export function registerLimits(program: Command): void {
     .option('--device <board>', 'board profile (pi-zero-2w, pi-3b, pi-4b, pi-5, generic)', DEFAULT_BOARD)
     .option(
       '--data <dir>',
-      'data folder: its bytes count against the storage budget, its file system is statfs-ed',
-      '.',
+      "a node's data folder: its files count against the storage budget and its file system is statfs-ed " +
+        '(default: nothing stored, statfs of the current folder)',
     )
     .option('--ms <ms>', 'how long to sample, ms', String(DEFAULT_LIMITS_SAMPLE_MS))
     .option('--json', 'print one JSON object')
@@ -44,9 +44,10 @@ export function registerLimits(program: Command): void {
         throw new DamesoError('DAMESO_USAGE', `--ms must be a number of ms >= 100, got "${flags.ms}"`);
       }
       const board = loadBoard(flags.device);
-      const usage = createDirUsage({ dir: flags.data, clock: systemClock });
-      const l = createNodeLimiters({ board, dir: flags.data, usedBytes: usage.bytes, clock: systemClock });
-      await usage.scan();
+      const dir = flags.data ?? process.cwd();
+      const usage = flags.data === undefined ? undefined : createDirUsage({ dir, clock: systemClock });
+      const l = createNodeLimiters({ board, dir, usedBytes: usage?.bytes ?? (() => 0), clock: systemClock });
+      await usage?.scan();
       await l.start();
       // A ref'd timer on purpose: the clock's timers are unref'd and would let the process exit.
       await sleep(sampleMs);
@@ -60,7 +61,7 @@ export function registerLimits(program: Command): void {
       const heapLimitMb = Math.round((l.limiters.memory.detail().heapLimitBytes as number) / 1048576);
       const out = {
         board: board.board,
-        data: flags.data,
+        data: flags.data ?? null,
         sampledMs: sampleMs,
         values,
         budgets: details,
@@ -73,7 +74,8 @@ export function registerLimits(program: Command): void {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
       }
-      const lines = [`board ${board.board} (${board.description}), data ${flags.data}, sampled ${sampleMs} ms`];
+      const where = flags.data ?? `(none; statfs of ${dir})`;
+      const lines = [`board ${board.board} (${board.description}), data ${where}, sampled ${sampleMs} ms`];
       for (const n of LIMITER_NAMES) {
         const d = Object.entries(details[n] ?? {})
           .map(([k, v]) => `${k}=${v === null ? '-' : v}`)
