@@ -24,18 +24,25 @@ function out(line: string): void {
   writeSync(1, `${line}\n`);
 }
 
-async function appendCmd(o: {
+interface AppendOptions {
   dir: string;
   count: number;
   size: number;
   durability: Durability;
   window?: number;
+  segmentBytes?: number;
+  budgetBytes?: number;
+  inFlight: number;
   event: string;
-}) {
+}
+
+async function appendCmd(o: AppendOptions) {
   const series = createSeries({
     dir: o.dir,
     durability: o.durability,
     batchWindowMs: o.window,
+    segmentBytes: o.segmentBytes,
+    budgetBytes: o.budgetBytes,
     log: createLogger({ level: 'warn' }),
     // Called only after the commit's write (+ fdatasync unless `none`) returned.
     onDurable: (seq) => out(`durable ${seq}`),
@@ -49,22 +56,28 @@ async function appendCmd(o: {
   const data = new Uint8Array(o.size);
   for (let i = 0; i < data.length; i++) data[i] = i & 0xff;
   // Bounded in flight: enough to fill a batch window, never the whole count in memory.
-  const maxInFlight = Math.max(1, Math.min(4096, Math.floor((8 * 1024 * 1024) / (o.size + 64))));
-  const inFlight = new Set<Promise<Entry>>();
+  const maxInFlight = Math.max(1, Math.min(o.inFlight, Math.floor((8 * 1024 * 1024) / (o.size + 64))));
+  let inFlight = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const settled = (): void => {
+    inFlight--;
+    wake?.();
+  };
   try {
-    for (let i = 0; i < o.count; i++) {
-      const p = series.append({ event: o.event, i, data });
-      inFlight.add(p);
-      void p.then(
-        () => inFlight.delete(p),
-        () => inFlight.delete(p),
-      );
-      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    for (let i = 0; i < o.count && failure === undefined; i++) {
+      inFlight++;
+      series.append({ event: o.event, i, data }).then(settled, (err: unknown) => {
+        failure ??= err;
+        settled();
+      });
+      while (inFlight >= maxInFlight) await new Promise<void>((r) => (wake = r));
     }
-    await Promise.all(inFlight);
+    while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   } finally {
-    await series.close();
+    await series.close().catch(() => undefined);
   }
+  if (failure !== undefined) throw failure;
   process.stderr.write(`appended ${o.count} entries; last seq ${series.lastSeq}\n`);
 }
 
@@ -147,6 +160,13 @@ Examples:
     .option('--size <bytes>', 'size of each entry\'s "data" byte string', int('--size', 0), 64)
     .addOption(DURABILITY.default('batch'))
     .option('--window <ms>', 'batch window in ms (default 10)', int('--window', 0))
+    .option('--segment-bytes <bytes>', 'segment size (default 4 MiB)', int('--segment-bytes', 4096))
+    .option(
+      '--budget-bytes <bytes>',
+      'ring budget (default 64 MiB; oldest segments are dropped)',
+      int('--budget-bytes', 8192),
+    )
+    .option('--in-flight <n>', 'appends awaiting durability at once', int('--in-flight', 1), 1024)
     .option('--event <name>', 'event name of the entries', 'append')
     .addHelpText(
       'after',

@@ -53,6 +53,7 @@ export class Committer {
   private queued = 0;
   private firstQueuedAt = 0;
   private timer: TimerHandle | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
   private kicked = false;
   /** A flush is waiting: commit without waiting for the window. */
   private urgent = false;
@@ -116,6 +117,8 @@ export class Committer {
   stop(): void {
     this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.keepAlive);
+    this.keepAlive = undefined;
   }
 
   private schedule(now: boolean): void {
@@ -132,22 +135,24 @@ export class Committer {
       return;
     }
     if (this.timer !== undefined || this.kicked) return;
-    const waited = this.d.clock.monotonic() - this.firstQueuedAt;
-    this.timer = this.d.clock.setTimeout(
-      () => {
-        this.timer = undefined;
-        void this.commit();
-      },
-      Math.max(0, this.d.windowMs - waited),
-    );
+    const delay = Math.max(0, this.d.windowMs - (this.d.clock.monotonic() - this.firstQueuedAt));
+    this.timer = this.d.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.commit();
+    }, delay);
+    // The injected clock's timers are unref'd (a stopping process must not wait for them), but
+    // appends waiting for this window must not vanish because nothing else keeps Node alive (a
+    // CLI run). So a ref'd no-op timer outlives the window; it is shell plumbing, not timing
+    // logic: the commit itself runs on the injected clock.
+    clearTimeout(this.keepAlive);
+    this.keepAlive = setTimeout(() => undefined, delay + 1000);
   }
 
   private async commit(): Promise<void> {
     if (this.running || this.failure || this.ops.length === 0) return;
     this.running = true;
     this.urgent = false;
-    this.d.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.stop();
     const ops = this.ops;
     this.ops = [];
     this.queued = 0;
