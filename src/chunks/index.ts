@@ -13,6 +13,7 @@ export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './
 export { type PushDeps, type PushOptions, type PushResult, pushChunk, rankCandidates } from './push.js';
 export {
   type ChunksComponents,
+  type ChunksInstance,
   type ChunksService,
   type ChunksServiceOptions,
   createChunksService,

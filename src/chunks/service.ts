@@ -49,11 +49,21 @@ export interface PushSeriesResult {
   chunks: PushResult[];
 }
 
+export interface ChunksInstance {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  usedBytes(): number;
+}
+
 export interface ChunksService {
   readonly name: 'chunks';
   readonly views: View<unknown>[];
   readonly handlers: IntentHandler[];
-  create(c: ChunksComponents): { start(): Promise<void>; stop(): Promise<void> };
+  /**
+   * The instance `createNode` keeps (`node.services.chunks`): start/stop, and `usedBytes` so the
+   * node's `economic` limiter counts the chunk store.
+   */
+  create(c: ChunksComponents): ChunksInstance;
   /**
    * Cut `fromSeq..toSeq` (default: after the last fully replicated push up to the last entry) and push
    * each chunk; stops at the first chunk that did not reach K replicas.
@@ -122,6 +132,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     create(components) {
       c = components;
       return {
+        usedBytes: () => store?.usedBytes() ?? 0,
         async start() {
           const comp = need0(c);
           board = createHaveBoard(

@@ -1,0 +1,236 @@
+/**
+ * `dameso chunks push|get|who-has|ls`: the chunks layer from a shell. `push`, `get` and `who-has`
+ * run a short-lived node against `--broker` (no presence, so the fleet never counts it as a
+ * silent responder); `ls` only reads a data folder.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  CHUNKS_DIR_NAME,
+  ChunkNotFoundError,
+  type ChunksService,
+  type ChunksServiceOptions,
+  type ChunksState,
+  chunksView,
+  createChunksService,
+  DEFAULT_CHUNK_MAX_BYTES,
+  DEFAULT_CHUNK_MAX_ENTRIES,
+  DEFAULT_FETCH_DEADLINE_MS,
+  DEFAULT_REPLICAS,
+  type FetchResult,
+  isChunkId,
+} from '../chunks/index.js';
+import { DamesoError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { createNode, DEFAULT_BROKER_URL, SERIES_SUBDIR } from '../node.js';
+import { createSeries, decodeChunk } from '../series/index.js';
+import type { View } from '../series/types.js';
+import { EXIT } from './exit.js';
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function int(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new DamesoError('DAMESO_USAGE', `${flag} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function chunkIdArg(id: string): string {
+  if (!isChunkId(id)) throw new DamesoError('DAMESO_USAGE', `"${id}" is not a chunk id (64 lowercase hex characters)`);
+  return id;
+}
+
+/** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
+async function withNode<T>(
+  o: { id: string; broker: string; dataDir?: string; chunks?: ChunksServiceOptions },
+  fn: (chunks: ChunksService) => Promise<T>,
+): Promise<T> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
+  const chunks = createChunksService(o.chunks);
+  const node = createNode({
+    id: o.id,
+    roles: [],
+    broker: o.broker,
+    dataDir: o.dataDir ?? temp!,
+    announce: false,
+    services: [chunks],
+    log: createLogger({ level: 'warn' }),
+  });
+  try {
+    await node.start();
+    return await fn(chunks);
+  } finally {
+    await node.stop().catch(() => undefined);
+    if (temp) await rm(temp, { recursive: true, force: true });
+    clearInterval(keepAlive);
+  }
+}
+
+interface NetFlags {
+  broker: string;
+  id?: string;
+  json?: boolean;
+}
+
+export function registerChunks(program: Command): void {
+  const chunks = program
+    .command('chunks')
+    .description(
+      'chunks of series on bt storage nodes: a node cuts its series into chunks (CBOR, id = SHA-256 ' +
+        'of the bytes), pushes each to K storage nodes that announce it with retained `have` records ' +
+        'on the broker; anyone can then ask who has a chunk and fetch it from any holder, every byte ' +
+        'verified against its id',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dameso chunks push --data /var/lib/dameso --id pi-7 --broker mqtt://hub:1883 --replicas 3
+  dameso chunks who-has 3f1c…e9 --broker mqtt://hub:1883
+  dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --out chunk.cbor
+  dameso chunks ls --data /var/lib/dameso --json
+
+Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 69 broker unreachable or no
+holder delivered a verified copy.`,
+    );
+
+  chunks
+    .command('push')
+    .description(
+      "cut a node's series into chunks and push each to K bt nodes (store_chunk until K said YES); " +
+        "by default pushes what was not yet fully replicated. Run it on a stopped node's data folder " +
+        '(a running node pushes through its own chunks service)',
+    )
+    .requiredOption('--data <dir>', "the node's data folder (its series is <dir>/series)")
+    .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)')
+    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option('--replicas <k>', 'replication target K', String(DEFAULT_REPLICAS))
+    .option('--from-seq <n>', 'first seq to push (default: after the last fully replicated push)')
+    .option('--to-seq <n>', 'last seq to push (default: the last entry)')
+    .option('--max-entries <n>', 'most entries per chunk', String(DEFAULT_CHUNK_MAX_ENTRIES))
+    .option('--max-bytes <n>', 'most encoded entry bytes per chunk', String(DEFAULT_CHUNK_MAX_BYTES))
+    .option('--json', 'print one JSON object')
+    .action(
+      async (
+        f: NetFlags & {
+          data: string;
+          id: string;
+          replicas: string;
+          fromSeq?: string;
+          toSeq?: string;
+          maxEntries: string;
+          maxBytes: string;
+        },
+      ) => {
+        const replicas = int('--replicas', f.replicas, 1);
+        const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
+        const res = await withNode(
+          {
+            id: f.id,
+            broker: f.broker,
+            dataDir: f.data,
+            chunks: {
+              replicas,
+              maxEntries: int('--max-entries', f.maxEntries, 1),
+              maxBytes: int('--max-bytes', f.maxBytes, 1),
+            },
+          },
+          (c) => c.pushSeries(range),
+        );
+        if (f.json) return out(JSON.stringify(res));
+        out(`seq ${res.fromSeq}..${res.toSeq}: ${res.chunks.length} chunk(s)`);
+        for (const c of res.chunks) {
+          const refused = c.refused.map((r) => `${r.node}:${r.reason}`).join(',');
+          out(
+            `${c.id} ${c.size} B  holders=${c.holders.join(',') || '-'}${c.met ? '' : '  (short of K)'}${refused ? `  no=${refused}` : ''}`,
+          );
+        }
+        if (res.chunks.some((c) => !c.met)) process.exitCode = 1;
+      },
+    );
+
+  chunks
+    .command('get')
+    .argument('<id>', 'chunk id (64 hex)')
+    .description(
+      'fetch a chunk: ask its announced holders (online first) one by one, or every bt node when ' +
+        'nobody announced it; bytes that do not hash to the id are rejected and the next holder asked',
+    )
+    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option('--id <node>', 'node id to use on the broker', `cli-${process.pid}`)
+    .option('--out <file>', 'write the raw chunk bytes here')
+    .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
+    .option('--json', 'print one JSON object (with the decoded chunk unless --out)')
+    .action(async (idArg: string, f: NetFlags & { id: string; out?: string; deadline: string }) => {
+      const id = chunkIdArg(idArg);
+      let res: FetchResult;
+      try {
+        const deadlineMs = int('--deadline', f.deadline, 1);
+        res = await withNode({ id: f.id, broker: f.broker }, (c) => c.fetch(id, { deadlineMs }));
+      } catch (err) {
+        if (!(err instanceof ChunkNotFoundError)) throw err;
+        process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
+        process.exitCode = EXIT.unavailable;
+        return;
+      }
+      if (f.out) await writeFile(f.out, res.bytes);
+      const summary = { id, from: res.from, size: res.bytes.length, attempts: res.attempts };
+      if (f.json) return out(JSON.stringify(f.out ? summary : { ...summary, chunk: decodeChunk(res.bytes) }));
+      out(`${id}: ${res.bytes.length} B from ${res.from} after ${res.attempts.length} attempt(s)`);
+      for (const a of res.attempts) out(`  ${a.node}: ${a.result}${a.reason ? ` (${a.reason})` : ''}`);
+      if (!f.out) {
+        const m = decodeChunk(res.bytes);
+        out(
+          `  node ${m.node}, seq ${m.first_seq}..${m.last_seq}, ${m.events.length} entries (use --out FILE for the bytes)`,
+        );
+      }
+    });
+
+  chunks
+    .command('who-has')
+    .argument('<id>', 'chunk id (64 hex)')
+    .description('list the nodes announcing a chunk (retained `have` records), online ones first')
+    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option('--id <node>', 'node id to use on the broker', `cli-${process.pid}`)
+    .option('--json', 'print one JSON object')
+    .action(async (idArg: string, f: NetFlags & { id: string }) => {
+      const id = chunkIdArg(idArg);
+      const holders = await withNode({ id: f.id, broker: f.broker }, (c) => c.whoHas(id));
+      if (f.json) return out(JSON.stringify({ id, holders }));
+      if (holders.length === 0) out(`${id}: nobody announces it`);
+      for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);
+    });
+
+  chunks
+    .command('ls')
+    .description('list the chunks a node holds, from its series (the node may be running: read-only)')
+    .requiredOption('--data <dir>', "the node's data folder")
+    .option('--json', 'print one JSON object')
+    .action(async (f: { data: string; json?: boolean }) => {
+      const series = createSeries({
+        dir: join(f.data, SERIES_SUBDIR),
+        views: [chunksView as View<unknown>],
+        readOnly: true,
+      });
+      await series.open();
+      const state = series.view<ChunksState>(chunksView.name);
+      await series.close();
+      const held = Object.entries(state.held)
+        .map(([id, m]) => ({ id, ...m }))
+        .sort((a, b) => a.stored_seq - b.stored_seq);
+      if (f.json)
+        return out(
+          JSON.stringify({ dir: join(f.data, CHUNKS_DIR_NAME), count: state.count, bytes: state.bytes, chunks: held }),
+        );
+      out(`${state.count} chunk(s), ${state.bytes} B in ${join(f.data, CHUNKS_DIR_NAME)}`);
+      for (const c of held)
+        out(`${c.id} ${c.size} B  ${c.node} seq ${c.first_seq}..${c.last_seq}  ${c.types.join(',')}`);
+    });
+}

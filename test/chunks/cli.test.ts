@@ -1,0 +1,96 @@
+/**
+ * `dameso chunks push|who-has|get|ls` as real processes against a real broker and real bt nodes.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/chunks/verify.js';
+import { silentLogger } from '../../src/log.js';
+import { createNode } from '../../src/node.js';
+import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { createField, type Field } from '../helpers/chunks-field.js';
+
+const run = promisify(execFile);
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+let broker: BrokerHandle;
+let field: Field;
+
+async function dameso(...args: string[]): Promise<{ stdout: string; code: number }> {
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
+    return { stdout, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; code?: number };
+    return { stdout: e.stdout ?? '', code: e.code ?? -1 };
+  }
+}
+
+beforeAll(async () => {
+  broker = await startAedes();
+  field = await createField(broker.url);
+  for (const id of ['cli-bt-1', 'cli-bt-2', 'cli-bt-3']) await field.start(id);
+  // An owner node writes a series, then stops: `push` works on its data folder.
+  const owner = createNode({ id: 'owner', broker: broker.url, dataDir: join(field.root, 'owner'), log: silentLogger });
+  await owner.start();
+  for (let i = 0; i < 30; i++) await owner.series.append({ event: 'temp', i });
+  await owner.stop();
+});
+
+afterAll(async () => {
+  await field?.stopAll();
+  await broker?.stop();
+});
+
+describe('dameso chunks', () => {
+  it('push → who-has → get → ls, with --json', async () => {
+    const push = await dameso(
+      'chunks',
+      'push',
+      '--data',
+      join(field.root, 'owner'),
+      '--id',
+      'owner',
+      '--broker',
+      broker.url,
+      '--replicas',
+      '2',
+      '--max-entries',
+      '100',
+      '--json',
+    );
+    expect(push.code).toBe(0);
+    const pushed = JSON.parse(push.stdout) as { chunks: Array<{ id: string; holders: string[]; met: boolean }> };
+    expect(pushed.chunks.length).toBeGreaterThan(0);
+    const first = pushed.chunks[0]!;
+    expect(first.met).toBe(true);
+    expect(first.holders).toHaveLength(2);
+
+    const who = JSON.parse((await dameso('chunks', 'who-has', first.id, '--broker', broker.url, '--json')).stdout) as {
+      holders: Array<{ node: string; online: boolean }>;
+    };
+    expect(who.holders.map((h) => h.node).sort()).toEqual([...first.holders].sort());
+
+    const out = join(field.root, 'got.cbor');
+    const get = await dameso('chunks', 'get', first.id, '--broker', broker.url, '--out', out, '--json');
+    expect(get.code).toBe(0);
+    expect(first.holders).toContain((JSON.parse(get.stdout) as { from: string }).from);
+    expect(sha256Hex(await readFile(out))).toBe(first.id);
+
+    const ls = JSON.parse(
+      (await dameso('chunks', 'ls', '--data', join(field.root, first.holders[0]!), '--json')).stdout,
+    ) as {
+      chunks: Array<{ id: string; node: string }>;
+    };
+    expect(ls.chunks.map((c) => c.id)).toContain(first.id);
+    expect(ls.chunks.find((c) => c.id === first.id)?.node).toBe('owner');
+  });
+
+  it('get of a chunk nobody holds exits 69; a bad id exits 64', async () => {
+    const missing = await dameso('chunks', 'get', 'a'.repeat(64), '--broker', broker.url, '--deadline', '300');
+    expect(missing.code).toBe(69);
+    const bad = await dameso('chunks', 'get', 'nope', '--broker', broker.url);
+    expect(bad.code).toBe(64);
+  });
+});
