@@ -20,7 +20,8 @@ import { MAX_TRACKED_NODES } from './constants.js';
 
 /**
  * Why a publish was dropped: a wire rejection (see protocol/errors.ts), or
- * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have);
+ * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have,
+ *   sync);
  * `stale_session` — `session` older than the node's latest online presence seen by this broker
  *   (a late Will of a replaced connection would otherwise overwrite the retained online record).
  */
@@ -43,7 +44,7 @@ export type Verdict =
   | { ok: true; dameso: true; message: ValidatedMessage | EmptyRetained; stripRetain: boolean }
   | { ok: false; reason: DropReason; detail: string };
 
-/** An empty payload on a presence or have topic: clears the retained record. */
+/** An empty payload on a presence, have or sync topic: clears the retained record. */
 export interface EmptyRetained {
   type: 'clear';
   topic: ParsedTopic;
@@ -82,7 +83,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
           // An empty retained payload clears a record (DESIGN: withdraws a have). Only its owner may.
           const parsed = parseTopic(topic, root);
           if (parsed === undefined) return { ok: true, dameso: false };
-          if (parsed.type === 'presence' || parsed.type === 'have') {
+          if (parsed.type === 'presence' || parsed.type === 'have' || parsed.type === 'sync') {
             if (bound !== undefined && bound !== parsed.node) {
               return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
             }
@@ -122,6 +123,8 @@ function speakerOf(message: ValidatedMessage): string | undefined {
     case 'presence':
       return message.topic.node;
     case 'have':
+      return message.topic.node;
+    case 'sync':
       return message.topic.node;
     case 'intent':
       return message.envelope.from;

@@ -43,6 +43,7 @@ export const PRESENCE_QOS = 1 as const;
 export const INTENT_QOS = 0 as const;
 export const REPLY_QOS = 0 as const;
 export const HAVE_QOS = 1 as const;
+export const SYNC_QOS = 1 as const;
 
 /**
  * MQTT client ids of dameso nodes are `dameso.{node}`: the broker can then tell which node a

@@ -1,6 +1,7 @@
 /**
  * Topic builders and parsers for wire protocol v1 (DESIGN.md): under the root `R = {prefix}/v1`,
  *   R/presence/{node}   R/intent/{kind}   R/reply/{requester}   R/have/{chunk}/{node}
+ * and `R/sync/{node}`, the roster barrier (an addition to the DESIGN table: see roster-barrier.ts).
  * Every level built or parsed here is validated, so a topic that parses names well-formed ids.
  */
 import { ConfigError } from '../errors.js';
@@ -19,7 +20,8 @@ export type ParsedTopic =
   | { type: 'presence'; node: string }
   | { type: 'intent'; kind: string }
   | { type: 'reply'; requester: string }
-  | { type: 'have'; chunk: string; node: string };
+  | { type: 'have'; chunk: string; node: string }
+  | { type: 'sync'; node: string };
 
 export type TopicType = ParsedTopic['type'];
 
@@ -33,6 +35,8 @@ export interface Topics {
   intent(kind: string): string;
   reply(requester: string): string;
   have(chunk: string, node: string): string;
+  /** `R/sync/{node}`: the node's roster barrier record. */
+  sync(node: string): string;
   /** `R/presence/+`: the roster (retained). */
   readonly presenceFilter: string;
   /** `R/have/+/+`, or `R/have/{chunk}/+` for who holds one chunk. */
@@ -95,6 +99,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     intent: (kind) => `${root}/intent/${assertKind(kind)}`,
     reply: (requester) => `${root}/reply/${assertNodeId(requester, 'requester')}`,
     have: (chunk, node) => `${root}/have/${assertChunkId(chunk)}/${assertNodeId(node)}`,
+    sync: (node) => `${root}/sync/${assertNodeId(node)}`,
     presenceFilter: `${root}/presence/+`,
     haveFilter: (chunk) => `${root}/have/${chunk === undefined ? '+' : assertChunkId(chunk)}/+`,
     parse(topic) {
@@ -116,7 +121,7 @@ function parseLevels(topic: string, levels: string[]): ParsedTopic {
   if (levels.length !== arity) {
     throw new BadTopicError(
       topic,
-      `is not a v1 topic (presence/{node}, intent/{kind}, reply/{node}, have/{chunk}/{node})`,
+      `is not a v1 topic (presence/{node}, intent/{kind}, reply/{node}, have/{chunk}/{node}, sync/{node})`,
     );
   }
   switch (family) {
@@ -128,6 +133,8 @@ function parseLevels(topic: string, levels: string[]): ParsedTopic {
       return { type: 'reply', requester: assertNodeId(a, 'requester') };
     case 'have':
       return { type: 'have', chunk: assertChunkId(a), node: assertNodeId(b) };
+    case 'sync':
+      return { type: 'sync', node: assertNodeId(a) };
     default:
       throw new BadTopicError(topic, `has unknown family "${String(family).slice(0, 32)}"`);
   }

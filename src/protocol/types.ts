@@ -81,3 +81,15 @@ export interface HaveEnvelope {
   size: number;
   t: number;
 }
+
+/**
+ * `R/sync/{node}`, QoS 1, retained, published by `node` itself: the roster barrier (see
+ * protocol/roster-barrier.ts). An empty retained payload clears it.
+ */
+export interface SyncEnvelope {
+  v: 1;
+  node: string;
+  /** Unique per barrier (ULID recommended), at most 64 characters. */
+  nonce: string;
+  t: number;
+}

@@ -27,6 +27,7 @@ import type {
   NoReason,
   PresenceEnvelope,
   ReplyEnvelope,
+  SyncEnvelope,
 } from './types.js';
 import { NO_REASONS, PROTOCOL_VERSION } from './types.js';
 
@@ -75,12 +76,22 @@ export function validateHave(payload: Uint8Array, topic: { chunk: string; node: 
   return checkHave(decodeEnvelope(payload), topic);
 }
 
+/**
+ * `R/sync/{node}`: `{v:1, node, nonce, t}`. Returns `null` for an empty payload (the record
+ * cleared).
+ */
+export function validateSync(payload: Uint8Array, topic: { node: string }): SyncEnvelope | null {
+  if (payload.length === 0) return null;
+  return checkSync(decodeEnvelope(payload), topic);
+}
+
 /** A validated message of any family. `envelope` is `null` only for a have withdrawal. */
 export type ValidatedMessage =
   | { type: 'presence'; topic: Extract<ParsedTopic, { type: 'presence' }>; envelope: PresenceEnvelope }
   | { type: 'intent'; topic: Extract<ParsedTopic, { type: 'intent' }>; envelope: IntentEnvelope }
   | { type: 'reply'; topic: Extract<ParsedTopic, { type: 'reply' }>; envelope: ReplyEnvelope }
-  | { type: 'have'; topic: Extract<ParsedTopic, { type: 'have' }>; envelope: HaveEnvelope | null };
+  | { type: 'have'; topic: Extract<ParsedTopic, { type: 'have' }>; envelope: HaveEnvelope | null }
+  | { type: 'sync'; topic: Extract<ParsedTopic, { type: 'sync' }>; envelope: SyncEnvelope | null };
 
 /**
  * Parses the topic and validates the payload for its family: the single entry point for a
@@ -98,6 +109,8 @@ export function validateMessage(topic: string, payload: Uint8Array, root?: strin
       return { type: 'reply', topic: parsed, envelope: validateReply(payload, parsed) };
     case 'have':
       return { type: 'have', topic: parsed, envelope: validateHave(payload, parsed) };
+    case 'sync':
+      return { type: 'sync', topic: parsed, envelope: validateSync(payload, parsed) };
   }
 }
 
@@ -176,6 +189,17 @@ export function checkHave(m: Fields, topic: { chunk: string; node: string }): Ha
   if (node !== topic.node) throw new TopicMismatchError('node', node, topic.node);
   if (chunk !== topic.chunk) throw new TopicMismatchError('chunk', chunk, topic.chunk);
   return m as unknown as HaveEnvelope;
+}
+
+export function checkSync(m: Fields, topic: { node: string }): SyncEnvelope {
+  const node = assertNodeId(required(m, 'node'), 'node');
+  const nonce = required(m, 'nonce');
+  if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_INTENT_ID_CHARS) {
+    throw new BadIdError('nonce', nonce, `text of 1..${MAX_INTENT_ID_CHARS} characters`);
+  }
+  time(m, 't');
+  if (node !== topic.node) throw new TopicMismatchError('node', node, topic.node);
+  return m as unknown as SyncEnvelope;
 }
 
 function required(m: Fields, field: string): unknown {

@@ -86,3 +86,17 @@ describe('envelope check', () => {
     expect(check.check(null, 'dameso/v1/presence/node-1', encode(presence()))).toMatchObject({ stripRetain: false });
   });
 });
+
+describe('envelope check: sync records (roster barrier)', () => {
+  it('only the node itself may publish or clear its sync record', () => {
+    const check = createEnvelopeCheck();
+    const sync = encode({ v: 1, node: 'node-1', nonce: '01J', t: 0 });
+    expect(reasonOf(check.check('dameso.node-1', 'dameso/v1/sync/node-1', sync))).toBe('ok');
+    expect(reasonOf(check.check('dameso.node-2', 'dameso/v1/sync/node-1', sync))).toBe('spoofed');
+    expect(reasonOf(check.check('dameso.node-2', 'dameso/v1/sync/node-1', new Uint8Array(0)))).toBe('spoofed');
+    expect(reasonOf(check.check('dameso.node-1', 'dameso/v1/sync/node-1', new Uint8Array(0)))).toBe('ok');
+    expect(reasonOf(check.check(null, 'dameso/v1/sync/node-1', encode({ v: 1, node: 'node-1', t: 0 })))).toBe(
+      'bad_envelope',
+    );
+  });
+});

@@ -105,10 +105,13 @@ export function hasMosquitto(): boolean {
  * Spawns Mosquitto with a generated config on a free port (127.0.0.1, anonymous, no persistence)
  * and waits until it accepts connections. Throws a clear error when mosquitto is not installed.
  */
-export async function startMosquitto(options: { port?: number; ws?: boolean } = {}): Promise<BrokerHandle> {
-  if (!hasMosquitto()) {
+export async function startMosquitto(
+  options: { port?: number; ws?: boolean; bin?: string } = {},
+): Promise<BrokerHandle> {
+  const bin = options.bin ?? MOSQUITTO_BIN;
+  if (!existsSync(bin)) {
     throw new Error(
-      `mosquitto not found at ${MOSQUITTO_BIN}: install it with "apt-get install -y mosquitto" (or set MOSQUITTO_BIN)`,
+      `mosquitto not found at ${bin}: install it with "apt-get install -y mosquitto" (or set MOSQUITTO_BIN)`,
     );
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dameso-mosquitto-'));
@@ -130,7 +133,7 @@ export async function startMosquitto(options: { port?: number; ws?: boolean } = 
   let child: ChildProcess | undefined;
   let stderr = '';
   const launch = async (): Promise<void> => {
-    const proc = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     proc.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);

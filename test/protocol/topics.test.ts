@@ -39,6 +39,8 @@ describe('topics', () => {
     expect(t.parse(t.intent('want_observations'))).toEqual({ type: 'intent', kind: 'want_observations' });
     expect(t.parse(t.reply('req'))).toEqual({ type: 'reply', requester: 'req' });
     expect(t.parse(t.have(CHUNK, 'x'))).toEqual({ type: 'have', chunk: CHUNK, node: 'x' });
+    expect(t.sync('n-2')).toBe('dameso/v1/sync/n-2');
+    expect(t.parse(t.sync('n-2'))).toEqual({ type: 'sync', node: 'n-2' });
   });
 
   it('returns undefined for topics outside the root', () => {

@@ -10,6 +10,7 @@ import {
   validateMessage,
   validatePresence,
   validateReply,
+  validateSync,
 } from '../../src/protocol/index.js';
 import { CHUNK, have, intent, presence, reply } from './fixtures.js';
 
@@ -242,5 +243,17 @@ describe('validate: fuzz', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('validateSync', () => {
+  it('accepts the barrier record, null for a clear, and rejects a foreign node or a bad nonce', () => {
+    const sync = { v: 1, node: 'node-1', nonce: '01JDAMESO', t: 5 };
+    expect(validateSync(encode(sync), P)).toEqual(sync);
+    expect(validateSync(new Uint8Array(0), P)).toBeNull();
+    expect(codeOf(() => validateSync(encode({ ...sync, node: 'node-2' }), P))).toBe('DAMESO_TOPIC_MISMATCH');
+    expect(codeOf(() => validateSync(encode({ ...sync, nonce: '' }), P))).toBe('DAMESO_BAD_ID');
+    expect(codeOf(() => validateSync(encode({ ...sync, nonce: 7 }), P))).toBe('DAMESO_BAD_ID');
+    expect(validateMessage('dameso/v1/sync/node-1', encode(sync))?.type).toBe('sync');
   });
 });
