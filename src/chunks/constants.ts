@@ -54,5 +54,11 @@ export const DEFAULT_HAVE_MAX_WAIT_MS = 1_000;
 /** `who_has`: at most this many holders are collected for one chunk. */
 export const MAX_HOLDERS_PER_CHUNK = 256;
 
+/**
+ * At most this many `have` queries (one MQTT subscription each) at once; the transport allows 256
+ * subscriptions per node in all. Past it a query ends empty and the fetch asks every bt node.
+ */
+export const MAX_LIVE_QUERIES = 64;
+
 /** Prefix of temporary files in the chunks folder; never a valid id, removed at open. */
 export const TEMP_PREFIX = '.tmp-';

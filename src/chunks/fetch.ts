@@ -14,8 +14,8 @@ import { hashMismatch, isChunkId } from './verify.js';
 
 export interface FetchDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
-  /** Holders announced by retained `have` records, online first. */
-  whoHas(id: string): Promise<string[]>;
+  /** Holders announced by retained `have` records, as they arrive. */
+  holders(id: string): AsyncIterable<{ node: string; online: boolean }>;
   /** Online nodes with role `bt`, minus self. */
   candidates(): string[];
   series: Series;
@@ -57,36 +57,55 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     const data = reply.envelope.data;
     if (!(data instanceof Uint8Array)) {
       attempts.push({ node: from, result: 'bad_data' });
-      await recordRejected(deps.series, from, id, 'malformed', 'want_chunk');
+      record(recordRejected(deps.series, from, id, 'malformed', 'want_chunk'));
       return undefined;
     }
     if (hashMismatch(id, data) !== undefined) {
       attempts.push({ node: from, result: 'bad_hash' });
-      await recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk');
+      record(recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk'));
       return undefined;
     }
     attempts.push({ node: from, result: 'yes' });
     return data;
   };
 
-  const done = async (bytes: Uint8Array, from: string): Promise<FetchResult> => {
-    await deps.series.append({ event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length });
+  const done = (bytes: Uint8Array, from: string): FetchResult => {
+    record(deps.series.append({ event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length }));
     return { id, bytes, from, attempts };
   };
 
-  for (const holder of await deps.whoHas(id)) {
-    if (tried.has(holder)) continue;
+  /** One holder, addressed with `to`; the bytes when it delivered a verified copy. */
+  const ask = async (holder: string): Promise<FetchResult | undefined> => {
     tried.add(holder);
     const outcome = await deps.declare('want_chunk', { subject: id, to: [holder], deadlineMs });
     const replies = [...outcome.yes, ...outcome.no];
     if (replies.length === 0) {
       attempts.push({ node: holder, result: outcome.offline.includes(holder) ? 'offline' : 'silence' });
-      continue;
+      return undefined;
     }
     for (const r of replies) {
       const bytes = await check(r);
       if (bytes) return done(bytes, r.envelope.from);
     }
+    return undefined;
+  };
+
+  // Online holders as their records arrive (the first is asked while the rest still stream in);
+  // offline ones last, in case they came back.
+  const offline: string[] = [];
+  for await (const h of deps.holders(id)) {
+    if (tried.has(h.node)) continue;
+    if (!h.online) {
+      offline.push(h.node);
+      continue;
+    }
+    const got = await ask(h.node);
+    if (got) return got;
+  }
+  for (const n of offline) {
+    if (tried.has(n)) continue;
+    const got = await ask(n);
+    if (got) return got;
   }
 
   // Nobody announced, or every announced holder failed: ask the rest of the bt nodes at once.
@@ -99,6 +118,14 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
       if (bytes) return done(bytes, reply.envelope.from);
     }
   }
-  await deps.series.append({ event: 'chunk_fetch_failed', id, tried: tried.size });
+  record(deps.series.append({ event: 'chunk_fetch_failed', id, tried: tried.size }));
   throw new ChunkNotFoundError(id, tried.size);
+}
+
+/**
+ * Outcome entries are appended without awaiting their fsync (the intent layer does the same):
+ * the seq order is fixed at the call, and a fetch is not held up by the group-commit window.
+ */
+function record(p: Promise<unknown>): void {
+  p.catch(() => undefined);
 }

@@ -11,7 +11,12 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { Roster } from '../presence/types.js';
 import type { HaveEnvelope } from '../protocol/types.js';
 import type { Transport } from '../transport/index.js';
-import { DEFAULT_HAVE_MAX_WAIT_MS, DEFAULT_HAVE_QUIET_MS, MAX_HOLDERS_PER_CHUNK } from './constants.js';
+import {
+  DEFAULT_HAVE_MAX_WAIT_MS,
+  DEFAULT_HAVE_QUIET_MS,
+  MAX_HOLDERS_PER_CHUNK,
+  MAX_LIVE_QUERIES,
+} from './constants.js';
 
 export interface Holder {
   node: string;
@@ -39,50 +44,129 @@ export interface HaveDeps {
 export interface HaveBoard {
   announce(id: string, size: number): Promise<void>;
   withdraw(id: string): Promise<void>;
-  /** Announced holders, online first (then by node id), at most `MAX_HOLDERS_PER_CHUNK`. */
+  /**
+   * Holders as their retained records arrive (deduplicated, self excluded), ending after the quiet
+   * period: a fetch can ask the first holder while the others are still arriving.
+   */
+  holders(id: string): AsyncIterable<Holder>;
+  /** Every announced holder, online first (then by node id), at most `MAX_HOLDERS_PER_CHUNK`. */
   whoHas(id: string): Promise<Holder[]>;
+}
+
+/** One live query of `R/have/{id}/+`, shared by the callers asking about the same chunk meanwhile. */
+interface Collector {
+  found: Map<string, HaveEnvelope>;
+  /** Arrival order of `found` keys (a withdrawn one stays here and is skipped). */
+  order: string[];
+  ended: boolean;
+  users: number;
+  wake: Set<() => void>;
+  finish(): void;
 }
 
 export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard {
   const quietMs = o.quietMs ?? DEFAULT_HAVE_QUIET_MS;
   const maxWaitMs = o.maxWaitMs ?? DEFAULT_HAVE_MAX_WAIT_MS;
   const { transport, clock } = deps;
-  // One query per chunk at a time: a second subscribe to a live filter gets no retained copies.
-  const inFlight = new Map<string, Promise<Holder[]>>();
+  // One subscription per chunk at a time: a second subscribe to a live filter gets no retained copies.
+  const live = new Map<string, Collector>();
 
-  const collect = async (id: string): Promise<Holder[]> => {
-    const found = new Map<string, HaveEnvelope>();
+  const holderOf = (h: HaveEnvelope): Holder => ({
+    node: h.node,
+    size: h.size,
+    t: h.t,
+    online: deps.roster.get(h.node)?.online === true,
+  });
+
+  const open = (id: string): Collector => {
+    const existing = live.get(id);
+    if (existing) return existing;
     let quiet: TimerHandle | undefined;
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
+    let cap: TimerHandle | undefined;
+    let off: (() => Promise<void>) | undefined;
+    const c: Collector = {
+      found: new Map(),
+      order: [],
+      ended: false,
+      users: 0,
+      wake: new Set(),
+      finish() {
+        if (c.ended) return;
+        c.ended = true;
+        clock.clearTimeout(quiet);
+        clock.clearTimeout(cap);
+        if (live.get(id) === c) live.delete(id);
+        off?.().catch(() => undefined);
+        off = undefined;
+        notify();
+      },
+    };
+    const notify = () => {
+      const fns = [...c.wake];
+      c.wake.clear();
+      for (const fn of fns) fn();
+    };
     const rearm = () => {
       clock.clearTimeout(quiet);
-      quiet = clock.setTimeout(finish, quietMs);
+      quiet = clock.setTimeout(() => c.finish(), quietMs);
     };
-    const off = await transport.subscribe(transport.topics.haveFilter(id), (inbound) => {
-      const m = inbound.message;
-      if (m.type !== 'have' || m.topic.chunk !== id) return;
-      if (m.envelope === null) found.delete(m.topic.node);
-      else if (found.size < MAX_HOLDERS_PER_CHUNK && m.envelope.node === m.topic.node)
-        found.set(m.topic.node, m.envelope);
-      rearm();
-    });
-    rearm();
-    const cap = clock.setTimeout(finish, maxWaitMs);
-    try {
-      await done;
-    } finally {
-      clock.clearTimeout(quiet);
-      clock.clearTimeout(cap);
-      await off();
+    live.set(id, c);
+    if (live.size > MAX_LIVE_QUERIES) {
+      // Bounded: past it the query ends empty (the fetch then asks every bt node).
+      c.finish();
+      return c;
     }
-    return [...found.values()]
-      .filter((h) => h.node !== deps.self)
-      .map((h) => ({ node: h.node, size: h.size, t: h.t, online: deps.roster.get(h.node)?.online === true }))
-      .sort((a, b) => Number(b.online) - Number(a.online) || (a.node < b.node ? -1 : 1));
+    transport
+      .subscribe(transport.topics.haveFilter(id), (inbound) => {
+        const m = inbound.message;
+        if (c.ended || m.type !== 'have' || m.topic.chunk !== id) return;
+        if (m.envelope === null) c.found.delete(m.topic.node);
+        else if (
+          m.envelope.node === m.topic.node &&
+          m.topic.node !== deps.self &&
+          c.found.size < MAX_HOLDERS_PER_CHUNK
+        ) {
+          if (!c.found.has(m.topic.node)) c.order.push(m.topic.node);
+          c.found.set(m.topic.node, m.envelope);
+        }
+        rearm();
+        notify();
+      })
+      .then(
+        (unsubscribe) => {
+          off = unsubscribe;
+          if (c.ended) {
+            off().catch(() => undefined);
+            return;
+          }
+          // Retained copies may still be streaming after SUBACK (Aedes): wait for a quiet period.
+          rearm();
+          cap = clock.setTimeout(() => c.finish(), maxWaitMs);
+        },
+        () => c.finish(),
+      );
+    return c;
   };
+
+  async function* holders(id: string): AsyncGenerator<Holder> {
+    const c = open(id);
+    c.users += 1;
+    try {
+      let i = 0;
+      for (;;) {
+        while (i < c.order.length) {
+          const env = c.found.get(c.order[i++]!);
+          if (env) yield holderOf(env);
+        }
+        if (c.ended) return;
+        await new Promise<void>((resolve) => c.wake.add(resolve));
+      }
+    } finally {
+      c.users -= 1;
+      // Nobody is listening any more: end early instead of holding a subscription for the quiet period.
+      if (c.users === 0) c.finish();
+    }
+  }
 
   return {
     announce(id, size) {
@@ -93,12 +177,11 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
       // An empty retained payload withdraws the record (MQTT-3.3.1-10).
       return transport.publish(transport.topics.have(id, deps.self), null, { qos: 1, retain: true });
     },
-    whoHas(id) {
-      const running = inFlight.get(id);
-      if (running) return running;
-      const p = collect(id).finally(() => inFlight.delete(id));
-      inFlight.set(id, p);
-      return p;
+    holders,
+    async whoHas(id) {
+      const all: Holder[] = [];
+      for await (const h of holders(id)) all.push(h);
+      return all.sort((a, b) => Number(b.online) - Number(a.online) || (a.node < b.node ? -1 : 1));
     },
   };
 }

@@ -189,11 +189,9 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     pushChunk: (chunk, o) => pushChunkWith(chunk, {}, o),
     fetch(id, o) {
       const { c, board } = need();
-      return fetchChunk(
-        { declare, candidates, series: c.series, whoHas: async (x) => (await board.whoHas(x)).map((h) => h.node) },
-        id,
-        { deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs },
-      );
+      return fetchChunk({ declare, candidates, series: c.series, holders: (x) => board.holders(x) }, id, {
+        deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
+      });
     },
     whoHas: (id) => need().board.whoHas(id),
     usedBytes: () => store?.usedBytes() ?? 0,

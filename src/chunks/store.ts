@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Series } from '../series/types.js';
+import type { EntryInput, Series } from '../series/types.js';
 import {
   CHUNKS_DIR_NAME,
   CHUNKS_VIEW,
@@ -280,7 +280,9 @@ class DiskChunkStore implements ChunkStore {
       }
       const evicted = await this.makeRoom(bytes.length, id);
       await this.writeFile(id, bytes);
-      await this.o.series.append({ event: 'stored_chunk', id, ...meta });
+      // The view applies at the call; durability of the entry is not awaited (a crash before it
+      // leaves a verified file without its entry, adopted at open).
+      this.record({ event: 'stored_chunk', id, ...meta });
       this.touch(id);
       return { stored: true, evicted };
     });
@@ -318,7 +320,7 @@ class DiskChunkStore implements ChunkStore {
       if (err.code !== 'ENOENT') throw err;
     });
     await fsyncDir(this.dir);
-    await this.o.series.append({ event: 'evicted_chunk', id, size: held.size, reason });
+    this.record({ event: 'evicted_chunk', id, size: held.size, reason });
     this.recency.delete(id);
     this.o.onEvicted?.(id, reason);
   }
@@ -366,6 +368,12 @@ class DiskChunkStore implements ChunkStore {
       if (!this.has(id)) return false;
       await this.drop(id, 'removed');
       return true;
+    });
+  }
+
+  private record(entry: EntryInput): void {
+    this.o.series.append(entry).catch((err: unknown) => {
+      this.o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series');
     });
   }
 

@@ -21,6 +21,7 @@ let pusher: FieldNode;
 const CHILD_ID = 'bt-child';
 
 async function entries(n: FieldNode, event: string): Promise<Entry[]> {
+  await n.node.series.flush();
   const out: Entry[] = [];
   for await (const e of n.node.series.read({ event })) out.push(e);
   return out;

@@ -92,6 +92,7 @@ describe('chunk handlers (role bt)', () => {
     expect(await ask('store_chunk', c.id, flipByte(c.bytes), 'liar')).toEqual({ r: 'no', reason: 'bad_request' });
     expect(await chunkFiles()).toEqual([]);
     expect(announced).toEqual([]);
+    await series.flush();
     const rejected: Entry[] = [];
     for await (const e of series.read({ event: 'chunk_rejected' })) rejected.push(e);
     expect(rejected).toMatchObject([{ from: 'liar', id: c.id, reason: 'hash_mismatch' }]);

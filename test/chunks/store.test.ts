@@ -37,6 +37,7 @@ async function openStore(o: Partial<ChunkStoreOptions> = {}): Promise<ChunkStore
 }
 
 async function entries(event: string): Promise<Entry[]> {
+  await series.flush();
   const out: Entry[] = [];
   for await (const e of series.read({ event })) out.push(e);
   return out;
