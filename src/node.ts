@@ -10,6 +10,7 @@ import { createIntents, type StartableIntents } from './intent/index.js';
 import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
 import type { NodeLimiters } from './limiters/create.js';
 import { seriesOptionsFor, servicesUsedBytes, startNodeLimiters } from './limiters/for-node.js';
+import { limitersView } from './limiters/view.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_BROKER_URL, SERIES_SUBDIR } from './node/constants.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './node/embedded.js';
@@ -101,6 +102,8 @@ class Node implements DamesoNode {
     const views: View<unknown>[] = [
       sessionView as View<unknown>,
       rosterView as View<unknown>,
+      // The limiter history (thresholds in force, tallies, recent NOs) when the node's limiters gate it.
+      ...(o.gate === undefined ? [limitersView as View<unknown>] : []),
       ...(o.views ?? []),
       ...services.flatMap((s) => s.views ?? []),
     ];

@@ -55,3 +55,10 @@ export const DEFAULT_RTT_BUDGET_MS = 1_000;
 
 /** `dameso limits`: how long to sample before printing, ms. */
 export const DEFAULT_LIMITS_SAMPLE_MS = 1_200;
+
+/** The answer side's record of each gate decision (`intent/answer.ts`): `{r, reason?, lim, …}`. */
+export const DECISION_EVENT = 'decision';
+/** Written when a node starts its limiters: `{board, thresholds}` in force from then on. */
+export const LIMITER_CONFIG_EVENT = 'limiter_config';
+/** Name of the `limiters` view (in every snapshot: replay reads the thresholds from it). */
+export const LIMITERS_VIEW = 'limiters';

@@ -11,9 +11,9 @@
  */
 import { type Board, loadBoard } from '../../devices/boards/index.js';
 import type { NodeComponents, ServiceInstance } from '../node/types.js';
+import { LIMITER_CONFIG_EVENT } from './constants.js';
 import { createNodeLimiters, type NodeLimiters } from './create.js';
 import type { Thresholds } from './policy.js';
-import { LIMITER_CONFIG_EVENT } from './replay.js';
 import type { PeerCounts } from './topology.js';
 
 /** How often topology re-reads the roster counts, ms. */

@@ -41,16 +41,16 @@ export {
   type Verdict,
 } from './policy.js';
 export {
-  DECISION_EVENT,
   isLimiterValues,
-  LIMITER_CONFIG_EVENT,
   LIMITER_REASONS,
   type ReplayMismatch,
   type ReplayOptions,
   type ReplayReport,
   replayDecisions,
+  replaySeries,
 } from './replay.js';
 export { roundValues } from './round.js';
 export { createTopology, type PeerCounts, type TopologyOptions } from './topology.js';
 export { clamp01, LIMITER_NAMES, type Limiter, type LimiterName, type LimiterSet } from './types.js';
+export { type LimiterTally, limitersView, RECENT_NO_KEPT } from './view.js';
 export { createWTracking, type WTrackingLimiter, type WTrackingOptions } from './w-tracking.js';

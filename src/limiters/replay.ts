@@ -13,18 +13,14 @@
  */
 
 import type { LimiterValues, NoReason } from '../protocol/types.js';
-import type { Entry } from '../series/types.js';
+import { SNAPSHOT_EVENT } from '../series/constants.js';
+import type { Entry, Series } from '../series/types.js';
+import { DECISION_EVENT, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
 import { DEFAULT_THRESHOLDS, decide, type Thresholds } from './policy.js';
 import { LIMITER_NAMES } from './types.js';
 
 /** The NO reasons the limiters give (other reasons come from handlers). */
 export const LIMITER_REASONS: readonly NoReason[] = ['storage_full', 'memory_low', 'rate_limited', 'cpu_busy'];
-
-/** The answer side's record of each gate decision (`intent/answer.ts`). */
-export const DECISION_EVENT = 'decision';
-
-/** The series event written when a node starts its limiters. */
-export const LIMITER_CONFIG_EVENT = 'limiter_config';
 
 export interface ReplayMismatch {
   seq: number;
@@ -64,6 +60,13 @@ export async function replayDecisions(
       thresholds = entry.thresholds;
       continue;
     }
+    if (entry.event === SNAPSHOT_EVENT) {
+      // Every segment opens with a snapshot of the views: after ring eviction dropped the
+      // `limiter_config` entry, the `limiters` view in it still says which thresholds were in force.
+      const cfg = snapshotThresholds(entry);
+      if (cfg !== undefined) thresholds = cfg;
+      continue;
+    }
     if (entry.lim === undefined) continue;
     if (!isLimiterValues(entry.lim)) {
       report.malformed++;
@@ -93,6 +96,18 @@ export async function replayDecisions(
     }
   }
   return report;
+}
+
+/** Replay every decision still in `series` (streamed; decisions, configs and snapshots only). */
+export function replaySeries(series: Pick<Series, 'read'>, options: ReplayOptions = {}): Promise<ReplayReport> {
+  return replayDecisions(series.read({ event: [DECISION_EVENT, LIMITER_CONFIG_EVENT, SNAPSHOT_EVENT] }), options);
+}
+
+function snapshotThresholds(entry: Entry): Thresholds | undefined {
+  const views = entry.views as Record<string, unknown> | undefined;
+  const view = views?.[LIMITERS_VIEW] as { config?: { thresholds?: unknown } | null } | undefined;
+  const t = view?.config?.thresholds;
+  return isThresholds(t) ? t : undefined;
 }
 
 export function isLimiterValues(x: unknown): x is LimiterValues {

@@ -13,11 +13,10 @@ import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { MAX_PENDING_INTENTS } from '../../src/intent/constants.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
-import { DEFAULT_MAX_SUBJECTS, replayDecisions } from '../../src/limiters/index.js';
+import { DEFAULT_MAX_SUBJECTS, LIMITERS_VIEW, type LimiterTally, replaySeries } from '../../src/limiters/index.js';
 import { createNode, type DamesoNode } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
-import type { Entry } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 
 const KiB = 1024;
@@ -57,11 +56,9 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
   }
 }
 
-async function decisions(n: DamesoNode): Promise<Entry[]> {
+async function replay(n: DamesoNode) {
   await n.series.flush();
-  const out: Entry[] = [];
-  for await (const e of n.series.read({ event: ['decision', 'limiter_config'] })) out.push(e);
-  return out;
+  return replaySeries(n.series);
 }
 
 describe('limiters in a real node', () => {
@@ -115,10 +112,12 @@ describe('limiters in a real node', () => {
     expect(await readdir(storeDir)).toEqual(filesBefore);
     expect(existsSync(join(storeDir, 'c2'))).toBe(false);
 
-    const report = await replayDecisions(await decisions(r1));
+    const report = await replay(r1);
     expect(report.decisions).toBe(2);
     expect(report.limiterNo).toBe(1);
     expect(report.mismatches).toEqual([]);
+    const tally = r1.series.view<LimiterTally>(LIMITERS_VIEW);
+    expect(tally).toMatchObject({ decisions: 2, yes: 1, no: { storage_full: 1 }, config: { board: 'tiny' } });
   });
 
   it('a storm at 10x capacity: NO rate_limited, still answering, tables bounded, YES after the window', async () => {
@@ -177,7 +176,7 @@ describe('limiters in a real node', () => {
     const after = await req.declare('want_chunk', { subject: 'after', deadlineMs: 3000, to: ['storm1'] });
     expect(after.yes.map((y) => y.envelope.from)).toEqual(['storm1']);
 
-    const report = await replayDecisions(await decisions(s1));
+    const report = await replay(s1);
     expect(report.decisions).toBeGreaterThan(total * 0.7);
     expect(report.limiterNo).toBeGreaterThan(total * 0.7);
     expect(report.mismatches).toEqual([]);

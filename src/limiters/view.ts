@@ -1,0 +1,62 @@
+/**
+ * `limiters` view: the limiter history a node derives from its series (DESIGN.md: limiter windows
+ * are derived views, written into snapshots so they survive ring eviction). It keeps what must
+ * survive a restart and eviction, bounded:
+ * - the thresholds in force (last `limiter_config`), so an old decision can be explained;
+ * - decision tallies (YES, NO by reason) and the last decision with its `lim`;
+ * - the last `RECENT_NO_KEPT` limiter NOs (seq, reason) — the "why did it refuse" trail.
+ *
+ * The live `w_tracking` window is NOT rebuilt from it (see `w-tracking.ts`): a restart already
+ * pauses answering for longer than the window, and restoring it would need one entry per received
+ * intent. The live `economic` value needs no view: it reads series and chunk-store bytes directly.
+ */
+import type { View } from '../series/types.js';
+import { DECISION_EVENT, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
+import { isLimiterValues } from './replay.js';
+
+/** Bound of the recent-NO trail kept in the view (and in every snapshot). */
+export const RECENT_NO_KEPT = 32;
+
+export interface LimiterTally {
+  decisions: number;
+  yes: number;
+  /** NO count per reason. */
+  no: Record<string, number>;
+  last: { seq: number; r: string; reason?: string; lim: Record<string, number> } | null;
+  config: { seq: number; board: string; thresholds: Record<string, number> } | null;
+  /** Newest last; at most `RECENT_NO_KEPT`. */
+  recentNo: { seq: number; reason: string }[];
+}
+
+export const limitersView: View<LimiterTally> = {
+  name: LIMITERS_VIEW,
+  initial: () => ({ decisions: 0, yes: 0, no: {}, last: null, config: null, recentNo: [] }),
+  apply(state, entry) {
+    if (entry.event === LIMITER_CONFIG_EVENT) {
+      const thresholds = entry.thresholds;
+      if (typeof thresholds !== 'object' || thresholds === null) return state;
+      return {
+        ...state,
+        config: {
+          seq: entry.seq,
+          board: String(entry.board),
+          thresholds: { ...(thresholds as Record<string, number>) },
+        },
+      };
+    }
+    if (entry.event !== DECISION_EVENT || !isLimiterValues(entry.lim)) return state;
+    const r = String(entry.r);
+    const reason = typeof entry.reason === 'string' ? entry.reason : undefined;
+    const next: LimiterTally = {
+      ...state,
+      decisions: state.decisions + 1,
+      last: { seq: entry.seq, r, ...(reason !== undefined ? { reason } : {}), lim: { ...entry.lim } },
+    };
+    if (r === 'yes') next.yes = state.yes + 1;
+    else if (reason !== undefined) {
+      next.no = { ...state.no, [reason]: (state.no[reason] ?? 0) + 1 };
+      next.recentNo = [...state.recentNo, { seq: entry.seq, reason }].slice(-RECENT_NO_KEPT);
+    }
+    return next;
+  },
+};
