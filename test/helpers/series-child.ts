@@ -12,25 +12,58 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = join(ROOT, 'node_modules/.cache/dameso-series/main.mjs');
-let built: Promise<string> | undefined;
+const CACHE = join(ROOT, 'node_modules/.cache/dameso-series');
+const built = new Map<string, Promise<string>>();
 
+function bundle(entry: string, name: string): Promise<string> {
+  let p = built.get(name);
+  if (!p) {
+    p = (async () => {
+      await mkdir(CACHE, { recursive: true });
+      const outfile = join(CACHE, name);
+      await build({
+        entryPoints: [join(ROOT, entry)],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        outfile,
+        logLevel: 'silent',
+      });
+      return outfile;
+    })();
+    built.set(name, p);
+  }
+  return p;
+}
+
+/** Only the series commands (fast start, for the many kill cycles). */
 export function bundledCli(): Promise<string> {
-  built ??= (async () => {
-    await mkdir(join(ROOT, 'node_modules/.cache/dameso-series'), { recursive: true });
-    await build({
-      entryPoints: [join(ROOT, 'test/helpers/series-cli-main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      outfile: OUT,
-      logLevel: 'silent',
-    });
-    return OUT;
-  })();
-  return built;
+  return bundle('test/helpers/series-cli-main.ts', 'series-main.mjs');
+}
+
+/** The real `dameso` (`src/cli/main.ts`: every command, typed errors mapped to exit codes). */
+export function bundledMain(): Promise<string> {
+  return bundle('src/cli/main.ts', 'main.mjs');
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run `dameso …args` to completion. */
+export async function runDameso(args: string[]): Promise<RunResult> {
+  const cli = await bundledMain();
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: string[] = [];
+  child.stdout!.on('data', (b: Buffer) => out.push(b));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => err.push(s));
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  return { code, stdout: Buffer.concat(out), stderr: err.join('') };
 }
 
 export interface AppendChild {
