@@ -31,3 +31,16 @@ export class SensorOptionError extends DamesoError {
     super('DAMESO_BAD_CONFIG', `sensor option "${key}": ${message}`);
   }
 }
+
+/** Opening a serial port failed (no such device, permission, busy). */
+export class SerialOpenError extends DamesoError {
+  constructor(path: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'DAMESO_SERIAL_OPEN_FAILED',
+      `could not open serial port ${path} (${why}); check the path with \`dameso devices\`, ` +
+        'and that this user may read it (on Debian/Raspberry Pi OS: add it to the dialout group)',
+      { cause },
+    );
+  }
+}

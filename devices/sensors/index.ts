@@ -4,7 +4,7 @@
  * tests); the simulated sensor receives a field, a position and the clock.
  */
 export * from './constants.js';
-export { SensorOptionError, SerialBindingMissingError, SerialListError } from './errors.js';
+export { SensorOptionError, SerialBindingMissingError, SerialListError, SerialOpenError } from './errors.js';
 export { type Field, type SmoothFieldOptions, smoothField } from './field.js';
 export { createLineSensor, type LineSensorOptions, parseLineProtocol } from './line-protocol.js';
 export { type NmeaPosition, type NmeaRejectReason, type NmeaResult, nmeaChecksum, parseNmea } from './nmea.js';

@@ -4,7 +4,7 @@
  * simulated sensors) still runs, and its absence is a typed error with the fix.
  */
 import { SerialPortStream } from '@serialport/stream';
-import { SerialBindingMissingError, SerialListError } from './errors.js';
+import { SerialBindingMissingError, SerialListError, SerialOpenError } from './errors.js';
 
 /** One serial port as a binding lists it (subset of `@serialport/bindings-interface` `PortInfo`). */
 export interface PortInfo {
@@ -54,7 +54,7 @@ export interface OpenSerialOptions {
   binding?: BindingInterface;
 }
 
-/** Open a port (the caller owns it and closes it; drivers are only handed it). */
+/** Open a port (the caller owns it and closes it; drivers are only handed it). Throws `SerialOpenError`. */
 export async function openSerialPort(options: OpenSerialOptions): Promise<SerialPortStream> {
   const binding = options.binding ?? (await loadNativeBinding());
   const port = new SerialPortStream({
@@ -63,7 +63,11 @@ export async function openSerialPort(options: OpenSerialOptions): Promise<Serial
     baudRate: options.baudRate,
     autoOpen: false,
   });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  try {
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    throw new SerialOpenError(options.path, err);
+  }
   return port;
 }
 

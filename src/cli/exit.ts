@@ -36,6 +36,7 @@ export const EXIT = {
       case 'DAMESO_BROKER_UNREACHABLE':
       case 'DAMESO_SERIAL_BINDING_MISSING':
       case 'DAMESO_SERIAL_LIST_FAILED':
+      case 'DAMESO_SERIAL_OPEN_FAILED':
         return EXIT.unavailable;
       case 'DAMESO_USAGE':
         return EXIT.usage;

@@ -8,7 +8,7 @@
 import type { Entry, EntryInput } from '../series/types.js';
 import { type ConsensusMethod, consensus, type Perspective } from './consensus.js';
 import { CONSENSUS_EVENT } from './observation.js';
-import { type ReputationState, reputationOf, reputationView } from './reputation.js';
+import { type ReputationState, reputationOf, reputationStart, reputationView } from './reputation.js';
 
 export interface ConsensusFields {
   cell: string;
@@ -79,14 +79,15 @@ export interface ReplayedConsensus {
  */
 export function replayConsensus(entries: readonly Entry[]): ReplayedConsensus[] {
   const out: ReplayedConsensus[] = [];
-  let rep = reputationView.initial();
+  let rep = reputationStart(entries[0]);
   let folded = 0;
   for (const e of entries) {
     const c = asConsensus(e);
     if (c) {
       // Fold up to rep_seq (the entries a consensus was weighted by all precede it).
       while (folded < entries.length && (entries[folded] as Entry).seq <= c.rep_seq) {
-        rep = reputationView.apply(rep, entries[folded] as Entry);
+        const x = entries[folded] as Entry;
+        if (x.event !== 'snapshot') rep = reputationView.apply(rep, x);
         folded++;
       }
       const perspectives = Object.entries(c.values).map(([node, value]) => ({ node, value }));

@@ -59,6 +59,7 @@ export {
   replayReputation,
   reputationOf,
   reputationScores,
+  reputationStart,
   reputationView,
   type Tally,
 } from './reputation.js';

@@ -138,14 +138,33 @@ export const reputationView: View<ReputationState> = {
   },
 };
 
-/** Fold entries (in seq order) from scratch: the one replayable function. */
-export function replayReputation(entries: Iterable<Entry>, upToSeq = Number.POSITIVE_INFINITY): ReputationState {
-  let s = reputationView.initial();
-  for (const e of entries) {
-    if (e.seq > upToSeq) break;
-    s = reputationView.apply(s, e);
+/**
+ * The state to fold from: a copy of this view's state in `first` when it is a `snapshot` entry
+ * that carries it (a series whose oldest segments were evicted opens with one), else `initial()`.
+ */
+export function reputationStart(first: Entry | undefined): ReputationState {
+  const views = first?.event === 'snapshot' ? first.views : undefined;
+  const snap =
+    typeof views === 'object' && views !== null ? (views as Record<string, unknown>)[REPUTATION_VIEW] : undefined;
+  if (typeof snap === 'object' && snap !== null && typeof (snap as ReputationState).nodes === 'object') {
+    return structuredClone(snap as ReputationState);
   }
-  return s;
+  return reputationView.initial();
+}
+
+/**
+ * Fold entries (in seq order) into the reputation: the one replayable function. When the first
+ * entry is a snapshot carrying the view (the ring evicted what came before), it starts from there;
+ * later snapshots are skipped, as the live series does.
+ */
+export function replayReputation(entries: Iterable<Entry>, upToSeq = Number.POSITIVE_INFINITY): ReputationState {
+  let s: ReputationState | undefined;
+  for (const e of entries) {
+    if (s === undefined) s = reputationStart(e);
+    if (e.seq > upToSeq) break;
+    if (e.event !== 'snapshot') s = reputationView.apply(s, e);
+  }
+  return s ?? reputationView.initial();
 }
 
 /** positive / (positive + negative); `REP_PRIOR` with no evidence. */

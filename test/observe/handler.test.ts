@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSimulatedSensor, type SensorDriver, smoothField } from '../../devices/sensors/index.js';
-import { createManualClock } from '../../src/clock.js';
+import { describe, expect, it } from 'vitest';
 import type { ReceivedIntent } from '../../src/intent/types.js';
-import { silentLogger } from '../../src/log.js';
 import {
   CELL_INDEX_VIEW,
   type CellIndexState,
   cellOf,
   createCellIndexView,
   createObservationHandler,
-  createObserver,
-  DEFAULT_CELL_PRECISION,
-  DEFAULT_MAX_FIX_AGE_MS,
   type ObservationsData,
   observationInput,
 } from '../../src/observe/index.js';
@@ -89,88 +83,6 @@ describe('want_observations handler', () => {
       expect(Object.keys(s.cells)).toHaveLength(8);
       expect(s.cells[cellOf(21, 10, 5)]).toHaveLength(2);
       expect(s.cells[cellOf(10, 10, 5)]).toBeUndefined(); // least recently observed dropped
-    });
-  });
-});
-
-describe('observer', () => {
-  let stop: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await stop?.();
-    stop = undefined;
-  });
-
-  it('joins the latest fix with each reading; counts readings with no fix or a stale one', async () => {
-    expect(DEFAULT_CELL_PRECISION).toBe(7);
-    expect(DEFAULT_MAX_FIX_AGE_MS).toBe(5000);
-    await withSeries(async (series) => {
-      const clock = createManualClock();
-      const listeners: ((r: Parameters<Parameters<SensorDriver['onReading']>[0]>[0]) => void)[] = [];
-      const fake: SensorDriver = {
-        name: 'fake',
-        start() {},
-        async stop() {},
-        onReading: (l) => {
-          listeners.push(l);
-          return () => undefined;
-        },
-        stats: () => ({}),
-      };
-      const emit = (r: Parameters<(typeof listeners)[number]>[0]) => {
-        for (const l of listeners) l(r);
-      };
-      const obs = createObserver({ series, clock, log: silentLogger, drivers: [fake], precision: 6 });
-      obs.start();
-      emit({ kind: 'value', metric: 'temp', value: 1, t: 0 });
-      emit({
-        kind: 'fix',
-        lat: A.lat,
-        lon: A.lon,
-        quality: 4,
-        sentence: 'GGA',
-        talker: 'GN',
-        utcMs: 0,
-        dated: false,
-        t: 0,
-      });
-      emit({ kind: 'value', metric: 'temp', value: 2, t: 0 });
-      clock.advance(5001);
-      emit({ kind: 'value', metric: 'temp', value: 3, t: 0 });
-      await obs.stop();
-      expect(obs.stats()).toEqual({ observations: 1, noFix: 1, staleFix: 1, appendFailed: 0 });
-      const [e] = await series.tail(1, { event: 'observation' });
-      expect(e).toMatchObject({
-        event: 'observation',
-        ...A,
-        cell: cellOf(A.lat, A.lon, 6),
-        metric: 'temp',
-        value: 2,
-        fix: 4,
-        sensor: 'fake',
-      });
-    });
-  });
-
-  it('runs a simulated sensor on the manual clock into the series', async () => {
-    await withSeries(async (series) => {
-      const clock = createManualClock();
-      const sensor = createSimulatedSensor({
-        field: smoothField(),
-        position: A,
-        clock,
-        intervalMs: 1000,
-        metric: 'pm25',
-      });
-      const obs = createObserver({ series, clock, log: silentLogger, drivers: [sensor] });
-      obs.start();
-      sensor.start();
-      stop = () => sensor.stop();
-      clock.advance(10_000);
-      await sensor.stop();
-      await obs.stop();
-      const all = await series.tail(100, { event: 'observation' });
-      expect(all).toHaveLength(10);
-      expect(all.every((e) => e.fix === 8 && e.metric === 'pm25' && e.cell === cellOf(A.lat, A.lon, 7))).toBe(true);
     });
   });
 });

@@ -102,3 +102,17 @@ describe('reputation', () => {
     expect(s.nodes.keep).toEqual({ pos: 2, neg: 0 });
   });
 });
+
+describe('replay after ring eviction', () => {
+  it('starts from a leading snapshot that carries the view, and skips later snapshots', () => {
+    const before = [cons(10, 1, { a: 10, b: 30 }), cons(10, 1, { a: 10, b: 30 })];
+    const full = replayReputation(before);
+    const snap: Entry = { seq: 100, t: 0, event: 'snapshot', views: { 'observe.reputation': structuredClone(full) } };
+    const after = [cons(10, 1, { a: 10, b: 10 })].map((x) => ({ ...x, seq: x.seq + 100 }));
+    const fromSnap = replayReputation([snap, ...after]);
+    expect(fromSnap).toEqual(replayReputation([...before, ...after]));
+    expect(snap.views).toEqual({ 'observe.reputation': full }); // not mutated
+    const junkSnap: Entry = { seq: 200, t: 0, event: 'snapshot', views: { 'observe.reputation': { nodes: {} } } };
+    expect(replayReputation([...before, junkSnap])).toEqual(full);
+  });
+});
