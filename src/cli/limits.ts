@@ -1,7 +1,7 @@
 /**
- * `dameso limits [--device B] [--data DIR] [--json]`: sample this machine for a short moment and
- * print the live limiter values with the budgets they are measured against, and what the policy
- * would answer right now.
+ * `dameso limits [--device B] [--data DIR] [--replay] [--json]`: sample this machine for a short
+ * moment and print the live limiter values with the budgets they are measured against, and what the
+ * policy would answer right now; with `--data`, also the decisions recorded in that node's series.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -14,12 +14,15 @@ import {
   DEFAULT_LIMITS_SAMPLE_MS,
   decide,
   LIMITER_NAMES,
+  type LimiterHistory,
+  readLimiterHistory,
 } from '../limiters/index.js';
 
 interface LimitsFlags {
   device: string;
   data?: string;
   json?: boolean;
+  replay?: boolean;
   ms: string;
 }
 
@@ -37,6 +40,10 @@ export function registerLimits(program: Command): void {
         '(default: nothing stored, statfs of the current folder)',
     )
     .option('--ms <ms>', 'how long to sample, ms', String(DEFAULT_LIMITS_SAMPLE_MS))
+    .option(
+      '--replay',
+      "with --data: replay every decision in the node's series through the policy (reads the whole ring)",
+    )
     .option('--json', 'print one JSON object')
     .action(async (flags: LimitsFlags) => {
       const sampleMs = Number(flags.ms);
@@ -58,6 +65,8 @@ export function registerLimits(program: Command): void {
       const details = Object.fromEntries(LIMITER_NAMES.map((n) => [n, l.limiters[n].detail()]));
       await l.stop();
       const verdict = decide(values, l.gate.thresholds);
+      const history =
+        flags.data === undefined ? undefined : await readLimiterHistory(flags.data, { replay: flags.replay });
       const heapLimitMb = Math.round((l.limiters.memory.detail().heapLimitBytes as number) / 1048576);
       const out = {
         board: board.board,
@@ -69,6 +78,7 @@ export function registerLimits(program: Command): void {
         wouldAnswer: verdict.r === 'yes' ? 'yes' : `no ${verdict.reason}`,
         runWith: heapFlag(board),
         heapLimitMb,
+        recorded: history ?? null,
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -88,7 +98,30 @@ export function registerLimits(program: Command): void {
           `rate_limited<${t.rateLimitedBelow} cpu_busy<${t.cpuBusyBelow}`,
       );
       lines.push(`a node here would answer: ${out.wouldAnswer}`);
+      if (history !== undefined) lines.push(...historyLines(history));
       lines.push(`run nodes on this board with: node ${heapFlag(board)} (heap budget now: ${heapLimitMb} MiB)`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+function historyLines(h: LimiterHistory): string[] {
+  const t = h.tally;
+  const no = Object.entries(t.no)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const lines = [
+    `recorded in the series: ${t.decisions} decisions, yes ${t.yes}${no === '' ? '' : `, no: ${no}`}` +
+      (t.config === null ? '' : ` (board ${t.config.board} since seq ${t.config.seq})`),
+  ];
+  if (t.recentNo.length > 0) {
+    lines.push(`  recent NOs (seq:reason): ${t.recentNo.map((r) => `${r.seq}:${r.reason}`).join(' ')}`);
+  }
+  if (h.replay !== undefined) {
+    const r = h.replay;
+    lines.push(
+      `  replay: ${r.matched}/${r.decisions} decisions reproduced by the policy` +
+        (r.mismatches.length > 0 ? `, ${r.mismatches.length} mismatches (first at seq ${r.mismatches[0]!.seq})` : ''),
+    );
+  }
+  return lines;
 }

@@ -30,6 +30,7 @@ export {
   type LimiterGate,
   type LimiterGateOptions,
 } from './gate.js';
+export { type LimiterHistory, readLimiterHistory } from './history.js';
 export { createMemory, type MemoryLimiter, type MemoryOptions } from './memory.js';
 export { createObjective, type ObjectiveLimiter, type ObjectiveOptions } from './objective.js';
 export {

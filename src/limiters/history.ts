@@ -1,0 +1,36 @@
+/**
+ * A node's recorded limiter history, read from its series without disturbing it (read-only open:
+ * no recovery truncation, no appends). Used by `dameso limits --data DIR`.
+ * Opening folds only the entries after the last snapshot (bounded by one segment); `replay: true`
+ * streams the whole ring through the policy.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERIES_SUBDIR } from '../node/constants.js';
+import { createSeries } from '../series/index.js';
+import type { View } from '../series/types.js';
+import { LIMITERS_VIEW } from './constants.js';
+import { type ReplayReport, replaySeries } from './replay.js';
+import { type LimiterTally, limitersView } from './view.js';
+
+export interface LimiterHistory {
+  tally: LimiterTally;
+  replay?: ReplayReport;
+}
+
+/** `undefined` when `dataDir` holds no series. */
+export async function readLimiterHistory(
+  dataDir: string,
+  options: { replay?: boolean } = {},
+): Promise<LimiterHistory | undefined> {
+  const dir = join(dataDir, SERIES_SUBDIR);
+  if (!existsSync(dir)) return undefined;
+  const series = createSeries({ dir, readOnly: true, views: [limitersView as View<unknown>] });
+  await series.open();
+  try {
+    const tally = series.view<LimiterTally>(LIMITERS_VIEW);
+    return options.replay ? { tally, replay: await replaySeries(series) } : { tally };
+  } finally {
+    await series.close();
+  }
+}
