@@ -193,3 +193,36 @@ describe('broker host: Wills', () => {
     node.end(true);
   });
 });
+
+describe('broker host: reconnect with a new session (takeover)', () => {
+  it('the retained record ends as the new session online, whatever the old Will does', async () => {
+    handle = await startAedes();
+    const url = handle.url;
+    const will = (session: number) => ({
+      topic: 'dameso/v1/presence/node-1',
+      payload: encode(presence('node-1', { session, state: 'offline' })),
+      qos: 1 as const,
+      retain: true,
+    });
+    const old = await connectClient(url, { clientId: 'dameso.node-1', will: will(1) });
+    await old.publishAsync('dameso/v1/presence/node-1', encode(presence('node-1', { session: 1 })), {
+      qos: 1,
+      retain: true,
+    });
+    // MQTT-3.1.4-2: the same client id takes the old connection over.
+    const fresh = await client(url, 'dameso.node-1', { will: will(2) });
+    await fresh.publishAsync('dameso/v1/presence/node-1', encode(presence('node-1', { session: 2 })), {
+      qos: 1,
+      retain: true,
+    });
+    // A late Will of session 1 (e.g. the old TCP connection dying only now) must not win.
+    const tool = await client(url);
+    await tool.publishAsync('dameso/v1/presence/node-1', will(1).payload, { qos: 1, retain: true });
+    old.end(true);
+    const late = await client(url);
+    const roster = await collect(late, 'dameso/v1/presence/+');
+    await waitFor(late, () => roster.length === 1);
+    expect(roster[0]!.payload).toEqual(encode(presence('node-1', { session: 2 })));
+    expect(handle.stats!().dropped.stale_session).toBeGreaterThanOrEqual(1);
+  });
+});

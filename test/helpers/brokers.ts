@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Aedes } from 'aedes';
 import { createBrokerHost } from '../../broker/index.js';
 import type { BrokerHostOptions, BrokerStats } from '../../broker/types.js';
@@ -92,6 +93,101 @@ export async function startAedes(options: BrokerHostOptions & { ws?: boolean } =
       await host.start();
     },
   };
+}
+
+/**
+ * `dameso broker` in a child process (the hosted Aedes) on a free port of 127.0.0.1. stop() sends
+ * SIGTERM and waits for a clean exit; restart() does that and starts it again on the same ports.
+ */
+export async function startHostedAedes(options: { ws?: boolean; args?: string[] } = {}): Promise<BrokerHandle> {
+  const port = await freePort();
+  const wsPort = options.ws ? await freePort() : undefined;
+  const child = fileURLToPath(new URL('./broker-cli-child.ts', import.meta.url));
+  const args = [
+    '--import',
+    'tsx',
+    child,
+    'broker',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--stats-ms',
+    '0',
+    '--json',
+  ];
+  if (wsPort !== undefined) args.push('--ws-port', String(wsPort));
+  args.push(...(options.args ?? []));
+  let proc: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const p = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DAMESO_LOG_LEVEL: 'silent' },
+    });
+    proc = p;
+    let stderr = '';
+    p.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('"event":"listening"')) {
+          p.stdout?.off('data', onData);
+          p.stdout?.resume();
+          resolve();
+        }
+      };
+      p.stdout?.on('data', onData);
+      p.once('exit', (code) => reject(new Error(`dameso broker exited with ${code} before listening: ${stderr}`)));
+    });
+  };
+  const terminate = async (): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+    });
+  };
+  await launch();
+  let stopped = false;
+  return {
+    kind: 'aedes',
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    wsUrl: wsPort === undefined ? undefined : `ws://127.0.0.1:${wsPort}`,
+    async stop() {
+      stopped = true;
+      await terminate();
+    },
+    async restart() {
+      if (stopped) throw new Error('restart() after stop()');
+      await terminate();
+      await launch();
+    },
+  };
+}
+
+/** A broker implementation the behaviour suites run against (CONVENTIONS #9). */
+export interface BrokerFactory {
+  name: 'aedes-embedded' | 'aedes-hosted' | 'mosquitto';
+  start(options?: { ws?: boolean }): Promise<BrokerHandle>;
+}
+
+/**
+ * Every broker available here: embedded Aedes and hosted Aedes always, Mosquitto when installed
+ * (`describe.each(brokerFactories())`). `npm test` suites use embedded Aedes; interop suites all.
+ */
+export function brokerFactories(): BrokerFactory[] {
+  const list: BrokerFactory[] = [
+    { name: 'aedes-embedded', start: (o) => startAedes({ ws: o?.ws }) },
+    { name: 'aedes-hosted', start: (o) => startHostedAedes({ ws: o?.ws }) },
+  ];
+  if (hasMosquitto()) list.push({ name: 'mosquitto', start: (o) => startMosquitto({ ws: o?.ws }) });
+  return list;
 }
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';

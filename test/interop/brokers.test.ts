@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../../src/protocol/index.js';
 import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
 import { measureRetainedRace } from '../helpers/broker-race.js';
-import { type BrokerHandle, startMosquitto } from '../helpers/brokers.js';
+import { type BrokerHandle, brokerFactories, startMosquitto } from '../helpers/brokers.js';
 import { presence } from '../protocol/fixtures.js';
 
 let handle: BrokerHandle | undefined;
@@ -45,5 +45,22 @@ describe('startMosquitto (Debian mosquitto started by the test)', () => {
     expect(barrier.afterMarker).toBe(0);
     const marker1 = await measureRetainedRace(handle.url, 500, 'marker1');
     expect(marker1.afterMarker).toBe(0);
+  });
+});
+
+describe.each(brokerFactories())('$name: the handle every suite relies on', ({ start }) => {
+  it('pub/sub over TCP and WS, retained presence, restart on the same port', async () => {
+    handle = await start({ ws: true });
+    const sub = await connectClient(handle.wsUrl!);
+    const got = await collect(sub, 'dameso/v1/presence/+');
+    const pub = await connectClient(handle.url, { clientId: 'dameso.node-1', reconnectPeriod: 20 });
+    await pub.publishAsync('dameso/v1/presence/node-1', encode(presence('node-1')), { qos: 1, retain: true });
+    await waitFor(sub, () => got.length === 1);
+    const { port } = handle;
+    const reconnected = new Promise<void>((resolve) => pub.once('connect', () => resolve()));
+    await handle.restart();
+    await reconnected;
+    expect(handle.port).toBe(port);
+    await endAll(sub, pub);
   });
 });
