@@ -34,6 +34,7 @@ export const EXIT = {
       case 'DAMESO_IO':
         return EXIT.ioErr;
       case 'DAMESO_BROKER_UNREACHABLE':
+      case 'DAMESO_BROKER_LISTEN':
       case 'DAMESO_SERIAL_BINDING_MISSING':
       case 'DAMESO_SERIAL_LIST_FAILED':
       case 'DAMESO_SERIAL_OPEN_FAILED':
