@@ -5,6 +5,7 @@
  *
  * The JSON files are imported (not read at run time) so the built package carries them.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/errors.js';
 import generic from './generic.json' with { type: 'json' };
 import pi3b from './pi-3b.json' with { type: 'json' };
@@ -32,11 +33,35 @@ export function knownBoards(): string[] {
   return Object.keys(PROFILES);
 }
 
-/** Load a shipped profile by name (default `generic`). */
+/**
+ * A custom profile from a JSON file (`dameso node --device ./my-board.json`): read at start-up,
+ * validated like the shipped ones.
+ */
+export function loadBoardFile(file: string): Board {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('device', `cannot read board file ${file} (${(err as Error).message}); check the path`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('device', `board file ${file} is not JSON (${(err as Error).message}); fix the file`);
+  }
+  return parseBoard(data, file);
+}
+
+/** Load a shipped profile by name (default `generic`), or a custom one from a path ending in `.json`. */
 export function loadBoard(name: string = DEFAULT_BOARD): Board {
+  if (name.endsWith('.json')) return loadBoardFile(name);
   const data = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
   if (data === undefined) {
-    throw new ConfigError('device', `unknown board "${name}"; known boards: ${knownBoards().join(', ')}`);
+    throw new ConfigError(
+      'device',
+      `unknown board "${name}"; known boards: ${knownBoards().join(', ')} (or a path to a board .json file)`,
+    );
   }
   return parseBoard(data, name);
 }
@@ -49,7 +74,13 @@ export function parseBoard(data: unknown, source = 'board'): Board {
   const parsed = BoardSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.map(String).join('.') || '(root)';
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      // Name the stray key itself (a typo of a known one, usually).
+      const key = [...path, issue.keys[0] ?? '?'].join('.');
+      throw new ConfigError(key, `is not a board profile key (in ${source}); remove it or fix its spelling`);
+    }
+    const key = path.join('.') || '(root)';
     throw new ConfigError(key, `${issue.message} in ${source}; fix that value in the profile`);
   }
   const b = parsed.data;

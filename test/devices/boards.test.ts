@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BOARD, heapFlag, knownBoards, loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { ConfigError } from '../../src/errors.js';
@@ -38,9 +41,24 @@ describe('board profiles', () => {
       expect((err as ConfigError).code).toBe('DAMESO_BAD_CONFIG');
       expect((err as Error).message).toMatch(/my\.json; fix that value/);
     }
-    expect(() => parseBoard({ ...good, extra: 1 })).toThrow(ConfigError);
+    expect(() => parseBoard({ ...good, extra: 1 })).toThrow(/config "extra": is not a board profile key/);
+    expect(() => parseBoard({ ...good, cpu: { ...good.cpu, budgetCore: 1 } })).toThrow(/config "cpu\.budgetCore"/);
     const { memory: _m, ...noMemory } = good;
     expect(() => parseBoard(noMemory)).toThrow(/config "memory"/);
+  });
+
+  it('loads a custom board from a .json file, with clear errors for a bad path or bad JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dameso-board-'));
+    try {
+      const file = join(dir, 'my-board.json');
+      await writeFile(file, JSON.stringify({ ...loadBoard('pi-4b'), board: 'my-board' }));
+      expect(loadBoard(file).board).toBe('my-board');
+      await writeFile(file, '{ nope');
+      expect(() => loadBoard(file)).toThrow(/is not JSON/);
+      expect(() => loadBoard(join(dir, 'missing.json'))).toThrow(/cannot read board file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('cross-field checks: ring inside storage, two segments, heap inside RSS, NO thresholds under YES', () => {
