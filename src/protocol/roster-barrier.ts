@@ -3,13 +3,14 @@
  *
  * MQTT 3.1.1 has no end-of-retained marker, and retained records are sent AFTER the SUBACK.
  * Measured here (`npx tsx test/interop/retained-race.ts 500 5`, 500 retained presence records,
- * subscription QoS 1, 5 runs each, 2 shared cores):
+ * subscription QoS 1, two sessions of 5 runs per method, 2 cores shared with other work):
  *   - a QoS 0 marker published to oneself right after SUBACK overtook 499/500 records on Aedes and
  *     480/500 on Mosquitto (Mosquitto's 20-message QoS 1 in-flight window lets QoS 0 jump the queue);
  *   - a QoS 1 marker overtook 498/500 on Aedes, 0/500 on Mosquitto;
- *   - Aedes kept streaming retained records 140–660 ms after SUBACK, with gaps of up to 42 ms
- *     between two records: a "quiet period" would have to be long and would still be a guess;
- *   - the barrier below: 0/500 records after it, on Aedes and on Mosquitto, in every run.
+ *   - Aedes kept streaming retained records 98–703 ms after SUBACK, with gaps of up to 125 ms
+ *     between two consecutive records: a "quiet period" would have to be long and is still a guess;
+ *   - the barrier below: 0/500 records after it, on Aedes and on Mosquitto, in every run (Aedes:
+ *     complete 115–176 ms after SUBACK; Mosquitto: 54–82 ms).
  *
  * Barrier: (1) publish a retained sync record `{v:1, node, nonce, t}` to `R/sync/{node}` at QoS 1
  * and wait for its PUBACK; (2) send ONE SUBSCRIBE whose LAST filter is `R/sync/{node}`, after
