@@ -4,6 +4,8 @@
  *
  * - `economic`: usedBytes = series bytes (`series.stats().bytes`, O(1)) + `extraUsedBytes()` (the
  *   chunk store), statfs on the data folder;
+ * - `objective`: heldShare = `extraUsedBytes()` / (storage budget − ring budget), i.e. how full the
+ *   chunk store's share of the storage budget is;
  * - `topology`: roster counts, re-read at most every `ROSTER_SAMPLE_MS` (the roster count is O(peers),
  *   too much per intent in a storm); the broker round trip is not measured by the transport yet;
  * - a `limiter_config` entry (board, thresholds) is appended at start so `replayDecisions` replays
@@ -34,7 +36,11 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
   const extra = options.extraUsedBytes;
   let peers: PeerCounts = { online: 0, known: 0 };
   let peersAt = Number.NEGATIVE_INFINITY;
+  // What the storage budget leaves beside the series ring is the chunk store's share: how full it is
+  // is "how much the node already holds" for `objective`.
+  const holdBudget = Math.max(1, board.storage.budgetBytes - board.series.ringBudgetBytes);
   const l = createNodeLimiters({
+    heldShare: extra === undefined ? undefined : () => Math.min(1, extra() / holdBudget),
     board,
     thresholds: options.thresholds,
     clock: c.clock,

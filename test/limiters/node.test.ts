@@ -70,6 +70,7 @@ describe('limiters in a real node', () => {
         board: 'tiny',
         storage: { budgetBytes: 4 * MiB, reserveBytes: 0, statfsEveryMs: 200 },
         series: { segmentBytes: 512 * KiB, batchWindowMs: 5, ringBudgetBytes: 4 * MiB },
+        cpu: { ...g.cpu, budgetCores: 64, loopDelayBudgetMs: 60_000 }, // only storage may refuse here
       },
       'test',
     );
@@ -124,7 +125,17 @@ describe('limiters in a real node', () => {
     const g = loadBoard('generic');
     const cap = 100;
     const windowMs = 1500;
-    const board = parseBoard({ ...g, board: 'stormy', intents: { capacityPerWindow: cap, windowMs } }, 'test');
+    // CPU budgets out of reach: this test is about the rate limiter, and on a shared 2-core machine a
+    // loaded event loop could otherwise (truthfully) add cpu_busy NOs.
+    const board = parseBoard(
+      {
+        ...g,
+        board: 'stormy',
+        intents: { capacityPerWindow: cap, windowMs },
+        cpu: { ...g.cpu, budgetCores: 64, loopDelayBudgetMs: 60_000 },
+      },
+      'test',
+    );
     const want: IntentHandler = { kind: 'want_chunk', role: 'bt', handle: () => ({ r: 'yes', data: 'x' }) };
     const s1 = await node('storm1', { roles: ['bt'], handlers: [want], device: board });
     const gate = s1.gate as LimiterGate;
@@ -161,7 +172,7 @@ describe('limiters in a real node', () => {
       byReason[k] = (byReason[k] ?? 0) + 1;
     }
     expect(byReason.rate_limited ?? 0).toBeGreaterThan(total * 0.7);
-    expect(Object.keys(byReason).every((k) => k === 'yes' || k === 'rate_limited')).toBe(true);
+    expect(Object.keys(byReason).filter((k) => k !== 'yes' && k !== 'rate_limited')).toEqual([]);
     for (const r of replies) if (r.reason === 'rate_limited') expect(r.retry).toBeGreaterThan(0);
 
     // Bounded: the window is a fixed ring, subjects capped, pending and in-flight capped.
