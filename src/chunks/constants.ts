@@ -60,5 +60,18 @@ export const MAX_HOLDERS_PER_CHUNK = 256;
  */
 export const MAX_LIVE_QUERIES = 64;
 
+/**
+ * Bytes of recently stored or served chunks kept in memory by the store (LRU), so hot chunks are
+ * served without a file read queued behind the series' fsyncs on libuv's thread pool. Still
+ * re-hashed before each serve. 8 MiB.
+ */
+export const DEFAULT_CACHE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Tracked `have` records (a node that tracks subscribes to `R/have/+/+` and keeps the newest
+ * records, oldest chunk dropped first past the bound): discovery without a round trip. ~150 B each.
+ */
+export const MAX_TRACKED_HAVES = 50_000;
+
 /** Prefix of temporary files in the chunks folder; never a valid id, removed at open. */
 export const TEMP_PREFIX = '.tmp-';

@@ -16,7 +16,9 @@ import {
   DEFAULT_HAVE_QUIET_MS,
   MAX_HOLDERS_PER_CHUNK,
   MAX_LIVE_QUERIES,
+  MAX_TRACKED_HAVES,
 } from './constants.js';
+import { rankCandidates } from './push.js';
 
 export interface Holder {
   node: string;
@@ -32,6 +34,11 @@ export interface HaveOptions {
   quietMs?: number;
   /** Never wait longer, ms. Default `DEFAULT_HAVE_MAX_WAIT_MS` (1000). */
   maxWaitMs?: number;
+  /**
+   * Track every `have` record (one `R/have/+/+` subscription, at most `MAX_TRACKED_HAVES` records)
+   * so discovery of a tracked chunk costs no round trip. Default false (short-lived nodes).
+   */
+  track?: boolean;
 }
 
 export interface HaveDeps {
@@ -42,6 +49,9 @@ export interface HaveDeps {
 }
 
 export interface HaveBoard {
+  /** Subscribes the tracker when `track` is on. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
   announce(id: string, size: number): Promise<void>;
   withdraw(id: string): Promise<void>;
   /**
@@ -49,7 +59,7 @@ export interface HaveBoard {
    * period: a fetch can ask the first holder while the others are still arriving.
    */
   holders(id: string): AsyncIterable<Holder>;
-  /** Every announced holder, online first (then by node id), at most `MAX_HOLDERS_PER_CHUNK`. */
+  /** Every announced holder, online first (then by rendezvous rank), at most `MAX_HOLDERS_PER_CHUNK`. */
   whoHas(id: string): Promise<Holder[]>;
 }
 
@@ -64,12 +74,56 @@ interface Collector {
   finish(): void;
 }
 
+/**
+ * Online holders first, then by rendezvous rank for this chunk: deterministic per chunk, and the
+ * readers of different chunks spread over different holders instead of all asking the lowest id.
+ */
+export function byPreference(id: string, hs: Holder[]): Holder[] {
+  const rank = new Map(
+    rankCandidates(
+      id,
+      hs.map((h) => h.node),
+    ).map((n, i) => [n, i]),
+  );
+  return [...hs].sort(
+    (a, b) => Number(b.online) - Number(a.online) || (rank.get(a.node) ?? 0) - (rank.get(b.node) ?? 0),
+  );
+}
+
 export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard {
   const quietMs = o.quietMs ?? DEFAULT_HAVE_QUIET_MS;
   const maxWaitMs = o.maxWaitMs ?? DEFAULT_HAVE_MAX_WAIT_MS;
   const { transport, clock } = deps;
   // One subscription per chunk at a time: a second subscribe to a live filter gets no retained copies.
   const live = new Map<string, Collector>();
+  // The tracker: chunk → node → record, oldest chunk first (Map order); `tracked` counts records.
+  const index = new Map<string, Map<string, HaveEnvelope>>();
+  let tracked = 0;
+  let untrack: (() => Promise<void>) | undefined;
+  const track = (chunk: string, node: string, env: HaveEnvelope | null) => {
+    let m = index.get(chunk);
+    const had = m?.has(node) === true;
+    if (env === null) {
+      if (m && had) {
+        m.delete(node);
+        tracked -= 1;
+        if (m.size === 0) index.delete(chunk);
+      }
+      return;
+    }
+    if (env.node !== node || node === deps.self) return;
+    if (!m) {
+      m = new Map();
+      index.set(chunk, m);
+    }
+    m.set(node, env);
+    if (!had) tracked += 1;
+    for (const [oldest, om] of index) {
+      if (tracked <= MAX_TRACKED_HAVES) break;
+      index.delete(oldest);
+      tracked -= om.size;
+    }
+  };
 
   const holderOf = (h: HaveEnvelope): Holder => ({
     node: h.node,
@@ -149,6 +203,15 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
   };
 
   async function* holders(id: string): AsyncGenerator<Holder> {
+    const known = index.get(id);
+    if (known && known.size > 0) {
+      // Tracked: online holders first, no round trip. A stale entry costs one failed ask.
+      const hs = byPreference(id, [...known.values()].map(holderOf));
+      if (hs[0]?.online) {
+        yield* hs;
+        return;
+      }
+    }
     const c = open(id);
     c.users += 1;
     try {
@@ -169,6 +232,19 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
   }
 
   return {
+    async start() {
+      if (!o.track || untrack) return;
+      untrack = await transport.subscribe(transport.topics.haveFilter(), (inbound) => {
+        const m = inbound.message;
+        if (m.type === 'have') track(m.topic.chunk, m.topic.node, m.envelope);
+      });
+    },
+    async stop() {
+      const off = untrack;
+      untrack = undefined;
+      for (const c of [...live.values()]) c.finish();
+      await off?.();
+    },
     announce(id, size) {
       const env: HaveEnvelope = { v: 1, node: deps.self, chunk: id, size, t: clock.now() };
       return transport.publish(transport.topics.have(id, deps.self), env, { qos: 1, retain: true });
@@ -181,7 +257,7 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
     async whoHas(id) {
       const all: Holder[] = [];
       for await (const h of holders(id)) all.push(h);
-      return all.sort((a, b) => Number(b.online) - Number(a.online) || (a.node < b.node ? -1 : 1));
+      return byPreference(id, all);
     },
   };
 }

@@ -33,7 +33,7 @@ export interface ChunksComponents {
 }
 
 export interface ChunksServiceOptions
-  extends Pick<ChunkStoreOptions, 'budgetBytes' | 'maxChunkBytes' | 'maxChunks' | 'whenFull'>,
+  extends Pick<ChunkStoreOptions, 'budgetBytes' | 'maxChunkBytes' | 'maxChunks' | 'whenFull' | 'cacheBytes'>,
     ChunkingOptions,
     PushOptions,
     HaveOptions {
@@ -137,7 +137,8 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
           const comp = need0(c);
           board = createHaveBoard(
             { self: comp.id, transport: comp.transport, roster: comp.roster, clock: comp.clock },
-            options,
+            // A node tracks the have records by default (bounded); short-lived CLI nodes do not.
+            { ...options, track: options.track ?? true },
           );
           const b = board;
           store = createChunkStore({
@@ -148,6 +149,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
             budgetBytes: options.budgetBytes,
             maxChunkBytes: options.maxChunkBytes,
             maxChunks: options.maxChunks,
+            cacheBytes: options.cacheBytes,
             whenFull: options.whenFull,
             onEvicted: (id) => {
               b.withdraw(id).catch((err: unknown) =>
@@ -156,6 +158,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
             },
           });
           report = await store.open();
+          await b.start();
           // Re-announce what the series says we hold: a restarted holder is found again, and the
           // records of chunks lost while down are withdrawn.
           if (comp.roles.includes(BT_ROLE)) {
@@ -166,6 +169,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
         async stop() {
           const s = store;
           store = undefined;
+          await board?.stop().catch(() => undefined);
           await s?.close();
         },
       };

@@ -17,6 +17,7 @@ import type { EntryInput, Series } from '../series/types.js';
 import {
   CHUNKS_DIR_NAME,
   CHUNKS_VIEW,
+  DEFAULT_CACHE_BYTES,
   DEFAULT_MAX_CHUNK_BYTES,
   DEFAULT_MAX_CHUNKS,
   DEFAULT_STORE_BUDGET_BYTES,
@@ -41,6 +42,8 @@ export interface ChunkStoreOptions {
   budgetBytes?: number;
   /** Largest chunk accepted, bytes. Default `DEFAULT_MAX_CHUNK_BYTES` (768 KiB). */
   maxChunkBytes?: number;
+  /** Memory cache of recently stored/served chunk bytes (LRU). Default `DEFAULT_CACHE_BYTES` (8 MiB); 0 turns it off. */
+  cacheBytes?: number;
   /** Most chunks held (bounds the index and the view). Default `DEFAULT_MAX_CHUNKS` (65,536). */
   maxChunks?: number;
   /** Over budget: evict the least recently wanted chunks, or refuse the new one. Default `refuse`. */
@@ -109,6 +112,10 @@ class DiskChunkStore implements ChunkStore {
   private readonly o: ChunkStoreOptions;
   /** Least recently wanted first (Map keeps insertion order; a touch re-inserts). Bounded by `maxChunks`. */
   private readonly recency = new Map<string, true>();
+  /** Recently stored/served bytes, least recently used first; bounded by `cacheBytes`. */
+  private readonly cache = new Map<string, Uint8Array>();
+  private cached = 0;
+  private readonly cacheBytes: number;
   private lock: Promise<unknown> = Promise.resolve();
   private opened = false;
   private tempSeq = 0;
@@ -119,6 +126,7 @@ class DiskChunkStore implements ChunkStore {
     this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
     this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
     this.maxChunks = positive('chunks.maxChunks', o.maxChunks ?? DEFAULT_MAX_CHUNKS);
+    this.cacheBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.whenFull = o.whenFull ?? 'refuse';
     if (this.whenFull !== 'evict' && this.whenFull !== 'refuse') {
       throw new ConfigError('chunks.whenFull', `"${String(this.whenFull)}" is neither "evict" nor "refuse"`);
@@ -284,6 +292,7 @@ class DiskChunkStore implements ChunkStore {
       // leaves a verified file without its entry, adopted at open).
       this.record({ event: 'stored_chunk', id, ...meta });
       this.touch(id);
+      this.remember(id, bytes);
       return { stored: true, evicted };
     });
   }
@@ -322,6 +331,7 @@ class DiskChunkStore implements ChunkStore {
     await fsyncDir(this.dir);
     this.record({ event: 'evicted_chunk', id, size: held.size, reason });
     this.recency.delete(id);
+    this.forget(id);
     this.o.onEvicted?.(id, reason);
   }
 
@@ -351,7 +361,8 @@ class DiskChunkStore implements ChunkStore {
     if (!this.has(id)) return undefined;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(join(this.dir, id));
+      // Cached bytes are verified like read ones: nothing is served unchecked.
+      bytes = this.cache.get(id) ?? (await readFile(join(this.dir, id)));
       verifyChunk(id, bytes);
     } catch (err) {
       // A missing or rotten file is never served; the store forgets it.
@@ -360,6 +371,7 @@ class DiskChunkStore implements ChunkStore {
       return undefined;
     }
     this.touch(id);
+    this.remember(id, bytes);
     return bytes;
   }
 
@@ -375,6 +387,26 @@ class DiskChunkStore implements ChunkStore {
     this.o.series.append(entry).catch((err: unknown) => {
       this.o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series');
     });
+  }
+
+  private remember(id: string, bytes: Uint8Array): void {
+    if (bytes.length > this.cacheBytes) return;
+    this.forget(id);
+    this.cache.set(id, bytes);
+    this.cached += bytes.length;
+    for (const [old, b] of this.cache) {
+      if (this.cached <= this.cacheBytes) break;
+      this.cache.delete(old);
+      this.cached -= b.length;
+    }
+  }
+
+  private forget(id: string): void {
+    const b = this.cache.get(id);
+    if (b) {
+      this.cache.delete(id);
+      this.cached -= b.length;
+    }
   }
 
   private touch(id: string): void {

@@ -53,7 +53,7 @@ async function withNode<T>(
 ): Promise<T> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
-  const chunks = createChunksService(o.chunks);
+  const chunks = createChunksService({ ...o.chunks, track: false });
   const node = createNode({
     id: o.id,
     roles: [],

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChunksInstance } from '../../src/chunks/index.js';
+import { type ChunksInstance, rankCandidates } from '../../src/chunks/index.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { Entry } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -131,9 +131,12 @@ describe('chunks across five bt nodes, replication 3', () => {
               },
             },
       );
-    // `a-liar` sorts first among online holders, so it is asked first.
     const liar = await startSeen('a-liar', { chunks: { wrapHandlers: flipping } });
-    const c = makeChunk('pusher', { firstSeq: 5000, entries: 6 });
+    // A chunk for which the liar ranks first among the two holders, so it is asked first.
+    let c = makeChunk('pusher', { firstSeq: 5000, entries: 6 });
+    for (let s = 5001; rankCandidates(c.id, ['a-liar', 'bt-2'])[0] !== 'a-liar'; s++) {
+      c = makeChunk('pusher', { firstSeq: s, entries: 6 });
+    }
     const stored = await pusher.node.declare('store_chunk', { subject: c.id, body: c.bytes, to: ['a-liar', 'bt-2'] });
     expect(stored.yes.map((y) => y.envelope.from).sort()).toEqual(['a-liar', 'bt-2']);
     const requester = bt[2]!;

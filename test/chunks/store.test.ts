@@ -164,7 +164,7 @@ describe('chunk store', () => {
   });
 
   it('never serves a held file that rotted on disk: get drops it', async () => {
-    const store = await openStore();
+    const store = await openStore({ cacheBytes: 0 });
     const c = makeChunk('n1');
     await store.put(c.id, c.bytes);
     await writeFile(join(dir, 'chunks', c.id), flipByte(c.bytes));

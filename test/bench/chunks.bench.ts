@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:chunks`: chunk fetch throughput and push-to-K latency vs raw mqtt.js, same broker,
+ * same run. Prints one JSON object on stdout.
+ *
+ * Layout (one process): dameso's Aedes host (TCP_NODELAY) on 127.0.0.1; five bt nodes and one
+ * requester node, each on its own connection (series on, `batch` durability, files in a temp dir).
+ * For each chunk size:
+ * - raw fetch: one client publishes a small request, another answers with the chunk bytes on a
+ *   reply topic; one in flight. Raw push: one client publishes the bytes, K clients each answer a
+ *   small ack; one round = K acks in.
+ * - dameso push: `pushChunk` of fresh chunks to K = 3 of the 5 bt nodes (store_chunk: envelope,
+ *   temp file, fsync, read-back verify, rename, dir fsync, retained `have`), one at a time.
+ * - dameso fetch: `fetch(id)` of those chunks by another node (`reader`), one at a time: holder
+ *   discovery from the tracked `have` records, `want_chunk` to the first online holder (served
+ *   from its store: memory cache or file, re-hashed), SHA-256 check of the bytes at the reader.
+ * Knobs: BENCH_GATE=limiters (default alwaysYes: the machine's load must not turn into cpu_busy),
+ * BENCH_DURABILITY (batch).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { encode } from 'cbor-x';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type ChunksService, createChunksService, sha256Hex } from '../../src/chunks/index.js';
+import { alwaysYesGate } from '../../src/intent/index.js';
+import { createNode, type DamesoNode } from '../../src/node.js';
+import type { Entry } from '../../src/series/types.js';
+import { startAedes } from '../helpers/brokers.js';
+
+const GATE_LIMITERS = process.env.BENCH_GATE === 'limiters';
+const DURABILITY = (process.env.BENCH_DURABILITY ?? 'batch') as 'batch' | 'none' | 'always';
+const K = 3;
+const BT_NODES = 5;
+/** Chunks per size: enough bytes to measure, small enough to keep the bench under a minute. */
+const PLAN: Array<{ label: string; bytes: number; count: number }> = [
+  { label: '4KiB', bytes: 4 * 1024, count: 200 },
+  { label: '64KiB', bytes: 64 * 1024, count: 120 },
+  { label: '512KiB', bytes: 512 * 1024, count: 24 },
+];
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+const mbps = (bytes: number, ms: number) => r2(bytes / (1024 * 1024) / (ms / 1000));
+
+function chunkOf(node: string, seq: number, bytes: number): { id: string; bytes: Uint8Array } {
+  const events: Entry[] = [{ seq, t: Date.now(), event: 'blob', pad: Buffer.alloc(bytes - 120, seq % 251) }];
+  const b = new Uint8Array(
+    encode({ v: 1, node, first_seq: seq, last_seq: seq, start_t: events[0]!.t, end_t: events[0]!.t, events }),
+  );
+  return { id: sha256Hex(b), bytes: b };
+}
+
+async function connect(url: string, id: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: id, reconnectPeriod: 0 });
+  (c.stream as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+  return c;
+}
+
+/** Raw request/response of `payload` bytes, one in flight; returns per-round ms. */
+async function rawFetch(url: string, payload: Uint8Array, rounds: number): Promise<number[]> {
+  const req = await connect(url, 'raw-fetch-req');
+  const res = await connect(url, 'raw-fetch-res');
+  res.on('message', () => res.publish('raw/reply/req', Buffer.from(payload), { qos: 0 }));
+  await res.subscribeAsync('raw/want', { qos: 0 });
+  let wake: (() => void) | undefined;
+  req.on('message', () => wake?.());
+  await req.subscribeAsync('raw/reply/req', { qos: 0 });
+  const ms: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      req.publish('raw/want', encode({ id: i }), { qos: 0 });
+    });
+    ms.push(performance.now() - t0);
+  }
+  await Promise.all([req.endAsync(), res.endAsync()]);
+  return ms;
+}
+
+/** Raw push: publish `payload` to K subscribers, each acks; one round = K acks. */
+async function rawPush(url: string, payload: Uint8Array, rounds: number): Promise<number[]> {
+  const pusher = await connect(url, 'raw-push');
+  const holders: MqttClient[] = [];
+  for (let i = 0; i < K; i++) {
+    const h = await connect(url, `raw-holder-${i}`);
+    h.on('message', () => h.publish('raw/ack', encode({ from: i }), { qos: 0 }));
+    await h.subscribeAsync('raw/store', { qos: 0 });
+    holders.push(h);
+  }
+  let left = 0;
+  let wake: (() => void) | undefined;
+  pusher.on('message', () => {
+    if (--left === 0) wake?.();
+  });
+  await pusher.subscribeAsync('raw/ack', { qos: 0 });
+  const ms: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      left = K;
+      wake = resolve;
+      pusher.publish('raw/store', Buffer.from(payload), { qos: 0 });
+    });
+    ms.push(performance.now() - t0);
+  }
+  await Promise.all([pusher.endAsync(), ...holders.map((h) => h.endAsync())]);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const broker = await startAedes();
+  const root = await mkdtemp(path.join(os.tmpdir(), 'dameso-bench-chunks-'));
+  const nodes: DamesoNode[] = [];
+  const start = async (id: string, roles: string[]): Promise<ChunksService> => {
+    const chunks = createChunksService({ replicas: K, budgetBytes: 512 * 1024 * 1024 });
+    const node = createNode({
+      id,
+      roles,
+      broker: broker.url,
+      dataDir: path.join(root, id),
+      durability: DURABILITY,
+      services: [chunks],
+      ...(GATE_LIMITERS ? {} : { gate: alwaysYesGate }),
+    });
+    await node.start();
+    nodes.push(node);
+    return chunks;
+  };
+  try {
+    for (let i = 0; i < BT_NODES; i++) await start(`bt-${i}`, ['bt']);
+    const requester = await start('requester', []);
+    // Fetches come from another node: it learns the holders from the retained have records only.
+    const reader = await start('reader', []);
+    const results: Record<string, unknown> = {};
+    let seq = 1;
+    for (const p of PLAN) {
+      const chunks = Array.from({ length: p.count }, () => chunkOf('requester', seq++, p.bytes));
+      const size = chunks[0]!.bytes.length;
+      const rawF = await rawFetch(broker.url, chunks[0]!.bytes, p.count);
+      const rawP = await rawPush(broker.url, chunks[0]!.bytes, p.count);
+
+      const pushMs: number[] = [];
+      for (const c of chunks) {
+        const t0 = performance.now();
+        const r = await requester.pushChunk(c);
+        pushMs.push(performance.now() - t0);
+        if (!r.met) throw new Error(`push of ${c.id} reached ${r.holders.length} of ${K} replicas`);
+      }
+      const fetchMs: number[] = [];
+      const t0 = performance.now();
+      for (const c of chunks) {
+        const f0 = performance.now();
+        const got = await reader.fetch(c.id);
+        fetchMs.push(performance.now() - f0);
+        if (got.bytes.length !== c.bytes.length) throw new Error('fetch returned the wrong bytes');
+      }
+      const fetchTotal = performance.now() - t0;
+      const rawTotal = rawF.reduce((a, b) => a + b, 0);
+      const fetchMBs = mbps(size * p.count, fetchTotal);
+      const rawMBs = mbps(size * p.count, rawTotal);
+      results[p.label] = {
+        chunk_bytes: size,
+        chunks: p.count,
+        fetch: { mb_per_s: fetchMBs, p50_ms: r2(pct(fetchMs, 50)), p99_ms: r2(pct(fetchMs, 99)) },
+        raw_fetch: { mb_per_s: rawMBs, p50_ms: r2(pct(rawF, 50)), p99_ms: r2(pct(rawF, 99)) },
+        fetch_ratio: r2(fetchMBs / rawMBs),
+        push_to_k: { k: K, p50_ms: r2(pct(pushMs, 50)), p99_ms: r2(pct(pushMs, 99)) },
+        raw_push_to_k: { p50_ms: r2(pct(rawP, 50)), p99_ms: r2(pct(rawP, 99)) },
+        push_latency_ratio: r2(pct(pushMs, 50) / Math.max(0.001, pct(rawP, 50))),
+      };
+    }
+    const target = results['64KiB'] as { fetch_ratio: number };
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'chunks',
+        layout: `one process: broker + ${BT_NODES} bt nodes + pusher + reader, each its own connection; K=${K}; one in flight`,
+        durability: DURABILITY,
+        gate: GATE_LIMITERS ? 'limiters' : 'alwaysYes',
+        node: process.version,
+        cpus: os.cpus().length,
+        loadavg_1m: r2(os.loadavg()[0] ?? 0),
+        results,
+        target: { fetch_ratio_64KiB_min: 0.6, met: target.fetch_ratio >= 0.6 },
+      })}\n`,
+    );
+  } finally {
+    for (const n of nodes.reverse()) await n.stop().catch(() => undefined);
+    await broker.stop();
+    await rm(root, { recursive: true, force: true });
+    clearInterval(keepAlive);
+  }
+}
+
+await main();
