@@ -24,6 +24,11 @@ export const MAD_TO_SD = 1.4826;
 
 /** A value agrees with consensus when |v − c| ≤ k · spread (or ≤ the tolerance floor), k. */
 export const DEFAULT_AGREE_K = 3;
+/**
+ * Fewest responders for a consensus to judge agreement, count. With fewer, a robust spread is not
+ * estimable (three honest values can have a MAD near 0), so no one is judged either way.
+ */
+export const DEFAULT_AGREE_MIN_RESPONDERS = 5;
 /** Absolute floor of the agreement band, metric unit (spread can be 0 when most values are equal). */
 export const DEFAULT_AGREE_FLOOR = 1e-6;
 
@@ -34,7 +39,7 @@ export const REP_DISAGREE_WEIGHT = 1;
 export const REP_VERIFIED_WEIGHT = 1;
 /** A chunk whose bytes did not match its id (`chunk_rejected`, reason `hash_mismatch`): the strongest. */
 export const REP_HASH_MISMATCH_WEIGHT = 5;
-/** A chunk rejected for any other reason (malformed bytes). */
+/** A chunk rejected for any other reason (malformed bytes), or a YES to want_observations with malformed data. */
 export const REP_MALFORMED_WEIGHT = 2;
 /** Silence while online (expected, neither answered nor went offline): mild. */
 export const REP_SILENCE_WEIGHT = 0.1;

@@ -6,7 +6,8 @@
  * Evidence, with its weight (constants.ts):
  * - `consensus` entries: each responder whose value agrees with the consensus is +1
  *   (`REP_AGREE_WEIGHT`), one that disagrees is −1 (`REP_DISAGREE_WEIGHT`). Agreement:
- *   |v − value| ≤ max(k · spread, floor), k = `DEFAULT_AGREE_K` (3), floor = `DEFAULT_AGREE_FLOOR`;
+ *   |v − value| ≤ max(k · spread, floor), k = `DEFAULT_AGREE_K` (3), floor = `DEFAULT_AGREE_FLOOR`,
+ *   judged only when the consensus has at least `DEFAULT_AGREE_MIN_RESPONDERS` (5) perspectives;
  *   with the default median method, spread is the weighted MAD × 1.4826, a σ estimate liars
  *   cannot inflate while they hold under half the weight. (With the mean method the spread is a
  *   standard deviation that liars do inflate, so they can hide inside it: one reason the median is
@@ -15,6 +16,8 @@
  *   (`REP_VERIFIED_WEIGHT`).
  * - `chunk_rejected` against `from`: reason `hash_mismatch` −5 (`REP_HASH_MISMATCH_WEIGHT`, the
  *   strongest); any other reason (`malformed` bytes) −2 (`REP_MALFORMED_WEIGHT`).
+ * - `observation_rejected` (a YES to `want_observations` whose data was malformed): −2 for `from`
+ *   (`REP_MALFORMED_WEIGHT`).
  * - `intent_outcome`: each node in `silence` (expected, online, neither answered nor went
  *   offline) is −0.1 (`REP_SILENCE_WEIGHT`, mild: it may simply hold nothing). `offline` and `no`
  *   are not held against anyone (a NO with a reason is an honest answer).
@@ -26,6 +29,7 @@ import type { Entry, View } from '../series/types.js';
 import {
   DEFAULT_AGREE_FLOOR,
   DEFAULT_AGREE_K,
+  DEFAULT_AGREE_MIN_RESPONDERS,
   MAX_REPUTATION_NODES,
   REP_AGREE_WEIGHT,
   REP_DISAGREE_WEIGHT,
@@ -70,7 +74,9 @@ export function evidenceOf(e: Entry): [string, number, number][] {
       const values = e.values;
       if (value === undefined || spread === undefined || typeof values !== 'object' || values === null) return [];
       const out: [string, number, number][] = [];
-      for (const [node, v] of Object.entries(values as Record<string, unknown>)) {
+      const all = Object.entries(values as Record<string, unknown>);
+      if (all.length < DEFAULT_AGREE_MIN_RESPONDERS) return out;
+      for (const [node, v] of all) {
         const x = num(v);
         if (x === undefined) continue;
         out.push(agrees(x, value, spread) ? [node, REP_AGREE_WEIGHT, 0] : [node, 0, REP_DISAGREE_WEIGHT]);
@@ -85,6 +91,10 @@ export function evidenceOf(e: Entry): [string, number, number][] {
       const s = chunkSender(e);
       const w = e.reason === 'hash_mismatch' ? REP_HASH_MISMATCH_WEIGHT : REP_MALFORMED_WEIGHT;
       return s ? [[s, 0, w]] : [];
+    }
+    case 'observation_rejected': {
+      const s = str(e.from);
+      return s ? [[s, 0, REP_MALFORMED_WEIGHT]] : [];
     }
     case 'intent_outcome': {
       const silence = Array.isArray(e.silence) ? e.silence : [];

@@ -77,7 +77,7 @@ async function replayedReputation(series: Series): Promise<{ state: ReputationSt
   const entries: Entry[] = [];
   for await (const e of series.read({
     toSeq: seq,
-    event: ['consensus', 'chunk_rejected', 'chunk_fetched', 'intent_outcome'],
+    event: ['consensus', 'chunk_rejected', 'chunk_fetched', 'intent_outcome', 'observation_rejected'],
   }))
     entries.push(e);
   return { state: replayReputation(entries), seq };
@@ -95,7 +95,10 @@ export async function requestConsensus(
   const replies = outcome.yes.map((r) => ({ node: r.envelope.from, data: r.envelope.data }));
   const { byMetric, verdicts } = perspectivesFrom(replies, cell, o.metric);
   for (const [node, v] of Object.entries(verdicts)) {
-    if (v !== 'ok') deps.log.debug({ node, verdict: v, cell }, 'want_observations reply dropped');
+    if (v === 'malformed') {
+      // Bad input from the wire: dropped, and recorded against the sender (reputation input).
+      await deps.series.append({ event: 'observation_rejected', from: node, intent: outcome.id, cell, reason: v });
+    } else if (v !== 'ok') deps.log.debug({ node, verdict: v, cell }, 'want_observations reply dropped');
   }
   const consensus: ConsensusEntry[] = [];
   for (const metric of [...byMetric.keys()].sort()) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   agrees,
   DEFAULT_AGREE_K,
+  DEFAULT_AGREE_MIN_RESPONDERS,
   MAX_REPUTATION_NODES,
   REP_HASH_MISMATCH_WEIGHT,
   REP_MALFORMED_WEIGHT,
@@ -31,14 +32,18 @@ describe('reputation', () => {
     expect(agrees(13, 10, 1)).toBe(true);
     expect(agrees(13.01, 10, 1)).toBe(false);
     expect(agrees(10, 10, 0)).toBe(true); // floor when the spread is 0
-    const s = replayReputation([cons(10, 1, { a: 10.5, b: 20 }), cons(10, 1, { a: 9.5, b: 10 })]);
+    const five = { c: 10, d: 10, e: 10 };
+    const s = replayReputation([cons(10, 1, { a: 10.5, b: 20, ...five }), cons(10, 1, { a: 9.5, b: 10, ...five })]);
     expect(reputationOf(s, 'a')).toBe(1);
     expect(reputationOf(s, 'b')).toBe(0.5);
+    // Fewer than DEFAULT_AGREE_MIN_RESPONDERS perspectives: nobody is judged.
+    expect(DEFAULT_AGREE_MIN_RESPONDERS).toBe(5);
+    expect(replayReputation([cons(10, 1, { a: 10, b: 99, c: 10, d: 10 })]).nodes).toEqual({});
   });
 
   it('a hash mismatch weighs more than an agreement; silence is mild; offline and NO are not held against', () => {
     const s = replayReputation([
-      cons(10, 1, { a: 10, b: 10, c: 10 }),
+      cons(10, 1, { a: 10, b: 10, c: 10, x: 10, y: 10 }),
       e('chunk_rejected', { id: 'ab', from: 'a', reason: 'hash_mismatch', via: 'want_chunk' }),
       e('intent_outcome', { kind: 'want_observations', silence: ['b'], offline: ['c'], no: ['c'], yes: [] }),
       e('chunk_fetched', { id: 'cd', from: 'c', size: 10, attempts: 1 }),
@@ -48,7 +53,11 @@ describe('reputation', () => {
     expect(reputationOf(s, 'c')).toBe(1);
     const m = replayReputation([e('chunk_rejected', { id: 'ab', from: 'm', reason: 'malformed', via: 'store_chunk' })]);
     expect(m.nodes.m).toEqual({ pos: 0, neg: REP_MALFORMED_WEIGHT });
-    expect(reputationScores(s)).toEqual({ a: reputationOf(s, 'a'), b: reputationOf(s, 'b'), c: 1 });
+    expect(reputationScores(s)).toEqual({ a: reputationOf(s, 'a'), b: reputationOf(s, 'b'), c: 1, x: 1, y: 1 });
+    const o = replayReputation([
+      e('observation_rejected', { from: 'g', intent: 'i', cell: 'u2', reason: 'malformed' }),
+    ]);
+    expect(o.nodes.g).toEqual({ pos: 0, neg: REP_MALFORMED_WEIGHT });
   });
 
   it('ignores malformed evidence instead of throwing', () => {
@@ -93,8 +102,8 @@ describe('reputation', () => {
 
   it(`is bounded to ${MAX_REPUTATION_NODES} nodes, dropping the least evidence`, () => {
     let s = reputationView.initial();
-    s = reputationView.apply(s, cons(0, 1, { keep: 0 }));
-    s = reputationView.apply(s, cons(0, 1, { keep: 0 }));
+    s = reputationView.apply(s, cons(0, 1, { keep: 0, k1: 0, k2: 0, k3: 0, k4: 0 }));
+    s = reputationView.apply(s, cons(0, 1, { keep: 0, k1: 0, k2: 0, k3: 0, k4: 0 }));
     for (let i = 0; i < MAX_REPUTATION_NODES + 10; i++) {
       s = reputationView.apply(s, e('intent_outcome', { silence: [`n${i}`] }));
     }
@@ -105,10 +114,11 @@ describe('reputation', () => {
 
 describe('replay after ring eviction', () => {
   it('starts from a leading snapshot that carries the view, and skips later snapshots', () => {
-    const before = [cons(10, 1, { a: 10, b: 30 }), cons(10, 1, { a: 10, b: 30 })];
+    const five = { c: 10, d: 10, e: 10 };
+    const before = [cons(10, 1, { a: 10, b: 30, ...five }), cons(10, 1, { a: 10, b: 30, ...five })];
     const full = replayReputation(before);
     const snap: Entry = { seq: 100, t: 0, event: 'snapshot', views: { 'observe.reputation': structuredClone(full) } };
-    const after = [cons(10, 1, { a: 10, b: 10 })].map((x) => ({ ...x, seq: x.seq + 100 }));
+    const after = [cons(10, 1, { a: 10, b: 10, ...five })].map((x) => ({ ...x, seq: x.seq + 100 }));
     const fromSnap = replayReputation([snap, ...after]);
     expect(fromSnap).toEqual(replayReputation([...before, ...after]));
     expect(snap.views).toEqual({ 'observe.reputation': full }); // not mutated
