@@ -36,7 +36,7 @@ export const BoardSchema = z
       .object({
         /** Process CPU use at which the `cpu` limiter reaches 0, cores. */
         budgetCores: z.number().positive(),
-        /** Event-loop delay p99 at which the `cpu` limiter reaches 0, ms. */
+        /** Event-loop delay p90 at which the `cpu` limiter reaches 0, ms. */
         loopDelayBudgetMs: z.number().positive(),
         /** CPU sample window, ms. */
         sampleWindowMs: positiveInt,

@@ -1,11 +1,13 @@
 /**
  * `cpu`: is the process keeping up? Two real measurements over a window, the tighter one wins:
- * - event-loop delay p99 (`perf_hooks.monitorEventLoopDelay`) against `loopDelayBudgetMs`: what
- *   every callback of this node waits, whatever the cause (sync work, GC, a starved core);
+ * - event-loop delay p90 (`perf_hooks.monitorEventLoopDelay`) against `loopDelayBudgetMs`: what
+ *   the callbacks of this node wait, whatever the cause (sync work, GC, a starved core). p90, not
+ *   p99: a window holds about windowMs/resolution samples, so p99 is the single worst stall (one
+ *   GC pause would refuse for a whole window); p90 needs the lag to last;
  * - process CPU use (`process.cpuUsage()`, all threads, workers included) in cores against
  *   `budgetCores`: what the node takes from a board it shares with its sensors and the OS.
  *
- * value = min(1 − p99/loopDelayBudgetMs, 1 − cores/budgetCores), clamped. Sampled on the limiter's
+ * value = min(1 − p90/loopDelayBudgetMs, 1 − cores/budgetCores), clamped. Sampled on the limiter's
  * timer every `windowMs`; `value()` returns the last window's figure. Before the first window has
  * closed the value is 1 (no evidence of load).
  */
@@ -17,14 +19,15 @@ import {
   DEFAULT_CPU_WINDOW_MS,
   DEFAULT_LOOP_DELAY_BUDGET_MS,
   DEFAULT_LOOP_RESOLUTION_MS,
+  LOOP_DELAY_PERCENTILE,
 } from './constants.js';
 import { clamp01, type Limiter } from './types.js';
 
 export interface CpuOptions {
   clock: Clock;
-  /** Window over which p99 and CPU share are measured, ms. Default `DEFAULT_CPU_WINDOW_MS` (500). */
+  /** Window over which loop delay p90 and CPU share are measured, ms. Default `DEFAULT_CPU_WINDOW_MS` (500). */
   windowMs?: number;
-  /** p99 event-loop delay at which the value reaches 0, ms. Default 200. */
+  /** p90 event-loop delay at which the value reaches 0, ms. Default 200. */
   loopDelayBudgetMs?: number;
   /** Process CPU (all threads) at which the value reaches 0, cores. Default 1. */
   budgetCores?: number;
@@ -55,7 +58,7 @@ export function createCpu(options: CpuOptions): CpuLimiter {
   let timer: TimerHandle | undefined;
   let lastUsage: NodeJS.CpuUsage | undefined;
   let lastAt = 0;
-  let p99Ms = 0;
+  let p90Ms = 0;
   let cores = 0;
   let current = 1;
 
@@ -69,9 +72,9 @@ export function createCpu(options: CpuOptions): CpuLimiter {
     lastAt = now;
     cores = (usage.user + usage.system) / 1000 / elapsedMs;
     // The histogram records how late each `resolution` tick fired, in ns; subtract the tick itself.
-    p99Ms = histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - resolution) : 0;
+    p90Ms = histogram.count > 0 ? Math.max(0, histogram.percentile(LOOP_DELAY_PERCENTILE) / 1e6 - resolution) : 0;
     histogram.reset();
-    current = clamp01(Math.min(1 - p99Ms / loopBudget, 1 - cores / budgetCores));
+    current = clamp01(Math.min(1 - p90Ms / loopBudget, 1 - cores / budgetCores));
     options.onSample?.(current);
     return current;
   };
@@ -96,7 +99,7 @@ export function createCpu(options: CpuOptions): CpuLimiter {
       histogram = undefined;
     },
     detail: () => ({
-      loopDelayP99Ms: round(p99Ms),
+      loopDelayP90Ms: round(p90Ms),
       loopDelayBudgetMs: loopBudget,
       cpuCores: round(cores),
       budgetCores,

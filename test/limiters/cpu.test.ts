@@ -50,6 +50,36 @@ describe('cpu', () => {
     expect(calm).toBeGreaterThan(0.5);
   }, 20_000);
 
+  it('sustained event-loop lag (sync work on the main thread) lowers it through the loop delay', async () => {
+    const waiters: ((v: number) => void)[] = [];
+    cpu = createCpu({
+      clock: systemClock,
+      windowMs: 200,
+      budgetCores: 64, // CPU share out of reach: only the loop delay can lower it here
+      loopDelayBudgetMs: 50,
+      onSample: (v) => {
+        for (const w of [...waiters]) w(v);
+      },
+    });
+    cpu.start();
+    let lagging = true;
+    const lagged = untilSample(waiters, (v) => v < 0.5);
+    void lagged.then(() => {
+      lagging = false;
+    });
+    // Block the loop ~40 ms at a time, yielding only briefly, until a window reports the lag.
+    while (lagging) {
+      const end = performance.now() + 40;
+      while (performance.now() < end) {
+        // spin
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await lagged).toBeLessThan(0.5);
+    expect(cpu.detail().loopDelayP90Ms).toBeGreaterThan(25);
+    expect(await untilSample(waiters, (v) => v > 0.5)).toBeGreaterThan(0.5); // recovers once idle
+  }, 20_000);
+
   it('is 1 before the first window and samples only on its timer', () => {
     const clock = createManualClock();
     cpu = createCpu({ clock, windowMs: 100 });
