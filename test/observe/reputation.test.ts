@@ -9,12 +9,16 @@ import {
   REP_MALFORMED_WEIGHT,
   REP_PRIOR,
   REP_SILENCE_WEIGHT,
+  REPUTATION_VIEW,
+  type ReputationState,
   replayReputation,
   reputationOf,
   reputationScores,
   reputationView,
 } from '../../src/observe/index.js';
-import type { Entry } from '../../src/series/types.js';
+import { createSeries } from '../../src/series/index.js';
+import type { Entry, View } from '../../src/series/types.js';
+import { collect, withTmpDir } from '../helpers/series-tmp.js';
 
 let seq = 0;
 const e = (event: string, fields: Record<string, unknown>): Entry => ({ seq: ++seq, t: 0, event, ...fields });
@@ -124,5 +128,46 @@ describe('replay after ring eviction', () => {
     expect(snap.views).toEqual({ 'observe.reputation': full }); // not mutated
     const junkSnap: Entry = { seq: 200, t: 0, event: 'snapshot', views: { 'observe.reputation': { nodes: {} } } };
     expect(replayReputation([...before, junkSnap])).toEqual(full);
+  });
+});
+
+describe('reputation view on a real series with ring eviction', () => {
+  it('survives eviction and reopen: live view = replay from the oldest kept snapshot', async () => {
+    await withTmpDir(async (dir) => {
+      const opts = {
+        dir,
+        durability: 'none' as const,
+        segmentBytes: 4096,
+        budgetBytes: 16_384,
+        views: [reputationView as View<unknown>],
+      };
+      const series = createSeries(opts);
+      await series.open();
+      const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+      for (let i = 0; i < 300; i++) {
+        const values = Object.fromEntries(ids.map((id, k) => [id, id === 'f' && i % 3 === 0 ? 50 : 10 + k * 0.01]));
+        await series.append({
+          event: 'consensus',
+          cell: 'u2edk8',
+          metric: 't',
+          value: 10,
+          spread: 0.5,
+          values,
+          rep_seq: 0,
+        });
+        if (i % 10 === 0) await series.append({ event: 'intent_outcome', kind: 'want_observations', silence: ['e'] });
+      }
+      const live = structuredClone(series.view<ReputationState>(REPUTATION_VIEW));
+      expect(series.stats().evictedSegments).toBeGreaterThan(0);
+      const kept = await collect(series.read());
+      expect(kept[0]?.event).toBe('snapshot');
+      expect(replayReputation(kept)).toEqual(live);
+      await series.close();
+      const again = createSeries(opts);
+      await again.open();
+      expect(again.view(REPUTATION_VIEW)).toEqual(live);
+      await again.close();
+      expect(reputationOf(live, 'f')).toBeCloseTo(200 / 300, 12);
+    });
   });
 });
