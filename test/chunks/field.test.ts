@@ -140,6 +140,8 @@ describe('chunks across five bt nodes, replication 3', () => {
     const stored = await pusher.node.declare('store_chunk', { subject: c.id, body: c.bytes, to: ['a-liar', 'bt-2'] });
     expect(stored.yes.map((y) => y.envelope.from).sort()).toEqual(['a-liar', 'bt-2']);
     const requester = bt[2]!;
+    // Both have records have reached the requester's tracker (they travel apart from the replies).
+    await until(async () => (await requester.chunks.whoHas(c.id)).length === 2, 'both holders announced');
     const got = await requester.chunks.fetch(c.id);
     expect(got.attempts[0]).toEqual({ node: 'a-liar', result: 'bad_hash' });
     expect(got.from).toBe('bt-2');
