@@ -137,13 +137,19 @@ export const reputationView: View<ReputationState> = {
   apply(state, entry) {
     const ev = evidenceOf(entry);
     if (ev.length === 0) return state;
+    let added = false;
     for (const [node, pos, neg] of ev) {
-      const t = state.nodes[node] ?? { pos: 0, neg: 0 };
+      let t = state.nodes[node];
+      if (t === undefined) {
+        t = { pos: 0, neg: 0 };
+        state.nodes[node] = t;
+        added = true;
+      }
       t.pos += pos;
       t.neg += neg;
-      state.nodes[node] = t;
     }
-    if (Object.keys(state.nodes).length > MAX_REPUTATION_NODES) bound(state);
+    // Counting keys is O(nodes): only when a node was added.
+    if (added && Object.keys(state.nodes).length > MAX_REPUTATION_NODES) bound(state);
     return state;
   },
 };
