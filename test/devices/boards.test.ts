@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,18 @@ describe('board profiles', () => {
       expect(order[i]!.intents.capacityPerWindow).toBeGreaterThan(order[i - 1]!.intents.capacityPerWindow);
     }
     expect(heapFlag(loadBoard('pi-zero-2w'))).toBe('--max-old-space-size=96');
+  });
+
+  it('the README table states each board's budgets as the JSON does', async () => {
+    const readme = await readFile(join(import.meta.dirname, '../../devices/boards/README.md'), 'utf8');
+    for (const name of knownBoards()) {
+      const b = loadBoard(name);
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``));
+      expect(row, name).toBeDefined();
+      expect(row).toContain(`${b.memory.maxOldSpaceMb} MiB |`);
+      expect(row).toContain(`${b.intents.capacityPerWindow} per ${b.intents.windowMs / 1000} s`);
+      expect(row).toContain(`${b.cpu.budgetCores} cores, loop p90 ${b.cpu.loopDelayBudgetMs} ms`);
+    }
   });
 
   it('an unknown board is a ConfigError listing the known boards', () => {
