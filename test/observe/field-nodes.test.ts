@@ -33,6 +33,7 @@ describe('20 mapper nodes, 4 liars, one real Aedes', () => {
   let mappers: MapperNode[] = [];
   const liars = new Set(['m00', 'm05', 'm10', 'm15']);
   const rounds: { cell: string; truth: number; median: number; mean: number; responders: number }[][] = [];
+  const repByRound: { liarsMax: number; honestMin: number }[] = [];
   let requester: Awaited<ReturnType<NodeField['requester']>>;
 
   beforeAll(async () => {
@@ -69,6 +70,9 @@ describe('20 mapper nodes, 4 liars, one real Aedes', () => {
         });
       }
       rounds.push(row);
+      const rep = requester.node.series.view<ReputationState>(REPUTATION_VIEW);
+      const of = (liar: boolean) => mappers.filter((m) => liars.has(m.id) === liar).map((m) => reputationOf(rep, m.id));
+      repByRound.push({ liarsMax: Math.max(...of(true)), honestMin: Math.min(...of(false)) });
     }
   }, 60_000);
 
@@ -93,7 +97,12 @@ describe('20 mapper nodes, 4 liars, one real Aedes', () => {
     }
   });
 
-  it("liars' reputation falls below every honest node's", () => {
+  it("liars' reputation falls below every honest node's, from the first round on, and keeps falling", () => {
+    expect(repByRound).toHaveLength(ROUNDS);
+    for (const r of repByRound) expect(r.liarsMax).toBeLessThan(r.honestMin);
+    for (let i = 1; i < ROUNDS; i++) {
+      expect(repByRound[i]?.liarsMax).toBeLessThanOrEqual(repByRound[i - 1]?.liarsMax as number);
+    }
     const rep = requester.node.series.view<ReputationState>(REPUTATION_VIEW);
     const honest = mappers.filter((m) => !liars.has(m.id)).map((m) => reputationOf(rep, m.id));
     const lying = mappers.filter((m) => liars.has(m.id)).map((m) => reputationOf(rep, m.id));
