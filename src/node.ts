@@ -137,6 +137,7 @@ class Node implements DamesoNode {
       clock,
       log,
       ...(o.rosterQuietMs !== undefined ? { quietMs: o.rosterQuietMs } : {}),
+      ...(o.rosterBarrier !== undefined ? { barrier: o.rosterBarrier } : {}),
       ...(o.rosterMaxWaitMs !== undefined ? { maxWaitMs: o.rosterMaxWaitMs } : {}),
     });
     this.roster_ = roster;

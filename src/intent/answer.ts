@@ -10,7 +10,7 @@ import type { Roster } from '../presence/types.js';
 import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
-import type { Answer, Gate, IntentHandler, ReceivedIntent } from './types.js';
+import type { Answer, Gate, GateDecision, IntentHandler, ReceivedIntent } from './types.js';
 
 export interface AnswerSideDeps {
   self: string;
@@ -101,53 +101,89 @@ export class AnswerSide {
       return;
     }
     this.inFlight++;
-    this.run(handler, intent)
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.run(handler, intent) ?? undefined;
+    } catch (err) {
+      deps.log.error({ err }, 'intent: answer failed');
+    }
+    if (pending === undefined) {
+      this.inFlight--;
+      return;
+    }
+    pending
       .catch((err: unknown) => deps.log.error({ err }, 'intent: answer failed'))
       .finally(() => {
         this.inFlight--;
       });
   }
 
-  private async run(handler: IntentHandler, intent: ReceivedIntent): Promise<void> {
-    const { deps } = this;
-    if (handler.relevant !== undefined) {
-      let relevant: boolean;
-      try {
-        relevant = await handler.relevant(intent);
-      } catch (err) {
-        this.handlerError(handler, err);
-        this.reply(intent, { r: 'no', reason: 'bad_request' }, undefined);
-        return;
-      }
-      if (!relevant) {
+  /** Synchronous when the handler is (the common case): no promise per intent on the hot path. */
+  private run(handler: IntentHandler, intent: ReceivedIntent): void | Promise<void> {
+    if (handler.relevant === undefined) return this.decideAndHandle(handler, intent);
+    let relevant: boolean | Promise<boolean>;
+    try {
+      relevant = handler.relevant(intent);
+    } catch (err) {
+      this.failRelevant(handler, intent, err);
+      return;
+    }
+    if (typeof relevant === 'boolean') {
+      if (relevant) return this.decideAndHandle(handler, intent);
+      this.counters.irrelevant++; // paradigm: not having the thing is silence, not NO
+      return;
+    }
+    return relevant.then(
+      (yes) => {
+        if (yes) return this.decideAndHandle(handler, intent);
         this.counters.irrelevant++;
-        return; // paradigm: not having the thing is silence, not NO
-      }
-    }
-    const decision = deps.gate.decide(intent);
-    let answer: Answer;
-    let outcome: 'yes' | 'no' | 'silence' | 'error';
-    if (decision.answer.r === 'no') {
-      answer = decision.answer;
-      outcome = 'no';
-    } else {
-      try {
-        answer = await handler.handle(intent);
-        outcome = answer.r;
-      } catch (err) {
-        this.handlerError(handler, err);
-        answer = { r: 'no', reason: 'bad_request' };
-        outcome = 'error';
-      }
-    }
-    this.write(
-      intent,
-      decision.answer.r,
-      decision.answer.r === 'no' ? decision.answer.reason : undefined,
-      decision.lim,
-      outcome,
+      },
+      (err: unknown) => this.failRelevant(handler, intent, err),
     );
+  }
+
+  private failRelevant(handler: IntentHandler, intent: ReceivedIntent, err: unknown): void {
+    this.handlerError(handler, err);
+    this.reply(intent, { r: 'no', reason: 'bad_request' }, undefined);
+  }
+
+  private decideAndHandle(handler: IntentHandler, intent: ReceivedIntent): void | Promise<void> {
+    const decision = this.deps.gate.decide(intent);
+    if (decision.answer.r === 'no') {
+      this.finish(intent, decision, decision.answer, 'no');
+      return;
+    }
+    let result: Answer | Promise<Answer>;
+    try {
+      result = handler.handle(intent);
+    } catch (err) {
+      this.handlerError(handler, err);
+      this.finish(intent, decision, { r: 'no', reason: 'bad_request' }, 'error');
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.finish(intent, decision, result, result.r);
+      return;
+    }
+    return result.then(
+      (answer) => this.finish(intent, decision, answer, answer.r),
+      (err: unknown) => {
+        this.handlerError(handler, err);
+        this.finish(intent, decision, { r: 'no', reason: 'bad_request' }, 'error');
+      },
+    );
+  }
+
+  private finish(
+    intent: ReceivedIntent,
+    decision: GateDecision,
+    answer: Answer,
+    outcome: 'yes' | 'no' | 'silence' | 'error',
+  ): void {
+    // Reply first (the requester is waiting), then record the decision (not awaited: batched).
     this.reply(intent, answer, decision.lim);
+    const a = decision.answer;
+    this.write(intent, a.r, a.r === 'no' ? a.reason : undefined, decision.lim, outcome);
   }
 
   private reply(intent: ReceivedIntent, answer: Answer, lim: LimiterValues | undefined): void {

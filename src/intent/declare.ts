@@ -3,7 +3,6 @@
  * every expected node answered or went offline (deadline otherwise), keep late replies for a while,
  * write the whole outcome to the series (DESIGN.md "Outcome").
  */
-import { ulid } from 'ulid';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
@@ -20,6 +19,7 @@ import {
 } from './constants.js';
 import { OpenIntent } from './declared.js';
 import { BadDeclarationError, IntentTableFullError, UnknownKindError } from './errors.js';
+import { nextIntentId } from './ids.js';
 import { compactOutcome } from './record.js';
 import type { DeclaredIntent, DeclareOptions, Outcome, ReceivedReply } from './types.js';
 
@@ -112,7 +112,7 @@ export class DeclareSide {
       if (to !== undefined && !to.has(peer.node)) continue;
       expected.set(peer.node, peer.session);
     }
-    const id = ulid();
+    const id = nextIntentId(deps.clock.now());
     const intent = new OpenIntent({
       id,
       kind,
@@ -233,8 +233,9 @@ export class DeclareSide {
     };
     open.close(outcome);
     this.remember(open);
-    // Batched durability: the outcome is appended without awaiting its fsync (not in the reply path).
-    this.write(compactOutcome(outcome));
+    // Batched durability: the outcome is appended without awaiting its fsync, and after the
+    // awaiting caller's continuation (queued by close) so the next declaration is not held up.
+    queueMicrotask(() => this.write(compactOutcome(outcome)));
   }
 
   private remember(open: OpenIntent): void {

@@ -77,7 +77,9 @@ export interface NodeOptions {
   caps?: Record<string, unknown>;
   /** Topic prefix (root `{prefix}/v1`). Default `dameso`. */
   topicPrefix?: string;
-  /** Quiet window ending the retained roster, ms. Default `ROSTER_QUIET_MS`. */
+  /** Roster barrier (sync record) to know the retained roster is held. Default true. */
+  rosterBarrier?: boolean;
+  /** Quiet window ending the retained roster when the barrier is off, ms. Default `ROSTER_QUIET_MS`. */
   rosterQuietMs?: number;
   /** Bound on waiting for the retained roster, ms. Default `ROSTER_MAX_WAIT_MS`. */
   rosterMaxWaitMs?: number;

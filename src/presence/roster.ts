@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { PresenceEnvelope } from '../protocol/index.js';
+import { createSyncRecord, type PresenceEnvelope } from '../protocol/index.js';
 import type { EntryInput, Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_MAX_WAIT_MS, ROSTER_QUIET_MS, ROSTER_VIEW } from './constants.js';
@@ -16,11 +16,17 @@ import type { RosterState } from './view.js';
 
 export interface RosterDeps {
   self: string;
-  transport: Pick<Transport, 'subscribe' | 'topics' | 'session' | 'connected' | 'republishPresence'>;
+  transport: Pick<Transport, 'subscribe' | 'publish' | 'topics' | 'session' | 'connected' | 'republishPresence'>;
   series: Pick<Series, 'append' | 'view'>;
   clock: Clock;
   log: Logger;
-  /** Quiet window that ends the retained stream, ms. Default `ROSTER_QUIET_MS`. */
+  /**
+   * Use the roster barrier (protocol/roster-barrier.ts): a retained sync record subscribed LAST in
+   * the same SUBSCRIBE as `R/presence/+`; its arrival means every retained presence record has
+   * arrived. Default true. When false, a quiet window after SUBACK is used instead.
+   */
+  barrier?: boolean;
+  /** Quiet window that ends the retained stream when the barrier is off, ms. Default `ROSTER_QUIET_MS`. */
   quietMs?: number;
   /** Bound on waiting for the retained roster, ms. Default `ROSTER_MAX_WAIT_MS`. */
   maxWaitMs?: number;
@@ -38,6 +44,9 @@ export class LiveRoster implements Roster {
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private fallback: TimerHandle | undefined;
+  private syncTopic: string | undefined;
+  private nonce: string | undefined;
 
   constructor(private readonly deps: RosterDeps) {
     this.readyPromise = new Promise((resolve) => {
@@ -51,31 +60,47 @@ export class LiveRoster implements Roster {
 
   async start(): Promise<void> {
     const { deps } = this;
+    const { transport, clock } = deps;
     // Start from what the series remembers (sessions survive restarts: the stale rule needs them).
     const state = deps.series.view<RosterState>(ROSTER_VIEW);
     for (const [node, p] of Object.entries(state)) this.peers.set(node, { node, ...p });
-    this.unsubscribe = await deps.transport.subscribe(deps.transport.topics.presenceFilter, (m) => this.onRecord(m), {
-      qos: 1,
-    });
-    // SUBACK is in: the retained stream may still be arriving (Aedes). Ready after a quiet window.
-    const quietMs = deps.quietMs ?? ROSTER_QUIET_MS;
     const maxWaitMs = deps.maxWaitMs ?? ROSTER_MAX_WAIT_MS;
-    const startedAt = deps.clock.monotonic();
+    const startedAt = clock.monotonic();
+    this.fallback = clock.setTimeout(() => {
+      deps.log.warn(
+        { waitedMs: clock.monotonic() - startedAt },
+        'presence: no end of the retained roster; going ahead',
+      );
+      this.becomeReady();
+    }, maxWaitMs);
+    const handler = (m: Inbound) => this.onRecord(m);
+    if (deps.barrier !== false) {
+      // MQTT 3.1.1 has no end-of-retained marker and Aedes streams retained records after SUBACK
+      // (DESIGN.md). The barrier: our own retained sync record, subscribed after R/presence/+ in
+      // ONE SUBSCRIBE, arrives after every retained presence record (brokers send them filter by filter).
+      this.syncTopic = transport.topics.sync(deps.self);
+      const record = createSyncRecord(deps.self, clock.now());
+      this.nonce = record.nonce;
+      await transport.publish(this.syncTopic, record, { qos: 1, retain: true });
+      this.unsubscribe = await transport.subscribe([transport.topics.presenceFilter, this.syncTopic], handler, {
+        qos: 1,
+      });
+      return;
+    }
+    this.unsubscribe = await transport.subscribe(transport.topics.presenceFilter, handler, { qos: 1 });
+    // Quiet window: ready once a whole window passed without a retained record. Two ticks are always
+    // separated by at least one I/O poll, so records buffered during a stall are counted first.
     this.retainedSinceTick = 0;
-    this.ticker = deps.clock.setInterval(() => {
-      // Two ticks are always separated by at least one I/O poll, so records buffered in the socket
-      // during a stall are counted before the window is judged quiet.
+    this.ticker = clock.setInterval(() => {
       const quiet = this.retainedSinceTick === 0;
       this.retainedSinceTick = 0;
-      const waited = deps.clock.monotonic() - startedAt;
-      if (!quiet && waited < maxWaitMs) return;
-      if (!quiet) deps.log.warn({ waited }, 'presence: retained roster still streaming at the bound; going ahead');
-      this.becomeReady();
-    }, quietMs);
+      if (quiet) this.becomeReady();
+    }, deps.quietMs ?? ROSTER_QUIET_MS);
   }
 
   async stop(): Promise<void> {
     this.deps.clock.clearInterval(this.ticker);
+    this.deps.clock.clearTimeout(this.fallback);
     this.listeners.clear();
     await this.unsubscribe?.().catch(() => undefined);
   }
@@ -107,6 +132,7 @@ export class LiveRoster implements Roster {
 
   private becomeReady(): void {
     this.deps.clock.clearInterval(this.ticker);
+    this.deps.clock.clearTimeout(this.fallback);
     this.ticker = undefined;
     if (this.ready_) return;
     // Nodes the series remembered as online that no retained record confirmed are gone.
@@ -118,6 +144,13 @@ export class LiveRoster implements Roster {
   }
 
   private onRecord(m: Inbound): void {
+    if (m.message.type === 'sync') {
+      if (m.message.envelope?.nonce !== this.nonce || this.syncTopic === undefined) return;
+      this.becomeReady();
+      // Step (4): clear our sync record (an empty retained payload).
+      this.deps.transport.publish(this.syncTopic, null, { qos: 1, retain: true }).catch(() => undefined);
+      return;
+    }
     if (m.message.type !== 'presence') return;
     if (m.retained) this.retainedSinceTick++;
     this.counters.records++;

@@ -20,7 +20,12 @@ import {
   RECONNECT_MIN_MS,
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
-import { BrokerUnreachableError, TooManySubscriptionsError, TransportStoppedError } from './errors.js';
+import {
+  BrokerUnreachableError,
+  NotConnectedError,
+  TooManySubscriptionsError,
+  TransportStoppedError,
+} from './errors.js';
 import { SESSION_STARTED, SESSION_VIEW } from './session.js';
 import type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
 
@@ -103,6 +108,7 @@ export class MqttTransport implements Transport {
         this.log.warn({ err }, 'transport: could not publish offline presence at stop');
       }
     }
+    this.dropOutgoing(client);
     await client.endAsync(!client.connected).catch(() => undefined);
   }
 
@@ -117,6 +123,10 @@ export class MqttTransport implements Transport {
       else this.owned.set(topic, { payload, qos: qos === 0 ? 0 : 1 });
     }
     this.counters.published++;
+    if (!client.connected) {
+      this.counters.publishErrors++;
+      return Promise.reject(new NotConnectedError(topic));
+    }
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, { qos, retain: options.retain === true }, (err) => {
         if (err) {
@@ -128,27 +138,43 @@ export class MqttTransport implements Transport {
   }
 
   send(topic: string, envelope: object, options: PublishOptions = {}): void {
-    this.publish(topic, envelope, options).catch((err: unknown) => {
-      this.log.debug({ err, topic }, 'transport: publish failed (not connected?)');
-    });
+    const client = this.client;
+    if (client === undefined || options.retain === true) {
+      this.publish(topic, envelope, options).catch((err: unknown) => {
+        this.log.debug({ err, topic }, 'transport: publish failed (not connected?)');
+      });
+      return;
+    }
+    // Hot path (intents, replies): no promise per message.
+    this.counters.published++;
+    client.publish(topic, encode(envelope), { qos: options.qos ?? 0, retain: false }, this.onSent);
   }
 
+  private readonly onSent = (err?: Error): void => {
+    if (err) this.counters.publishErrors++;
+  };
+
   async subscribe(
-    filter: string,
+    filter: string | readonly string[],
     handler: InboundHandler,
     options: { qos?: 0 | 1 } = {},
   ): Promise<() => Promise<void>> {
-    if (this.dispatcher.size() >= MAX_SUBSCRIPTIONS) throw new TooManySubscriptionsError(MAX_SUBSCRIPTIONS);
-    const fresh = !this.dispatcher.hasFilter(filter);
-    const off = this.dispatcher.add(filter, handler);
-    this.qosByFilter.set(filter, options.qos ?? 1);
-    if (fresh && this.client?.connected) await this.client.subscribeAsync(filter, { qos: options.qos ?? 1 });
+    const filters = typeof filter === 'string' ? [filter] : [...filter];
+    if (this.dispatcher.size() + filters.length > MAX_SUBSCRIPTIONS)
+      throw new TooManySubscriptionsError(MAX_SUBSCRIPTIONS);
+    const qos = options.qos ?? 1;
+    const fresh = filters.filter((f) => !this.dispatcher.hasFilter(f));
+    const offs = filters.map((f) => this.dispatcher.add(f, handler));
+    for (const f of filters) this.qosByFilter.set(f, qos);
+    // One SUBSCRIBE for all filters, in order (the roster barrier relies on it).
+    if (fresh.length > 0 && this.client?.connected) {
+      await this.client.subscribeAsync(Object.fromEntries(fresh.map((f) => [f, { qos }])));
+    }
     return async () => {
-      off();
-      if (!this.dispatcher.hasFilter(filter)) {
-        this.qosByFilter.delete(filter);
-        if (this.client?.connected) await this.client.unsubscribeAsync(filter).catch(() => undefined);
-      }
+      for (const off of offs) off();
+      const gone = filters.filter((f) => !this.dispatcher.hasFilter(f));
+      for (const f of gone) this.qosByFilter.delete(f);
+      if (gone.length > 0 && this.client?.connected) await this.client.unsubscribeAsync(gone).catch(() => undefined);
     };
   }
 
@@ -227,7 +253,10 @@ export class MqttTransport implements Transport {
     client.on('connect', () => {
       void this.onConnected(client);
     });
-    client.on('close', () => this.scheduleReconnect());
+    client.on('close', () => {
+      this.dropOutgoing(client);
+      this.scheduleReconnect();
+    });
     client.on('error', (err) => this.log.debug({ err }, 'transport: connection error'));
     client.on('message', (topic, payload, packet) => this.dispatcher.dispatch(topic, payload, packet.retain));
   }
@@ -255,6 +284,15 @@ export class MqttTransport implements Transport {
     }
     this.log.info({ session }, 'transport: connected');
     for (const fn of [...this.connectListeners]) fn(session);
+  }
+
+  /**
+   * Fail every QoS 1 publish still awaiting its PUBACK on a connection that closed: with a clean
+   * session and our own reconnect, mqtt.js would keep them (and their promises) forever. Retained
+   * records this node owns are republished at the next connect anyway.
+   */
+  private dropOutgoing(client: MqttClient): void {
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
   }
 
   private scheduleReconnect(): void {

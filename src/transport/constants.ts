@@ -14,3 +14,5 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 export const MAX_SUBSCRIPTIONS = 256;
 /** Reject reasons remembered for logging once each. */
 export const MAX_LOGGED_REASONS = 64;
+/** Topics whose parse and matching routes are cached by the dispatcher (cleared on (un)subscribe). */
+export const MAX_TOPIC_CACHE = 4_096;

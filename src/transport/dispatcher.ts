@@ -10,9 +10,13 @@ import {
   type ParsedTopic,
   parseTopic,
   type ValidatedMessage,
-  validateMessage,
+  validateHave,
+  validateIntent,
+  validatePresence,
+  validateReply,
+  validateSync,
 } from '../protocol/index.js';
-import { MAX_LOGGED_REASONS } from './constants.js';
+import { MAX_LOGGED_REASONS, MAX_TOPIC_CACHE } from './constants.js';
 
 /** A presence topic with an empty retained payload: the record was cleared. */
 export interface PresenceCleared {
@@ -60,8 +64,32 @@ export function topicMatches(filterLevels: readonly string[], topic: string): bo
   return levels.length === filterLevels.length;
 }
 
+/** A topic seen before: parsed once, its matching routes computed once (hot path). */
+interface TopicInfo {
+  parsed: ParsedTopic;
+  routes: Route[];
+}
+
+function validate(parsed: ParsedTopic, payload: Uint8Array): Message {
+  switch (parsed.type) {
+    case 'presence':
+      if (payload.length === 0) return { type: 'presence', topic: parsed, envelope: null };
+      return { type: 'presence', topic: parsed, envelope: validatePresence(payload, parsed) };
+    case 'intent':
+      return { type: 'intent', topic: parsed, envelope: validateIntent(payload, parsed) };
+    case 'reply':
+      return { type: 'reply', topic: parsed, envelope: validateReply(payload, parsed) };
+    case 'have':
+      return { type: 'have', topic: parsed, envelope: validateHave(payload, parsed) };
+    default:
+      return { type: 'sync', topic: parsed, envelope: validateSync(payload, parsed) };
+  }
+}
+
 export class Dispatcher {
   private readonly routes: Route[] = [];
+  /** Bounded by MAX_TOPIC_CACHE; cleared whenever the routes change. */
+  private readonly topics = new Map<string, TopicInfo>();
   private readonly stats_: DispatchStats = { received: 0, delivered: 0, rejected: {}, handlerErrors: 0 };
   private readonly logged = new Set<string>();
 
@@ -73,9 +101,11 @@ export class Dispatcher {
   add(filter: string, handler: InboundHandler): () => void {
     const route: Route = { filter, levels: filter.split('/'), handler };
     this.routes.push(route);
+    this.topics.clear();
     return () => {
       const i = this.routes.indexOf(route);
       if (i >= 0) this.routes.splice(i, 1);
+      this.topics.clear();
     };
   }
 
@@ -97,24 +127,25 @@ export class Dispatcher {
 
   dispatch(topic: string, payload: Uint8Array, retained: boolean): void {
     this.stats_.received++;
-    let message: Message | undefined;
+    let info = this.topics.get(topic);
+    let message: Message;
     try {
-      if (payload.length === 0) {
+      if (info === undefined) {
         const parsed = parseTopic(topic, this.root);
-        if (parsed?.type === 'presence') message = { type: 'presence', topic: parsed, envelope: null };
+        if (parsed === undefined) {
+          this.reject('foreign_topic', topic, undefined);
+          return;
+        }
+        info = { parsed, routes: this.routes.filter((r) => topicMatches(r.levels, topic)) };
+        if (this.topics.size < MAX_TOPIC_CACHE) this.topics.set(topic, info);
       }
-      message ??= validateMessage(topic, payload, this.root);
+      message = validate(info.parsed, payload);
     } catch (err) {
       this.reject(isWireError(err) ? err.reason : 'invalid', topic, err);
       return;
     }
-    if (message === undefined) {
-      this.reject('foreign_topic', topic, undefined);
-      return;
-    }
     const inbound: Inbound = { topic, retained, bytes: payload.length, message };
-    for (const route of this.routes) {
-      if (!topicMatches(route.levels, topic)) continue;
+    for (const route of info.routes) {
       try {
         route.handler(inbound);
         this.stats_.delivered++;

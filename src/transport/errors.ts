@@ -25,3 +25,13 @@ export class TransportStoppedError extends DamesoError {
     super('DAMESO_TRANSPORT_STOPPED', `${what}: the transport is stopped; start() it first`);
   }
 }
+
+/** A publish while the connection is down (a retained record is still republished at reconnect). */
+export class NotConnectedError extends DamesoError {
+  constructor(topic: string) {
+    super(
+      'DAMESO_NOT_CONNECTED',
+      `not connected to the broker, ${topic.slice(0, 120)} not sent; retained records are sent again at reconnect`,
+    );
+  }
+}

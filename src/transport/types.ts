@@ -58,16 +58,23 @@ export interface Transport {
   stop(options?: { announce?: boolean }): Promise<void>;
   /**
    * Publishes a CBOR envelope (or `null`: an empty payload, which withdraws a retained record).
-   * Resolves once written (QoS 0) or acknowledged (QoS 1).
+   * Resolves once written (QoS 0) or acknowledged (QoS 1). Rejects with NotConnectedError while
+   * the connection is down (or when it drops before the PUBACK); a retained record is kept anyway
+   * and republished at every connect, an empty one withdrawn.
    */
   publish(topic: string, envelope: object | null, options?: PublishOptions): Promise<void>;
   /** Fire-and-forget publish for hot paths; failures are logged at debug. */
   send(topic: string, envelope: object, options?: PublishOptions): void;
   /**
    * Routes validated messages matching `filter` to `handler` (subscribing at the broker, default
-   * QoS 1, and again on every reconnect). Resolves after SUBACK; returns the unsubscribe function.
+   * QoS 1, and again on every reconnect). Several filters go in ONE SUBSCRIBE, in order. Resolves
+   * after SUBACK; returns the unsubscribe function.
    */
-  subscribe(filter: string, handler: InboundHandler, options?: { qos?: 0 | 1 }): Promise<() => Promise<void>>;
+  subscribe(
+    filter: string | readonly string[],
+    handler: InboundHandler,
+    options?: { qos?: 0 | 1 },
+  ): Promise<() => Promise<void>>;
   /** Called after each (re)connect once subscriptions and presence are in place. */
   onConnect(fn: (session: number) => void): () => void;
   /** Publishes the online record again (used when a stale offline record overwrote ours). */

@@ -148,8 +148,8 @@ export function intentBehaviour(b: SuiteBroker): void {
       // A late Will of y1's old connection (older session) must be ignored by everyone.
       const raw = await rawClient(url);
       const stale = { v: 1, node: 'y1', session: before[0], state: 'offline', roles: ['bt'], t: Date.now() };
-      await raw.publishAsync(`${R}/presence/y1`, encode(stale), { qos: 1, retain: true });
       const staleBefore = req.roster.stats().stale;
+      await raw.publishAsync(`${R}/presence/y1`, encode(stale), { qos: 1, retain: true });
       await until(() => req.roster.stats().stale > staleBefore, 10_000, 'stale record seen');
       expect(req.roster.get('y1')?.online).toBe(true);
       // y1 saw its record overwritten by a stale Will and published its online record again.
