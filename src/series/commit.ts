@@ -3,7 +3,9 @@
  * (per segment touched) followed by one `fdatasync` per commit.
  *
  * - `batch`: a commit starts `windowMs` after the first record of the batch was queued (the
- *   window), or at once on `flush()`;
+ *   window), or as soon as `batchMaxBytes` wait (Kafka's linger.ms + batch.size: once a batch is
+ *   as big as a write the disk absorbs in one go, waiting longer adds latency and saves no
+ *   fsync), or at once on `flush()`;
  * - `always`: a commit starts as soon as possible; records queued while a commit's fdatasync is in
  *   flight are coalesced into the next one (each append still waits for an fdatasync covering it);
  * - `none`: same as `always` without the fdatasync.
@@ -18,7 +20,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../clock.js';
 import { ioError } from './errors.js';
-import { encodeSegmentHeader, segmentName } from './format.js';
+import { encodeSegmentHeader, recordBytes, segmentName, writeRecord } from './format.js';
 import { type SegmentInfo, syncDir } from './segments.js';
 import type { Durability } from './types.js';
 
@@ -27,30 +29,70 @@ export interface ActiveSegment {
   info: SegmentInfo;
 }
 
-type Op = { kind: 'rec'; seq: number; buf: Buffer } | { kind: 'rotate'; firstSeq: number };
+/** A segment boundary inside the pending buffer: bytes before `at` go to the old segment. */
+interface Rotation {
+  at: number;
+  firstSeq: number;
+}
 
-interface Waiter {
-  seq: number;
+/** The appends of one commit share one promise (one allocation per commit, not per append). */
+interface Batch {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
 }
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // each waiter gets the rejection through its own `then`
+  return { promise, resolve, reject };
+}
+
+/** Initial size of a pending buffer; it doubles as needed (bounded by MAX_QUEUED_BYTES). */
+const PENDING_INITIAL_BYTES = 256 * 1024;
+/** A spare pending buffer larger than this is dropped after its commit instead of kept. */
+const PENDING_KEEP_BYTES = 4 * 1024 * 1024;
 
 export interface CommitterDeps {
   dir: string;
   durability: Durability;
   windowMs: number;
+  /** `batch`: a commit starts before the window ends once this many bytes wait. */
+  batchMaxBytes: number;
   clock: Clock;
   active: ActiveSegment;
   /** Called after each commit with the highest seq it made durable. */
   onDurable: (seq: number) => void;
-  /** Called (and awaited) once a new segment exists on disk; eviction happens here. */
-  onRotated: (seg: SegmentInfo) => Promise<void>;
+  /** Called once a new segment file exists (it becomes readable). */
+  onRotated: (seg: SegmentInfo) => void;
+  /**
+   * Awaited after a commit that started segments is durable, before its appends resolve: ring
+   * eviction happens here, so an evicted segment is never needed to rebuild the views (the new
+   * segment's snapshot is on disk first). Must not throw.
+   */
+  afterRotations: () => Promise<void>;
 }
 
 export class Committer {
-  private ops: Op[] = [];
-  private waiters: Waiter[] = [];
-  private queued = 0;
+  /**
+   * Records are framed straight into this buffer as they are appended (no per-record buffer, no
+   * concat at commit); a commit takes it whole and appends go on into the spare.
+   */
+  private pend: Buffer = Buffer.allocUnsafe(PENDING_INITIAL_BYTES);
+  private spare: Buffer | undefined;
+  private pendLen = 0;
+  private pendRecords = 0;
+  private pendMaxSeq = 0;
+  private rotations: Rotation[] = [];
+  /** Waiters for the pending records, and for the records of the commit in flight. */
+  private pendBatch: Batch | undefined;
+  private runBatch: Batch | undefined;
+  private runMaxSeq = 0;
   private firstQueuedAt = 0;
   private timer: TimerHandle | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
@@ -81,27 +123,44 @@ export class Committer {
   }
 
   get queuedBytes(): number {
-    return this.queued;
+    return this.pendLen;
   }
 
-  enqueueRecord(seq: number, buf: Buffer): void {
-    if (this.ops.length === 0) this.firstQueuedAt = this.d.clock.monotonic();
-    this.ops.push({ kind: 'rec', seq, buf });
-    this.queued += buf.length;
+  private get idle(): boolean {
+    return this.pendLen === 0 && this.rotations.length === 0;
+  }
+
+  /** Frame a record into the pending buffer. */
+  enqueueRecord(type: number, seq: number, payload: Uint8Array): void {
+    if (this.idle) this.firstQueuedAt = this.d.clock.monotonic();
+    const need = this.pendLen + recordBytes(payload.length);
+    if (need > this.pend.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.pend.length * 2));
+      this.pend.copy(bigger, 0, 0, this.pendLen);
+      this.pend = bigger;
+    }
+    this.pendLen = writeRecord(this.pend, this.pendLen, type, seq, payload);
+    this.pendRecords++;
+    this.pendMaxSeq = seq;
     this.lastQueuedSeq = seq;
-    this.schedule(false);
+    this.schedule(this.pendLen >= this.d.batchMaxBytes);
   }
 
   enqueueRotate(firstSeq: number): void {
-    if (this.ops.length === 0) this.firstQueuedAt = this.d.clock.monotonic();
-    this.ops.push({ kind: 'rotate', firstSeq });
+    if (this.idle) this.firstQueuedAt = this.d.clock.monotonic();
+    this.rotations.push({ at: this.pendLen, firstSeq });
   }
 
-  /** Resolves once `seq` is durable under the mode; rejects with the failure if the series fails. */
-  wait(seq: number): Promise<void> {
+  /**
+   * Resolves with `value` once `seq` is durable under the mode (one promise per append); rejects
+   * with the failure if the series fails.
+   */
+  wait<T>(seq: number, value: T): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    if (seq <= this.durableSeq) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    if (seq <= this.durableSeq) return Promise.resolve(value);
+    if (seq <= this.runMaxSeq && this.runBatch) return this.runBatch.promise.then(() => value);
+    this.pendBatch ??= newBatch();
+    return this.pendBatch.promise.then(() => value);
   }
 
   /** Commit now whatever is queued; resolves once all of it is durable. */
@@ -110,7 +169,7 @@ export class Committer {
     if (this.lastQueuedSeq <= this.durableSeq) return Promise.resolve();
     this.urgent = true;
     this.schedule(true);
-    return this.wait(this.lastQueuedSeq);
+    return this.wait(this.lastQueuedSeq, undefined);
   }
 
   /** Stop timers (the owner flushed first). */
@@ -122,7 +181,7 @@ export class Committer {
   }
 
   private schedule(now: boolean): void {
-    if (this.failure || this.running || this.ops.length === 0) return;
+    if (this.failure || this.running || this.idle) return;
     if (now || this.urgent || this.d.durability !== 'batch') {
       if (this.kicked) return;
       this.d.clock.clearTimeout(this.timer);
@@ -149,28 +208,32 @@ export class Committer {
   }
 
   private async commit(): Promise<void> {
-    if (this.running || this.failure || this.ops.length === 0) return;
+    if (this.running || this.failure || this.idle) return;
     this.running = true;
     this.urgent = false;
     this.stop();
-    const ops = this.ops;
-    this.ops = [];
-    this.queued = 0;
-    let maxSeq = this.durableSeq;
-    let records = 0;
+    const buf = this.pend;
+    const len = this.pendLen;
+    const rotations = this.rotations;
+    const maxSeq = this.pendMaxSeq;
+    const records = this.pendRecords;
+    const batch = this.pendBatch;
+    this.pendBatch = undefined;
+    this.runBatch = batch;
+    this.runMaxSeq = maxSeq;
+    this.pend = this.spare ?? Buffer.allocUnsafe(PENDING_INITIAL_BYTES);
+    this.spare = undefined;
+    this.pendLen = 0;
+    this.pendRecords = 0;
+    this.rotations = [];
     try {
-      let pending: Buffer[] = [];
-      for (const op of ops) {
-        if (op.kind === 'rec') {
-          pending.push(op.buf);
-          maxSeq = op.seq;
-          records++;
-          continue;
-        }
-        await this.writeOut(pending);
-        pending = [await this.rotate(op.firstSeq)];
+      let from = 0;
+      for (const r of rotations) {
+        await this.writeOut(buf.subarray(from, r.at));
+        await this.writeOut(await this.rotate(r.firstSeq));
+        from = r.at;
       }
-      await this.writeOut(pending);
+      await this.writeOut(buf.subarray(from, len));
       if (this.d.durability !== 'none') {
         try {
           await this.d.active.fh.datasync();
@@ -183,21 +246,21 @@ export class Committer {
       this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    if (rotations.length > 0) await this.d.afterRotations();
     this.running = false;
+    if (buf.length <= PENDING_KEEP_BYTES) this.spare = buf;
     this.commits++;
     this.committedRecords += records;
-    this.durableSeq = maxSeq;
-    let i = 0;
-    while (i < this.waiters.length && this.waiters[i]!.seq <= maxSeq) this.waiters[i++]!.resolve();
-    if (i > 0) this.waiters.splice(0, i);
-    this.d.onDurable(maxSeq);
-    if (this.ops.length > 0) this.schedule(false);
+    if (maxSeq > this.durableSeq) this.durableSeq = maxSeq;
+    this.runBatch = undefined;
+    batch?.resolve();
+    this.d.onDurable(this.durableSeq);
+    if (!this.idle) this.schedule(this.pendLen >= this.d.batchMaxBytes);
   }
 
-  /** One write of everything pending into the active segment, at its end. */
-  private async writeOut(bufs: Buffer[]): Promise<void> {
-    if (bufs.length === 0) return;
-    const b = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+  /** One write of `b` at the end of the active segment. */
+  private async writeOut(b: Buffer): Promise<void> {
+    if (b.length === 0) return;
     const { fh, info } = this.d.active;
     let off = 0;
     try {
@@ -235,17 +298,18 @@ export class Committer {
     const info: SegmentInfo = { firstSeq, path, size: 0 };
     this.d.active = { fh, info };
     await syncDir(this.d.dir);
-    await this.d.onRotated(info);
+    this.d.onRotated(info);
     return encodeSegmentHeader(firstSeq);
   }
 
   private fail(err: Error): void {
     this.failure = err;
     this.stop();
-    const waiters = this.waiters;
-    this.waiters = [];
-    this.ops = [];
-    this.queued = 0;
-    for (const w of waiters) w.reject(err);
+    const batches = [this.runBatch, this.pendBatch];
+    this.runBatch = undefined;
+    this.pendBatch = undefined;
+    this.pendLen = 0;
+    this.rotations = [];
+    for (const b of batches) b?.reject(err);
   }
 }

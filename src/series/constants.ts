@@ -5,6 +5,11 @@
 
 /** Group-commit window for `batch` durability, ms. */
 export const DEFAULT_BATCH_WINDOW_MS = 10;
+/**
+ * `batch`: a commit starts before its window ends once this many bytes wait (64 KiB), so a busy
+ * series is not throttled to one commit per window.
+ */
+export const DEFAULT_BATCH_MAX_BYTES = 64 * 1024;
 /** A segment is closed and a new one started once it would grow past this, bytes (4 MiB). */
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 /** Ring budget: total bytes of segment files kept (64 MiB). */
@@ -31,7 +36,7 @@ export const FORMAT_VERSION = 1;
 export const SEGMENT_MAGIC = Buffer.from([0x89, 0x44, 0x53, 0x45, 0x52, 0x0d, 0x0a, 0x1a]); // "\x89DSER\r\n\x1a"
 /** magic(8) version u16 flags u16 firstSeq u64 crc32 u32. */
 export const SEGMENT_HEADER_BYTES = 24;
-/** type u8, length u32, seq u64, crc32 u32 (over the 13 header bytes before it, then the payload). */
+/** crc32 u32 (over all that follows it), type u8, length u32, seq u64. */
 export const RECORD_HEADER_BYTES = 17;
 /** Record types (0 is never valid, so a zero-filled tail is never a record). */
 export const RECORD_ENTRY = 1;

@@ -2,9 +2,10 @@
  * The on-disk format: segment header and record framing (pure, no I/O).
  *
  * Segment: header = magic(8) | version u16 | flags u16 | firstSeq u64 | crc32 u32, then records.
- * Record:  type u8 (never 0) | length u32 (never 0) | seq u64 | crc32 u32 | payload (CBOR entry).
- * The record CRC covers its 13 header bytes, then the payload (RocksDB WAL / SQLite WAL habit: a
- * record is trusted only whole), so a torn, zero-filled or bit-flipped record is never data.
+ * Record:  crc32 u32 | type u8 (never 0) | length u32 (never 0) | seq u64 | payload (CBOR entry).
+ * The CRC covers everything after it: the 13 other header bytes and the payload (RocksDB WAL /
+ * SQLite WAL habit: a record is trusted only whole), so a torn, zero-filled or bit-flipped record
+ * is never data. It comes first so that it is one CRC call over contiguous bytes (hot path).
  * All integers little-endian.
  */
 import { crc32 } from 'node:zlib';
@@ -19,6 +20,22 @@ import {
   SEGMENT_NAME_DIGITS,
   SEGMENT_SUFFIX,
 } from './constants.js';
+
+const TWO32 = 2 ** 32;
+/** Largest high word of a safe integer (2^53 - 1). */
+const MAX_HI = 0x1fffff;
+
+/** u64 little-endian without BigInt (seqs are safe integers): the append path is hot. */
+function writeU64(b: Buffer, v: number, at: number): void {
+  b.writeUInt32LE(v % TWO32, at);
+  b.writeUInt32LE(Math.floor(v / TWO32), at + 4);
+}
+
+/** u64 little-endian, or -1 when above 2^53 - 1. */
+function readU64(b: Buffer, at: number): number {
+  const hi = b.readUInt32LE(at + 4);
+  return hi > MAX_HI ? -1 : hi * TWO32 + b.readUInt32LE(at);
+}
 
 export function segmentName(firstSeq: number): string {
   return String(firstSeq).padStart(SEGMENT_NAME_DIGITS, '0') + SEGMENT_SUFFIX;
@@ -39,7 +56,7 @@ export function encodeSegmentHeader(firstSeq: number): Buffer {
   SEGMENT_MAGIC.copy(b, 0);
   b.writeUInt16LE(FORMAT_VERSION, 8);
   b.writeUInt16LE(0, 10);
-  b.writeBigUInt64LE(BigInt(firstSeq), 12);
+  writeU64(b, firstSeq, 12);
   b.writeUInt32LE(crc32(b.subarray(0, 20)), 20);
   return b;
 }
@@ -65,17 +82,34 @@ export function checkSegmentHeader(b: Buffer): HeaderCheck {
   // Checked before the CRC: a newer version may lay its header out differently.
   if (version > FORMAT_VERSION) return { kind: 'newer', version };
   if (version === 0 || b.readUInt32LE(20) !== crc32(b.subarray(0, 20))) return { kind: 'corrupt' };
-  const firstSeq = Number(b.readBigUInt64LE(12));
+  const firstSeq = readU64(b, 12);
+  if (firstSeq < 1) return { kind: 'corrupt' };
   return { kind: 'ok', version, firstSeq };
+}
+
+/** Bytes a record of `payloadBytes` takes on disk. */
+export function recordBytes(payloadBytes: number): number {
+  return RECORD_HEADER_BYTES + payloadBytes;
+}
+
+const OFF_TYPE = 4;
+const OFF_LEN = 5;
+const OFF_SEQ = 9;
+
+/** Frame a record into `b` at `at` (which must have room); returns the offset after it. */
+export function writeRecord(b: Buffer, at: number, type: number, seq: number, payload: Uint8Array): number {
+  b[at + OFF_TYPE] = type;
+  b.writeUInt32LE(payload.length, at + OFF_LEN);
+  writeU64(b, seq, at + OFF_SEQ);
+  b.set(payload, at + RECORD_HEADER_BYTES);
+  const end = at + RECORD_HEADER_BYTES + payload.length;
+  b.writeUInt32LE(crc32(b.subarray(at + OFF_TYPE, end)), at);
+  return end;
 }
 
 export function encodeRecord(type: number, seq: number, payload: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
-  b.writeUInt8(type, 0);
-  b.writeUInt32LE(payload.length, 1);
-  b.writeBigUInt64LE(BigInt(seq), 5);
-  b.set(payload, RECORD_HEADER_BYTES);
-  b.writeUInt32LE(crc32(payload, crc32(b.subarray(0, 13))), 13);
+  writeRecord(b, 0, type, seq, payload);
   return b;
 }
 
@@ -88,18 +122,21 @@ export interface RecordHeader {
 
 /** Parse a record header; undefined when it cannot be one (zero type, zero/huge length, bad seq). */
 export function parseRecordHeader(b: Buffer, at: number, minSeq: number): RecordHeader | undefined {
-  const type = b[at];
+  const type = b[at + OFF_TYPE];
   if (type !== RECORD_ENTRY && type !== RECORD_SNAPSHOT) return undefined;
-  const length = b.readUInt32LE(at + 1);
+  const length = b.readUInt32LE(at + OFF_LEN);
   if (length === 0 || length > MAX_RECORD_BYTES) return undefined;
-  const seqBig = b.readBigUInt64LE(at + 5);
-  if (seqBig < BigInt(minSeq) || seqBig > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  return { type, length, seq: Number(seqBig), crc: b.readUInt32LE(at + 13) };
+  const seq = readU64(b, at + OFF_SEQ);
+  if (seq < minSeq || seq < 1) return undefined;
+  return { type, length, seq, crc: b.readUInt32LE(at) };
+}
+
+/** The length field of the bytes at `at` read as a header (for skipping a damaged record), or 0. */
+export function claimedLength(b: Buffer, at: number): number {
+  return b[at + OFF_TYPE] === 0 ? 0 : b.readUInt32LE(at + OFF_LEN);
 }
 
 /** True when `b[at..]` holds the whole record described by `h` and its CRC matches. */
 export function recordCrcOk(b: Buffer, at: number, h: RecordHeader): boolean {
-  const head = b.subarray(at, at + 13);
-  const payload = b.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + h.length);
-  return crc32(payload, crc32(head)) === h.crc;
+  return crc32(b.subarray(at + OFF_TYPE, at + RECORD_HEADER_BYTES + h.length)) === h.crc;
 }

@@ -11,8 +11,8 @@
  * a payload leaves the length intact), then every byte offset (a damaged length).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { READ_BLOCK_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './constants.js';
-import { parseRecordHeader, type RecordHeader, recordCrcOk } from './format.js';
+import { MAX_RECORD_BYTES, READ_BLOCK_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './constants.js';
+import { claimedLength, parseRecordHeader, type RecordHeader, recordCrcOk } from './format.js';
 
 /** A sliding read window over a file of known size. */
 export class FileWindow {
@@ -118,9 +118,10 @@ export async function* scanSegment(fh: FileHandle, size: number, firstSeq: numbe
     // Damaged at `off`: first try where its own length says the next record starts.
     let next: number | undefined;
     const hw = await w.get(off, RECORD_HEADER_BYTES);
-    if (hw) {
-      const claimed = off + RECORD_HEADER_BYTES + hw.buf.readUInt32LE(hw.at + 1);
-      if (hw.buf[hw.at] !== 0 && claimed < size && (await readRecord(w, claimed, minSeq))) next = claimed;
+    const len = hw ? claimedLength(hw.buf, hw.at) : 0;
+    if (len > 0 && len <= MAX_RECORD_BYTES) {
+      const claimed = off + RECORD_HEADER_BYTES + len;
+      if (claimed < size && (await readRecord(w, claimed, minSeq))) next = claimed;
     }
     next ??= await resync(w, off + 1, minSeq);
     if (next === undefined) {

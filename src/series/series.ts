@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from '../log.js';
 import { buildChunk } from './chunk.js';
 import { Committer } from './commit.js';
 import {
+  DEFAULT_BATCH_MAX_BYTES,
   DEFAULT_BATCH_WINDOW_MS,
   DEFAULT_BUDGET_BYTES,
   DEFAULT_SEGMENT_BYTES,
@@ -32,7 +33,7 @@ import {
   SeriesBusyError,
   SeriesClosedError,
 } from './errors.js';
-import { encodeRecord, encodeSegmentHeader, segmentName } from './format.js';
+import { encodeRecord, encodeSegmentHeader, recordBytes, segmentName } from './format.js';
 import { readEntries, tailEntries } from './read.js';
 import { recover } from './recover.js';
 import { type SegmentInfo, syncDir } from './segments.js';
@@ -55,6 +56,7 @@ export class DurableSeries implements Series {
   private readonly dir: string;
   private readonly durability: Durability;
   private readonly windowMs: number;
+  private readonly batchMaxBytes: number;
   private readonly segmentBytes: number;
   private readonly budgetBytes: number;
   private readonly maxEntryBytes: number;
@@ -75,6 +77,7 @@ export class DurableSeries implements Series {
     this.dir = opts.dir;
     this.durability = opts.durability ?? 'batch';
     this.windowMs = opts.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+    this.batchMaxBytes = opts.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.budgetBytes = opts.budgetBytes ?? DEFAULT_BUDGET_BYTES;
     this.maxEntryBytes = opts.maxEntryBytes ?? MAX_ENTRY_BYTES;
@@ -85,6 +88,7 @@ export class DurableSeries implements Series {
       throw new ConfigError('durability', `"${this.durability}" is not always, batch or none`);
     }
     if (!(this.windowMs >= 0)) throw new ConfigError('batchWindowMs', 'must be a number of ms >= 0');
+    if (!(this.batchMaxBytes >= 1)) throw new ConfigError('batchMaxBytes', 'must be a number of bytes >= 1');
     if (!(this.segmentBytes >= 4096)) throw new ConfigError('segmentBytes', 'must be at least 4096 bytes');
     if (!(this.budgetBytes >= 2 * this.segmentBytes)) {
       throw new ConfigError('budgetBytes', 'must be at least twice segmentBytes (the ring keeps whole segments)');
@@ -125,10 +129,12 @@ export class DurableSeries implements Series {
           dir: this.dir,
           durability: this.durability,
           windowMs: this.windowMs,
+          batchMaxBytes: this.batchMaxBytes,
           clock: this.clock,
           active: { fh, info: last },
           onDurable: (seq) => this.opts.onDurable?.(seq),
-          onRotated: (seg) => this.rotated(seg),
+          onRotated: (seg) => this.segments.push(seg),
+          afterRotations: () => this.evict(),
         },
         this.lastSeq,
       );
@@ -184,35 +190,53 @@ export class DurableSeries implements Series {
     return this.committer;
   }
 
-  async append(input: EntryInput): Promise<Entry> {
+  append(input: EntryInput): Promise<Entry> {
+    try {
+      return this.appendNow(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Stamp, encode, frame into the commit queue and fold into the views, all synchronously (so seq
+   * order = call order), then return the one promise that resolves when the commit is durable.
+   */
+  private appendNow(input: EntryInput): Promise<Entry> {
     const c = this.writable();
     if (typeof input !== 'object' || input === null) throw new BadEntryError('not an object');
-    const { event, t, seq: _ignored, ...fields } = input;
+    const { event, t } = input;
     if (typeof event !== 'string' || event.length === 0) throw new BadEntryError('event must be non-empty text');
     if (event === SNAPSHOT_EVENT) throw new BadEntryError('"snapshot" is reserved for the series');
-    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t)))
+    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t))) {
       throw new BadEntryError('t must be a number');
-    const stamp = (seq: number): { entry: Entry; rec: Buffer } => {
-      const entry: Entry = { seq, t: t ?? this.clock.now(), event, ...fields };
-      let payload: Uint8Array;
-      try {
-        payload = encode(entry);
-      } catch (err) {
-        throw new BadEntryError('not CBOR-encodable plain data', err);
-      }
-      if (payload.length > this.maxEntryBytes) throw new EntryTooLargeError(payload.length, this.maxEntryBytes);
-      return { entry, rec: encodeRecord(RECORD_ENTRY, seq, payload) };
-    };
-    let s = stamp(this.nextSeq);
-    if (c.queuedBytes + s.rec.length > MAX_QUEUED_BYTES) throw new SeriesBusyError(c.queuedBytes);
-    if (this.rotateBefore(s.rec.length)) {
-      this.rotate(c);
-      s = stamp(this.nextSeq);
     }
-    this.queue(c, s.entry.seq, s.rec);
-    this.views.apply(s.entry);
-    await c.wait(s.entry.seq);
-    return s.entry;
+    // Key order seq, t, event, then the caller's fields (one object, built once: hot path).
+    const entry: Entry = { seq: this.nextSeq, t: t ?? this.clock.now(), event };
+    for (const k in input)
+      if (k !== 'event' && k !== 't' && k !== 'seq' && Object.hasOwn(input, k)) entry[k] = input[k];
+    let payload = this.encodeEntry(entry);
+    const len = recordBytes(payload.length);
+    if (c.queuedBytes + len > MAX_QUEUED_BYTES) throw new SeriesBusyError(c.queuedBytes);
+    if (this.rotateBefore(len)) {
+      this.rotate(c);
+      entry.seq = this.nextSeq;
+      payload = this.encodeEntry(entry);
+    }
+    this.queue(c, RECORD_ENTRY, entry.seq, payload);
+    this.views.apply(entry);
+    return c.wait(entry.seq, entry);
+  }
+
+  private encodeEntry(entry: Entry): Uint8Array {
+    let payload: Uint8Array;
+    try {
+      payload = encode(entry);
+    } catch (err) {
+      throw new BadEntryError('not CBOR-encodable plain data', err);
+    }
+    if (payload.length > this.maxEntryBytes) throw new EntryTooLargeError(payload.length, this.maxEntryBytes);
+    return payload;
   }
 
   /** Start a new segment before a record of `len` bytes? Never for a segment holding only its snapshot. */
@@ -223,38 +247,38 @@ export class DurableSeries implements Series {
   /** Queue a rotation and the new segment's opening snapshot (views as of now). */
   private rotate(c: Committer): Entry {
     const seq = this.nextSeq;
-    const snap = this.snapshotRecord(seq);
+    const snap = this.snapshotPayload(seq);
     c.enqueueRotate(seq);
     this.plannedBytes = SEGMENT_HEADER_BYTES;
     this.plannedRecords = 0;
-    this.queue(c, seq, snap.rec);
+    this.queue(c, RECORD_SNAPSHOT, seq, snap.payload);
     return snap.entry;
   }
 
-  private snapshotRecord(seq: number): { entry: Entry; rec: Buffer } {
+  private snapshotPayload(seq: number): { entry: Entry; payload: Uint8Array } {
     const entry = this.snapshotEntry(seq);
     const payload = encode(entry);
-    if (payload.length + RECORD_HEADER_BYTES > MAX_RECORD_BYTES) {
+    if (recordBytes(payload.length) > MAX_RECORD_BYTES) {
       throw new EntryTooLargeError(payload.length, MAX_RECORD_BYTES - RECORD_HEADER_BYTES);
     }
-    return { entry, rec: encodeRecord(RECORD_SNAPSHOT, seq, payload) };
+    return { entry, payload };
   }
 
-  private queue(c: Committer, seq: number, rec: Buffer): void {
+  /** Hand a record to the committer (which copies the payload at once). */
+  private queue(c: Committer, type: number, seq: number, payload: Uint8Array): void {
     this.nextSeq = seq + 1;
-    this.plannedBytes += rec.length;
+    this.plannedBytes += recordBytes(payload.length);
     this.plannedRecords++;
-    c.enqueueRecord(seq, rec);
+    c.enqueueRecord(type, seq, payload);
   }
 
   async snapshot(): Promise<Entry> {
     const c = this.writable();
-    let snap = this.snapshotRecord(this.nextSeq);
+    let snap = this.snapshotPayload(this.nextSeq);
     // Starting a new segment writes exactly such a snapshot first.
-    if (this.rotateBefore(snap.rec.length)) snap = { entry: this.rotate(c), rec: snap.rec };
-    else this.queue(c, snap.entry.seq, snap.rec);
-    await c.wait(snap.entry.seq);
-    return snap.entry;
+    if (this.rotateBefore(recordBytes(snap.payload.length))) snap = { ...snap, entry: this.rotate(c) };
+    else this.queue(c, RECORD_SNAPSHOT, snap.entry.seq, snap.payload);
+    return c.wait(snap.entry.seq, snap.entry);
   }
 
   view<S>(name: string): S {
@@ -314,14 +338,10 @@ export class DurableSeries implements Series {
     return this.segments.reduce((a, s) => a + s.size, 0);
   }
 
-  private async rotated(seg: SegmentInfo): Promise<void> {
-    this.segments.push(seg);
-    await this.evict();
-  }
-
   /**
    * Drop whole oldest segments (never the active one) until the sealed segments plus a full
    * active segment fit the budget, so the ring stays inside it while the active one grows.
+   * A failure to delete is logged, not fatal: nothing durable is at risk, only the budget.
    */
   private async evict(): Promise<void> {
     let removed = false;
@@ -333,12 +353,15 @@ export class DurableSeries implements Series {
       try {
         await unlink(oldest.path);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('unlink', oldest.path, err);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.log.error({ err, path: oldest.path }, 'series could not evict a segment; the ring is over budget');
+          break;
+        }
       }
       this.segments.shift();
       this.evicted++;
       removed = true;
     }
-    if (removed) await syncDir(this.dir);
+    if (removed) await syncDir(this.dir).catch((err) => this.log.error({ err }, 'series folder fsync failed'));
   }
 }

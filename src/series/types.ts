@@ -30,7 +30,8 @@ export interface EntryInput {
 /**
  * When `append` resolves:
  * - `always`: after an fdatasync of that entry (one per append, batched only if appends overlap);
- * - `batch`: group commit, after the one write + one fdatasync of its window;
+ * - `batch`: group commit, after the one write + one fdatasync of its window (a window closes
+ *   early once `batchMaxBytes` wait);
  * - `none`: after the write reaches the OS (survives a process crash, not a power cut).
  */
 export type Durability = 'always' | 'batch' | 'none';
@@ -70,6 +71,11 @@ export interface SeriesOptions {
   durability?: Durability;
   /** Group-commit window in ms for `batch`. Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
   batchWindowMs?: number;
+  /**
+   * `batch`: start the commit before the window ends once this many bytes wait, bytes.
+   * Default `DEFAULT_BATCH_MAX_BYTES` (64 KiB).
+   */
+  batchMaxBytes?: number;
   /** Size at which a segment is closed and a new one started, bytes. Default `DEFAULT_SEGMENT_BYTES`. */
   segmentBytes?: number;
   /** Ring budget: total bytes of segment files kept; whole oldest segments are dropped. Default `DEFAULT_BUDGET_BYTES`. */

@@ -15,7 +15,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CACHE = join(ROOT, 'node_modules/.cache/dameso-series');
 const built = new Map<string, Promise<string>>();
 
-function bundle(entry: string, name: string): Promise<string> {
+/** Bundle `entry` (relative to the repo) once per process into the cache folder; returns its path. */
+export function bundle(entry: string, name: string): Promise<string> {
   let p = built.get(name);
   if (!p) {
     p = (async () => {
