@@ -24,8 +24,6 @@ export interface ChunkHandlersDeps {
   log: Logger;
   /** Publish the retained `have` record; resolves once the broker acknowledged it (QoS 1). */
   announce(id: string, size: number): Promise<void>;
-  /** Withdraw `have` records of chunks evicted to make room. */
-  withdraw(id: string): Promise<void>;
 }
 
 export const BT_ROLE = 'bt';
@@ -57,9 +55,8 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
       if (!isChunkId(id) || !bytes) return { r: 'no', reason: 'bad_request' };
       if (bytes.length > deps.store.maxChunkBytes) return { r: 'no', reason: 'too_large' };
       try {
-        const { evicted } = await deps.store.put(id, bytes);
-        for (const e of evicted)
-          await deps.withdraw(e).catch((err) => deps.log.warn({ id: e, err: String(err) }, 'withdraw failed'));
+        // Chunks evicted to make room are withdrawn by the store's `onEvicted` (the service wires it).
+        await deps.store.put(id, bytes);
         await deps.announce(id, bytes.length);
         return { r: 'yes' };
       } catch (err) {

@@ -112,7 +112,6 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       return need().c.log;
     },
     announce: (id, size) => need().board.announce(id, size),
-    withdraw: (id) => need().board.withdraw(id),
   });
   // Served from node start, before this service's start opened the store: silence until then.
   const guarded = real.map(

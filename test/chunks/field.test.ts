@@ -190,4 +190,27 @@ describe('chunks across five bt nodes, replication 3', () => {
       { from: 'pusher', id: ok.id, reason: 'hash_mismatch' },
     ]);
   });
+  it('a chunk nobody announces is fetched by asking every bt node at once', async () => {
+    const c = makeChunk('pusher', { firstSeq: 11_000, entries: 3 });
+    const stored = await pusher.node.declare('store_chunk', { subject: c.id, body: c.bytes, to: ['bt-4'] });
+    expect(stored.yes).toHaveLength(1);
+    // bt-4 keeps the chunk but its have record is withdrawn (as if the broker had lost it).
+    await bt[3]!.node.transport.publish(bt[3]!.node.transport.topics.have(c.id, 'bt-4'), null, {
+      qos: 1,
+      retain: true,
+    });
+    await until(async () => (await pusher.chunks.whoHas(c.id)).length === 0, 'record withdrawn');
+    const got = await pusher.chunks.fetch(c.id);
+    expect(got.from).toBe('bt-4');
+    expect(hex(got.bytes)).toBe(hex(c.bytes));
+  });
+
+  it('a push asking for more replicas than there are bt nodes stops when no candidate is left', async () => {
+    const c = makeChunk('pusher', { firstSeq: 12_000, entries: 3 });
+    const online = pusher.node.roster.online().filter((p) => p.roles.includes('bt')).length;
+    const r = await pusher.chunks.pushChunk(c, { replicas: online + 5 });
+    expect(r.met).toBe(false);
+    expect(r.holders.length + r.refused.length + r.silent.length + r.offline.length).toBe(online);
+    expect(r.rounds).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -20,7 +20,14 @@ let withdrawn: string[];
 let handlers: Map<string, IntentHandler>;
 
 async function setup(o: { budgetBytes?: number; whenFull?: 'evict' | 'refuse'; maxChunkBytes?: number } = {}) {
-  store = createChunkStore({ dataDir: dir, series, clock: systemClock, log: silentLogger, ...o });
+  store = createChunkStore({
+    dataDir: dir,
+    series,
+    clock: systemClock,
+    log: silentLogger,
+    onEvicted: (id) => withdrawn.push(id),
+    ...o,
+  });
   await store.open();
   const hs = createChunkHandlers({
     store,
@@ -28,9 +35,6 @@ async function setup(o: { budgetBytes?: number; whenFull?: 'evict' | 'refuse'; m
     log: silentLogger,
     announce: async (id) => {
       announced.push(id);
-    },
-    withdraw: async (id) => {
-      withdrawn.push(id);
     },
   });
   handlers = new Map(hs.map((h) => [h.kind, h]));
