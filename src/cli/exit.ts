@@ -33,6 +33,7 @@ export const EXIT = {
       case 'DAMESO_FSYNC_FAILED':
       case 'DAMESO_IO':
         return EXIT.ioErr;
+      case 'DAMESO_SERIES_LOCKED':
       case 'DAMESO_BROKER_UNREACHABLE':
       case 'DAMESO_BROKER_LISTEN':
       case 'DAMESO_SERIAL_BINDING_MISSING':

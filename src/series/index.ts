@@ -29,6 +29,7 @@ import type { Series, SeriesOptions } from './types.js';
 export { buildChunk, chunkId, decodeChunk } from './chunk.js';
 export * from './constants.js';
 export * from './errors.js';
+export { LOCK_FILE, SeriesLockedError } from './lock.js';
 export type * from './types.js';
 export { fold } from './views.js';
 

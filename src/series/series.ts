@@ -34,9 +34,10 @@ import {
   SeriesClosedError,
 } from './errors.js';
 import { encodeRecord, encodeSegmentHeader, recordBytes, segmentName } from './format.js';
+import { acquireLock } from './lock.js';
 import { readEntries, tailEntries } from './read.js';
 import { recover } from './recover.js';
-import { type SegmentInfo, syncDir } from './segments.js';
+import { listSegments, type SegmentInfo, syncDir } from './segments.js';
 import type {
   Chunk,
   Durability,
@@ -72,6 +73,7 @@ export class DurableSeries implements Series {
   private plannedBytes = 0;
   private plannedRecords = 0;
   private evicted = 0;
+  private unlock: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: SeriesOptions) {
     this.dir = opts.dir;
@@ -110,6 +112,21 @@ export class DurableSeries implements Series {
   async open(): Promise<OpenReport> {
     if (this.state !== 'new') throw new SeriesClosedError(`already ${this.state}`);
     this.state = 'opening';
+    try {
+      return await this.openNow();
+    } catch (err) {
+      await this.unlock?.();
+      this.unlock = undefined;
+      this.state = 'closed';
+      throw err;
+    }
+  }
+
+  private async openNow(): Promise<OpenReport> {
+    if (!this.readOnly) {
+      await listSegments(this.dir, false); // refuses foreign folders before a lock file lands there
+      this.unlock = await acquireLock(this.dir);
+    }
     const r = await recover(this.dir, this.readOnly, this.views, this.log);
     this.segments = r.segments;
     this.nextSeq = r.lastSeq + 1;
@@ -314,6 +331,8 @@ export class DurableSeries implements Series {
     } finally {
       c.stop();
       await c.active.fh.close().catch(() => undefined);
+      await this.unlock?.();
+      this.unlock = undefined;
     }
   }
 

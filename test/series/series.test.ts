@@ -146,3 +146,34 @@ describe('series basics', () => {
     });
   });
 });
+
+describe('series writer lock', () => {
+  it('refuses a second writer process, takes over a lock left by a dead one', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    const { LOCK_FILE } = await import('../../src/series/index.js');
+    await withTmpDir(async (dir) => {
+      const s = createSeries({ dir, durability: 'none' });
+      await s.open();
+      await s.close();
+      const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+      try {
+        await writeFile(join(dir, LOCK_FILE), `${live.pid}\n`);
+        await expect(createSeries({ dir }).open()).rejects.toMatchObject({ code: 'DAMESO_SERIES_LOCKED' });
+        // Readers take no lock.
+        const ro = createSeries({ dir, readOnly: true });
+        await expect(ro.open()).resolves.toMatchObject({ lastSeq: 1 });
+        await ro.close();
+      } finally {
+        live.kill('SIGKILL');
+        await new Promise((r) => live.once('close', r));
+      }
+      // The holder is dead now: its lock is stale and taken over.
+      const again = createSeries({ dir, durability: 'none' });
+      await again.open();
+      expect((await again.append({ event: 'x' })).seq).toBe(2);
+      await again.close();
+      expect(await readdir(dir)).not.toContain(LOCK_FILE);
+    });
+  });
+});
