@@ -90,6 +90,14 @@ export function parseBoard(data: unknown, source = 'board'): Board {
     source,
     `is ${b.series.ringBudgetBytes}, more than storage.budgetBytes (${b.storage.budgetBytes}); the ring is part of the storage budget: lower it`,
   );
+  // economic counts series bytes: a full ring alone must not push it under the storage_full line.
+  check(
+    b.series.ringBudgetBytes <= (1 - b.thresholds.storageFullBelow) * b.storage.budgetBytes,
+    'series.ringBudgetBytes',
+    source,
+    `is ${b.series.ringBudgetBytes}: a full ring alone would leave economic under thresholds.storageFullBelow ` +
+      `(${b.thresholds.storageFullBelow}) of storage.budgetBytes (${b.storage.budgetBytes}) and refuse every store: lower it or raise the storage budget`,
+  );
   check(
     b.series.segmentBytes * 2 <= b.series.ringBudgetBytes,
     'series.segmentBytes',

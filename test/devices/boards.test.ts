@@ -81,6 +81,9 @@ describe('board profiles', () => {
     expect(() => parseBoard({ ...g, series: { ...g.series, ringBudgetBytes: g.storage.budgetBytes * 2 } })).toThrow(
       /series\.ringBudgetBytes/,
     );
+    expect(() => parseBoard({ ...g, series: { ...g.series, ringBudgetBytes: g.storage.budgetBytes } })).toThrow(
+      /a full ring alone would leave economic under/,
+    );
     expect(() => parseBoard({ ...g, series: { ...g.series, segmentBytes: g.series.ringBudgetBytes } })).toThrow(
       /series\.segmentBytes/,
     );

@@ -4,7 +4,7 @@
  * decision the nodes recorded.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -14,7 +14,7 @@ import { MAX_PENDING_INTENTS } from '../../src/intent/constants.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
 import { DEFAULT_MAX_SUBJECTS, LIMITERS_VIEW, type LimiterTally, replaySeries } from '../../src/limiters/index.js';
-import { createNode, type DamesoNode } from '../../src/node.js';
+import { createNode, type DamesoNode, type Service } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -69,7 +69,7 @@ describe('limiters in a real node', () => {
         ...g,
         board: 'tiny',
         storage: { budgetBytes: 4 * MiB, reserveBytes: 0, statfsEveryMs: 200 },
-        series: { segmentBytes: 512 * KiB, batchWindowMs: 5, ringBudgetBytes: 4 * MiB },
+        series: { segmentBytes: 256 * KiB, batchWindowMs: 5, ringBudgetBytes: 2 * MiB },
         cpu: { ...g.cpu, budgetCores: 64, loopDelayBudgetMs: 60_000 }, // only storage may refuse here
       },
       'test',
@@ -77,17 +77,24 @@ describe('limiters in a real node', () => {
     let calls = 0;
     const dataDir = await tmp();
     const storeDir = join(dataDir, 'store');
+    // A chunk store stand-in: real files in the data folder, counted by their real size on disk.
+    let storedBytes = 0;
+    const put = async (name: string, bytes: Uint8Array): Promise<void> => {
+      await mkdir(storeDir, { recursive: true });
+      await writeFile(join(storeDir, name), bytes);
+      storedBytes += (await stat(join(storeDir, name))).size;
+    };
+    const blobs: Service = { name: 'blobs', create: () => ({ usedBytes: () => storedBytes, stop() {} }) };
     const store: IntentHandler = {
       kind: 'store_chunk',
       role: 'bt',
       async handle(intent) {
         calls++;
-        await mkdir(storeDir, { recursive: true });
-        await writeFile(join(storeDir, intent.envelope.subject ?? 'x'), intent.envelope.body as Uint8Array);
+        await put(intent.envelope.subject ?? 'x', intent.envelope.body as Uint8Array);
         return { r: 'yes' };
       },
     };
-    const r1 = await node('full1', { roles: ['bt'], handlers: [store], device: tiny, dataDir });
+    const r1 = await node('full1', { roles: ['bt'], handlers: [store], services: [blobs], device: tiny, dataDir });
     const gate = r1.gate as LimiterGate;
     const req = await node('req1');
     const body = new Uint8Array(2 * KiB).fill(9);
@@ -96,12 +103,15 @@ describe('limiters in a real node', () => {
     expect(first.yes.map((y) => y.envelope.from)).toEqual(['full1']);
     expect(existsSync(join(storeDir, 'c1'))).toBe(true); // the handler really writes when allowed
 
+    // Series bytes count: 1 MiB of entries is a quarter of the 4 MiB budget.
     const e0 = gate.values().economic;
     const pad = new Uint8Array(64 * KiB).fill(1);
     for (let i = 0; i < 16; i++) await r1.series.append({ event: 'fill', pad });
     const e1 = gate.values().economic;
-    expect(e1).toBeLessThan(e0 - 0.2); // 1 MiB of 4 MiB written
-    while (gate.values().economic >= 0.2) await r1.series.append({ event: 'fill', pad });
+    expect(e1).toBeLessThan(e0 - 0.2);
+    // Stored files count too: fill the store until the node is under the storage_full threshold.
+    let n = 0;
+    while (gate.values().economic >= 0.2) await put(`fill${n++}`, pad);
     expect(gate.values().economic).toBeLessThan(0.2);
 
     const filesBefore = await readdir(storeDir);
