@@ -50,7 +50,7 @@ export {
   observationInput,
 } from './observation.js';
 export { createObserver, type Observer, type ObserverOptions, type ObserverStats } from './observer.js';
-export { perspectivesFrom, type ReplyVerdict } from './perspectives.js';
+export { type PerspectiveGroup, perspectivesFrom, type ReplyVerdict } from './perspectives.js';
 export {
   agrees,
   evidenceOf,

@@ -29,17 +29,28 @@ const DataSchema = z.object({
 
 export type ReplyVerdict = 'ok' | 'malformed' | 'wrong_cell';
 
+/** One consensus to compute: a cell, a metric and one perspective per responder. */
+export interface PerspectiveGroup {
+  cell: string;
+  metric: string;
+  perspectives: Perspective[];
+}
+
 /**
- * Per-metric perspectives from `(node, data)` pairs for `cell`. Observations outside the cell are
- * dropped; a reply with malformed data is dropped whole. `verdicts` says what happened to each.
+ * Perspectives from `(node, data)` pairs for the subject `cell` (a cell or a prefix). Observations
+ * outside it are dropped; a reply with malformed data is dropped whole; `verdicts` says what
+ * happened to each. `groupBy: 'cell'` (default) makes one group per observation cell and metric, so
+ * one intent on a prefix maps every cell inside it; `'subject'` pools the prefix into one group
+ * per metric.
  */
 export function perspectivesFrom(
   replies: readonly { node: string; data: unknown }[],
   cell: string,
-  metric?: string,
-): { byMetric: Map<string, Perspective[]>; verdicts: Record<string, ReplyVerdict> } {
-  const byMetric = new Map<string, Perspective[]>();
+  options: { metric?: string; groupBy?: 'cell' | 'subject' } = {},
+): { groups: PerspectiveGroup[]; verdicts: Record<string, ReplyVerdict> } {
+  const groups = new Map<string, PerspectiveGroup>();
   const verdicts: Record<string, ReplyVerdict> = {};
+  const bySubject = options.groupBy === 'subject';
   const sorted = [...replies].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   for (const { node, data } of sorted) {
     if (verdicts[node] !== undefined) continue; // one perspective per node
@@ -48,24 +59,29 @@ export function perspectivesFrom(
       verdicts[node] = 'malformed';
       continue;
     }
-    const values = new Map<string, number[]>();
+    const values = new Map<string, { cell: string; metric: string; vs: number[] }>();
     for (const o of parsed.data.obs) {
       if (!o.cell.startsWith(cell)) continue;
-      if (metric !== undefined && o.metric !== metric) continue;
-      const list = values.get(o.metric) ?? [];
-      list.push(o.value);
-      values.set(o.metric, list);
+      if (options.metric !== undefined && o.metric !== options.metric) continue;
+      const at = bySubject ? cell : o.cell;
+      const key = `${at}\u0000${o.metric}`;
+      const g = values.get(key) ?? { cell: at, metric: o.metric, vs: [] };
+      g.vs.push(o.value);
+      values.set(key, g);
     }
     if (values.size === 0) {
       verdicts[node] = 'wrong_cell';
       continue;
     }
     verdicts[node] = 'ok';
-    for (const [m, vs] of values) {
-      const list = byMetric.get(m) ?? [];
-      list.push({ node, value: plainMedian(vs) });
-      byMetric.set(m, list);
+    for (const [key, g] of values) {
+      const group = groups.get(key) ?? { cell: g.cell, metric: g.metric, perspectives: [] };
+      group.perspectives.push({ node, value: plainMedian(g.vs) });
+      groups.set(key, group);
     }
   }
-  return { byMetric, verdicts };
+  const out = [...groups.values()].sort((a, b) =>
+    a.cell === b.cell ? (a.metric < b.metric ? -1 : 1) : a.cell < b.cell ? -1 : 1,
+  );
+  return { groups: out, verdicts };
 }

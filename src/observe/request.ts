@@ -42,6 +42,11 @@ export interface RequestOptions {
   deadlineMs?: number;
   /** Only ask these nodes. */
   to?: string[];
+  /**
+   * `cell` (default): one consensus per observation cell and metric, so a prefix subject maps every
+   * cell inside it in one intent; `subject`: one consensus per metric pooled over the subject.
+   */
+  groupBy?: 'cell' | 'subject';
 }
 
 export interface ConsensusChunkRecord {
@@ -53,7 +58,7 @@ export interface ConsensusChunkRecord {
 export interface RequestResult {
   cell: string;
   outcome: Outcome;
-  /** One per metric, as appended (seq stamped). Empty when nobody answered with data. */
+  /** One per cell and metric, as appended (seq stamped). Empty when nobody answered with data. */
   consensus: ConsensusEntry[];
   /** What happened to each YES reply's data. */
   verdicts: Record<string, ReplyVerdict>;
@@ -93,7 +98,10 @@ export async function requestConsensus(
   if (o.to) declareOptions.to = o.to;
   const outcome = await deps.intents.declare(WANT_OBSERVATIONS, declareOptions);
   const replies = outcome.yes.map((r) => ({ node: r.envelope.from, data: r.envelope.data }));
-  const { byMetric, verdicts } = perspectivesFrom(replies, cell, o.metric);
+  const { groups, verdicts } = perspectivesFrom(replies, cell, {
+    ...(o.metric !== undefined ? { metric: o.metric } : {}),
+    groupBy: o.groupBy ?? 'cell',
+  });
   for (const [node, v] of Object.entries(verdicts)) {
     if (v === 'malformed') {
       // Bad input from the wire: dropped, and recorded against the sender (reputation input).
@@ -101,13 +109,12 @@ export async function requestConsensus(
     } else if (v !== 'ok') deps.log.debug({ node, verdict: v, cell }, 'want_observations reply dropped');
   }
   const consensus: ConsensusEntry[] = [];
-  for (const metric of [...byMetric.keys()].sort()) {
-    const perspectives = byMetric.get(metric) ?? [];
+  for (const g of groups) {
     const rep = liveReputation(deps.series) ?? (await replayedReputation(deps.series));
     // Computed and appended in one synchronous turn (append applies the views before its first
     // await), so no other entry slips in between `rep.seq` and this consensus: a replay that folds
     // up to rep_seq recomputes exactly this entry.
-    const input = consensusInput(cell, metric, perspectives, rep.state, rep.seq, {
+    const input = consensusInput(g.cell, g.metric, g.perspectives, rep.state, rep.seq, {
       method: o.method ?? DEFAULT_CONSENSUS_METHOD,
       maxShare: o.maxShare ?? DEFAULT_MAX_WEIGHT_SHARE,
       intent: outcome.id,

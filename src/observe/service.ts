@@ -118,5 +118,6 @@ function pickRequest(o: ObserveServiceOptions): RequestOptions {
   if (o.method !== undefined) out.method = o.method;
   if (o.maxShare !== undefined) out.maxShare = o.maxShare;
   if (o.deadlineMs !== undefined) out.deadlineMs = o.deadlineMs;
+  if (o.groupBy !== undefined) out.groupBy = o.groupBy;
   return out;
 }

@@ -161,8 +161,8 @@ function speed() {
   const plainMed = time(() => plainMedian(values), calls);
   const plainAvg = time(() => plainMean(values), calls);
   const pipeline = time(() => {
-    const { byMetric } = perspectivesFrom(replies, 'u2edk8g');
-    return consensusInput('u2edk8g', 'temp', byMetric.get('temp') ?? [], repState, 0, {
+    const { groups } = perspectivesFrom(replies, 'u2edk8g');
+    return consensusInput('u2edk8g', 'temp', groups[0]?.perspectives ?? [], repState, 0, {
       method: 'median',
       maxShare: 0.2,
     });

@@ -111,6 +111,22 @@ describe('20 mapper nodes, 4 liars, one real Aedes', () => {
     expect(requester.observe.reputation().m01).toBe(reputationOf(rep, 'm01'));
   });
 
+  it('one intent on a geohash prefix maps every cell inside it (one consensus per cell)', async () => {
+    let prefix = CELLS[0] as string;
+    while (!CELLS.every((c) => c.startsWith(prefix))) prefix = prefix.slice(0, -1);
+    expect(prefix.length).toBeGreaterThan(0);
+    expect(prefix.length).toBeLessThan(7);
+    const res = await requester.observe.observe(prefix, { metric: 'temp' });
+    expect(res.consensus.map((c) => c.cell)).toEqual([...CELLS].sort());
+    for (const c of res.consensus) {
+      const c0 = cellCentre(c.cell);
+      expect(c.responders).toHaveLength(20);
+      expect(Math.abs(c.value - field(c0.lat, c0.lon))).toBeLessThan(0.75);
+    }
+    const pooled = await requester.observe.observe(prefix, { metric: 'temp', groupBy: 'subject' });
+    expect(pooled.consensus.map((c) => c.cell)).toEqual([prefix]);
+  });
+
   it('replaying the requester series from disk gives the same reputation and consensus', async () => {
     const live = structuredClone(requester.node.series.view<ReputationState>(REPUTATION_VIEW));
     await requester.node.series.flush();
@@ -122,7 +138,7 @@ describe('20 mapper nodes, 4 liars, one real Aedes', () => {
     expect(entries.filter((e) => e.event === 'intent_outcome').length).toBeGreaterThanOrEqual(ROUNDS * CELLS.length);
     expect(replayReputation(entries)).toEqual(live);
     const replayed = replayConsensus(entries);
-    expect(replayed).toHaveLength(ROUNDS * CELLS.length);
+    expect(replayed).toHaveLength(ROUNDS * CELLS.length + CELLS.length + 1);
     expect(replayed.every((r) => r.same)).toBe(true);
   });
 });
