@@ -2,18 +2,19 @@
  * The content-addressed chunk store: one file per chunk at `<dataDir>/chunks/<id>`, under a byte
  * budget. What it holds is the `chunks` view of the node's series; the files follow it.
  *
- * A write never leaves a partial chunk visible: temp file → write → fsync → read back and verify
- * SHA-256 against the id → rename → fsync the folder → `stored_chunk` in the series. A crash at any
- * point leaves either no file, a temp file (removed at open), or a whole verified file without its
- * entry (adopted at open after re-verifying it).
+ * A write never leaves a partial chunk visible (`atomic.ts`), then `stored_chunk` goes into the
+ * series. At open the folder and the series are reconciled (`reconcile.ts`). Over budget it refuses
+ * (`StorageFullError`) or evicts the least recently wanted chunks (`evicted_chunk`), as configured.
+ * Mutations are serialized; reads are not.
  */
-import { constants as fsc } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EntryInput, Series } from '../series/types.js';
+import { removeChunkFile, writeChunkFile } from './atomic.js';
+import { ByteCache } from './cache.js';
 import {
   CHUNKS_DIR_NAME,
   CHUNKS_VIEW,
@@ -21,12 +22,12 @@ import {
   DEFAULT_MAX_CHUNK_BYTES,
   DEFAULT_MAX_CHUNKS,
   DEFAULT_STORE_BUDGET_BYTES,
-  TEMP_PREFIX,
 } from './constants.js';
 import { decodeChunkMap } from './decode.js';
 import { ChunkTooLargeError, StorageFullError, StoreNotOpenError } from './errors.js';
 import { type ChunkFilter, type ChunkMeta, matchesFilter, metaOf } from './meta.js';
-import { isChunkId, verifyChunk } from './verify.js';
+import { type ReconcileFindings, reconcileFiles } from './reconcile.js';
+import { verifyChunk } from './verify.js';
 import type { ChunksState, EvictReason, HeldChunk } from './view.js';
 
 export type WhenFull = 'evict' | 'refuse';
@@ -61,17 +62,9 @@ export interface PutResult {
   evicted: string[];
 }
 
-export interface ReconcileReport {
+export interface ReconcileReport extends ReconcileFindings {
   held: number;
   bytes: number;
-  /** Verified files found without a `stored_chunk` entry, now recorded. */
-  adopted: string[];
-  /** Entries whose file was missing (or the wrong size), now recorded as evicted. */
-  missing: string[];
-  /** Files that did not verify, deleted. */
-  corrupt: string[];
-  /** Leftover temp files of interrupted writes, deleted. */
-  tempRemoved: number;
   /** Chunks evicted at open because the budget shrank. */
   evicted: string[];
 }
@@ -112,13 +105,10 @@ class DiskChunkStore implements ChunkStore {
   private readonly o: ChunkStoreOptions;
   /** Least recently wanted first (Map keeps insertion order; a touch re-inserts). Bounded by `maxChunks`. */
   private readonly recency = new Map<string, true>();
-  /** Recently stored/served bytes, least recently used first; bounded by `cacheBytes`. */
-  private readonly cache = new Map<string, Uint8Array>();
-  private cached = 0;
-  private readonly cacheBytes: number;
+  /** Recently stored/served bytes; bounded by `cacheBytes`. */
+  private readonly cache: ByteCache;
   private lock: Promise<unknown> = Promise.resolve();
   private opened = false;
-  private tempSeq = 0;
 
   constructor(o: ChunkStoreOptions) {
     this.o = o;
@@ -126,7 +116,7 @@ class DiskChunkStore implements ChunkStore {
     this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
     this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
     this.maxChunks = positive('chunks.maxChunks', o.maxChunks ?? DEFAULT_MAX_CHUNKS);
-    this.cacheBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.cache = new ByteCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
     this.whenFull = o.whenFull ?? 'refuse';
     if (this.whenFull !== 'evict' && this.whenFull !== 'refuse') {
       throw new ConfigError('chunks.whenFull', `"${String(this.whenFull)}" is neither "evict" nor "refuse"`);
@@ -151,65 +141,22 @@ class DiskChunkStore implements ChunkStore {
   }
 
   async open(): Promise<ReconcileReport> {
-    const state = this.state();
+    this.state();
     await mkdir(this.dir, { recursive: true });
     this.opened = true;
-    return this.exclusive(() => this.reconcile(state));
+    return this.exclusive(() => this.reconcile());
   }
 
-  private async reconcile(state: ChunksState): Promise<ReconcileReport> {
-    const report: ReconcileReport = {
-      held: 0,
-      bytes: 0,
-      adopted: [],
-      missing: [],
-      corrupt: [],
-      tempRemoved: 0,
-      evicted: [],
-    };
-    const names = await readdir(this.dir);
-    const files = new Set<string>();
-    let removedAny = false;
-    for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) {
-        await unlink(join(this.dir, name)).catch(() => undefined);
-        report.tempRemoved += 1;
-        removedAny = true;
-      } else if (isChunkId(name)) files.add(name);
-    }
-    for (const [id, held] of Object.entries(state.held)) {
-      const size = files.has(id)
-        ? await stat(join(this.dir, id)).then(
-            (s) => s.size,
-            () => -1,
-          )
-        : -1;
-      files.delete(id);
-      if (size === held.size) continue;
-      if (size >= 0) {
-        await unlink(join(this.dir, id)).catch(() => undefined);
-        removedAny = true;
-      }
-      report.missing.push(id);
-      await this.o.series.append({ event: 'evicted_chunk', id, size: held.size, reason: 'missing' });
-    }
-    for (const id of files) {
-      const path = join(this.dir, id);
-      try {
-        const bytes = await readFile(path);
-        verifyChunk(id, bytes);
-        const meta = metaOf(decodeChunkMap(bytes), bytes.length);
-        if (state.count >= this.maxChunks) throw new StorageFullError(meta.size, state.bytes, this.budgetBytes);
-        await this.o.series.append({ event: 'stored_chunk', id, ...meta, adopted: true });
-        report.adopted.push(id);
-      } catch (err) {
-        await unlink(path).catch(() => undefined);
-        removedAny = true;
-        report.corrupt.push(id);
-        this.o.log.warn({ id, err: String(err) }, 'chunk file without entry did not verify: deleted');
-      }
-    }
-    if (removedAny) await fsyncDir(this.dir);
+  private async reconcile(): Promise<ReconcileReport> {
+    const found = await reconcileFiles({
+      dir: this.dir,
+      series: this.o.series,
+      log: this.o.log,
+      state: () => this.state(),
+      maxChunks: this.maxChunks,
+      budgetBytes: this.budgetBytes,
+    });
+    const report: ReconcileReport = { held: 0, bytes: 0, ...found, evicted: [] };
     const ordered = Object.entries(this.state().held).sort((a, b) => a[1].stored_seq - b[1].stored_seq);
     this.recency.clear();
     for (const [id] of ordered) this.recency.set(id, true);
@@ -287,12 +234,12 @@ class DiskChunkStore implements ChunkStore {
         return { stored: false, evicted: [] };
       }
       const evicted = await this.makeRoom(bytes.length, id);
-      await this.writeFile(id, bytes);
+      await writeChunkFile(this.dir, id, bytes, this.o.beforeRename);
       // The view applies at the call; durability of the entry is not awaited (a crash before it
       // leaves a verified file without its entry, adopted at open).
       this.record({ event: 'stored_chunk', id, ...meta });
       this.touch(id);
-      this.remember(id, bytes);
+      this.cache.set(id, bytes);
       return { stored: true, evicted };
     });
   }
@@ -325,36 +272,11 @@ class DiskChunkStore implements ChunkStore {
   private async drop(id: string, reason: EvictReason): Promise<void> {
     const held = this.state().held[id];
     if (!held) return;
-    await unlink(join(this.dir, id)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-    await fsyncDir(this.dir);
+    await removeChunkFile(this.dir, id);
     this.record({ event: 'evicted_chunk', id, size: held.size, reason });
     this.recency.delete(id);
-    this.forget(id);
+    this.cache.delete(id);
     this.o.onEvicted?.(id, reason);
-  }
-
-  private async writeFile(id: string, bytes: Uint8Array): Promise<void> {
-    const temp = join(this.dir, `${TEMP_PREFIX}${id}-${process.pid}-${this.tempSeq++}`);
-    let committed = false;
-    try {
-      const fh = await open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      // What reached the disk is verified, not what was in memory.
-      verifyChunk(id, await readFile(temp));
-      await this.o.beforeRename?.(temp);
-      await rename(temp, join(this.dir, id));
-      committed = true;
-      await fsyncDir(this.dir);
-    } finally {
-      if (!committed) await unlink(temp).catch(() => undefined);
-    }
   }
 
   async get(id: string): Promise<Uint8Array | undefined> {
@@ -371,7 +293,7 @@ class DiskChunkStore implements ChunkStore {
       return undefined;
     }
     this.touch(id);
-    this.remember(id, bytes);
+    this.cache.set(id, bytes);
     return bytes;
   }
 
@@ -389,38 +311,9 @@ class DiskChunkStore implements ChunkStore {
     });
   }
 
-  private remember(id: string, bytes: Uint8Array): void {
-    if (bytes.length > this.cacheBytes) return;
-    this.forget(id);
-    this.cache.set(id, bytes);
-    this.cached += bytes.length;
-    for (const [old, b] of this.cache) {
-      if (this.cached <= this.cacheBytes) break;
-      this.cache.delete(old);
-      this.cached -= b.length;
-    }
-  }
-
-  private forget(id: string): void {
-    const b = this.cache.get(id);
-    if (b) {
-      this.cache.delete(id);
-      this.cached -= b.length;
-    }
-  }
-
   private touch(id: string): void {
     this.recency.delete(id);
     this.recency.set(id, true);
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

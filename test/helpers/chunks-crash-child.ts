@@ -12,7 +12,8 @@ import { openSeries } from './chunks-series.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: chunks-crash-child DATA_DIR');
-const series = await openSeries(`${dataDir}/series`, [chunksView as never]);
+// Its own series: the test process holds the lock on `<dataDir>/series`.
+const series = await openSeries(`${dataDir}/series-child`, [chunksView]);
 await series.open();
 const store = createChunkStore({
   dataDir,

@@ -1,0 +1,58 @@
+/**
+ * The one way a chunk file comes to exist: temp file → write → fsync → read back and verify the
+ * SHA-256 against the id → rename → fsync the folder. A crash at any point leaves no file, a temp
+ * file (removed at open), or a whole verified file; never a partial file under a chunk id.
+ */
+import { constants as fsc } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEMP_PREFIX } from './constants.js';
+import { verifyChunk } from './verify.js';
+
+let tempSeq = 0;
+
+/** Writes `bytes` as `<dir>/<id>`; throws (and leaves no temp file) if anything fails or mismatches. */
+export async function writeChunkFile(
+  dir: string,
+  id: string,
+  bytes: Uint8Array,
+  beforeRename?: (tempPath: string) => void | Promise<void>,
+): Promise<void> {
+  const temp = join(dir, `${TEMP_PREFIX}${id}-${process.pid}-${tempSeq++}`);
+  let committed = false;
+  try {
+    const fh = await open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    // What reached the disk is verified, not what was in memory.
+    verifyChunk(id, await readFile(temp));
+    await beforeRename?.(temp);
+    await rename(temp, join(dir, id));
+    committed = true;
+    // The rename is durable only once the folder is (POSIX rename + fsync of the directory).
+    await fsyncDir(dir);
+  } finally {
+    if (!committed) await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Unlinks `<dir>/<id>` (a missing file is fine) and makes the removal durable. */
+export async function removeChunkFile(dir: string, id: string): Promise<void> {
+  await unlink(join(dir, id)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await fsyncDir(dir);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
