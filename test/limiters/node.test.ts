@@ -13,7 +13,13 @@ import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { MAX_PENDING_INTENTS } from '../../src/intent/constants.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
-import { DEFAULT_MAX_SUBJECTS, LIMITERS_VIEW, type LimiterTally, replaySeries } from '../../src/limiters/index.js';
+import {
+  DEFAULT_MAX_SUBJECTS,
+  LIMITERS_VIEW,
+  type LimiterTally,
+  readLimiterHistory,
+  replaySeries,
+} from '../../src/limiters/index.js';
 import { createNode, type DamesoNode, type Service } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
@@ -129,6 +135,10 @@ describe('limiters in a real node', () => {
     expect(report.mismatches).toEqual([]);
     const tally = r1.series.view<LimiterTally>(LIMITERS_VIEW);
     expect(tally).toMatchObject({ decisions: 2, yes: 1, no: { storage_full: 1 }, config: { board: 'tiny' } });
+    // What `dameso limits --data DIR --replay` reads from the running node's folder (read-only, no lock).
+    const history = await readLimiterHistory(dataDir, { replay: true });
+    expect(history?.tally).toMatchObject({ decisions: 2, no: { storage_full: 1 } });
+    expect(history?.replay).toMatchObject({ decisions: 2, matched: 2 });
   });
 
   it('a storm at 10x capacity: NO rate_limited, still answering, tables bounded, YES after the window', async () => {
