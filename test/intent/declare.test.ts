@@ -1,0 +1,156 @@
+import { beforeEach, describe, expect, test } from 'vitest';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
+import { KIND_ROLES } from '../../src/intent/constants.js';
+import { DeclareSide } from '../../src/intent/declare.js';
+import { IntentTableFullError, UnknownKindError } from '../../src/intent/errors.js';
+import { silentLogger } from '../../src/log.js';
+import type { IntentEnvelope, ReplyEnvelope } from '../../src/protocol/types.js';
+import type { EntryInput } from '../../src/series/types.js';
+import { TableRoster } from '../helpers/node-roster.js';
+
+let clock: ManualClock;
+let roster: TableRoster;
+let sent: IntentEnvelope[];
+let entries: EntryInput[];
+let side: DeclareSide;
+
+const reply = (id: string, from: string, r: 'yes' | 'no' = 'yes', session = 1): ReplyEnvelope =>
+  r === 'yes' ? { v: 1, id, from, session, r } : { v: 1, id, from, session, r, reason: 'rate_limited' };
+const flush = () => new Promise((r) => setImmediate(r));
+
+beforeEach(() => {
+  clock = createManualClock();
+  roster = new TableRoster();
+  sent = [];
+  entries = [];
+  side = new DeclareSide({
+    self: 'me',
+    session: () => 4,
+    roster,
+    publishIntent: (e) => sent.push(e),
+    append: async (e) => {
+      entries.push(e);
+    },
+    kindRoles: (k) => KIND_ROLES[k],
+    clock,
+    log: silentLogger,
+    maxPending: 3,
+    lateKeepMs: 1_000,
+  });
+  side.start();
+  for (const n of ['a', 'b', 'c']) roster.set(n, 1, true, ['bt']);
+  roster.set('m', 1, true, ['mapper']);
+  roster.set('gone', 1, false, ['bt']);
+  roster.set('me', 4, true, ['bt']);
+});
+
+describe('declare side', () => {
+  test('expected = online ∩ role ∩ to, minus self; envelope as the wire says', () => {
+    const i = side.declare('want_chunk', { subject: 's', to: ['a', 'c', 'm', 'gone'], deadlineMs: 500 });
+    expect([...i.expected].sort()).toEqual(['a', 'c']);
+    expect(sent[0]).toMatchObject({
+      v: 1,
+      id: i.id,
+      from: 'me',
+      session: 4,
+      kind: 'want_chunk',
+      deadline: 500,
+      subject: 's',
+      to: ['a', 'c', 'm', 'gone'],
+    });
+    expect(side.declare('want_observations').expected).toEqual(['m']);
+  });
+
+  test('closes when every expected node answered or went offline, before the deadline', async () => {
+    const i = side.declare('want_chunk', { deadlineMs: 10_000 });
+    side.onReply(reply(i.id, 'a'));
+    side.onReply(reply(i.id, 'b', 'no'));
+    clock.advance(7);
+    roster.set('c', 1, false); // its offline record, same session
+    const o = await i;
+    expect(o.closedBy).toBe('all_answered');
+    expect(o.yes.map((r) => r.envelope.from)).toEqual(['a']);
+    expect(o.no.map((r) => r.envelope.reason)).toEqual(['rate_limited']);
+    expect(o.offline).toEqual(['c']);
+    expect(o.silence).toEqual([]);
+    expect(o.elapsedMs).toBe(7);
+    await flush();
+    expect(entries.at(-1)).toMatchObject({
+      event: 'intent_outcome',
+      id: i.id,
+      offline: ['c'],
+      closedBy: 'all_answered',
+      ms: 7,
+    });
+  });
+
+  test('deadline on the monotonic clock: the rest is silence; wall-clock jumps do not matter', async () => {
+    const i = side.declare('want_chunk', { deadlineMs: 300 });
+    side.onReply(reply(i.id, 'a'));
+    clock.setWall(0); // NTP jump backwards
+    clock.advance(299);
+    let closed = false;
+    void i.then(() => {
+      closed = true;
+    });
+    await flush();
+    expect(closed).toBe(false);
+    clock.advance(1);
+    const o = await i;
+    expect(o.closedBy).toBe('deadline');
+    expect(o.silence.sort()).toEqual(['b', 'c']);
+  });
+
+  test('unexpected replies count; duplicates and older sessions do not; late replies are kept for a while', async () => {
+    roster.set('a', 2, true);
+    const i = side.declare('want_chunk', { deadlineMs: 100 });
+    side.onReply(reply(i.id, 'a', 'yes', 1)); // older session than the roster's: stale or spoofed
+    side.onReply(reply(i.id, 'a', 'yes', 2));
+    side.onReply(reply(i.id, 'a', 'no', 2)); // duplicate
+    side.onReply(reply(i.id, 'zed')); // not expected
+    clock.advance(100);
+    const o = await i;
+    expect(o.yes.map((r) => [r.envelope.from, r.unexpected])).toEqual([
+      ['a', false],
+      ['zed', true],
+    ]);
+    expect(o.silence.sort()).toEqual(['b', 'c']);
+    clock.advance(50);
+    side.onReply(reply(i.id, 'b'));
+    expect(o.late.map((r) => [r.envelope.from, r.latencyMs])).toEqual([['b', 150]]);
+    clock.advance(2_000); // past lateKeepMs: forgotten
+    side.onReply(reply(i.id, 'c'));
+    expect(o.late).toHaveLength(1);
+    expect(side.stats()).toMatchObject({ staleSession: 1, duplicates: 1, late: 1, unknown: 1 });
+    await flush();
+    expect(entries.some((e) => e.event === 'intent_late' && e.node === 'b')).toBe(true);
+  });
+
+  test('async iteration yields each reply as it comes and ends at close', async () => {
+    const i = side.declare('want_chunk', { deadlineMs: 100 });
+    const got: string[] = [];
+    const done = (async () => {
+      for await (const r of i) got.push(r.envelope.from);
+    })();
+    side.onReply(reply(i.id, 'b'));
+    await flush();
+    expect(got).toEqual(['b']);
+    side.onReply(reply(i.id, 'a'));
+    clock.advance(100);
+    await done;
+    expect(got).toEqual(['b', 'a']);
+  });
+
+  test('no expected node: closes at once; pending table bounded; typed errors', async () => {
+    const none = await side.declare('want_chunk', { to: ['nobody'] });
+    expect(none).toMatchObject({ expected: [], closedBy: 'all_answered' });
+    side.declare('want_chunk');
+    side.declare('want_chunk');
+    side.declare('want_chunk');
+    expect(() => side.declare('want_chunk')).toThrow(IntentTableFullError);
+    expect(() => side.declare('fly_kite')).toThrow(UnknownKindError);
+    expect(() => side.declare('want_chunk', { deadlineMs: 0 })).toThrow(/deadline/);
+    side.stop();
+    expect(side.stats().pending).toBe(0);
+  });
+});
