@@ -1,8 +1,8 @@
 /**
  * The requester side: declare `want_observations` for a cell, collect the closed outcome (the
  * intent layer writes it to the series, silence included), turn YES data into perspectives,
- * compute consensus per metric with the reputation this node derived from its own series, and
- * append one `consensus` entry per metric. Optionally push the new consensus entries as a chunk
+ * compute consensus per cell and metric with the reputation this node derived from its own series,
+ * and append one `consensus` entry for each. Optionally push the new consensus entries as a chunk
  * to storage nodes (the chunk layer's push: `store_chunk` to K `bt` nodes, who announce `have`).
  */
 import type { DeclaredIntent, DeclareOptions, Outcome } from '../intent/types.js';
@@ -108,19 +108,26 @@ export async function requestConsensus(
       await deps.series.append({ event: 'observation_rejected', from: node, intent: outcome.id, cell, reason: v });
     } else if (v !== 'ok') deps.log.debug({ node, verdict: v, cell }, 'want_observations reply dropped');
   }
-  const consensus: ConsensusEntry[] = [];
+  const method = o.method ?? DEFAULT_CONSENSUS_METHOD;
+  const maxShare = o.maxShare ?? DEFAULT_MAX_WEIGHT_SHARE;
+  const appends: Promise<Entry>[] = [];
   for (const g of groups) {
-    const rep = liveReputation(deps.series) ?? (await replayedReputation(deps.series));
+    const live = liveReputation(deps.series);
+    const rep = live ?? (await replayedReputation(deps.series));
     // Computed and appended in one synchronous turn (append applies the views before its first
     // await), so no other entry slips in between `rep.seq` and this consensus: a replay that folds
-    // up to rep_seq recomputes exactly this entry.
+    // up to rep_seq recomputes exactly this entry. With the live view, every group's append is
+    // issued at once and they share one group commit.
     const input = consensusInput(g.cell, g.metric, g.perspectives, rep.state, rep.seq, {
-      method: o.method ?? DEFAULT_CONSENSUS_METHOD,
-      maxShare: o.maxShare ?? DEFAULT_MAX_WEIGHT_SHARE,
+      method,
+      maxShare,
       intent: outcome.id,
     });
-    consensus.push((await deps.series.append(input)) as ConsensusEntry);
+    const appended = deps.series.append(input);
+    appends.push(appended);
+    if (!live) await appended;
   }
+  const consensus = (await Promise.all(appends)) as ConsensusEntry[];
   const result: RequestResult = { cell, outcome, consensus, verdicts };
   if (deps.chunks && consensus.length > 0) {
     const chunk = buildChunk(deps.id, consensus);
