@@ -11,7 +11,8 @@
  * - a `limiter_config` entry (board, thresholds) is appended at start so `replayDecisions` replays
  *   each decision with the thresholds that were in force.
  */
-import { type Board, loadBoard } from '../../devices/boards/index.js';
+import { getHeapStatistics } from 'node:v8';
+import { type Board, heapFlag, loadBoard } from '../../devices/boards/index.js';
 import type { NodeComponents, ServiceInstance } from '../node/types.js';
 import { LIMITER_CONFIG_EVENT } from './constants.js';
 import { createNodeLimiters, type NodeLimiters } from './create.js';
@@ -58,6 +59,14 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
     },
   });
   await l.start();
+  const heapMiB = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  if (heapMiB > board.memory.maxOldSpaceMb * 1.5) {
+    // The memory limiter still holds the board's heap budget; V8 just would not stop us itself.
+    c.log.info(
+      { board: board.board, heapMiB, boardHeapMiB: board.memory.maxOldSpaceMb },
+      `limiters: this process may grow its heap to ${heapMiB} MiB; on a ${board.board} start it with node ${heapFlag(board)}`,
+    );
+  }
   // Not awaited: under `batch` durability it resolves at the next commit; seq order is fixed now,
   // before any decision can be appended.
   c.series
