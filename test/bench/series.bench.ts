@@ -17,13 +17,22 @@ import { constants as fsc } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSeries, type Durability, type Entry, type Series, type View } from '../../src/series/index.js';
+import {
+  createSeries,
+  DEFAULT_BATCH_WINDOW_MS,
+  type Durability,
+  type Entry,
+  type Series,
+  type View,
+} from '../../src/series/index.js';
 import { bundle } from '../helpers/series-child.js';
 
 const DATA_BYTES = 100;
 const MODE_MS = Number(process.env.BENCH_MODE_MS ?? 3000);
 const RAW_MS = Number(process.env.BENCH_RAW_MS ?? 2000);
 const MIB = 1024 * 1024;
+/** Batch window override (ms), to see the window's share of the closed-loop figure. */
+const WINDOW_MS = process.env.BENCH_BATCH_WINDOW_MS ? Number(process.env.BENCH_BATCH_WINDOW_MS) : undefined;
 
 const log = (msg: string) => process.stderr.write(`bench:series ${msg}\n`);
 const sleep0 = () => new Promise((r) => setImmediate(r));
@@ -42,7 +51,7 @@ const CLOSED_WRITERS = 64;
 
 async function runClosed(root: string, durability: Durability) {
   const dir = join(root, `closed-${durability}`);
-  const s = createSeries({ dir, durability });
+  const s = createSeries({ dir, durability, batchWindowMs: WINDOW_MS });
   await s.open();
   const data = new Uint8Array(DATA_BYTES).fill(7);
   const before = commitStats(s);
@@ -74,7 +83,7 @@ async function runClosed(root: string, durability: Durability) {
 
 async function runMode(root: string, durability: Durability) {
   const dir = join(root, `mode-${durability}`);
-  const s = createSeries({ dir, durability });
+  const s = createSeries({ dir, durability, batchWindowMs: WINDOW_MS });
   await s.open();
   const data = new Uint8Array(DATA_BYTES).fill(7);
   let inFlight = 0;
@@ -220,6 +229,7 @@ async function main(): Promise<void> {
       node: process.version,
       dataBytesPerEntry: DATA_BYTES,
       disk: tmpdir(),
+      batchWindowMs: WINDOW_MS ?? DEFAULT_BATCH_WINDOW_MS,
       loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
       cpus: cpus().length,
       modes,
