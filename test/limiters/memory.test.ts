@@ -13,7 +13,7 @@ describe('memory', () => {
     for (let i = 0; i < 16; i++) hold.push(Buffer.alloc(8 * 1024 * 1024, i + 1)); // 128 MiB touched
     const after = mem.sample();
     expect(hold.length).toBe(16);
-    expect(after).toBeLessThan(before - 0.3);
+    expect(after).toBeLessThan(before - 0.1); // 128 MiB of a (base + 256 MiB) budget
     expect(mem.detail().rssBytes).toBeGreaterThan(base + 100 * 1024 * 1024);
     mem.stop();
   });
