@@ -5,11 +5,15 @@
  * Typical use (what `node.ts` does): `const l = createNodeLimiters({ board, dir, usedBytes, clock });
  * await l.start(); … answer side gets l.gate …; await l.stop();`
  *
+ * A node built by `createNode` without a `gate` option does this itself: `startNodeLimiters`
+ * (board from `device`, thresholds from `limits`) and registers the `limiters` view.
+ *
  * What survives a restart: `economic` is measured from real bytes (series stats, chunk store,
  * statfs) so it is right from the first sample; `memory`/`cpu` are live measurements; the
  * `w_tracking` and `objective` windows are deliberately not restored (see `w-tracking.ts`); the
- * decisions themselves are in the series with their `lim` and the thresholds in force
- * (`limiter_config`), so `replayDecisions` can explain every past answer.
+ * decisions themselves are in the series with their `lim`, and the thresholds in force are in
+ * `limiter_config` entries and in the `limiters` view of every snapshot (so they survive ring
+ * eviction): `replaySeries` / `replayDecisions` explain every past answer still in the ring.
  */
 export * from './constants.js';
 export { type CpuLimiter, type CpuOptions, createCpu } from './cpu.js';
