@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const broker = await startAedes();
   const root = await mkdtemp(path.join(os.tmpdir(), 'dameso-bench-chunks-'));
   const nodes: DamesoNode[] = [];
-  const start = async (id: string, roles: string[]): Promise<ChunksService> => {
+  const start = async (id: string, roles: string[]): Promise<{ node: DamesoNode; chunks: ChunksService }> => {
     const chunks = createChunksService({ replicas: K, budgetBytes: 512 * 1024 * 1024 });
     const node = createNode({
       id,
@@ -136,13 +136,13 @@ async function main(): Promise<void> {
     });
     await node.start();
     nodes.push(node);
-    return chunks;
+    return { node, chunks };
   };
   try {
     for (let i = 0; i < BT_NODES; i++) await start(`bt-${i}`, ['bt']);
-    const requester = await start('requester', []);
+    const { chunks: requester } = await start('requester', []);
     // Fetches come from another node: it learns the holders from the retained have records only.
-    const reader = await start('reader', []);
+    const { chunks: reader, node: readerNode } = await start('reader', []);
     const results: Record<string, unknown> = {};
     let seq = 1;
     for (const p of PLAN) {
@@ -162,12 +162,19 @@ async function main(): Promise<void> {
       const raw = await rawFetcher(broker.url, chunks[0]!.bytes);
       const rawF: number[] = [];
       const fetchMs: number[] = [];
+      const intentMs: number[] = [];
       for (const c of chunks) {
         rawF.push(await raw.round());
         const f0 = performance.now();
         const got = await reader.fetch(c.id);
         fetchMs.push(performance.now() - f0);
         if (got.bytes.length !== c.bytes.length) throw new Error('fetch returned the wrong bytes');
+        // The bare intent round trip to the same holder (no discovery, no check at the reader):
+        // what the intent layer costs on its own, to tell its share from the chunk layer's.
+        const i0 = performance.now();
+        const o = await readerNode.declare('want_chunk', { subject: c.id, to: [got.from] });
+        intentMs.push(performance.now() - i0);
+        if (o.yes.length !== 1) throw new Error('bare want_chunk got no YES');
       }
       await raw.stop();
       const fetchTotal = fetchMs.reduce((a, b) => a + b, 0);
@@ -181,6 +188,7 @@ async function main(): Promise<void> {
         raw_fetch: { mb_per_s: rawMBs, p50_ms: r2(pct(rawF, 50)), p99_ms: r2(pct(rawF, 99)) },
         fetch_ratio: r2(fetchMBs / rawMBs),
         fetch_ratio_p50: r2(pct(rawF, 50) / pct(fetchMs, 50)),
+        bare_want_chunk: { p50_ms: r2(pct(intentMs, 50)), ratio_p50_vs_raw: r2(pct(rawF, 50) / pct(intentMs, 50)) },
         push_to_k: { k: K, p50_ms: r2(pct(pushMs, 50)), p99_ms: r2(pct(pushMs, 99)) },
         raw_push_to_k: { p50_ms: r2(pct(rawP, 50)), p99_ms: r2(pct(rawP, 99)) },
         push_latency_ratio: r2(pct(pushMs, 50) / Math.max(0.001, pct(rawP, 50))),
