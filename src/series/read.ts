@@ -9,16 +9,22 @@
  */
 import { constants as fsc } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { decode } from 'cbor-x';
+import { Decoder } from 'cbor-x';
 import { type ScanItem, scanSegment } from './scan.js';
 import type { SegmentInfo } from './segments.js';
 import type { Entry, ReadQuery } from './types.js';
+
+/**
+ * The standard decoder (no records extension, maps as objects), copying byte strings out of the
+ * source: payloads are views into a reused read window.
+ */
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 /** Decode a CRC-valid payload; undefined when it is not an entry map for `seq`. */
 export function decodeEntry(payload: Buffer, seq: number): Entry | undefined {
   let e: unknown;
   try {
-    e = decode(payload);
+    e = decoder.decode(payload);
   } catch {
     return undefined;
   }
@@ -45,6 +51,44 @@ export async function* scanFile(seg: SegmentInfo): AsyncGenerator<ScanItem> {
   }
 }
 
+/** Length argument of a CBOR head at `i`: [value, bytes of head], or undefined. */
+function head(b: Buffer, i: number): [number, number] | undefined {
+  const ai = b[i]! & 0x1f;
+  if (ai < 24) return [ai, 1];
+  if (ai === 24) return i + 1 < b.length ? [b[i + 1]!, 2] : undefined;
+  if (ai === 25) return i + 2 < b.length ? [b.readUInt16BE(i + 1), 3] : undefined;
+  if (ai === 26) return i + 4 < b.length ? [b.readUInt32BE(i + 1), 5] : undefined;
+  if (ai === 27) return i + 8 < b.length ? [0, 9] : undefined;
+  return undefined;
+}
+
+/**
+ * The `event` of an encoded entry without decoding it: entries start `{seq, t, event, …}`, so
+ * a filtered scan decodes only the entries it returns. Undefined (decode instead) on any layout
+ * it does not expect.
+ */
+export function peekEvent(b: Buffer): string | undefined {
+  if (b.length === 0 || b[0]! >> 5 !== 5) return undefined;
+  const m = head(b, 0);
+  if (!m) return undefined;
+  let i = m[1];
+  for (let pair = 0; pair < Math.min(3, m[0]); pair++) {
+    if (i >= b.length || b[i]! >> 5 !== 3) return undefined;
+    const k = head(b, i);
+    if (!k) return undefined;
+    const key = b.toString('latin1', i + k[1], i + k[1] + k[0]);
+    i += k[1] + k[0];
+    if (i >= b.length) return undefined;
+    const major = b[i]! >> 5;
+    const v = head(b, i);
+    if (!v) return undefined;
+    if (key === 'event') return major === 3 ? b.toString('utf8', i + v[1], i + v[1] + v[0]) : undefined;
+    if (major !== 0 && major !== 1 && major !== 7) return undefined;
+    i += v[1];
+  }
+  return undefined;
+}
+
 type Filter = (e: Entry) => boolean;
 
 export function entryFilter(q: Omit<ReadQuery, 'fromSeq' | 'toSeq'>): Filter {
@@ -54,11 +98,22 @@ export function entryFilter(q: Omit<ReadQuery, 'fromSeq' | 'toSeq'>): Filter {
   return (e) => (events === undefined || events.has(e.event)) && e.t >= fromT && e.t <= toT;
 }
 
+/** True for a payload whose peeked event is not wanted (never true when the peek fails). */
+function eventSkipper(q: Omit<ReadQuery, 'fromSeq' | 'toSeq'>): (payload: Buffer) => boolean {
+  if (q.event === undefined) return () => false;
+  const events = new Set(typeof q.event === 'string' ? [q.event] : q.event);
+  return (payload) => {
+    const ev = peekEvent(payload);
+    return ev !== undefined && !events.has(ev);
+  };
+}
+
 /** Entries of `segs` (oldest first) in seq order matching `q`. */
 export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = {}): AsyncGenerator<Entry> {
   const fromSeq = q.fromSeq ?? 1;
   const toSeq = q.toSeq ?? Number.MAX_SAFE_INTEGER;
   const keep = entryFilter(q);
+  const skip = eventSkipper(q);
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i]!;
     const next = segs[i + 1];
@@ -69,6 +124,7 @@ export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = 
       const seq = item.header.seq;
       if (seq < fromSeq) continue;
       if (seq > toSeq) return;
+      if (skip(item.payload)) continue;
       const e = decodeEntry(item.payload, seq);
       if (e && keep(e)) yield e;
     }
@@ -84,13 +140,14 @@ export async function tailEntries(
   const out: Entry[] = [];
   if (n <= 0) return out;
   const keep = entryFilter(q);
+  const skip = eventSkipper(q);
   for (let i = segs.length - 1; i >= 0 && out.length < n; i--) {
     const need = n - out.length;
     // A ring of the last `need` matches of this segment.
     const ring: Entry[] = [];
     let head = 0;
     for await (const item of scanFile(segs[i]!)) {
-      if (item.kind !== 'record') continue;
+      if (item.kind !== 'record' || skip(item.payload)) continue;
       const e = decodeEntry(item.payload, item.header.seq);
       if (!e || !keep(e)) continue;
       if (ring.length < need) ring.push(e);

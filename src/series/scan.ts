@@ -45,6 +45,12 @@ export class FileWindow {
     return got >= n ? { buf: this.buf, at: 0 } : undefined;
   }
 
+  /** The window's bytes from `off` without reading, when `off` is inside it. */
+  view(off: number): { buf: Buffer; at: number; avail: number } | undefined {
+    if (off < this.start || off >= this.start + this.len) return undefined;
+    return { buf: this.buf, at: off - this.start, avail: this.start + this.len - off };
+  }
+
   /** What the window holds from `off`. */
   async from(off: number): Promise<{ buf: Buffer; at: number; avail: number } | undefined> {
     if (off >= this.size) return undefined;
@@ -56,20 +62,49 @@ export class FileWindow {
 }
 
 export type ScanItem =
+  /** `payload` is a view into the read window: valid until the next item is asked for. */
   | { kind: 'record'; offset: number; end: number; header: RecordHeader; payload: Buffer }
   | { kind: 'corrupt'; offset: number; bytes: number }
   | { kind: 'tail'; offset: number; bytes: number };
 
-async function readRecord(w: FileWindow, off: number, minSeq: number) {
-  const hw = await w.get(off, RECORD_HEADER_BYTES);
-  if (!hw) return undefined;
-  const h = parseRecordHeader(hw.buf, hw.at, minSeq);
-  if (!h) return undefined;
-  const rw = await w.get(off, RECORD_HEADER_BYTES + h.length);
-  if (!rw || !recordCrcOk(rw.buf, rw.at, h)) return undefined;
-  // Copied: decoders may keep views into it, and the window is reused.
-  const payload = Buffer.from(rw.buf.subarray(rw.at + RECORD_HEADER_BYTES, rw.at + RECORD_HEADER_BYTES + h.length));
-  return { header: h, payload, end: off + RECORD_HEADER_BYTES + h.length };
+interface Rec {
+  header: RecordHeader;
+  payload: Buffer;
+  end: number;
+}
+
+/** A whole, CRC-valid record at `at` within `avail` bytes; 'short' when more bytes are needed. */
+function parseAt(buf: Buffer, at: number, avail: number, off: number, minSeq: number): Rec | 'short' | 'bad' {
+  if (avail < RECORD_HEADER_BYTES) return 'short';
+  const h = parseRecordHeader(buf, at, minSeq);
+  if (!h) return 'bad';
+  if (RECORD_HEADER_BYTES + h.length > avail) return 'short';
+  if (!recordCrcOk(buf, at, h)) return 'bad';
+  const p = at + RECORD_HEADER_BYTES;
+  return { header: h, payload: buf.subarray(p, p + h.length), end: off + RECORD_HEADER_BYTES + h.length };
+}
+
+/**
+ * The record at `off`, or undefined when there is none. Synchronous while the window holds it
+ * (the common case: a scan costs no promise per record), else it reads first.
+ */
+function readRecordSync(w: FileWindow, off: number, minSeq: number): Rec | 'short' | 'bad' {
+  const v = w.view(off);
+  return v ? parseAt(v.buf, v.at, v.avail, off, minSeq) : 'short';
+}
+
+async function readRecord(w: FileWindow, off: number, minSeq: number): Promise<Rec | undefined> {
+  let r = readRecordSync(w, off, minSeq);
+  if (r === 'short') {
+    const hw = await w.get(off, Math.min(RECORD_HEADER_BYTES, w.size - off));
+    if (!hw) return undefined;
+    const h = parseRecordHeader(hw.buf, hw.at, minSeq);
+    if (!h) return undefined;
+    const rw = await w.get(off, RECORD_HEADER_BYTES + h.length);
+    if (!rw) return undefined;
+    r = parseAt(rw.buf, rw.at, RECORD_HEADER_BYTES + h.length, off, minSeq);
+  }
+  return typeof r === 'object' ? r : undefined;
 }
 
 /** The offset of the next valid record at or after `from` with seq >= minSeq, or undefined. */
@@ -108,7 +143,8 @@ export async function* scanSegment(fh: FileHandle, size: number, firstSeq: numbe
   let off = SEGMENT_HEADER_BYTES;
   let minSeq = firstSeq;
   while (off < size) {
-    const rec = await readRecord(w, off, minSeq);
+    const fast = readRecordSync(w, off, minSeq);
+    const rec = typeof fast === 'object' ? fast : fast === 'short' ? await readRecord(w, off, minSeq) : undefined;
     if (rec) {
       yield { kind: 'record', offset: off, end: rec.end, header: rec.header, payload: rec.payload };
       off = rec.end;
