@@ -73,5 +73,8 @@ export const DEFAULT_CACHE_BYTES = 8 * 1024 * 1024;
  */
 export const MAX_TRACKED_HAVES = 50_000;
 
+/** At start, `have` records are (re)published this many at a time (QoS 1, each acknowledged). */
+export const ANNOUNCE_WINDOW = 64;
+
 /** Prefix of temporary files in the chunks folder; never a valid id, removed at open. */
 export const TEMP_PREFIX = '.tmp-';

@@ -10,7 +10,7 @@ import type { Roster } from '../presence/types.js';
 import type { Series, View } from '../series/types.js';
 import type { Transport } from '../transport/index.js';
 import { type ChunkingOptions, cutChunks } from './chunker.js';
-import { CHUNKS_VIEW } from './constants.js';
+import { ANNOUNCE_WINDOW, CHUNKS_VIEW } from './constants.js';
 import { StoreNotOpenError } from './errors.js';
 import { type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 import { BT_ROLE, createChunkHandlers } from './handlers.js';
@@ -160,10 +160,15 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
           await b.start();
           // Re-announce what the series says we hold: a restarted holder is found again, and the
           // records of chunks lost while down are withdrawn.
-          if (comp.roles.includes(BT_ROLE)) {
-            for (const { id, size } of store.list()) await b.announce(id, size);
+          // QoS 1 publishes go out ANNOUNCE_WINDOW at a time: thousands of chunks must not cost
+          // thousands of sequential round trips at boot.
+          const jobs: Array<() => Promise<void>> = [];
+          if (comp.roles.includes(BT_ROLE))
+            for (const { id, size } of store.list()) jobs.push(() => b.announce(id, size));
+          for (const id of report.missing) jobs.push(() => b.withdraw(id).catch(() => undefined));
+          for (let i = 0; i < jobs.length; i += ANNOUNCE_WINDOW) {
+            await Promise.all(jobs.slice(i, i + ANNOUNCE_WINDOW).map((j) => j()));
           }
-          for (const id of report.missing) await b.withdraw(id).catch(() => undefined);
         },
         async stop() {
           const s = store;
@@ -190,8 +195,11 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       return { fromSeq, toSeq, chunks };
     },
     pushChunk: (chunk, o) => pushChunkWith(chunk, {}, o),
-    fetch(id, o) {
-      const { c, board } = need();
+    async fetch(id, o) {
+      const { c, board, store } = need();
+      // Held here: served from the own store (verified on read), no intent needed.
+      const local = await store.get(id);
+      if (local) return { id, bytes: local, from: c.id, attempts: [] };
       return fetchChunk({ declare, candidates, series: c.series, holders: (x) => board.holders(x) }, id, {
         deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
       });

@@ -72,6 +72,11 @@ describe('chunks across five bt nodes, replication 3', () => {
       const announced = new Set([...holders.map((h) => h.node), ...(c.holders.includes('bt-1') ? ['bt-1'] : [])]);
       for (const h of c.holders) expect(announced.has(h)).toBe(true);
     }
+    // A holder asking for its own chunk reads it from its store, without an intent.
+    const own = res.chunks[0]!;
+    // (3 of 5 hold it and only one bt node is the child, so an in-process holder exists.)
+    const holder = bt.find((n) => own.holders.includes(n.id))!;
+    expect(await holder.chunks.fetch(own.id)).toMatchObject({ from: holder.id, attempts: [] });
     // A second push finds nothing new: the push mark moved past the replicated chunks.
     const again = await pusher.chunks.pushSeries();
     expect(again.chunks.length).toBeLessThanOrEqual(1);
