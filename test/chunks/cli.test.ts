@@ -67,30 +67,29 @@ describe('dameso chunks', () => {
     expect(first.met).toBe(true);
     expect(first.holders).toHaveLength(2);
 
-    const who = JSON.parse((await dameso('chunks', 'who-has', first.id, '--broker', broker.url, '--json')).stdout) as {
-      holders: Array<{ node: string; online: boolean }>;
-    };
-    expect(who.holders.map((h) => h.node).sort()).toEqual([...first.holders].sort());
-
+    // Independent commands run side by side (each is its own short-lived process).
     const out = join(field.root, 'got.cbor');
-    const get = await dameso('chunks', 'get', first.id, '--broker', broker.url, '--out', out, '--json');
+    const [whoRun, get, lsRun] = await Promise.all([
+      dameso('chunks', 'who-has', first.id, '--broker', broker.url, '--json'),
+      dameso('chunks', 'get', first.id, '--broker', broker.url, '--out', out, '--json'),
+      dameso('chunks', 'ls', '--data', join(field.root, first.holders[0]!), '--json'),
+    ]);
+    const who = JSON.parse(whoRun.stdout) as { holders: Array<{ node: string; online: boolean }> };
+    expect(who.holders.map((h) => h.node).sort()).toEqual([...first.holders].sort());
     expect(get.code).toBe(0);
     expect(first.holders).toContain((JSON.parse(get.stdout) as { from: string }).from);
     expect(sha256Hex(await readFile(out))).toBe(first.id);
-
-    const ls = JSON.parse(
-      (await dameso('chunks', 'ls', '--data', join(field.root, first.holders[0]!), '--json')).stdout,
-    ) as {
-      chunks: Array<{ id: string; node: string }>;
-    };
+    const ls = JSON.parse(lsRun.stdout) as { chunks: Array<{ id: string; node: string }> };
     expect(ls.chunks.map((c) => c.id)).toContain(first.id);
     expect(ls.chunks.find((c) => c.id === first.id)?.node).toBe('owner');
   });
 
   it('get of a chunk nobody holds exits 69; a bad id exits 64', async () => {
-    const missing = await dameso('chunks', 'get', 'a'.repeat(64), '--broker', broker.url, '--deadline', '300');
+    const [missing, bad] = await Promise.all([
+      dameso('chunks', 'get', 'a'.repeat(64), '--broker', broker.url, '--deadline', '300'),
+      dameso('chunks', 'get', 'nope', '--broker', broker.url),
+    ]);
     expect(missing.code).toBe(69);
-    const bad = await dameso('chunks', 'get', 'nope', '--broker', broker.url);
     expect(bad.code).toBe(64);
   });
 });
