@@ -80,7 +80,9 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     const outcome = await deps.declare('want_chunk', { subject: id, to: [holder], deadlineMs });
     const replies = [...outcome.yes, ...outcome.no];
     if (replies.length === 0) {
-      attempts.push({ node: holder, result: outcome.offline.includes(holder) ? 'offline' : 'silence' });
+      // Not expected at all = not online in the roster at declaration: offline too, not silent.
+      const gone = outcome.offline.includes(holder) || !outcome.expected.includes(holder);
+      attempts.push({ node: holder, result: gone ? 'offline' : 'silence' });
       return undefined;
     }
     for (const r of replies) {
