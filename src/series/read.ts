@@ -112,6 +112,9 @@ function eventSkipper(q: Omit<ReadQuery, 'fromSeq' | 'toSeq'>): (payload: Buffer
 export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = {}): AsyncGenerator<Entry> {
   const fromSeq = q.fromSeq ?? 1;
   const toSeq = q.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const fromT = q.fromT ?? Number.NEGATIVE_INFINITY;
+  const toT = q.toT ?? Number.POSITIVE_INFINITY;
+  const timed = q.fromT !== undefined || q.toT !== undefined;
   const keep = entryFilter(q);
   const skip = eventSkipper(q);
   for (let i = 0; i < segs.length; i++) {
@@ -119,14 +122,32 @@ export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = 
     const next = segs[i + 1];
     if (seg.firstSeq > toSeq) return;
     if (next && next.firstSeq <= fromSeq) continue;
+    if (timed && seg.minT !== undefined && seg.maxT !== undefined && (seg.maxT < fromT || seg.minT > toT)) continue;
+    // Learn this sealed segment's t bounds when this scan sees every record's t.
+    let learn = timed && next !== undefined && seg.minT === undefined && fromSeq <= seg.firstSeq;
+    let minT = Number.POSITIVE_INFINITY;
+    let maxT = Number.NEGATIVE_INFINITY;
     for await (const item of scanFile(seg)) {
-      if (item.kind !== 'record') continue;
+      if (item.kind !== 'record') {
+        if (item.kind === 'tail') learn = false;
+        continue;
+      }
       const seq = item.header.seq;
       if (seq < fromSeq) continue;
       if (seq > toSeq) return;
-      if (skip(item.payload)) continue;
+      if (skip(item.payload)) {
+        learn = false;
+        continue;
+      }
       const e = decodeEntry(item.payload, seq);
-      if (e && keep(e)) yield e;
+      if (!e) continue;
+      if (e.t < minT) minT = e.t;
+      if (e.t > maxT) maxT = e.t;
+      if (keep(e)) yield e;
+    }
+    if (learn && minT <= maxT) {
+      seg.minT = minT;
+      seg.maxT = maxT;
     }
   }
 }

@@ -14,6 +14,12 @@ export interface SegmentInfo {
   path: string;
   /** Bytes in the file (for the active segment: bytes written so far). */
   size: number;
+  /**
+   * Min/max `t` of a sealed segment, learnt the first time a time-range read scanned it whole
+   * (sealed segments never change), so later time-range reads skip it. Unknown until then.
+   */
+  minT?: number;
+  maxT?: number;
 }
 
 /** Files a series folder may hold besides segments (none yet; dotfiles are ignored). */
