@@ -5,17 +5,9 @@ import { constants as fsc } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'cbor-x';
-import { type Clock, systemClock } from '../clock.js';
-import { ConfigError } from '../errors.js';
-import { type Logger, silentLogger } from '../log.js';
 import { buildChunk } from './chunk.js';
 import { Committer } from './commit.js';
 import {
-  DEFAULT_BATCH_MAX_BYTES,
-  DEFAULT_BATCH_WINDOW_MS,
-  DEFAULT_BUDGET_BYTES,
-  DEFAULT_SEGMENT_BYTES,
-  MAX_ENTRY_BYTES,
   MAX_QUEUED_BYTES,
   MAX_RECORD_BYTES,
   RECORD_ENTRY,
@@ -35,35 +27,18 @@ import {
 } from './errors.js';
 import { encodeRecord, encodeSegmentHeader, recordBytes, segmentName } from './format.js';
 import { acquireLock } from './lock.js';
+import { type ResolvedOptions, resolveOptions } from './options.js';
 import { readEntries, tailEntries } from './read.js';
 import { recover } from './recover.js';
+import { evictToBudget } from './ring.js';
 import { listSegments, type SegmentInfo, syncDir } from './segments.js';
-import type {
-  Chunk,
-  Durability,
-  Entry,
-  EntryInput,
-  OpenReport,
-  ReadQuery,
-  Series,
-  SeriesOptions,
-  SeriesStats,
-} from './types.js';
+import type { Chunk, Entry, EntryInput, OpenReport, ReadQuery, Series, SeriesOptions, SeriesStats } from './types.js';
 import { ViewSet } from './views.js';
 
 type State = 'new' | 'opening' | 'open' | 'closed';
 
 export class DurableSeries implements Series {
-  private readonly dir: string;
-  private readonly durability: Durability;
-  private readonly windowMs: number;
-  private readonly batchMaxBytes: number;
-  private readonly segmentBytes: number;
-  private readonly budgetBytes: number;
-  private readonly maxEntryBytes: number;
-  private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly readOnly: boolean;
+  private readonly o: ResolvedOptions;
   private readonly views: ViewSet;
   private state: State = 'new';
   private segments: SegmentInfo[] = [];
@@ -76,29 +51,8 @@ export class DurableSeries implements Series {
   private unlock: (() => Promise<void>) | undefined;
 
   constructor(private readonly opts: SeriesOptions) {
-    this.dir = opts.dir;
-    this.durability = opts.durability ?? 'batch';
-    this.windowMs = opts.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
-    this.batchMaxBytes = opts.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
-    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    this.budgetBytes = opts.budgetBytes ?? DEFAULT_BUDGET_BYTES;
-    this.maxEntryBytes = opts.maxEntryBytes ?? MAX_ENTRY_BYTES;
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log ?? silentLogger;
-    this.readOnly = opts.readOnly ?? false;
-    if (!['always', 'batch', 'none'].includes(this.durability)) {
-      throw new ConfigError('durability', `"${this.durability}" is not always, batch or none`);
-    }
-    if (!(this.windowMs >= 0)) throw new ConfigError('batchWindowMs', 'must be a number of ms >= 0');
-    if (!(this.batchMaxBytes >= 1)) throw new ConfigError('batchMaxBytes', 'must be a number of bytes >= 1');
-    if (!(this.segmentBytes >= 4096)) throw new ConfigError('segmentBytes', 'must be at least 4096 bytes');
-    if (!(this.budgetBytes >= 2 * this.segmentBytes)) {
-      throw new ConfigError('budgetBytes', 'must be at least twice segmentBytes (the ring keeps whole segments)');
-    }
-    if (!(this.maxEntryBytes > 0 && this.maxEntryBytes <= MAX_RECORD_BYTES)) {
-      throw new ConfigError('maxEntryBytes', `must be in 1..${MAX_RECORD_BYTES}`);
-    }
-    this.views = new ViewSet(opts.views ?? [], this.log);
+    this.o = resolveOptions(opts);
+    this.views = new ViewSet(opts.views ?? [], this.o.log);
   }
 
   get lastSeq(): number {
@@ -123,14 +77,14 @@ export class DurableSeries implements Series {
   }
 
   private async openNow(): Promise<OpenReport> {
-    if (!this.readOnly) {
-      await listSegments(this.dir, false); // refuses foreign folders before a lock file lands there
-      this.unlock = await acquireLock(this.dir);
+    if (!this.o.readOnly) {
+      await listSegments(this.o.dir, false); // refuses foreign folders before a lock file lands there
+      this.unlock = await acquireLock(this.o.dir);
     }
-    const r = await recover(this.dir, this.readOnly, this.views, this.log);
+    const r = await recover(this.o.dir, this.o.readOnly, this.views, this.o.log);
     this.segments = r.segments;
     this.nextSeq = r.lastSeq + 1;
-    if (!this.readOnly) {
+    if (!this.o.readOnly) {
       let last = this.segments[this.segments.length - 1];
       if (!last) last = await this.createFirstSegment();
       let fh: Awaited<ReturnType<typeof open>>;
@@ -143,11 +97,11 @@ export class DurableSeries implements Series {
       this.plannedRecords = Math.max(1, r.lastSegmentRecords);
       this.committer = new Committer(
         {
-          dir: this.dir,
-          durability: this.durability,
-          windowMs: this.windowMs,
-          batchMaxBytes: this.batchMaxBytes,
-          clock: this.clock,
+          dir: this.o.dir,
+          durability: this.o.durability,
+          windowMs: this.o.windowMs,
+          batchMaxBytes: this.o.batchMaxBytes,
+          clock: this.o.clock,
           active: { fh, info: last },
           onDurable: (seq) => this.opts.onDurable?.(seq),
           onRotated: (seg) => this.segments.push(seg),
@@ -158,7 +112,7 @@ export class DurableSeries implements Series {
       await this.evict();
     }
     this.state = 'open';
-    this.log.debug({ dir: this.dir, ...r.report }, 'series open');
+    this.o.log.debug({ dir: this.o.dir, ...r.report }, 'series open');
     const firstSeq = this.segments[0]?.firstSeq ?? 0;
     return {
       ...r.report,
@@ -173,14 +127,14 @@ export class DurableSeries implements Series {
   /** A fresh series: the first segment, starting with the snapshot of the initial views. */
   private async createFirstSegment(): Promise<SegmentInfo> {
     const seq = this.nextSeq;
-    const path = join(this.dir, segmentName(seq));
+    const path = join(this.o.dir, segmentName(seq));
     const snap = encodeRecord(RECORD_SNAPSHOT, seq, encode(this.snapshotEntry(seq)));
     const buf = Buffer.concat([encodeSegmentHeader(seq), snap]);
     try {
       const fh = await open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o644);
       try {
         await fh.write(buf, 0, buf.length, 0);
-        if (this.durability !== 'none') await fh.datasync();
+        if (this.o.durability !== 'none') await fh.datasync();
       } finally {
         await fh.close();
       }
@@ -188,7 +142,7 @@ export class DurableSeries implements Series {
       await unlink(path).catch(() => undefined);
       throw ioError('write', path, err);
     }
-    await syncDir(this.dir);
+    await syncDir(this.o.dir);
     this.nextSeq = seq + 1;
     const seg = { firstSeq: seq, path, size: buf.length };
     this.segments.push(seg);
@@ -196,11 +150,11 @@ export class DurableSeries implements Series {
   }
 
   private snapshotEntry(seq: number): Entry {
-    return { seq, t: this.clock.now(), event: SNAPSHOT_EVENT, views: this.views.snapshot() };
+    return { seq, t: this.o.clock.now(), event: SNAPSHOT_EVENT, views: this.views.snapshot() };
   }
 
   private writable(): Committer {
-    if (this.readOnly) throw new ReadOnlyError(this.dir, 'opened with readOnly');
+    if (this.o.readOnly) throw new ReadOnlyError(this.o.dir, 'opened with readOnly');
     if (this.state !== 'open' || !this.committer)
       throw new SeriesClosedError(this.state === 'closed' ? 'closed' : 'not open');
     if (this.committer.failed) throw this.committer.failed;
@@ -229,7 +183,7 @@ export class DurableSeries implements Series {
       throw new BadEntryError('t must be a number');
     }
     // Key order seq, t, event, then the caller's fields (one object, built once: hot path).
-    const entry: Entry = { seq: this.nextSeq, t: t ?? this.clock.now(), event };
+    const entry: Entry = { seq: this.nextSeq, t: t ?? this.o.clock.now(), event };
     for (const k in input)
       if (k !== 'event' && k !== 't' && k !== 'seq' && Object.hasOwn(input, k)) entry[k] = input[k];
     let payload = this.encodeEntry(entry);
@@ -252,13 +206,13 @@ export class DurableSeries implements Series {
     } catch (err) {
       throw new BadEntryError('not CBOR-encodable plain data', err);
     }
-    if (payload.length > this.maxEntryBytes) throw new EntryTooLargeError(payload.length, this.maxEntryBytes);
+    if (payload.length > this.o.maxEntryBytes) throw new EntryTooLargeError(payload.length, this.o.maxEntryBytes);
     return payload;
   }
 
   /** Start a new segment before a record of `len` bytes? Never for a segment holding only its snapshot. */
   private rotateBefore(len: number): boolean {
-    return this.plannedRecords >= 2 && this.plannedBytes + len > this.segmentBytes;
+    return this.plannedRecords >= 2 && this.plannedBytes + len > this.o.segmentBytes;
   }
 
   /** Queue a rotation and the new segment's opening snapshot (views as of now). */
@@ -340,7 +294,7 @@ export class DurableSeries implements Series {
     return {
       segments: this.segments.length,
       bytes: this.totalBytes(),
-      budgetBytes: this.budgetBytes,
+      budgetBytes: this.o.budgetBytes,
       firstSeq: this.segments[0]?.firstSeq ?? 0,
       lastSeq: this.lastSeq,
       durableSeq: this.durableSeq,
@@ -357,30 +311,7 @@ export class DurableSeries implements Series {
     return this.segments.reduce((a, s) => a + s.size, 0);
   }
 
-  /**
-   * Drop whole oldest segments (never the active one) until the sealed segments plus a full
-   * active segment fit the budget, so the ring stays inside it while the active one grows.
-   * A failure to delete is logged, not fatal: nothing durable is at risk, only the budget.
-   */
   private async evict(): Promise<void> {
-    let removed = false;
-    while (this.segments.length > 1) {
-      const active = this.segments[this.segments.length - 1]!;
-      const sealed = this.totalBytes() - active.size;
-      if (sealed + Math.max(active.size, this.segmentBytes) <= this.budgetBytes) break;
-      const oldest = this.segments[0]!;
-      try {
-        await unlink(oldest.path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.log.error({ err, path: oldest.path }, 'series could not evict a segment; the ring is over budget');
-          break;
-        }
-      }
-      this.segments.shift();
-      this.evicted++;
-      removed = true;
-    }
-    if (removed) await syncDir(this.dir).catch((err) => this.log.error({ err }, 'series folder fsync failed'));
+    this.evicted += await evictToBudget(this.segments, this.o);
   }
 }

@@ -22,3 +22,20 @@ describe('series constants', () => {
     expect(cli).toContain(`ring budget (default ${series.DEFAULT_BUDGET_BYTES / 1024 / 1024} MiB`);
   });
 });
+
+describe('series options', () => {
+  it('bad configuration throws at creation, naming the key', () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ durability: 'sometimes' }, 'durability'],
+      [{ segmentBytes: 100 }, 'segmentBytes'],
+      [{ segmentBytes: 8192, budgetBytes: 10_000 }, 'budgetBytes'],
+      [{ batchWindowMs: -1 }, 'batchWindowMs'],
+      [{ maxEntryBytes: 0 }, 'maxEntryBytes'],
+    ];
+    for (const [o, key] of bad) {
+      expect(() => series.createSeries({ dir: '/tmp/never-created', ...o })).toThrow(
+        expect.objectContaining({ code: 'DAMESO_BAD_CONFIG', key }),
+      );
+    }
+  });
+});
