@@ -81,7 +81,13 @@ export class LiveRoster implements Roster {
       this.syncTopic = transport.topics.sync(deps.self);
       const record = createSyncRecord(deps.self, clock.now());
       this.nonce = record.nonce;
-      await transport.publish(this.syncTopic, record, { qos: 1, retain: true });
+      try {
+        await transport.publish(this.syncTopic, record, { qos: 1, retain: true });
+      } catch (err) {
+        // Connection dropped meanwhile: the record is republished at reconnect (owned retained),
+        // and the fallback bound still ends the wait.
+        deps.log.warn({ err }, 'presence: could not publish the roster barrier record');
+      }
       this.unsubscribe = await transport.subscribe([transport.topics.presenceFilter, this.syncTopic], handler, {
         qos: 1,
       });
