@@ -192,7 +192,7 @@ export class DurableSeries implements Series {
     // Key order seq, t, event, then the caller's fields (one object, built once: hot path).
     // The spread copies the own enumerable fields in one go; keys already present keep their place,
     // so seq/t/event are reassigned (a caller's `seq` never wins).
-    const entry: Entry = { seq: 0, t: 0, event, ...input };
+    const entry: Entry = { seq: 0, t: 0, event, ...(input as Record<string, unknown>) };
     entry.seq = this.nextSeq;
     entry.t = t ?? this.o.clock.now();
     entry.event = event;
