@@ -14,6 +14,19 @@ export const DEFAULT_CPU_BUSY_BELOW = 0.2;
 /** Extension: `memory` below this → NO `memory_low`. */
 export const DEFAULT_MEMORY_LOW_BELOW = 0.15;
 
+/**
+ * What each intent kind consumes, beyond the rate, CPU and memory every answer costs. A kind listed
+ * with `'storage'` writes bytes the node keeps (`store_chunk`), so `economic` can refuse it with NO
+ * `storage_full`; every other kind (`want_chunk`, `want_chunks`, `want_observations`, …) only reads
+ * and is never refused for a full card. A table here rather than a flag on each handler because
+ * `replayDecisions` must apply the same rule from the series alone, where there are no handlers:
+ * the recorded `decision` carries `kind`, and the table in force is recorded in `limiter_config`.
+ */
+export type KindCost = 'storage';
+export const DEFAULT_KIND_COSTS: Readonly<Record<string, readonly KindCost[]>> = Object.freeze({
+  store_chunk: Object.freeze(['storage'] as const),
+});
+
 /** Limiter values are rounded to this many decimals before the policy sees them (and recorded so). */
 export const LIMITER_DECIMALS = 4;
 

@@ -70,7 +70,12 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
   // Not awaited: under `batch` durability it resolves at the next commit; seq order is fixed now,
   // before any decision can be appended.
   c.series
-    .append({ event: LIMITER_CONFIG_EVENT, board: board.board, thresholds: { ...l.gate.thresholds } })
+    .append({
+      event: LIMITER_CONFIG_EVENT,
+      board: board.board,
+      thresholds: { ...l.gate.thresholds },
+      kindCosts: { ...l.gate.kindCosts },
+    })
     .catch((err: unknown) => c.log.warn({ err }, 'limiters: could not record limiter_config'));
   return l;
 }

@@ -3,13 +3,17 @@
  * `w_tracking` and `objective` for every intent received on a served kind; `decide` reads the six
  * limiters (cached numbers, no I/O), rounds them to `LIMITER_DECIMALS` (what is recorded is exactly
  * what was decided on, so replay is exact), runs the pure policy and attaches retry hints.
+ * The policy is per kind: the `economic` check applies only to kinds the cost table says consume
+ * storage (`DEFAULT_KIND_COSTS`); rate, CPU and memory apply to all. The recorded `decision` carries
+ * `kind`, so replay applies the same rule.
  */
 import { type Clock, systemClock } from '../clock.js';
 import type { Gate, GateDecision, ReceivedIntent } from '../intent/types.js';
 import type { LimiterValues, NoReason } from '../protocol/types.js';
+import { DEFAULT_KIND_COSTS, type KindCost } from './constants.js';
 import type { CpuLimiter } from './cpu.js';
 import type { ObjectiveLimiter } from './objective.js';
-import { decide, resolveThresholds, type Thresholds } from './policy.js';
+import { consumesStorage, decide, resolveThresholds, type Thresholds } from './policy.js';
 import { roundValues } from './round.js';
 import type { LimiterSet } from './types.js';
 import type { WTrackingLimiter } from './w-tracking.js';
@@ -25,6 +29,8 @@ export interface LimiterGateOptions {
   limiters: GateLimiters;
   /** Partial thresholds over the paradigm's defaults (`DEFAULT_THRESHOLDS`). */
   thresholds?: Partial<Thresholds>;
+  /** Kind → what it consumes. Default `DEFAULT_KIND_COSTS` (only `store_chunk` consumes storage). */
+  kindCosts?: Readonly<Record<string, readonly KindCost[]>>;
   /** Times decisions for `stats().decideMs` (monotonic); default the system clock. */
   clock?: Clock;
 }
@@ -39,6 +45,8 @@ export interface GateStats {
 
 export interface LimiterGate extends Gate {
   readonly thresholds: Readonly<Thresholds>;
+  /** The kind cost table in force (recorded in `limiter_config` for replay). */
+  readonly kindCosts: Readonly<Record<string, readonly KindCost[]>>;
   /** The limiters behind it (for `detail()`, table sizes in tests, `dameso limits`). */
   readonly limiters: GateLimiters;
   /** Current values without deciding (rounded like a decision's `lim`). */
@@ -51,6 +59,7 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   const { limiters } = options;
   const thresholds = Object.freeze(resolveThresholds(options.thresholds));
   const clock = options.clock ?? systemClock;
+  const kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
 
   const values = (intent?: ReceivedIntent): LimiterValues =>
@@ -65,6 +74,7 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
 
   return {
     thresholds,
+    kindCosts,
     limiters,
     values,
     intentSeen(intent) {
@@ -75,14 +85,19 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
     decide(intent): GateDecision {
       const t0 = clock.monotonic();
       const lim = values(intent);
-      const verdict = decide(lim, thresholds, {
-        // value > threshold ⇔ count < (1 − threshold) × capacity
-        rateLimitedMs:
-          lim.w_tracking < thresholds.rateLimitedBelow
-            ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow)
-            : undefined,
-        cpuBusyMs: limiters.cpu.windowMs,
-      });
+      const verdict = decide(
+        lim,
+        thresholds,
+        {
+          // value > threshold ⇔ count < (1 − threshold) × capacity
+          rateLimitedMs:
+            lim.w_tracking < thresholds.rateLimitedBelow
+              ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow)
+              : undefined,
+          cpuBusyMs: limiters.cpu.windowMs,
+        },
+        { storage: consumesStorage(intent.envelope.kind, kindCosts) },
+      );
       if (verdict.r === 'yes') stats.yes++;
       else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
       stats.decideMs += clock.monotonic() - t0;

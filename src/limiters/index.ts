@@ -38,7 +38,9 @@ export { type LimiterHistory, readLimiterHistory } from './history.js';
 export { createMemory, type MemoryLimiter, type MemoryOptions } from './memory.js';
 export { createObjective, type ObjectiveLimiter, type ObjectiveOptions } from './objective.js';
 export {
+  consumesStorage,
   DEFAULT_THRESHOLDS,
+  type DecideScope,
   decide,
   type RetryHints,
   resolveThresholds,

@@ -4,8 +4,10 @@
  *
  * Order of checks (the first that matches wins), and why:
  * 1. every value > `yesAbove` → YES. Paradigm: the fast path; nothing is tight.
- * 2. `economic` < `storageFullBelow` → NO `storage_full`. Paradigm. First among the NOs because
- *    waiting does not fix it (no `retry` hint) and answering YES would write data that does not fit.
+ * 2. `economic` < `storageFullBelow` → NO `storage_full`, only for kinds that consume storage
+ *    (`DEFAULT_KIND_COSTS`: `store_chunk`; or when the kind is unknown to the caller). Paradigm.
+ *    First among the NOs because waiting does not fix it (no `retry` hint) and answering YES would
+ *    write data that does not fit. A read (`want_chunk`) costs no storage: a full node still serves.
  * 3. `memory` < `memoryLowBelow` → NO `memory_low`. The process itself is at risk (OOM kill loses
  *    unflushed work); protecting the node beats any other reason.
  * 4. `w_tracking` < `rateLimitedBelow` → NO `rate_limited`. Paradigm. Before `cpu_busy` because a
@@ -19,10 +21,12 @@ import { ConfigError } from '../errors.js';
 import type { LimiterValues, NoReason } from '../protocol/types.js';
 import {
   DEFAULT_CPU_BUSY_BELOW,
+  DEFAULT_KIND_COSTS,
   DEFAULT_MEMORY_LOW_BELOW,
   DEFAULT_RATE_LIMITED_BELOW,
   DEFAULT_STORAGE_FULL_BELOW,
   DEFAULT_YES_ABOVE,
+  type KindCost,
 } from './constants.js';
 import { LIMITER_NAMES } from './types.js';
 
@@ -54,13 +58,20 @@ export interface RetryHints {
   cpuBusyMs?: number;
 }
 
+/** What the intent being decided consumes. Default: storage too (the conservative, kind-blind rule). */
+export interface DecideScope {
+  storage?: boolean;
+}
+
 export type Verdict = { r: 'yes' } | { r: 'no'; reason: NoReason; retry?: number };
 
 export function decide(
   values: LimiterValues,
   thresholds: Thresholds = DEFAULT_THRESHOLDS,
   hints: RetryHints = {},
+  scope: DecideScope = {},
 ): Verdict {
+  const storage = scope.storage ?? true;
   let allAbove = true;
   for (const name of LIMITER_NAMES) {
     if (!(values[name] > thresholds.yesAbove)) {
@@ -69,7 +80,7 @@ export function decide(
     }
   }
   if (allAbove) return { r: 'yes' };
-  if (values.economic < thresholds.storageFullBelow) return { r: 'no', reason: 'storage_full' };
+  if (storage && values.economic < thresholds.storageFullBelow) return { r: 'no', reason: 'storage_full' };
   if (values.memory < thresholds.memoryLowBelow) return { r: 'no', reason: 'memory_low' };
   if (values.w_tracking < thresholds.rateLimitedBelow) return withRetry('rate_limited', hints.rateLimitedMs);
   if (values.cpu < thresholds.cpuBusyBelow) return withRetry('cpu_busy', hints.cpuBusyMs);
@@ -79,6 +90,18 @@ export function decide(
 function withRetry(reason: NoReason, retry: number | undefined): Verdict {
   if (retry === undefined || !Number.isFinite(retry) || retry < 0) return { r: 'no', reason };
   return { r: 'no', reason, retry: Math.ceil(retry) };
+}
+
+/**
+ * Whether `kind` consumes storage under `costs`. An absent kind (a caller that does not know it, an
+ * entry written before kinds were costed) keeps the storage check: never less safe than before.
+ */
+export function consumesStorage(
+  kind: unknown,
+  costs: Readonly<Record<string, readonly KindCost[]>> = DEFAULT_KIND_COSTS,
+): boolean {
+  if (typeof kind !== 'string') return true;
+  return Object.hasOwn(costs, kind) && (costs[kind]?.includes('storage') ?? false);
 }
 
 /** Merge partial thresholds over the defaults, rejecting values outside [0,1]. */

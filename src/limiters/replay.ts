@@ -8,15 +8,17 @@
  * (a final answer, where a handler may have said NO `too_large` after the gate's YES) the rule is:
  *   policy says NO reason R (a limiter reason)  ⇔  the entry recorded NO with reason R.
  * `limiter_config` entries (written at node start with the thresholds in force) switch the
- * thresholds used for the entries after them, so a profile change between runs replays exactly.
+ * thresholds used for the entries after them, so a profile change between runs replays exactly;
+ * their `kindCosts` (when present) switch the kind cost table the same way. The storage check
+ * applies per the entry's `kind` (`consumesStorage`); an entry without `kind` keeps it.
  * Streams the entries: memory is bounded by `maxMismatches` kept.
  */
 
 import type { LimiterValues, NoReason } from '../protocol/types.js';
 import { SNAPSHOT_EVENT } from '../series/constants.js';
 import type { Entry, Series } from '../series/types.js';
-import { DECISION_EVENT, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
-import { DEFAULT_THRESHOLDS, decide, type Thresholds } from './policy.js';
+import { DECISION_EVENT, DEFAULT_KIND_COSTS, type KindCost, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
+import { consumesStorage, DEFAULT_THRESHOLDS, decide, type Thresholds } from './policy.js';
 import { LIMITER_NAMES } from './types.js';
 
 /** The NO reasons the limiters give (other reasons come from handlers). */
@@ -44,6 +46,8 @@ export interface ReplayReport {
 export interface ReplayOptions {
   /** Thresholds before the first `limiter_config` entry. Default the paradigm's. */
   thresholds?: Thresholds;
+  /** Kind cost table before the first `limiter_config` with one. Default `DEFAULT_KIND_COSTS`. */
+  kindCosts?: Readonly<Record<string, readonly KindCost[]>>;
   /** Most mismatches kept in the report (the rest are counted). Default 100. */
   maxMismatches?: number;
 }
@@ -53,11 +57,13 @@ export async function replayDecisions(
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
   let thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  let kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const maxMismatches = options.maxMismatches ?? 100;
   const report: ReplayReport = { decisions: 0, limiterNo: 0, matched: 0, mismatches: [], malformed: 0 };
   for await (const entry of entries) {
     if (entry.event === LIMITER_CONFIG_EVENT && isThresholds(entry.thresholds)) {
       thresholds = entry.thresholds;
+      if (isKindCosts(entry.kindCosts)) kindCosts = entry.kindCosts;
       continue;
     }
     if (entry.event === SNAPSHOT_EVENT) {
@@ -73,7 +79,7 @@ export async function replayDecisions(
       continue;
     }
     report.decisions++;
-    const verdict = decide(entry.lim, thresholds);
+    const verdict = decide(entry.lim, thresholds, {}, { storage: consumesStorage(entry.kind, kindCosts) });
     const recordedLimiterNo = entry.r === 'no' && LIMITER_REASONS.includes(entry.reason as NoReason);
     // A `decision` entry records the gate's own verdict (`r`, `reason`): it must match exactly.
     // Other entries with `lim` may record the final answer: a handler's NO is not a mismatch.
@@ -114,6 +120,11 @@ export function isLimiterValues(x: unknown): x is LimiterValues {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
   return LIMITER_NAMES.every((k) => typeof o[k] === 'number' && (o[k] as number) >= 0 && (o[k] as number) <= 1);
+}
+
+function isKindCosts(x: unknown): x is Record<string, KindCost[]> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  return Object.values(x).every((v) => Array.isArray(v) && v.every((c) => c === 'storage'));
 }
 
 function isThresholds(x: unknown): x is Thresholds {

@@ -4,8 +4,8 @@ import { createManualClock } from '../../src/clock.js';
 import type { ReceivedIntent } from '../../src/intent/types.js';
 import { createNodeLimiters } from '../../src/limiters/create.js';
 
-const intent = (i: number, subject = `c${i}`): ReceivedIntent => ({
-  envelope: { v: 1, id: `i${i}`, from: 'req', session: 1, kind: 'want_chunk', t: 0, deadline: 1000, subject },
+const intent = (i: number, subject = `c${i}`, kind = 'want_chunk'): ReceivedIntent => ({
+  envelope: { v: 1, id: `i${i}`, from: 'req', session: 1, kind, t: 0, deadline: 1000, subject },
   bytes: 60,
   receivedAt: 0,
 });
@@ -56,6 +56,8 @@ describe('limiter gate', () => {
       usedBytes: () => 0.5 * loadBoard().storage.budgetBytes,
       thresholds: { storageFullBelow: 0.6, yesAbove: 0.7 },
     });
-    expect(l.gate.decide(intent(1)).answer).toEqual({ r: 'no', reason: 'storage_full' });
+    expect(l.gate.decide(intent(1, 'c1', 'store_chunk')).answer).toEqual({ r: 'no', reason: 'storage_full' });
+    // A read consumes no storage: the same node serves it (rate, cpu, memory still apply).
+    expect(l.gate.decide(intent(2, 'c2', 'want_chunk')).answer).toEqual({ r: 'yes' });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LIMITER_CONFIG_EVENT } from '../../src/limiters/constants.js';
-import { DEFAULT_THRESHOLDS, decide, resolveThresholds } from '../../src/limiters/policy.js';
+import { consumesStorage, DEFAULT_THRESHOLDS, decide, resolveThresholds } from '../../src/limiters/policy.js';
 import { replayDecisions } from '../../src/limiters/replay.js';
 import { roundValues } from '../../src/limiters/round.js';
 import type { LimiterValues } from '../../src/protocol/types.js';
@@ -32,8 +32,10 @@ const limArb = fc.record({
 
 /** What the answer side writes for one gate decision (intent/answer.ts). */
 function decisionEntry(i: number, lim: LimiterValues, thresholds = DEFAULT_THRESHOLDS): EntryInput {
-  const v = decide(lim, thresholds);
-  const e: EntryInput = { event: 'decision', id: `i${i}`, kind: 'want_chunk', from: 'req', r: v.r, lim, outcome: v.r };
+  // Alternate a storage kind and a read: the storage check is per kind, and replay must follow it.
+  const kind = i % 2 === 0 ? 'store_chunk' : 'want_chunk';
+  const v = decide(lim, thresholds, {}, { storage: consumesStorage(kind) });
+  const e: EntryInput = { event: 'decision', id: `i${i}`, kind, from: 'req', r: v.r, lim, outcome: v.r };
   if (v.r === 'no') e.reason = v.reason;
   return e;
 }
