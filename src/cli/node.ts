@@ -1,11 +1,25 @@
 /**
  * `dameso node`: run one node until SIGINT/SIGTERM (a clean stop publishes offline presence,
  * flushes and closes the series). Serves the chunk (`bt`) and observation (`mapper`) kinds for the
- * roles it is given, gated by its limiters.
+ * roles it is given, gated by its limiters. With sensor flags (`--gps`, `--sensor`, `--position`,
+ * `--simulate`) it also observes: the drivers feed the observe service, which writes `observation`
+ * entries and answers `want_observations` from them (such a node serves the `mapper` role).
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { SerialPortStream } from '@serialport/stream';
 import type { Command } from 'commander';
+import {
+  closeSerialPort,
+  createLineSensor,
+  createNmeaGps,
+  createSimulatedSensor,
+  DEFAULT_GPS_BAUD_RATE,
+  DEFAULT_LINE_SENSOR_BAUD_RATE,
+  openSerialPort,
+  type SensorDriver,
+  smoothField,
+} from '../../devices/sensors/index.js';
 import { createChunksService } from '../chunks/index.js';
 import { DamesoError } from '../errors.js';
 import { createLogger, type LogLevel } from '../log.js';
@@ -20,6 +34,109 @@ interface NodeFlags {
   device?: string;
   embeddedPort?: string;
   logLevel: string;
+  gps?: string;
+  sensor?: string[];
+  position?: string;
+  simulate?: string[];
+}
+
+const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
+
+/** `PATH[:BAUD]` → path and baud rate (default `baud`). A path may itself hold colons only before the last. */
+export function parsePortSpec(flag: string, v: string, baud: number): { path: string; baudRate: number } {
+  const m = /^(.+?)(?::(\d+))?$/.exec(v.trim());
+  if (!m || m[1] === undefined || m[1] === '') throw usage(flag, `expected PATH[:BAUD], got "${v}"`);
+  const baudRate = m[2] === undefined ? baud : Number(m[2]);
+  if (!Number.isInteger(baudRate) || baudRate <= 0) throw usage(flag, `baud must be a positive integer, got "${m[2]}"`);
+  return { path: m[1], baudRate };
+}
+
+/** `LAT,LON` in decimal degrees → a position. */
+export function parsePosition(v: string): { lat: number; lon: number } {
+  const parts = v.split(',').map((s) => s.trim());
+  const [lat, lon] = parts.map(Number);
+  if (parts.length !== 2 || lat === undefined || lon === undefined || parts.some((p) => p === '')) {
+    throw usage('--position', `expected LAT,LON in decimal degrees (e.g. 48.8566,2.3522), got "${v}"`);
+  }
+  if (!(lat >= -90 && lat <= 90)) throw usage('--position', `latitude must be in [-90,90], got "${parts[0]}"`);
+  if (!(lon >= -180 && lon <= 180)) throw usage('--position', `longitude must be in [-180,180], got "${parts[1]}"`);
+  return { lat, lon };
+}
+
+export interface SimulateSpec {
+  metric: string;
+  bias: number;
+  noiseSigma?: number;
+}
+
+/** `METRIC[,bias=N][,noise=N]` → a simulated sensor's settings. */
+export function parseSimulate(v: string): SimulateSpec {
+  const [metric, ...opts] = v.split(',').map((s) => s.trim());
+  if (metric === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(metric)) {
+    throw usage('--simulate', `expected METRIC[,bias=N][,noise=N] with METRIC in [A-Za-z0-9_.-], got "${v}"`);
+  }
+  const spec: SimulateSpec = { metric, bias: 0 };
+  for (const o of opts) {
+    const [k, raw] = o.split('=');
+    const n = Number(raw);
+    if (raw === undefined || raw === '' || !Number.isFinite(n)) {
+      throw usage('--simulate', `"${o}" must be bias=N or noise=N with a number N`);
+    }
+    if (k === 'bias') spec.bias = n;
+    else if (k === 'noise') {
+      if (n < 0) throw usage('--simulate', `noise must be >= 0, got ${n}`);
+      spec.noiseSigma = n;
+    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise)`);
+  }
+  return spec;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** The sensor drivers the flags ask for, and the ports to close after the node stopped. */
+async function openDrivers(
+  flags: NodeFlags,
+  position: { lat: number; lon: number } | undefined,
+): Promise<{ drivers: SensorDriver[]; ports: SerialPortStream[] }> {
+  const gps = flags.gps === undefined ? undefined : parsePortSpec('--gps', flags.gps, DEFAULT_GPS_BAUD_RATE);
+  const sensors = (flags.sensor ?? []).map((s) => parsePortSpec('--sensor', s, DEFAULT_LINE_SENSOR_BAUD_RATE));
+  const sims = (flags.simulate ?? []).map(parseSimulate);
+  if (sims.length > 0 && position === undefined) {
+    throw usage('--simulate', 'needs --position LAT,LON (where the simulated sensor stands)');
+  }
+  const drivers: SensorDriver[] = [];
+  const ports: SerialPortStream[] = [];
+  try {
+    // Serial ports first: a missing binding or a bad path fails before anything else started.
+    if (gps) {
+      const port = await openSerialPort(gps);
+      ports.push(port);
+      drivers.push(createNmeaGps(port));
+    }
+    for (const s of sensors) {
+      const port = await openSerialPort(s);
+      ports.push(port);
+      drivers.push(createLineSensor(port));
+    }
+  } catch (err) {
+    await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
+    throw err;
+  }
+  const field = smoothField();
+  sims.forEach((sim, i) => {
+    if (position === undefined) return;
+    drivers.push(
+      createSimulatedSensor({
+        field,
+        position,
+        metric: sim.metric,
+        bias: sim.bias,
+        seed: i + 1,
+        ...(sim.noiseSigma !== undefined ? { noiseSigma: sim.noiseSigma } : {}),
+      }),
+    );
+  });
+  return { drivers, ports };
 }
 
 /** `a,b` → `['a','b']` (empty items dropped). */
@@ -58,6 +175,34 @@ export function registerNode(program: Command): void {
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .option(
+      '--gps <path[:baud]>',
+      `NMEA 0183 GPS on a serial port (GGA/RMC fixes), baud default ${DEFAULT_GPS_BAUD_RATE}; e.g. --gps /dev/ttyACM0 or --gps /dev/serial0:9600`,
+    )
+    .option(
+      '--sensor <path[:baud]>',
+      `line-protocol sensor ("metric=value" lines, e.g. a microcontroller), baud default ${DEFAULT_LINE_SENSOR_BAUD_RATE}; repeatable; e.g. --sensor /dev/ttyUSB0`,
+      collect,
+    )
+    .option(
+      '--position <lat,lon>',
+      'fixed station position in decimal degrees, used when no GPS fix is fresh; e.g. --position 48.8566,2.3522',
+    )
+    .option(
+      '--simulate <metric[,bias=N][,noise=N]>',
+      'a simulated sensor over the synthetic field at --position (for fleets and demos); bias is added to ' +
+        'every reading (a liar), noise is the Gaussian sd (default 1); repeatable; e.g. --simulate temp ' +
+        'or --simulate temp,bias=10,noise=0.5',
+      collect,
+    )
+    .addHelpText(
+      'after',
+      '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
+        '  dameso node --id station-1 --gps /dev/ttyACM0 --sensor /dev/ttyUSB0:115200\n' +
+        '  dameso node --id roof --position 48.8566,2.3522 --sensor /dev/ttyUSB0\n' +
+        '  dameso node --id sim-3 --position 48.8566,2.3522 --simulate temp,noise=0.5 --broker embedded\n' +
+        'Serial ports need the native binding (@serialport/bindings-cpp); list them with `dameso devices`.\n',
+    )
     .action(async (flags: NodeFlags) => {
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -65,25 +210,44 @@ export function registerNode(program: Command): void {
       }
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
+      const position = flags.position === undefined ? undefined : parsePosition(flags.position);
+      const { drivers, ports } = await openDrivers(flags, position);
+      const observes = drivers.length > 0 || position !== undefined;
+      const roles = splitList(flags.roles);
+      // Observing without serving `want_observations` would keep the data to itself.
+      if (observes && !roles.includes('mapper')) roles.push('mapper');
       const node = createNode({
         id: flags.id,
-        roles: splitList(flags.roles),
+        roles,
         broker: flags.broker,
         embeddedPort: port,
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
-        services: [createChunksService(), createObserveService()],
+        services: [
+          createChunksService(),
+          createObserveService({ drivers, ...(position !== undefined ? { staticPosition: position } : {}) }),
+        ],
         log,
       });
       const signal = untilSignal();
-      await node.start();
+      try {
+        await node.start();
+      } catch (err) {
+        await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
+        throw err;
+      }
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
-          `on ${node.brokerUrl}, data ${dataDir}; Ctrl-C to stop\n`,
+          `on ${node.brokerUrl}, data ${dataDir}` +
+          (observes
+            ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
+            : '') +
+          '; Ctrl-C to stop\n',
       );
       const sig = await signal;
       log.info({ signal: sig }, 'node: stopping');
       await node.stop();
+      await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
       process.stdout.write(`node ${node.id} stopped\n`);
     });
 }
