@@ -191,14 +191,15 @@ export class Committer {
   }
 
   private schedule(now: boolean): void {
-    if (this.failure || this.running || this.idle) return;
-    // batch: the window runs from the last commit START (leader/follower), not the first queued record.
-    const delay =
-      now || this.urgent || this.d.durability !== 'batch'
-        ? 0
-        : this.d.windowMs - (this.d.clock.monotonic() - this.lastStartAt);
+    // Cheap checks first: this runs on every append. A kicked commit takes everything queued.
+    if (this.kicked || this.failure || this.running || this.idle) return;
+    let delay = 0;
+    if (!now && !this.urgent && this.d.durability === 'batch') {
+      if (this.timer !== undefined) return;
+      // The window runs from the last commit START (leader/follower), not the first queued record.
+      delay = this.d.windowMs - (this.d.clock.monotonic() - this.lastStartAt);
+    }
     if (delay <= 0) {
-      if (this.kicked) return;
       this.d.clock.clearTimeout(this.timer);
       this.timer = undefined;
       this.kicked = true;
@@ -208,7 +209,6 @@ export class Committer {
       });
       return;
     }
-    if (this.timer !== undefined || this.kicked) return;
     this.timer = this.d.clock.setTimeout(() => {
       this.timer = undefined;
       void this.commit();

@@ -98,13 +98,24 @@ const OFF_SEQ = 9;
 
 /** Frame a record into `b` at `at` (which must have room); returns the offset after it. */
 export function writeRecord(b: Buffer, at: number, type: number, seq: number, payload: Uint8Array): number {
+  // Plain byte stores (the caller guarantees room): writeUInt32LE's range checks cost more than
+  // the framing itself on the append path.
   b[at + OFF_TYPE] = type;
-  b.writeUInt32LE(payload.length, at + OFF_LEN);
-  writeU64(b, seq, at + OFF_SEQ);
+  put32(b, at + OFF_LEN, payload.length);
+  put32(b, at + OFF_SEQ, seq % TWO32);
+  put32(b, at + OFF_SEQ + 4, Math.floor(seq / TWO32));
   b.set(payload, at + RECORD_HEADER_BYTES);
   const end = at + RECORD_HEADER_BYTES + payload.length;
-  b.writeUInt32LE(crc32(b.subarray(at + OFF_TYPE, end)), at);
+  put32(b, at, crc32(b.subarray(at + OFF_TYPE, end)));
   return end;
+}
+
+/** u32 little-endian, no checks (`v` is an integer in [0, 2^32)). */
+function put32(b: Buffer, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
 }
 
 export function encodeRecord(type: number, seq: number, payload: Uint8Array): Buffer {
