@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import type { IntentHandler, Outcome } from '../intent/types.js';
@@ -27,6 +28,7 @@ interface FieldFlags {
   rate: string;
   deadline: string;
   data?: string;
+  device?: string;
   json?: boolean;
 }
 
@@ -77,6 +79,8 @@ export interface FieldSummary {
   expected: number;
   yes: number;
   no: number;
+  /** NO answers by reason (`rate_limited`, `cpu_busy`, …): why the field refused. */
+  noBy: Record<string, number>;
   silence: number;
   offline: number;
   late: number;
@@ -106,12 +110,15 @@ export function registerField(program: Command): void {
     .option('--rate <n>', 'intents declared per second across the field', '20')
     .option('--deadline <ms>', 'deadline of each intent, ms', '500')
     .option('--data <dir>', 'data folder for the nodes (default: a temp folder, removed at exit)')
+    .option('--device <board>', 'board profile of every node (budgets, intent capacity); default generic')
     .option('--json', 'print only the final summary, as one JSON object')
     .action(async (flags: FieldFlags) => {
       const n = Math.floor(positive('--nodes', flags.nodes, 2));
       const durationS = positive('--duration', flags.duration, 0);
       const rate = positive('--rate', flags.rate, 0.1);
       const deadlineMs = Math.floor(positive('--deadline', flags.deadline, 1));
+      // Before anything starts: an unknown board is a config error (exit 78), not a half-built field.
+      const board = loadBoard(flags.device);
       const log = createLogger({ level: 'warn' });
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
@@ -125,6 +132,7 @@ export function registerField(program: Command): void {
         expected: 0,
         yes: 0,
         no: 0,
+        noBy: {},
         silence: 0,
         offline: 0,
         late: 0,
@@ -139,6 +147,7 @@ export function registerField(program: Command): void {
       const started = systemClock.monotonic();
       const snapshot = (): FieldSummary => ({
         ...sum,
+        noBy: { ...sum.noBy },
         seconds: Math.round((systemClock.monotonic() - started) / 100) / 10,
         replyP50Ms: round(replies.pct(50)),
         replyP99Ms: round(replies.pct(99)),
@@ -150,6 +159,10 @@ export function registerField(program: Command): void {
         sum.expected += o.expected.length;
         sum.yes += o.yes.length;
         sum.no += o.no.length;
+        for (const r of o.no) {
+          const reason = r.envelope.reason ?? '?';
+          sum.noBy[reason] = (sum.noBy[reason] ?? 0) + 1;
+        }
         sum.silence += o.silence.length;
         sum.offline += o.offline.length;
         sum.closedBy[o.closedBy] = (sum.closedBy[o.closedBy] ?? 0) + 1;
@@ -169,6 +182,7 @@ export function registerField(program: Command): void {
             dataDir: path.join(root, id),
             handlers: simHandlers(id),
             rosterQuietMs: 50,
+            device: board,
             log,
           });
           nodes.push(node);
@@ -189,7 +203,12 @@ export function registerField(program: Command): void {
           }
         }, 1000 / rate);
         if (!flags.json) {
-          process.stdout.write(`field: ${n} nodes on ${broker.url}, data ${root}; Ctrl-C to stop\n`);
+          const cap = board.intents;
+          process.stdout.write(
+            `field: ${n} nodes (board ${board.board}: each answers up to ${cap.capacityPerWindow} intents per ` +
+              `${cap.windowMs / 1000} s, NO rate_limited past ${Math.round((1 - board.thresholds.rateLimitedBelow) * 100)}%) ` +
+              `on ${broker.url}, ${rate} intents/s, data ${root}; Ctrl-C to stop\n`,
+          );
           printer = systemClock.setInterval(() => process.stdout.write(`${line(snapshot())}\n`), 1000);
         }
         const stopAfter =
@@ -216,8 +235,16 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 
 function line(s: FieldSummary): string {
   return (
-    `t=${s.seconds}s intents=${s.intents} open=${s.open} | yes=${s.yes} no=${s.no} silence=${s.silence} ` +
+    `t=${s.seconds}s intents=${s.intents} open=${s.open} | yes=${s.yes} no=${s.no}${noDetail(s.noBy)} silence=${s.silence} ` +
     `offline=${s.offline} late=${s.late} | reply p50=${s.replyP50Ms}ms p99=${s.replyP99Ms}ms | ` +
     `close p50=${s.closeP50Ms}ms p99=${s.closeP99Ms}ms`
   );
+}
+
+/** ` (rate_limited 12, cpu_busy 3)`, or nothing when there was no NO. */
+function noDetail(by: Record<string, number>): string {
+  const parts = Object.entries(by)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
