@@ -47,16 +47,18 @@ export const limitersView: View<LimiterTally> = {
     if (entry.event !== DECISION_EVENT || !isLimiterValues(entry.lim)) return state;
     const r = String(entry.r);
     const reason = typeof entry.reason === 'string' ? entry.reason : undefined;
-    const next: LimiterTally = {
-      ...state,
-      decisions: state.decisions + 1,
-      last: { seq: entry.seq, r, ...(reason !== undefined ? { reason } : {}), lim: { ...entry.lim } },
-    };
-    if (r === 'yes') next.yes = state.yes + 1;
+    // A decision is written per intent answered: the series-owned tally is updated in place (same
+    // result as copying it; new keys still go last) rather than copied on every decision.
+    state.decisions += 1;
+    state.last = { seq: entry.seq, r, ...(reason !== undefined ? { reason } : {}), lim: { ...entry.lim } };
+    if (r === 'yes') state.yes += 1;
     else if (reason !== undefined) {
-      next.no = { ...state.no, [reason]: (state.no[reason] ?? 0) + 1 };
-      next.recentNo = [...state.recentNo, { seq: entry.seq, reason }].slice(-RECENT_NO_KEPT);
+      // `__proto__` by plain assignment would set the prototype: copy for that key.
+      if (reason === '__proto__') state.no = { ...state.no, [reason]: (state.no[reason] ?? 0) + 1 };
+      else state.no[reason] = (state.no[reason] ?? 0) + 1;
+      state.recentNo.push({ seq: entry.seq, reason });
+      if (state.recentNo.length > RECENT_NO_KEPT) state.recentNo.splice(0, state.recentNo.length - RECENT_NO_KEPT);
     }
-    return next;
+    return state;
   },
 };

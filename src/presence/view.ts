@@ -14,24 +14,41 @@ export interface PeerState {
 
 export type RosterState = Record<string, PeerState>;
 
-export function applyPeerEntry(state: RosterState, entry: { event: string; [k: string]: unknown }): RosterState {
-  if (entry.event !== PEER_ADDED && entry.event !== PEER_REMOVED) return state;
+/** The peer an entry sets, or undefined when the entry leaves the roster as it is. */
+function peerUpdate(
+  state: RosterState,
+  entry: { event: string; [k: string]: unknown },
+): [node: string, peer: PeerState] | undefined {
+  if (entry.event !== PEER_ADDED && entry.event !== PEER_REMOVED) return undefined;
   const node = entry.node;
   const session = entry.session;
-  if (typeof node !== 'string' || typeof session !== 'number') return state;
+  if (typeof node !== 'string' || typeof session !== 'number') return undefined;
   const prev = state[node];
-  if (prev === undefined && Object.keys(state).length >= MAX_PEERS) return state;
+  if (prev === undefined && Object.keys(state).length >= MAX_PEERS) return undefined;
   const roles = Array.isArray(entry.roles) ? entry.roles.filter((r): r is string => typeof r === 'string') : undefined;
-  const next: PeerState = {
-    session,
-    online: entry.event === PEER_ADDED,
-    roles: roles ?? prev?.roles ?? [],
-  };
-  return { ...state, [node]: next };
+  return [node, { session, online: entry.event === PEER_ADDED, roles: roles ?? prev?.roles ?? [] }];
 }
 
+/** Pure step: a new roster object when the entry changes it, the same one otherwise. */
+export function applyPeerEntry(state: RosterState, entry: { event: string; [k: string]: unknown }): RosterState {
+  const u = peerUpdate(state, entry);
+  return u ? { ...state, [u[0]]: u[1] } : state;
+}
+
+/**
+ * The view's step updates the series-owned state in place (same result as `applyPeerEntry`: an
+ * existing key keeps its place, a new one goes last) instead of copying the roster per peer entry;
+ * every other entry returns the state untouched.
+ */
 export const rosterView: View<RosterState> = {
   name: ROSTER_VIEW,
   initial: () => ({}),
-  apply: (state, entry: Entry) => applyPeerEntry(state, entry),
+  apply(state, entry: Entry) {
+    const u = peerUpdate(state, entry);
+    if (!u) return state;
+    // `__proto__` as a plain assignment would set the prototype: copy as the pure step does.
+    if (u[0] === '__proto__') return { ...state, [u[0]]: u[1] };
+    state[u[0]] = u[1];
+    return state;
+  },
 };
