@@ -1,0 +1,196 @@
+/**
+ * The series' CBOR encoder: a fast path for the values entries are made of, byte for byte what
+ * cbor-x 1.6 (`new Encoder({ useRecords: false })`) writes, and cbor-x itself for anything else.
+ *
+ * Covered: plain objects (constructor Object: map with a 2-byte count, `0xb9`, as cbor-x always
+ * writes it), arrays, text (shortest header for its UTF-8 length), numbers (integers in
+ * [-2^32, 2^32) as CBOR ints, everything else float64, `-0` as 0, as cbor-x), booleans, null,
+ * undefined, and `Uint8Array` (tag 64 + byte string, RFC 8746, as cbor-x writes it in Node). Any
+ * other value (Buffer, Date, Map, bigint, class instances, own `hasOwnProperty` keys, 65536+ keys)
+ * makes the whole entry go through cbor-x, so the bytes never depend on which path ran.
+ * `test/series/cbor.property.test.ts` checks the equality on random values.
+ *
+ * Why: cbor-x's general encoder was a quarter of the CPU of an append (per-call setup, map
+ * back-patching, extension lookups).
+ */
+import { Encoder } from 'cbor-x';
+
+const general = new Encoder({ useRecords: false });
+
+/** Scratch buffer; grows on demand (an entry is bounded by the series' maxEntryBytes). */
+let buf = Buffer.allocUnsafe(64 * 1024);
+let pos = 0;
+let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+
+/** Thrown internally to take the general path; never escapes this module. */
+const BAIL = Symbol('bail');
+
+function room(n: number): void {
+  if (pos + n <= buf.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
+  buf.copy(bigger, 0, 0, pos);
+  buf = bigger;
+  view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Major-type header with cbor-x's (shortest) length forms. */
+function head(major: number, n: number): void {
+  room(5);
+  if (n < 0x18) buf[pos++] = major | n;
+  else if (n < 0x100) {
+    buf[pos++] = major | 0x18;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = major | 0x19;
+    buf[pos++] = n >> 8;
+    buf[pos++] = n & 0xff;
+  } else {
+    buf[pos++] = major | 0x1a;
+    view.setUint32(pos, n);
+    pos += 4;
+  }
+}
+
+function text(s: string): void {
+  const n = s.length;
+  room(5 + n * 3);
+  let len: number;
+  if (n < 0x40) {
+    // cbor-x's own loop for short strings (a lone surrogate becomes 3 bytes, as there).
+    const start = pos + (n < 0x20 ? 1 : 2);
+    let p = start;
+    for (let i = 0; i < n; i++) {
+      let c1 = s.charCodeAt(i);
+      if (c1 < 0x80) buf[p++] = c1;
+      else if (c1 < 0x800) {
+        buf[p++] = (c1 >> 6) | 0xc0;
+        buf[p++] = (c1 & 0x3f) | 0x80;
+      } else if ((c1 & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        const c2 = s.charCodeAt(i + 1);
+        c1 = 0x10000 + ((c1 & 0x03ff) << 10) + (c2 & 0x03ff);
+        i++;
+        buf[p++] = (c1 >> 18) | 0xf0;
+        buf[p++] = ((c1 >> 12) & 0x3f) | 0x80;
+        buf[p++] = ((c1 >> 6) & 0x3f) | 0x80;
+        buf[p++] = (c1 & 0x3f) | 0x80;
+      } else {
+        buf[p++] = (c1 >> 12) | 0xe0;
+        buf[p++] = ((c1 >> 6) & 0x3f) | 0x80;
+        buf[p++] = (c1 & 0x3f) | 0x80;
+      }
+    }
+    len = p - start;
+    if (start !== pos + headBytes(len)) buf.copyWithin(pos + headBytes(len), start, p);
+  } else {
+    // cbor-x uses Buffer's utf8Write here (lone surrogates become U+FFFD): so does Buffer.write.
+    const start = pos + 5;
+    len = buf.write(s, start, 'utf8');
+    buf.copyWithin(pos + headBytes(len), start, start + len);
+  }
+  head(0x60, len);
+  pos += len;
+}
+
+function headBytes(n: number): number {
+  return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+function num(v: number): void {
+  room(9);
+  if (v >>> 0 === v) head(0x00, v >>> 0);
+  else if (v >> 0 === v) {
+    if (v >= -0x18) buf[pos++] = 0x1f - v;
+    else head(0x20, ~v);
+  } else if (v < 0 && v >= -0x100000000 && Math.floor(v) === v) {
+    buf[pos++] = 0x3a;
+    view.setUint32(pos, -1 - v);
+    pos += 4;
+  } else {
+    buf[pos++] = 0xfb;
+    view.setFloat64(pos, v);
+    pos += 8;
+  }
+}
+
+function value(v: unknown): void {
+  switch (typeof v) {
+    case 'string':
+      text(v);
+      return;
+    case 'number':
+      num(v);
+      return;
+    case 'boolean':
+      room(1);
+      buf[pos++] = v ? 0xf5 : 0xf4;
+      return;
+    case 'undefined':
+      room(1);
+      buf[pos++] = 0xf7;
+      return;
+    case 'object': {
+      if (v === null) {
+        room(1);
+        buf[pos++] = 0xf6;
+        return;
+      }
+      const c = v.constructor;
+      if (c === Object) {
+        object(v as Record<string, unknown>);
+        return;
+      }
+      if (c === Array) {
+        const a = v as unknown[];
+        head(0x80, a.length);
+        for (let i = 0; i < a.length; i++) value(a[i]);
+        return;
+      }
+      if (c === Uint8Array) {
+        const b = v as Uint8Array;
+        room(7 + b.length);
+        buf[pos++] = 0xd8;
+        buf[pos++] = 0x40;
+        head(0x40, b.length);
+        buf.set(b, pos);
+        pos += b.length;
+        return;
+      }
+      throw BAIL;
+    }
+    default:
+      throw BAIL;
+  }
+}
+
+function object(o: Record<string, unknown>): void {
+  if (Object.hasOwn(o, 'hasOwnProperty')) throw BAIL;
+  room(3);
+  buf[pos++] = 0xb9;
+  const at = pos;
+  pos += 2;
+  let size = 0;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    text(k);
+    value(o[k]);
+    size++;
+  }
+  if (size >= 0x10000) throw BAIL;
+  buf[at] = size >> 8;
+  buf[at + 1] = size & 0xff;
+}
+
+/**
+ * Encode `v` as cbor-x would. The result is a view into a scratch buffer, valid until the next
+ * call: copy it (the committer frames it into its pending buffer at once) before encoding again.
+ */
+export function encodeEntryBytes(v: unknown): Uint8Array {
+  pos = 0;
+  try {
+    value(v);
+  } catch (err) {
+    if (err !== BAIL) throw err;
+    return general.encode(v);
+  }
+  return buf.subarray(0, pos);
+}
