@@ -20,6 +20,7 @@ import {
   SEGMENT_NAME_DIGITS,
   SEGMENT_SUFFIX,
 } from './constants.js';
+import { crc32Range } from './crc.js';
 
 const TWO32 = 2 ** 32;
 /** Largest high word of a safe integer (2^53 - 1). */
@@ -106,7 +107,7 @@ export function writeRecord(b: Buffer, at: number, type: number, seq: number, pa
   put32(b, at + OFF_SEQ + 4, Math.floor(seq / TWO32));
   b.set(payload, at + RECORD_HEADER_BYTES);
   const end = at + RECORD_HEADER_BYTES + payload.length;
-  put32(b, at, crc32(b.subarray(at + OFF_TYPE, end)));
+  put32(b, at, crc32Range(b, at + OFF_TYPE, end));
   return end;
 }
 
