@@ -30,6 +30,7 @@ import { bundle } from '../helpers/series-child.js';
 const DATA_BYTES = 100;
 const MODE_MS = Number(process.env.BENCH_MODE_MS ?? 3000);
 const RAW_MS = Number(process.env.BENCH_RAW_MS ?? 2000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
 const MIB = 1024 * 1024;
 /** Batch window override (ms), to see the window's share of the closed-loop figure. */
 const WINDOW_MS = process.env.BENCH_BATCH_WINDOW_MS ? Number(process.env.BENCH_BATCH_WINDOW_MS) : undefined;
@@ -81,7 +82,7 @@ async function runClosed(root: string, durability: Durability) {
   };
 }
 
-async function runMode(root: string, durability: Durability) {
+async function runMode(root: string, durability: Durability, modeMs = MODE_MS) {
   const dir = join(root, `mode-${durability}`);
   const s = createSeries({ dir, durability, batchWindowMs: WINDOW_MS });
   await s.open();
@@ -99,7 +100,7 @@ async function runMode(root: string, durability: Durability) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let i = 0;
-  while (performance.now() - t0 < MODE_MS) {
+  while (performance.now() - t0 < modeMs) {
     for (let k = 0; k < 256; k++) {
       inFlight++;
       s.append({ event: 'bench', i: i++, data }).then(settled);
@@ -186,6 +187,10 @@ async function main(): Promise<void> {
   try {
     const modes: Record<string, unknown> = {};
     const closed: Record<string, unknown> = {};
+    // Unmeasured warm-up: otherwise the first mode measured (batch) also pays the JIT compiling
+    // the append path, and reads slower than the modes after it.
+    log('warm-up');
+    await runMode(root, 'batch', WARMUP_MS);
     for (const durability of ['batch', 'always', 'none'] as const) {
       log(`mode ${durability}`);
       const d = await runMode(root, durability);
