@@ -9,6 +9,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
-    passWithNoTests: true,
   },
 });
