@@ -13,6 +13,23 @@ const encoder = new Encoder({ useRecords: false, tagUint8Array: false, variableM
 // mapsAsObjects:false so that non-text keys can be seen (and refused) instead of coerced to strings.
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
 
+/** Signal from the fast decoder: this payload needs the exact (Map) path. */
+const SLOW = Symbol('slow');
+
+/**
+ * The fast path builds plain objects directly (no Map, no second pass): cbor-x routes every map
+ * key through `decodeKey` when a keyMap is set, so a key that is not text — or is `__proto__`,
+ * which cbor-x would rename — aborts to the exact path above, which refuses or keeps it. The result
+ * is the same value; the nesting bound is checked by a walk that allocates nothing.
+ */
+class TextKeyDecoder extends Decoder {
+  decodeKey(key: unknown): string {
+    if (typeof key !== 'string' || key === '__proto__') throw SLOW;
+    return key;
+  }
+}
+const fastDecoder = new TextKeyDecoder({ useRecords: false, mapsAsObjects: true, keyMap: {} });
+
 /**
  * Encodes a value (plain objects become CBOR maps with text keys). Returns a fresh Buffer (what
  * mqtt.js `publish` takes).
@@ -28,6 +45,19 @@ export function encode(value: unknown): Buffer {
  */
 export function decode(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new BadCborError('empty payload');
+  let value: unknown;
+  try {
+    value = fastDecoder.decode(bytes);
+  } catch (cause) {
+    if (cause !== SLOW) throw new BadCborError(cause instanceof Error ? cause.message : 'undecodable', { cause });
+    return decodeExact(bytes);
+  }
+  checkDepth(value, 0);
+  return value;
+}
+
+/** Decode through Maps, then to plain objects: refuses non-text keys, keeps `__proto__` as data. */
+function decodeExact(bytes: Uint8Array): unknown {
   let raw: unknown;
   try {
     raw = decoder.decode(bytes);
@@ -35,6 +65,18 @@ export function decode(bytes: Uint8Array): unknown {
     throw new BadCborError(cause instanceof Error ? cause.message : 'undecodable', { cause });
   }
   return toPlain(raw, 0);
+}
+
+/** The nesting bound of `toPlain`, on a value already made of plain objects and arrays. */
+function checkDepth(value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw new BadCborError(`nested deeper than ${MAX_DEPTH} levels`);
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    const o = value as Record<string, unknown>;
+    for (const k in o) checkDepth(o[k], depth + 1);
+  }
 }
 
 // Deep enough for any envelope (a chunk's events are nested a few levels); bounds recursion on

@@ -59,6 +59,11 @@ describe('codec', () => {
   it('bounds nesting depth', () => {
     const deep = Buffer.concat([Buffer.alloc(100, 0x81), Buffer.from([0x01])]);
     expect(() => decode(deep)).toThrow(BadCborError);
+    // Nested maps (the plain-object fast path): 65 levels refused, 64 accepted.
+    const maps = (n: number) =>
+      Buffer.concat([...Array.from({ length: n }, () => hex('a1 6161')), Buffer.from([0x01])]);
+    expect(() => decode(maps(65))).toThrow(BadCborError);
+    expect(decode(maps(64))).toBeTypeOf('object');
   });
 
   it('round-trips arbitrary JSON-like values', () => {
