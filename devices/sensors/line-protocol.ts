@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { count, createReadingEmitter } from './emitter.js';
-import { createLineSplitter } from './lines.js';
+import { createLineDriver } from './lines.js';
 import type { DriverStats, SensorDriver, SerialPortLike } from './types.js';
 
 const METRIC = /^[a-z][a-z0-9_.]{0,31}$/;
@@ -47,7 +47,7 @@ export function createLineSensor(port: SerialPortLike, options: LineSensorOption
   const stats: DriverStats = { lines: 0, readings: 0, malformed: 0, filtered: 0 };
   let loggedMalformed = false;
   const emitter = createReadingEmitter((err) => log.warn({ err }, 'line sensor listener threw'));
-  const splitter = createLineSplitter((line) => {
+  const onLine = (line: string): void => {
     count(stats, 'lines');
     const pairs = parseLineProtocol(line);
     if (pairs === undefined) {
@@ -67,22 +67,6 @@ export function createLineSensor(port: SerialPortLike, options: LineSensorOption
       count(stats, 'readings');
       emitter.emit({ kind: 'value', metric, value, t });
     }
-  });
-  const onData = (chunk: Buffer | string): void => splitter.push(chunk);
-  let started = false;
-  return {
-    name: 'line',
-    start() {
-      if (started) return;
-      started = true;
-      port.on('data', onData);
-    },
-    async stop() {
-      if (!started) return;
-      started = false;
-      port.off('data', onData);
-    },
-    onReading: (l) => emitter.on(l),
-    stats: () => ({ ...stats, overlong: splitter.overlong }),
   };
+  return createLineDriver({ name: 'line', port, onLine, stats, emitter });
 }

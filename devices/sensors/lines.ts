@@ -7,6 +7,8 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { MAX_LINE_BYTES } from './constants.js';
+import type { ReadingEmitter } from './emitter.js';
+import type { DriverStats, SensorDriver, SerialPortLike } from './types.js';
 
 export interface LineSplitter {
   /** Feed one chunk as read from the port; calls `onLine` for each complete line. */
@@ -54,5 +56,38 @@ export function createLineSplitter(onLine: (line: string) => void, maxLineBytes 
         skipping = true;
       }
     },
+  };
+}
+
+/**
+ * The lifecycle every line-framed serial driver shares: frame the port's bytes into lines for
+ * `onLine`, attach on `start()`, detach on `stop()` (the port's owner closes it), and report the
+ * driver's counters plus the overlong lines dropped by the framing.
+ */
+export function createLineDriver(parts: {
+  name: string;
+  port: SerialPortLike;
+  onLine: (line: string) => void;
+  stats: DriverStats;
+  emitter: ReadingEmitter;
+}): SensorDriver {
+  const { port, stats, emitter } = parts;
+  const splitter = createLineSplitter(parts.onLine);
+  const onData = (chunk: Buffer | string): void => splitter.push(chunk);
+  let started = false;
+  return {
+    name: parts.name,
+    start() {
+      if (started) return;
+      started = true;
+      port.on('data', onData);
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      port.off('data', onData);
+    },
+    onReading: (l) => emitter.on(l),
+    stats: () => ({ ...stats, overlong: splitter.overlong }),
   };
 }

@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { count, createReadingEmitter } from './emitter.js';
-import { createLineSplitter } from './lines.js';
+import { createLineDriver } from './lines.js';
 import { parseNmea } from './nmea.js';
 import type { DriverStats, SensorDriver, SerialPortLike } from './types.js';
 
@@ -51,23 +51,5 @@ export function createNmeaGps(port: SerialPortLike, options: NmeaGpsOptions = {}
     count(stats, 'fixes');
     emitter.emit({ kind: 'fix', ...p, t: clock.now() });
   };
-  const splitter = createLineSplitter(onLine);
-  const onData = (chunk: Buffer | string): void => splitter.push(chunk);
-  let started = false;
-
-  return {
-    name: 'nmea',
-    start() {
-      if (started) return;
-      started = true;
-      port.on('data', onData);
-    },
-    async stop() {
-      if (!started) return;
-      started = false;
-      port.off('data', onData);
-    },
-    onReading: (l) => emitter.on(l),
-    stats: () => ({ ...stats, overlong: splitter.overlong }),
-  };
+  return createLineDriver({ name: 'nmea', port, onLine, stats, emitter });
 }
