@@ -6,16 +6,9 @@
 import type { ReceivedIntent } from '../intent/types.js';
 import type { LimiterValues } from '../protocol/types.js';
 
-export type LimiterName = keyof LimiterValues;
+export { LIMITER_NAMES } from '../protocol/types.js';
 
-export const LIMITER_NAMES: readonly LimiterName[] = [
-  'economic',
-  'cpu',
-  'memory',
-  'w_tracking',
-  'objective',
-  'topology',
-];
+export type LimiterName = keyof LimiterValues;
 
 export interface Limiter {
   readonly name: LimiterName;

@@ -35,6 +35,16 @@ export interface LimiterValues {
   topology: number;
 }
 
+/** The keys of `LimiterValues`, in the order DESIGN.md lists them (one list for wire and limiters). */
+export const LIMITER_NAMES: readonly (keyof LimiterValues)[] = [
+  'economic',
+  'cpu',
+  'memory',
+  'w_tracking',
+  'objective',
+  'topology',
+];
+
 /** `R/presence/{node}`, QoS 1, retained. The MQTT Will is the same map with `state: "offline"`. */
 export interface PresenceEnvelope {
   v: 1;

@@ -23,24 +23,14 @@ import { assertChunkId, assertKind, assertNodeId, type ParsedTopic, parseTopic }
 import type {
   HaveEnvelope,
   IntentEnvelope,
-  LimiterValues,
   NoReason,
   PresenceEnvelope,
   ReplyEnvelope,
   SyncEnvelope,
 } from './types.js';
-import { NO_REASONS, PROTOCOL_VERSION } from './types.js';
+import { LIMITER_NAMES, NO_REASONS, PROTOCOL_VERSION } from './types.js';
 
 type Fields = Record<string, unknown>;
-
-const LIMITER_KEYS: readonly (keyof LimiterValues)[] = [
-  'economic',
-  'cpu',
-  'memory',
-  'w_tracking',
-  'objective',
-  'topology',
-];
 
 /** Size, CBOR, map and version checks shared by every family. */
 export function decodeEnvelope(payload: Uint8Array, maxBytes: number = MAX_PAYLOAD_BYTES): Fields {
@@ -169,7 +159,7 @@ export function checkReply(m: Fields, _topic: { requester: string }): ReplyEnvel
   }
   if (m.lim !== undefined) {
     if (!isPlainObject(m.lim)) throw new BadEnvelopeError('lim', 'must be a map of limiter values');
-    for (const key of LIMITER_KEYS) {
+    for (const key of LIMITER_NAMES) {
       const value = m.lim[key];
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
         throw new BadEnvelopeError(`lim.${key}`, 'must be a number in [0,1]');
