@@ -20,14 +20,7 @@ import {
 } from './constants.js';
 import { BadEnvelopeError, BadIdError, BadVersionError, TooLargeError, TopicMismatchError } from './errors.js';
 import { assertChunkId, assertKind, assertNodeId, type ParsedTopic, parseTopic } from './topics.js';
-import type {
-  HaveEnvelope,
-  IntentEnvelope,
-  NoReason,
-  PresenceEnvelope,
-  ReplyEnvelope,
-  SyncEnvelope,
-} from './types.js';
+import type { HaveEnvelope, IntentEnvelope, NoReason, PresenceEnvelope, ReplyEnvelope, SyncEnvelope } from './types.js';
 import { LIMITER_NAMES, NO_REASONS, PROTOCOL_VERSION } from './types.js';
 
 type Fields = Record<string, unknown>;
