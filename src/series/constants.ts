@@ -3,7 +3,7 @@
  * defaults through `SeriesOptions`; the format constants are the on-disk contract.
  */
 
-/** Group-commit window for `batch` durability, ms. */
+/** `batch` durability: minimum interval between the starts of two commits, ms (bounds fsyncs/s). */
 export const DEFAULT_BATCH_WINDOW_MS = 10;
 /**
  * `batch`: a commit starts before its window ends once this many bytes wait (64 KiB), so a busy

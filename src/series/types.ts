@@ -30,8 +30,11 @@ export interface EntryInput {
 /**
  * When `append` resolves:
  * - `always`: after an fdatasync of that entry (one per append, batched only if appends overlap);
- * - `batch`: group commit, after the one write + one fdatasync of its window (a window closes
- *   early once `batchMaxBytes` wait);
+ * - `batch`: leader/follower group commit, after the one write + one fdatasync of the commit that
+ *   holds the entry. A commit starts at once when none is in flight and `batchWindowMs` has passed
+ *   since the last one started, else when it has (the window bounds the fsync rate, it adds no
+ *   latency on an idle disk); appends arriving during a commit form the next one; a commit also
+ *   starts early once `batchMaxBytes` wait (details in `commit.ts`);
  * - `none`: after the write reaches the OS (survives a process crash, not a power cut).
  */
 export type Durability = 'always' | 'batch' | 'none';
@@ -69,7 +72,7 @@ export interface SeriesOptions {
   dir: string;
   /** Default `batch`. */
   durability?: Durability;
-  /** Group-commit window in ms for `batch`. Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
+  /** `batch`: minimum ms between commit starts (leader/follower, see commit.ts). Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
   batchWindowMs?: number;
   /**
    * `batch`: start the commit before the window ends once this many bytes wait, bytes.
