@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DamesoError } from '../errors.js';
+import { KIND_ROLES } from '../intent/constants.js';
 import { alwaysYesGate } from '../intent/index.js';
 import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
@@ -110,6 +111,14 @@ export function registerIntent(program: Command): void {
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
     .option('--json', 'print the outcome as one JSON object')
     .action(async (kind: string, flags: IntentFlags) => {
+      // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
+      // connecting, as a usage error.
+      if (!Object.hasOwn(KIND_ROLES, kind)) {
+        throw new DamesoError(
+          'DAMESO_USAGE',
+          `unknown intent kind "${kind}"; v1 kinds: ${Object.keys(KIND_ROLES).join(', ')}`,
+        );
+      }
       const deadlineMs = Number(flags.deadline);
       if (!Number.isInteger(deadlineMs) || deadlineMs < 1) {
         throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);

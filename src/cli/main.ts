@@ -18,6 +18,13 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   registerAll(program);
+  // Commander copies exitOverride to sub-commands only when they are created after it is set, so
+  // set it on every command: a usage error anywhere throws a CommanderError (exit 64 below).
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) override(sub);
+  };
+  override(program);
   return program;
 }
 
@@ -25,11 +32,12 @@ const VERSION = '0.1.0';
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
+      // --help / --version exit 0; every other commander error (unknown option, bad choice,
+      // missing required option, an option parser's InvalidArgumentError) is a usage error.
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }

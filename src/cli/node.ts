@@ -21,7 +21,8 @@ import {
   smoothField,
 } from '../../devices/sensors/index.js';
 import { createChunksService } from '../chunks/index.js';
-import { DamesoError } from '../errors.js';
+import { ConfigError, DamesoError } from '../errors.js';
+import { KIND_ROLES } from '../intent/constants.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService } from '../observe/index.js';
@@ -160,6 +161,20 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Roles a node can serve: those of the v1 kinds (`KIND_ROLES`). */
+export const KNOWN_ROLES: readonly string[] = [...new Set(Object.values(KIND_ROLES))];
+
+/** Refuse a role no kind is served by (a typo would otherwise leave the node answering nothing): exit 78. */
+export function checkRoles(roles: readonly string[]): void {
+  const unknown = roles.filter((r) => !KNOWN_ROLES.includes(r));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'roles',
+      `unknown role(s) ${unknown.map((r) => `"${r}"`).join(', ')}; known roles: ${KNOWN_ROLES.join(', ')}`,
+    );
+  }
+}
+
 export function registerNode(program: Command): void {
   program
     .command('node')
@@ -214,6 +229,7 @@ export function registerNode(program: Command): void {
       const { drivers, ports } = await openDrivers(flags, position);
       const observes = drivers.length > 0 || position !== undefined;
       const roles = splitList(flags.roles);
+      checkRoles(roles);
       // Observing without serving `want_observations` would keep the data to itself.
       if (observes && !roles.includes('mapper')) roles.push('mapper');
       const node = createNode({

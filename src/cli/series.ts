@@ -3,7 +3,7 @@
  */
 import { writeSync } from 'node:fs';
 import { encode } from 'cbor-x';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log.js';
 import { createSeries, type Durability, type Entry, type Series } from '../series/index.js';
 import { verifySeries } from '../series/verify.js';
@@ -14,7 +14,8 @@ const DURABILITY = new Option('--durability <mode>', 'always | batch | none').ch
 function int(name: string, min: number): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+    // InvalidArgumentError: commander prints one line naming the flag, exit 64 (not a stack trace).
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
     return n;
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * Usage errors of the `dameso` command as real child processes: one line on stderr naming the
+ * flag, exit 64 (78 for a bad role), never a stack trace; --help / --version exit 0.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+let root: string;
+
+async function dameso(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dameso-usage-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('dameso usage errors', () => {
+  it('unknown option, invalid choice, missing required option exit 64 (sub-commands too)', async () => {
+    const dir = join(root, 's');
+    const [bogus, choice, missing] = await Promise.all([
+      dameso('series', 'append', '--dir', dir, '--count', '1', '--bogus'),
+      dameso('series', 'append', '--dir', dir, '--count', '1', '--durability', 'sometimes'),
+      dameso('node'),
+    ]);
+    expect(bogus.code).toBe(64);
+    expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+    expect(choice.code).toBe(64);
+    expect(choice.stderr).toMatch(/--durability/);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/required option '--id <id>'/);
+  });
+
+  it('--help and --version exit 0', async () => {
+    const [help, subHelp, version] = await Promise.all([
+      dameso('--help'),
+      dameso('series', 'append', '--help'),
+      dameso('--version'),
+    ]);
+    expect([help.code, subHelp.code, version.code]).toEqual([0, 0, 0]);
+    expect(subHelp.stdout).toMatch(/--count/);
+  });
+
+  it('a bad option value is one line naming the flag, exit 64, no stack trace', async () => {
+    const r = await dameso('series', 'append', '--dir', join(root, 's2'), '--count', '-5');
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/--count/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown role exits 78 listing the known roles', async () => {
+    const r = await dameso('node', '--id', 'x', '--roles', 'bt,foo', '--data', join(root, 'n'), '--broker', 'embedded');
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/"foo"/);
+    expect(r.stderr).toMatch(/known roles: bt, mapper/);
+  });
+
+  it('an unknown intent kind exits 64 listing the v1 kinds', async () => {
+    const r = await dameso('intent', 'want_pizza', '--broker', 'mqtt://127.0.0.1:1');
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/want_pizza/);
+    expect(r.stderr).toMatch(/want_chunk, store_chunk, want_chunks, want_observations/);
+  });
+});
