@@ -119,6 +119,14 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
       const bytes = await check(reply);
       if (bytes) return done(bytes, reply.envelope.from);
     }
+    // paradigm: silence is data. A bt node without the chunk stays silent, so count every node the
+    // broadcast was addressed to as asked (the error said "after asking 0 node(s)" with bt nodes online).
+    const outcome = await declared;
+    for (const n of outcome.expected) {
+      if (tried.has(n)) continue;
+      tried.add(n);
+      attempts.push({ node: n, result: outcome.offline.includes(n) ? 'offline' : 'silence' });
+    }
   }
   record(deps.series.append({ event: 'chunk_fetch_failed', id, tried: tried.size }));
   throw new ChunkNotFoundError(id, tried.size);

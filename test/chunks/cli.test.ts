@@ -17,13 +17,13 @@ const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 let broker: BrokerHandle;
 let field: Field;
 
-async function dameso(...args: string[]): Promise<{ stdout: string; code: number }> {
+async function dameso(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
-    return { stdout, code: 0 };
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
+    return { stdout, stderr, code: 0 };
   } catch (err) {
-    const e = err as { stdout?: string; code?: number };
-    return { stdout: e.stdout ?? '', code: e.code ?? -1 };
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
   }
 }
 
@@ -90,6 +90,8 @@ describe('dameso chunks', () => {
       dameso('chunks', 'get', 'nope', '--broker', broker.url),
     ]);
     expect(missing.code).toBe(69);
+    // Nobody announces it: every online bt node was asked (they stay silent: not held).
+    expect(missing.stderr).toMatch(/after asking 3 node\(s\)/);
     expect(bad.code).toBe(64);
   });
 });
