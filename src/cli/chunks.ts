@@ -24,10 +24,11 @@ import {
 } from '../chunks/index.js';
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { createNode, DEFAULT_BROKER_URL, SERIES_SUBDIR } from '../node.js';
+import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
 import { EXIT } from './exit.js';
+import { requireSeriesIn } from './fs-errors.js';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -130,6 +131,8 @@ holder delivered a verified copy.`,
         },
       ) => {
         const replicas = int('--replicas', f.replicas, 1);
+        // A folder with no series would get a fresh one and push its own bookkeeping: refuse (65).
+        await requireSeriesIn(f.data, '--data');
         const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
         const res = await withNode(
           {
@@ -215,7 +218,7 @@ holder delivered a verified copy.`,
     .option('--json', 'print one JSON object')
     .action(async (f: { data: string; json?: boolean }) => {
       const series = createSeries({
-        dir: join(f.data, SERIES_SUBDIR),
+        dir: await requireSeriesIn(f.data, '--data'),
         views: [chunksView as View<unknown>],
         readOnly: true,
       });

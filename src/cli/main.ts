@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { DamesoError } from '../errors.js';
 import { registerAll } from './commands.js';
 import { EXIT } from './exit.js';
+import { explainCannotCreate } from './fs-errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('dameso')
@@ -42,8 +43,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (err instanceof DamesoError) {
-      process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
-      process.exitCode = EXIT.forCode(err.code);
+      // A mkdir on a read-only disk reads "ENOENT … mkdir": say read-only / permission denied.
+      const e = (await explainCannotCreate(err).catch(() => undefined)) ?? err;
+      process.stderr.write(`dameso: ${e.message} [${e.code}]\n`);
+      process.exitCode = EXIT.forCode(e.code);
       return;
     }
     process.stderr.write(

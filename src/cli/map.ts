@@ -3,15 +3,12 @@
  * metric: a Polygon from the geohash box; properties value, spread, responders, method).
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SERIES_SUBDIR } from '../node/constants.js';
 import { consensusMap, NoConsensusError } from '../observe/index.js';
 import { createSeries } from '../series/index.js';
 import type { Entry } from '../series/types.js';
-
-/** Default node data folder (`--data`). */
-export const DEFAULT_MAP_DATA_DIR = 'data';
+import { requireSeriesIn } from './fs-errors.js';
 
 interface MapFlags {
   data: string;
@@ -21,7 +18,7 @@ interface MapFlags {
 }
 
 async function mapCmd(flags: MapFlags): Promise<void> {
-  const dir = join(flags.data, SERIES_SUBDIR);
+  const dir = await requireSeriesIn(flags.data, '--data');
   // Read-only: never truncates or appends, safe beside a running node.
   const series = createSeries({ dir, readOnly: true });
   await series.open();
@@ -58,7 +55,8 @@ export function registerMap(program: Command): void {
       "Print the consensus map from a node's series: the newest consensus of each geohash cell " +
         '(value, spread, responders, method). --geojson writes RFC 7946 GeoJSON, one Polygon per cell.',
     )
-    .option('--data <dir>', `the node's data folder (its series is <dir>/${SERIES_SUBDIR})`, DEFAULT_MAP_DATA_DIR)
+    // Required: a cwd-relative default read whatever `./data` happened to be.
+    .requiredOption('--data <dir>', `the node's data folder (its series is <dir>/${SERIES_SUBDIR})`)
     .option('--metric <name>', 'only this metric (e.g. temp)')
     .option('--geojson <file>', 'write the GeoJSON FeatureCollection to this file')
     .option('--json', 'print JSON on stdout (the GeoJSON, or a summary when --geojson is given)')

@@ -3,7 +3,7 @@
  * flag, exit 64 (78 for a bad role), never a stack trace; --help / --version exit 0.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,5 +76,23 @@ describe('dameso usage errors', () => {
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/want_pizza/);
     expect(r.stderr).toMatch(/want_chunk, store_chunk, want_chunks, want_observations/);
+  });
+
+  it('map needs --data (64); map and chunks push refuse a folder with no series (65) and create nothing', async () => {
+    const empty = join(root, 'empty');
+    await mkdir(empty);
+    const [noData, map, push] = await Promise.all([
+      dameso('map'),
+      dameso('map', '--data', empty),
+      dameso('chunks', 'push', '--data', empty, '--id', 'x', '--broker', 'mqtt://127.0.0.1:1'),
+    ]);
+    expect(noData.code).toBe(64);
+    expect(noData.stderr).toMatch(/--data/);
+    for (const r of [map, push]) {
+      expect(r.code).toBe(65);
+      expect(r.stderr).toMatch(/not a node data folder/);
+      expect(r.stderr).toContain(empty);
+    }
+    expect(await readdir(empty)).toEqual([]);
   });
 });
