@@ -42,6 +42,9 @@ function int(flag: string, v: string | undefined, min: number): number | undefin
   return n;
 }
 
+/** Default id of a short-lived node (computed at run time, not shown as a default in --help). */
+const cliId = (): string => `cli-${process.pid}`;
+
 function chunkIdArg(id: string): string {
   if (!isChunkId(id)) throw new DamesoError('DAMESO_USAGE', `"${id}" is not a chunk id (64 lowercase hex characters)`);
   return id;
@@ -167,16 +170,16 @@ holder delivered a verified copy.`,
         'nobody announced it; bytes that do not hash to the id are rejected and the next holder asked',
     )
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option('--id <node>', 'node id to use on the broker', `cli-${process.pid}`)
+    .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--out <file>', 'write the raw chunk bytes here')
     .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
     .option('--json', 'print one JSON object (with the decoded chunk unless --out)')
-    .action(async (idArg: string, f: NetFlags & { id: string; out?: string; deadline: string }) => {
+    .action(async (idArg: string, f: NetFlags & { id?: string; out?: string; deadline: string }) => {
       const id = chunkIdArg(idArg);
       let res: FetchResult;
       try {
         const deadlineMs = int('--deadline', f.deadline, 1);
-        res = await withNode({ id: f.id, broker: f.broker }, (c) => c.fetch(id, { deadlineMs }));
+        res = await withNode({ id: f.id ?? cliId(), broker: f.broker }, (c) => c.fetch(id, { deadlineMs }));
       } catch (err) {
         if (!(err instanceof ChunkNotFoundError)) throw err;
         process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
@@ -201,11 +204,11 @@ holder delivered a verified copy.`,
     .argument('<id>', 'chunk id (64 hex)')
     .description('list the nodes announcing a chunk (retained `have` records), online ones first')
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option('--id <node>', 'node id to use on the broker', `cli-${process.pid}`)
+    .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--json', 'print one JSON object')
-    .action(async (idArg: string, f: NetFlags & { id: string }) => {
+    .action(async (idArg: string, f: NetFlags & { id?: string }) => {
       const id = chunkIdArg(idArg);
-      const holders = await withNode({ id: f.id, broker: f.broker }, (c) => c.whoHas(id));
+      const holders = await withNode({ id: f.id ?? cliId(), broker: f.broker }, (c) => c.whoHas(id));
       if (f.json) return out(JSON.stringify({ id, holders }));
       if (holders.length === 0) out(`${id}: nobody announces it`);
       for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);

@@ -112,6 +112,20 @@ export function registerField(program: Command): void {
     .option('--data <dir>', 'data folder for the nodes (default: a temp folder, removed at exit)')
     .option('--device <board>', 'board profile of every node (budgets, intent capacity); default generic')
     .option('--json', 'print only the final summary, as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Summary line:
+  intents=N   intents declared so far; open=N those still open (deadline not reached, not all replied)
+  replies:    yes/no/late count replies per peer (one intent asks several peers), NO reasons in ()
+  silent peers / offline peers: expected peers that stayed silent (a valid answer) or went offline
+  reply / close p50 p99: ms from declaration to a reply, and to the intent's close
+
+Example:
+  dameso field --nodes 6 --rate 20 --duration 30
+
+Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
+    )
     .action(async (flags: FieldFlags) => {
       const n = Math.floor(positive('--nodes', flags.nodes, 2));
       const durationS = positive('--duration', flags.duration, 0);
@@ -235,8 +249,9 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 
 function line(s: FieldSummary): string {
   return (
-    `t=${s.seconds}s intents=${s.intents} open=${s.open} | yes=${s.yes} no=${s.no}${noDetail(s.noBy)} silence=${s.silence} ` +
-    `offline=${s.offline} late=${s.late} | reply p50=${s.replyP50Ms}ms p99=${s.replyP99Ms}ms | ` +
+    // yes/no/silent/offline count per-peer replies (one intent has several peers), not intents.
+    `t=${s.seconds}s intents=${s.intents} open=${s.open} | replies: yes=${s.yes} no=${s.no}${noDetail(s.noBy)} ` +
+    `late=${s.late} | silent peers=${s.silence} offline peers=${s.offline} | reply p50=${s.replyP50Ms}ms p99=${s.replyP99Ms}ms | ` +
     `close p50=${s.closeP50Ms}ms p99=${s.closeP99Ms}ms`
   );
 }

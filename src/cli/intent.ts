@@ -110,6 +110,17 @@ export function registerIntent(program: Command): void {
     .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
     .option('--json', 'print the outcome as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883
+  dameso intent want_observations --subject u09tv --deadline 3000 --json
+  dameso intent want_chunks --body '{"node":"pi-7"}' --to pi-3,pi-4
+
+Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or unknown kind;
+69 broker unreachable.`,
+    )
     .action(async (kind: string, flags: IntentFlags) => {
       // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
       // connecting, as a usage error.

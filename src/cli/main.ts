@@ -3,7 +3,7 @@
  * The `dameso` command. Each area registers its sub-commands from its own file (see
  * `commands.ts`); this file only builds the program and maps typed errors to exit codes.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { DamesoError } from '../errors.js';
 import { registerAll } from './commands.js';
 import { EXIT } from './exit.js';
@@ -23,6 +23,13 @@ export function buildProgram(): Command {
   // set it on every command: a usage error anywhere throws a CommanderError (exit 64 below).
   const override = (cmd: Command): void => {
     cmd.exitOverride();
+    // Commander does not mark mandatory options in help: say "(required)".
+    cmd.configureHelp({
+      optionDescription(this: Help, option: Option): string {
+        const base = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${base} (required)` : base;
+      },
+    });
     for (const sub of cmd.commands) override(sub);
   };
   override(program);

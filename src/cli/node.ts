@@ -218,6 +218,17 @@ export function registerNode(program: Command): void {
         '  dameso node --id sim-3 --position 48.8566,2.3522 --simulate temp,noise=0.5 --broker embedded\n' +
         'Serial ports need the native binding (@serialport/bindings-cpp); list them with `dameso devices`.\n',
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --data /var/lib/dameso --device pi-zero-2w
+  dameso node --id hub --roles bt,mapper --broker embedded --embedded-port 1883
+
+Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
+69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
+the data folder (read-only, disk full); 78 bad configuration (unknown role or board).`,
+    )
     .action(async (flags: NodeFlags) => {
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {

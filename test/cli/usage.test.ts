@@ -54,7 +54,22 @@ describe('dameso usage errors', () => {
       dameso('--version'),
     ]);
     expect([help.code, subHelp.code, version.code]).toEqual([0, 0, 0]);
-    expect(subHelp.stdout).toMatch(/--count/);
+    expect(subHelp.stdout).toMatch(/--count <n> .*\(required\)/);
+  });
+
+  it('node/intent help carry examples and exit codes; chunks get shows no pid-derived default', async () => {
+    const [node, intent, get] = await Promise.all([
+      dameso('node', '--help'),
+      dameso('intent', '--help'),
+      dameso('chunks', 'get', '--help'),
+    ]);
+    for (const h of [node, intent]) {
+      expect(h.stdout).toMatch(/Examples:/);
+      expect(h.stdout).toMatch(/Exit codes:/);
+    }
+    expect(node.stdout).toMatch(/--id <id> .*\(required\)/);
+    expect(get.stdout).toMatch(/cli-<pid>/);
+    expect(get.stdout).not.toMatch(/cli-\d/);
   });
 
   it('a bad option value is one line naming the flag, exit 64, no stack trace', async () => {
