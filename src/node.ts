@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError } from './errors.js';
+import { KIND_ROLES } from './intent/constants.js';
 import { alwaysYesGate } from './intent/gate.js';
 import { createIntents, type StartableIntents } from './intent/index.js';
 import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
@@ -27,9 +28,18 @@ export type * from './node/types.js';
 export function createNode(options: NodeOptions): DamesoNode {
   if (!isNodeId(options.id)) throw new ConfigError('id', `"${options.id}" must match [A-Za-z0-9_-]{1,64}`);
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new ConfigError('dataDir', 'is required');
+  // A role no kind is served by (a typo) would leave the node answering nothing: refuse it. Known =
+  // the v1 roles plus those of custom kinds and of the handlers given.
+  const known = new Set([
+    ...Object.values(KIND_ROLES),
+    ...Object.values(options.kindRoles ?? {}),
+    ...(options.handlers ?? []).map((h) => h.role),
+    ...(options.services ?? []).flatMap((s) => (s.handlers ?? []).map((h) => h.role)),
+  ]);
   for (const r of options.roles ?? []) {
     if (!/^[a-z_]{1,32}$/.test(r))
       throw new ConfigError('roles', `role "${r}" must match [a-z_]{1,32} (e.g. bt, mapper)`);
+    if (!known.has(r)) throw new ConfigError('roles', `unknown role "${r}"; known roles: ${[...known].join(', ')}`);
   }
   return new Node(options);
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNode } from '../../src/node.js';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
@@ -109,5 +110,14 @@ describe('dameso usage errors', () => {
       expect(r.stderr).toContain(empty);
     }
     expect(await readdir(empty)).toEqual([]);
+  });
+
+  it('createNode refuses an unknown role (DAMESO_BAD_CONFIG) but accepts a custom kind role', () => {
+    expect(() => createNode({ id: 'n', dataDir: join(root, 'x'), roles: ['bt', 'foo'] })).toThrow(
+      /unknown role "foo"; known roles: bt, mapper/,
+    );
+    expect(() =>
+      createNode({ id: 'n', dataDir: join(root, 'x'), roles: ['echo'], kindRoles: { ping: 'echo' } }),
+    ).not.toThrow();
   });
 });
