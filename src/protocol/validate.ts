@@ -82,7 +82,11 @@ export type ValidatedMessage =
  */
 export function validateMessage(topic: string, payload: Uint8Array, root?: string): ValidatedMessage | undefined {
   const parsed = parseTopic(topic, root);
-  if (parsed === undefined) return undefined;
+  return parsed === undefined ? undefined : validateParsed(parsed, payload);
+}
+
+/** Validates the payload for an already parsed topic (callers that cache topic parsing). */
+export function validateParsed(parsed: ParsedTopic, payload: Uint8Array): ValidatedMessage {
   switch (parsed.type) {
     case 'presence':
       return { type: 'presence', topic: parsed, envelope: validatePresence(payload, parsed) };

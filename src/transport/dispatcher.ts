@@ -5,17 +5,7 @@
  * crash the node (CONVENTIONS.md habit 6).
  */
 import type { Logger } from '../log.js';
-import {
-  isWireError,
-  type ParsedTopic,
-  parseTopic,
-  type ValidatedMessage,
-  validateHave,
-  validateIntent,
-  validatePresence,
-  validateReply,
-  validateSync,
-} from '../protocol/index.js';
+import { isWireError, type ParsedTopic, parseTopic, type ValidatedMessage, validateParsed } from '../protocol/index.js';
 import { MAX_LOGGED_REASONS, MAX_TOPIC_CACHE } from './constants.js';
 
 /** A presence topic with an empty retained payload: the record was cleared. */
@@ -71,19 +61,9 @@ interface TopicInfo {
 }
 
 function validate(parsed: ParsedTopic, payload: Uint8Array): Message {
-  switch (parsed.type) {
-    case 'presence':
-      if (payload.length === 0) return { type: 'presence', topic: parsed, envelope: null };
-      return { type: 'presence', topic: parsed, envelope: validatePresence(payload, parsed) };
-    case 'intent':
-      return { type: 'intent', topic: parsed, envelope: validateIntent(payload, parsed) };
-    case 'reply':
-      return { type: 'reply', topic: parsed, envelope: validateReply(payload, parsed) };
-    case 'have':
-      return { type: 'have', topic: parsed, envelope: validateHave(payload, parsed) };
-    default:
-      return { type: 'sync', topic: parsed, envelope: validateSync(payload, parsed) };
-  }
+  // An empty retained presence payload clears a record; every other family goes to the validator.
+  if (parsed.type === 'presence' && payload.length === 0) return { type: 'presence', topic: parsed, envelope: null };
+  return validateParsed(parsed, payload);
 }
 
 export class Dispatcher {
