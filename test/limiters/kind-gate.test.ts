@@ -1,40 +1,31 @@
-/**
- * The gate knows the intent kind: a storage node at its budget refuses `store_chunk` with NO
- * `storage_full` but still serves `want_chunk` / `want_chunks` (reads cost no storage). Real nodes,
- * real chunks service, real Aedes; every recorded decision replays exactly.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { createChunksService } from '../../src/chunks/index.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
 import { consumesStorage, decide, replayDecisions, replaySeries } from '../../src/limiters/index.js';
 import { silentLogger } from '../../src/log.js';
-import { createNode, type DamesoNode } from '../../src/node.js';
+import { createNode } from '../../src/node.js';
 import { buildChunk } from '../../src/series/index.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { NodePool } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 let broker: BrokerHandle;
-const nodes: DamesoNode[] = [];
-const dirs: string[] = [];
+// Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
+// the always-YES gate), so the pool only tracks them and their folders for cleanup.
+const pool = new NodePool();
 
 beforeAll(async () => {
   broker = await startAedes();
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+  await pool.cleanup();
   await broker.stop();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'dameso-kindgate-'));
-  dirs.push(d);
-  return d;
+function tmp(): Promise<string> {
+  return pool.dir('dameso-kindgate-');
 }
 
 describe('per-kind gate policy', () => {
@@ -75,7 +66,7 @@ describe('per-kind gate policy', () => {
       rosterQuietMs: 50,
       log: silentLogger,
     });
-    nodes.push(bt);
+    pool.nodes.push(bt);
     await bt.start();
     const req = createNode({
       id: 'req-kind',
@@ -84,7 +75,7 @@ describe('per-kind gate policy', () => {
       rosterQuietMs: 50,
       log: silentLogger,
     });
-    nodes.push(req);
+    pool.nodes.push(req);
     await req.start();
     const gate = bt.gate as LimiterGate;
 

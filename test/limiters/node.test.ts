@@ -4,8 +4,7 @@
  * decision the nodes recorded.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,31 +23,30 @@ import { createNode, type DamesoNode, type Service } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { NodePool } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 let broker: BrokerHandle;
-const nodes: DamesoNode[] = [];
-const dirs: string[] = [];
+// Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
+// the always-YES gate), so the pool only tracks them and their folders for cleanup.
+const pool = new NodePool();
 
 beforeAll(async () => {
   broker = await startAedes();
 });
 afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+  await pool.cleanup();
   await broker.stop();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'dameso-limnode-'));
-  dirs.push(d);
-  return d;
+function tmp(): Promise<string> {
+  return pool.dir('dameso-limnode-');
 }
 
 async function node(id: string, o: Partial<Parameters<typeof createNode>[0]> = {}): Promise<DamesoNode> {
   const n = createNode({ id, broker: broker.url, dataDir: await tmp(), rosterQuietMs: 50, ...o });
-  nodes.push(n);
+  pool.nodes.push(n);
   await n.start();
   return n;
 }
