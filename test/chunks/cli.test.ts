@@ -1,31 +1,17 @@
-/**
- * `dameso chunks push|who-has|get|ls` as real processes against a real broker and real bt nodes.
- */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/chunks/verify.js';
 import { silentLogger } from '../../src/log.js';
 import { createNode } from '../../src/node.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { createField, type Field } from '../helpers/chunks-field.js';
+import { runCli } from '../helpers/node-cli.js';
 
-const run = promisify(execFile);
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 let broker: BrokerHandle;
 let field: Field;
 
-async function dameso(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
-  }
-}
+const dameso = (...args: string[]) => runCli(args);
 
 beforeAll(async () => {
   broker = await startAedes();

@@ -1,28 +1,13 @@
-/**
- * Usage errors of the `dameso` command as real child processes: one line on stderr naming the
- * flag, exit 64 (78 for a bad role), never a stack trace; --help / --version exit 0.
- */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNode } from '../../src/node.js';
+import { runCli } from '../helpers/node-cli.js';
 
-const run = promisify(execFile);
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
 let root: string;
 
-async function dameso(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { timeout: 20_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
-  }
-}
+const dameso = (...args: string[]) => runCli(args);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dameso-usage-'));

@@ -27,8 +27,11 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-export function runCli(args: string[]): Promise<CliResult> {
-  return finished(spawnCli(args));
+/** Run to completion; a child still running after `timeoutMs` is killed (a hang guard, not a timing claim). */
+export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
+  const child = spawnCli(args);
+  const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return finished(child).finally(() => clearTimeout(guard));
 }
 
 /** Resolves once the child printed `text` on stdout. */
