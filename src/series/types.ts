@@ -95,17 +95,21 @@ export interface SeriesOptions {
   readOnly?: boolean;
 }
 
-/** What open found and did. */
-export interface OpenReport {
+/** What a scan of a series folder counts (open and `verify` both report these). */
+export interface SeriesCounts {
   segments: number;
   entries: number;
   firstSeq: number;
   lastSeq: number;
   bytes: number;
-  /** Bytes cut from a torn or zero-filled tail at open. */
+  /** Bytes of a torn or zero-filled tail (cut at a writable open). */
   truncatedBytes: number;
   /** Records that failed their CRC and were skipped (never returned as data). */
   corruptRecords: number;
+}
+
+/** What open found and did. */
+export interface OpenReport extends SeriesCounts {
   /** Entries folded into the views after the last snapshot. */
   foldedEntries: number;
 }

@@ -8,6 +8,7 @@ import { RECORD_SNAPSHOT } from './constants.js';
 import { decodeEntry } from './read.js';
 import { scanSegment } from './scan.js';
 import { listSegments, readSegmentHeader, type SegmentInfo } from './segments.js';
+import type { SeriesCounts } from './types.js';
 
 /** Distinct event names counted per series; beyond it they are counted under `…other`. */
 export const MAX_EVENT_NAMES = 1000;
@@ -27,16 +28,9 @@ export interface SegmentReport {
   tornHeader: boolean;
 }
 
-export interface VerifyReport {
+export interface VerifyReport extends SeriesCounts {
   sound: boolean;
   dir: string;
-  segments: number;
-  entries: number;
-  firstSeq: number;
-  lastSeq: number;
-  bytes: number;
-  truncatedBytes: number;
-  corruptRecords: number;
   /** Seqs missing inside the retained range (only damage makes them). */
   missingSeqs: number;
   perSegment: SegmentReport[];
