@@ -9,6 +9,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Roster } from '../presence/types.js';
+import { HAVE_QOS } from '../protocol/constants.js';
 import type { HaveEnvelope } from '../protocol/types.js';
 import type { Transport } from '../transport/index.js';
 import {
@@ -247,11 +248,11 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
     },
     announce(id, size) {
       const env: HaveEnvelope = { v: 1, node: deps.self, chunk: id, size, t: clock.now() };
-      return transport.publish(transport.topics.have(id, deps.self), env, { qos: 1, retain: true });
+      return transport.publish(transport.topics.have(id, deps.self), env, { qos: HAVE_QOS, retain: true });
     },
     withdraw(id) {
       // An empty retained payload withdraws the record (MQTT-3.3.1-10).
-      return transport.publish(transport.topics.have(id, deps.self), null, { qos: 1, retain: true });
+      return transport.publish(transport.topics.have(id, deps.self), null, { qos: HAVE_QOS, retain: true });
     },
     holders,
     async whoHas(id) {

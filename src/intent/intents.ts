@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
+import { INTENT_QOS, REPLY_QOS } from '../protocol/index.js';
 import type { Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { AnswerSide, type AnswerStats } from './answer.js';
@@ -63,7 +64,7 @@ export class IntentService implements Intents {
       self: deps.self,
       session: () => transport.session,
       roster: deps.roster,
-      publishIntent: (env) => transport.send(transport.topics.intent(env.kind), env, { qos: 0 }),
+      publishIntent: (env) => transport.send(transport.topics.intent(env.kind), env, { qos: INTENT_QOS }),
       append,
       kindRoles: (kind) => this.roleOf.get(kind),
       clock,
@@ -76,7 +77,7 @@ export class IntentService implements Intents {
       session: () => transport.session,
       roster: deps.roster,
       gate: deps.gate ?? alwaysYesGate,
-      publishReply: (to, env) => transport.send(transport.topics.reply(to), env, { qos: 0 }),
+      publishReply: (to, env) => transport.send(transport.topics.reply(to), env, { qos: REPLY_QOS }),
       append,
       clock,
       log,
@@ -90,7 +91,7 @@ export class IntentService implements Intents {
     this.declareSide.start();
     this.started = true;
     this.offs.push(
-      await transport.subscribe(transport.topics.reply(this.deps.self), (m) => this.onReply(m), { qos: 0 }),
+      await transport.subscribe(transport.topics.reply(this.deps.self), (m) => this.onReply(m), { qos: REPLY_QOS }),
     );
     const handlers = this.pendingHandlers.splice(0);
     for (const h of handlers) await this.serve(h);
@@ -120,7 +121,7 @@ export class IntentService implements Intents {
     if (!fresh) return;
     const { transport } = this.deps;
     this.offs.push(
-      await transport.subscribe(transport.topics.intent(handler.kind), (m) => this.onIntent(m), { qos: 0 }),
+      await transport.subscribe(transport.topics.intent(handler.kind), (m) => this.onIntent(m), { qos: INTENT_QOS }),
     );
   }
 

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import { createSyncRecord, type PresenceEnvelope } from '../protocol/index.js';
+import { createSyncRecord, PRESENCE_QOS, type PresenceEnvelope, SYNC_QOS } from '../protocol/index.js';
 import type { EntryInput, Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_MAX_WAIT_MS, ROSTER_QUIET_MS, ROSTER_VIEW } from './constants.js';
@@ -82,18 +82,18 @@ export class LiveRoster implements Roster {
       const record = createSyncRecord(deps.self, clock.now());
       this.nonce = record.nonce;
       try {
-        await transport.publish(this.syncTopic, record, { qos: 1, retain: true });
+        await transport.publish(this.syncTopic, record, { qos: SYNC_QOS, retain: true });
       } catch (err) {
         // Connection dropped meanwhile: the record is republished at reconnect (owned retained),
         // and the fallback bound still ends the wait.
         deps.log.warn({ err }, 'presence: could not publish the roster barrier record');
       }
       this.unsubscribe = await transport.subscribe([transport.topics.presenceFilter, this.syncTopic], handler, {
-        qos: 1,
+        qos: PRESENCE_QOS,
       });
       return;
     }
-    this.unsubscribe = await transport.subscribe(transport.topics.presenceFilter, handler, { qos: 1 });
+    this.unsubscribe = await transport.subscribe(transport.topics.presenceFilter, handler, { qos: PRESENCE_QOS });
     // Quiet window: ready once a whole window passed without a retained record. Two ticks are always
     // separated by at least one I/O poll, so records buffered during a stall are counted first.
     this.retainedSinceTick = 0;
@@ -154,7 +154,7 @@ export class LiveRoster implements Roster {
       if (m.message.envelope?.nonce !== this.nonce || this.syncTopic === undefined) return;
       this.becomeReady();
       // Step (4): clear our sync record (an empty retained payload).
-      this.deps.transport.publish(this.syncTopic, null, { qos: 1, retain: true }).catch(() => undefined);
+      this.deps.transport.publish(this.syncTopic, null, { qos: SYNC_QOS, retain: true }).catch(() => undefined);
       return;
     }
     if (m.message.type !== 'presence') return;

@@ -24,13 +24,13 @@
  * deliver the sync record early; a late presence record is then handled like any live one.
  */
 import { ulid } from 'ulid';
-import { SYNC_QOS } from './constants.js';
+import { PRESENCE_QOS, SYNC_QOS } from './constants.js';
 import type { Topics } from './topics.js';
 import type { SyncEnvelope } from './types.js';
 
 /** The subscription of step (2): presence first, the node's own sync record last. */
 export function rosterBarrierSubscription(topics: Topics, node: string): Record<string, { qos: 0 | 1 }> {
-  return { [topics.presenceFilter]: { qos: 1 }, [topics.sync(node)]: { qos: SYNC_QOS } };
+  return { [topics.presenceFilter]: { qos: PRESENCE_QOS }, [topics.sync(node)]: { qos: SYNC_QOS } };
 }
 
 /** The sync record of step (1). `t` is the sender's wall clock (informational only). */

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import { clientIdForNode, encode, type PresenceEnvelope, type Topics } from '../protocol/index.js';
+import { clientIdForNode, encode, PRESENCE_QOS, type PresenceEnvelope, type Topics } from '../protocol/index.js';
 import type { Series } from '../series/types.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -103,7 +103,7 @@ export class MqttTransport implements Transport {
     if (this.announces() && options.announce !== false && client.connected) {
       const topic = this.topics.presence(this.id);
       try {
-        await client.publishAsync(topic, encode(this.presence('offline')), { qos: 1, retain: true });
+        await client.publishAsync(topic, encode(this.presence('offline')), { qos: PRESENCE_QOS, retain: true });
       } catch (err) {
         this.log.warn({ err }, 'transport: could not publish offline presence at stop');
       }
@@ -185,7 +185,7 @@ export class MqttTransport implements Transport {
 
   republishPresence(): void {
     if (!this.announces() || !this.connected) return;
-    this.send(this.topics.presence(this.id), this.presence('online'), { qos: 1, retain: true });
+    this.send(this.topics.presence(this.id), this.presence('online'), { qos: PRESENCE_QOS, retain: true });
   }
 
   stats(): TransportStats {
@@ -223,7 +223,7 @@ export class MqttTransport implements Transport {
       ? {
           topic: this.topics.presence(this.id),
           payload: encode(this.presence('offline')),
-          qos: 1 as const,
+          qos: PRESENCE_QOS,
           retain: true,
         }
       : undefined;
@@ -273,7 +273,7 @@ export class MqttTransport implements Transport {
       }
       if (this.announces()) {
         await client.publishAsync(this.topics.presence(this.id), encode(this.presence('online')), {
-          qos: 1,
+          qos: PRESENCE_QOS,
           retain: true,
         });
       }
