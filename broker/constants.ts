@@ -10,9 +10,6 @@ export const DEFAULT_PORT = 1883;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_HOSTED_HOST = '0.0.0.0';
 
-/** MQTT over WebSocket in `dameso broker` (EMQX's default ws port). */
-export const DEFAULT_WS_PORT = 8083;
-
 /**
  * Largest whole MQTT packet accepted, bytes: the 1 MiB payload bound plus 1 KiB for the fixed
  * header, topic and packet id. A packet announcing more is refused at its header, before its

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError } from './errors.js';
 import { KIND_ROLES } from './intent/constants.js';
+import { NotStartedError } from './intent/errors.js';
 import { alwaysYesGate } from './intent/gate.js';
 import { createIntents, type StartableIntents } from './intent/index.js';
 import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
@@ -235,7 +236,7 @@ class Node implements DamesoNode {
 const KEEP_ALIVE_MS = 2 ** 30;
 
 function must<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new ConfigError(what, 'is available after start()');
+  if (v === undefined) throw new NotStartedError(`node.${what}`);
   return v;
 }
 

@@ -18,10 +18,6 @@ export function fold<S>(entries: Iterable<Entry>, view: View<S>, from: S = view.
   return state;
 }
 
-export function isSnapshot(e: Entry): boolean {
-  return e.event === SNAPSHOT_EVENT;
-}
-
 export class ViewSet {
   private readonly states = new Map<string, unknown>();
   private readonly byName = new Map<string, View<unknown>>();
