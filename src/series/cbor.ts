@@ -18,19 +18,33 @@ import { Encoder } from 'cbor-x';
 const general = new Encoder({ useRecords: false });
 
 /** Scratch buffer; grows on demand (an entry is bounded by the series' maxEntryBytes). */
-let buf = Buffer.allocUnsafe(64 * 1024);
+let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+let scratchView: DataView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+
+/**
+ * Where the encoder writes: the scratch buffer (which grows), or a caller's buffer lent through
+ * `encodeEntryInto` (which does not: running out of it aborts with NO_ROOM).
+ */
+let buf: Buffer = scratch;
 let pos = 0;
-let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+let view: DataView = scratchView;
+let lent = false;
+/** The DataView of the last lent buffer: the committer lends the same two buffers in turn. */
+let lentBuf: Buffer | undefined;
+let lentView: DataView | undefined;
 
 /** Thrown internally to take the general path; never escapes this module. */
 const BAIL = Symbol('bail');
+/** Thrown internally when a lent buffer is full; `encodeEntryInto` returns -1. */
+const NO_ROOM = Symbol('no-room');
 
 function room(n: number): void {
   if (pos + n <= buf.length) return;
+  if (lent) throw NO_ROOM;
   const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
   buf.copy(bigger, 0, 0, pos);
-  buf = bigger;
-  view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  scratch = buf = bigger;
+  scratchView = view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Major-type header with cbor-x's (shortest) length forms. */
@@ -168,14 +182,16 @@ function object(o: Record<string, unknown>): void {
   buf[pos++] = 0xb9;
   const at = pos;
   pos += 2;
-  let size = 0;
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
+  // Object.keys: the own enumerable keys in for-in order, from V8's enum cache (cbor-x's for-in
+  // with its own-key check writes the same keys).
+  const keys = Object.keys(o);
+  const size = keys.length;
+  if (size >= 0x10000) throw BAIL;
+  for (let i = 0; i < size; i++) {
+    const k = keys[i] as string;
     text(k);
     value(o[k]);
-    size++;
   }
-  if (size >= 0x10000) throw BAIL;
   buf[at] = size >> 8;
   buf[at + 1] = size & 0xff;
 }
@@ -185,6 +201,9 @@ function object(o: Record<string, unknown>): void {
  * call: copy it (the committer frames it into its pending buffer at once) before encoding again.
  */
 export function encodeEntryBytes(v: unknown): Uint8Array {
+  buf = scratch;
+  view = scratchView;
+  lent = false;
   pos = 0;
   try {
     value(v);
@@ -193,4 +212,37 @@ export function encodeEntryBytes(v: unknown): Uint8Array {
     return general.encode(v);
   }
   return buf.subarray(0, pos);
+}
+
+/**
+ * Encode `v` as cbor-x would, straight into `target` from `at` (the series frames records in its
+ * commit buffer this way: no scratch copy, no view per entry). Returns the offset after the
+ * encoding, or -1 when `target` has no room for it (nothing outside `target[at..]` was written):
+ * grow it and call again.
+ */
+export function encodeEntryInto(target: Buffer, at: number, v: unknown): number {
+  if (target !== lentBuf) {
+    lentBuf = target;
+    lentView = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  }
+  buf = target;
+  view = lentView as DataView;
+  lent = true;
+  pos = at;
+  try {
+    value(v);
+    return pos;
+  } catch (err) {
+    if (err === NO_ROOM) return -1;
+    if (err !== BAIL) throw err;
+  } finally {
+    // Never keep a caller's buffer as the encoder's target past this call.
+    buf = scratch;
+    view = scratchView;
+    lent = false;
+  }
+  const bytes = general.encode(v);
+  if (at + bytes.length > target.length) return -1;
+  target.set(bytes, at);
+  return at + bytes.length;
 }

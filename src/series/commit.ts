@@ -29,8 +29,9 @@ import { constants as fsc } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../clock.js';
+import { RECORD_HEADER_BYTES } from './constants.js';
 import { ioError } from './errors.js';
-import { encodeSegmentHeader, recordBytes, segmentName, writeRecord } from './format.js';
+import { encodeSegmentHeader, recordBytes, sealRecord, segmentName, writeRecord } from './format.js';
 import { type SegmentInfo, syncDir } from './segments.js';
 import type { Durability } from './types.js';
 
@@ -142,15 +143,43 @@ export class Committer {
     return this.pendLen === 0 && this.rotations.length === 0;
   }
 
-  /** Frame a record into the pending buffer. */
+  /** Frame a record into the pending buffer (copying `payload`). */
   enqueueRecord(type: number, seq: number, payload: Uint8Array): void {
     const need = this.pendLen + recordBytes(payload.length);
-    if (need > this.pend.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.pend.length * 2));
-      this.pend.copy(bigger, 0, 0, this.pendLen);
-      this.pend = bigger;
-    }
-    this.pendLen = writeRecord(this.pend, this.pendLen, type, seq, payload);
+    if (need > this.pend.length) this.growPending(need);
+    this.recorded(writeRecord(this.pend, this.pendLen, type, seq, payload), seq);
+  }
+
+  /**
+   * In-place framing, the append path: the caller encodes the payload into `tail` from
+   * `tailPayloadAt` (growing it with `growTail` when it runs out), then `sealTail` writes the
+   * header and queues the record. Bytes past the queued ones are scratch until sealed.
+   */
+  get tail(): Buffer {
+    return this.pend;
+  }
+
+  get tailPayloadAt(): number {
+    return this.pendLen + RECORD_HEADER_BYTES;
+  }
+
+  /** Double the pending buffer (the queued records move along). */
+  growTail(): void {
+    this.growPending(this.pend.length * 2);
+  }
+
+  sealTail(type: number, seq: number, payloadBytes: number): void {
+    this.recorded(sealRecord(this.pend, this.pendLen, type, seq, payloadBytes), seq);
+  }
+
+  private growPending(atLeast: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(atLeast, this.pend.length * 2));
+    this.pend.copy(bigger, 0, 0, this.pendLen);
+    this.pend = bigger;
+  }
+
+  private recorded(end: number, seq: number): void {
+    this.pendLen = end;
     this.pendRecords++;
     this.pendMaxSeq = seq;
     this.lastQueuedSeq = seq;

@@ -99,14 +99,22 @@ const OFF_SEQ = 9;
 
 /** Frame a record into `b` at `at` (which must have room); returns the offset after it. */
 export function writeRecord(b: Buffer, at: number, type: number, seq: number, payload: Uint8Array): number {
+  b.set(payload, at + RECORD_HEADER_BYTES);
+  return sealRecord(b, at, type, seq, payload.length);
+}
+
+/**
+ * Write the header (CRC last) of a record whose payload of `payloadBytes` already sits at
+ * `at + RECORD_HEADER_BYTES` (the series encodes entries in place); returns the offset after it.
+ */
+export function sealRecord(b: Buffer, at: number, type: number, seq: number, payloadBytes: number): number {
   // Plain byte stores (the caller guarantees room): writeUInt32LE's range checks cost more than
   // the framing itself on the append path.
   b[at + OFF_TYPE] = type;
-  put32(b, at + OFF_LEN, payload.length);
+  put32(b, at + OFF_LEN, payloadBytes);
   put32(b, at + OFF_SEQ, seq % TWO32);
   put32(b, at + OFF_SEQ + 4, Math.floor(seq / TWO32));
-  b.set(payload, at + RECORD_HEADER_BYTES);
-  const end = at + RECORD_HEADER_BYTES + payload.length;
+  const end = at + RECORD_HEADER_BYTES + payloadBytes;
   put32(b, at, crc32Range(b, at + OFF_TYPE, end));
   return end;
 }

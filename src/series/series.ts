@@ -4,7 +4,7 @@
 import { constants as fsc } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeEntryBytes } from './cbor.js';
+import { encodeEntryBytes, encodeEntryInto } from './cbor.js';
 import { buildChunk } from './chunk.js';
 import { Committer } from './commit.js';
 import {
@@ -196,19 +196,50 @@ export class DurableSeries implements Series {
     entry.seq = this.nextSeq;
     entry.t = t ?? this.o.clock.now();
     entry.event = event;
-    let payload = this.encodeEntry(entry);
-    const len = recordBytes(payload.length);
+    let payloadBytes = this.encodeInPlace(c, entry);
+    const len = recordBytes(payloadBytes);
     if (c.queuedBytes + len > MAX_QUEUED_BYTES) throw new SeriesBusyError(c.queuedBytes);
     if (this.rotateBefore(len)) {
       this.rotate(c);
       entry.seq = this.nextSeq;
-      payload = this.encodeEntry(entry);
+      payloadBytes = this.encodeInPlace(c, entry);
     }
-    this.queue(c, RECORD_ENTRY, entry.seq, payload);
+    this.nextSeq = entry.seq + 1;
+    this.plannedBytes += len;
+    this.plannedRecords++;
+    c.sealTail(RECORD_ENTRY, entry.seq, payloadBytes);
     this.views.apply(entry);
     return c.wait(entry.seq, entry);
   }
 
+  /**
+   * Encode the entry straight into the committer's pending buffer, after the room for its record
+   * header; returns the payload's length. Not queued until `sealTail`.
+   */
+  private encodeInPlace(c: Committer, entry: Entry): number {
+    const at = c.tailPayloadAt;
+    for (;;) {
+      let end: number;
+      try {
+        end = encodeEntryInto(c.tail, at, entry);
+      } catch (err) {
+        throw new BadEntryError('not CBOR-encodable plain data', err);
+      }
+      if (end >= 0) {
+        const n = end - at;
+        if (n > this.o.maxEntryBytes) throw new EntryTooLargeError(n, this.o.maxEntryBytes);
+        return n;
+      }
+      // Out of room: grow, unless the room already exceeds what any entry may take (then size
+      // it in the scratch encoder for the error, instead of growing the queue for nothing).
+      if (c.tail.length - at > this.o.maxEntryBytes) {
+        throw new EntryTooLargeError(this.encodeEntry(entry).length, this.o.maxEntryBytes);
+      }
+      c.growTail();
+    }
+  }
+
+  /** Encode in the scratch encoder (sizing an oversize entry for its error). */
   private encodeEntry(entry: Entry): Uint8Array {
     let payload: Uint8Array;
     try {

@@ -1,7 +1,7 @@
 import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEntryBytes } from '../../src/series/cbor.js';
+import { encodeEntryBytes, encodeEntryInto } from '../../src/series/cbor.js';
 
 const reference = new Encoder({ useRecords: false });
 const same = (v: unknown) => {
@@ -70,5 +70,27 @@ describe('series CBOR fast path', () => {
     same({ event: 'e', long: 'é'.repeat(40_000), lone: '\ud800x'.repeat(30), loneLong: '\udc00'.repeat(100) });
     const own = { event: 'e', hasOwnProperty: 1 };
     same(own);
+  });
+
+  it('encodes in place into a lent buffer: the same bytes, or -1 with nothing outside it touched', () => {
+    fc.assert(
+      fc.property(value, fc.nat({ max: 64 }), fc.nat({ max: 600 }), (v, at, room) => {
+        const want = Buffer.from(reference.encode(v));
+        const target = Buffer.alloc(at + room, 0xee);
+        const end = encodeEntryInto(target, at, v);
+        expect(target.subarray(0, at).every((b) => b === 0xee)).toBe(true);
+        if (end < 0) {
+          // The encoder reserves room ahead (a string up to 3 bytes a character), so it may give up
+          // a little early, never with ample room.
+          expect(room).toBeLessThan(want.length * 3 + 16);
+        } else {
+          expect(end - at).toBe(want.length);
+          expect(target.subarray(at, end).toString('hex')).toBe(want.toString('hex'));
+        }
+        // The scratch encoder is itself again afterwards.
+        expect(Buffer.from(encodeEntryBytes(v)).toString('hex')).toBe(want.toString('hex'));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
