@@ -153,9 +153,9 @@ class Node implements DamesoNode {
     });
     this.roster_ = roster;
     let gate: Gate = alwaysYesGate;
-    const gateRef = {
-      decide: (...a: Parameters<Gate['decide']>) => gate.decide(...a),
-      intentSeen: (...a: Parameters<Gate['intentSeen']>) => gate.intentSeen(...a),
+    const gateRef: Gate = {
+      decide: (intent) => gate.decide(intent),
+      intentSeen: (intent) => gate.intentSeen(intent),
     };
     const handlers: IntentHandler[] = [...(o.handlers ?? []), ...services.flatMap((s) => s.handlers ?? [])];
     const intents = createIntents({

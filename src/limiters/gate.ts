@@ -3,6 +3,10 @@
  * `w_tracking` and `objective` for every intent received on a served kind; `decide` reads the six
  * limiters (cached numbers, no I/O), rounds them to `LIMITER_DECIMALS` (what is recorded is exactly
  * what was decided on, so replay is exact), runs the pure policy and attaches retry hints.
+ * Every decision reads every limiter (a budget spent by the previous intent refuses the next one),
+ * but with one clock read shared by the windowed limiters, and the rounded `lim` object is reused
+ * (frozen) while the six values stay the same: a storm decides on the same values many times, and
+ * one object per decision would be encoded into the reply and the series all the same.
  * The policy is per kind: the `economic` check applies only to kinds the cost table says consume
  * storage (`DEFAULT_KIND_COSTS`); rate, CPU and memory apply to all. The recorded `decision` carries
  * `kind`, so replay applies the same rule.
@@ -14,7 +18,7 @@ import { DEFAULT_KIND_COSTS, type KindCost } from './constants.js';
 import type { CpuLimiter } from './cpu.js';
 import type { ObjectiveLimiter } from './objective.js';
 import { consumesStorage, decide, resolveThresholds, type Thresholds } from './policy.js';
-import { roundValues } from './round.js';
+import { roundValue, roundValues } from './round.js';
 import type { LimiterSet } from './types.js';
 import type { WTrackingLimiter } from './w-tracking.js';
 
@@ -61,6 +65,31 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   const clock = options.clock ?? systemClock;
   const kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
+  let lastLim: LimiterValues | undefined;
+
+  /** The rounded values at `now`; the previous (frozen) object when nothing changed. */
+  const sample = (intent: ReceivedIntent, now: number): LimiterValues => {
+    const economic = roundValue(limiters.economic.value(intent, now));
+    const cpu = roundValue(limiters.cpu.value(intent, now));
+    const memory = roundValue(limiters.memory.value(intent, now));
+    const w_tracking = roundValue(limiters.w_tracking.value(intent, now));
+    const objective = roundValue(limiters.objective.value(intent, now));
+    const topology = roundValue(limiters.topology.value(intent, now));
+    const l = lastLim;
+    if (
+      l !== undefined &&
+      l.economic === economic &&
+      l.cpu === cpu &&
+      l.memory === memory &&
+      l.w_tracking === w_tracking &&
+      l.objective === objective &&
+      l.topology === topology
+    ) {
+      return l;
+    }
+    lastLim = Object.freeze({ economic, cpu, memory, w_tracking, objective, topology });
+    return lastLim;
+  };
 
   const values = (intent?: ReceivedIntent): LimiterValues =>
     roundValues({
@@ -79,12 +108,13 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
     values,
     intentSeen(intent) {
       stats.seen++;
-      limiters.w_tracking.record();
-      limiters.objective.record(intent.envelope.subject);
+      const now = clock.monotonic();
+      limiters.w_tracking.record(now);
+      limiters.objective.record(intent.envelope.subject, now);
     },
     decide(intent): GateDecision {
       const t0 = clock.monotonic();
-      const lim = values(intent);
+      const lim = sample(intent, t0);
       const verdict = decide(
         lim,
         thresholds,
@@ -92,7 +122,7 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
           // value > threshold ⇔ count < (1 − threshold) × capacity
           rateLimitedMs:
             lim.w_tracking < thresholds.rateLimitedBelow
-              ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow)
+              ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow, t0)
               : undefined,
           cpuBusyMs: limiters.cpu.windowMs,
         },

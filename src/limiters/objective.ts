@@ -32,10 +32,10 @@ export interface ObjectiveOptions {
 }
 
 export interface ObjectiveLimiter extends Limiter {
-  /** Count one ask for `subject` now. */
-  record(subject: string | undefined): void;
+  /** Count one ask for `subject` now (`now`: the caller's monotonic read, default the clock). */
+  record(subject: string | undefined, now?: number): void;
   /** Asks for `subject` in the last one to two windows. */
-  asks(subject: string): number;
+  asks(subject: string, now?: number): number;
   /** Subjects tracked now (≤ 2 × maxSubjects). */
   tracked(): number;
 }
@@ -49,8 +49,7 @@ export function createObjective(options: ObjectiveOptions): ObjectiveLimiter {
   let previous = new Map<string, number>();
   let generationStart = clock.monotonic();
 
-  const rotate = (): void => {
-    const now = clock.monotonic();
+  const rotate = (now: number): void => {
     const age = now - generationStart;
     if (age < windowMs) return;
     previous = age < 2 * windowMs ? current : new Map();
@@ -58,16 +57,16 @@ export function createObjective(options: ObjectiveOptions): ObjectiveLimiter {
     generationStart = now;
   };
 
-  const asks = (subject: string): number => {
-    rotate();
+  const asks = (subject: string, now = clock.monotonic()): number => {
+    rotate(now);
     return (current.get(subject) ?? 0) + (previous.get(subject) ?? 0);
   };
 
   return {
     name: 'objective',
-    record(subject) {
+    record(subject, now = clock.monotonic()) {
       if (subject === undefined) return;
-      rotate();
+      rotate(now);
       const n = current.get(subject);
       if (n !== undefined) {
         current.set(subject, n + 1);
@@ -81,9 +80,9 @@ export function createObjective(options: ObjectiveOptions): ObjectiveLimiter {
     },
     asks,
     tracked: () => current.size + previous.size,
-    value(intent?: ReceivedIntent) {
+    value(intent?: ReceivedIntent, now?: number) {
       const subject = intent?.envelope.subject;
-      const popularity = subject === undefined ? 1 : 1 - asks(subject) / cap;
+      const popularity = subject === undefined ? 1 : 1 - asks(subject, now) / cap;
       const held = heldShare === undefined ? 1 : 1 - heldShare();
       return clamp01(Math.min(popularity, held));
     },

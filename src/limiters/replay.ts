@@ -119,7 +119,12 @@ function snapshotThresholds(entry: Entry): Thresholds | undefined {
 export function isLimiterValues(x: unknown): x is LimiterValues {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;
-  return LIMITER_NAMES.every((k) => typeof o[k] === 'number' && (o[k] as number) >= 0 && (o[k] as number) <= 1);
+  // A loop, not `every` with a closure: this runs for every decision folded into the view.
+  for (const k of LIMITER_NAMES) {
+    const v = o[k];
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) return false;
+  }
+  return true;
 }
 
 function isKindCosts(x: unknown): x is Record<string, KindCost[]> {

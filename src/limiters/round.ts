@@ -15,6 +15,11 @@ export function roundValues(v: LimiterValues): LimiterValues {
   };
 }
 
+/** One value rounded to `LIMITER_DECIMALS`. */
+export function roundValue(x: number): number {
+  return r(x);
+}
+
 function r(x: number): number {
   return Math.round(x * SCALE) / SCALE;
 }

@@ -12,8 +12,12 @@ export type LimiterName = keyof LimiterValues;
 
 export interface Limiter {
   readonly name: LimiterName;
-  /** Current value in [0,1]; some limiters look at the intent (objective), most ignore it. */
-  value(intent?: ReceivedIntent): number;
+  /**
+   * Current value in [0,1]; some limiters look at the intent (objective), most ignore it. `now` is
+   * the caller's monotonic time, read once per decision: limiters that keep time windows use it
+   * instead of reading the clock again (a clock read per limiter per intent adds up in a storm).
+   */
+  value(intent?: ReceivedIntent, now?: number): number;
   /** The raw measurements and the budgets they are measured against (for `dameso limits`, logs). */
   detail(): Record<string, number | string | null>;
   /** Start sampling (timers, first I/O). Idempotent. */

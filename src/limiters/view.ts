@@ -10,6 +10,7 @@
  * pauses answering for longer than the window, and restoring it would need one entry per received
  * intent. The live `economic` value needs no view: it reads series and chunk-store bytes directly.
  */
+import type { LimiterValues } from '../protocol/types.js';
 import type { View } from '../series/types.js';
 import { DECISION_EVENT, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
 import { isLimiterValues } from './replay.js';
@@ -22,7 +23,8 @@ export interface LimiterTally {
   yes: number;
   /** NO count per reason. */
   no: Record<string, number>;
-  last: { seq: number; r: string; reason?: string; lim: Record<string, number> } | null;
+  /** `lim` may be the gate's frozen object, shared with other decisions: read-only. */
+  last: { seq: number; r: string; reason?: string; lim: Readonly<LimiterValues> } | null;
   config: { seq: number; board: string; thresholds: Record<string, number> } | null;
   /** Newest last; at most `RECENT_NO_KEPT`. */
   recentNo: { seq: number; reason: string }[];
@@ -50,7 +52,9 @@ export const limitersView: View<LimiterTally> = {
     // A decision is written per intent answered: the series-owned tally is updated in place (same
     // result as copying it; new keys still go last) rather than copied on every decision.
     state.decisions += 1;
-    state.last = { seq: entry.seq, r, ...(reason !== undefined ? { reason } : {}), lim: { ...entry.lim } };
+    // The gate's `lim` is frozen and shared between decisions: keep it; copy anything else.
+    const lim = Object.isFrozen(entry.lim) ? entry.lim : { ...entry.lim };
+    state.last = reason !== undefined ? { seq: entry.seq, r, reason, lim } : { seq: entry.seq, r, lim };
     if (r === 'yes') state.yes += 1;
     else if (reason !== undefined) {
       // `__proto__` by plain assignment would set the prototype: copy for that key.

@@ -30,12 +30,12 @@ export interface WTrackingOptions {
 }
 
 export interface WTrackingLimiter extends Limiter {
-  /** Count one received intent now. */
-  record(): void;
+  /** Count one received intent now (`now`: the caller's monotonic read, default the clock). */
+  record(now?: number): void;
   /** Intents in the window now. */
-  count(): number;
+  count(now?: number): number;
   /** ms until the count drops below `fraction` × capacity, assuming nothing else arrives. */
-  msUntilBelow(fraction: number): number;
+  msUntilBelow(fraction: number, now?: number): number;
   readonly capacity: number;
   readonly windowMs: number;
   /** Slots in the ring (the memory bound). */
@@ -58,8 +58,8 @@ export function createWTracking(options: WTrackingOptions): WTrackingLimiter {
   let head = Math.floor(clock.monotonic() / bucketMs);
   let sum = 0;
 
-  const advance = (): number => {
-    const idx = Math.floor(clock.monotonic() / bucketMs);
+  const advance = (now: number): number => {
+    const idx = Math.floor(now / bucketMs);
     if (idx > head) {
       const steps = Math.min(idx - head, buckets);
       for (let i = 1; i <= steps; i++) {
@@ -72,8 +72,8 @@ export function createWTracking(options: WTrackingOptions): WTrackingLimiter {
     return idx;
   };
 
-  const count = (): number => {
-    advance();
+  const count = (now = clock.monotonic()): number => {
+    advance(now);
     return sum;
   };
 
@@ -82,20 +82,19 @@ export function createWTracking(options: WTrackingOptions): WTrackingLimiter {
     capacity,
     windowMs,
     buckets,
-    record() {
-      const idx = advance();
+    record(now = clock.monotonic()) {
+      const idx = advance(now);
       counts[idx % buckets]! += 1;
       sum += 1;
     },
     count,
-    value: () => clamp01(1 - count() / capacity),
-    msUntilBelow(fraction) {
-      advance();
+    value: (_intent, now) => clamp01(1 - count(now) / capacity),
+    msUntilBelow(fraction, now = clock.monotonic()) {
+      advance(now);
       const limit = fraction * capacity;
       if (sum < limit) return 0;
       // Walk from the oldest slot: each slot leaves the window at the end of its bucket.
       let remaining = sum;
-      const now = clock.monotonic();
       for (let age = buckets - 1; age >= 0; age--) {
         const abs = head - age;
         remaining -= counts[((abs % buckets) + buckets) % buckets]!;

@@ -60,4 +60,25 @@ describe('limiter gate', () => {
     // A read consumes no storage: the same node serves it (rate, cpu, memory still apply).
     expect(l.gate.decide(intent(2, 'c2', 'want_chunk')).answer).toEqual({ r: 'yes' });
   });
+
+  it('reuses one frozen lim while the values hold, and still decides per intent: a budget spent at the same instant refuses the next', () => {
+    const clock = createManualClock();
+    const board = loadBoard();
+    let used = 0;
+    const l = createNodeLimiters({ board, clock, usedBytes: () => used });
+    const first = l.gate.decide(intent(1, 'c1', 'store_chunk'));
+    const second = l.gate.decide(intent(2, 'c2', 'store_chunk'));
+    expect(first.answer).toEqual({ r: 'yes' });
+    expect(second.lim).toBe(first.lim);
+    expect(Object.isFrozen(first.lim)).toBe(true);
+    // The storage budget is spent by the previous store (no clock tick in between): the next store is
+    // refused on that very value, recorded in a new lim; the old one keeps what it was decided on.
+    used = 0.9 * board.storage.budgetBytes;
+    const full = l.gate.decide(intent(3, 'c3', 'store_chunk'));
+    expect(full.answer).toEqual({ r: 'no', reason: 'storage_full' });
+    expect(full.lim).not.toBe(first.lim);
+    expect(full.lim.economic).toBe(0.1);
+    expect(first.lim.economic).toBe(1);
+    expect(l.gate.decide(intent(4, 'c4', 'store_chunk')).lim).toBe(full.lim);
+  });
 });

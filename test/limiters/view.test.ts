@@ -21,6 +21,19 @@ const strict = resolveThresholds({ rateLimitedBelow: 0.5 });
 const lim = (w: number) => ({ economic: 1, cpu: 1, memory: 1, w_tracking: w, objective: 1, topology: 1 });
 
 describe('limiters view', () => {
+  it("keeps the gate's frozen lim by reference and copies a caller's mutable one", () => {
+    const shared = Object.freeze(lim(0.9));
+    const mutable = lim(0.8);
+    let t = limitersView.initial();
+    t = limitersView.apply(t, { seq: 1, t: 0, event: 'decision', kind: 'want_chunk', r: 'yes', lim: shared });
+    expect(t.last?.lim).toBe(shared);
+    t = limitersView.apply(t, { seq: 2, t: 0, event: 'decision', kind: 'want_chunk', r: 'yes', lim: mutable });
+    expect(t.last?.lim).toEqual(mutable);
+    expect(t.last?.lim).not.toBe(mutable);
+    mutable.w_tracking = 0.1;
+    expect(t.last?.lim.w_tracking).toBe(0.8);
+  });
+
   it('tallies decisions and keeps the thresholds in force across reopen and ring eviction', async () => {
     const open = () =>
       createSeries({
