@@ -1,7 +1,7 @@
 /**
  * A byte-bounded LRU of chunk bytes: hot chunks are served without a file read that would queue
- * behind the series' fsyncs on libuv's thread pool. Whatever comes out is still re-hashed by the
- * caller before it is served.
+ * behind the series' fsyncs on libuv's thread pool. It keeps the arrays it is given: the store
+ * puts only verified private copies in (see `DiskChunkStore.hit`).
  */
 export class ByteCache {
   private readonly items = new Map<string, Uint8Array>();
@@ -10,8 +10,14 @@ export class ByteCache {
   /** @param limitBytes total bytes kept; 0 keeps nothing. */
   constructor(private readonly limitBytes: number) {}
 
+  /** The bytes, now the most recently used. */
   get(id: string): Uint8Array | undefined {
-    return this.items.get(id);
+    const b = this.items.get(id);
+    if (b) {
+      this.items.delete(id);
+      this.items.set(id, b);
+    }
+    return b;
   }
 
   /** Keeps `bytes` as the most recently used, dropping the least recently used past the bound. */

@@ -62,8 +62,8 @@ export const MAX_LIVE_QUERIES = 64;
 
 /**
  * Bytes of recently stored or served chunks kept in memory by the store (LRU), so hot chunks are
- * served without a file read queued behind the series' fsyncs on libuv's thread pool. Still
- * re-hashed before each serve. 8 MiB.
+ * served without a file read queued behind the series' fsyncs on libuv's thread pool. Only
+ * verified bytes enter (private copies); a file read is re-hashed every time. 8 MiB.
  */
 export const DEFAULT_CACHE_BYTES = 8 * 1024 * 1024;
 

@@ -80,7 +80,8 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
     async handle({ envelope }) {
       const id = envelope.subject;
       if (!isChunkId(id)) return { r: 'silence', why: 'not a chunk id' };
-      const bytes = await deps.store.get(id);
+      // Served straight from the cache when hot (no copy): the intent layer encodes it at once.
+      const bytes = await deps.store.serve(id);
       if (!bytes) return { r: 'silence', why: 'not held' };
       return { r: 'yes', data: bytes };
     },

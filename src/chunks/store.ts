@@ -77,6 +77,11 @@ export interface ChunkStore {
   put(id: string, bytes: Uint8Array): Promise<PutResult>;
   /** The verified bytes, or `undefined` when not held (a file that fails verification is dropped). */
   get(id: string): Promise<Uint8Array | undefined>;
+  /**
+   * `get` for a reply encoded at once (the `want_chunk` handler): a cache hit is the cache's own
+   * array, not a copy, so the caller must neither keep nor change it.
+   */
+  serve(id: string): Promise<Uint8Array | undefined>;
   /** Metadata of a held chunk. */
   meta(id: string): HeldChunk | undefined;
   /** Ids of held chunks matching the filter, oldest stored first, at most `limit`. */
@@ -105,8 +110,12 @@ class DiskChunkStore implements ChunkStore {
   private readonly o: ChunkStoreOptions;
   /** Least recently wanted first (Map keeps insertion order; a touch re-inserts). Bounded by `maxChunks`. */
   private readonly recency = new Map<string, true>();
-  /** Recently stored/served bytes; bounded by `cacheBytes`. */
+  /**
+   * Recently stored/served bytes, bounded by `cacheBytes`. Only verified bytes enter, as private
+   * copies nobody else can change, so a hit is served without re-hashing; a file read always is.
+   */
   private readonly cache: ByteCache;
+  private readonly cacheLimitBytes: number;
   private lock: Promise<unknown> = Promise.resolve();
   private opened = false;
 
@@ -116,7 +125,8 @@ class DiskChunkStore implements ChunkStore {
     this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
     this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
     this.maxChunks = positive('chunks.maxChunks', o.maxChunks ?? DEFAULT_MAX_CHUNKS);
-    this.cache = new ByteCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.cacheLimitBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.cache = new ByteCache(this.cacheLimitBytes);
     this.whenFull = o.whenFull ?? 'refuse';
     if (this.whenFull !== 'evict' && this.whenFull !== 'refuse') {
       throw new ConfigError('chunks.whenFull', `"${String(this.whenFull)}" is neither "evict" nor "refuse"`);
@@ -239,7 +249,7 @@ class DiskChunkStore implements ChunkStore {
       // leaves a verified file without its entry, adopted at open).
       this.record({ event: 'stored_chunk', id, ...meta });
       this.touch(id);
-      this.cache.set(id, bytes);
+      this.remember(id, bytes);
       return { stored: true, evicted };
     });
   }
@@ -279,12 +289,35 @@ class DiskChunkStore implements ChunkStore {
     this.o.onEvicted?.(id, reason);
   }
 
-  async get(id: string): Promise<Uint8Array | undefined> {
+  get(id: string): Promise<Uint8Array | undefined> {
+    const cached = this.hit(id);
+    // A copy goes out: no caller can change what the next one is served (a copy of 64 KiB costs
+    // about a fifth of re-hashing it).
+    return cached ? Promise.resolve(copyOf(cached)) : this.read(id);
+  }
+
+  serve(id: string): Promise<Uint8Array | undefined> {
+    const cached = this.hit(id);
+    return cached ? Promise.resolve(cached) : this.read(id);
+  }
+
+  /**
+   * Cached bytes were verified when they entered the cache, as a copy only the store changes (never:
+   * `get` hands out copies, `serve` lends them to an encoder), so a hit is not re-hashed.
+   */
+  private hit(id: string): Uint8Array | undefined {
+    if (!this.has(id)) return undefined;
+    const cached = this.cache.get(id);
+    if (cached) this.touch(id);
+    return cached;
+  }
+
+  /** From the file, re-hashed on every read. */
+  private async read(id: string): Promise<Uint8Array | undefined> {
     if (!this.has(id)) return undefined;
     let bytes: Uint8Array;
     try {
-      // Cached bytes are verified like read ones: nothing is served unchecked.
-      bytes = this.cache.get(id) ?? (await readFile(join(this.dir, id)));
+      bytes = await readFile(join(this.dir, id));
       verifyChunk(id, bytes);
     } catch (err) {
       // A missing or rotten file is never served; the store forgets it.
@@ -293,8 +326,16 @@ class DiskChunkStore implements ChunkStore {
       return undefined;
     }
     this.touch(id);
-    this.cache.set(id, bytes);
+    this.remember(id, bytes);
     return bytes;
+  }
+
+  /**
+   * Caches a private copy of verified bytes: the caller keeps (and may change) its own array, and
+   * a view into a larger received packet does not pin that packet in memory.
+   */
+  private remember(id: string, verified: Uint8Array): void {
+    if (verified.length <= this.cacheLimitBytes) this.cache.set(id, copyOf(verified));
   }
 
   remove(id: string): Promise<boolean> {
@@ -315,6 +356,11 @@ class DiskChunkStore implements ChunkStore {
     this.recency.delete(id);
     this.recency.set(id, true);
   }
+}
+
+/** A copy with its own memory (`Buffer#slice` would be a view: not a copy). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 function positive(key: string, v: number): number {

@@ -173,6 +173,34 @@ describe('chunk store', () => {
     expect((await entries('evicted_chunk')).map((e) => e.reason)).toEqual(['corrupt']);
   });
 
+  it('the cache holds its own verified copies: changing what was put or got changes nothing served', async () => {
+    const store = await openStore();
+    const c = makeChunk('n1');
+    // A Buffer, as bodies come off the wire (its slice() is a view, not a copy).
+    const pushed = Buffer.from(c.bytes);
+    await store.put(c.id, pushed);
+    pushed.fill(0); // the sender's buffer is reused after the put
+    const got = await store.get(c.id);
+    expect(hex(got)).toBe(hex(c.bytes));
+    got?.fill(0); // a caller scribbles on what it got
+    expect(hex(await store.get(c.id))).toBe(hex(c.bytes));
+    expect(hex(await store.serve(c.id))).toBe(hex(c.bytes));
+  });
+
+  it('a chunk evicted from the cache is read from its file and re-hashed: a rotten file is never served', async () => {
+    const a = makeChunk('n1', { firstSeq: 1 });
+    const b = makeChunk('n1', { firstSeq: 100 });
+    // Room for one chunk in the cache: putting b pushes a out.
+    const store = await openStore({ cacheBytes: Math.max(a.bytes.length, b.bytes.length) });
+    await store.put(a.id, a.bytes);
+    await store.put(b.id, b.bytes);
+    await writeFile(join(dir, 'chunks', a.id), flipByte(a.bytes));
+    expect(hex(await store.serve(b.id))).toBe(hex(b.bytes));
+    expect(await store.serve(a.id)).toBeUndefined();
+    expect(store.has(a.id)).toBe(false);
+    expect((await entries('evicted_chunk')).map((e) => e.id)).toEqual([a.id]);
+  });
+
   it('a process SIGKILLed between the temp write and the rename leaves no visible chunk', async () => {
     const child = spawn(
       process.execPath,
