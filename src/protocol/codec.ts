@@ -6,6 +6,7 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { BadCborError } from './errors.js';
+import { decodeFlat, UNUSUAL } from './flat-decoder.js';
 
 // useRecords:false — no record extension (tag 0xdfff…); tagUint8Array:false — bytes are a plain
 // byte string (major type 2), not tag 64; variableMapSize — shortest map headers (RFC 8949 §4.2.1).
@@ -44,6 +45,17 @@ export function encode(value: unknown): Buffer {
  * Uint8Array (Buffer). Throws BadCborError on anything else.
  */
 export function decode(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) throw new BadCborError('empty payload');
+  // Envelopes as dameso and most CBOR libraries write them: read by hand, no cbor-x call.
+  const flat = decodeFlat(bytes);
+  return flat === UNUSUAL ? decodeGeneral(bytes) : flat;
+}
+
+/**
+ * The general path (cbor-x): everything `decodeFlat` leaves, and the reference it is tested
+ * against. Throws BadCborError on anything that is not one standard CBOR item with text keys.
+ */
+export function decodeGeneral(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new BadCborError('empty payload');
   let value: unknown;
   try {
