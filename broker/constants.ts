@@ -20,6 +20,13 @@ export const DEFAULT_MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 /** Most nodes whose latest session the publish check remembers (oldest forgotten first). */
 export const MAX_TRACKED_NODES = 100_000;
 
+/**
+ * Topic strings and client ids whose parse the publish check remembers (each emptied when full):
+ * a fleet of thousands of nodes publishes on a few topics per node.
+ */
+export const MAX_REMEMBERED_TOPICS = 16_384;
+export const MAX_REMEMBERED_CLIENT_IDS = 16_384;
+
 /** Where dropped publishes are diverted: a `$` topic no wildcard matches and nobody may subscribe to. */
 export const DROP_TOPIC = '$dameso/dropped';
 

@@ -7,16 +7,16 @@
  * What is well-formed is decided by src/protocol/validate.ts, never here.
  */
 import {
+  createTopicParser,
   isWireError,
   nodeIdFromClientId,
   type ParsedTopic,
-  parseTopic,
   rootTopic,
   type ValidatedMessage,
-  validateMessage,
+  validateParsed,
   type WireRejectReason,
 } from '../src/protocol/index.js';
-import { MAX_TRACKED_NODES } from './constants.js';
+import { MAX_REMEMBERED_CLIENT_IDS, MAX_REMEMBERED_TOPICS, MAX_TRACKED_NODES } from './constants.js';
 
 /**
  * Why a publish was dropped: a wire rejection (see protocol/errors.ts), or
@@ -58,11 +58,29 @@ export interface EnvelopeCheck {
   trackedNodes(): number;
 }
 
+/** Every publish outside the root gets this one verdict (nothing to allocate per message). */
+const FOREIGN: Verdict = Object.freeze({ ok: true, dameso: false });
+
 export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedNodes?: number } = {}): EnvelopeCheck {
   const root = rootTopic(options.topicPrefix);
   const maxTracked = options.maxTrackedNodes ?? MAX_TRACKED_NODES;
   // node -> latest online session; Map keeps insertion order, so the first key is the oldest.
   const sessions = new Map<string, number>();
+  // Topics and client ids repeat on every publish: each is parsed once, then looked up.
+  const parseTopic = createTopicParser(root, MAX_REMEMBERED_TOPICS);
+  const boundNodes = new Map<string, string | null>();
+
+  /** The node a `dameso.{node}` client speaks for; undefined for a Will (null) or another client. */
+  const boundNode = (clientId: string | null): string | undefined => {
+    if (clientId === null) return undefined;
+    let node = boundNodes.get(clientId);
+    if (node === undefined) {
+      node = nodeIdFromClientId(clientId) ?? null;
+      if (boundNodes.size >= MAX_REMEMBERED_CLIENT_IDS) boundNodes.clear();
+      boundNodes.set(clientId, node);
+    }
+    return node ?? undefined;
+  };
 
   const remember = (node: string, session: number): void => {
     sessions.delete(node);
@@ -76,13 +94,13 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
     root,
     trackedNodes: () => sessions.size,
     check(clientId, topic, payload) {
-      const bound = clientId === null ? undefined : nodeIdFromClientId(clientId);
-      let message: ValidatedMessage | undefined;
+      const bound = boundNode(clientId);
+      let message: ValidatedMessage;
       try {
+        const parsed = parseTopic(topic);
+        if (parsed === undefined) return FOREIGN;
         if (payload.length === 0) {
           // An empty retained payload clears a record (DESIGN: withdraws a have). Only its owner may.
-          const parsed = parseTopic(topic, root);
-          if (parsed === undefined) return { ok: true, dameso: false };
           if (parsed.type === 'presence' || parsed.type === 'have' || parsed.type === 'sync') {
             if (bound !== undefined && bound !== parsed.node) {
               return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
@@ -90,12 +108,11 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
             return { ok: true, dameso: true, message: { type: 'clear', topic: parsed }, stripRetain: false };
           }
         }
-        message = validateMessage(topic, payload, root);
+        message = validateParsed(parsed, payload);
       } catch (err) {
         if (isWireError(err)) return drop(err.reason, err.message);
         throw err;
       }
-      if (message === undefined) return { ok: true, dameso: false };
 
       const speaker = speakerOf(message);
       if (bound !== undefined && speaker !== undefined && speaker !== bound) {

@@ -6,8 +6,11 @@
  */
 import type { Aedes, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 
-/** Resolves to allow; rejects to refuse (Aedes then closes the publisher's connection). */
-export type AuthorizePublishFn = (client: Client | null, packet: PublishPacket) => Promise<void>;
+/**
+ * Resolves to allow; rejects to refuse (Aedes then closes the publisher's connection). May also
+ * decide at once: returning nothing allows and throwing refuses, with no promise per publish.
+ */
+export type AuthorizePublishFn = (client: Client | null, packet: PublishPacket) => Promise<void> | undefined;
 /** Resolves to the (possibly narrowed) subscription, or null to refuse it (SUBACK 0x80). */
 export type AuthorizeSubscribeFn = (client: Client, sub: Subscription) => Promise<Subscription | null>;
 /** Resolves true to accept the connection; false refuses it with CONNACK 5 (not authorized). */
@@ -64,10 +67,20 @@ export function toAedesHooks(
   }
   if (authorizePublish) {
     out.authorizePublish = (client, packet, callback) => {
-      authorizePublish(client, packet).then(
-        () => callback(null),
-        (err) => callback(asError(err)),
-      );
+      let pending: Promise<void> | undefined;
+      try {
+        pending = authorizePublish(client, packet);
+      } catch (err) {
+        callback(asError(err));
+        return;
+      }
+      // Every publish passes here: a hook that decided synchronously is answered synchronously.
+      if (pending === undefined) callback(null);
+      else
+        pending.then(
+          () => callback(null),
+          (err) => callback(asError(err)),
+        );
     };
   }
   if (authorizeSubscribe) {

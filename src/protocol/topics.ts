@@ -140,6 +140,26 @@ function parseLevels(topic: string, levels: string[]): ParsedTopic {
   }
 }
 
+/**
+ * `parseTopic` for one root, remembering what each topic string parsed to: a fleet publishes on a
+ * few hundred topics over and over, and the broker and every receiver parse each one per message.
+ * Topics that do not parse are never remembered (they throw again, at the same cost as before);
+ * at `maxEntries` the memory is emptied and refilled, so a flood of distinct topics costs only
+ * the misses it causes. Returned objects are shared: callers must not change them.
+ */
+export function createTopicParser(root: string, maxEntries = 4096): (topic: string) => ParsedTopic | undefined {
+  const rootSlash = `${root}/`;
+  const known = new Map<string, ParsedTopic | null>();
+  return (topic) => {
+    const hit = known.get(topic);
+    if (hit !== undefined) return hit ?? undefined;
+    const parsed = topic.startsWith(rootSlash) ? parseLevels(topic, topic.slice(rootSlash.length).split('/')) : null;
+    if (known.size >= maxEntries) known.clear();
+    known.set(topic, parsed);
+    return parsed ?? undefined;
+  };
+}
+
 /** The MQTT client id a node connects with: `dameso.{node}` (see CLIENT_ID_PREFIX). */
 export function clientIdForNode(node: string): string {
   return `${CLIENT_ID_PREFIX}${assertNodeId(node)}`;

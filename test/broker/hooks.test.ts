@@ -28,6 +28,21 @@ describe('promise hooks → Aedes callbacks (aedes #185, #483)', () => {
     expect(await call(allowed.authorizePublish!, client, packet)).toEqual([null]);
   });
 
+  it('an authorizePublish that decides synchronously is answered synchronously, exactly once', () => {
+    const answers: unknown[][] = [];
+    const allowed = toAedesHooks({ authorizePublish: () => undefined });
+    allowed.authorizePublish!(client, packet, (...r: unknown[]) => answers.push(r));
+    expect(answers).toEqual([[null]]);
+    const denied = toAedesHooks({
+      authorizePublish: () => {
+        throw new Error('spoofed');
+      },
+    });
+    denied.authorizePublish!(client, packet, (...r: unknown[]) => answers.push(r));
+    expect(answers).toHaveLength(2);
+    expect((answers[1]![0] as Error).message).toBe('spoofed');
+  });
+
   it('a thrown non-Error becomes an Error', async () => {
     const hooks = toAedesHooks({
       authorizePublish: async () => {

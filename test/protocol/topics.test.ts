@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../src/errors.js';
-import { clientIdForNode, createTopics, nodeIdFromClientId, parseTopic, rootTopic } from '../../src/protocol/topics.js';
+import {
+  clientIdForNode,
+  createTopicParser,
+  createTopics,
+  nodeIdFromClientId,
+  parseTopic,
+  rootTopic,
+} from '../../src/protocol/topics.js';
 import { CHUNK } from './fixtures.js';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -14,6 +21,25 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('topics', () => {
   const t = createTopics();
+
+  it('a remembering parser answers as parseTopic does, and never remembers a topic that throws', () => {
+    const parse = createTopicParser('dameso/v1', 4);
+    const topics = [
+      'dameso/v1/intent/want_chunk',
+      'dameso/v1/reply/node-1',
+      `dameso/v1/have/${CHUNK}/node-1`,
+      'home/kitchen',
+      'dameso/v1/presence/node-1',
+      'dameso/v1/sync/n',
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const topic of topics) expect(parse(topic)).toEqual(parseTopic(topic, 'dameso/v1'));
+      // Still refused on every call, with the same code.
+      expect(codeOf(() => parse('dameso/v1/intent/Bad'))).toBe('DAMESO_BAD_ID');
+      expect(codeOf(() => parse('dameso/v1/nope/x'))).toBe('DAMESO_BAD_TOPIC');
+    }
+    expect(parse('dameso/v1/intent/want_chunk')).toBe(parse('dameso/v1/intent/want_chunk'));
+  });
 
   it('builds the v1 topics under dameso/v1', () => {
     expect(t.root).toBe('dameso/v1');
