@@ -1,0 +1,73 @@
+/**
+ * How a side is measured: latency rounds (one in flight), then throughput (WINDOW in flight), both
+ * sides alternating in blocks so that load from other processes on the shared machine hits both alike.
+ */
+
+/** One side of the comparison: `round()` resolves once every responder's reply is in. */
+export interface Side {
+  round(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const WINDOW = 8;
+const LAT_ROUNDS: Record<number, number> = { 1: 2000, 10: 1000, 100: 200 };
+const TPUT_MS = 3000; // per side, in 6 alternating windows
+
+export const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+export const r2 = (x: number) => Math.round(x * 100) / 100;
+
+async function latency(side: Side, rounds: number, into: number[]): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await side.round();
+    into.push(performance.now() - t0);
+  }
+}
+
+async function throughput(side: Side, ms: number): Promise<{ rounds: number; secs: number }> {
+  let rounds = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    Array.from({ length: WINDOW }, async () => {
+      while (performance.now() < end) {
+        await side.round();
+        rounds++;
+      }
+    }),
+  );
+  return { rounds, secs: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Both sides measured in alternating blocks (raw, dameso, raw, dameso…) so that load from other
+ * processes on this shared machine hits both alike; ratios are computed from the totals.
+ */
+export async function compare(raw: Side, dam: Side, n: number) {
+  for (const side of [raw, dam]) for (let i = 0; i < 50; i++) await side.round(); // warm-up
+  const blocks = 10;
+  const per = Math.ceil((LAT_ROUNDS[n] ?? 200) / blocks);
+  const lat = { raw: [] as number[], dam: [] as number[] };
+  const tp = { raw: { rounds: 0, secs: 0 }, dam: { rounds: 0, secs: 0 } };
+  for (let b = 0; b < blocks; b++) {
+    await latency(raw, per, lat.raw);
+    await latency(dam, per, lat.dam);
+  }
+  for (let b = 0; b < 6; b++) {
+    for (const [k, side] of [['raw', raw] as const, ['dam', dam] as const]) {
+      const t = await throughput(side, TPUT_MS / 6);
+      tp[k].rounds += t.rounds;
+      tp[k].secs += t.secs;
+    }
+  }
+  const sum = (k: 'raw' | 'dam') => ({
+    p50Ms: r2(pct(lat[k], 50)),
+    p99Ms: r2(pct(lat[k], 99)),
+    intentsPerS: r2(tp[k].rounds / tp[k].secs),
+    repliesPerS: r2((tp[k].rounds * n) / tp[k].secs),
+  });
+  return { raw: sum('raw'), dameso: sum('dam') };
+}
