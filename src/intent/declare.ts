@@ -53,9 +53,19 @@ export interface DeclareStats {
   duplicates: number;
 }
 
+/**
+ * What a closed intent keeps for late replies: only what `onReply` reads, not the open intent with
+ * its replies (their envelopes and data). A node declaring a few hundred intents a second keeps
+ * `MAX_REMEMBERED_INTENTS` of these for seconds: everything held here outlives the young
+ * generation and is collected by full GCs.
+ */
 interface Remembered {
-  intent: OpenIntent;
   until: number;
+  declaredAt: number;
+  expectedSessions: ReadonlyMap<string, number>;
+  repliedFrom: Set<string>;
+  /** The outcome's `late` list (the caller may hold the outcome and see it grow). */
+  late: ReceivedReply[];
 }
 
 export class DeclareSide {
@@ -74,6 +84,12 @@ export class DeclareSide {
   private readonly maxPending: number;
   private readonly lateKeepMs: number;
   private unsubscribeRoster: (() => void) | undefined;
+  /**
+   * One timer for every open intent's deadline, armed for the earliest due time (a timer per
+   * intent cost a create and a cancel per declaration, and nearly every intent closes before it).
+   */
+  private deadlineTimer: TimerHandle | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
 
   constructor(private readonly deps: DeclareSideDeps) {
     this.maxPending = deps.maxPending ?? MAX_PENDING_INTENTS;
@@ -89,6 +105,9 @@ export class DeclareSide {
   /** Close every open intent as `stopped`. */
   stop(): void {
     this.unsubscribeRoster?.();
+    this.deps.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
     for (const intent of [...this.pending.values()]) this.close(intent, 'stopped');
     this.remembered.clear();
   }
@@ -113,13 +132,9 @@ export class DeclareSide {
       expected.set(peer.node, peer.session);
     }
     const id = nextIntentId(deps.clock.now());
-    const intent = new OpenIntent({
-      id,
-      kind,
-      subject: options.subject,
-      expected,
-      declaredAt: deps.clock.monotonic(),
-    });
+    const declaredAt = deps.clock.monotonic();
+    const intent = new OpenIntent({ id, kind, subject: options.subject, expected, declaredAt });
+    intent.dueAt = declaredAt + deadline;
     const env: IntentEnvelope = {
       v: 1,
       id,
@@ -135,7 +150,7 @@ export class DeclareSide {
 
     this.pending.set(id, intent);
     this.counters.declared++;
-    intent.timer = deps.clock.setTimeout(() => this.close(intent, 'deadline'), deadline);
+    if (intent.dueAt < this.armedFor) this.armDeadline(intent.dueAt, declaredAt);
     deps.publishIntent(env);
     if (expected.size === 0) this.close(intent, 'all_answered');
     return intent;
@@ -172,18 +187,17 @@ export class DeclareSide {
       this.counters.unknown++;
       return;
     }
-    const outcome = old.intent.outcome!;
-    if (old.intent.repliedFrom.has(env.from) || outcome.late.length >= MAX_LATE_PER_INTENT) {
+    if (old.repliedFrom.has(env.from) || old.late.length >= MAX_LATE_PER_INTENT) {
       this.counters.duplicates++;
       return;
     }
-    old.intent.repliedFrom.add(env.from);
+    old.repliedFrom.add(env.from);
     const reply: ReceivedReply = {
       envelope: env,
-      latencyMs: now - old.intent.declaredAt,
-      unexpected: !old.intent.expectedSessions.has(env.from),
+      latencyMs: now - old.declaredAt,
+      unexpected: !old.expectedSessions.has(env.from),
     };
-    outcome.late.push(reply);
+    old.late.push(reply);
     this.counters.late++;
     this.write({
       event: 'intent_late',
@@ -208,10 +222,34 @@ export class DeclareSide {
     }
   }
 
+  /** (Re)arm the shared deadline timer for `due` (monotonic ms). */
+  private armDeadline(due: number, now: number): void {
+    const { clock } = this.deps;
+    clock.clearTimeout(this.deadlineTimer);
+    this.armedFor = due;
+    this.deadlineTimer = clock.setTimeout(() => this.onDeadline(), Math.max(0, due - now));
+  }
+
+  /**
+   * Close every open intent whose deadline has come; re-arm for the earliest one left. A timer can
+   * fire a little before the monotonic due time (it counts from the loop's cached ms): then the
+   * intent is not due yet and the timer is re-armed for the rest, so none closes early.
+   */
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = this.deps.clock.monotonic();
+    let next = Number.POSITIVE_INFINITY;
+    for (const open of this.pending.values()) {
+      if (open.dueAt <= now) this.close(open, 'deadline');
+      else if (open.dueAt < next) next = open.dueAt;
+    }
+    if (next < Number.POSITIVE_INFINITY) this.armDeadline(next, now);
+  }
+
   private close(open: OpenIntent, closedBy: Outcome['closedBy']): void {
     if (open.closed) return;
     const { clock } = this.deps;
-    clock.clearTimeout(open.timer as TimerHandle);
     this.pending.delete(open.id);
     this.counters.closed++;
     const yes: Outcome['yes'] = [];
@@ -232,15 +270,21 @@ export class DeclareSide {
       elapsedMs: clock.monotonic() - open.declaredAt,
     };
     open.close(outcome);
-    this.remember(open);
+    this.remember(open, outcome.late);
     // Batched durability: the outcome is appended without awaiting its fsync, and after the
     // awaiting caller's continuation (queued by close) so the next declaration is not held up.
     queueMicrotask(() => this.write(compactOutcome(outcome)));
   }
 
-  private remember(open: OpenIntent): void {
+  private remember(open: OpenIntent, late: ReceivedReply[]): void {
     const now = this.deps.clock.monotonic();
-    this.remembered.set(open.id, { intent: open, until: now + this.lateKeepMs });
+    this.remembered.set(open.id, {
+      until: now + this.lateKeepMs,
+      declaredAt: open.declaredAt,
+      expectedSessions: open.expectedSessions,
+      repliedFrom: open.repliedFrom,
+      late,
+    });
     for (const [id, r] of this.remembered) {
       if (this.remembered.size <= MAX_REMEMBERED_INTENTS && r.until >= now) break;
       this.remembered.delete(id);

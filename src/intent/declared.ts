@@ -26,7 +26,8 @@ export class OpenIntent implements DeclaredIntent {
   readonly offline: string[] = [];
   /** Nodes that already replied (a second reply from the same node is ignored). */
   readonly repliedFrom = new Set<string>();
-  timer: unknown;
+  /** Monotonic ms at which the deadline closes it (set by the declare side). */
+  dueAt = Number.POSITIVE_INFINITY;
   outcome: Outcome | undefined;
   private wakers: Array<() => void> = [];
   private readonly done: Promise<Outcome>;

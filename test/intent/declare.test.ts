@@ -101,6 +101,63 @@ describe('declare side', () => {
     expect(o.silence.sort()).toEqual(['b', 'c']);
   });
 
+  test('deadlines of different lengths share one timer: each intent closes at its own deadline, never before', async () => {
+    const long = side.declare('want_chunk', { deadlineMs: 500 });
+    const short = side.declare('want_chunk', { deadlineMs: 100 }); // earlier than the armed one
+    const closedAt = new Map<string, number>();
+    for (const [name, i] of [
+      ['long', long],
+      ['short', short],
+    ] as const) {
+      void i.then(() => closedAt.set(name, clock.monotonic()));
+    }
+    clock.advance(99);
+    await flush();
+    expect(closedAt.size).toBe(0);
+    clock.advance(1);
+    await flush();
+    expect(closedAt.get('short')).toBe(100);
+    const later = side.declare('want_chunk', { deadlineMs: 100 }); // declared at 100, due at 200
+    void later.then(() => closedAt.set('later', clock.monotonic()));
+    clock.advance(99);
+    await flush();
+    expect(closedAt.has('later')).toBe(false);
+    clock.advance(301);
+    const outcomes = await Promise.all([short, later, long]);
+    // elapsedMs is measured at close: each closed exactly at its own deadline
+    expect(outcomes.map((o) => [o.closedBy, o.elapsedMs])).toEqual([
+      ['deadline', 100],
+      ['deadline', 100],
+      ['deadline', 500],
+    ]);
+    expect(clock.pendingTimers()).toBe(0); // nothing left open: no timer re-armed
+  });
+
+  test('a deadline timer that fires early (loop time behind the monotonic clock) re-arms instead of closing early', async () => {
+    // Real timers count from the loop's cached ms: model one that fires 1 ms early (never under 1 ms, as in Node).
+    const early = { ...clock, setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, Math.max(1, ms - 1)) };
+    const s2 = new DeclareSide({
+      self: 'me',
+      session: () => 4,
+      roster,
+      publishIntent: () => undefined,
+      append: async () => undefined,
+      kindRoles: (k) => KIND_ROLES[k],
+      clock: early,
+      log: silentLogger,
+    });
+    const i = s2.declare('want_chunk', { deadlineMs: 100 });
+    let closed = false;
+    void i.then(() => {
+      closed = true;
+    });
+    clock.advance(99); // the early timer fired here
+    await flush();
+    expect(closed).toBe(false);
+    clock.advance(1);
+    expect((await i).elapsedMs).toBe(100);
+  });
+
   test('unexpected replies count; duplicates and older sessions do not; late replies are kept for a while', async () => {
     roster.set('a', 2, true);
     const i = side.declare('want_chunk', { deadlineMs: 100 });
