@@ -21,6 +21,13 @@
  * - `none`: same as `always` without the fdatasync.
  * One commit runs at a time, so records reach the file in seq order.
  *
+ * Durable writes: under `always` and `batch` the active segment is open with O_DSYNC where the
+ * platform has it (PostgreSQL's `wal_sync_method = open_datasync`): a write returns once its bytes
+ * are as durable as after write + fdatasync, so a commit is one trip to the thread pool instead of
+ * two. Each trip's completion waits for the event loop, which a busy node fills with appends; one
+ * trip less per commit is a shorter commit cycle, hence fewer, larger commits for the same load.
+ * An EIO from an O_DSYNC write is reported as a failed fsync: it may be exactly that.
+ *
  * An error from write or fdatasync is fatal (PostgreSQL's fsyncgate lesson: after a failed
  * fsync the kernel may have dropped the dirty pages, so a retry that "succeeds" proves nothing).
  * The committer fails every pending and future append with the typed error; the owner reopens.
@@ -34,6 +41,16 @@ import { ioError } from './errors.js';
 import { encodeSegmentHeader, recordBytes, sealRecord, segmentName, writeRecord } from './format.js';
 import { type SegmentInfo, syncDir } from './segments.js';
 import type { Durability } from './types.js';
+
+/** O_DSYNC when durable and the platform has it (Linux, macOS); 0 otherwise. */
+export function syncWriteFlag(durability: Durability): number {
+  return durability === 'none' ? 0 : (fsc.O_DSYNC ?? 0);
+}
+
+/** Flags to open the active (appended) segment with. */
+export function activeSegmentFlags(durability: Durability): number {
+  return fsc.O_RDWR | syncWriteFlag(durability);
+}
 
 export interface ActiveSegment {
   fh: FileHandle;
@@ -115,6 +132,8 @@ export class Committer {
   private failure: Error | undefined;
   private lastQueuedSeq = 0;
   durableSeq: number;
+  /** The active segment is open with O_DSYNC: a returned write is durable. */
+  private readonly syncWrites: boolean;
   /** Commits done, and records in them: entries per commit for the benchmark. */
   commits = 0;
   committedRecords = 0;
@@ -124,6 +143,7 @@ export class Committer {
     durableSeq: number,
   ) {
     this.durableSeq = durableSeq;
+    this.syncWrites = syncWriteFlag(d.durability) !== 0;
     this.lastStartAt = d.clock.monotonic();
   }
 
@@ -278,7 +298,7 @@ export class Committer {
         from = r.at;
       }
       await this.writeOut(buf.subarray(from, len));
-      if (this.d.durability !== 'none') {
+      if (this.d.durability !== 'none' && !this.syncWrites) {
         try {
           await this.d.active.fh.datasync();
         } catch (err) {
@@ -313,7 +333,9 @@ export class Committer {
         off += bytesWritten;
       }
     } catch (err) {
-      throw ioError('write', info.path, err);
+      // Under O_DSYNC an EIO may be the flush failing: typed as the fsync failure it may be.
+      const flush = this.syncWrites && (err as NodeJS.ErrnoException).code === 'EIO';
+      throw ioError(flush ? 'fsync' : 'write', info.path, err);
     }
     info.size += b.length;
   }
@@ -335,7 +357,7 @@ export class Committer {
     const path = join(this.d.dir, segmentName(firstSeq));
     let fh: FileHandle;
     try {
-      fh = await open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+      fh = await open(path, activeSegmentFlags(this.d.durability) | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     } catch (err) {
       throw ioError('open', path, err);
     }

@@ -6,7 +6,7 @@ import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeEntryBytes, encodeEntryInto } from './cbor.js';
 import { buildChunk } from './chunk.js';
-import { Committer } from './commit.js';
+import { activeSegmentFlags, Committer } from './commit.js';
 import {
   MAX_QUEUED_BYTES,
   MAX_RECORD_BYTES,
@@ -96,7 +96,7 @@ export class DurableSeries implements Series {
       if (!last) last = await this.createFirstSegment();
       let fh: Awaited<ReturnType<typeof open>>;
       try {
-        fh = await open(last.path, fsc.O_RDWR);
+        fh = await open(last.path, activeSegmentFlags(this.o.durability));
       } catch (err) {
         throw ioError('open', last.path, err);
       }
