@@ -4,7 +4,7 @@
  * file (removed at open), or a whole verified file; never a partial file under a chunk id.
  */
 import { constants as fsc } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_PREFIX } from './constants.js';
 import { verifyChunk } from './verify.js';
@@ -21,15 +21,18 @@ export async function writeChunkFile(
   const temp = join(dir, `${TEMP_PREFIX}${id}-${process.pid}-${tempSeq++}`);
   let committed = false;
   try {
-    const fh = await open(temp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+    const fh = await open(temp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     try {
       await fh.writeFile(bytes);
       await fh.sync();
+      // What the file holds is verified, not what was in memory. Read through the open handle: one
+      // call instead of readFile's open, fstat, read and close (each a thread-pool round trip).
+      const back = Buffer.allocUnsafe(bytes.length);
+      const { bytesRead } = await fh.read(back, 0, back.length, 0);
+      verifyChunk(id, back.subarray(0, bytesRead));
     } finally {
       await fh.close();
     }
-    // What reached the disk is verified, not what was in memory.
-    verifyChunk(id, await readFile(temp));
     await beforeRename?.(temp);
     await rename(temp, join(dir, id));
     committed = true;
