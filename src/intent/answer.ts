@@ -64,6 +64,11 @@ export class AnswerSide {
     this.maxInFlight = deps.maxInFlight ?? MAX_IN_FLIGHT_ANSWERS;
   }
 
+  /** One handler for every decision append (not a closure per decision). */
+  private readonly onWriteError = (err: unknown): void => {
+    this.deps.log.error({ err }, 'intent: could not write a decision to the series');
+  };
+
   /** Serve a kind (the caller checks the role). */
   serve(handler: IntentHandler): void {
     this.handlers.set(handler.kind, handler);
@@ -220,9 +225,7 @@ export class AnswerSide {
     const entry: EntryInput = { event: 'decision', id: e.id, kind: e.kind, from: e.from, r: gate, lim, outcome };
     if (reason !== undefined) entry.reason = reason;
     if (e.subject !== undefined) entry.subject = e.subject;
-    this.deps.append(entry).catch((err: unknown) => {
-      this.deps.log.error({ err }, 'intent: could not write a decision to the series');
-    });
+    this.deps.append(entry).catch(this.onWriteError);
   }
 
   private handlerError(handler: IntentHandler, err: unknown): void {

@@ -21,17 +21,15 @@ function replyRecord(r: ReceivedReply): OutcomeReplyRecord {
 }
 
 export function compactOutcome(o: Outcome): EntryInput {
-  return {
-    event: 'intent_outcome',
-    id: o.id,
-    kind: o.kind,
-    ...(o.subject !== undefined ? { subject: o.subject } : {}),
-    expected: o.expected,
-    yes: o.yes.map(replyRecord),
-    no: o.no.map(replyRecord),
-    offline: o.offline,
-    silence: o.silence,
-    closedBy: o.closedBy,
-    ms: Math.round(o.elapsedMs * 100) / 100,
-  };
+  // Key order is the record's (subject after kind when present); built in place, not by spreads.
+  const entry: EntryInput = { event: 'intent_outcome', id: o.id, kind: o.kind };
+  if (o.subject !== undefined) entry.subject = o.subject;
+  entry.expected = o.expected;
+  entry.yes = o.yes.map(replyRecord);
+  entry.no = o.no.map(replyRecord);
+  entry.offline = o.offline;
+  entry.silence = o.silence;
+  entry.closedBy = o.closedBy;
+  entry.ms = Math.round(o.elapsedMs * 100) / 100;
+  return entry;
 }
