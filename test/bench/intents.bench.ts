@@ -41,26 +41,17 @@ function die(err: unknown): never {
   process.exit(1);
 }
 
-/** Responder-process figures of one side (procs layout): start time, memory, CPU per intent. */
-function responderFigures(side: PlacedSide, cpuAtStart: number) {
-  const u = side.responders.usage?.();
-  return {
-    startMs: side.responders.startMs,
-    ...(u
-      ? {
-          rssMB: Math.round(u.rssMB),
-          cpuUsPerIntent: Math.round(((u.cpuS - cpuAtStart) * 1e6) / Math.max(1, side.rounds)),
-        }
-      : {}),
-  };
+/** Start time of a side's responders, and their memory in the procs layout (summed over N). */
+function responderFigures(side: PlacedSide) {
+  const rssMB = side.responders.usage?.().rssMB;
+  return { startMs: side.responders.startMs, ...(rssMB !== undefined ? { rssMB: Math.round(rssMB) } : {}) };
 }
 
 async function measureSize(url: string, n: number) {
   const raw = await rawSide(layout!, url, n);
   const dam = await damesoSide(layout!, url, n, root);
-  const cpu0 = { raw: raw.responders.usage?.().cpuS ?? 0, dam: dam.responders.usage?.().cpuS ?? 0 };
   const { raw: rawM, dameso: damM } = await compare(raw, dam, n);
-  const responders = { raw: responderFigures(raw, cpu0.raw), dameso: responderFigures(dam, cpu0.dam) };
+  const responders = { raw: responderFigures(raw), dameso: responderFigures(dam) };
   await raw.stop();
   await dam.stop();
   return {
@@ -71,7 +62,6 @@ async function measureSize(url: string, n: number) {
       p99: r2(damM.p99Ms / rawM.p99Ms),
       throughput: r2(damM.intentsPerS / rawM.intentsPerS),
     },
-    // Summed over the N responders; cpuUsPerIntent counts from ready to the end of the measurement.
     responders,
   };
 }

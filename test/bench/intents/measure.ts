@@ -7,6 +7,8 @@
 export interface Side {
   round(): Promise<void>;
   stop(): Promise<void>;
+  /** CPU seconds used so far by the side's responder processes (procs layout only). */
+  responderCpuS?(): number;
 }
 
 export const WINDOW = 8;
@@ -44,7 +46,9 @@ async function throughput(side: Side, ms: number): Promise<{ rounds: number; sec
 
 /**
  * Both sides measured in alternating blocks (raw, dameso, raw, dameso…) so that load from other
- * processes on this shared machine hits both alike; ratios are computed from the totals.
+ * processes on this shared machine hits both alike; ratios are computed from the totals. Where the
+ * responders are processes, their CPU is summed over the side's own blocks only (not start-up, JIT
+ * warm-up, or idling while the other side runs) and given per intent (all N responders together).
  */
 export async function compare(raw: Side, dam: Side, n: number) {
   for (const side of [raw, dam]) for (let i = 0; i < 50; i++) await side.round(); // warm-up
@@ -52,22 +56,33 @@ export async function compare(raw: Side, dam: Side, n: number) {
   const per = Math.ceil((LAT_ROUNDS[n] ?? 200) / blocks);
   const lat = { raw: [] as number[], dam: [] as number[] };
   const tp = { raw: { rounds: 0, secs: 0 }, dam: { rounds: 0, secs: 0 } };
+  const cpu = { raw: { s: 0, rounds: 0 }, dam: { s: 0, rounds: 0 } };
+  const sides = [['raw', raw] as const, ['dam', dam] as const];
+  const block = async (k: 'raw' | 'dam', side: Side, run: () => Promise<number>) => {
+    const c0 = side.responderCpuS?.() ?? 0;
+    const rounds = await run();
+    cpu[k].s += (side.responderCpuS?.() ?? 0) - c0;
+    cpu[k].rounds += rounds;
+  };
   for (let b = 0; b < blocks; b++) {
-    await latency(raw, per, lat.raw);
-    await latency(dam, per, lat.dam);
+    for (const [k, side] of sides) await block(k, side, () => latency(side, per, lat[k]).then(() => per));
   }
   for (let b = 0; b < 6; b++) {
-    for (const [k, side] of [['raw', raw] as const, ['dam', dam] as const]) {
-      const t = await throughput(side, TPUT_MS / 6);
-      tp[k].rounds += t.rounds;
-      tp[k].secs += t.secs;
+    for (const [k, side] of sides) {
+      await block(k, side, async () => {
+        const t = await throughput(side, TPUT_MS / 6);
+        tp[k].rounds += t.rounds;
+        tp[k].secs += t.secs;
+        return t.rounds;
+      });
     }
   }
-  const sum = (k: 'raw' | 'dam') => ({
+  const sum = (k: 'raw' | 'dam', side: Side) => ({
     p50Ms: r2(pct(lat[k], 50)),
     p99Ms: r2(pct(lat[k], 99)),
     intentsPerS: r2(tp[k].rounds / tp[k].secs),
     repliesPerS: r2((tp[k].rounds * n) / tp[k].secs),
+    ...(side.responderCpuS ? { responderCpuUsPerIntent: Math.round((cpu[k].s * 1e6) / cpu[k].rounds) } : {}),
   });
-  return { raw: sum('raw'), dameso: sum('dam') };
+  return { raw: sum('raw', raw), dameso: sum('dam', dam) };
 }

@@ -11,11 +11,13 @@ import type { Layout, Responders } from './layouts.js';
 import type { Side } from './measure.js';
 import { connect, createBenchNode, RAW_INTENT_TOPIC, RAW_REPLY_TOPIC } from './responders.js';
 
-/** A side with its responders and the rounds run so far (for CPU per intent). */
+/** A side with its responders. */
 export interface PlacedSide extends Side {
   readonly responders: Responders;
-  readonly rounds: number;
 }
+
+/** The side's responder CPU, where the layout can tell it. */
+const cpuOf = (r: Responders) => (r.usage ? { responderCpuS: () => r.usage!().cpuS } : {});
 
 const ROSTER_TIMEOUT_MS = 120_000;
 
@@ -35,9 +37,7 @@ export async function rawSide(layout: Layout, url: string, n: number): Promise<P
   let seq = 0;
   return {
     responders,
-    get rounds() {
-      return seq;
-    },
+    ...cpuOf(responders),
     round: () =>
       new Promise<void>((done) => {
         const id = `q${seq++}`;
@@ -78,15 +78,11 @@ export async function damesoSide(
     if (performance.now() - t0 > ROSTER_TIMEOUT_MS) throw new Error(`roster: not all ${n} responders seen`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  let rounds = 0;
   return {
     responders,
+    ...cpuOf(responders),
     stats,
-    get rounds() {
-      return rounds;
-    },
     round: async () => {
-      rounds++;
       const o = await req.declare('want_chunk', { subject: 'x', deadlineMs: 10_000 });
       if (o.closedBy !== 'all_answered' || o.yes.length + o.no.length !== n) {
         throw new Error(`dameso round: ${o.closedBy}, ${o.yes.length + o.no.length}/${n} replies`);
