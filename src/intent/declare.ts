@@ -72,6 +72,13 @@ export class DeclareSide {
   private readonly pending = new Map<string, OpenIntent>();
   /** Closed intents kept for late replies; insertion order = close order. */
   private readonly remembered = new Map<string, Remembered>();
+  /**
+   * Ids in `remembered`, oldest first (`until` only grows: the same keep time from a monotonic
+   * now), from `forgetHead` on. Forgetting walks this queue, not the Map: a Map iterated from its
+   * start after deletions at the front skips every deleted slot until it rehashes.
+   */
+  private forgetQueue: string[] = [];
+  private forgetHead = 0;
   private readonly counters: Omit<DeclareStats, 'pending'> = {
     declared: 0,
     closed: 0,
@@ -110,6 +117,8 @@ export class DeclareSide {
     this.armedFor = Number.POSITIVE_INFINITY;
     for (const intent of [...this.pending.values()]) this.close(intent, 'stopped');
     this.remembered.clear();
+    this.forgetQueue = [];
+    this.forgetHead = 0;
   }
 
   declare(kind: string, options: DeclareOptions = {}): DeclaredIntent {
@@ -255,6 +264,7 @@ export class DeclareSide {
     const yes: Outcome['yes'] = [];
     const no: Outcome['no'] = [];
     for (const r of open.replies) (r.envelope.r === 'yes' ? yes : no).push(r);
+    const now = clock.monotonic();
     const outcome: Outcome = {
       id: open.id,
       kind: open.kind,
@@ -267,17 +277,16 @@ export class DeclareSide {
       silence: [...open.waiting],
       late: [],
       closedBy,
-      elapsedMs: clock.monotonic() - open.declaredAt,
+      elapsedMs: now - open.declaredAt,
     };
     open.close(outcome);
-    this.remember(open, outcome.late);
+    this.remember(open, outcome.late, now);
     // Batched durability: the outcome is appended without awaiting its fsync, and after the
     // awaiting caller's continuation (queued by close) so the next declaration is not held up.
     queueMicrotask(() => this.write(compactOutcome(outcome)));
   }
 
-  private remember(open: OpenIntent, late: ReceivedReply[]): void {
-    const now = this.deps.clock.monotonic();
+  private remember(open: OpenIntent, late: ReceivedReply[], now: number): void {
     this.remembered.set(open.id, {
       until: now + this.lateKeepMs,
       declaredAt: open.declaredAt,
@@ -285,9 +294,19 @@ export class DeclareSide {
       repliedFrom: open.repliedFrom,
       late,
     });
-    for (const [id, r] of this.remembered) {
-      if (this.remembered.size <= MAX_REMEMBERED_INTENTS && r.until >= now) break;
+    this.forgetQueue.push(open.id);
+    const q = this.forgetQueue;
+    while (this.forgetHead < q.length) {
+      const id = q[this.forgetHead] as string;
+      const r = this.remembered.get(id);
+      if (r !== undefined && this.remembered.size <= MAX_REMEMBERED_INTENTS && r.until >= now) break;
       this.remembered.delete(id);
+      this.forgetHead++;
+    }
+    // Drop the forgotten prefix once it is most of the array (amortised O(1) per intent).
+    if (this.forgetHead > 1024 && this.forgetHead * 2 > q.length) {
+      this.forgetQueue = q.slice(this.forgetHead);
+      this.forgetHead = 0;
     }
   }
 

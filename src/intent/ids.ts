@@ -12,6 +12,13 @@ const RANDOM_CHARS = 16;
 let lastMs = -1;
 /** Random part as 16 base-32 digits, most significant first. */
 const digits: number[] = [];
+/**
+ * Text cached between ids (a ULID is 26 characters, built one by one per id otherwise): the time
+ * part for `timeTextMs`, and the first 15 random digits, which change only on a carry.
+ */
+let timeText = '';
+let timeTextMs = -1;
+let headText: string | undefined;
 
 function reseed(): void {
   const bytes = randomBytes(RANDOM_CHARS);
@@ -19,6 +26,7 @@ function reseed(): void {
   for (let i = 0; i < RANDOM_CHARS; i++) digits.push((bytes[i] ?? 0) & 31);
   // Leave headroom so increments within one ms never overflow the 80 bits.
   digits[0] = (digits[0] ?? 0) & 15;
+  headText = undefined;
 }
 
 function increment(): void {
@@ -29,6 +37,7 @@ function increment(): void {
       return;
     }
     digits[i] = 0;
+    headText = undefined; // a carry changes the digits before the last one
   }
 }
 
@@ -38,13 +47,19 @@ export function nextIntentId(nowMs: number): string {
   if (nowMs > lastMs) lastMs = nowMs;
   // Same (or earlier: wall clock jumped back) ms: keep the last time and count up.
   increment();
-  let time = '';
-  let t = Math.max(0, Math.floor(lastMs));
-  for (let i = 0; i < TIME_CHARS; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
+  if (lastMs !== timeTextMs) {
+    let time = '';
+    let t = Math.max(0, Math.floor(lastMs));
+    for (let i = 0; i < TIME_CHARS; i++) {
+      time = CROCKFORD[t % 32] + time;
+      t = Math.floor(t / 32);
+    }
+    timeText = time;
+    timeTextMs = lastMs;
   }
-  let rand = '';
-  for (const d of digits) rand += CROCKFORD[d];
-  return time + rand;
+  if (headText === undefined) {
+    headText = '';
+    for (let i = 0; i < RANDOM_CHARS - 1; i++) headText += CROCKFORD[digits[i] ?? 0];
+  }
+  return timeText + headText + CROCKFORD[digits[RANDOM_CHARS - 1] ?? 0];
 }

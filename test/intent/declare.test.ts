@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
-import { KIND_ROLES } from '../../src/intent/constants.js';
+import { KIND_ROLES, MAX_REMEMBERED_INTENTS } from '../../src/intent/constants.js';
 import { DeclareSide } from '../../src/intent/declare.js';
 import { IntentTableFullError, UnknownKindError } from '../../src/intent/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -181,6 +181,32 @@ describe('declare side', () => {
     expect(side.stats()).toMatchObject({ staleSession: 1, duplicates: 1, late: 1, unknown: 1 });
     await flush();
     expect(entries.some((e) => e.event === 'intent_late' && e.node === 'b')).toBe(true);
+  });
+
+  test('closed intents are remembered for late replies up to MAX_REMEMBERED_INTENTS, oldest forgotten first, then for lateKeepMs', async () => {
+    const s2 = new DeclareSide({
+      self: 'me',
+      session: () => 4,
+      roster,
+      publishIntent: () => undefined,
+      append: async () => undefined,
+      kindRoles: (k) => KIND_ROLES[k],
+      clock,
+      log: silentLogger,
+      lateKeepMs: 60_000,
+    });
+    // No expected node: each closes at once, so only the bound forgets (no time passes).
+    const outcomes = [];
+    for (let n = 0; n < MAX_REMEMBERED_INTENTS + 100; n++) outcomes.push(s2.declare('want_chunk', { to: ['nobody'] }));
+    const ids = outcomes.map((o) => o.id);
+    s2.onReply(reply(ids[99] as string, 'a')); // past the bound: forgotten
+    s2.onReply(reply(ids[100] as string, 'a')); // the oldest kept
+    s2.onReply(reply(ids[ids.length - 1] as string, 'a'));
+    expect(s2.stats()).toMatchObject({ unknown: 1, late: 2 });
+    expect((await outcomes[100])?.late.map((r) => r.envelope.from)).toEqual(['a']);
+    clock.advance(60_001);
+    s2.onReply(reply(ids[ids.length - 1] as string, 'b')); // keep time over
+    expect(s2.stats()).toMatchObject({ unknown: 2, late: 2 });
   });
 
   test('async iteration yields each reply as it comes and ends at close', async () => {
