@@ -17,6 +17,10 @@
  *
  *   npm run bench:intents
  *   BENCH_LAYOUT=procs BENCH_SIZES=1,10 npm run bench:intents
+ *
+ * In the procs layout the children run from dist/ when it is up to date, else under tsx (see
+ * intents/runtime.ts; BENCH_CHILDREN=dist|tsx, BENCH_DIST=DIR). 100 responders there means 200
+ * child processes: ~9 GB of memory and 3-4 minutes of start-up on 2 cores.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

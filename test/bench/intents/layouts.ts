@@ -80,6 +80,10 @@ export function oneProcessLayout(): Layout {
 /** `onDeath`: a child died mid-run (the bench cannot go on). */
 export function procsLayout(onDeath: (err: Error) => void): Layout {
   const runtime = childRuntime();
+  if (runtime.mode === 'tsx') {
+    // Measured: ~1.5 s CPU and ~130 MB per child under tsx vs ~0.7 s and ~90 MB from dist/.
+    process.stderr.write(`bench:intents: children run under tsx (${runtime.why}); slow to start at 100\n`);
+  }
   const children = new Children(runtime, onDeath);
   const group = (argsOf: (i: number) => string[], n: number) =>
     timed(async () => {
