@@ -17,7 +17,7 @@ import type { LimiterValues, NoReason } from '../protocol/types.js';
 import { DEFAULT_KIND_COSTS, type KindCost } from './constants.js';
 import type { CpuLimiter } from './cpu.js';
 import type { ObjectiveLimiter } from './objective.js';
-import { consumesStorage, decide, resolveThresholds, type Thresholds } from './policy.js';
+import { consumesStorage, decide, resolveThresholds, type Thresholds, YES_VERDICT } from './policy.js';
 import { roundValue, roundValues } from './round.js';
 import type { LimiterSet } from './types.js';
 import type { WTrackingLimiter } from './w-tracking.js';
@@ -66,6 +66,8 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   const kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
   let lastLim: LimiterValues | undefined;
+  /** The last YES decision (frozen): returned again while `lim` is the same object. */
+  let lastYes: GateDecision | undefined;
 
   /** The rounded values at `now`; the previous (frozen) object when nothing changed. */
   const sample = (intent: ReceivedIntent, now: number): LimiterValues => {
@@ -131,7 +133,9 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
       if (verdict.r === 'yes') stats.yes++;
       else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
       stats.decideMs += clock.monotonic() - t0;
-      return { answer: verdict, lim };
+      if (verdict !== YES_VERDICT) return { answer: verdict, lim };
+      if (lastYes?.lim !== lim) lastYes = Object.freeze({ answer: verdict, lim });
+      return lastYes;
     },
     stats: () => ({ ...stats, no: { ...stats.no } }),
   };

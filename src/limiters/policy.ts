@@ -65,6 +65,9 @@ export interface DecideScope {
 
 export type Verdict = { r: 'yes' } | { r: 'no'; reason: NoReason; retry?: number };
 
+/** The one YES verdict (frozen, shared): a storm of YES allocates nothing for it. */
+export const YES_VERDICT: Verdict = Object.freeze({ r: 'yes' });
+
 export function decide(
   values: LimiterValues,
   thresholds: Thresholds = DEFAULT_THRESHOLDS,
@@ -79,12 +82,12 @@ export function decide(
       break;
     }
   }
-  if (allAbove) return { r: 'yes' };
+  if (allAbove) return YES_VERDICT;
   if (storage && values.economic < thresholds.storageFullBelow) return { r: 'no', reason: 'storage_full' };
   if (values.memory < thresholds.memoryLowBelow) return { r: 'no', reason: 'memory_low' };
   if (values.w_tracking < thresholds.rateLimitedBelow) return withRetry('rate_limited', hints.rateLimitedMs);
   if (values.cpu < thresholds.cpuBusyBelow) return withRetry('cpu_busy', hints.cpuBusyMs);
-  return { r: 'yes' };
+  return YES_VERDICT;
 }
 
 function withRetry(reason: NoReason, retry: number | undefined): Verdict {

@@ -70,7 +70,8 @@ describe('limiter gate', () => {
     const second = l.gate.decide(intent(2, 'c2', 'store_chunk'));
     expect(first.answer).toEqual({ r: 'yes' });
     expect(second.lim).toBe(first.lim);
-    expect(Object.isFrozen(first.lim)).toBe(true);
+    expect(second).toBe(first); // the same YES decision, frozen
+    expect(Object.isFrozen(first.lim) && Object.isFrozen(first)).toBe(true);
     // The storage budget is spent by the previous store (no clock tick in between): the next store is
     // refused on that very value, recorded in a new lim; the old one keeps what it was decided on.
     used = 0.9 * board.storage.budgetBytes;
