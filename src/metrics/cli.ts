@@ -1,0 +1,72 @@
+/**
+ * What `dameso node` and `dameso broker` share for `--metrics-port P [--metrics-host H]`: parsing
+ * (a bad port is a usage error, exit 64), the help text, and serving one node or broker.
+ */
+import type { BrokerStats } from '../../broker/types.js';
+import { DamesoError } from '../errors.js';
+import type { DamesoNode } from '../node.js';
+import { DEFAULT_METRICS_HOST, EXAMPLE_METRICS_PORT, type MetricsServer, startMetricsServer } from './http.js';
+import { createMetrics } from './registry.js';
+import { brokerSource, nodeSource } from './sources.js';
+
+export interface MetricsFlags {
+  metricsPort?: string;
+  metricsHost?: string;
+}
+
+export interface MetricsListen {
+  port: number;
+  host: string;
+}
+
+export const METRICS_PORT_FLAG = [
+  '--metrics-port <port>',
+  'serve Prometheus metrics on http://HOST:PORT/metrics (off by default)',
+] as const;
+export const METRICS_HOST_FLAG = [
+  '--metrics-host <host>',
+  `interface of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; 0.0.0.0 exposes it to the network)`,
+] as const;
+
+export function metricsHelp(command: string): string {
+  return `
+Metrics (Prometheus text format, counters read from the running parts at each scrape):
+  dameso ${command} --metrics-port ${EXAMPLE_METRICS_PORT}
+  curl -s localhost:${EXAMPLE_METRICS_PORT}/metrics | grep dameso_
+`;
+}
+
+/** undefined when `--metrics-port` is absent; a usage error (exit 64) for a bad port or host. */
+export function parseMetricsFlags(flags: MetricsFlags): MetricsListen | undefined {
+  if (flags.metricsPort === undefined) {
+    if (flags.metricsHost !== undefined) throw usage('--metrics-host needs --metrics-port');
+    return undefined;
+  }
+  const port = Number(flags.metricsPort);
+  if (flags.metricsPort.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw usage(`--metrics-port must be a port number in [0, 65535], got "${flags.metricsPort}"`);
+  }
+  const host = flags.metricsHost ?? DEFAULT_METRICS_HOST;
+  if (host.trim() === '') throw usage('--metrics-host must not be empty');
+  return { port, host };
+}
+
+/** Serves a started node's metrics; close the returned server before stopping the node. */
+export function serveNodeMetrics(node: DamesoNode, listen: MetricsListen): Promise<MetricsServer> {
+  const metrics = createMetrics();
+  metrics.addNodeSource(node.id, nodeSource(node));
+  return startMetricsServer({ metrics, ...listen });
+}
+
+/** Serves a broker host's metrics, labelled `broker=<name>` (its listen address). */
+export function serveBrokerMetrics(
+  name: string,
+  host: { stats(): BrokerStats },
+  listen: MetricsListen,
+): Promise<MetricsServer> {
+  const metrics = createMetrics();
+  metrics.addBrokerSource(name, brokerSource(host));
+  return startMetricsServer({ metrics, ...listen });
+}
+
+const usage = (msg: string) => new DamesoError('DAMESO_USAGE', msg);

@@ -1,0 +1,87 @@
+/**
+ * Every metric dameso exports: name, type and what it counts. Names follow the Prometheus habits:
+ * the `dameso_` prefix, base units in the name (`_bytes`), `_total` on counters. Counters mirror
+ * counts the parts already keep (`stats()`); nothing here counts on a hot path.
+ */
+
+export type FamilyType = 'counter' | 'gauge';
+
+export interface Family {
+  readonly type: FamilyType;
+  readonly help: string;
+  /** Labels besides the source label (`node` or `broker`). */
+  readonly labels?: readonly string[];
+}
+
+const counter = (help: string, labels?: readonly string[]): Family => ({ type: 'counter', help, labels });
+const gauge = (help: string, labels?: readonly string[]): Family => ({ type: 'gauge', help, labels });
+
+/** Labelled by `node` (several nodes may share a process: tests, `dameso field`). */
+export const NODE_FAMILIES = {
+  dameso_series_first_seq: gauge('Seq of the oldest entry still in the series ring.'),
+  dameso_series_last_seq: gauge('Seq of the newest entry appended to the series.'),
+  dameso_series_durable_seq: gauge('Newest seq known durable on disk under the durability mode.'),
+  dameso_series_entries: gauge('Entries held in the series ring (last_seq - first_seq + 1).'),
+  dameso_series_bytes: gauge('Bytes of the series segment files.'),
+  dameso_series_budget_bytes: gauge('Byte budget of the series ring (older segments are evicted above it).'),
+  dameso_series_segments: gauge('Segment files in the series ring.'),
+  dameso_series_evicted_segments_total: counter('Segments evicted to keep the series under its budget.'),
+  dameso_series_commits_total: counter('Group commits (write + fsync under the mode) done by the series.'),
+  dameso_series_committed_records_total: counter('Records written by those commits.'),
+
+  dameso_intents_declared_total: counter('Intents this node declared.'),
+  dameso_intents_closed_total: counter('Declared intents closed (all answered, deadline or offline).'),
+  dameso_intents_pending: gauge('Declared intents still open.'),
+  dameso_intents_replies_total: counter('Replies received to intents this node declared, in time.'),
+  dameso_intents_late_replies_total: counter('Replies received after their intent closed.'),
+  dameso_intents_unknown_replies_total: counter('Replies for intent ids this node does not know.'),
+  dameso_intents_stale_replies_total: counter('Replies whose session is older than the roster one (stale or spoofed).'),
+  dameso_intents_duplicate_replies_total: counter('Second and later replies from the same node to one intent.'),
+  dameso_intents_received_total: counter('Intents received on the answer side (before any filtering).'),
+  dameso_intents_not_for_me_total: counter('Received intents addressed to other nodes, or sent by this one.'),
+  dameso_intents_irrelevant_total: counter('Received intents for kinds this node does not serve.'),
+  dameso_intents_stale_intents_total: counter("Received intents whose sender's session is older than the roster one."),
+  dameso_intents_answered_total: counter('Answers this node decided, by answer (yes, no, silence).', ['answer']),
+  dameso_intents_expired_answers_total: counter('Answers ready after the deadline, so not sent.'),
+  dameso_intents_overload_total: counter('Intents refused because too many were being handled at once.'),
+  dameso_intents_handler_errors_total: counter('Handlers that threw (answered NO bad_request).'),
+
+  dameso_limiter_value: gauge(
+    'Current value of each limiter in [0,1] (1 = free, 0 = exhausted), rounded like a decision.',
+    ['limiter'],
+  ),
+  dameso_limiter_seen_total: counter('Intents on served kinds seen by the limiter gate.'),
+  dameso_limiter_yes_total: counter('Gate decisions that let an intent through.'),
+  dameso_limiter_no_total: counter('Gate decisions that refused an intent, by reason.', ['reason']),
+
+  dameso_roster_online_peers: gauge('Peers the roster holds as online.'),
+  dameso_roster_known_peers: gauge('Peers the roster knows (online or offline).'),
+  dameso_roster_stale_records_total: counter('Presence records ignored as older than the known session.'),
+  dameso_roster_overflow_total: counter('Peers dropped because the roster was at its bound.'),
+
+  dameso_transport_connected: gauge('1 while connected to the broker, else 0.'),
+  dameso_transport_connects_total: counter('Successful connections to the broker (1 + reconnects).'),
+  dameso_transport_published_total: counter('MQTT messages published.'),
+  dameso_transport_publish_errors_total: counter('Publishes that failed.'),
+  dameso_transport_received_total: counter('MQTT messages received.'),
+  dameso_transport_rejected_total: counter('Received messages rejected before any handler, by reason.', ['reason']),
+
+  dameso_chunks_stored: gauge('Chunks held in the chunk store.'),
+  dameso_chunks_stored_bytes: gauge('Bytes of chunk files held in the chunk store.'),
+} as const satisfies Record<string, Family>;
+
+/** Labelled by `broker` (its listen address). */
+export const BROKER_FAMILIES = {
+  dameso_broker_connections: gauge('Client connections open now.'),
+  dameso_broker_connections_total: counter('Client connections accepted.'),
+  dameso_broker_publishes_checked_total: counter('Publishes on dameso topics whose envelope was checked.'),
+  dameso_broker_publishes_passed_total: counter('Checked publishes that passed.'),
+  dameso_broker_publishes_dropped_total: counter('Checked publishes dropped, by reason.', ['reason']),
+  dameso_broker_retain_stripped_total: counter('Publishes whose retain flag was cleared (kinds never retained).'),
+  dameso_broker_wills_refused_total: counter('Connections refused because their Will was not valid presence.'),
+  dameso_broker_packets_too_large_total: counter('Connections closed for a packet over the size limit.'),
+  dameso_broker_tracked_nodes: gauge('Nodes whose session the envelope check tracks.'),
+} as const satisfies Record<string, Family>;
+
+export type NodeFamily = keyof typeof NODE_FAMILIES;
+export type BrokerFamily = keyof typeof BROKER_FAMILIES;

@@ -1,0 +1,80 @@
+/**
+ * The scrape endpoint: `GET /metrics` in the Prometheus text format, 404 anywhere else. Bound to
+ * 127.0.0.1 unless told otherwise (the counters say what a node does; exposing them is a choice).
+ * `close()` also drops kept-alive scraper connections, so a stopping node does not wait on them.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../errors.js';
+import type { Metrics } from './registry.js';
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+/** The port the OpenTelemetry/Prometheus convention gives exporters (help text examples use it). */
+export const EXAMPLE_METRICS_PORT = 9464;
+export const METRICS_PATH = '/metrics';
+
+export interface MetricsServer {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port/metrics`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface MetricsServerOptions {
+  metrics: Metrics;
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+}
+
+/** Listens; a port in use, not permitted or an unknown host is a `ConfigError` (exit 78). */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { metrics } = options;
+  const host = options.host ?? DEFAULT_METRICS_HOST;
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
+    if (path !== METRICS_PATH) return reply(res, 404, `not found; metrics are at ${METRICS_PATH}\n`);
+    metrics.text().then(
+      (body) => reply(res, 200, req.method === 'HEAD' ? '' : body, metrics.contentType),
+      (err: unknown) => reply(res, 500, `metrics: ${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          'metrics-port',
+          `cannot listen on ${host}:${options.port} (${err.code ?? err.message}); pick another --metrics-port or --metrics-host`,
+        ),
+      );
+    server.once('error', onError);
+    server.listen(options.port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    host,
+    port,
+    url: `http://${shown}:${port}${METRICS_PATH}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function reply(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,45 @@
+import mqtt from 'mqtt';
+import { afterEach, expect, test } from 'vitest';
+import { brokerSource, createMetrics, type MetricsServer, startMetricsServer } from '../../src/metrics/index.js';
+import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { get, sample } from './scrape.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, every reason is shown from 0', async () => {
+  const broker: BrokerHandle = await startAedes();
+  cleanups.push(() => broker.stop());
+  const metrics = createMetrics({ processMetrics: false });
+  const name = `127.0.0.1:${broker.port}`;
+  metrics.addBrokerSource(name, brokerSource({ stats: () => broker.stats?.() ?? fail() }));
+  const server: MetricsServer = await startMetricsServer({ metrics, port: 0 });
+  cleanups.push(() => server.close());
+  const at = (reason: string) => ({ broker: name, reason });
+
+  const before = (await get(server.url)).body;
+  expect(sample(before, 'dameso_broker_publishes_dropped_total', at('bad_cbor'))).toBe(0);
+  expect(sample(before, 'dameso_broker_publishes_dropped_total', at('spoofed'))).toBe(0);
+
+  const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  cleanups.push(() => client.endAsync());
+  // QoS 1: the PUBACK comes after the broker's publish check ran, so the count is final here.
+  await client.publishAsync('dameso/v1/intent/want_chunk', Buffer.from([0xff]), { qos: 1 });
+
+  const after = (await get(server.url)).body;
+  expect(sample(after, 'dameso_broker_publishes_dropped_total', at('bad_cbor'))).toBe(1);
+  expect(sample(after, 'dameso_broker_publishes_dropped_total', at('bad_envelope'))).toBe(0);
+  expect(sample(after, 'dameso_broker_publishes_checked_total', { broker: name })).toBe(1);
+  expect(sample(after, 'dameso_broker_publishes_passed_total', { broker: name })).toBe(0);
+  expect(sample(after, 'dameso_broker_connections', { broker: name })).toBe(broker.stats?.().connections);
+  expect(sample(after, 'dameso_broker_connections', { broker: name })).toBe(1);
+  expect(after).toMatch(/^# TYPE dameso_broker_publishes_dropped_total counter$/m);
+  // A broker-only registry shows no node families.
+  expect(after).not.toMatch(/dameso_intents_/);
+});
+
+function fail(): never {
+  throw new Error('the Aedes handle has stats()');
+}
