@@ -24,10 +24,18 @@ import { createChunksService } from '../chunks/index.js';
 import { ConfigError, DamesoError } from '../errors.js';
 import { KIND_ROLES } from '../intent/constants.js';
 import { createLogger, type LogLevel } from '../log.js';
+import {
+  METRICS_HOST_FLAG,
+  METRICS_PORT_FLAG,
+  type MetricsFlags,
+  metricsHelp,
+  parseMetricsFlags,
+  serveNodeMetrics,
+} from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService } from '../observe/index.js';
 
-interface NodeFlags {
+interface NodeFlags extends MetricsFlags {
   id: string;
   roles: string;
   broker: string;
@@ -175,6 +183,14 @@ export function checkRoles(roles: readonly string[]): void {
   }
 }
 
+/** Stops the started node, then rethrows (a metrics port that cannot be bound ends the command). */
+const stopThen =
+  (node: { stop(): Promise<void> }) =>
+  async (err: unknown): Promise<never> => {
+    await node.stop().catch(() => undefined);
+    throw err;
+  };
+
 export function registerNode(program: Command): void {
   program
     .command('node')
@@ -210,6 +226,8 @@ export function registerNode(program: Command): void {
         'or --simulate temp,bias=10,noise=0.5',
       collect,
     )
+    .option(...METRICS_PORT_FLAG)
+    .option(...METRICS_HOST_FLAG)
     .addHelpText(
       'after',
       '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
@@ -227,13 +245,15 @@ Examples:
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
 69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
-the data folder (read-only, disk full); 78 bad configuration (unknown role or board).`,
+the data folder (read-only, disk full); 78 bad configuration (unknown role or board, metrics port taken).`,
     )
+    .addHelpText('after', metricsHelp('node --id pi-7'))
     .action(async (flags: NodeFlags) => {
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
       }
+      const metricsListen = parseMetricsFlags(flags);
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
@@ -263,16 +283,19 @@ the data folder (read-only, disk full); 78 bad configuration (unknown role or bo
         await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
         throw err;
       }
+      const metrics = metricsListen && (await serveNodeMetrics(node, metricsListen).catch(stopThen(node)));
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
           `on ${node.brokerUrl}, data ${dataDir}` +
           (observes
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
+          (metrics ? `, metrics ${metrics.url}` : '') +
           '; Ctrl-C to stop\n',
       );
       const sig = await signal;
       log.info({ signal: sig }, 'node: stopping');
+      await metrics?.close();
       await node.stop();
       await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
       process.stdout.write(`node ${node.id} stopped\n`);
