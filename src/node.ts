@@ -139,6 +139,8 @@ class Node implements DamesoNode {
       clock,
       log,
       ...pick(o, ['caps', 'announce', 'keepaliveS', 'startTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs']),
+      ...(o.brokerPassword !== undefined ? { password: o.brokerPassword } : {}),
+      ...(o.brokerUsername !== undefined ? { username: o.brokerUsername } : {}),
     });
     this.transport_ = transport;
     const roster = createRoster({

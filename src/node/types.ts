@@ -53,6 +53,10 @@ export interface NodeOptions {
   roles?: readonly string[];
   /** `mqtt://host:port`, or `embedded` to run a broker host in this process. Default `DEFAULT_BROKER_URL`. */
   broker?: string;
+  /** Password for a broker that authenticates (`dameso broker --auth-file`). Default none. */
+  brokerPassword?: string;
+  /** MQTT username sent with `brokerPassword`. Default: the node id. */
+  brokerUsername?: string;
   /** Port of the embedded broker (`broker: 'embedded'`). Default 0 (ephemeral). */
   embeddedPort?: number;
   /** Data folder; the series is `{dataDir}/series`. Required. */

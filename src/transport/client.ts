@@ -21,6 +21,7 @@ import {
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
 import {
+  BrokerNotAuthorizedError,
   BrokerUnreachableError,
   NotConnectedError,
   TooManySubscriptionsError,
@@ -38,6 +39,10 @@ export class MqttTransport implements Transport {
   private started = false;
   private failures = 0;
   private reconnectTimer: TimerHandle | undefined;
+  /** Set while start() waits: a refused CONNECT ends the wait at once. */
+  private failStart: ((err: Error) => void) | undefined;
+  /** The refusal was logged; again only after a connection succeeded. */
+  private refusalLogged = false;
   private readonly dispatcher: Dispatcher;
   /** Retained records this node owns: topic → payload; republished on every connect. */
   private readonly owned = new Map<string, { payload: Buffer; qos: 0 | 1 }>();
@@ -80,6 +85,7 @@ export class MqttTransport implements Transport {
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(() => reject(new BrokerUnreachableError(this.opts.url, waitMs)), waitMs);
+      this.failStart = reject;
     });
     try {
       await Promise.race([first, timeout]);
@@ -87,6 +93,7 @@ export class MqttTransport implements Transport {
       await this.stop({ announce: false });
       throw err;
     } finally {
+      this.failStart = undefined;
       this.clock.clearTimeout(timer);
     }
   }
@@ -238,6 +245,9 @@ export class MqttTransport implements Transport {
         resubscribe: false,
         queueQoSZero: false, // an intent or reply queued across a disconnect would arrive stale
         manualConnect: true,
+        ...(this.opts.password !== undefined
+          ? { username: this.opts.username ?? this.id, password: this.opts.password }
+          : {}),
         ...(will !== undefined ? { will } : {}),
       });
       this.wire(this.client);
@@ -257,13 +267,30 @@ export class MqttTransport implements Transport {
       this.dropOutgoing(client);
       this.scheduleReconnect();
     });
-    client.on('error', (err) => this.log.debug({ err }, 'transport: connection error'));
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      if (code === 4 || code === 5) this.onRefused(code);
+      else this.log.debug({ err }, 'transport: connection error');
+    });
     client.on('message', (topic, payload, packet) => this.dispatcher.dispatch(topic, payload, packet.retain));
+  }
+
+  /**
+   * CONNACK 4/5: the password or the node is not (yet) known to the broker. A start() waiting fails
+   * at once; a running node keeps retrying with backoff (the broker may be given the entry and
+   * reload it) and says so once per outage, at error.
+   */
+  private onRefused(returnCode: number): void {
+    const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode);
+    if (!this.refusalLogged) this.log.error({ returnCode }, err.message);
+    this.refusalLogged = true;
+    this.failStart?.(err);
   }
 
   private async onConnected(client: MqttClient): Promise<void> {
     (client.stream as Partial<Socket>).setNoDelay?.(true); // CONVENTIONS: TCP_NODELAY, 44 ms → <1 ms
     this.failures = 0;
+    this.refusalLogged = false;
     this.counters.connects++;
     const session = this.session_;
     try {

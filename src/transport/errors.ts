@@ -1,4 +1,4 @@
-import { DamesoError } from '../errors.js';
+import { ConfigError, DamesoError } from '../errors.js';
 
 /** The broker could not be reached within the start timeout. */
 export class BrokerUnreachableError extends DamesoError {
@@ -9,6 +9,23 @@ export class BrokerUnreachableError extends DamesoError {
         '(mqtt://host:port) and that the broker runs (`dameso broker`, or --broker embedded)',
       { cause },
     );
+  }
+}
+
+/**
+ * The broker refused this node's CONNECT (CONNACK 4 bad user name or password, 5 not authorized): a
+ * configuration matter (exit 78), not an unreachable broker.
+ */
+export class BrokerNotAuthorizedError extends ConfigError {
+  readonly returnCode: number;
+
+  constructor(url: string, node: string, returnCode: number) {
+    super(
+      'password',
+      `the MQTT broker at ${url} refused node ${node} (CONNACK ${returnCode}, not authorized): check --password-file ` +
+        `against the broker's credentials (\`dameso broker passwd --node ${node}\`); the node id must be the user name`,
+    );
+    this.returnCode = returnCode;
   }
 }
 

@@ -16,6 +16,10 @@ export interface TransportOptions {
   id: string;
   /** `mqtt://host:port`. */
   url: string;
+  /** Password for a broker that authenticates (`dameso broker --auth-file`). Default none. */
+  password?: string;
+  /** MQTT username sent with `password`. Default: the node id (what `dameso broker` expects). */
+  username?: string;
   roles: readonly string[];
   caps?: Record<string, unknown>;
   /** Publish presence (birth record + Will). Default true; short-lived CLI nodes pass false. */
