@@ -34,6 +34,7 @@ import {
 } from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService } from '../observe/index.js';
+import { readPasswordFile } from './password.js';
 
 interface NodeFlags extends MetricsFlags {
   id: string;
@@ -47,6 +48,7 @@ interface NodeFlags extends MetricsFlags {
   sensor?: string[];
   position?: string;
   simulate?: string[];
+  passwordFile?: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -202,6 +204,10 @@ export function registerNode(program: Command): void {
     .requiredOption('--id <id>', 'node id, [A-Za-z0-9_-]{1,64}')
     .option('--roles <list>', 'roles served, comma-separated (bt, mapper)', '')
     .option('--broker <url>', 'mqtt://host:port, or "embedded" to run a broker in this process', DEFAULT_BROKER_URL)
+    .option(
+      '--password-file <file>',
+      'password for a broker run with --auth-file (user name = --id); the file holds only the password',
+    )
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
@@ -242,10 +248,12 @@ export function registerNode(program: Command): void {
 Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --data /var/lib/dameso --device pi-zero-2w
   dameso node --id hub --roles bt,mapper --broker embedded --embedded-port 1883
+  dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
 69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
-the data folder (read-only, disk full); 78 bad configuration (unknown role or board, metrics port taken).`,
+the data folder (read-only, disk full); 78 bad configuration (unknown role or board, metrics port taken,
+unreadable --password-file, or the broker refused the password).`,
     )
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .action(async (flags: NodeFlags) => {
@@ -257,6 +265,8 @@ the data folder (read-only, disk full); 78 bad configuration (unknown role or bo
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
+      const brokerPassword =
+        flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const { drivers, ports } = await openDrivers(flags, position);
       const observes = drivers.length > 0 || position !== undefined;
       const roles = splitList(flags.roles);
@@ -268,6 +278,7 @@ the data folder (read-only, disk full); 78 bad configuration (unknown role or bo
         roles,
         broker: flags.broker,
         embeddedPort: port,
+        ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
         services: [
