@@ -1,0 +1,264 @@
+/**
+ * Broker authentication: a credentials file of scrypt hashes, one node per line, and the check a
+ * CONNECT goes through when `dameso broker --auth-file F` is given.
+ *
+ * File format (UTF-8 text; `#` comments and blank lines are kept as they are):
+ *   {node}:$scrypt$ln={log2 N},r={r},p={p}${salt, base64 without padding}${hash, base64 without padding}
+ * The hash part is the PHC string format (the one of Argon2/passlib), so the cost can be raised
+ * for new entries while old ones still verify. Node ids cannot hold `:`, so the first `:` splits.
+ * A password is never stored, logged or passed in argv.
+ */
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError } from '../src/errors.js';
+import { NODE_ID_PATTERN } from '../src/protocol/constants.js';
+import { nodeIdFromClientId } from '../src/protocol/index.js';
+
+/**
+ * Default scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB, about 0.1 s on a desktop core). A hash is
+ * computed once per node at its first CONNECT after a start or reload; later CONNECTs of the same
+ * node with the same password are matched against a keyed digest kept in memory (see below).
+ */
+export const SCRYPT_DEFAULTS = { ln: 15, r: 8, p: 1 } as const;
+export const SCRYPT_SALT_BYTES = 16;
+export const SCRYPT_KEY_BYTES = 32;
+/** Shortest password `dameso broker passwd` accepts, characters. */
+export const MIN_PASSWORD_CHARS = 8;
+
+export interface ScryptParams {
+  /** log2 of N (CPU/memory cost). */
+  ln: number;
+  r: number;
+  p: number;
+}
+
+export interface PasswordHash extends ScryptParams {
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** Why a CONNECT was refused (each counted in the broker stats). */
+export type AuthRefusal = 'no_credentials' | 'unknown_node' | 'bad_password' | 'client_id_mismatch';
+export const AUTH_REFUSALS: readonly AuthRefusal[] = [
+  'no_credentials',
+  'unknown_node',
+  'bad_password',
+  'client_id_mismatch',
+];
+
+export type AuthResult = { ok: true; node: string } | { ok: false; reason: AuthRefusal };
+
+/** What the broker host asks of an authenticator. */
+export interface BrokerAuth {
+  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<AuthResult>;
+  /** Reads the credentials again; on an error the previous ones stay in force. */
+  reload(): Promise<void>;
+  /** Nodes with credentials. */
+  size(): number;
+}
+
+function scrypt(password: Buffer | string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  const N = 2 ** params.ln;
+  return new Promise((resolve, reject) =>
+    scryptCb(
+      password,
+      salt,
+      SCRYPT_KEY_BYTES,
+      // Node refuses above 32 MiB by default; allow what these parameters need, with room.
+      { N, r: params.r, p: params.p, maxmem: 256 * N * params.r * params.p },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
+  );
+}
+
+const b64 = (b: Buffer): string => b.toString('base64').replace(/=+$/, '');
+
+export function formatHash(h: PasswordHash): string {
+  return `$scrypt$ln=${h.ln},r=${h.r},p=${h.p}$${b64(h.salt)}$${b64(h.hash)}`;
+}
+
+const HASH_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{32,})$/;
+
+/** Parses a PHC scrypt string; undefined when it is not one (or its cost is out of range). */
+export function parseHash(text: string): PasswordHash | undefined {
+  const m = HASH_PATTERN.exec(text);
+  if (!m) return undefined;
+  const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Bounds keep a hand-edited line from making every CONNECT allocate gigabytes.
+  if (ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  return { ln, r, p, salt: Buffer.from(m[4] as string, 'base64'), hash: Buffer.from(m[5] as string, 'base64') };
+}
+
+export async function hashPassword(password: string, params: ScryptParams = SCRYPT_DEFAULTS): Promise<string> {
+  const salt = randomBytes(SCRYPT_SALT_BYTES);
+  return formatHash({ ...params, salt, hash: await scrypt(password, salt, params) });
+}
+
+export async function verifyPassword(password: Buffer | string, stored: PasswordHash): Promise<boolean> {
+  const key = await scrypt(password, stored.salt, stored);
+  return key.length === stored.hash.length && timingSafeEqual(key, stored.hash);
+}
+
+/** One line of a credentials file: an entry, or text kept verbatim (comment, blank). */
+type Line = { node: string; hash: string } | { text: string };
+
+function parseLines(text: string, source: string): Line[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return { text: line };
+    const where = `${source} line ${i + 1}`;
+    const colon = trimmed.indexOf(':');
+    if (colon < 0) throw new ConfigError('auth-file', `${where}: expected NODE:$scrypt$..., found no ":"`);
+    const node = trimmed.slice(0, colon);
+    const hash = trimmed.slice(colon + 1);
+    if (!NODE_ID_PATTERN.test(node)) {
+      throw new ConfigError('auth-file', `${where}: node id "${node.slice(0, 64)}" is not [A-Za-z0-9_-]{1,64}`);
+    }
+    if (parseHash(hash) === undefined) {
+      throw new ConfigError(
+        'auth-file',
+        `${where}: node ${node}: not a scrypt hash ($scrypt$ln=10..20,r=1..32,p=1..16$SALT$HASH); ` +
+          'write entries with `dameso broker passwd`',
+      );
+    }
+    return { node, hash };
+  });
+}
+
+/**
+ * Parses a credentials file's text: node → hash. Throws ConfigError naming the line on a malformed
+ * entry or a node listed twice (which of two passwords holds would otherwise be a guess).
+ */
+export function parseCredentials(text: string, source = 'credentials'): Map<string, PasswordHash> {
+  const out = new Map<string, PasswordHash>();
+  parseLines(text, source).forEach((line, i) => {
+    if (!('node' in line)) return;
+    if (out.has(line.node))
+      throw new ConfigError('auth-file', `${source} line ${i + 1}: node ${line.node} listed twice`);
+    out.set(line.node, parseHash(line.hash) as PasswordHash);
+  });
+  return out;
+}
+
+async function readCredentialsFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      'auth-file',
+      `cannot read ${file} (${code ?? String(err)}); create it with \`dameso broker passwd\``,
+    );
+  }
+}
+
+export async function loadCredentials(file: string): Promise<Map<string, PasswordHash>> {
+  return parseCredentials(await readCredentialsFile(file), file);
+}
+
+/**
+ * Adds or replaces `node`'s entry, keeping every other line as it was. Written atomically: a
+ * temporary file in the same folder (mode 0600, whatever the umask), fsynced, renamed over the
+ * old one, then the folder fsynced; a reader (or a SIGHUP reload) sees the old file or the new.
+ * A malformed existing file is refused, not rewritten.
+ */
+export async function setCredential(
+  file: string,
+  node: string,
+  password: string,
+  params: ScryptParams = SCRYPT_DEFAULTS,
+): Promise<'added' | 'replaced'> {
+  if (!NODE_ID_PATTERN.test(node)) throw new ConfigError('node', `"${node}" is not [A-Za-z0-9_-]{1,64}`);
+  let lines: Line[] = [];
+  try {
+    lines = parseLines(await readFile(file, 'utf8'), file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const entry = { node, hash: await hashPassword(password, params) };
+  const at = lines.findIndex((l) => 'node' in l && l.node === node);
+  if (at >= 0) lines[at] = entry;
+  else lines.push(entry);
+  const text = lines.map((l) => ('node' in l ? `${l.node}:${l.hash}` : l.text)).join('\n');
+  await writeAtomically(file, `${text}\n`);
+  return at >= 0 ? 'replaced' : 'added';
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+  try {
+    await fh.chmod(0o600); // the umask may have narrowed it further, never widened: make it exact
+    await fh.writeFile(text);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  const dh = await open(dir, fsConstants.O_RDONLY);
+  await dh.sync().finally(() => dh.close());
+}
+
+export interface FileAuthOptions {
+  file: string;
+  /** Told when the file is readable by group or others (the hashes can then be attacked offline). */
+  onLoosePermissions?: (mode: number) => void;
+}
+
+/**
+ * An authenticator over a credentials file; `reload()` re-reads it (SIGHUP in `dameso broker`).
+ *
+ * The first CONNECT of a node runs scrypt; once it succeeds, an HMAC of the password under a key
+ * made at start (never written anywhere) is kept for that node, so the reconnects of a whole fleet
+ * after a broker restart or a network cut cost one HMAC each instead of one scrypt each. The
+ * remembered digests are dropped at every reload.
+ */
+export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAuth> {
+  const digestKey = randomBytes(32);
+  const digest = (password: Buffer): Buffer => createHmac('sha256', digestKey).update(password).digest();
+  let credentials = new Map<string, PasswordHash>();
+  let verified = new Map<string, Buffer>();
+
+  const reload = async (): Promise<void> => {
+    const next = await loadCredentials(options.file);
+    const mode = (await stat(options.file)).mode & 0o777;
+    if ((mode & 0o077) !== 0) options.onLoosePermissions?.(mode);
+    credentials = next;
+    verified = new Map();
+  };
+  await reload();
+
+  return {
+    reload,
+    size: () => credentials.size,
+    async authenticate(clientId, username, password) {
+      if (username === undefined || password === undefined) return { ok: false, reason: 'no_credentials' };
+      const stored = credentials.get(username);
+      if (stored === undefined) return { ok: false, reason: 'unknown_node' };
+      // A node speaks only for itself: the client id (whose node the envelope check enforces) must be its own.
+      if (nodeIdFromClientId(clientId) !== username) return { ok: false, reason: 'client_id_mismatch' };
+      const seen = verified.get(username);
+      const d = digest(password);
+      if (seen !== undefined && timingSafeEqual(seen, d)) return { ok: true, node: username };
+      const table = credentials;
+      if (!(await verifyPassword(password, stored))) return { ok: false, reason: 'bad_password' };
+      // A reload while scrypt ran must not have its fresh table filled from the old one.
+      if (table === credentials) verified.set(username, d);
+      return { ok: true, node: username };
+    },
+  };
+}
