@@ -178,7 +178,9 @@ export async function setCredential(
   try {
     lines = parseLines(await readFile(file, 'utf8'), file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (err instanceof ConfigError) throw err; // names the bad line
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError('auth-file', `cannot read ${file} (${code ?? String(err)})`);
   }
   const entry = { node, hash: await hashPassword(password, params) };
   const at = lines.findIndex((l) => 'node' in l && l.node === node);
