@@ -8,10 +8,12 @@
  * for new entries while old ones still verify. Node ids cannot hold `:`, so the first `:` splits.
  * A password is never stored, logged or passed in argv.
  */
+
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Aedes, Client } from 'aedes';
 import { ConfigError } from '../src/errors.js';
 import { NODE_ID_PATTERN } from '../src/protocol/constants.js';
 import { nodeIdFromClientId } from '../src/protocol/index.js';
@@ -57,6 +59,8 @@ export interface BrokerAuth {
   reload(): Promise<void>;
   /** Nodes with credentials. */
   size(): number;
+  /** Whether `node` has credentials now. */
+  has(node: string): boolean;
 }
 
 function scrypt(password: Buffer | string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
@@ -247,6 +251,7 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
   return {
     reload,
     size: () => credentials.size,
+    has: (node) => credentials.has(node),
     async authenticate(clientId, username, password) {
       if (username === undefined || password === undefined) return { ok: false, reason: 'no_credentials' };
       const stored = credentials.get(username);
@@ -263,4 +268,22 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
       return { ok: true, node: username };
     },
   };
+}
+
+/**
+ * After a reload, closes the connections of nodes the credentials no longer list (a node taken out
+ * of the file must not keep speaking until it happens to reconnect); returns how many. A changed
+ * password is not checked again until the node reconnects: the broker never keeps passwords.
+ */
+export function closeRevoked(broker: Aedes, auth: BrokerAuth): number {
+  // Aedes keeps its connected clients by id; the field is not in its type declarations.
+  const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
+  let closed = 0;
+  for (const [id, client] of Object.entries(clients)) {
+    const node = nodeIdFromClientId(id);
+    if (node !== undefined && auth.has(node)) continue;
+    client.close();
+    closed++;
+  }
+  return closed;
 }
