@@ -131,12 +131,14 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     async start() {
       if (broker) throw new Error('broker host already started');
       check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
+      // A cluster backend opens its connections first: an unreachable Redis fails start() here.
+      const shared = await options.cluster?.open();
       const aedesOptions: AedesOptions = {
         id: options.id,
         // Injected persistence outlives stop()/start(); the default in-memory one is new per start,
         // so retained records (presence, have) are lost on restart, like a broker process restart.
-        persistence: options.persistence ?? memoryPersistence(),
-        mq: options.mq?.(),
+        persistence: shared?.persistence ?? options.persistence ?? memoryPersistence(),
+        mq: shared?.mq ?? options.mq?.(),
         ...toAedesHooks({
           preConnect,
           authenticate,
@@ -147,7 +149,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           },
         }),
       };
-      const created = await Aedes.createBroker(aedesOptions);
+      let created: Aedes;
+      try {
+        created = await Aedes.createBroker(aedesOptions);
+      } catch (err) {
+        await options.cluster?.close();
+        throw err;
+      }
       broker = created;
       const onConnection = (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => {
         stats.connections++;
@@ -192,6 +200,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       // Stop accepting first, then close Aedes (it closes its clients), then drop what is left.
       if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
       await Promise.all(closing.map((l) => l.close()));
+      await options.cluster?.close();
     },
   };
 }

@@ -4,6 +4,13 @@
  * `dameso/v1/#` before they reach the fleet. How a node knows it holds the whole retained roster
  * despite Aedes streaming retained records after SUBACK: src/protocol/roster-barrier.ts (measured).
  */
+export {
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  parseRedisUrl,
+  type RedisClusterOptions,
+  RedisUnreachableError,
+  redisCluster,
+} from './cluster.js';
 export * from './constants.js';
 export {
   createEnvelopeCheck,
@@ -15,4 +22,11 @@ export {
 export * from './errors.js';
 export type { AuthenticateFn, AuthorizePublishFn, AuthorizeSubscribeFn, PreConnectFn, PromiseHooks } from './hooks.js';
 export { createBrokerHost } from './host.js';
-export type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';
+export type {
+  BrokerAddress,
+  BrokerCluster,
+  BrokerHost,
+  BrokerHostOptions,
+  BrokerStats,
+  ClusterParts,
+} from './types.js';

@@ -32,11 +32,32 @@ export interface BrokerHostOptions {
   persistence?: unknown;
   /** Factory of the mqemitter (e.g. mqemitter-redis for a cluster), called at each start(). */
   mq?: () => unknown;
+  /**
+   * A shared backend for several brokers (broker/cluster.ts: redisCluster). Opened at each start()
+   * (its persistence and mq replace `persistence`/`mq`), closed at each stop().
+   */
+  cluster?: BrokerCluster;
   /** Broker id (clusters). Default: Aedes' random UUID. */
   id?: string;
   /** Extra promise-returning hooks run after dameso's own checks (auth, ACL). */
   hooks?: PromiseHooks;
   log?: Logger;
+}
+
+/** What a cluster backend gives one start(): the shared retained store and fan-out. */
+export interface ClusterParts {
+  persistence: unknown;
+  mq: unknown;
+}
+
+/** A backend several brokers share (Redis). */
+export interface BrokerCluster {
+  /** Where it points, for logs and the listening line (never a password). */
+  readonly describe: string;
+  /** Connects; throws a typed error when the backend is unreachable. */
+  open(): Promise<ClusterParts>;
+  /** Releases what open() connected (after Aedes closed). Idempotent. */
+  close(): Promise<void>;
 }
 
 export interface BrokerAddress {

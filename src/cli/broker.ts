@@ -1,6 +1,7 @@
 /**
- * `dameso broker [--host H] [--port P] [--ws-port P] [--max-packet BYTES]`: a hosted Aedes for a
- * site. Prints where it listens, then its counts every --stats-ms; stops cleanly on SIGINT/SIGTERM.
+ * `dameso broker [--host H] [--port P] [--ws-port P] [--max-packet BYTES] [--redis URL [--id ID]]`: a
+ * hosted Aedes for a site, alone or clustered with other brokers over Redis (broker/cluster.ts).
+ * Prints where it listens, then its counts every --stats-ms; stops cleanly on SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
 import {
@@ -10,6 +11,7 @@ import {
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_PORT,
   DEFAULT_STATS_INTERVAL_MS,
+  redisCluster,
 } from '../../broker/index.js';
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
@@ -25,6 +27,8 @@ interface BrokerFlags {
   statsMs: string;
   check: boolean;
   json?: boolean;
+  redis?: string;
+  id?: string;
 }
 
 function int(flag: string, value: string, min: number, max: number): number {
@@ -55,7 +59,32 @@ export function registerBroker(program: Command): void {
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
     .option('--no-check', 'do not check envelopes (a plain MQTT broker)')
     .option('--json', 'print JSON lines instead of text')
+    .option(
+      '--redis <url>',
+      'cluster with every broker given the same Redis (redis://HOST:PORT/DB): retained records (presence, ' +
+        'have) are stored there and each publish is fanned out to the clients of every broker; Redis must ' +
+        'answer at start (else exit 78)',
+    )
+    .option('--id <id>', "this broker's id in the cluster ([A-Za-z0-9._-], default a random UUID per start)")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  dameso broker --port 1883
+  dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-a   # on one machine
+  dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-b   # on another: one fleet
+Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections.
+Redis pub/sub channels are shared by every database number: give each fleet its own Redis or --prefix.
+
+Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port; 78 bad or
+unreachable --redis.`,
+    )
     .action(async (flags: BrokerFlags) => {
+      if (flags.id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(flags.id)) {
+        throw new DamesoError('DAMESO_USAGE', `--id must be 1-64 of [A-Za-z0-9._-], got "${flags.id}"`);
+      }
+      const log = createLogger({ name: 'dameso-broker' });
+      const cluster = flags.redis === undefined ? undefined : redisCluster(flags.redis, { log });
       const host = createBrokerHost({
         host: flags.host,
         port: int('--port', flags.port, 0, 65_535),
@@ -63,7 +92,9 @@ export function registerBroker(program: Command): void {
         maxPacketBytes: int('--max-packet', flags.maxPacket, 64, 268_435_455),
         topicPrefix: flags.prefix,
         checkEnvelopes: flags.check,
-        log: createLogger({ name: 'dameso-broker' }),
+        cluster,
+        id: flags.id,
+        log,
       });
       const statsMs = int('--stats-ms', flags.statsMs, 0, 86_400_000);
       const out = (text: string, json: object) =>
@@ -73,8 +104,9 @@ export function registerBroker(program: Command): void {
       out(
         `dameso broker listening on mqtt://${address.host}:${address.port}` +
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
-          ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes)`,
-        { event: 'listening', ...address },
+          ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes` +
+          (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`),
+        { event: 'listening', ...address, redis: cluster?.describe },
       );
       const timer =
         statsMs > 0
