@@ -23,7 +23,7 @@ if (!present) {
   );
 }
 
-/** Sockets and timers this process holds (a stopped cluster must leave none behind). */
+/** TCP sockets and servers this process holds (a stopped cluster must leave none behind). */
 const handles = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWrap').length;
 
 describe.skipIf(!present)('two dameso brokers clustered over one Redis', () => {
