@@ -10,6 +10,8 @@ import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
 import { nodeIdFromClientId, parseTopic, validateMessage } from '../src/protocol/index.js';
+import { createAcl } from './acl.js';
+import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, DROP_TOPIC } from './constants.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
@@ -37,6 +39,11 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   let check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
   const badWills = new WeakMap<Client, DropReason>();
   const logged = new Set<string>();
+  const auth = options.auth;
+  // With auth, every client is an authenticated node `dameso.{node}`, held to broker/acl.ts.
+  const acl = auth === undefined ? undefined : createAcl(options.topicPrefix);
+  const willTopics = new WeakMap<Client, string>();
+  const refusedClients = new Set<string>();
 
   const stats: BrokerStats = {
     connections: 0,
@@ -49,6 +56,27 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     willsRefused: 0,
     packetsTooLarge: 0,
     trackedNodes: 0,
+    authRefused: Object.fromEntries(AUTH_REFUSALS.map((r) => [r, 0])) as Record<AuthRefusal, number>,
+    authRefusedTotal: 0,
+    aclDenied: { publish: 0, subscribe: 0 },
+  };
+
+  // Logged at warn once per client id (a node retrying a wrong password every few seconds must not
+  // flood the log), then at debug. Never the password.
+  const noteRefusal = (client: Client, username: string | undefined, reason: string): void => {
+    const key = `${client.id}\0${reason}`;
+    const level = refusedClients.has(key) ? 'debug' : 'warn';
+    if (refusedClients.size >= 10_000) refusedClients.clear();
+    refusedClients.add(key);
+    log[level]({ client: client.id, username: username?.slice(0, 64), reason }, 'refused connection');
+  };
+
+  const aclDeny = (client: Client, topic: string, action: 'publish' | 'subscribe'): void => {
+    stats.aclDenied[action]++;
+    const key = `${client.id}\0${action}\0${topic}`;
+    const level = logged.has(key) ? 'debug' : 'warn';
+    if (logged.size < 10_000) logged.add(key);
+    log[level]({ client: client.id, topic: topic.slice(0, 200), action }, 'acl: denied');
   };
 
   const noteDrop = (reason: DropReason, clientId: string | null, topic: string, detail: string): void => {
@@ -85,6 +113,16 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         packet.payload = Buffer.alloc(0);
       }
     }
+    if (acl !== undefined && client !== null && packet.topic !== DROP_TOPIC) {
+      const node = nodeIdFromClientId(client.id);
+      if (node === undefined || !acl(node, packet.topic, 'publish')) {
+        aclDeny(client, packet.topic, 'publish');
+        if (onReject === 'disconnect') throw new Error(`dameso: acl: ${client.id} may not publish on ${packet.topic}`);
+        packet.topic = DROP_TOPIC;
+        packet.retain = false;
+        packet.payload = Buffer.alloc(0);
+      }
+    }
     return hooks.authorizePublish?.(client, packet);
   }
 
@@ -92,6 +130,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   // at once (CONNACK 5) instead of finding out when it dies. Stale sessions are checked at publish.
   async function preConnect(client: Client, packet: Parameters<NonNullable<PromiseHooks['preConnect']>>[1]) {
     const will = packet.will;
+    if (acl !== undefined && will) willTopics.set(client, will.topic);
     if (checkEnvelopes && will) {
       const bound = nodeIdFromClientId(packet.clientId);
       try {
@@ -109,6 +148,21 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   }
 
   async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+    if (auth !== undefined) {
+      const verdict = await auth.authenticate(client.id, username, password);
+      if (!verdict.ok) {
+        stats.authRefused[verdict.reason]++;
+        stats.authRefusedTotal++;
+        noteRefusal(client, username, verdict.reason);
+        return false;
+      }
+      // The Will is published in the node's name later, when nobody can refuse it: check it now.
+      const willTopic = willTopics.get(client);
+      if (willTopic !== undefined && acl !== undefined && !acl(verdict.node, willTopic, 'publish')) {
+        aclDeny(client, willTopic, 'publish');
+        return false;
+      }
+    }
     const bad = badWills.get(client);
     if (bad !== undefined) {
       stats.willsRefused++;
@@ -126,7 +180,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       return broker;
     },
     address: () => address,
-    stats: () => ({ ...stats, dropped: { ...stats.dropped }, trackedNodes: check.trackedNodes() }),
+    stats: () => ({
+      ...stats,
+      dropped: { ...stats.dropped },
+      authRefused: { ...stats.authRefused },
+      aclDenied: { ...stats.aclDenied },
+      trackedNodes: check.trackedNodes(),
+    }),
 
     async start() {
       if (broker) throw new Error('broker host already started');
@@ -145,6 +205,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           authorizePublish,
           authorizeSubscribe: async (client, sub) => {
             if (sub.topic.startsWith('$dameso')) return null;
+            if (acl !== undefined) {
+              const node = nodeIdFromClientId(client.id);
+              if (node === undefined || !acl(node, sub.topic, 'subscribe')) {
+                aclDeny(client, sub.topic, 'subscribe');
+                return null;
+              }
+            }
             return hooks.authorizeSubscribe ? hooks.authorizeSubscribe(client, sub) : sub;
           },
         }),

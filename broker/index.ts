@@ -4,6 +4,27 @@
  * `dameso/v1/#` before they reach the fleet. How a node knows it holds the whole retained roster
  * despite Aedes streaming retained records after SUBACK: src/protocol/roster-barrier.ts (measured).
  */
+
+export { type Acl, type AclAction, createAcl } from './acl.js';
+export {
+  AUTH_REFUSALS,
+  type AuthRefusal,
+  type AuthResult,
+  type BrokerAuth,
+  closeRevoked,
+  createFileAuth,
+  type FileAuthOptions,
+  hashPassword,
+  loadCredentials,
+  MIN_PASSWORD_CHARS,
+  type PasswordHash,
+  parseCredentials,
+  parseHash,
+  SCRYPT_DEFAULTS,
+  type ScryptParams,
+  setCredential,
+  verifyPassword,
+} from './auth.js';
 export {
   DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
   parseRedisUrl,

@@ -1,6 +1,7 @@
 /** Public types of the broker host. */
 import type { Aedes } from 'aedes';
 import type { Logger } from '../src/log.js';
+import type { AuthRefusal, BrokerAuth } from './auth.js';
 import type { DropReason } from './envelope-check.js';
 import type { PromiseHooks } from './hooks.js';
 
@@ -39,6 +40,11 @@ export interface BrokerHostOptions {
   cluster?: BrokerCluster;
   /** Broker id (clusters). Default: Aedes' random UUID. */
   id?: string;
+  /**
+   * Every CONNECT must authenticate (username = node id, client id `dameso.{node}`), and what each
+   * node may publish and subscribe to is limited by broker/acl.ts. Default: none (open broker).
+   */
+  auth?: BrokerAuth;
   /** Extra promise-returning hooks run after dameso's own checks (auth, ACL). */
   hooks?: PromiseHooks;
   log?: Logger;
@@ -88,6 +94,11 @@ export interface BrokerStats {
   packetsTooLarge: number;
   /** Nodes whose latest session is remembered. */
   trackedNodes: number;
+  /** Connections refused by `auth` (CONNACK 5), per reason. */
+  authRefused: Record<AuthRefusal, number>;
+  authRefusedTotal: number;
+  /** Publishes dropped and subscriptions refused (SUBACK 0x80) by the ACL (with `auth`). */
+  aclDenied: { publish: number; subscribe: number };
 }
 
 export interface BrokerHost {

@@ -17,6 +17,7 @@ import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
+import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
 
 interface BrokerFlags {
   host: string;
@@ -27,6 +28,7 @@ interface BrokerFlags {
   statsMs: string;
   check: boolean;
   json?: boolean;
+  authFile?: string;
   redis?: string;
   id?: string;
 }
@@ -40,7 +42,7 @@ function int(flag: string, value: string, min: number, max: number): number {
 }
 
 export function registerBroker(program: Command): void {
-  program
+  const broker = program
     .command('broker')
     .description(
       'run a hosted MQTT broker (Aedes) for a site: nodes connect with --broker mqtt://HOST:PORT. It ' +
@@ -59,6 +61,7 @@ export function registerBroker(program: Command): void {
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
     .option('--no-check', 'do not check envelopes (a plain MQTT broker)')
     .option('--json', 'print JSON lines instead of text')
+    .option('--auth-file <file>', AUTH_FILE_HELP)
     .option(
       '--redis <url>',
       'cluster with every broker given the same Redis (redis://HOST:PORT/DB): retained records (presence, ' +
@@ -76,8 +79,14 @@ Examples:
 Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections.
 Redis pub/sub channels are shared by every database number: give each fleet its own Redis or --prefix.
 
+Authentication (every node gets its own password; see \`dameso broker passwd --help\`):
+  openssl rand -base64 24 > pi-7.secret
+  dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --password-file pi-7.secret
+  dameso broker --auth-file /etc/dameso/broker.users        # kill -HUP <pid> after editing the file
+  dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
+
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port; 78 bad or
-unreachable --redis.`,
+unreachable --redis, or a missing or malformed --auth-file.`,
     )
     .action(async (flags: BrokerFlags) => {
       if (flags.id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(flags.id)) {
@@ -85,6 +94,7 @@ unreachable --redis.`,
       }
       const log = createLogger({ name: 'dameso-broker' });
       const cluster = flags.redis === undefined ? undefined : redisCluster(flags.redis, { log });
+      const auth = flags.authFile === undefined ? undefined : await loadBrokerAuth(flags.authFile, log);
       const host = createBrokerHost({
         host: flags.host,
         port: int('--port', flags.port, 0, 65_535),
@@ -94,6 +104,7 @@ unreachable --redis.`,
         checkEnvelopes: flags.check,
         cluster,
         id: flags.id,
+        auth,
         log,
       });
       const statsMs = int('--stats-ms', flags.statsMs, 0, 86_400_000);
@@ -105,9 +116,16 @@ unreachable --redis.`,
         `dameso broker listening on mqtt://${address.host}:${address.port}` +
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
           ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes` +
-          (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`),
-        { event: 'listening', ...address, redis: cluster?.describe },
+          (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`) +
+          (auth === undefined ? '' : `; ${auth.size()} nodes may connect (${flags.authFile}; SIGHUP reloads it)`),
+        {
+          event: 'listening',
+          ...address,
+          redis: cluster?.describe,
+          auth: auth && { file: flags.authFile, nodes: auth.size() },
+        },
       );
+      const stopReloading = auth && reloadOnSighup(auth, host, log, out);
       const timer =
         statsMs > 0
           ? systemClock.setInterval(() => out(formatStats(host.stats()), { event: 'stats', ...host.stats() }), statsMs)
@@ -117,6 +135,7 @@ unreachable --redis.`,
         const stop = (signal: NodeJS.Signals) => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          stopReloading?.();
           systemClock.clearInterval(timer);
           out(`dameso broker: ${signal}, stopping`, { event: 'stopping', signal });
           host.stop().then(resolve, resolve);
@@ -126,6 +145,7 @@ unreachable --redis.`,
       });
       out(formatStats(host.stats()), { event: 'stopped', ...host.stats() });
     });
+  registerBrokerPasswd(broker);
 }
 
 function formatStats(s: BrokerStats): string {
@@ -136,6 +156,7 @@ function formatStats(s: BrokerStats): string {
   return (
     `connections=${s.connections} (total ${s.connectionsTotal}) checked=${s.checked} passed=${s.passed} ` +
     `dropped=${s.droppedTotal}${drops ? ` [${drops}]` : ''} wills_refused=${s.willsRefused} ` +
-    `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes}`
+    `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
+    `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe}`
   );
 }
