@@ -230,14 +230,17 @@ export interface FileAuthOptions {
  *
  * The first CONNECT of a node runs scrypt; once it succeeds, an HMAC of the password under a key
  * made at start (never written anywhere) is kept for that node, so the reconnects of a whole fleet
- * after a broker restart or a network cut cost one HMAC each instead of one scrypt each. The
- * remembered digests are dropped at every reload.
+ * after a broker restart or a network cut cost one HMAC each instead of one scrypt each. Likewise
+ * the last wrong password of each node: a node left with an old password retries every few
+ * seconds forever, and each retry would cost a scrypt (~0.1 s of CPU). The remembered digests
+ * are dropped at every reload.
  */
 export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAuth> {
   const digestKey = randomBytes(32);
   const digest = (password: Buffer): Buffer => createHmac('sha256', digestKey).update(password).digest();
   let credentials = new Map<string, PasswordHash>();
   let verified = new Map<string, Buffer>();
+  let refused = new Map<string, Buffer>();
 
   const reload = async (): Promise<void> => {
     const next = await loadCredentials(options.file);
@@ -245,6 +248,7 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
     if ((mode & 0o077) !== 0) options.onLoosePermissions?.(mode);
     credentials = next;
     verified = new Map();
+    refused = new Map();
   };
   await reload();
 
@@ -258,14 +262,17 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
       if (stored === undefined) return { ok: false, reason: 'unknown_node' };
       // A node speaks only for itself: the client id (whose node the envelope check enforces) must be its own.
       if (nodeIdFromClientId(clientId) !== username) return { ok: false, reason: 'client_id_mismatch' };
-      const seen = verified.get(username);
       const d = digest(password);
-      if (seen !== undefined && timingSafeEqual(seen, d)) return { ok: true, node: username };
+      const good = verified.get(username);
+      if (good !== undefined && timingSafeEqual(good, d)) return { ok: true, node: username };
+      const bad = refused.get(username);
+      if (bad !== undefined && timingSafeEqual(bad, d)) return { ok: false, reason: 'bad_password' };
       const table = credentials;
-      if (!(await verifyPassword(password, stored))) return { ok: false, reason: 'bad_password' };
-      // A reload while scrypt ran must not have its fresh table filled from the old one.
-      if (table === credentials) verified.set(username, d);
-      return { ok: true, node: username };
+      const ok = await verifyPassword(password, stored);
+      // A reload while scrypt ran must not have its fresh tables filled from the old credentials.
+      // Both tables hold at most one digest per node listed in the file.
+      if (table === credentials) (ok ? verified : refused).set(username, d);
+      return ok ? { ok: true, node: username } : { ok: false, reason: 'bad_password' };
     },
   };
 }

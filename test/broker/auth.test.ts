@@ -160,13 +160,16 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
     // Remembered digest of a good login must not let a wrong password through later.
     await connect('n1', 'n1-password');
     expect(await refusedWith({ clientId: 'dameso.n1', username: 'n1', password: 'n1-passwore' })).toBe(5);
+    // The same wrong password again (remembered: no scrypt), then the right one still connects.
+    expect(await refusedWith({ clientId: 'dameso.n1', username: 'n1', password: 'n1-passwore' })).toBe(5);
+    await connect('n1', 'n1-password');
     expect(await refusedWith({ clientId: 'dameso.n9', username: 'n9', password: 'n1-password' })).toBe(5);
     expect(await refusedWith({ clientId: 'dameso.n1', username: 'n1' })).toBe(5);
     expect(await refusedWith({ clientId: 'dameso.n2', username: 'n1', password: 'n1-password' })).toBe(5);
     expect(await refusedWith({ clientId: 'monitor', username: 'n1', password: 'n1-password' })).toBe(5);
     const s = host.stats();
-    expect(s.authRefused).toEqual({ no_credentials: 1, unknown_node: 1, bad_password: 1, client_id_mismatch: 2 });
-    expect(s.authRefusedTotal).toBe(5);
+    expect(s.authRefused).toEqual({ no_credentials: 1, unknown_node: 1, bad_password: 2, client_id_mismatch: 2 });
+    expect(s.authRefusedTotal).toBe(6);
   });
 
   it.each([true, false])(
