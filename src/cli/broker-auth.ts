@@ -81,7 +81,7 @@ export function registerBrokerPasswd(broker: Command): void {
       'after',
       `
 Examples:
-  openssl rand -base64 24 > pi-7.secret && chmod 600 pi-7.secret
+  (umask 077; openssl rand -base64 24 > pi-7.secret)
   dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --password-file pi-7.secret
   pass show dameso/pi-7 | dameso broker passwd --file /etc/dameso/broker.users --node pi-7
 Then on the node: dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret

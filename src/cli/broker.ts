@@ -80,7 +80,7 @@ Nodes may connect to any broker of a cluster; a broker stopping loses only its o
 Redis pub/sub channels are shared by every database number: give each fleet its own Redis or --prefix.
 
 Authentication (every node gets its own password; see \`dameso broker passwd --help\`):
-  openssl rand -base64 24 > pi-7.secret
+  (umask 077; openssl rand -base64 24 > pi-7.secret)
   dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --password-file pi-7.secret
   dameso broker --auth-file /etc/dameso/broker.users        # kill -HUP <pid> after editing the file
   dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
