@@ -36,6 +36,9 @@ test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, ever
   expect(sample(after, 'dameso_broker_connections', { broker: name })).toBe(broker.stats?.().connections);
   expect(sample(after, 'dameso_broker_connections', { broker: name })).toBe(1);
   expect(after).toMatch(/^# TYPE dameso_broker_publishes_dropped_total counter$/m);
+  // No --auth-file here: the auth and ACL counters are there, at 0.
+  expect(sample(after, 'dameso_broker_acl_denied_total', { broker: name, action: 'publish' })).toBe(0);
+  expect(after).toMatch(/^dameso_broker_auth_refused_total\{broker="[^"]+",reason="[a-z_]+"\} 0$/m);
   // A broker-only registry shows no node families.
   expect(after).not.toMatch(/dameso_intents_/);
 });
