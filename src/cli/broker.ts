@@ -16,10 +16,18 @@ import {
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
+import {
+  METRICS_HOST_FLAG,
+  METRICS_PORT_FLAG,
+  type MetricsFlags,
+  metricsHelp,
+  parseMetricsFlags,
+  serveBrokerMetrics,
+} from '../metrics/cli.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
 
-interface BrokerFlags {
+interface BrokerFlags extends MetricsFlags {
   host: string;
   port: string;
   wsPort?: string;
@@ -88,7 +96,11 @@ Authentication (every node gets its own password; see \`dameso broker passwd --h
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port; 78 bad or
 unreachable --redis, or a missing or malformed --auth-file.`,
     )
+    .option(...METRICS_PORT_FLAG)
+    .option(...METRICS_HOST_FLAG)
+    .addHelpText('after', metricsHelp('broker --port 1883'))
     .action(async (flags: BrokerFlags) => {
+      const metricsListen = parseMetricsFlags(flags);
       if (flags.id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(flags.id)) {
         throw new DamesoError('DAMESO_USAGE', `--id must be 1-64 of [A-Za-z0-9._-], got "${flags.id}"`);
       }
@@ -125,6 +137,15 @@ unreachable --redis, or a missing or malformed --auth-file.`,
           auth: auth && { file: flags.authFile, nodes: auth.size() },
         },
       );
+      // Labelled by the cluster id when given, else by where it listens.
+      const metricsName = flags.id ?? `${address.host}:${address.port}`;
+      const metrics =
+        metricsListen &&
+        (await serveBrokerMetrics(metricsName, host, metricsListen).catch(async (err: unknown) => {
+          await host.stop();
+          throw err;
+        }));
+      if (metrics) out(`dameso broker metrics on ${metrics.url}`, { event: 'metrics', url: metrics.url });
       const stopReloading = auth && reloadOnSighup(auth, host, log, out);
       const timer =
         statsMs > 0
@@ -138,7 +159,9 @@ unreachable --redis, or a missing or malformed --auth-file.`,
           stopReloading?.();
           systemClock.clearInterval(timer);
           out(`dameso broker: ${signal}, stopping`, { event: 'stopping', signal });
-          host.stop().then(resolve, resolve);
+          Promise.resolve(metrics?.close())
+            .then(() => host.stop())
+            .then(resolve, resolve);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

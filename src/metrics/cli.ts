@@ -33,6 +33,7 @@ export function metricsHelp(command: string): string {
 Metrics (Prometheus text format, counters read from the running parts at each scrape):
   dameso ${command} --metrics-port ${EXAMPLE_METRICS_PORT}
   curl -s localhost:${EXAMPLE_METRICS_PORT}/metrics | grep dameso_
+A bad --metrics-port exits 64; one that cannot be bound (in use, not permitted) exits 78.
 `;
 }
 
