@@ -151,7 +151,10 @@ export class LiveRoster implements Roster {
 
   private onRecord(m: Inbound): void {
     if (m.message.type === 'sync') {
-      if (m.message.envelope?.nonce !== this.nonce || this.syncTopic === undefined) return;
+      // Only the STORED copy proves the retained roster came first: a broker may acknowledge our
+      // QoS 1 publish before storing and fanning it out (Aedes 1.2 does), and over Redis the live
+      // copy then reaches us after our SUBSCRIBE but ahead of the stored presence records.
+      if (!m.retained || m.message.envelope?.nonce !== this.nonce || this.syncTopic === undefined) return;
       this.becomeReady();
       // Step (4): clear our sync record (an empty retained payload).
       this.deps.transport.publish(this.syncTopic, null, { qos: SYNC_QOS, retain: true }).catch(() => undefined);
