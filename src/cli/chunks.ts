@@ -1,7 +1,8 @@
 /**
  * `dameso chunks push|get|who-has|ls`: the chunks layer from a shell. `push`, `get` and `who-has`
  * run a short-lived node against `--broker` (no presence, so the fleet never counts it as a
- * silent responder); `ls` only reads a data folder.
+ * silent responder); `ls` only reads a data folder. Against a broker that authenticates, the
+ * short-lived node takes `--password-file` with `--id` (the user name).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
+import { brokerPasswordOf } from './intent.js';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -52,7 +54,7 @@ function chunkIdArg(id: string): string {
 
 /** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
 async function withNode<T>(
-  o: { id: string; broker: string; dataDir?: string; chunks?: ChunksServiceOptions },
+  o: { id: string; broker: string; brokerPassword?: string; dataDir?: string; chunks?: ChunksServiceOptions },
   fn: (chunks: ChunksService) => Promise<T>,
 ): Promise<T> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -62,6 +64,7 @@ async function withNode<T>(
     id: o.id,
     roles: [],
     broker: o.broker,
+    ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
     dataDir: o.dataDir ?? temp!,
     announce: false,
     services: [chunks],
@@ -80,7 +83,19 @@ async function withNode<T>(
 interface NetFlags {
   broker: string;
   id?: string;
+  passwordFile?: string;
   json?: boolean;
+}
+
+const PASSWORD_FILE_FLAG = [
+  '--password-file <file>',
+  'password for a broker run with --auth-file (user name = --id, so needs --id); the file holds only the password',
+] as const;
+
+/** The short-lived node's id and broker password (`--password-file`, read before connecting). */
+async function netNode(f: NetFlags): Promise<{ id: string; broker: string; brokerPassword?: string }> {
+  const brokerPassword = await brokerPasswordOf(f);
+  return { id: f.id ?? cliId(), broker: f.broker, ...(brokerPassword !== undefined ? { brokerPassword } : {}) };
 }
 
 export function registerChunks(program: Command): void {
@@ -100,9 +115,10 @@ Examples:
   dameso chunks who-has 3f1c…e9 --broker mqtt://hub:1883
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --out chunk.cbor
   dameso chunks ls --data /var/lib/dameso --json
+  dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
 
 Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 69 broker unreachable or no
-holder delivered a verified copy.`,
+holder delivered a verified copy; 78 unreadable --password-file, or the broker refused the password.`,
     );
 
   chunks
@@ -115,6 +131,7 @@ holder delivered a verified copy.`,
     .requiredOption('--data <dir>', "the node's data folder (its series is <dir>/series)")
     .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)')
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option(...PASSWORD_FILE_FLAG)
     .option('--replicas <k>', 'replication target K', String(DEFAULT_REPLICAS))
     .option('--from-seq <n>', 'first seq to push (default: after the last fully replicated push)')
     .option('--to-seq <n>', 'last seq to push (default: the last entry)')
@@ -139,8 +156,7 @@ holder delivered a verified copy.`,
         const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
         const res = await withNode(
           {
-            id: f.id,
-            broker: f.broker,
+            ...(await netNode(f)),
             dataDir: f.data,
             chunks: {
               replicas,
@@ -170,6 +186,7 @@ holder delivered a verified copy.`,
         'nobody announced it; bytes that do not hash to the id are rejected and the next holder asked',
     )
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option(...PASSWORD_FILE_FLAG)
     .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--out <file>', 'write the raw chunk bytes here')
     .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
@@ -179,7 +196,7 @@ holder delivered a verified copy.`,
       let res: FetchResult;
       try {
         const deadlineMs = int('--deadline', f.deadline, 1);
-        res = await withNode({ id: f.id ?? cliId(), broker: f.broker }, (c) => c.fetch(id, { deadlineMs }));
+        res = await withNode(await netNode(f), (c) => c.fetch(id, { deadlineMs }));
       } catch (err) {
         if (!(err instanceof ChunkNotFoundError)) throw err;
         process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
@@ -204,11 +221,12 @@ holder delivered a verified copy.`,
     .argument('<id>', 'chunk id (64 hex)')
     .description('list the nodes announcing a chunk (retained `have` records), online ones first')
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option(...PASSWORD_FILE_FLAG)
     .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--json', 'print one JSON object')
     .action(async (idArg: string, f: NetFlags & { id?: string }) => {
       const id = chunkIdArg(idArg);
-      const holders = await withNode({ id: f.id ?? cliId(), broker: f.broker }, (c) => c.whoHas(id));
+      const holders = await withNode(await netNode(f), (c) => c.whoHas(id));
       if (f.json) return out(JSON.stringify({ id, holders }));
       if (holders.length === 0) out(`${id}: nobody announces it`);
       for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);

@@ -5,7 +5,8 @@
  * the fleet never counts it as a silent responder and no retained record is left behind), a series
  * in a fresh temp folder removed at exit (or `--data DIR` to keep it: the outcome is then in
  * `DIR/series` as an `intent_outcome` entry). Like any node it declares only once it holds the
- * retained roster.
+ * retained roster. Against a broker that authenticates, `--password-file` with `--id` (the user
+ * name) gives it the password of a node the broker knows.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { splitList } from './node.js';
+import { readPasswordFile } from './password.js';
 
 interface IntentFlags {
   subject?: string;
@@ -29,6 +31,7 @@ interface IntentFlags {
   json?: boolean;
   data?: string;
   id?: string;
+  passwordFile?: string;
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
@@ -79,6 +82,19 @@ function humanOutcome(o: Outcome): string {
   ].join('\n');
 }
 
+/**
+ * The broker password from `--password-file`, read before anything connects (missing or empty: exit
+ * 78). The broker takes the node id as the user name, so a generated `cli-…` id could never match
+ * an entry: the file needs `--id`.
+ */
+export async function brokerPasswordOf(f: { id?: string; passwordFile?: string }): Promise<string | undefined> {
+  if (f.passwordFile === undefined) return undefined;
+  if (f.id === undefined) {
+    throw new DamesoError('DAMESO_USAGE', "--password-file needs --id NODE (the broker's user name for that password)");
+  }
+  return readPasswordFile('--password-file', f.passwordFile);
+}
+
 /** JSON replacer: byte strings (Buffer's toJSON runs first, so look at the holder) as base64. */
 export function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
@@ -109,6 +125,10 @@ export function registerIntent(program: Command): void {
     .option('--broker <url>', 'mqtt://host:port', DEFAULT_BROKER_URL)
     .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
+    .option(
+      '--password-file <file>',
+      'password for a broker run with --auth-file (user name = --id, so needs --id); the file holds only the password',
+    )
     .option('--json', 'print the outcome as one JSON object')
     .addHelpText(
       'after',
@@ -117,9 +137,10 @@ Examples:
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883
   dameso intent want_observations --subject u09tv --deadline 3000 --json
   dameso intent want_chunks --body '{"node":"pi-7"}' --to pi-3,pi-4
+  dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
 
 Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or unknown kind;
-69 broker unreachable.`,
+69 broker unreachable; 78 unreadable --password-file, or the broker refused the password.`,
     )
     .action(async (kind: string, flags: IntentFlags) => {
       // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
@@ -135,11 +156,13 @@ Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or un
         throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);
       }
       const body = parseBody(flags.body);
+      const brokerPassword = await brokerPasswordOf(flags);
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
       const node = createNode({
         id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
         broker: flags.broker,
+        ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         dataDir: flags.data ?? temp!,
         announce: false,
         gate: alwaysYesGate, // serves nothing: no limiters to sample
