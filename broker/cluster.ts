@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Redis, RedisOptions } from 'ioredis';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, DamesoError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import type { BrokerCluster, ClusterParts } from './types.js';
@@ -56,12 +56,16 @@ function redisLibs(): RedisLibs {
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Redis did not answer at start: the message names the URL (without password) and the cause. */
-export class RedisUnreachableError extends ConfigError {
+/**
+ * Redis did not answer at start: a service is unavailable (exit 69, like an unreachable broker),
+ * not a bad configuration; a malformed URL stays a ConfigError (exit 78).
+ */
+export class RedisUnreachableError extends DamesoError {
   readonly url: string;
 
   constructor(url: string, waitedMs: number, cause: string) {
     super(
-      'redis',
+      'DAMESO_REDIS_UNREACHABLE',
       `cannot reach Redis at ${url} within ${waitedMs} ms (${cause}); start redis-server there or fix --redis`,
     );
     this.url = url;

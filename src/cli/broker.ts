@@ -74,7 +74,7 @@ export function registerBroker(program: Command): void {
       '--redis <url>',
       'cluster with every broker given the same Redis (redis://HOST:PORT/DB): retained records (presence, ' +
         'have) are stored there and each publish is fanned out to the clients of every broker; Redis must ' +
-        'answer at start (else exit 78)',
+        'answer at start (else exit 69)',
     )
     .option('--id <id>', "this broker's id in the cluster ([A-Za-z0-9._-], default a random UUID per start)")
     .addHelpText(
@@ -93,8 +93,8 @@ Authentication (every node gets its own password; see \`dameso broker passwd --h
   dameso broker --auth-file /etc/dameso/broker.users        # kill -HUP <pid> after editing the file
   dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
 
-Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port; 78 bad or
-unreachable --redis, or a missing or malformed --auth-file.`,
+Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port or reach
+--redis; 78 a malformed --redis URL, or a missing or malformed --auth-file.`,
     )
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)

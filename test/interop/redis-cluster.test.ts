@@ -159,7 +159,7 @@ describe.skipIf(!present)('Redis unreachable at start', () => {
     const host = createBrokerHost({ host: '127.0.0.1', port: 0, cluster: redisCluster(url) });
     const err = await host.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RedisUnreachableError);
-    expect(err).toMatchObject({ code: 'DAMESO_BAD_CONFIG', url });
+    expect(err).toMatchObject({ code: 'DAMESO_REDIS_UNREACHABLE', url });
     expect((err as Error).message).toContain(url);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
     expect(host.broker).toBeUndefined();
@@ -184,16 +184,16 @@ describe.skipIf(!present)('Redis unreachable at start', () => {
     expect(help.stdout).toMatch(/dameso broker --port 1883 --redis redis:\/\/\S+ --id \S+/);
   });
 
-  it('dameso broker --redis exits 78 with one line naming the URL, no stack; a bad URL too', async () => {
+  it('dameso broker --redis exits 69 (unavailable) with one line naming the URL, no stack; a bad URL exits 78', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}/0`;
     const [down, bad] = await Promise.all([
       runCli(['broker', '--host', '127.0.0.1', '--port', '0', '--redis', url]),
       runCli(['broker', '--host', '127.0.0.1', '--port', '0', '--redis', 'http://x:1']),
     ]);
-    expect(down.code).toBe(78);
+    expect(down.code).toBe(69);
     expect(down.stderr).toMatch(
-      new RegExp(`^dameso: config "redis": cannot reach Redis at ${url} .*\\[DAMESO_BAD_CONFIG\\]\\n$`),
+      new RegExp(`^dameso: cannot reach Redis at ${url} .*\\[DAMESO_REDIS_UNREACHABLE\\]\\n$`),
     );
     expect(down.stderr).not.toMatch(/\n\s+at /);
     expect(bad.code).toBe(78);
