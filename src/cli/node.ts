@@ -34,9 +34,11 @@ import {
 } from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService } from '../observe/index.js';
+import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { readPasswordFile } from './password.js';
 
-interface NodeFlags extends MetricsFlags {
+export interface NodeFlags extends MetricsFlags {
+  config?: string;
   id: string;
   roles: string;
   broker: string;
@@ -201,7 +203,9 @@ export function registerNode(program: Command): void {
         'presence, Will = offline), answers the intents its roles serve (bt: chunks, mapper: ' +
         'observations) through its limiters, and stops cleanly on SIGINT/SIGTERM',
     )
-    .requiredOption('--id <id>', 'node id, [A-Za-z0-9_-]{1,64}')
+    // Not requiredOption: the id may come from --config (checked once the file is merged).
+    .option('--id <id>', 'node id, [A-Za-z0-9_-]{1,64} (required), here or as "id" in --config')
+    .option('--config <file>', 'JSON file with these settings (keys: the long flags in camelCase); flags override it')
     .option('--roles <list>', 'roles served, comma-separated (bt, mapper)', '')
     .option('--broker <url>', 'mqtt://host:port, or "embedded" to run a broker in this process', DEFAULT_BROKER_URL)
     .option(
@@ -256,7 +260,9 @@ the data folder (read-only, disk full); 78 bad configuration (unknown role or bo
 unreadable --password-file, or the broker refused the password).`,
     )
     .addHelpText('after', metricsHelp('node --id pi-7'))
-    .action(async (flags: NodeFlags) => {
+    .addHelpText('after', CONFIG_HELP)
+    .action(async (_cliFlags: NodeFlags, cmd: Command) => {
+      const flags = await applyNodeConfig(cmd);
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
