@@ -7,6 +7,7 @@ import { registerBroker } from './broker.js';
 import { registerChunks } from './chunks.js';
 import { registerDevices } from './devices.js';
 import { registerField } from './field.js';
+import { registerFleet } from './fleet.js';
 import { registerIntent } from './intent.js';
 import { registerLimits } from './limits.js';
 import { registerMap } from './map.js';
@@ -18,6 +19,7 @@ export function registerAll(program: Command): void {
   registerChunks(program);
   registerDevices(program);
   registerField(program);
+  registerFleet(program);
   registerIntent(program);
   registerLimits(program);
   registerMap(program);

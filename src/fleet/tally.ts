@@ -1,0 +1,87 @@
+/**
+ * What the requester saw: intents declared and closed, the per-peer outcome mix, reply latencies,
+ * and the intents whose counts do not add up (more answers than expected peers).
+ */
+import type { Outcome } from '../intent/types.js';
+
+/** Latencies kept for percentiles (the newest ones). */
+const RESERVOIR = 20_000;
+
+export interface TallySnapshot {
+  declared: number;
+  closed: number;
+  open: number;
+  expected: number;
+  yes: number;
+  no: number;
+  /** NO answers by reason (`rate_limited`, `cpu_busy`, `bad_request`, …). */
+  noBy: Record<string, number>;
+  silence: number;
+  offline: number;
+  unexpected: number;
+  replyP50Ms: number;
+  replyP99Ms: number;
+  /** Intents whose yes+no+silence+offline (expected peers only) exceed their expected peers. */
+  overCounted: number;
+}
+
+export class Tally {
+  readonly closedIds = new Set<string>();
+  private s = { declared: 0, expected: 0, yes: 0, no: 0, silence: 0, offline: 0, unexpected: 0, overCounted: 0 };
+  private readonly noBy: Record<string, number> = {};
+  private readonly latencies: number[] = [];
+  private next = 0;
+
+  declared(): void {
+    this.s.declared++;
+  }
+
+  closed(o: Outcome): void {
+    this.closedIds.add(o.id);
+    const replies = [...o.yes, ...o.no];
+    const fromExpected = replies.filter((r) => !r.unexpected);
+    this.s.expected += o.expected.length;
+    this.s.yes += o.yes.filter((r) => !r.unexpected).length;
+    this.s.no += o.no.filter((r) => !r.unexpected).length;
+    for (const r of o.no) {
+      const reason = r.envelope.reason ?? '?';
+      this.noBy[reason] = (this.noBy[reason] ?? 0) + 1;
+    }
+    this.s.unexpected += replies.length - fromExpected.length;
+    this.s.silence += o.silence.length;
+    this.s.offline += o.offline.length;
+    if (fromExpected.length + o.silence.length + o.offline.length > o.expected.length) this.s.overCounted++;
+    for (const r of replies) this.keep(r.latencyMs);
+  }
+
+  private keep(ms: number): void {
+    if (this.latencies.length < RESERVOIR) this.latencies.push(ms);
+    else this.latencies[this.next++ % RESERVOIR] = ms;
+  }
+
+  private pct(p: number): number {
+    if (this.latencies.length === 0) return 0;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const v = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+    return Math.round(v * 100) / 100;
+  }
+
+  snapshot(): TallySnapshot {
+    const closed = this.closedIds.size;
+    return {
+      declared: this.s.declared,
+      closed,
+      open: this.s.declared - closed,
+      expected: this.s.expected,
+      yes: this.s.yes,
+      no: this.s.no,
+      noBy: { ...this.noBy },
+      silence: this.s.silence,
+      offline: this.s.offline,
+      unexpected: this.s.unexpected,
+      replyP50Ms: this.pct(50),
+      replyP99Ms: this.pct(99),
+      overCounted: this.s.overCounted,
+    };
+  }
+}
