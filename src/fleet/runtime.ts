@@ -22,24 +22,29 @@ const REPO = path.resolve(HERE, FROM_SOURCES ? '../..' : '../../..');
 const DIST = path.join(REPO, 'dist');
 const BUILT_DIRS = ['src', 'broker', 'devices'];
 
-/** The first source whose compiled output is missing or older; undefined if none. */
-function staleSource(): string | undefined {
+/**
+ * The first file under src/, broker/, devices/ of `repo` whose compiled output in `dist` is missing
+ * or older (`.ts` → `.js`; `.json` board profiles are copied as they are); undefined if none. Also
+ * used by the intents bench to decide whether its children may run from a compiled tree.
+ */
+export function firstStaleSource(repo: string, dist: string): string | undefined {
   const walk = (rel: string): string | undefined => {
-    for (const e of readdirSync(path.join(REPO, rel), { withFileTypes: true })) {
+    for (const e of readdirSync(path.join(repo, rel), { withFileTypes: true })) {
       const r = path.join(rel, e.name);
       if (e.isDirectory()) {
         const s = walk(r);
         if (s) return s;
         continue;
       }
-      if (!r.endsWith('.ts') || r.endsWith('.d.ts')) continue;
-      const built = statSync(path.join(DIST, r.replace(/\.ts$/, '.js')), { throwIfNoEntry: false });
-      if (!built || built.mtimeMs < statSync(path.join(REPO, r)).mtimeMs) return r;
+      const out = r.endsWith('.json') ? r : r.endsWith('.ts') && !r.endsWith('.d.ts') ? r.replace(/\.ts$/, '.js') : '';
+      if (!out) continue;
+      const built = statSync(path.join(dist, out), { throwIfNoEntry: false });
+      if (!built || built.mtimeMs < statSync(path.join(repo, r)).mtimeMs) return r;
     }
     return undefined;
   };
   for (const d of BUILT_DIRS) {
-    const s = statSync(path.join(REPO, d), { throwIfNoEntry: false }) ? walk(d) : undefined;
+    const s = statSync(path.join(repo, d), { throwIfNoEntry: false }) ? walk(d) : undefined;
     if (s) return s;
   }
   return undefined;
@@ -54,7 +59,7 @@ export function fleetRuntime(): FleetRuntime {
   if (!FROM_SOURCES) return { mode: 'dist', why: 'the harness runs compiled', nodeArgs: [path.join(HERE, 'child.js')] };
   const forced = process.env.DAMESO_FLEET_CHILDREN;
   if (forced === 'dist') return dist('DAMESO_FLEET_CHILDREN=dist');
-  const stale = forced === 'tsx' ? undefined : staleSource();
+  const stale = forced === 'tsx' ? undefined : firstStaleSource(REPO, DIST);
   if (forced !== 'tsx' && !stale) return dist('dist/ is up to date with the sources');
   return {
     mode: 'tsx',

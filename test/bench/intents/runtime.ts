@@ -5,19 +5,11 @@
  * forces one; BENCH_DIST names another compiled tree (`npx tsc -p tsconfig.build.json --outDir X`). The requester always runs from the sources (this process): a stale dist/ would
  * compare two different versions of dameso, hence the freshness check.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { firstStaleSource } from '../../../src/fleet/runtime.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -32,30 +24,6 @@ export interface ChildRuntime {
   readonly nodeArgs: string[];
   /** Removes what was written for the children (sync: also called from signal handlers). */
   dispose(): void;
-}
-
-/** The first source under src/, broker/, devices/ whose compiled output is missing or older; undefined if none. */
-function staleSource(): string | undefined {
-  const walk = (rel: string): string | undefined => {
-    for (const e of readdirSync(path.join(REPO, rel), { withFileTypes: true })) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) {
-        const s = walk(r);
-        if (s) return s;
-        continue;
-      }
-      const out = r.endsWith('.json') ? r : r.endsWith('.ts') && !r.endsWith('.d.ts') ? r.replace(/\.ts$/, '.js') : '';
-      if (!out) continue;
-      const built = statSync(path.join(DIST, out), { throwIfNoEntry: false });
-      if (!built || built.mtimeMs < statSync(path.join(REPO, r)).mtimeMs) return r;
-    }
-    return undefined;
-  };
-  for (const d of BUILT_DIRS) {
-    const s = walk(d);
-    if (s) return s;
-  }
-  return undefined;
 }
 
 /**
@@ -81,7 +49,7 @@ function distTree(): { script: string; dir: string } {
 
 export function childRuntime(): ChildRuntime {
   const forced = process.env.BENCH_CHILDREN;
-  const stale = forced ? undefined : staleSource();
+  const stale = forced ? undefined : firstStaleSource(REPO, DIST);
   if (forced === 'tsx' || (!forced && stale)) {
     return {
       mode: 'tsx',
