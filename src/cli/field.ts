@@ -20,6 +20,7 @@ import type { IntentHandler, Outcome } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { startEmbeddedBroker } from '../node/embedded.js';
 import { createNode, type DamesoNode } from '../node.js';
+import { LatencyReservoir } from '../reservoir.js';
 import { untilSignal } from './node.js';
 
 interface FieldFlags {
@@ -55,20 +56,6 @@ function simHandlers(id: string): IntentHandler[] {
       }),
     },
   ];
-}
-
-class Ring {
-  private readonly xs: number[] = [];
-  private i = 0;
-  push(x: number): void {
-    if (this.xs.length < RESERVOIR) this.xs.push(x);
-    else this.xs[this.i++ % RESERVOIR] = x;
-  }
-  pct(p: number): number {
-    if (this.xs.length === 0) return 0;
-    const s = [...this.xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-  }
 }
 
 export interface FieldSummary {
@@ -156,8 +143,8 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
         closeP50Ms: 0,
         closeP99Ms: 0,
       };
-      const replies = new Ring();
-      const closes = new Ring();
+      const replies = new LatencyReservoir(RESERVOIR);
+      const closes = new LatencyReservoir(RESERVOIR);
       const started = systemClock.monotonic();
       const snapshot = (): FieldSummary => ({
         ...sum,

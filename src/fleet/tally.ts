@@ -3,6 +3,7 @@
  * and the intents whose counts do not add up (more answers than expected peers).
  */
 import type { Outcome } from '../intent/types.js';
+import { LatencyReservoir } from '../reservoir.js';
 
 /** Latencies kept for percentiles (the newest ones). */
 const RESERVOIR = 20_000;
@@ -29,8 +30,7 @@ export class Tally {
   readonly closedIds = new Set<string>();
   private s = { declared: 0, expected: 0, yes: 0, no: 0, silence: 0, offline: 0, unexpected: 0, overCounted: 0 };
   private readonly noBy: Record<string, number> = {};
-  private readonly latencies: number[] = [];
-  private next = 0;
+  private readonly latencies = new LatencyReservoir(RESERVOIR);
 
   declared(): void {
     this.s.declared++;
@@ -51,19 +51,11 @@ export class Tally {
     this.s.silence += o.silence.length;
     this.s.offline += o.offline.length;
     if (fromExpected.length + o.silence.length + o.offline.length > o.expected.length) this.s.overCounted++;
-    for (const r of replies) this.keep(r.latencyMs);
-  }
-
-  private keep(ms: number): void {
-    if (this.latencies.length < RESERVOIR) this.latencies.push(ms);
-    else this.latencies[this.next++ % RESERVOIR] = ms;
+    for (const r of replies) this.latencies.push(r.latencyMs);
   }
 
   private pct(p: number): number {
-    if (this.latencies.length === 0) return 0;
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    const v = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-    return Math.round(v * 100) / 100;
+    return Math.round(this.latencies.pct(p) * 100) / 100;
   }
 
   snapshot(): TallySnapshot {
