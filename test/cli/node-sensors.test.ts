@@ -5,21 +5,13 @@
  * exits 69 (binding missing or bad path), never a stack trace.
  */
 import ngeohash from 'ngeohash';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parsePortSpec, parsePosition, parseSimulate } from '../../src/cli/node.js';
-import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
-import { NodePool, until } from '../helpers/node-fixtures.js';
+import { aedesSuite, until } from '../helpers/node-fixtures.js';
 
-let broker: BrokerHandle;
-const pool = new NodePool();
-beforeAll(async () => {
-  broker = await startAedes();
-});
-afterAll(async () => {
-  await pool.cleanup();
-  await broker.stop();
-});
+const suite = aedesSuite();
+const { pool } = suite;
 
 describe('sensor flag parsing', () => {
   test('PATH[:BAUD], LAT,LON and METRIC[,bias=N][,noise=N]', () => {
@@ -37,7 +29,7 @@ describe('sensor flag parsing', () => {
 
 test('bad flag values exit 64 naming the flag; an unopenable serial port exits 69', async () => {
   const dir = await pool.dir();
-  const base = ['node', '--id', 'bad', '--broker', broker.url, '--data', dir, '--log-level', 'warn'];
+  const base = ['node', '--id', 'bad', '--broker', suite.url, '--data', dir, '--log-level', 'warn'];
   const pos = await runCli([...base, '--position', 'north']);
   expect(pos.code).toBe(64);
   expect(pos.stderr).toMatch(/--position/);
@@ -54,13 +46,13 @@ test('dameso node --simulate temp --position … answers want_observations YES a
   const lat = 48.8566;
   const lon = 2.3522;
   const cell = ngeohash.encode(lat, lon, 7);
-  const watcher = await pool.start(broker.url, 'watcher-obs');
+  const watcher = await pool.start(suite.url, 'watcher-obs');
   const child = spawnCli([
     'node',
     '--id',
     'sim1',
     '--broker',
-    broker.url,
+    suite.url,
     '--data',
     await pool.dir(),
     '--position',

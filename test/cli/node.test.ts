@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { expect, test } from 'vitest';
 import { finished, printed, spawnCli } from '../helpers/node-cli.js';
-import { NodePool, until } from '../helpers/node-fixtures.js';
+import { aedesSuite, until } from '../helpers/node-fixtures.js';
 
-let broker: BrokerHandle;
-const pool = new NodePool();
-beforeAll(async () => {
-  broker = await startAedes();
-});
-afterAll(async () => {
-  await pool.cleanup();
-  await broker.stop();
-});
+const suite = aedesSuite();
+const { pool } = suite;
 
 test('dameso node runs until SIGTERM and stops cleanly (offline presence, exit 0)', async () => {
-  const watcher = await pool.start(broker.url, 'watcher');
+  const watcher = await pool.start(suite.url, 'watcher');
   const child = spawnCli([
     'node',
     '--id',
@@ -22,7 +14,7 @@ test('dameso node runs until SIGTERM and stops cleanly (offline presence, exit 0
     '--roles',
     'bt,mapper',
     '--broker',
-    broker.url,
+    suite.url,
     '--data',
     await pool.dir(),
     '--log-level',

@@ -6,9 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { alwaysYesGate } from '../../src/intent/index.js';
 import type { Answer, IntentHandler } from '../../src/intent/types.js';
 import { createNode, type DamesoNode, type NodeOptions } from '../../src/node.js';
+import { type BrokerHandle, startAedes } from './brokers.js';
 
 /** A handler for `kind` (role from the v1 table) that always answers `answer`. */
 export function fixedHandler(kind: string, role: string, answer: Answer, delayMs = 0): IntentHandler {
@@ -102,4 +104,28 @@ export async function killHard(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * The set-up most node suites share: one real Aedes for the file (the dameso broker host, envelope
+ * checks on) and a NodePool whose nodes and folders are removed after it, before the broker stops.
+ * Registers its own beforeAll/afterAll; read `url` inside hooks and tests.
+ */
+export function aedesSuite(): { readonly url: string; readonly pool: NodePool } {
+  let broker: BrokerHandle | undefined;
+  const pool = new NodePool();
+  beforeAll(async () => {
+    broker = await startAedes();
+  });
+  afterAll(async () => {
+    await pool.cleanup();
+    await broker?.stop();
+  });
+  return {
+    pool,
+    get url() {
+      if (!broker) throw new Error('aedesSuite: the broker starts in beforeAll; read url inside a hook or test');
+      return broker.url;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { createChunksService } from '../../src/chunks/index.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
@@ -6,23 +6,14 @@ import { consumesStorage, decide, replayDecisions, replaySeries } from '../../sr
 import { silentLogger } from '../../src/log.js';
 import { createNode } from '../../src/node.js';
 import { buildChunk } from '../../src/series/index.js';
-import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
-import { NodePool } from '../helpers/node-fixtures.js';
+import { aedesSuite } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-let broker: BrokerHandle;
 // Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
 // the always-YES gate), so the pool only tracks them and their folders for cleanup.
-const pool = new NodePool();
-
-beforeAll(async () => {
-  broker = await startAedes();
-});
-afterAll(async () => {
-  await pool.cleanup();
-  await broker.stop();
-});
+const suite = aedesSuite();
+const { pool } = suite;
 
 function tmp(): Promise<string> {
   return pool.dir('dameso-kindgate-');
@@ -59,7 +50,7 @@ describe('per-kind gate policy', () => {
     const bt = createNode({
       id: 'bt-full',
       roles: ['bt'],
-      broker: broker.url,
+      broker: suite.url,
       dataDir: await tmp(),
       services: [createChunksService({ track: false })],
       device: tiny,
@@ -70,7 +61,7 @@ describe('per-kind gate policy', () => {
     await bt.start();
     const req = createNode({
       id: 'req-kind',
-      broker: broker.url,
+      broker: suite.url,
       dataDir: await tmp(),
       rosterQuietMs: 50,
       log: silentLogger,

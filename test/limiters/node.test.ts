@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { MAX_PENDING_INTENTS } from '../../src/intent/constants.js';
 import type { IntentHandler } from '../../src/intent/types.js';
@@ -22,30 +22,21 @@ import {
 import { createNode, type DamesoNode, type Service } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
-import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
-import { NodePool } from '../helpers/node-fixtures.js';
+import { aedesSuite } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-let broker: BrokerHandle;
 // Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
 // the always-YES gate), so the pool only tracks them and their folders for cleanup.
-const pool = new NodePool();
-
-beforeAll(async () => {
-  broker = await startAedes();
-});
-afterAll(async () => {
-  await pool.cleanup();
-  await broker.stop();
-});
+const suite = aedesSuite();
+const { pool } = suite;
 
 function tmp(): Promise<string> {
   return pool.dir('dameso-limnode-');
 }
 
 async function node(id: string, o: Partial<Parameters<typeof createNode>[0]> = {}): Promise<DamesoNode> {
-  const n = createNode({ id, broker: broker.url, dataDir: await tmp(), rosterQuietMs: 50, ...o });
+  const n = createNode({ id, broker: suite.url, dataDir: await tmp(), rosterQuietMs: 50, ...o });
   pool.nodes.push(n);
   await n.start();
   return n;
@@ -159,7 +150,7 @@ describe('limiters in a real node', () => {
     const gate = s1.gate as LimiterGate;
     const req = await node('req2');
 
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'stormer', protocolVersion: 4 });
+    const client = await mqtt.connectAsync(suite.url, { clientId: 'stormer', protocolVersion: 4 });
     const replies: ReplyEnvelope[] = [];
     client.on('message', (_t, payload) => replies.push(decode(payload) as ReplyEnvelope));
     await client.subscribeAsync('dameso/v1/reply/stormer', { qos: 0 });

@@ -1,26 +1,18 @@
 import net from 'node:net';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { expect, test } from 'vitest';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
-import { NodePool } from '../helpers/node-fixtures.js';
+import { aedesSuite } from '../helpers/node-fixtures.js';
 import { get, sample } from './scrape.js';
 
-let broker: BrokerHandle;
-const pool = new NodePool();
-beforeAll(async () => {
-  broker = await startAedes();
-});
-afterAll(async () => {
-  await pool.cleanup();
-  await broker.stop();
-});
+const suite = aedesSuite();
+const { pool } = suite;
 
 const nodeArgs = async (id: string) => [
   'node',
   '--id',
   id,
   '--broker',
-  broker.url,
+  suite.url,
   '--data',
   await pool.dir(),
   '--log-level',
