@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { loadBoard, parseBoard } from '../../devices/boards/index.js';
 import { createChunksService } from '../../src/chunks/index.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
 import { consumesStorage, decide, replayDecisions, replaySeries } from '../../src/limiters/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createNode } from '../../src/node.js';
 import { buildChunk } from '../../src/series/index.js';
+import { tinyStorageBoard } from '../helpers/boards.js';
 import { aedesSuite } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
-const MiB = 1024 * KiB;
+const _MiB = 1024 * KiB;
 // Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
 // the always-YES gate), so the pool only tracks them and their folders for cleanup.
 const suite = aedesSuite();
@@ -36,17 +36,7 @@ describe('per-kind gate policy', () => {
   });
 
   it('a full storage node: NO storage_full to store_chunk, YES to want_chunk and want_chunks; replay exact', async () => {
-    const g = loadBoard('generic');
-    const tiny = parseBoard(
-      {
-        ...g,
-        board: 'tiny',
-        storage: { budgetBytes: 4 * MiB, reserveBytes: 0, statfsEveryMs: 200 },
-        series: { segmentBytes: 256 * KiB, batchWindowMs: 5, ringBudgetBytes: 2 * MiB },
-        cpu: { ...g.cpu, budgetCores: 64, loopDelayBudgetMs: 60_000 }, // only storage may refuse here
-      },
-      'test',
-    );
+    const tiny = tinyStorageBoard(); // only storage may refuse here
     const bt = createNode({
       id: 'bt-full',
       roles: ['bt'],

@@ -22,10 +22,11 @@ import {
 import { createNode, type DamesoNode, type Service } from '../../src/node.js';
 import { decode, encode } from '../../src/protocol/codec.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
+import { tinyStorageBoard } from '../helpers/boards.js';
 import { aedesSuite } from '../helpers/node-fixtures.js';
 
 const KiB = 1024;
-const MiB = 1024 * KiB;
+const _MiB = 1024 * KiB;
 // Nodes here are built with createNode directly (the real limiters gate them; NodePool.start pins
 // the always-YES gate), so the pool only tracks them and their folders for cleanup.
 const suite = aedesSuite();
@@ -58,17 +59,7 @@ async function replay(n: DamesoNode) {
 
 describe('limiters in a real node', () => {
   it('real bytes in the data folder lower economic; at the budget: NO storage_full, no partial data', async () => {
-    const g = loadBoard('generic');
-    const tiny = parseBoard(
-      {
-        ...g,
-        board: 'tiny',
-        storage: { budgetBytes: 4 * MiB, reserveBytes: 0, statfsEveryMs: 200 },
-        series: { segmentBytes: 256 * KiB, batchWindowMs: 5, ringBudgetBytes: 2 * MiB },
-        cpu: { ...g.cpu, budgetCores: 64, loopDelayBudgetMs: 60_000 }, // only storage may refuse here
-      },
-      'test',
-    );
+    const tiny = tinyStorageBoard(); // only storage may refuse here
     let calls = 0;
     const dataDir = await tmp();
     const storeDir = join(dataDir, 'store');
