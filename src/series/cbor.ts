@@ -201,9 +201,7 @@ function object(o: Record<string, unknown>): void {
  * call: copy it (the committer frames it into its pending buffer at once) before encoding again.
  */
 export function encodeEntryBytes(v: unknown): Uint8Array {
-  buf = scratch;
-  view = scratchView;
-  lent = false;
+  // The target is always the scratch buffer here: encodeEntryInto restores it before returning.
   pos = 0;
   try {
     value(v);

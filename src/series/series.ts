@@ -204,9 +204,8 @@ export class DurableSeries implements Series {
       entry.seq = this.nextSeq;
       payloadBytes = this.encodeInPlace(c, entry);
     }
-    this.nextSeq = entry.seq + 1;
-    this.plannedBytes += len;
-    this.plannedRecords++;
+    // After a rotation the entry was encoded again with its new seq: count what is sealed.
+    this.planned(entry.seq, recordBytes(payloadBytes));
     c.sealTail(RECORD_ENTRY, entry.seq, payloadBytes);
     this.views.apply(entry);
     return c.wait(entry.seq, entry);
@@ -278,10 +277,15 @@ export class DurableSeries implements Series {
 
   /** Hand a record to the committer (which copies the payload at once). */
   private queue(c: Committer, type: number, seq: number, payload: Uint8Array): void {
-    this.nextSeq = seq + 1;
-    this.plannedBytes += recordBytes(payload.length);
-    this.plannedRecords++;
+    this.planned(seq, recordBytes(payload.length));
     c.enqueueRecord(type, seq, payload);
+  }
+
+  /** Account for a record queued in the active segment. */
+  private planned(seq: number, recordLen: number): void {
+    this.nextSeq = seq + 1;
+    this.plannedBytes += recordLen;
+    this.plannedRecords++;
   }
 
   async snapshot(): Promise<Entry> {
