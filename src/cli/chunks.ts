@@ -30,7 +30,7 @@ import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
-import { brokerPasswordOf } from './intent.js';
+import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -86,11 +86,6 @@ interface NetFlags {
   passwordFile?: string;
   json?: boolean;
 }
-
-const PASSWORD_FILE_FLAG = [
-  '--password-file <file>',
-  'password for a broker run with --auth-file (user name = --id, so needs --id); the file holds only the password',
-] as const;
 
 /** The short-lived node's id and broker password (`--password-file`, read before connecting). */
 async function netNode(f: NetFlags): Promise<{ id: string; broker: string; brokerPassword?: string }> {

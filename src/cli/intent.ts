@@ -20,7 +20,7 @@ import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { splitList } from './node.js';
-import { readPasswordFile } from './password.js';
+import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 
 interface IntentFlags {
   subject?: string;
@@ -82,19 +82,6 @@ function humanOutcome(o: Outcome): string {
   ].join('\n');
 }
 
-/**
- * The broker password from `--password-file`, read before anything connects (missing or empty: exit
- * 78). The broker takes the node id as the user name, so a generated `cli-…` id could never match
- * an entry: the file needs `--id`.
- */
-export async function brokerPasswordOf(f: { id?: string; passwordFile?: string }): Promise<string | undefined> {
-  if (f.passwordFile === undefined) return undefined;
-  if (f.id === undefined) {
-    throw new DamesoError('DAMESO_USAGE', "--password-file needs --id NODE (the broker's user name for that password)");
-  }
-  return readPasswordFile('--password-file', f.passwordFile);
-}
-
 /** JSON replacer: byte strings (Buffer's toJSON runs first, so look at the holder) as base64. */
 export function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
@@ -125,10 +112,7 @@ export function registerIntent(program: Command): void {
     .option('--broker <url>', 'mqtt://host:port', DEFAULT_BROKER_URL)
     .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
-    .option(
-      '--password-file <file>',
-      'password for a broker run with --auth-file (user name = --id, so needs --id); the file holds only the password',
-    )
+    .option(...PASSWORD_FILE_FLAG)
     .option('--json', 'print the outcome as one JSON object')
     .addHelpText(
       'after',

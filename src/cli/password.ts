@@ -41,3 +41,22 @@ export async function readPasswordFromStdin(stdin: NodeJS.ReadStream = process.s
     throw new DamesoError('DAMESO_USAGE', 'stdin holds more than one line; pipe only the password');
   return secret;
 }
+
+/** `--password-file` of the commands that run a short-lived node (`intent`, `chunks`). */
+export const PASSWORD_FILE_FLAG = [
+  '--password-file <file>',
+  'password for a broker run with --auth-file (user name = --id, so needs --id); the file holds only the password',
+] as const;
+
+/**
+ * The broker password from `--password-file`, read before anything connects (missing or empty: exit
+ * 78). The broker takes the node id as the user name, so a generated `cli-…` id could never match
+ * an entry: the file needs `--id`.
+ */
+export async function brokerPasswordOf(f: { id?: string; passwordFile?: string }): Promise<string | undefined> {
+  if (f.passwordFile === undefined) return undefined;
+  if (f.id === undefined) {
+    throw new DamesoError('DAMESO_USAGE', "--password-file needs --id NODE (the broker's user name for that password)");
+  }
+  return readPasswordFile('--password-file', f.passwordFile);
+}
