@@ -21,8 +21,15 @@ export interface Proc {
   stderrTail(): string;
 }
 
-/** RSS (MB) and user+system CPU (s) of a live process from /proc; zeros elsewhere or once it is gone. */
-export function usageOf(pid: number): { rssMB: number; cpuS: number } {
+export interface Usage {
+  /** Resident memory, MB (Linux /proc; 0 elsewhere). */
+  rssMB: number;
+  /** user + system CPU, seconds (Linux /proc; 0 elsewhere). */
+  cpuS: number;
+}
+
+/** RSS and CPU of a live process from /proc; zeros elsewhere or once it is gone. Also used by bench:intents. */
+export function usageOf(pid: number): Usage {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);

@@ -4,34 +4,11 @@
  * dies while the bench runs fails the bench (its replies would be missing, not slow).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { ChildReady } from './child.js';
 import type { ChildRuntime } from './runtime.js';
 
 const READY_TIMEOUT_MS = 180_000; // 200 children starting at once on 2 cores take a while
 const STOP_TIMEOUT_MS = 10_000;
-
-export interface Usage {
-  /** Resident memory, MB (Linux /proc; 0 elsewhere). */
-  rssMB: number;
-  /** user + system CPU, seconds (Linux /proc; 0 elsewhere). */
-  cpuS: number;
-}
-
-/** RSS and CPU of a live process, read from /proc (zeros where there is none). */
-export function usageOf(pid: number): Usage {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    return { rssMB: rssKB / 1024, cpuS: ticks / 100 };
-  } catch {
-    return { rssMB: 0, cpuS: 0 };
-  }
-}
 
 export class Children {
   private readonly live = new Set<ChildProcess>();

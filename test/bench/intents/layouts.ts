@@ -8,7 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { createBrokerHost } from '../../../broker/index.js';
-import { Children, type Usage, usageOf } from './children.js';
+import { type Usage, usageOf } from '../../../src/fleet/procs.js';
+import { Children } from './children.js';
 import { createBenchNode, startRawResponder } from './responders.js';
 import { childRuntime } from './runtime.js';
 
