@@ -43,7 +43,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   // With auth, every client is an authenticated node `dameso.{node}`, held to broker/acl.ts.
   const acl = auth === undefined ? undefined : createAcl(options.topicPrefix);
   const willTopics = new WeakMap<Client, string>();
-  const refusedClients = new Set<string>();
+  const warned = new Set<string>();
 
   const stats: BrokerStats = {
     connections: 0,
@@ -61,21 +61,25 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     aclDenied: { publish: 0, subscribe: 0 },
   };
 
-  // Logged at warn once per client id (a node retrying a wrong password every few seconds must not
-  // flood the log), then at debug. Never the password.
+  // A client's refusals and denials are logged at warn once per kind, then at debug: a node retrying
+  // a wrong password every few seconds, or publishing where it may not, must not flood the log. The
+  // key never holds the topic (a client could mint new ones to stay at warn); bounded by clearing.
+  const levelFor = (key: string): 'warn' | 'debug' => {
+    if (warned.has(key)) return 'debug';
+    if (warned.size >= 10_000) warned.clear();
+    warned.add(key);
+    return 'warn';
+  };
+
+  // Never the password.
   const noteRefusal = (client: Client, username: string | undefined, reason: string): void => {
-    const key = `${client.id}\0${reason}`;
-    const level = refusedClients.has(key) ? 'debug' : 'warn';
-    if (refusedClients.size >= 10_000) refusedClients.clear();
-    refusedClients.add(key);
+    const level = levelFor(`${client.id}\0${reason}`);
     log[level]({ client: client.id, username: username?.slice(0, 64), reason }, 'refused connection');
   };
 
   const aclDeny = (client: Client, topic: string, action: 'publish' | 'subscribe'): void => {
     stats.aclDenied[action]++;
-    const key = `${client.id}\0${action}\0${topic}`;
-    const level = logged.has(key) ? 'debug' : 'warn';
-    if (logged.size < 10_000) logged.add(key);
+    const level = levelFor(`${client.id}\0acl\0${action}`);
     log[level]({ client: client.id, topic: topic.slice(0, 200), action }, 'acl: denied');
   };
 
@@ -92,10 +96,14 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   function authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> | undefined {
     // MQTT-4.7.2-1: `$` topics belong to the broker (Aedes' default check, kept).
     if (client !== null && packet.topic.startsWith('$')) throw new Error(`${packet.topic}: $ topics are reserved`);
+    // A dameso envelope that passed the check already has its sender held to the client's node
+    // (presence/have/sync topics, `from` of intents and replies): the publish ACL would repeat it.
+    let heldToSender = false;
     if (checkEnvelopes) {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const verdict = check.check(client?.id ?? null, packet.topic, payload);
       if (verdict.ok && verdict.dameso) {
+        heldToSender = true;
         stats.checked++;
         stats.passed++;
         if (verdict.stripRetain && packet.retain) {
@@ -113,7 +121,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         packet.payload = Buffer.alloc(0);
       }
     }
-    if (acl !== undefined && client !== null && packet.topic !== DROP_TOPIC) {
+    if (acl !== undefined && client !== null && !heldToSender && packet.topic !== DROP_TOPIC) {
       const node = nodeIdFromClientId(client.id);
       if (node === undefined || !acl(node, packet.topic, 'publish')) {
         aclDeny(client, packet.topic, 'publish');
