@@ -15,6 +15,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Aedes, Client } from 'aedes';
 import { ConfigError } from '../src/errors.js';
+import { fsyncDir } from '../src/fsync-dir.js';
 import { NODE_ID_PATTERN } from '../src/protocol/constants.js';
 import { nodeIdFromClientId } from '../src/protocol/index.js';
 
@@ -215,8 +216,7 @@ async function writeAtomically(file: string, text: string): Promise<void> {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  const dh = await open(dir, fsConstants.O_RDONLY);
-  await dh.sync().finally(() => dh.close());
+  await fsyncDir(dir);
 }
 
 export interface FileAuthOptions {

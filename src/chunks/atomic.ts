@@ -6,6 +6,7 @@
 import { constants as fsc } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir } from '../fsync-dir.js';
 import { TEMP_PREFIX } from './constants.js';
 import { verifyChunk } from './verify.js';
 
@@ -49,13 +50,4 @@ export async function removeChunkFile(dir: string, id: string): Promise<void> {
     if (err.code !== 'ENOENT') throw err;
   });
   await fsyncDir(dir);
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -8,9 +8,9 @@
  */
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir } from '../fsync-dir.js';
 import type { Logger } from '../log.js';
 import type { Series } from '../series/types.js';
-import { fsyncDir } from './atomic.js';
 import { TEMP_PREFIX } from './constants.js';
 import { decodeChunkMap } from './decode.js';
 import { StorageFullError } from './errors.js';

@@ -4,6 +4,7 @@
 import { constants as fsc } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir } from '../fsync-dir.js';
 import { FORMAT_VERSION, SEGMENT_HEADER_BYTES } from './constants.js';
 import { ioError, NotASeriesError, SeriesCorruptError, SeriesFormatError } from './errors.js';
 import { checkSegmentHeader, parseSegmentName } from './format.js';
@@ -98,13 +99,9 @@ export async function readSegmentHeader(seg: SegmentInfo): Promise<HeaderState> 
 
 /** fsync a folder so a created or removed file name survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
   try {
-    fh = await open(dir, fsc.O_RDONLY);
-    await fh.sync();
+    await fsyncDir(dir);
   } catch (err) {
     throw ioError('fsync', dir, err);
-  } finally {
-    await fh?.close().catch(() => undefined);
   }
 }
