@@ -44,6 +44,7 @@ export class Tally {
     this.s.yes += o.yes.filter((r) => !r.unexpected).length;
     this.s.no += o.no.filter((r) => !r.unexpected).length;
     for (const r of o.no) {
+      if (r.unexpected) continue; // as `no` counts: expected peers only, so the reasons add up to it
       const reason = r.envelope.reason ?? '?';
       this.noBy[reason] = (this.noBy[reason] ?? 0) + 1;
     }
