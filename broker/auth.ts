@@ -25,8 +25,8 @@ import { nodeIdFromClientId } from '../src/protocol/index.js';
  * node with the same password are matched against a keyed digest kept in memory (see below).
  */
 export const SCRYPT_DEFAULTS = { ln: 15, r: 8, p: 1 } as const;
-export const SCRYPT_SALT_BYTES = 16;
-export const SCRYPT_KEY_BYTES = 32;
+const SCRYPT_SALT_BYTES = 16;
+const SCRYPT_KEY_BYTES = 32;
 /** Shortest password `dameso broker passwd` accepts, characters. */
 export const MIN_PASSWORD_CHARS = 8;
 
@@ -80,7 +80,7 @@ function scrypt(password: Buffer | string, salt: Buffer, params: ScryptParams): 
 
 const b64 = (b: Buffer): string => b.toString('base64').replace(/=+$/, '');
 
-export function formatHash(h: PasswordHash): string {
+function formatHash(h: PasswordHash): string {
   return `$scrypt$ln=${h.ln},r=${h.r},p=${h.p}$${b64(h.salt)}$${b64(h.hash)}`;
 }
 

@@ -55,10 +55,10 @@ function redisLibs(): RedisLibs {
 /** How long start() waits for Redis to answer before giving up. */
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5_000;
 
-/** Redis did not answer at start: the message names the URL (without password) and the cause. */
 /**
- * Redis did not answer at start: a service is unavailable (exit 69, like an unreachable broker),
- * not a bad configuration; a malformed URL stays a ConfigError (exit 78).
+ * Redis did not answer at start: the message names the URL (without password) and the cause. A
+ * service is unavailable (exit 69, like an unreachable broker), not a bad configuration; a
+ * malformed URL stays a ConfigError (exit 78).
  */
 export class RedisUnreachableError extends DamesoError {
   readonly url: string;
