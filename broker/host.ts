@@ -5,7 +5,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
@@ -16,6 +16,7 @@ import { DEFAULT_HOST, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, DROP_TOPIC } from
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import { type Listener, listenTcp, listenWebSocket } from './listeners.js';
+import { createToNarrowing } from './narrow.js';
 import { guardPacketSize } from './packet-guard.js';
 import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';
 
@@ -44,6 +45,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   const acl = auth === undefined ? undefined : createAcl(options.topicPrefix);
   const willTopics = new WeakMap<Client, string>();
   const warned = new Set<string>();
+  const narrowing = createToNarrowing();
 
   const stats: BrokerStats = {
     connections: 0,
@@ -59,6 +61,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     authRefused: Object.fromEntries(AUTH_REFUSALS.map((r) => [r, 0])) as Record<AuthRefusal, number>,
     authRefusedTotal: 0,
     aclDenied: { publish: 0, subscribe: 0 },
+    narrowed: 0,
   };
 
   // A client's refusals and denials are logged at warn once per kind, then at debug: a node retrying
@@ -110,6 +113,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           packet.retain = false;
           stats.retainStripped++;
         }
+        const message = verdict.message;
+        if (message.type === 'intent' && message.envelope.to !== undefined && typeof packet.payload === 'object') {
+          narrowing.addressed(packet.payload, message.envelope.to);
+        }
       } else if (!verdict.ok) {
         stats.checked++;
         noteDrop(verdict.reason, client?.id ?? null, packet.topic, verdict.detail);
@@ -132,6 +139,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       }
     }
     return hooks.authorizePublish?.(client, packet);
+  }
+
+  // Synchronous, per delivery: the intent's `to` narrows its fan-out (narrow.ts).
+  function authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (narrowing.delivers(client.id, packet.payload)) return packet;
+    stats.narrowed++;
+    return null;
   }
 
   // A Will is checked when the client connects, so a node with a spoofed or malformed Will is told
@@ -207,6 +221,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         // so retained records (presence, have) are lost on restart, like a broker process restart.
         persistence: shared?.persistence ?? options.persistence ?? memoryPersistence(),
         mq: shared?.mq ?? options.mq?.(),
+        authorizeForward,
         ...toAedesHooks({
           preConnect,
           authenticate,

@@ -99,6 +99,8 @@ export interface BrokerStats {
   authRefusedTotal: number;
   /** Publishes dropped and subscriptions refused (SUBACK 0x80) by the ACL (with `auth`). */
   aclDenied: { publish: number; subscribe: number };
+  /** Deliveries of an intent skipped because its `to` does not name the receiving node (narrow.ts). */
+  narrowed: number;
 }
 
 export interface BrokerHost {

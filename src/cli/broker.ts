@@ -180,6 +180,6 @@ function formatStats(s: BrokerStats): string {
     `connections=${s.connections} (total ${s.connectionsTotal}) checked=${s.checked} passed=${s.passed} ` +
     `dropped=${s.droppedTotal}${drops ? ` [${drops}]` : ''} wills_refused=${s.willsRefused} ` +
     `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
-    `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe}`
+    `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed}`
   );
 }

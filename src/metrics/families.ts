@@ -78,6 +78,9 @@ export const BROKER_FAMILIES = {
   dameso_broker_publishes_passed_total: counter('Checked publishes that passed.'),
   dameso_broker_publishes_dropped_total: counter('Checked publishes dropped, by reason.', ['reason']),
   dameso_broker_retain_stripped_total: counter('Publishes whose retain flag was cleared (kinds never retained).'),
+  dameso_broker_deliveries_narrowed_total: counter(
+    'Intent deliveries skipped: the intent names `to` and not the receiving node.',
+  ),
   dameso_broker_wills_refused_total: counter('Connections refused because their Will was not valid presence.'),
   dameso_broker_packets_too_large_total: counter('Connections closed for a packet over the size limit.'),
   dameso_broker_tracked_nodes: gauge('Nodes whose session the envelope check tracks.'),

@@ -102,6 +102,7 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_publishes_passed_total', s.passed);
     for (const [reason, n] of Object.entries(s.dropped)) sink('dameso_broker_publishes_dropped_total', n, { reason });
     sink('dameso_broker_retain_stripped_total', s.retainStripped);
+    sink('dameso_broker_deliveries_narrowed_total', s.narrowed);
     sink('dameso_broker_wills_refused_total', s.willsRefused);
     sink('dameso_broker_packets_too_large_total', s.packetsTooLarge);
     sink('dameso_broker_tracked_nodes', s.trackedNodes);

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encode } from '../../src/protocol/index.js';
-import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
+import { decode, encode } from '../../src/protocol/index.js';
+import { collect, connectClient, endAll, type Received, waitFor } from '../helpers/broker-clients.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { CHUNK, have, intent, presence, reply } from '../protocol/fixtures.js';
 
@@ -156,6 +156,30 @@ describe('broker host: garbage on every dameso topic is dropped and counted', ()
     await pub.publishAsync('marker', Buffer.from('m'), { qos: 1 });
     await waitFor(spy, () => all.length >= 1);
     expect(all.map((m) => m.topic)).toEqual(['marker']);
+  });
+});
+
+describe('broker host: fan-out narrowed by `to`', () => {
+  it('delivers an intent naming `to` only to those nodes, and to every client that is not a node', async () => {
+    handle = await startAedes();
+    const topic = 'dameso/v1/intent/want_chunk';
+    const named = await client(handle.url, 'dameso.node-2');
+    const bystander = await client(handle.url, 'dameso.node-3');
+    const observer = await client(handle.url); // not a node: sees everything
+    const got = await Promise.all([named, bystander, observer].map((c) => collect(c, topic, 0)));
+    const pub = await client(handle.url, 'dameso.node-1');
+    await pub.publishAsync(topic, encode(intent('node-1', { id: 'addressed-1', to: ['node-2'] })), { qos: 0 });
+    // The same connection next: once each subscriber has the unaddressed one, the first was handled.
+    await pub.publishAsync(topic, encode(intent('node-1', { id: 'to-everyone' })), { qos: 0 });
+    const [namedGot, bystanderGot, observerGot] = got as [Received[], Received[], Received[]];
+    await waitFor(named, () => namedGot.length === 2, 'both intents at the named node');
+    await waitFor(bystander, () => bystanderGot.length === 1, 'the unaddressed intent at the bystander');
+    await waitFor(observer, () => observerGot.length === 2, 'both intents at the observer');
+    const ids = (rs: Received[]) => rs.map((r) => (decode(r.payload) as { id: string }).id);
+    expect(ids(namedGot)).toEqual(['addressed-1', 'to-everyone']);
+    expect(ids(bystanderGot)).toEqual(['to-everyone']);
+    expect(ids(observerGot)).toEqual(['addressed-1', 'to-everyone']);
+    expect(handle.stats!().narrowed).toBe(1);
   });
 });
 
