@@ -19,7 +19,7 @@ import {
   MAX_LIVE_QUERIES,
   MAX_TRACKED_HAVES,
 } from './constants.js';
-import { rankCandidates } from './push.js';
+import { byPreference } from './rendezvous.js';
 
 export interface Holder {
   node: string;
@@ -73,22 +73,6 @@ interface Collector {
   users: number;
   wake: Set<() => void>;
   finish(): void;
-}
-
-/**
- * Online holders first, then by rendezvous rank for this chunk: deterministic per chunk, and the
- * readers of different chunks spread over different holders instead of all asking the lowest id.
- */
-export function byPreference(id: string, hs: Holder[]): Holder[] {
-  const rank = new Map(
-    rankCandidates(
-      id,
-      hs.map((h) => h.node),
-    ).map((n, i) => [n, i]),
-  );
-  return [...hs].sort(
-    (a, b) => Number(b.online) - Number(a.online) || (rank.get(a.node) ?? 0) - (rank.get(b.node) ?? 0),
-  );
 }
 
 export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard {

@@ -10,7 +10,8 @@ export { type FetchAttempt, type FetchDeps, type FetchOptions, type FetchResult,
 export { BT_ROLE, type ChunkHandlersDeps, createChunkHandlers, recordRejected } from './handlers.js';
 export { createHaveBoard, type HaveBoard, type HaveDeps, type HaveOptions, type Holder } from './have.js';
 export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './meta.js';
-export { type PushDeps, type PushOptions, type PushResult, pushChunk, rankCandidates } from './push.js';
+export { type PushDeps, type PushOptions, type PushResult, pushChunk } from './push.js';
+export { byPreference, rankCandidates, rendezvousScore } from './rendezvous.js';
 export {
   type ChunksComponents,
   type ChunksInstance,

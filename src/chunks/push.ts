@@ -3,13 +3,13 @@
  *
  * Each round addresses (`to`) only as many untried candidates as replicas are still missing, so a
  * fleet of N bt nodes is not asked to keep N copies of everything. Candidates are ranked by
- * rendezvous hashing (SHA-256 of chunk id + node): every pusher ranks the same holders for the
+ * rendezvous hashing (rendezvous.ts): every pusher ranks the same holders for the
  * same chunk, and chunks spread evenly over the fleet. NO and silence move on to the next ones.
  */
-import { createHash } from 'node:crypto';
 import type { DeclaredIntent, DeclareOptions } from '../intent/types.js';
 import type { Chunk, Series } from '../series/types.js';
 import { DEFAULT_PUSH_DEADLINE_MS, DEFAULT_REPLICAS } from './constants.js';
+import { rankCandidates } from './rendezvous.js';
 
 export interface PushDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
@@ -38,15 +38,6 @@ export interface PushResult {
   rounds: number;
   /** True when `holders.length >= replicas`. */
   met: boolean;
-}
-
-/** Candidates ordered by rendezvous (highest-random-weight) hashing for this chunk. */
-export function rankCandidates(id: string, nodes: readonly string[]): string[] {
-  const score = (n: string) => createHash('sha256').update(id).update('\0').update(n).digest('hex');
-  return [...new Set(nodes)]
-    .map((n) => [score(n), n] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([, n]) => n);
 }
 
 export async function pushChunk(
