@@ -18,6 +18,7 @@ import { ConfigError } from '../src/errors.js';
 import { fsyncDir } from '../src/fsync-dir.js';
 import { NODE_ID_PATTERN } from '../src/protocol/constants.js';
 import { nodeIdFromClientId } from '../src/protocol/index.js';
+import { createScryptGate, type GateRefusal, type ScryptGateOptions } from './scrypt-gate.js';
 
 /**
  * Default scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB, about 0.1 s on a desktop core). A hash is
@@ -43,19 +44,30 @@ export interface PasswordHash extends ScryptParams {
 }
 
 /** Why a CONNECT was refused (each counted in the broker stats). */
-export type AuthRefusal = 'no_credentials' | 'unknown_node' | 'bad_password' | 'client_id_mismatch';
+export type AuthRefusal = 'no_credentials' | 'unknown_node' | 'bad_password' | 'client_id_mismatch' | GateRefusal;
 export const AUTH_REFUSALS: readonly AuthRefusal[] = [
   'no_credentials',
   'unknown_node',
   'bad_password',
   'client_id_mismatch',
+  'busy',
+  'throttled',
 ];
 
 export type AuthResult = { ok: true; node: string } | { ok: false; reason: AuthRefusal };
 
 /** What the broker host asks of an authenticator. */
 export interface BrokerAuth {
-  authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<AuthResult>;
+  /**
+   * `source` is the peer's address (scrypt-gate.ts throttles per address). `busy` and `throttled`
+   * are not a verdict on the password: the host answers them with CONNACK 3, which nodes retry.
+   */
+  authenticate(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+    source?: string,
+  ): Promise<AuthResult>;
   /** Reads the credentials again; on an error the previous ones stay in force. */
   reload(): Promise<void>;
   /** Nodes with credentials. */
@@ -223,6 +235,8 @@ export interface FileAuthOptions {
   file: string;
   /** Told when the file is readable by group or others (the hashes can then be attacked offline). */
   onLoosePermissions?: (mode: number) => void;
+  /** Admission for scrypt checks (scrypt-gate.ts defaults otherwise). */
+  gate?: ScryptGateOptions;
 }
 
 /**
@@ -241,6 +255,7 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
   let credentials = new Map<string, PasswordHash>();
   let verified = new Map<string, Buffer>();
   let refused = new Map<string, Buffer>();
+  const gate = createScryptGate(options.gate);
 
   const reload = async (): Promise<void> => {
     const next = await loadCredentials(options.file);
@@ -256,7 +271,7 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
     reload,
     size: () => credentials.size,
     has: (node) => credentials.has(node),
-    async authenticate(clientId, username, password) {
+    async authenticate(clientId, username, password, source) {
       if (username === undefined || password === undefined) return { ok: false, reason: 'no_credentials' };
       const stored = credentials.get(username);
       if (stored === undefined) return { ok: false, reason: 'unknown_node' };
@@ -268,7 +283,9 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
       const bad = refused.get(username);
       if (bad !== undefined && timingSafeEqual(bad, d)) return { ok: false, reason: 'bad_password' };
       const table = credentials;
-      const ok = await verifyPassword(password, stored);
+      const admitted = await gate.admit(source, () => verifyPassword(password, stored));
+      if (admitted === 'busy' || admitted === 'throttled') return { ok: false, reason: admitted };
+      const ok = admitted;
       // A reload while scrypt ran must not have its fresh tables filled from the old credentials.
       // Both tables hold at most one digest per node listed in the file.
       if (table === credentials) (ok ? verified : refused).set(username, d);

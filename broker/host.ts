@@ -169,13 +169,24 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     return hooks.preConnect ? hooks.preConnect(client, packet) : true;
   }
 
+  /** The peer's address: TCP socket, or the HTTP request a WebSocket came in on. */
+  function sourceOf(client: Client): string | undefined {
+    const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }; conn?: { remoteAddress?: string } };
+    return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress;
+  }
+
   async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
     if (auth !== undefined) {
-      const verdict = await auth.authenticate(client.id, username, password);
+      const verdict = await auth.authenticate(client.id, username, password, sourceOf(client));
       if (!verdict.ok) {
         stats.authRefused[verdict.reason]++;
         stats.authRefusedTotal++;
         noteRefusal(client, username, verdict.reason);
+        if (verdict.reason === 'busy' || verdict.reason === 'throttled') {
+          // Not a verdict on the password: CONNACK 3 (server unavailable), which a node retries,
+          // where 5 would make it give up on its password.
+          throw Object.assign(new Error(`authentication ${verdict.reason}`), { returnCode: 3 });
+        }
         return false;
       }
       // The Will is published in the node's name later, when nobody can refuse it: check it now.

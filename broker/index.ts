@@ -43,6 +43,7 @@ export {
 export * from './errors.js';
 export type { AuthenticateFn, AuthorizePublishFn, AuthorizeSubscribeFn, PreConnectFn, PromiseHooks } from './hooks.js';
 export { createBrokerHost } from './host.js';
+export { createScryptGate, type GateRefusal, type ScryptGate, type ScryptGateOptions } from './scrypt-gate.js';
 export type {
   BrokerAddress,
   BrokerCluster,

@@ -12,6 +12,7 @@ import {
   hashPassword,
   parseCredentials,
   parseHash,
+  type ScryptGateOptions,
   setCredential,
   verifyPassword,
 } from '../../broker/index.js';
@@ -129,11 +130,11 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
     return 'connected';
   };
 
-  const start = async (checkEnvelopes = true) => {
+  const start = async (checkEnvelopes = true, gate: ScryptGateOptions = {}) => {
     file = path.join(dir, `host-${++hosts}.users`);
     await setCredential(file, 'n1', 'n1-password', CHEAP);
     await setCredential(file, 'n2', 'n2-password', CHEAP);
-    auth = await createFileAuth({ file });
+    auth = await createFileAuth({ file, gate });
     host = createBrokerHost({ port: 0, auth, checkEnvelopes });
     url = (await host.start()).url;
   };
@@ -168,7 +169,14 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
     expect(await refusedWith({ clientId: 'dameso.n2', username: 'n1', password: 'n1-password' })).toBe(5);
     expect(await refusedWith({ clientId: 'monitor', username: 'n1', password: 'n1-password' })).toBe(5);
     const s = host.stats();
-    expect(s.authRefused).toEqual({ no_credentials: 1, unknown_node: 1, bad_password: 2, client_id_mismatch: 2 });
+    expect(s.authRefused).toEqual({
+      no_credentials: 1,
+      unknown_node: 1,
+      bad_password: 2,
+      client_id_mismatch: 2,
+      busy: 0,
+      throttled: 0,
+    });
     expect(s.authRefusedTotal).toBe(6);
   });
 
@@ -200,6 +208,22 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
       expect(host.stats().aclDenied.subscribe).toBe(2);
     },
   );
+
+  it('an address that keeps failing gets CONNACK 3 without a scrypt; a node already verified still connects', async () => {
+    await start(true, { failuresPerSource: 2 });
+    await (await connect('n1', 'n1-password')).endAsync();
+    // Fresh wrong passwords: each would cost a scrypt.
+    expect(await refusedWith({ clientId: clientIdForNode('n2'), username: 'n2', password: 'guess-1' })).toBe(5);
+    expect(await refusedWith({ clientId: clientIdForNode('n2'), username: 'n2', password: 'guess-2' })).toBe(5);
+    expect(await refusedWith({ clientId: clientIdForNode('n2'), username: 'n2', password: 'guess-3' })).toBe(3);
+    // The right password of a node not yet verified needs a scrypt too: it waits out the window.
+    expect(await refusedWith({ clientId: clientIdForNode('n2'), username: 'n2', password: 'n2-password' })).toBe(3);
+    // n1's password was verified before: matched by its digest, no scrypt, not throttled.
+    expect(await refusedWith({ clientId: clientIdForNode('n1'), username: 'n1', password: 'n1-password' })).toBe(
+      'connected',
+    );
+    expect(host.stats().authRefused).toMatchObject({ bad_password: 2, throttled: 2, busy: 0 });
+  });
 
   it('refuses a Will in another node’s name at CONNECT when envelopes are not checked', async () => {
     await start(false);
