@@ -16,6 +16,8 @@ export interface FetchDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
   /** Holders announced by retained `have` records, as they arrive. */
   holders(id: string): AsyncIterable<{ node: string; online: boolean }>;
+  /** The tracked holders, online first, when known without a round trip (have.ts); else undefined. */
+  trackedHolders?(id: string): Array<{ node: string; online: boolean }> | undefined;
   /** Online nodes with role `bt`, minus self. */
   candidates(): string[];
   series: Series;
@@ -48,7 +50,7 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
   const tried = new Set<string>();
 
   /** Verifies one reply; records it; returns the bytes when sound. */
-  const check = async (reply: ReceivedReply): Promise<Uint8Array | undefined> => {
+  const check = (reply: ReceivedReply): Uint8Array | undefined => {
     const from = reply.envelope.from;
     if (reply.envelope.r === 'no') {
       attempts.push({ node: from, result: 'no', reason: reply.envelope.reason ?? 'unknown' });
@@ -86,7 +88,7 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
       return undefined;
     }
     for (const r of replies) {
-      const bytes = await check(r);
+      const bytes = check(r);
       if (bytes) return done(bytes, r.envelope.from);
     }
     return undefined;
@@ -95,6 +97,16 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
   // Online holders as their records arrive (the first is asked while the rest still stream in);
   // offline ones last, in case they came back.
   const offline: string[] = [];
+  // A chunk whose holders are tracked: no generator, no promise per holder.
+  for (const h of deps.trackedHolders?.(id) ?? []) {
+    if (tried.has(h.node)) continue;
+    if (!h.online) {
+      offline.push(h.node);
+      continue;
+    }
+    const got = await ask(h.node);
+    if (got) return got;
+  }
   for await (const h of deps.holders(id)) {
     if (tried.has(h.node)) continue;
     if (!h.online) {
@@ -116,7 +128,7 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     const declared = deps.declare('want_chunk', { subject: id, deadlineMs, ...(tried.size > 0 ? { to: rest } : {}) });
     for await (const reply of declared) {
       tried.add(reply.envelope.from);
-      const bytes = await check(reply);
+      const bytes = check(reply);
       if (bytes) return done(bytes, reply.envelope.from);
     }
     // paradigm: silence is data. A bt node without the chunk stays silent, so count every node the

@@ -10,7 +10,7 @@
  * - `want_chunks` (body = filter): YES data = matching ids from the index (no chunk is read);
  *   silence when nothing matches.
  */
-import type { IntentHandler, ReceivedIntent } from '../intent/types.js';
+import type { Answer, IntentHandler, ReceivedIntent } from '../intent/types.js';
 import type { Logger } from '../log.js';
 import type { Series } from '../series/types.js';
 import { MAX_IDS_PER_ANSWER } from './constants.js';
@@ -77,13 +77,16 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
     kind: 'want_chunk',
     role: BT_ROLE,
     relevant: ({ envelope }) => isChunkId(envelope.subject) && deps.store.has(envelope.subject),
-    async handle({ envelope }) {
+    handle({ envelope }) {
       const id = envelope.subject;
       if (!isChunkId(id)) return { r: 'silence', why: 'not a chunk id' };
-      // Served straight from the cache when hot (no copy): the intent layer encodes it at once.
-      const bytes = await deps.store.serve(id);
-      if (!bytes) return { r: 'silence', why: 'not held' };
-      return { r: 'yes', data: bytes };
+      // Served straight from the cache when hot (no copy: the intent layer encodes it at once), and
+      // synchronously then: the answer side replies without a promise or a microtask hop.
+      const hot = deps.store.serveCached(id);
+      if (hot) return { r: 'yes', data: hot };
+      return deps.store
+        .serve(id)
+        .then((bytes): Answer => (bytes ? { r: 'yes', data: bytes } : { r: 'silence', why: 'not held' }));
     },
   };
 

@@ -60,6 +60,12 @@ export interface HaveBoard {
    * period: a fetch can ask the first holder while the others are still arriving.
    */
   holders(id: string): AsyncIterable<Holder>;
+  /**
+   * The tracked holders, online first, when the first of them is online: what `holders` yields at
+   * once without a round trip, given synchronously (a fetch of a known chunk needs no generator).
+   * Undefined otherwise.
+   */
+  trackedHolders(id: string): Holder[] | undefined;
   /** Every announced holder, online first (then by rendezvous rank), at most `MAX_HOLDERS_PER_CHUNK`. */
   whoHas(id: string): Promise<Holder[]>;
 }
@@ -187,15 +193,19 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
     return c;
   };
 
-  async function* holders(id: string): AsyncGenerator<Holder> {
+  /** Tracked: online holders first, no round trip. A stale entry costs one failed ask. */
+  function trackedHolders(id: string): Holder[] | undefined {
     const known = index.get(id);
-    if (known && known.size > 0) {
-      // Tracked: online holders first, no round trip. A stale entry costs one failed ask.
-      const hs = byPreference(id, [...known.values()].map(holderOf));
-      if (hs[0]?.online) {
-        yield* hs;
-        return;
-      }
+    if (known === undefined || known.size === 0) return undefined;
+    const hs = byPreference(id, [...known.values()].map(holderOf));
+    return hs[0]?.online ? hs : undefined;
+  }
+
+  async function* holders(id: string): AsyncGenerator<Holder> {
+    const tracked = trackedHolders(id);
+    if (tracked !== undefined) {
+      yield* tracked;
+      return;
     }
     const c = open(id);
     c.users += 1;
@@ -239,6 +249,7 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
       return transport.publish(transport.topics.have(id, deps.self), null, { qos: HAVE_QOS, retain: true });
     },
     holders,
+    trackedHolders,
     async whoHas(id) {
       const all: Holder[] = [];
       for await (const h of holders(id)) all.push(h);

@@ -198,9 +198,16 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     async fetch(id, o) {
       const { c, board, store } = need();
       // Held here: served from the own store (verified on read), no intent needed.
-      const local = await store.get(id);
+      const local = store.has(id) ? await store.get(id) : undefined;
       if (local) return { id, bytes: local, from: c.id, attempts: [] };
-      return fetchChunk({ declare, candidates, series: c.series, holders: (x) => board.holders(x) }, id, {
+      const deps = {
+        declare,
+        candidates,
+        series: c.series,
+        holders: (x: string) => board.holders(x),
+        trackedHolders: (x: string) => board.trackedHolders(x),
+      };
+      return fetchChunk(deps, id, {
         deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
       });
     },

@@ -82,6 +82,8 @@ export interface ChunkStore {
    * array, not a copy, so the caller must neither keep nor change it.
    */
   serve(id: string): Promise<Uint8Array | undefined>;
+  /** `serve` when the bytes are in the memory cache (synchronous: no promise on the hot path); else undefined. */
+  serveCached(id: string): Uint8Array | undefined;
   /** Metadata of a held chunk. */
   meta(id: string): HeldChunk | undefined;
   /** Ids of held chunks matching the filter, oldest stored first, at most `limit`. */
@@ -299,6 +301,10 @@ class DiskChunkStore implements ChunkStore {
   serve(id: string): Promise<Uint8Array | undefined> {
     const cached = this.hit(id);
     return cached ? Promise.resolve(cached) : this.read(id);
+  }
+
+  serveCached(id: string): Uint8Array | undefined {
+    return this.hit(id);
   }
 
   /**
