@@ -1,10 +1,11 @@
 /**
- * The Aedes host: one Aedes, TCP and WebSocket listeners, the packet-size guard and the envelope
+ * The Aedes host: one Aedes, TCP, TLS and WebSocket listeners, the packet-size guard and the envelope
  * check, with start()/stop() owning every socket. Embedded (a node process creates it) or hosted
  * (`dameso broker`).
  */
 
 import { createRequire } from 'node:module';
+import { createSecureContext } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
@@ -15,7 +16,14 @@ import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, DROP_TOPIC } from './constants.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
-import { type Listener, listenTcp, listenWebSocket } from './listeners.js';
+import {
+  type Listener,
+  listenTcp,
+  listenTls,
+  listenWebSocket,
+  type TlsCertificate,
+  type TlsListener,
+} from './listeners.js';
 import { createToNarrowing } from './narrow.js';
 import { guardPacketSize } from './packet-guard.js';
 import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';
@@ -33,6 +41,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   // Ports are sticky: after a start on port 0, a later start() listens on the port it got.
   let port = options.port ?? DEFAULT_PORT;
   let wsPort = options.wsPort;
+  const tcpHost = options.tcpHost ?? host;
+  let tlsPort = options.tls?.port;
+  let tlsCertificate: TlsCertificate | undefined = options.tls && { cert: options.tls.cert, key: options.tls.key };
+  let tlsListener: TlsListener | undefined;
 
   let broker: Aedes | undefined;
   let listeners: Listener[] = [];
@@ -169,7 +181,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     return hooks.preConnect ? hooks.preConnect(client, packet) : true;
   }
 
-  /** The peer's address: TCP socket, or the HTTP request a WebSocket came in on. */
+  /** The peer's address: TCP or TLS socket (a TLSSocket has remoteAddress), or the HTTP request a WebSocket came in on. */
   function sourceOf(client: Client): string | undefined {
     const c = client as unknown as { req?: { socket?: { remoteAddress?: string } }; conn?: { remoteAddress?: string } };
     return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress;
@@ -221,6 +233,15 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       trackedNodes: check.trackedNodes(),
     }),
 
+    reloadTls(cert, key) {
+      if (tlsCertificate === undefined) throw new Error('reloadTls: this broker host has no TLS listener');
+      // Checked before anything changes: a pair that does not load (bad PEM, key of another
+      // certificate) throws here and the current certificate stays in use.
+      createSecureContext({ cert, key });
+      tlsListener?.setCertificate({ cert, key });
+      tlsCertificate = { cert, key };
+    },
+
     async start() {
       if (broker) throw new Error('broker host already started');
       check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
@@ -269,7 +290,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         });
       };
       try {
-        const tcp = await listenTcp(host, port, onConnection);
+        const tcp = await listenTcp(tcpHost, port, onConnection);
         listeners.push(tcp);
         port = tcp.port;
         if (wsPort !== undefined) {
@@ -277,17 +298,26 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           listeners.push(ws);
           wsPort = ws.port;
         }
+        if (tlsPort !== undefined && tlsCertificate !== undefined) {
+          tlsListener = await listenTls(host, tlsPort, tlsCertificate, onConnection);
+          listeners.push(tlsListener);
+          tlsPort = tlsListener.port;
+        }
       } catch (err) {
         await this.stop();
         throw err;
       }
-      const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      const shownOf = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+      const shown = shownOf(host);
       address = {
         host,
         port,
-        url: `mqtt://${shown}:${port}`,
+        tcpHost,
+        url: `mqtt://${shownOf(tcpHost)}:${port}`,
         wsPort,
         wsUrl: wsPort === undefined ? undefined : `ws://${shown}:${wsPort}`,
+        tlsPort,
+        tlsUrl: tlsPort === undefined ? undefined : `mqtts://${shown}:${tlsPort}`,
       };
       return address;
     },
@@ -295,6 +325,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     async stop() {
       const closing = listeners;
       listeners = [];
+      tlsListener = undefined;
       const b = broker;
       broker = undefined;
       address = undefined;

@@ -10,8 +10,18 @@ export interface BrokerHostOptions {
   host?: string;
   /** MQTT/TCP port; 0 = ephemeral. Default 1883. Sticky across stop()/start(). */
   port?: number;
+  /**
+   * Interface of the plain MQTT/TCP listener. Default `host`. With `tls`, `127.0.0.1` keeps
+   * passwords in clear off the network: remote nodes use TLS, nodes on the broker machine TCP.
+   */
+  tcpHost?: string;
   /** MQTT/WebSocket port; 0 = ephemeral; undefined (default) = no WebSocket listener. */
   wsPort?: number;
+  /**
+   * MQTT over TLS (`mqtts://`, TLS 1.2+) on `host`: `port` (0 = ephemeral, sticky across
+   * stop()/start()), PEM `cert` (chain) and `key`. Default: no TLS listener. reloadTls() swaps them.
+   */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
   /** Largest whole MQTT packet, bytes. Default DEFAULT_MAX_PACKET_BYTES (1 MiB + 1 KiB). */
   maxPacketBytes?: number;
   /** First level of the root `{prefix}/v1`. Default `dameso`. */
@@ -69,10 +79,15 @@ export interface BrokerCluster {
 export interface BrokerAddress {
   host: string;
   port: number;
-  /** `mqtt://HOST:PORT` (127.0.0.1 when listening on every interface). */
+  /** Interface of the plain MQTT/TCP listener (`tcpHost`, default `host`). */
+  tcpHost: string;
+  /** `mqtt://TCPHOST:PORT` (127.0.0.1 when listening on every interface). */
   url: string;
   wsPort?: number;
   wsUrl?: string;
+  tlsPort?: number;
+  /** `mqtts://HOST:PORT` (127.0.0.1 when listening on every interface). */
+  tlsUrl?: string;
 }
 
 /** Counters since the host was created (they survive restarts). */
@@ -112,4 +127,10 @@ export interface BrokerHost {
   readonly broker: Aedes | undefined;
   address(): BrokerAddress | undefined;
   stats(): BrokerStats;
+  /**
+   * Serves a renewed TLS certificate (PEM chain and key) to new connections, without a restart; open
+   * connections keep theirs. Throws, keeping the current one, when the pair is not valid PEM or the
+   * key does not match. Throws when the host has no `tls`.
+   */
+  reloadTls(cert: string | Buffer, key: string | Buffer): void;
 }

@@ -141,6 +141,7 @@ class Node implements DamesoNode {
       ...pick(o, ['caps', 'announce', 'keepaliveS', 'startTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs']),
       ...(o.brokerPassword !== undefined ? { password: o.brokerPassword } : {}),
       ...(o.brokerUsername !== undefined ? { username: o.brokerUsername } : {}),
+      ...(o.brokerCa !== undefined ? { ca: o.brokerCa } : {}),
     });
     this.transport_ = transport;
     const roster = createRoster({

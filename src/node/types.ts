@@ -57,6 +57,8 @@ export interface NodeOptions {
   brokerPassword?: string;
   /** MQTT username sent with `brokerPassword`. Default: the node id. */
   brokerUsername?: string;
+  /** PEM CA certificate(s) an `mqtts://` broker is verified against (a private CA). Default: the system's. */
+  brokerCa?: string | Buffer;
   /** Port of the embedded broker (`broker: 'embedded'`). Default 0 (ephemeral). */
   embeddedPort?: number;
   /** Data folder; the series is `{dataDir}/series`. Required. */

@@ -21,8 +21,10 @@ import {
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
 import {
+  BrokerCertificateError,
   BrokerNotAuthorizedError,
   BrokerUnreachableError,
+  isCertificateError,
   NotConnectedError,
   TooManySubscriptionsError,
   TransportStoppedError,
@@ -249,6 +251,7 @@ export class MqttTransport implements Transport {
           ? { username: this.opts.username ?? this.id, password: this.opts.password }
           : {}),
         ...(will !== undefined ? { will } : {}),
+        ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
       });
       this.wire(this.client);
       this.client.connect();
@@ -270,6 +273,7 @@ export class MqttTransport implements Transport {
     client.on('error', (err) => {
       const code = (err as { code?: unknown }).code;
       if (code === 4 || code === 5) this.onRefused(code);
+      else if (isCertificateError(err)) this.onUntrusted(err);
       else this.log.debug({ err }, 'transport: connection error');
     });
     client.on('message', (topic, payload, packet) => this.dispatcher.dispatch(topic, payload, packet.retain));
@@ -283,6 +287,17 @@ export class MqttTransport implements Transport {
   private onRefused(returnCode: number): void {
     const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode);
     if (!this.refusalLogged) this.log.error({ returnCode }, err.message);
+    this.refusalLogged = true;
+    this.failStart?.(err);
+  }
+
+  /**
+   * The broker's certificate did not verify: like a refusal, a start() waiting fails at once; a
+   * running node keeps retrying (the broker's certificate or our CA may be fixed) and says so once.
+   */
+  private onUntrusted(cause: Error & { code?: string }): void {
+    const err = new BrokerCertificateError(this.opts.url, cause);
+    if (!this.refusalLogged) this.log.error({ tlsCode: cause.code }, err.message);
     this.refusalLogged = true;
     this.failStart?.(err);
   }

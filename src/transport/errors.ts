@@ -29,6 +29,47 @@ export class BrokerNotAuthorizedError extends ConfigError {
   }
 }
 
+/** Node's codes for a peer certificate that does not verify (tls.connect with rejectUnauthorized). */
+const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True when `err` says the broker's TLS certificate did not verify. */
+export function isCertificateError(err: unknown): err is Error & { code?: string } {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  // mqtt.js's own words when the handshake ended without the peer being authorized.
+  return (typeof code === 'string' && CERTIFICATE_CODES.has(code)) || err.message === 'TLS not authorized';
+}
+
+/**
+ * The broker's TLS certificate did not verify (unknown CA, name mismatch, expired): a configuration
+ * matter (exit 78) that retrying cannot fix until the CA or the certificate changes.
+ */
+export class BrokerCertificateError extends ConfigError {
+  readonly tlsCode: string | undefined;
+
+  constructor(url: string, cause: Error & { code?: string }) {
+    super(
+      'ca',
+      `the TLS certificate of the MQTT broker at ${url} did not verify (${cause.code ?? cause.message}: ` +
+        `${cause.message}): give the CA that signed it with --ca (PEM), and connect by a name or address ` +
+        'the certificate lists (subjectAltName)',
+    );
+    this.tlsCode = cause.code;
+  }
+}
+
 /** Too many subscriptions: the table is bounded (`MAX_SUBSCRIPTIONS`). */
 export class TooManySubscriptionsError extends DamesoError {
   constructor(max: number) {

@@ -20,6 +20,11 @@ export interface TransportOptions {
   password?: string;
   /** MQTT username sent with `password`. Default: the node id (what `dameso broker` expects). */
   username?: string;
+  /**
+   * PEM CA certificate(s) that `mqtts://` brokers are verified against, instead of the system's
+   * trust store (a private CA). Verification is never turned off. Default: the system's CAs.
+   */
+  ca?: string | Buffer;
   roles: readonly string[];
   caps?: Record<string, unknown>;
   /** Publish presence (birth record + Will). Default true; short-lived CLI nodes pass false. */
