@@ -7,6 +7,7 @@
 import { Decoder, Encoder } from 'cbor-x';
 import { BadCborError } from './errors.js';
 import { decodeFlat, UNUSUAL } from './flat-decoder.js';
+import { encodeFlat } from './flat-encoder.js';
 
 // useRecords:false — no record extension (tag 0xdfff…); tagUint8Array:false — bytes are a plain
 // byte string (major type 2), not tag 64; variableMapSize — shortest map headers (RFC 8949 §4.2.1).
@@ -36,7 +37,15 @@ const fastDecoder = new TextKeyDecoder({ useRecords: false, mapsAsObjects: true,
  * mqtt.js `publish` takes).
  */
 export function encode(value: unknown): Buffer {
+  // Envelopes as dameso builds them: written once, at their exact size (flat-encoder.ts).
+  const flat = encodeFlat(value);
+  if (flat !== undefined) return flat;
   // cbor-x returns a view into a buffer it reuses; copy so callers may keep it.
+  return Buffer.from(encoder.encode(value));
+}
+
+/** The general path (cbor-x): the reference `encodeFlat` is tested against. */
+export function encodeGeneral(value: unknown): Buffer {
   return Buffer.from(encoder.encode(value));
 }
 
