@@ -97,23 +97,20 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
   // Online holders as their records arrive (the first is asked while the rest still stream in);
   // offline ones last, in case they came back.
   const offline: string[] = [];
+  /** Asks an online holder not yet tried; keeps an offline one for later. */
+  const consider = (h: { node: string; online: boolean }): Promise<FetchResult | undefined> | undefined => {
+    if (tried.has(h.node)) return undefined;
+    if (h.online) return ask(h.node);
+    offline.push(h.node);
+    return undefined;
+  };
   // A chunk whose holders are tracked: no generator, no promise per holder.
   for (const h of deps.trackedHolders?.(id) ?? []) {
-    if (tried.has(h.node)) continue;
-    if (!h.online) {
-      offline.push(h.node);
-      continue;
-    }
-    const got = await ask(h.node);
+    const got = await consider(h);
     if (got) return got;
   }
   for await (const h of deps.holders(id)) {
-    if (tried.has(h.node)) continue;
-    if (!h.online) {
-      offline.push(h.node);
-      continue;
-    }
-    const got = await ask(h.node);
+    const got = await consider(h);
     if (got) return got;
   }
   for (const n of offline) {

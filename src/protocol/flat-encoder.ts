@@ -9,17 +9,15 @@
  * Covered: plain objects (constructor Object; shortest map header; keys in Object.keys order),
  * arrays (constructor Array), text, numbers (integers in [-2^32, 2^32) as CBOR ints, -0 as 0,
  * everything else float64, as cbor-x), booleans, null, undefined, Uint8Array and Buffer (a plain
- * byte string, no tag). Text of under 64 UTF-16 units goes through cbor-x's own loop (a lone
- * surrogate becomes its 3-byte WTF-8 form), longer text through Buffer's UTF-8 writer as in cbor-x
- * (U+FFFD for a lone surrogate). Anything else (Date, Map, bigint, typed arrays, class instances,
+ * byte string, no tag); text as src/cbor-text.ts writes it. Anything else (Date, Map, bigint, typed arrays, class instances,
  * nesting past 32) makes `encodeFlat` return undefined and the codec uses cbor-x, so the bytes never
  * depend on which path ran. `test/protocol/flat-encoder.property.test.ts` holds it to cbor-x.
  */
 
+import { writeText } from '../cbor-text.js';
+
 /** Nesting beyond this takes the general path (envelopes are shallow). */
 const MAX_DEPTH = 32;
-/** cbor-x writes text shorter than this with its own loop, longer text with Buffer's utf8Write. */
-const SHORT_TEXT = 0x40;
 /** Byte strings at least this long are copied once, into the result, not into the scratch. */
 const DEFER_BYTES = 1024;
 
@@ -38,10 +36,6 @@ function room(n: number): void {
   const bigger = Buffer.allocUnsafe(Math.max(scratch.length * 2, pos + n));
   scratch.copy(bigger, 0, 0, pos);
   scratch = bigger;
-}
-
-function headBytes(n: number): number {
-  return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
 }
 
 /** Major-type header, shortest form. */
@@ -64,51 +58,8 @@ function head(major: number, n: number): void {
 }
 
 function text(s: string): void {
-  const n = s.length;
-  if (n >= SHORT_TEXT) {
-    // Written once after room for the longest header, then moved next to the real one.
-    room(5 + n * 3);
-    const len = scratch.write(s, pos + 5, 'utf8');
-    const at = pos + headBytes(len);
-    if (at !== pos + 5) scratch.copyWithin(at, pos + 5, pos + 5 + len);
-    head(0x60, len);
-    pos = at + len;
-    return;
-  }
-  // At most 3 bytes per unit (< 192 bytes): a 1- or 2-byte header. Written after a guessed header,
-  // moved when the guess was wrong, as cbor-x does.
-  room(2 + n * 3);
-  const b = scratch;
-  const start = pos + (n < 0x18 ? 1 : 2);
-  let p = start;
-  for (let i = 0; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) b[p++] = c;
-    else if (c < 0x800) {
-      b[p++] = (c >> 6) | 0xc0;
-      b[p++] = (c & 0x3f) | 0x80;
-    } else if ((c & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      c = 0x10000 + ((c & 0x03ff) << 10) + (s.charCodeAt(i + 1) & 0x03ff);
-      i++;
-      b[p++] = (c >> 18) | 0xf0;
-      b[p++] = ((c >> 12) & 0x3f) | 0x80;
-      b[p++] = ((c >> 6) & 0x3f) | 0x80;
-      b[p++] = (c & 0x3f) | 0x80;
-    } else {
-      b[p++] = (c >> 12) | 0xe0;
-      b[p++] = ((c >> 6) & 0x3f) | 0x80;
-      b[p++] = (c & 0x3f) | 0x80;
-    }
-  }
-  const len = p - start;
-  const at = pos + (len < 0x18 ? 1 : 2);
-  if (at !== start) b.copyWithin(at, start, p);
-  if (len < 0x18) b[pos] = 0x60 | len;
-  else {
-    b[pos] = 0x78;
-    b[pos + 1] = len;
-  }
-  pos = at + len;
+  room(5 + s.length * 3);
+  pos = writeText(scratch, pos, s);
 }
 
 function num(v: number): void {

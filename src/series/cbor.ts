@@ -14,6 +14,7 @@
  * back-patching, extension lookups).
  */
 import { Encoder } from 'cbor-x';
+import { writeText } from '../cbor-text.js';
 
 const general = new Encoder({ useRecords: false });
 
@@ -66,47 +67,8 @@ function head(major: number, n: number): void {
 }
 
 function text(s: string): void {
-  const n = s.length;
-  room(5 + n * 3);
-  let len: number;
-  if (n < 0x40) {
-    // cbor-x's own loop for short strings (a lone surrogate becomes 3 bytes, as there).
-    const start = pos + (n < 0x20 ? 1 : 2);
-    let p = start;
-    for (let i = 0; i < n; i++) {
-      let c1 = s.charCodeAt(i);
-      if (c1 < 0x80) buf[p++] = c1;
-      else if (c1 < 0x800) {
-        buf[p++] = (c1 >> 6) | 0xc0;
-        buf[p++] = (c1 & 0x3f) | 0x80;
-      } else if ((c1 & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        const c2 = s.charCodeAt(i + 1);
-        c1 = 0x10000 + ((c1 & 0x03ff) << 10) + (c2 & 0x03ff);
-        i++;
-        buf[p++] = (c1 >> 18) | 0xf0;
-        buf[p++] = ((c1 >> 12) & 0x3f) | 0x80;
-        buf[p++] = ((c1 >> 6) & 0x3f) | 0x80;
-        buf[p++] = (c1 & 0x3f) | 0x80;
-      } else {
-        buf[p++] = (c1 >> 12) | 0xe0;
-        buf[p++] = ((c1 >> 6) & 0x3f) | 0x80;
-        buf[p++] = (c1 & 0x3f) | 0x80;
-      }
-    }
-    len = p - start;
-    if (start !== pos + headBytes(len)) buf.copyWithin(pos + headBytes(len), start, p);
-  } else {
-    // cbor-x uses Buffer's utf8Write here (lone surrogates become U+FFFD): so does Buffer.write.
-    const start = pos + 5;
-    len = buf.write(s, start, 'utf8');
-    buf.copyWithin(pos + headBytes(len), start, start + len);
-  }
-  head(0x60, len);
-  pos += len;
-}
-
-function headBytes(n: number): number {
-  return n < 0x18 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  room(5 + s.length * 3);
+  pos = writeText(buf, pos, s);
 }
 
 function num(v: number): void {

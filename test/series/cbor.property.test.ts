@@ -2,6 +2,7 @@ import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEntryBytes, encodeEntryInto } from '../../src/series/cbor.js';
+import { cborValue } from '../helpers/cbor-values.js';
 
 const reference = new Encoder({ useRecords: false });
 const same = (v: unknown) => {
@@ -10,53 +11,7 @@ const same = (v: unknown) => {
   expect(got.toString('hex')).toBe(want.toString('hex'));
 };
 
-const scalar = fc.oneof(
-  fc.integer(),
-  fc.integer({ min: -(2 ** 33), max: 2 ** 33 }),
-  fc.maxSafeInteger(),
-  fc.double(),
-  fc.constantFrom(
-    0,
-    -0,
-    23,
-    24,
-    255,
-    256,
-    65535,
-    65536,
-    2 ** 32 - 1,
-    2 ** 32,
-    -24,
-    -25,
-    -256,
-    -257,
-    -65536,
-    -65537,
-    -(2 ** 31),
-    -(2 ** 31) - 1,
-    -(2 ** 32),
-    -(2 ** 32) - 1,
-    1.5,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-  ),
-  fc.string({ maxLength: 80 }),
-  fc.string({ unit: 'grapheme', maxLength: 80 }),
-  fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.uint8Array({ maxLength: 300 }),
-);
-
-const value = fc.letrec((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small' },
-    scalar,
-    fc.array(tie('v'), { maxLength: 30 }),
-    fc.dictionary(fc.string({ maxLength: 40 }), tie('v'), { maxKeys: 30 }),
-  ),
-})).v;
+const value = cborValue;
 
 describe('series CBOR fast path', () => {
   it('writes the same bytes as cbor-x for random values', () => {
