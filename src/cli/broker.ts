@@ -26,9 +26,11 @@ import {
 } from '../metrics/cli.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
+import { checkTlsFlags, readTlsPair, reloadTlsOnSighup, TLS_HELP, type TlsFlags } from './tls.js';
 
-interface BrokerFlags extends MetricsFlags {
+interface BrokerFlags extends MetricsFlags, TlsFlags {
   host: string;
+  tcpHost?: string;
   port: string;
   wsPort?: string;
   maxPacket: string;
@@ -60,6 +62,16 @@ export function registerBroker(program: Command): void {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOSTED_HOST)
     .option('--port <port>', 'MQTT/TCP port (0 = any free port)', String(DEFAULT_PORT))
     .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port (0 = any free port)')
+    .option(
+      '--tls-port <port>',
+      'also serve MQTT over TLS (mqtts://) on this port (0 = any free port); needs --tls-cert and --tls-key',
+    )
+    .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS listener; SIGHUP reloads it')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert; SIGHUP reloads it')
+    .option(
+      '--tcp-host <host>',
+      'interface of the plain MQTT/TCP listener (default --host), e.g. 127.0.0.1 with --tls-port',
+    )
     .option(
       '--max-packet <bytes>',
       'largest MQTT packet accepted; larger ones close the connection',
@@ -94,8 +106,9 @@ Authentication (every node gets its own password; see \`dameso broker passwd --h
   dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port or reach
---redis; 78 a malformed --redis URL, or a missing or malformed --auth-file.`,
+--redis; 78 a malformed --redis URL, or a missing or malformed --auth-file, --tls-cert or --tls-key.`,
     )
+    .addHelpText('after', TLS_HELP)
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)
     .addHelpText('after', metricsHelp('broker --port 1883'))
@@ -107,8 +120,12 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
       const log = createLogger({ name: 'dameso-broker' });
       const cluster = flags.redis === undefined ? undefined : redisCluster(flags.redis, { log });
       const auth = flags.authFile === undefined ? undefined : await loadBrokerAuth(flags.authFile, log);
+      const tlsPort = checkTlsFlags(flags) ? int('--tls-port', flags.tlsPort ?? '', 0, 65_535) : undefined;
+      const tlsFiles = tlsPort === undefined ? undefined : { cert: flags.tlsCert ?? '', key: flags.tlsKey ?? '' };
+      const tls = tlsFiles && { port: tlsPort ?? 0, ...(await readTlsPair(tlsFiles.cert, tlsFiles.key)) };
       const host = createBrokerHost({
         host: flags.host,
+        ...(flags.tcpHost !== undefined ? { tcpHost: flags.tcpHost } : {}),
         port: int('--port', flags.port, 0, 65_535),
         wsPort: flags.wsPort === undefined ? undefined : int('--ws-port', flags.wsPort, 0, 65_535),
         maxPacketBytes: int('--max-packet', flags.maxPacket, 64, 268_435_455),
@@ -117,6 +134,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         cluster,
         id: flags.id,
         auth,
+        ...(tls !== undefined ? { tls } : {}),
         log,
       });
       const statsMs = int('--stats-ms', flags.statsMs, 0, 86_400_000);
@@ -125,8 +143,9 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
 
       const address = await host.start();
       out(
-        `dameso broker listening on mqtt://${address.host}:${address.port}` +
+        `dameso broker listening on mqtt://${address.tcpHost}:${address.port}` +
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
+          (address.tlsPort === undefined ? '' : ` and mqtts://${address.host}:${address.tlsPort}`) +
           ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes` +
           (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`) +
           (auth === undefined ? '' : `; ${auth.size()} nodes may connect (${flags.authFile}; SIGHUP reloads it)`),
@@ -147,6 +166,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         }));
       if (metrics) out(`dameso broker metrics on ${metrics.url}`, { event: 'metrics', url: metrics.url });
       const stopReloading = auth && reloadOnSighup(auth, host, log, out);
+      const stopReloadingTls = tlsFiles && reloadTlsOnSighup(host, tlsFiles, log, out);
       const timer =
         statsMs > 0
           ? systemClock.setInterval(() => out(formatStats(host.stats()), { event: 'stats', ...host.stats() }), statsMs)
@@ -157,6 +177,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           stopReloading?.();
+          stopReloadingTls?.();
           systemClock.clearInterval(timer);
           out(`dameso broker: ${signal}, stopping`, { event: 'stopping', signal });
           Promise.resolve(metrics?.close())

@@ -31,6 +31,7 @@ import type { View } from '../series/types.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { CA_FLAG, readCaFile } from './tls.js';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -54,7 +55,7 @@ function chunkIdArg(id: string): string {
 
 /** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
 async function withNode<T>(
-  o: { id: string; broker: string; brokerPassword?: string; dataDir?: string; chunks?: ChunksServiceOptions },
+  o: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
   fn: (chunks: ChunksService) => Promise<T>,
 ): Promise<T> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -65,6 +66,7 @@ async function withNode<T>(
     roles: [],
     broker: o.broker,
     ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
+    ...(o.brokerCa !== undefined ? { brokerCa: o.brokerCa } : {}),
     dataDir: o.dataDir ?? temp!,
     announce: false,
     services: [chunks],
@@ -84,13 +86,27 @@ interface NetFlags {
   broker: string;
   id?: string;
   passwordFile?: string;
+  ca?: string;
   json?: boolean;
 }
 
-/** The short-lived node's id and broker password (`--password-file`, read before connecting). */
-async function netNode(f: NetFlags): Promise<{ id: string; broker: string; brokerPassword?: string }> {
+interface NetNode {
+  id: string;
+  broker: string;
+  brokerPassword?: string;
+  brokerCa?: string;
+}
+
+/** The short-lived node's id, broker password and CA (`--password-file`, `--ca`, read before connecting). */
+async function netNode(f: NetFlags): Promise<NetNode> {
   const brokerPassword = await brokerPasswordOf(f);
-  return { id: f.id ?? cliId(), broker: f.broker, ...(brokerPassword !== undefined ? { brokerPassword } : {}) };
+  const brokerCa = await readCaFile('--ca', f.ca);
+  return {
+    id: f.id ?? cliId(),
+    broker: f.broker,
+    ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+    ...(brokerCa !== undefined ? { brokerCa } : {}),
+  };
 }
 
 export function registerChunks(program: Command): void {
@@ -111,9 +127,11 @@ Examples:
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --out chunk.cbor
   dameso chunks ls --data /var/lib/dameso --json
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
+  dameso chunks who-has 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
 
 Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 69 broker unreachable or no
-holder delivered a verified copy; 78 unreadable --password-file, or the broker refused the password.`,
+holder delivered a verified copy; 78 unreadable --password-file or --ca, the broker refused the
+password, or its TLS certificate did not verify against --ca.`,
     );
 
   chunks
@@ -127,6 +145,7 @@ holder delivered a verified copy; 78 unreadable --password-file, or the broker r
     .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)')
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
+    .option(...CA_FLAG)
     .option('--replicas <k>', 'replication target K', String(DEFAULT_REPLICAS))
     .option('--from-seq <n>', 'first seq to push (default: after the last fully replicated push)')
     .option('--to-seq <n>', 'last seq to push (default: the last entry)')
@@ -182,6 +201,7 @@ holder delivered a verified copy; 78 unreadable --password-file, or the broker r
     )
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
+    .option(...CA_FLAG)
     .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--out <file>', 'write the raw chunk bytes here')
     .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
@@ -217,6 +237,7 @@ holder delivered a verified copy; 78 unreadable --password-file, or the broker r
     .description('list the nodes announcing a chunk (retained `have` records), online ones first')
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
+    .option(...CA_FLAG)
     .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
     .option('--json', 'print one JSON object')
     .action(async (idArg: string, f: NetFlags & { id?: string }) => {

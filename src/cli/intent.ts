@@ -21,6 +21,7 @@ import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { CA_FLAG, readCaFile } from './tls.js';
 
 interface IntentFlags {
   subject?: string;
@@ -32,6 +33,7 @@ interface IntentFlags {
   data?: string;
   id?: string;
   passwordFile?: string;
+  ca?: string;
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
@@ -113,6 +115,7 @@ export function registerIntent(program: Command): void {
     .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
     .option(...PASSWORD_FILE_FLAG)
+    .option(...CA_FLAG)
     .option('--json', 'print the outcome as one JSON object')
     .addHelpText(
       'after',
@@ -122,9 +125,11 @@ Examples:
   dameso intent want_observations --subject u09tv --deadline 3000 --json
   dameso intent want_chunks --body '{"node":"pi-7"}' --to pi-3,pi-4
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
+  dameso intent want_chunk --subject 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
 
 Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or unknown kind;
-69 broker unreachable; 78 unreadable --password-file, or the broker refused the password.`,
+69 broker unreachable; 78 unreadable --password-file or --ca, the broker refused the password, or its
+TLS certificate did not verify against --ca.`,
     )
     .action(async (kind: string, flags: IntentFlags) => {
       // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
@@ -141,12 +146,14 @@ Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or un
       }
       const body = parseBody(flags.body);
       const brokerPassword = await brokerPasswordOf(flags);
+      const brokerCa = await readCaFile('--ca', flags.ca);
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
       const node = createNode({
         id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
         broker: flags.broker,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+        ...(brokerCa !== undefined ? { brokerCa } : {}),
         dataDir: flags.data ?? temp!,
         announce: false,
         gate: alwaysYesGate, // serves nothing: no limiters to sample

@@ -35,6 +35,7 @@ export const nodeConfigSchema = z.strictObject({
   roles: stringList('a string "bt,mapper"', true),
   broker: text,
   passwordFile: text,
+  ca: text,
   data: text,
   device: text,
   embeddedPort: port,

@@ -36,6 +36,7 @@ import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService } from '../observe/index.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { readPasswordFile } from './password.js';
+import { CA_FLAG, readCaFile } from './tls.js';
 
 export interface NodeFlags extends MetricsFlags {
   config?: string;
@@ -51,6 +52,7 @@ export interface NodeFlags extends MetricsFlags {
   position?: string;
   simulate?: string[];
   passwordFile?: string;
+  ca?: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -207,11 +209,16 @@ export function registerNode(program: Command): void {
     .option('--id <id>', 'node id, [A-Za-z0-9_-]{1,64} (required), here or as "id" in --config')
     .option('--config <file>', 'JSON file with these settings (keys: the long flags in camelCase); flags override it')
     .option('--roles <list>', 'roles served, comma-separated (bt, mapper)', '')
-    .option('--broker <url>', 'mqtt://host:port, or "embedded" to run a broker in this process', DEFAULT_BROKER_URL)
+    .option(
+      '--broker <url>',
+      'mqtt://host:port, mqtts://host:port (TLS; see --ca), or "embedded" to run a broker in this process',
+      DEFAULT_BROKER_URL,
+    )
     .option(
       '--password-file <file>',
       'password for a broker run with --auth-file (user name = --id); the file holds only the password',
     )
+    .option(...CA_FLAG)
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
@@ -253,11 +260,13 @@ Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --data /var/lib/dameso --device pi-zero-2w
   dameso node --id hub --roles bt,mapper --broker embedded --embedded-port 1883
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
+  dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
 69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
 the data folder (read-only, disk full); 78 bad configuration (unknown role or board, metrics port taken,
-unreadable --password-file, or the broker refused the password).`,
+unreadable --password-file or --ca, the broker refused the password, or its TLS certificate did not
+verify against --ca).`,
     )
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', CONFIG_HELP)
@@ -273,6 +282,7 @@ unreadable --password-file, or the broker refused the password).`,
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
+      const brokerCa = await readCaFile('--ca', flags.ca);
       const { drivers, ports } = await openDrivers(flags, position);
       const observes = drivers.length > 0 || position !== undefined;
       const roles = splitList(flags.roles);
@@ -285,6 +295,7 @@ unreadable --password-file, or the broker refused the password).`,
         broker: flags.broker,
         embeddedPort: port,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+        ...(brokerCa !== undefined ? { brokerCa } : {}),
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
         services: [
