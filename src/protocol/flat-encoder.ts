@@ -14,7 +14,7 @@
  * depend on which path ran. `test/protocol/flat-encoder.property.test.ts` holds it to cbor-x.
  */
 
-import { writeText } from '../cbor-text.js';
+import { writeHead, writeNumber, writeText } from '../cbor-write.js';
 
 /** Nesting beyond this takes the general path (envelopes are shallow). */
 const MAX_DEPTH = 32;
@@ -38,23 +38,10 @@ function room(n: number): void {
   scratch = bigger;
 }
 
-/** Major-type header, shortest form. */
+/** Major-type header with cbor-x's (shortest) length forms. */
 function head(major: number, n: number): void {
   room(5);
-  const b = scratch;
-  if (n < 0x18) b[pos++] = major | n;
-  else if (n < 0x100) {
-    b[pos++] = major | 0x18;
-    b[pos++] = n;
-  } else if (n < 0x10000) {
-    b[pos++] = major | 0x19;
-    b[pos++] = n >> 8;
-    b[pos++] = n & 0xff;
-  } else {
-    b[pos++] = major | 0x1a;
-    b.writeUInt32BE(n, pos);
-    pos += 4;
-  }
+  pos = writeHead(scratch, pos, major, n);
 }
 
 function text(s: string): void {
@@ -63,23 +50,8 @@ function text(s: string): void {
 }
 
 function num(v: number): void {
-  if (v >>> 0 === v) {
-    head(0x00, v >>> 0);
-    return;
-  }
   room(9);
-  if (v >> 0 === v) {
-    if (v >= -0x18) scratch[pos++] = 0x1f - v;
-    else head(0x20, ~v);
-  } else if (v < 0 && v >= -0x100000000 && Math.floor(v) === v) {
-    scratch[pos++] = 0x3a;
-    scratch.writeUInt32BE(-1 - v, pos);
-    pos += 4;
-  } else {
-    scratch[pos++] = 0xfb;
-    scratch.writeDoubleBE(v, pos);
-    pos += 8;
-  }
+  pos = writeNumber(scratch, pos, v);
 }
 
 function bytes(b: Uint8Array): void {

@@ -14,13 +14,12 @@
  * back-patching, extension lookups).
  */
 import { Encoder } from 'cbor-x';
-import { writeText } from '../cbor-text.js';
+import { writeHead, writeNumber, writeText } from '../cbor-write.js';
 
 const general = new Encoder({ useRecords: false });
 
 /** Scratch buffer; grows on demand (an entry is bounded by the series' maxEntryBytes). */
 let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
-let scratchView: DataView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
 
 /**
  * Where the encoder writes: the scratch buffer (which grows), or a caller's buffer lent through
@@ -28,11 +27,7 @@ let scratchView: DataView = new DataView(scratch.buffer, scratch.byteOffset, scr
  */
 let buf: Buffer = scratch;
 let pos = 0;
-let view: DataView = scratchView;
 let lent = false;
-/** The DataView of the last lent buffer: the committer lends the same two buffers in turn. */
-let lentBuf: Buffer | undefined;
-let lentView: DataView | undefined;
 
 /** Thrown internally to take the general path; never escapes this module. */
 const BAIL = Symbol('bail');
@@ -45,25 +40,12 @@ function room(n: number): void {
   const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
   buf.copy(bigger, 0, 0, pos);
   scratch = buf = bigger;
-  scratchView = view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Major-type header with cbor-x's (shortest) length forms. */
 function head(major: number, n: number): void {
   room(5);
-  if (n < 0x18) buf[pos++] = major | n;
-  else if (n < 0x100) {
-    buf[pos++] = major | 0x18;
-    buf[pos++] = n;
-  } else if (n < 0x10000) {
-    buf[pos++] = major | 0x19;
-    buf[pos++] = n >> 8;
-    buf[pos++] = n & 0xff;
-  } else {
-    buf[pos++] = major | 0x1a;
-    view.setUint32(pos, n);
-    pos += 4;
-  }
+  pos = writeHead(buf, pos, major, n);
 }
 
 function text(s: string): void {
@@ -73,19 +55,7 @@ function text(s: string): void {
 
 function num(v: number): void {
   room(9);
-  if (v >>> 0 === v) head(0x00, v >>> 0);
-  else if (v >> 0 === v) {
-    if (v >= -0x18) buf[pos++] = 0x1f - v;
-    else head(0x20, ~v);
-  } else if (v < 0 && v >= -0x100000000 && Math.floor(v) === v) {
-    buf[pos++] = 0x3a;
-    view.setUint32(pos, -1 - v);
-    pos += 4;
-  } else {
-    buf[pos++] = 0xfb;
-    view.setFloat64(pos, v);
-    pos += 8;
-  }
+  pos = writeNumber(buf, pos, v);
 }
 
 function value(v: unknown): void {
@@ -181,12 +151,7 @@ export function encodeEntryBytes(v: unknown): Uint8Array {
  * grow it and call again.
  */
 export function encodeEntryInto(target: Buffer, at: number, v: unknown): number {
-  if (target !== lentBuf) {
-    lentBuf = target;
-    lentView = new DataView(target.buffer, target.byteOffset, target.byteLength);
-  }
   buf = target;
-  view = lentView as DataView;
   lent = true;
   pos = at;
   try {
@@ -198,7 +163,6 @@ export function encodeEntryInto(target: Buffer, at: number, v: unknown): number 
   } finally {
     // Never keep a caller's buffer as the encoder's target past this call.
     buf = scratch;
-    view = scratchView;
     lent = false;
   }
   const bytes = general.encode(v);
