@@ -7,7 +7,7 @@ export class BrokerListenError extends DamesoError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super(
       'DAMESO_BROKER_LISTEN',
-      `cannot listen for ${what} on ${host}:${port}: ${detail}; choose another port (--port / --ws-port) or stop what holds it`,
+      `cannot listen for ${what} on ${host}:${port}: ${detail}; choose another port (--port / --ws-port / --tls-port) or stop what holds it`,
       { cause },
     );
   }

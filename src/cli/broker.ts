@@ -141,7 +141,22 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
       const out = (text: string, json: object) =>
         process.stdout.write(flags.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
 
-      const address = await host.start();
+      // Signals are taken from before the listening line: a supervisor that stops the broker as soon
+      // as it reads that line must get a clean stop, not Node's default death by signal.
+      let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+      const signalled = new Promise<NodeJS.Signals>((resolve) => {
+        onSignal = resolve;
+      });
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const forgetSignals = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+      const address = await host.start().catch((err: unknown) => {
+        forgetSignals();
+        throw err;
+      });
       out(
         `dameso broker listening on mqtt://${address.tcpHost}:${address.port}` +
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
@@ -161,6 +176,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
       const metrics =
         metricsListen &&
         (await serveBrokerMetrics(metricsName, host, metricsListen).catch(async (err: unknown) => {
+          forgetSignals();
           await host.stop();
           throw err;
         }));
@@ -172,21 +188,15 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           ? systemClock.setInterval(() => out(formatStats(host.stats()), { event: 'stats', ...host.stats() }), statsMs)
           : undefined;
 
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          stopReloading?.();
-          stopReloadingTls?.();
-          systemClock.clearInterval(timer);
-          out(`dameso broker: ${signal}, stopping`, { event: 'stopping', signal });
-          Promise.resolve(metrics?.close())
-            .then(() => host.stop())
-            .then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const signal = await signalled;
+      forgetSignals();
+      stopReloading?.();
+      stopReloadingTls?.();
+      systemClock.clearInterval(timer);
+      out(`dameso broker: ${signal}, stopping`, { event: 'stopping', signal });
+      await Promise.resolve(metrics?.close())
+        .then(() => host.stop())
+        .catch((err: unknown) => log.error({ err }, 'broker: stopping failed'));
       out(formatStats(host.stats()), { event: 'stopped', ...host.stats() });
     });
   registerBrokerPasswd(broker);

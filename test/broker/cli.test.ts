@@ -48,4 +48,22 @@ describe('dameso broker (child process)', () => {
       dropped: { bad_cbor: 1 },
     });
   });
+
+  it('a SIGTERM sent the moment the listening line is out still stops it cleanly (exit 0)', async () => {
+    // A supervisor may stop the broker as soon as it reads the line; the handlers are in place by then.
+    for (let i = 0; i < 2; i++) {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/helpers/broker-cli-child.ts', 'broker', '--host', '127.0.0.1', '--port', '0'],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DAMESO_LOG_LEVEL: 'silent' } },
+      );
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      expect((await lines.next()).value).toMatch(/^dameso broker listening on mqtt:/);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+    }
+  });
 });
