@@ -61,7 +61,9 @@ export async function listenTls(
   // Raw sockets, so close() also drops the ones still in their handshake.
   const sockets = new Set<net.Socket>();
   const server = tls.createServer(
-    { noDelay: true, minVersion: 'TLSv1.2', cert: certificate.cert, key: certificate.key },
+    // A handshake has 10 s (Node's default is 120 s: a client that opens sockets and never completes
+    // the handshake would hold each that long).
+    { noDelay: true, minVersion: 'TLSv1.2', handshakeTimeout: 10_000, cert: certificate.cert, key: certificate.key },
     (socket) => onConnection(socket),
   );
   server.on('connection', (socket: net.Socket) => {
