@@ -9,10 +9,19 @@
  * Everything wrong with the file (unreadable, bad JSON, unknown key, wrong type, bad value) is a
  * ConfigError (exit 78) naming the key; a bad flag stays a usage error (exit 64).
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, DamesoError } from '../errors.js';
+import { DamesoError } from '../errors.js';
+import {
+  checkPorts,
+  inFile,
+  mergeConfigFile,
+  numbersAsStrings,
+  parseConfigJson,
+  portValue,
+  readConfigSource,
+  text,
+} from './config-file.js';
 import { checkRoles, type NodeFlags, parsePortSpec, parsePosition, parseSimulate, splitList } from './node.js';
 
 /** Zero or more strings: a JSON array, or one string (split on commas when `commas`). */
@@ -24,11 +33,6 @@ const stringList = (what: string, commas: boolean) =>
     }),
   );
 
-// The range is checked with the other values (checkValues), in the same words for both forms.
-const port = z.union([z.number(), z.string().regex(/^\d+$/)], { error: 'expected a port number in [0, 65535]' });
-
-const text = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
-
 /** One key per long flag of `dameso node` (except --config); test/cli/node-config.test.ts checks the two agree. */
 export const nodeConfigSchema = z.strictObject({
   id: text,
@@ -38,7 +42,7 @@ export const nodeConfigSchema = z.strictObject({
   ca: text,
   data: text,
   device: text,
-  embeddedPort: port,
+  embeddedPort: portValue,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   gps: text,
   sensor: stringList('a string "PATH[:BAUD]"', false),
@@ -46,7 +50,7 @@ export const nodeConfigSchema = z.strictObject({
     error: 'expected "LAT,LON" or [LAT, LON] in decimal degrees',
   }),
   simulate: stringList('a string "METRIC[,bias=N][,noise=N]"', false),
-  metricsPort: port,
+  metricsPort: portValue,
   metricsHost: text,
 });
 
@@ -55,72 +59,17 @@ export type NodeConfigFile = z.infer<typeof nodeConfigSchema>;
 /** The file's values as the flags would carry them (`roles` joined, numbers as strings). */
 type FlagValues = Partial<Omit<NodeFlags, 'config'>>;
 
-/** `["a", 1]` → `a[1]`, `["roles"]` → `roles`. */
-function keyPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
-
-/** zod's issues as one line naming the key (the first issue; the rest are counted). */
-function oneLine(error: z.ZodError, file: string): ConfigError {
-  const [first, ...rest] = error.issues;
-  if (first === undefined) return new ConfigError(file, 'invalid');
-  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
-  if (first.code === 'unrecognized_keys') {
-    const known = Object.keys(nodeConfigSchema.shape).join(', ');
-    const keys = first.keys.map((k) => `"${k}"`).join(', ');
-    return new ConfigError(
-      keyPath([...first.path, first.keys[0] ?? '']),
-      `unknown key ${keys} in ${file}; known keys: ${known}${more}`,
-    );
-  }
-  const key = first.path.length > 0 ? keyPath(first.path) : file;
-  const where = first.path.length > 0 ? ` in ${file}` : ` (${file})`;
-  return new ConfigError(key, `${first.message}${where}${more}`);
-}
-
-/** Line and column of a JSON.parse error, from "at position N" when V8 gives it. */
-function jsonErrorAt(message: string, source: string): string {
-  const m = /at position (\d+)/.exec(message);
-  if (m?.[1] === undefined) return message;
-  const before = source.slice(0, Number(m[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${column}`;
-}
-
 /** Reads and checks a node config file; every failure is a one-line ConfigError. */
 export function parseNodeConfig(source: string, file: string): FlagValues {
-  let json: unknown;
-  try {
-    json = JSON.parse(source.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new ConfigError(file, `not valid JSON: ${jsonErrorAt((err as Error).message, source)}`);
-  }
-  const parsed = nodeConfigSchema.partial().safeParse(json);
-  if (!parsed.success) throw oneLine(parsed.error, file);
-  const { roles, embeddedPort, metricsPort, position, ...asIs } = parsed.data;
+  const data = parseConfigJson(nodeConfigSchema, source, file);
+  const { roles, position, ...rest } = data;
   const flags: FlagValues = {
-    ...asIs,
+    ...numbersAsStrings(rest),
     ...(roles !== undefined ? { roles: roles.join(',') } : {}),
-    ...(embeddedPort !== undefined ? { embeddedPort: String(embeddedPort) } : {}),
-    ...(metricsPort !== undefined ? { metricsPort: String(metricsPort) } : {}),
     ...(position !== undefined ? { position: typeof position === 'string' ? position : position.join(',') } : {}),
   };
   checkValues(flags, file);
   return flags;
-}
-
-/** Runs a flag's own parser on a file value; its usage error becomes a ConfigError naming the key. */
-function inFile(key: string, file: string, check: () => unknown): void {
-  try {
-    check();
-  } catch (err) {
-    if (err instanceof DamesoError && (err.code === 'DAMESO_USAGE' || err instanceof ConfigError)) {
-      const msg = err.message.replace(/^(--[a-z-]+|config "[^"]*"): /, '');
-      throw new ConfigError(key, `${msg} (in ${file})`);
-    }
-    throw err;
-  }
 }
 
 /** The same checks the flags get in `dameso node`, run on the file's values alone. */
@@ -134,45 +83,17 @@ function checkValues(f: FlagValues, file: string): void {
   f.simulate?.forEach((s, i) => {
     inFile(`simulate[${i}]`, file, () => parseSimulate(s));
   });
-  for (const key of ['embeddedPort', 'metricsPort'] as const) {
-    const n = Number(f[key]);
-    if (f[key] !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 65_535)) {
-      throw new ConfigError(key, `expected a port number in [0, 65535], got "${f[key]}" (in ${file})`);
-    }
-  }
+  checkPorts(f, ['embeddedPort', 'metricsPort'], file);
 }
 
 /** Reads `--config FILE` (a missing or unreadable file is a ConfigError). */
 export async function readNodeConfig(file: string): Promise<FlagValues> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      '--config',
-      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
-  return parseNodeConfig(source, file);
-}
-
-/**
- * The node's flags with `--config` applied: a file value is taken unless the same flag was given
- * on the command line (a flag's default does not override the file). Values taken from the file
- * are recorded with source `config` (commander's getOptionValueSource).
- */
-export function mergeNodeConfig(cmd: Command, file: FlagValues): void {
-  for (const [key, value] of Object.entries(file)) {
-    if (value !== undefined && cmd.getOptionValueSource(key) !== 'cli') {
-      cmd.setOptionValueWithSource(key, value, 'config');
-    }
-  }
+  return parseNodeConfig(await readConfigSource(file), file);
 }
 
 /** `--config` read and merged; then the one check commander cannot make any more: an id from somewhere. */
 export async function applyNodeConfig(cmd: Command): Promise<NodeFlags> {
-  const configFile = cmd.getOptionValue('config') as string | undefined;
-  if (configFile !== undefined) mergeNodeConfig(cmd, await readNodeConfig(configFile));
+  await mergeConfigFile(cmd, readNodeConfig);
   const flags = cmd.opts<NodeFlags>();
   if (flags.id === undefined) {
     throw new DamesoError(

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../../src/cli/exit.js';
 import { type NodeFlags, registerNode } from '../../src/cli/node.js';
 import { applyNodeConfig, nodeConfigSchema, parseNodeConfig, readNodeConfig } from '../../src/cli/node-config.js';
-import { ConfigError } from '../../src/errors.js';
+import { configError } from '../helpers/config-file.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 import { NodePool } from '../helpers/node-fixtures.js';
 
@@ -39,17 +39,6 @@ async function merged(args: string[]): Promise<{ flags: NodeFlags; source: (key:
   await program.parseAsync(['node', ...args], { from: 'user' });
   if (flags === undefined) throw new Error('action not run');
   return { flags, source: (key) => node.getOptionValueSource(key) };
-}
-
-/** The ConfigError `fn` throws (fails the test when it throws nothing or something else). */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('no ConfigError thrown');
 }
 
 describe('parsing a node config file', () => {
