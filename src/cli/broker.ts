@@ -26,9 +26,10 @@ import {
 } from '../metrics/cli.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
+import { applyBrokerConfig, BROKER_CONFIG_HELP } from './broker-config.js';
 import { checkTlsFlags, readTlsPair, reloadTlsOnSighup, TLS_HELP, type TlsFlags } from './tls.js';
 
-interface BrokerFlags extends MetricsFlags, TlsFlags {
+export interface BrokerFlags extends MetricsFlags, TlsFlags {
   host: string;
   tcpHost?: string;
   port: string;
@@ -41,6 +42,7 @@ interface BrokerFlags extends MetricsFlags, TlsFlags {
   authFile?: string;
   redis?: string;
   id?: string;
+  config?: string;
 }
 
 function int(flag: string, value: string, min: number, max: number): number {
@@ -49,6 +51,20 @@ function int(flag: string, value: string, min: number, max: number): number {
     throw new DamesoError('DAMESO_USAGE', `${flag} must be an integer in [${min}, ${max}], got "${value}"`);
   }
   return n;
+}
+
+/** The whole-number flags that are not ports, with their ranges (shared with --config). */
+const COUNTS = { maxPacket: ['--max-packet', 64, 268_435_455], statsMs: ['--stats-ms', 0, 86_400_000] } as const;
+
+export function parseBrokerCount(key: keyof typeof COUNTS, value: string): number {
+  const [flag, min, max] = COUNTS[key];
+  return int(flag, value, min, max);
+}
+
+export function checkBrokerId(id: string | undefined): void {
+  if (id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+    throw new DamesoError('DAMESO_USAGE', `--id must be 1-64 of [A-Za-z0-9._-], got "${id}"`);
+  }
 }
 
 export function registerBroker(program: Command): void {
@@ -89,6 +105,7 @@ export function registerBroker(program: Command): void {
         'answer at start (else exit 69)',
     )
     .option('--id <id>', "this broker's id in the cluster ([A-Za-z0-9._-], default a random UUID per start)")
+    .option('--config <file>', 'JSON file with these settings (keys: the long flags in camelCase); flags override it')
     .addHelpText(
       'after',
       `
@@ -112,11 +129,11 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)
     .addHelpText('after', metricsHelp('broker --port 1883'))
-    .action(async (flags: BrokerFlags) => {
+    .addHelpText('after', BROKER_CONFIG_HELP)
+    .action(async (_flags: BrokerFlags, cmd: Command) => {
+      const flags = await applyBrokerConfig(cmd);
       const metricsListen = parseMetricsFlags(flags);
-      if (flags.id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(flags.id)) {
-        throw new DamesoError('DAMESO_USAGE', `--id must be 1-64 of [A-Za-z0-9._-], got "${flags.id}"`);
-      }
+      checkBrokerId(flags.id);
       const log = createLogger({ name: 'dameso-broker' });
       const cluster = flags.redis === undefined ? undefined : redisCluster(flags.redis, { log });
       const auth = flags.authFile === undefined ? undefined : await loadBrokerAuth(flags.authFile, log);
@@ -128,7 +145,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         ...(flags.tcpHost !== undefined ? { tcpHost: flags.tcpHost } : {}),
         port: int('--port', flags.port, 0, 65_535),
         wsPort: flags.wsPort === undefined ? undefined : int('--ws-port', flags.wsPort, 0, 65_535),
-        maxPacketBytes: int('--max-packet', flags.maxPacket, 64, 268_435_455),
+        maxPacketBytes: parseBrokerCount('maxPacket', flags.maxPacket),
         topicPrefix: flags.prefix,
         checkEnvelopes: flags.check,
         cluster,
@@ -137,7 +154,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         ...(tls !== undefined ? { tls } : {}),
         log,
       });
-      const statsMs = int('--stats-ms', flags.statsMs, 0, 86_400_000);
+      const statsMs = parseBrokerCount('statsMs', flags.statsMs);
       const out = (text: string, json: object) =>
         process.stdout.write(flags.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
 
