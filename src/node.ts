@@ -78,6 +78,10 @@ class Node implements DamesoNode {
   get intents(): StartableIntents {
     return must(this.intents_, 'intents');
   }
+  /** The broker this node runs in its process (`broker: 'embedded'`); undefined otherwise. */
+  get embeddedBroker(): Pick<EmbeddedBroker, 'url' | 'stats'> | undefined {
+    return this.broker;
+  }
   get services(): Readonly<Record<string, ServiceInstance>> {
     return Object.fromEntries(this.instances);
   }

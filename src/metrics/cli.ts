@@ -63,6 +63,9 @@ export function parseMetricsFlags(flags: MetricsFlags): MetricsListen | undefine
 export async function serveNodeMetrics(node: DamesoNode, listen: MetricsListen): Promise<MetricsServer> {
   const metrics = (await loadRegistry()).createMetrics();
   metrics.addNodeSource(node.id, nodeSource(node));
+  // A node on `--broker embedded` serves its broker's counters too, labelled broker="<node id>".
+  const broker = node.embeddedBroker;
+  if (broker !== undefined) metrics.addBrokerSource(node.id, brokerSource(broker));
   return startMetricsServer({ metrics, ...listen });
 }
 

@@ -2,11 +2,13 @@
  * `broker: 'embedded'`: the dameso broker host (broker/, Aedes + envelope check + packet guard) in
  * this process, listening on 127.0.0.1. One node, one machine, no separate broker to run.
  */
-import { createBrokerHost } from '../../broker/index.js';
+import { type BrokerStats, createBrokerHost } from '../../broker/index.js';
 import type { Logger } from '../log.js';
 
 export interface EmbeddedBroker {
   url: string;
+  /** Its counters (connections, publishes checked and dropped…), as `dameso broker` reports them. */
+  stats(): BrokerStats;
   stop(): Promise<void>;
 }
 
@@ -22,5 +24,5 @@ export async function startEmbeddedBroker(options: {
     ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
   });
   const address = await host.start();
-  return { url: address.url, stop: () => host.stop() };
+  return { url: address.url, stats: () => host.stats(), stop: () => host.stop() };
 }

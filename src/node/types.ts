@@ -1,6 +1,8 @@
 /**
  * The composition root's contract: node options, services (js-libp2p style), components.
  */
+
+import type { BrokerStats } from '../../broker/types.js';
 import type { Board } from '../../devices/boards/index.js';
 import type { Clock } from '../clock.js';
 import type { Intents, IntentsStats } from '../intent/index.js';
@@ -124,6 +126,8 @@ export interface DamesoNode {
   /** Service instances by name. */
   readonly services: Readonly<Record<string, ServiceInstance>>;
   readonly gate: Gate;
+  /** The broker this node runs in its process (`broker: 'embedded'`), for its counters; else undefined. */
+  readonly embeddedBroker: { readonly url: string; stats(): BrokerStats } | undefined;
   /** Opens the series, connects, serves, waits for the retained roster, starts services. */
   start(): Promise<void>;
   /** Stops services, publishes offline presence, disconnects, flushes and closes the series. */

@@ -41,6 +41,26 @@ test('dameso node --metrics-port 0: prints the URL, serves the node, closes it a
   await expect(get(url ?? '')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });
 
+test("dameso node --broker embedded --metrics-port 0: serves its embedded broker's counters too", async () => {
+  const args = ['node', '--id', 'm9', '--broker', 'embedded', '--embedded-port', '0', '--data', await pool.dir()];
+  const child = spawnCli([...args, '--log-level', 'warn', '--metrics-port', '0']);
+  const done = finished(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await printed(child, 'Ctrl-C');
+  const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)?.[1];
+  expect(url, out).toBeDefined();
+  const r = await get(url ?? '');
+  expect(sample(r.body, 'dameso_transport_connected', { node: 'm9' })).toBe(1);
+  // The node's own connection (and its presence and sync records) went through it.
+  expect(sample(r.body, 'dameso_broker_connections', { broker: 'm9' })).toBe(1);
+  expect(sample(r.body, 'dameso_broker_publishes_passed_total', { broker: 'm9' })).toBeGreaterThan(0);
+  child.kill('SIGTERM');
+  expect((await done).code).toBe(0);
+});
+
 test('bad metrics flags: one line, exit 64; a port already taken: exit 78', async () => {
   const bad = await runCli([...(await nodeArgs('m2')), '--metrics-port', 'abc']);
   expect(bad.code).toBe(64);
