@@ -114,16 +114,16 @@ function object(o: Record<string, unknown>): void {
   buf[pos++] = 0xb9;
   const at = pos;
   pos += 2;
-  // Object.keys: the own enumerable keys in for-in order, from V8's enum cache (cbor-x's for-in
-  // with its own-key check writes the same keys).
-  const keys = Object.keys(o);
-  const size = keys.length;
-  if (size >= 0x10000) throw BAIL;
-  for (let i = 0; i < size; i++) {
-    const k = keys[i] as string;
+  // for-in with the own-key check, as cbor-x writes it: V8 walks the enum cache and drops the check
+  // for own keys (no key array allocated per entry, unlike Object.keys).
+  let size = 0;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
     text(k);
     value(o[k]);
+    size++;
   }
+  if (size >= 0x10000) throw BAIL;
   buf[at] = size >> 8;
   buf[at + 1] = size & 0xff;
 }
