@@ -19,8 +19,9 @@ const nodeArgs = async (id: string) => [
   'warn',
 ];
 
-test('dameso node --metrics-port 0: prints the URL, serves the node, closes it at SIGTERM', async () => {
-  const child = spawnCli([...(await nodeArgs('m1')), '--metrics-port', '0']);
+/** `dameso node ARGS --metrics-port 0` started: the child, its exit, and the metrics URL it printed. */
+async function nodeWithMetrics(args: string[]) {
+  const child = spawnCli([...args, '--metrics-port', '0']);
   const done = finished(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -29,7 +30,12 @@ test('dameso node --metrics-port 0: prints the URL, serves the node, closes it a
   await printed(child, 'Ctrl-C');
   const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)?.[1];
   expect(url, out).toBeDefined();
-  const r = await get(url ?? '');
+  return { child, done, url: url ?? '' };
+}
+
+test('dameso node --metrics-port 0: prints the URL, serves the node, closes it at SIGTERM', async () => {
+  const { child, done, url } = await nodeWithMetrics(await nodeArgs('m1'));
+  const r = await get(url);
   expect(r.status).toBe(200);
   expect(sample(r.body, 'dameso_transport_connected', { node: 'm1' })).toBe(1);
   expect(sample(r.body, 'dameso_intents_declared_total', { node: 'm1' })).toBe(0);
@@ -38,21 +44,13 @@ test('dameso node --metrics-port 0: prints the URL, serves the node, closes it a
   expect(sample(r.body, 'dameso_limiter_value', { node: 'm1', limiter: 'memory' })).toBeGreaterThan(0);
   child.kill('SIGTERM');
   expect((await done).code).toBe(0);
-  await expect(get(url ?? '')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  await expect(get(url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });
 
 test("dameso node --broker embedded --metrics-port 0: serves its embedded broker's counters too", async () => {
   const args = ['node', '--id', 'm9', '--broker', 'embedded', '--embedded-port', '0', '--data', await pool.dir()];
-  const child = spawnCli([...args, '--log-level', 'warn', '--metrics-port', '0']);
-  const done = finished(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await printed(child, 'Ctrl-C');
-  const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)?.[1];
-  expect(url, out).toBeDefined();
-  const r = await get(url ?? '');
+  const { child, done, url } = await nodeWithMetrics([...args, '--log-level', 'warn']);
+  const r = await get(url);
   expect(sample(r.body, 'dameso_transport_connected', { node: 'm9' })).toBe(1);
   // The node's own connection (and its presence and sync records) went through it.
   expect(sample(r.body, 'dameso_broker_connections', { broker: 'm9' })).toBe(1);
