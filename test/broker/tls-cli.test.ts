@@ -24,6 +24,9 @@ afterAll(async () => {
   await removePki(other);
 });
 
+/** `--port 0 --tls-port 0 --tls-cert CERT --tls-key KEY`: both listeners on free ports. */
+const tlsArgs = (cert: string, key: string) => ['--port', '0', '--tls-port', '0', '--tls-cert', cert, '--tls-key', key];
+
 function spawnBroker(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, 'broker', '--stats-ms', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,48 +57,17 @@ describe('dameso broker --tls-port (child process)', () => {
     expect(noKey.stderr).toMatch(/--tls-key missing/);
 
     const missing = path.join(dir, 'nope.crt');
-    const unreadable = await runCli([
-      'broker',
-      '--port',
-      '0',
-      '--tls-port',
-      '0',
-      '--tls-cert',
-      missing,
-      '--tls-key',
-      pki.files.key,
-    ]);
+    const unreadable = await runCli(['broker', ...tlsArgs(missing, pki.files.key)]);
     expect(unreadable.code).toBe(78);
     expect(unreadable.stderr).toMatch(/--tls-cert.*cannot read .*nope\.crt \(ENOENT\)/);
 
-    const mismatched = await runCli([
-      'broker',
-      '--port',
-      '0',
-      '--tls-port',
-      '0',
-      '--tls-cert',
-      pki.files.cert,
-      '--tls-key',
-      other.files.key,
-    ]);
+    const mismatched = await runCli(['broker', ...tlsArgs(pki.files.cert, other.files.key)]);
     expect(mismatched.code).toBe(78);
     expect(mismatched.stderr).toMatch(/--tls-key.*is not the PEM private key of/);
   });
 
   it('prints the mqtts:// address in its listening line', async () => {
-    const child = spawnBroker([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--tls-port',
-      '0',
-      '--tls-cert',
-      pki.files.cert,
-      '--tls-key',
-      pki.files.key,
-    ]);
+    const child = spawnBroker(['--host', '127.0.0.1', ...tlsArgs(pki.files.cert, pki.files.key)]);
     const exit = finished(child);
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const line = (await lines.next()).value as string;
@@ -115,21 +87,7 @@ describe('dameso broker --tls-port (child process)', () => {
     const key = path.join(dir, 'broker.key');
     await copyFile(pki.files.cert, cert);
     await copyFile(pki.files.key, key);
-    const broker = spawnBroker([
-      '--host',
-      '127.0.0.1',
-      '--tcp-host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--tls-port',
-      '0',
-      '--tls-cert',
-      cert,
-      '--tls-key',
-      key,
-      '--json',
-    ]);
+    const broker = spawnBroker(['--host', '127.0.0.1', '--tcp-host', '127.0.0.1', ...tlsArgs(cert, key), '--json']);
     const brokerExit = finished(broker);
     try {
       const lines = createInterface({ input: broker.stdout! })[Symbol.asyncIterator]();
