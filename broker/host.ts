@@ -1,7 +1,7 @@
 /**
- * The Aedes host: one Aedes, TCP, TLS and WebSocket listeners, the packet-size guard and the envelope
- * check, with start()/stop() owning every socket. Embedded (a node process creates it) or hosted
- * (`dameso broker`).
+ * The Aedes host: one Aedes, TCP, TLS, WebSocket and WebSocket-over-TLS listeners, the packet-size
+ * guard and the envelope check, with start()/stop() owning every socket. Embedded (a node process
+ * creates it) or hosted (`dameso broker`).
  */
 
 import { createRequire } from 'node:module';
@@ -18,9 +18,11 @@ import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-c
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import {
   type Listener,
+  listenSecureWebSocket,
   listenTcp,
   listenTls,
   listenWebSocket,
+  type OnTlsFailure,
   type TlsCertificate,
   type TlsListener,
 } from './listeners.js';
@@ -45,6 +47,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   let tlsPort = options.tls?.port;
   let tlsCertificate: TlsCertificate | undefined = options.tls && { cert: options.tls.cert, key: options.tls.key };
   let tlsListener: TlsListener | undefined;
+  let wssPort = options.tls?.wsPort;
+  let wssListener: TlsListener | undefined;
 
   let broker: Aedes | undefined;
   let listeners: Listener[] = [];
@@ -74,6 +78,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     authRefusedTotal: 0,
     aclDenied: { publish: 0, subscribe: 0 },
     narrowed: 0,
+    tlsHandshakeFailures: 0,
   };
 
   // A client's refusals and denials are logged at warn once per kind, then at debug: a node retrying
@@ -97,6 +102,18 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     const level = levelFor(`${client.id}\0acl\0${action}`);
     log[level]({ client: client.id, topic: topic.slice(0, 200), action }, 'acl: denied');
   };
+
+  // Per peer address, like refusals: a node with the wrong CA retrying every few seconds stays at debug.
+  const noteTlsFailure =
+    (listener: 'mqtts' | 'wss'): OnTlsFailure =>
+    (err, remote) => {
+      stats.tlsHandshakeFailures++;
+      const level = levelFor(`tls\0${remote}`);
+      log[level](
+        { listener, remote, code: (err as NodeJS.ErrnoException).code, err: err.message },
+        'TLS handshake failed',
+      );
+    };
 
   const noteDrop = (reason: DropReason, clientId: string | null, topic: string, detail: string): void => {
     stats.dropped[reason]++;
@@ -239,6 +256,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       // certificate) throws here and the current certificate stays in use.
       createSecureContext({ cert, key });
       tlsListener?.setCertificate({ cert, key });
+      wssListener?.setCertificate({ cert, key });
       tlsCertificate = { cert, key };
     },
 
@@ -299,9 +317,21 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           wsPort = ws.port;
         }
         if (tlsPort !== undefined && tlsCertificate !== undefined) {
-          tlsListener = await listenTls(host, tlsPort, tlsCertificate, onConnection);
+          tlsListener = await listenTls(host, tlsPort, tlsCertificate, onConnection, noteTlsFailure('mqtts'));
           listeners.push(tlsListener);
           tlsPort = tlsListener.port;
+        }
+        if (wssPort !== undefined && tlsCertificate !== undefined) {
+          wssListener = await listenSecureWebSocket(
+            host,
+            wssPort,
+            maxPacketBytes,
+            tlsCertificate,
+            onConnection,
+            noteTlsFailure('wss'),
+          );
+          listeners.push(wssListener);
+          wssPort = wssListener.port;
         }
       } catch (err) {
         await this.stop();
@@ -318,6 +348,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         wsUrl: wsPort === undefined ? undefined : `ws://${shown}:${wsPort}`,
         tlsPort,
         tlsUrl: tlsPort === undefined ? undefined : `mqtts://${shown}:${tlsPort}`,
+        wssPort,
+        wssUrl: wssPort === undefined ? undefined : `wss://${shown}:${wssPort}`,
       };
       return address;
     },
@@ -326,6 +358,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       const closing = listeners;
       listeners = [];
       tlsListener = undefined;
+      wssListener = undefined;
       const b = broker;
       broker = undefined;
       address = undefined;

@@ -20,8 +20,10 @@ export interface BrokerHostOptions {
   /**
    * MQTT over TLS (`mqtts://`, TLS 1.2+) on `host`: `port` (0 = ephemeral, sticky across
    * stop()/start()), PEM `cert` (chain) and `key`. Default: no TLS listener. reloadTls() swaps them.
+   * `wsPort` also serves MQTT over WebSocket over TLS (`wss://`) with the same pair (0 = ephemeral;
+   * default none).
    */
-  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer; wsPort?: number };
   /** Largest whole MQTT packet, bytes. Default DEFAULT_MAX_PACKET_BYTES (1 MiB + 1 KiB). */
   maxPacketBytes?: number;
   /** First level of the root `{prefix}/v1`. Default `dameso`. */
@@ -88,11 +90,15 @@ export interface BrokerAddress {
   tlsPort?: number;
   /** `mqtts://HOST:PORT` (127.0.0.1 when listening on every interface). */
   tlsUrl?: string;
+  /** Port of the MQTT over WebSocket over TLS listener (`tls.wsPort`). */
+  wssPort?: number;
+  /** `wss://HOST:PORT` (127.0.0.1 when listening on every interface). */
+  wssUrl?: string;
 }
 
 /** Counters since the host was created (they survive restarts). */
 export interface BrokerStats {
-  /** Open connections (TCP + WebSocket). */
+  /** Open connections (every listener). */
   connections: number;
   connectionsTotal: number;
   /** Publishes on `R/#` checked. */
@@ -116,6 +122,11 @@ export interface BrokerStats {
   aclDenied: { publish: number; subscribe: number };
   /** Deliveries of an intent skipped because its `to` does not name the receiving node (narrow.ts). */
   narrowed: number;
+  /**
+   * Connections to the TLS or wss listener that failed their TLS handshake: a client that does not
+   * trust the certificate, speaks plain MQTT or HTTP to it, or is too old (below TLS 1.2).
+   */
+  tlsHandshakeFailures: number;
 }
 
 export interface BrokerHost {

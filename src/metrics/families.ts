@@ -89,6 +89,9 @@ export const BROKER_FAMILIES = {
     'Publishes dropped and subscriptions refused by the ACL, by action (publish, subscribe).',
     ['action'],
   ),
+  dameso_broker_tls_handshake_failures_total: counter(
+    'Connections to the TLS and wss listeners that failed the TLS handshake (untrusted certificate, not TLS, too old).',
+  ),
 } as const satisfies Record<string, Family>;
 
 export type NodeFamily = keyof typeof NODE_FAMILIES;

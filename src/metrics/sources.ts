@@ -109,5 +109,6 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     for (const [reason, n] of Object.entries(s.authRefused)) sink('dameso_broker_auth_refused_total', n, { reason });
     sink('dameso_broker_acl_denied_total', s.aclDenied.publish, { action: 'publish' });
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });
+    sink('dameso_broker_tls_handshake_failures_total', s.tlsHandshakeFailures);
   };
 }

@@ -39,6 +39,8 @@ test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, ever
   // No --auth-file here: the auth and ACL counters are there, at 0.
   expect(sample(after, 'dameso_broker_acl_denied_total', { broker: name, action: 'publish' })).toBe(0);
   expect(after).toMatch(/^dameso_broker_auth_refused_total\{broker="[^"]+",reason="[a-z_]+"\} 0$/m);
+  // No TLS listener here: the handshake failure counter is there, at 0 (test/broker/wss.test.ts counts real ones).
+  expect(sample(after, 'dameso_broker_tls_handshake_failures_total', { broker: name })).toBe(0);
   // A broker-only registry shows no node families.
   expect(after).not.toMatch(/dameso_intents_/);
 });
