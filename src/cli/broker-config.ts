@@ -34,6 +34,7 @@ export const brokerConfigSchema = z.strictObject({
   port: portValue,
   wsPort: portValue,
   tlsPort: portValue,
+  wssPort: portValue,
   tlsCert: text,
   tlsKey: text,
   tcpHost: text,
@@ -61,7 +62,7 @@ export function parseBrokerConfig(source: string, file: string): BrokerFlagValue
 
 /** The same checks the flags get in `dameso broker`, run on the file's values alone. */
 function checkValues(f: BrokerFlagValues, file: string): void {
-  checkPorts(f, ['port', 'wsPort', 'tlsPort', 'metricsPort'], file);
+  checkPorts(f, ['port', 'wsPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
   for (const key of ['maxPacket', 'statsMs'] as const) {
     const value = f[key];
     if (value !== undefined) inFile(key, file, () => parseBrokerCount(key, value));
@@ -95,6 +96,9 @@ function checkTogether(cmd: Command, file: string): void {
       );
     }
   }
+  if (source('wssPort') === 'config' && TLS_KEYS.every((k) => cmd.getOptionValue(k) === undefined)) {
+    throw new ConfigError('wssPort', `needs tlsPort, tlsCert and tlsKey (its certificate) (in ${file})`);
+  }
   if (source('metricsHost') === 'config' && cmd.getOptionValue('metricsPort') === undefined) {
     throw new ConfigError('metricsHost', `needs metricsPort (in ${file})`);
   }
@@ -112,7 +116,8 @@ Config file (--config FILE): the same settings as JSON, keys = the long flags in
 ("--no-check" is "check": false); a flag on the command line overrides the file.
   {
     "host": "0.0.0.0", "port": 1883, "wsPort": 8083, "authFile": "/etc/dameso/broker.users",
-    "tlsPort": 8883, "tlsCert": "/etc/dameso/broker.crt", "tlsKey": "/etc/dameso/broker.key"
+    "tlsPort": 8883, "wssPort": 8884,
+    "tlsCert": "/etc/dameso/broker.crt", "tlsKey": "/etc/dameso/broker.key"
   }
   dameso broker --config /etc/dameso/broker.json
   dameso broker --config /etc/dameso/broker.json --port 1884 --stats-ms 0

@@ -82,6 +82,10 @@ export function registerBroker(program: Command): void {
       '--tls-port <port>',
       'also serve MQTT over TLS (mqtts://) on this port (0 = any free port); needs --tls-cert and --tls-key',
     )
+    .option(
+      '--wss-port <port>',
+      'also serve MQTT over WebSocket over TLS (wss://) on this port (0 = any free port), with the certificate of --tls-port',
+    )
     .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS listener; SIGHUP reloads it')
     .option('--tls-key <file>', 'PEM private key of --tls-cert; SIGHUP reloads it')
     .option(
@@ -139,7 +143,12 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
       const auth = flags.authFile === undefined ? undefined : await loadBrokerAuth(flags.authFile, log);
       const tlsPort = checkTlsFlags(flags) ? int('--tls-port', flags.tlsPort ?? '', 0, 65_535) : undefined;
       const tlsFiles = tlsPort === undefined ? undefined : { cert: flags.tlsCert ?? '', key: flags.tlsKey ?? '' };
-      const tls = tlsFiles && { port: tlsPort ?? 0, ...(await readTlsPair(tlsFiles.cert, tlsFiles.key)) };
+      const wssPort = flags.wssPort === undefined ? undefined : int('--wss-port', flags.wssPort, 0, 65_535);
+      const tls = tlsFiles && {
+        port: tlsPort ?? 0,
+        wsPort: wssPort,
+        ...(await readTlsPair(tlsFiles.cert, tlsFiles.key)),
+      };
       const host = createBrokerHost({
         host: flags.host,
         ...(flags.tcpHost !== undefined ? { tcpHost: flags.tcpHost } : {}),
@@ -178,6 +187,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         `dameso broker listening on mqtt://${address.tcpHost}:${address.port}` +
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
           (address.tlsPort === undefined ? '' : ` and mqtts://${address.host}:${address.tlsPort}`) +
+          (address.wssPort === undefined ? '' : ` and wss://${address.host}:${address.wssPort}`) +
           ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes` +
           (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`) +
           (auth === undefined ? '' : `; ${auth.size()} nodes may connect (${flags.authFile}; SIGHUP reloads it)`),
@@ -228,6 +238,7 @@ function formatStats(s: BrokerStats): string {
     `connections=${s.connections} (total ${s.connectionsTotal}) checked=${s.checked} passed=${s.passed} ` +
     `dropped=${s.droppedTotal}${drops ? ` [${drops}]` : ''} wills_refused=${s.willsRefused} ` +
     `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
-    `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed}`
+    `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed} ` +
+    `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );
 }

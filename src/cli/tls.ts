@@ -43,17 +43,24 @@ export async function readCaFile(flag: string, file: string | undefined): Promis
   return pem;
 }
 
-/** `--tls-port/--tls-cert/--tls-key` as given on the command line. */
+/** `--tls-port/--tls-cert/--tls-key` and `--wss-port` (served with their pair), as on the command line. */
 export interface TlsFlags {
   tlsPort?: string;
   tlsCert?: string;
   tlsKey?: string;
+  wssPort?: string;
 }
 
-/** The three flags go together: one missing is a usage error naming it. */
+/** The three flags go together: one missing is a usage error naming it; `--wss-port` needs them. */
 export function checkTlsFlags(f: TlsFlags): boolean {
   const given = { '--tls-port': f.tlsPort, '--tls-cert': f.tlsCert, '--tls-key': f.tlsKey };
   const missing = Object.entries(given).filter(([, v]) => v === undefined);
+  if (missing.length === 3 && f.wssPort !== undefined) {
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      "--wss-port serves the TLS listener's certificate: --tls-port, --tls-cert and --tls-key missing",
+    );
+  }
   if (missing.length === 3) return false;
   if (missing.length > 0) {
     throw new DamesoError(
@@ -125,6 +132,8 @@ self-signed certificate is its own CA:
   dameso broker --tls-port 8883 --tls-cert broker.crt --tls-key broker.key --tcp-host 127.0.0.1 \\
     --auth-file /etc/dameso/broker.users              # kill -HUP <pid> after renewing the certificate
   dameso node --id pi-7 --broker mqtts://10.0.0.5:8883 --ca broker.crt --password-file pi-7.secret
+  dameso broker --tls-port 8883 --wss-port 8884 --tls-cert broker.crt --tls-key broker.key
+    # also wss://10.0.0.5:8884 (MQTT over WebSocket over TLS, same certificate) for browsers
 --tcp-host 127.0.0.1 keeps plain MQTT to nodes on the broker machine. Nodes get only the CA
 certificate (broker.crt here), never broker.key; a certificate the CA did not sign, or a --broker
 name it does not list, is refused by the node (exit 78), never accepted.

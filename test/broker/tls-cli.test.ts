@@ -66,6 +66,54 @@ describe('dameso broker --tls-port (child process)', () => {
     expect(mismatched.stderr).toMatch(/--tls-key.*is not the PEM private key of/);
   });
 
+  it('refuses --wss-port without the TLS flags (exit 64)', async () => {
+    const alone = await runCli(['broker', '--port', '0', '--wss-port', '0']);
+    expect(alone.code).toBe(64);
+    expect(alone.stderr).toMatch(
+      /--wss-port serves the TLS listener's certificate: --tls-port, --tls-cert and --tls-key missing/,
+    );
+    const noKey = await runCli([
+      'broker',
+      '--port',
+      '0',
+      '--wss-port',
+      '0',
+      '--tls-port',
+      '0',
+      '--tls-cert',
+      pki.files.cert,
+    ]);
+    expect(noKey.code).toBe(64);
+    expect(noKey.stderr).toMatch(/--tls-key missing/);
+  });
+
+  it('--wss-port: prints the wss:// address, serves it, and counts a failed handshake in its stats line', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'broker', '--stats-ms', '0', '--host', '127.0.0.1', '--wss-port', '0'].concat(
+        tlsArgs(pki.files.cert, pki.files.key),
+      ),
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DAMESO_LOG_LEVEL: 'warn' } },
+    );
+    const exit = finished(child);
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const line = (await lines.next()).value as string;
+    expect(line).toMatch(
+      /^dameso broker listening on mqtt:\/\/127\.0\.0\.1:\d+ and mqtts:\/\/127\.0\.0\.1:\d+ and wss:\/\/127\.0\.0\.1:\d+ /,
+    );
+    const wssUrl = / and (wss:\/\/127\.0\.0\.1:\d+) /.exec(line)?.[1] ?? '';
+    const c = await connectClient(wssUrl, { ca: pki.ca });
+    await c.endAsync();
+    // Without the CA: refused, and the broker logs it (at warn, the first from this address).
+    const logged = printedOnStderr(child, 'TLS handshake failed');
+    await expect(connectClient(wssUrl)).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    await logged;
+    child.kill('SIGTERM');
+    const done = await exit;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/ tls_handshake_failures=1$/m);
+  });
+
   it('prints the mqtts:// address in its listening line', async () => {
     const child = spawnBroker(['--host', '127.0.0.1', ...tlsArgs(pki.files.cert, pki.files.key)]);
     const exit = finished(child);

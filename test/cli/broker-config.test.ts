@@ -89,6 +89,7 @@ describe('parsing a broker config file', () => {
     expect(configError(() => parseBrokerConfig('{"wsPort": 70000}', 'f.json')).message).toBe(
       'config "wsPort": expected a port number in [0, 65535], got "70000" (in f.json)',
     );
+    expect(configError(() => parseBrokerConfig('{"wssPort": -1}', 'f.json')).key).toBe('wssPort');
     expect(configError(() => parseBrokerConfig('{"maxPacket": 10}', 'f.json')).message).toBe(
       'config "maxPacket": must be an integer in [64, 268435455], got "10" (in f.json)',
     );
@@ -152,6 +153,17 @@ describe('merging the file with the flags', () => {
     );
     const { flags } = await merged(['--config', half, '--tls-key', '/etc/dameso/broker.key']);
     expect(flags).toMatchObject({ tlsPort: '8883', tlsKey: '/etc/dameso/broker.key' });
+    const wss = await files.write('broker.json', { wssPort: 8884 });
+    await expect(merged(['--config', wss])).rejects.toThrow(
+      /^config "wssPort": needs tlsPort, tlsCert and tlsKey \(its certificate\) \(in .*broker.json\)$/,
+    );
+    const withTls = await files.write('broker.json', {
+      wssPort: 8884,
+      tlsPort: 8883,
+      tlsCert: '/etc/dameso/broker.crt',
+      tlsKey: '/etc/dameso/broker.key',
+    });
+    expect((await merged(['--config', withTls])).flags).toMatchObject({ wssPort: '8884', tlsPort: '8883' });
     const host = await files.write('broker.json', { metricsHost: '0.0.0.0' });
     await expect(merged(['--config', host])).rejects.toThrow(/^config "metricsHost": needs metricsPort/);
   });
