@@ -3,63 +3,23 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls, { type TLSSocket } from 'node:tls';
-import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrokerAuth,
-  type BrokerHost,
-  createBrokerHost,
-  createFileAuth,
-  setCredential,
-} from '../../broker/index.js';
+import { type BrokerAuth, createBrokerHost, createFileAuth, setCredential } from '../../broker/index.js';
 import { BrokerCertificateError } from '../../src/transport/index.js';
-import { connectClient, endAll } from '../helpers/broker-clients.js';
+import type { connectClient } from '../helpers/broker-clients.js';
 import { fixedHandler, NodePool, YES } from '../helpers/node-fixtures.js';
-import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
+import { tlsSuite } from '../helpers/tls.js';
 
 const CHEAP = { ln: 10, r: 8, p: 1 };
 
-let pki: TestPki;
-let other: TestPki;
-beforeAll(async () => {
-  pki = await makeTestPki('dameso test CA', 'broker.test');
-  other = await makeTestPki('another CA', 'renewed.test');
-});
-afterAll(async () => {
-  await removePki(pki);
-  await removePki(other);
-});
-
-const hosts: BrokerHost[] = [];
-let clients: MqttClient[] = [];
-afterEach(async () => {
-  await endAll(...clients);
-  clients = [];
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
+const suite = tlsSuite();
+const { hosts, client, refusal } = suite;
 
 async function startHost(options: Parameters<typeof createBrokerHost>[0] = {}) {
-  const host = createBrokerHost({ port: 0, tls: { port: 0, cert: pki.cert, key: pki.key }, ...options });
+  const host = createBrokerHost({ port: 0, tls: { port: 0, cert: suite.pki.cert, key: suite.pki.key }, ...options });
   hosts.push(host);
   const address = await host.start();
   return { host, address, tlsUrl: address.tlsUrl ?? '' };
-}
-
-async function client(url: string, options: Parameters<typeof connectClient>[1] = {}): Promise<MqttClient> {
-  const c = await connectClient(url, options);
-  clients.push(c);
-  return c;
-}
-
-/** Resolves with the error of a connection attempt that must fail (mqtt.js emits it). */
-function refusal(url: string, options: Parameters<typeof connectClient>[1] = {}): Promise<unknown> {
-  return connectClient(url, options).then(
-    async (c) => {
-      clients.push(c);
-      throw new Error(`${url}: connected, expected a refusal`);
-    },
-    (err: unknown) => err,
-  );
 }
 
 /** A plain TCP connect: resolves true once connected, false on ECONNREFUSED. */
@@ -79,7 +39,7 @@ describe('broker host: MQTT over TLS', () => {
     expect(address.tlsPort).toBeGreaterThan(0);
     expect(tlsUrl).toBe(`mqtts://127.0.0.1:${address.tlsPort}`);
     expect(address.url).toBe(`mqtt://127.0.0.1:${address.port}`);
-    const c = await client(tlsUrl, { ca: pki.ca });
+    const c = await client(tlsUrl, { ca: suite.pki.ca });
     // TLS 1.2 at least (minVersion), and TCP_NODELAY works on the TLS socket like on TCP.
     const socket = c.stream as unknown as TLSSocket;
     expect(socket.encrypted).toBe(true);
@@ -91,13 +51,13 @@ describe('broker host: MQTT over TLS', () => {
     // No CA: the system store does not know our private CA.
     expect(await refusal(tlsUrl)).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     // Another CA.
-    expect(await refusal(tlsUrl, { ca: other.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(await refusal(tlsUrl, { ca: suite.other.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     // The right CA, but a name the certificate does not list.
-    expect(await refusal(tlsUrl, { ca: pki.ca, servername: 'not-listed.test' })).toMatchObject({
+    expect(await refusal(tlsUrl, { ca: suite.pki.ca, servername: 'not-listed.test' })).toMatchObject({
       code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
     // The right CA: connects.
-    await client(tlsUrl, { ca: pki.ca });
+    await client(tlsUrl, { ca: suite.pki.ca });
   });
 
   it('refuses a TLS client below TLS 1.2, even where Node was told to allow older versions', async () => {
@@ -111,7 +71,7 @@ describe('broker host: MQTT over TLS', () => {
     } finally {
       tls.DEFAULT_MIN_VERSION = nodeDefault;
     }
-    const tls11 = { ca: pki.ca, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' };
+    const tls11 = { ca: suite.pki.ca, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' };
     const err = await refusal(tlsUrl, tls11 as Parameters<typeof connectClient>[1]);
     expect((err as Error).message).toMatch(/alert protocol version/);
   });
@@ -132,17 +92,17 @@ describe('broker host: MQTT over TLS', () => {
 
   it('reloadTls serves a renewed certificate to new connections; a bad pair keeps the current one', async () => {
     const { host, address, tlsUrl } = await startHost();
-    const before = await client(tlsUrl, { ca: pki.ca });
-    expect(await refusal(tlsUrl, { ca: other.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const before = await client(tlsUrl, { ca: suite.pki.ca });
+    expect(await refusal(tlsUrl, { ca: suite.other.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
 
     // A key that is not the certificate's: refused, nothing changes.
-    expect(() => host.reloadTls(other.cert, pki.key)).toThrow(/key values mismatch/);
-    expect(() => host.reloadTls('not a certificate', other.key)).toThrow();
-    await client(tlsUrl, { ca: pki.ca });
+    expect(() => host.reloadTls(suite.other.cert, suite.pki.key)).toThrow(/key values mismatch/);
+    expect(() => host.reloadTls('not a certificate', suite.other.key)).toThrow();
+    await client(tlsUrl, { ca: suite.pki.ca });
 
-    host.reloadTls(other.cert, other.key);
-    await client(tlsUrl, { ca: other.ca });
-    expect(await refusal(tlsUrl, { ca: pki.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    host.reloadTls(suite.other.cert, suite.other.key);
+    await client(tlsUrl, { ca: suite.other.ca });
+    expect(await refusal(tlsUrl, { ca: suite.pki.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     // The connection made before the reload is still served.
     await before.subscribeAsync('still/here');
 
@@ -150,7 +110,7 @@ describe('broker host: MQTT over TLS', () => {
     await host.stop();
     const again = await host.start();
     expect(again.tlsPort).toBe(address.tlsPort);
-    await client(tlsUrl, { ca: other.ca });
+    await client(tlsUrl, { ca: suite.other.ca });
   });
 
   it('stop() drops a connection still in its TLS handshake', async () => {
@@ -166,7 +126,7 @@ describe('broker host: MQTT over TLS', () => {
 
   it('reloadTls on a host without TLS is an error', () => {
     const host = createBrokerHost({ port: 0 });
-    expect(() => host.reloadTls(pki.cert, pki.key)).toThrow(/no TLS listener/);
+    expect(() => host.reloadTls(suite.pki.cert, suite.pki.key)).toThrow(/no TLS listener/);
   });
 });
 
@@ -197,9 +157,9 @@ describe('broker host: TLS with --auth-file style authentication', () => {
 
   it('the right password connects over TLS, a wrong one gets CONNACK 5; the gate sees the peer address', async () => {
     const { host, tlsUrl } = await startHost({ host: '127.0.0.1', auth });
-    await client(tlsUrl, { ca: pki.ca, clientId: 'dameso.n1', username: 'n1', password: 'n1-secret-pw' });
+    await client(tlsUrl, { ca: suite.pki.ca, clientId: 'dameso.n1', username: 'n1', password: 'n1-secret-pw' });
     expect(
-      await refusal(tlsUrl, { ca: pki.ca, clientId: 'dameso.n1', username: 'n1', password: 'wrong-password' }),
+      await refusal(tlsUrl, { ca: suite.pki.ca, clientId: 'dameso.n1', username: 'n1', password: 'wrong-password' }),
     ).toMatchObject({ code: 5 });
     expect(host.stats().authRefused.bad_password).toBe(1);
     expect(sources).toEqual(['127.0.0.1', '127.0.0.1']);
@@ -216,10 +176,10 @@ describe('dameso nodes over mqtts://', () => {
     const { tlsUrl } = await startHost({ host: '127.0.0.1' });
     await pool.start(tlsUrl, 'resp', {
       roles: ['bt'],
-      brokerCa: pki.ca,
+      brokerCa: suite.pki.ca,
       handlers: [fixedHandler('want_chunk', 'bt', YES('here'))],
     });
-    const req = await pool.start(tlsUrl, 'req', { brokerCa: pki.ca });
+    const req = await pool.start(tlsUrl, 'req', { brokerCa: suite.pki.ca });
     expect(req.roster.get('resp')?.online).toBe(true);
     const outcome = await req.declare('want_chunk', { subject: 'a'.repeat(64), deadlineMs: 5_000 });
     expect(outcome.yes.map((r) => r.envelope.from)).toEqual(['resp']);

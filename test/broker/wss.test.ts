@@ -5,32 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerHost, createBrokerHost } from '../../broker/index.js';
+import { describe, expect, it } from 'vitest';
+import { createBrokerHost } from '../../broker/index.js';
 import { brokerSource, createMetrics } from '../../src/metrics/index.js';
-import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
-import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
+import { collect, type connectClient, waitFor } from '../helpers/broker-clients.js';
+import { tlsSuite } from '../helpers/tls.js';
 
-let pki: TestPki;
-let other: TestPki;
-beforeAll(async () => {
-  pki = await makeTestPki('dameso test CA', 'broker.test');
-  other = await makeTestPki('another CA', 'renewed.test');
-});
-afterAll(async () => {
-  await removePki(pki);
-  await removePki(other);
-});
-
-const hosts: BrokerHost[] = [];
-let clients: MqttClient[] = [];
-afterEach(async () => {
-  await endAll(...clients);
-  clients = [];
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
+const suite = tlsSuite();
+const { hosts, client, refusal } = suite;
 
 interface LogRecord {
   level: number;
@@ -69,29 +52,12 @@ async function startHost(options: Parameters<typeof createBrokerHost>[0] = {}) {
   const host = createBrokerHost({
     host: '127.0.0.1',
     port: 0,
-    tls: { port: 0, wsPort: 0, cert: pki.cert, key: pki.key },
+    tls: { port: 0, wsPort: 0, cert: suite.pki.cert, key: suite.pki.key },
     ...options,
   });
   hosts.push(host);
   const address = await host.start();
   return { host, address, wssUrl: address.wssUrl ?? '', tlsUrl: address.tlsUrl ?? '' };
-}
-
-async function client(url: string, options: Parameters<typeof connectClient>[1] = {}): Promise<MqttClient> {
-  const c = await connectClient(url, options);
-  clients.push(c);
-  return c;
-}
-
-/** Resolves with the error of a connection attempt that must fail. */
-function refusal(url: string, options: Parameters<typeof connectClient>[1] = {}): Promise<unknown> {
-  return connectClient(url, options).then(
-    async (c) => {
-      clients.push(c);
-      throw new Error(`${url}: connected, expected a refusal`);
-    },
-    (err: unknown) => err,
-  );
 }
 
 const HANDSHAKE_FAILED = 'TLS handshake failed';
@@ -105,7 +71,7 @@ describe('broker host: MQTT over wss://', () => {
     expect(address.wssPort).not.toBe(address.tlsPort);
     expect(wssUrl).toBe(`wss://127.0.0.1:${address.wssPort}`);
 
-    const sub = await client(wssUrl, { ca: pki.ca });
+    const sub = await client(wssUrl, { ca: suite.pki.ca });
     const got = await collect(sub, 'app/wss');
     const pub = await client(address.url);
     await pub.publishAsync('app/wss', Buffer.from('over tcp'), { qos: 1 });
@@ -114,12 +80,12 @@ describe('broker host: MQTT over wss://', () => {
 
     const unverified = { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' };
     expect(await refusal(wssUrl)).toMatchObject(unverified);
-    expect(await refusal(wssUrl, { ca: other.ca })).toMatchObject(unverified);
+    expect(await refusal(wssUrl, { ca: suite.other.ca })).toMatchObject(unverified);
   });
 
   it('holds wss clients to maxPacketBytes, like ws', async () => {
     const { wssUrl } = await startHost({ maxPacketBytes: 10_000 });
-    const big = await client(wssUrl, { ca: pki.ca });
+    const big = await client(wssUrl, { ca: suite.pki.ca });
     const closed = new Promise<void>((resolve) => big.once('close', () => resolve()));
     big.publish('app/blob', Buffer.alloc(50_000), { qos: 0 });
     await closed;
@@ -128,20 +94,24 @@ describe('broker host: MQTT over wss://', () => {
 
   it('reloadTls renews the wss certificate too; the port survives a restart', async () => {
     const { host, address, wssUrl } = await startHost();
-    const before = await client(wssUrl, { ca: pki.ca });
-    host.reloadTls(other.cert, other.key);
-    await client(wssUrl, { ca: other.ca });
-    expect(await refusal(wssUrl, { ca: pki.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const before = await client(wssUrl, { ca: suite.pki.ca });
+    host.reloadTls(suite.other.cert, suite.other.key);
+    await client(wssUrl, { ca: suite.other.ca });
+    expect(await refusal(wssUrl, { ca: suite.pki.ca })).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     await before.subscribeAsync('still/here');
 
     await host.stop();
     const again = await host.start();
     expect(again.wssPort).toBe(address.wssPort);
-    await client(wssUrl, { ca: other.ca });
+    await client(wssUrl, { ca: suite.other.ca });
   });
 
   it('without tls.wsPort there is no wss listener', async () => {
-    const host = createBrokerHost({ host: '127.0.0.1', port: 0, tls: { port: 0, cert: pki.cert, key: pki.key } });
+    const host = createBrokerHost({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { port: 0, cert: suite.pki.cert, key: suite.pki.key },
+    });
     hosts.push(host);
     const address = await host.start();
     expect(address.wssPort).toBeUndefined();
@@ -170,7 +140,7 @@ describe('broker host: failed TLS handshakes', () => {
     expect(host.stats().tlsHandshakeFailures).toBe(1);
 
     // The same address again (a node retrying): counted, logged at debug only.
-    await refusal(tlsUrl, { ca: other.ca });
+    await refusal(tlsUrl, { ca: suite.other.ca });
     const second = (await until(HANDSHAKE_FAILED, 2))[1];
     expect(second).toMatchObject({ level: DEBUG, listener: 'mqtts' });
     expect(host.stats().tlsHandshakeFailures).toBe(2);
@@ -191,8 +161,8 @@ describe('broker host: failed TLS handshakes', () => {
     expect(host.stats().tlsHandshakeFailures).toBe(5);
 
     // Clients that trust the CA are not counted, and the count is exported.
-    await client(tlsUrl, { ca: pki.ca });
-    await client(wssUrl, { ca: pki.ca });
+    await client(tlsUrl, { ca: suite.pki.ca });
+    await client(wssUrl, { ca: suite.pki.ca });
     const metrics = createMetrics({ processMetrics: false });
     metrics.addBrokerSource('b', brokerSource(host));
     expect(await metrics.text()).toMatch(/^dameso_broker_tls_handshake_failures_total\{broker="b"\} 5$/m);
@@ -201,8 +171,8 @@ describe('broker host: failed TLS handshakes', () => {
   it('counts a client that refuses the certificate with an alert (OpenSSL), in TLS 1.2 and 1.3', async () => {
     const { log, until } = logTap();
     const { host, address } = await startHost({ log });
-    expect(await opensslClient(address.tlsPort ?? 0, other.files.ca, '-tls1_2')).not.toBe(0);
-    expect(await opensslClient(address.wssPort ?? 0, other.files.ca, '-tls1_3')).not.toBe(0);
+    expect(await opensslClient(address.tlsPort ?? 0, suite.other.files.ca, '-tls1_2')).not.toBe(0);
+    expect(await opensslClient(address.wssPort ?? 0, suite.other.files.ca, '-tls1_3')).not.toBe(0);
     const failures = await until(HANDSHAKE_FAILED, 2);
     // Sorted: the two refusals are not ordered on the broker's side.
     expect(failures.map((r) => [r.listener, r.code]).sort()).toEqual([

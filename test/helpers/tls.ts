@@ -6,6 +6,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { BrokerHost } from '../../broker/index.js';
+import { connectClient, endAll } from './broker-clients.js';
 
 export interface TestPki {
   dir: string;
@@ -96,4 +100,56 @@ export async function makeTestPki(caName = 'dameso test CA', serverName = 'broke
 
 export async function removePki(pki: TestPki | undefined): Promise<void> {
   if (pki !== undefined) await rm(pki.dir, { recursive: true, force: true });
+}
+
+/**
+ * The shared set-up of the TLS suites: two throwaway CAs (`pki` signs the broker, `other` a second
+ * one), made once per file; and the broker hosts and clients a test started, ended after it.
+ */
+export interface TlsSuite {
+  pki: TestPki;
+  other: TestPki;
+  hosts: BrokerHost[];
+  clients: MqttClient[];
+  /** A connected client, ended after the test. */
+  client(url: string, options?: Parameters<typeof connectClient>[1]): Promise<MqttClient>;
+  /** Resolves with the error of a connection attempt that must fail (mqtt.js emits it). */
+  refusal(url: string, options?: Parameters<typeof connectClient>[1]): Promise<unknown>;
+}
+
+export function tlsSuite(): TlsSuite {
+  const clients: MqttClient[] = [];
+  const suite: TlsSuite = {
+    pki: undefined as unknown as TestPki,
+    other: undefined as unknown as TestPki,
+    hosts: [],
+    clients,
+    async client(url, options = {}) {
+      const c = await connectClient(url, options);
+      clients.push(c);
+      return c;
+    },
+    refusal(url, options = {}) {
+      return connectClient(url, options).then(
+        async (c) => {
+          clients.push(c);
+          throw new Error(`${url}: connected, expected a refusal`);
+        },
+        (err: unknown) => err,
+      );
+    },
+  };
+  beforeAll(async () => {
+    suite.pki = await makeTestPki('dameso test CA', 'broker.test');
+    suite.other = await makeTestPki('another CA', 'renewed.test');
+  });
+  afterAll(async () => {
+    await removePki(suite.pki);
+    await removePki(suite.other);
+  });
+  afterEach(async () => {
+    await endAll(...suite.clients.splice(0));
+    await Promise.all(suite.hosts.splice(0).map((h) => h.stop()));
+  });
+  return suite;
 }
