@@ -44,6 +44,21 @@ beforeEach(() => {
   roster.set('me', 4, true, ['bt']);
 });
 
+/** A second declare side on the same roster that publishes and records nothing (one behaviour under test). */
+function quietSide(extra: Partial<ConstructorParameters<typeof DeclareSide>[0]> = {}): DeclareSide {
+  return new DeclareSide({
+    self: 'me',
+    session: () => 4,
+    roster,
+    publishIntent: () => undefined,
+    append: async () => undefined,
+    kindRoles: (k) => KIND_ROLES[k],
+    clock,
+    log: silentLogger,
+    ...extra,
+  });
+}
+
 describe('declare side', () => {
   test('expected = online ∩ role ∩ to, minus self; envelope as the wire says', () => {
     const i = side.declare('want_chunk', { subject: 's', to: ['a', 'c', 'm', 'gone'], deadlineMs: 500 });
@@ -136,16 +151,7 @@ describe('declare side', () => {
   test('a deadline timer that fires early (loop time behind the monotonic clock) re-arms instead of closing early', async () => {
     // Real timers count from the loop's cached ms: model one that fires 1 ms early (never under 1 ms, as in Node).
     const early = { ...clock, setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, Math.max(1, ms - 1)) };
-    const s2 = new DeclareSide({
-      self: 'me',
-      session: () => 4,
-      roster,
-      publishIntent: () => undefined,
-      append: async () => undefined,
-      kindRoles: (k) => KIND_ROLES[k],
-      clock: early,
-      log: silentLogger,
-    });
+    const s2 = quietSide({ clock: early });
     const i = s2.declare('want_chunk', { deadlineMs: 100 });
     let closed = false;
     void i.then(() => {
@@ -184,17 +190,7 @@ describe('declare side', () => {
   });
 
   test('closed intents are remembered for late replies up to MAX_REMEMBERED_INTENTS, oldest forgotten first, then for lateKeepMs', async () => {
-    const s2 = new DeclareSide({
-      self: 'me',
-      session: () => 4,
-      roster,
-      publishIntent: () => undefined,
-      append: async () => undefined,
-      kindRoles: (k) => KIND_ROLES[k],
-      clock,
-      log: silentLogger,
-      lateKeepMs: 60_000,
-    });
+    const s2 = quietSide({ lateKeepMs: 60_000 });
     // No expected node: each closes at once, so only the bound forgets (no time passes).
     const outcomes = [];
     for (let n = 0; n < MAX_REMEMBERED_INTENTS + 100; n++) outcomes.push(s2.declare('want_chunk', { to: ['nobody'] }));
