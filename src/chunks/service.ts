@@ -12,7 +12,7 @@ import type { Transport } from '../transport/index.js';
 import { type ChunkingOptions, cutChunks } from './chunker.js';
 import { ANNOUNCE_WINDOW, CHUNKS_VIEW } from './constants.js';
 import { StoreNotOpenError } from './errors.js';
-import { type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
+import { type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 import { BT_ROLE, createChunkHandlers } from './handlers.js';
 import { createHaveBoard, type HaveBoard, type HaveOptions, type Holder } from './have.js';
 import { type PushOptions, type PushResult, pushChunk } from './push.js';
@@ -98,6 +98,16 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       .map((p) => p.node);
   };
   const declare = (kind: string, o: DeclareOptions) => need().c.intents.declare(kind, o);
+  // What push and fetch need, built once and bound late (to what start() opened), not per call.
+  const netDeps: FetchDeps = {
+    declare,
+    candidates,
+    get series() {
+      return need().c.series;
+    },
+    holders: (id) => need().board.holders(id),
+    trackedHolders: (id) => need().board.trackedHolders(id),
+  };
 
   // Handlers exist before the store does (the node registers them at construction), so they
   // reach the store and the board through these late-bound deps.
@@ -196,18 +206,11 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     },
     pushChunk: (chunk, o) => pushChunkWith(chunk, {}, o),
     async fetch(id, o) {
-      const { c, board, store } = need();
+      const { c, store } = need();
       // Held here: served from the own store (verified on read), no intent needed.
       const local = store.has(id) ? await store.get(id) : undefined;
       if (local) return { id, bytes: local, from: c.id, attempts: [] };
-      const deps = {
-        declare,
-        candidates,
-        series: c.series,
-        holders: (x: string) => board.holders(x),
-        trackedHolders: (x: string) => board.trackedHolders(x),
-      };
-      return fetchChunk(deps, id, {
+      return fetchChunk(netDeps, id, {
         deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
       });
     },
@@ -226,8 +229,8 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     extra: { lastSeq?: number },
     o: PushOptions = {},
   ): Promise<PushResult> {
-    const { c } = need();
-    return pushChunk({ declare, candidates, series: c.series }, chunk, {
+    need(); // not started: StoreNotOpenError at the call, as before
+    return pushChunk(netDeps, chunk, {
       replicas: o.replicas ?? options.replicas,
       deadlineMs: o.deadlineMs ?? options.deadlineMs,
       ...extra,
