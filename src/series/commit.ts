@@ -2,20 +2,21 @@
  * Group commit: encoded records queue here and are written to the active segment in one `write`
  * (per segment touched) followed by one `fdatasync` per commit.
  *
- * - `batch`: leader/follower group commit (PostgreSQL / RocksDB WAL habit). `windowMs` is the
- *   minimum interval between the STARTS of two commits: it bounds the fdatasync rate (flash wear
- *   on an SD card: at most 1000 / windowMs syncs per second) instead of adding latency to an
- *   idle disk. When no commit is in flight and `windowMs` has passed since the last commit
- *   started, a commit starts at once (in a microtask: the appends of the current turn share it);
- *   otherwise at `lastStart + windowMs`. Appends that arrive while a commit is in flight form the
- *   next batch. A commit also starts early once `batchMaxBytes` wait (Kafka's batch.size: a
+ * - `batch`: leader/follower group commit (PostgreSQL / RocksDB WAL habit), paced per storage
+ *   device (`pacer.ts`): a committer with records waiting asks the device's pacer for a turn, and
+ *   turns start at least `windowMs` apart across every series on that device. The window bounds
+ *   the flush rate of the device (flash wear on an SD card: at most 1000 / windowMs syncs per
+ *   second) instead of adding latency to an idle disk: on an idle device the turn comes at once
+ *   (in a microtask: the appends of the current turn share it). A lone series (one node per
+ *   board) therefore commits at most once per window, as before; S series sharing a device each
+ *   commit within S windows. Appends that arrive while a commit is in flight form the next batch.
+ *   A commit also starts early, without a turn, once `batchMaxBytes` wait (Kafka's batch.size: a
  *   batch that big is a write the disk absorbs in one go; waiting saves no fsync), and at once on
- *   `flush()`. Opening the series counts as a commit start (it fsynced the segment), so appends
- *   right after open wait for the window like any other. Under a steady closed loop of W writers
- *   each awaiting its append, throughput is therefore about W / max(windowMs, commit time): the
- *   window trades throughput of such a loop for fewer fsyncs, by design.
+ *   `flush()`; both still count as starts for the pacer. Opening the series counts as a start (it
+ *   fsynced the segment). Under a steady closed loop of W writers each awaiting its append,
+ *   throughput is therefore about W / max(windowMs, commit time): the window trades throughput
+ *   of such a loop for fewer fsyncs, by design.
  *   Durability is unchanged: an append resolves only after the fdatasync of the commit holding it.
- *   (Before: a commit started `windowMs` after the FIRST record of a batch, even on an idle disk.)
  * - `always`: a commit starts as soon as possible; records queued while a commit's fdatasync is in
  *   flight are coalesced into the next one (each append still waits for an fdatasync covering it);
  * - `none`: same as `always` without the fdatasync.
@@ -35,10 +36,10 @@
 import { constants as fsc, write as fsWrite } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../clock.js';
 import { RECORD_HEADER_BYTES } from './constants.js';
 import { ioError } from './errors.js';
 import { encodeSegmentHeader, recordBytes, sealRecord, segmentName, writeRecord } from './format.js';
+import type { PacedMember, SyncPacer } from './pacer.js';
 import { type SegmentInfo, syncDir } from './segments.js';
 import type { Durability } from './types.js';
 
@@ -99,10 +100,10 @@ const PENDING_KEEP_BYTES = 4 * 1024 * 1024;
 export interface CommitterDeps {
   dir: string;
   durability: Durability;
-  windowMs: number;
-  /** `batch`: a commit starts before the window ends once this many bytes wait. */
+  /** `batch`: the device's turns (pacer.ts); unused by the other modes. */
+  pacer: SyncPacer;
+  /** `batch`: a commit starts without waiting for its turn once this many bytes wait. */
   batchMaxBytes: number;
-  clock: Clock;
   active: ActiveSegment;
   /** Called after each commit with the highest seq it made durable. */
   onDurable: (seq: number) => void;
@@ -131,11 +132,9 @@ export class Committer {
   private pendBatch: Batch | undefined;
   private runBatch: Batch | undefined;
   private runMaxSeq = 0;
-  /** Monotonic ms at which the last commit started (the open counts as one). */
-  private lastStartAt: number;
-  private timer: TimerHandle | undefined;
-  private keepAlive: NodeJS.Timeout | undefined;
   private kicked = false;
+  /** `batch`: this committer as the pacer's member (one object, reused for every turn). */
+  private readonly member: PacedMember = { grant: () => this.commit() };
   /** A flush is waiting: commit without waiting for the window. */
   private urgent = false;
   private running = false;
@@ -154,7 +153,7 @@ export class Committer {
   ) {
     this.durableSeq = durableSeq;
     this.syncWrites = syncWriteFlag(d.durability) !== 0;
-    this.lastStartAt = d.clock.monotonic();
+    if (d.durability === 'batch') d.pacer.started(); // the open fsynced the segment
   }
 
   get active(): ActiveSegment {
@@ -241,51 +240,34 @@ export class Committer {
     return this.wait(this.lastQueuedSeq, undefined);
   }
 
-  /** Stop timers (the owner flushed first). */
+  /** Leave the pacer's queue (the owner flushed first). */
   stop(): void {
-    this.d.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    clearTimeout(this.keepAlive);
-    this.keepAlive = undefined;
+    this.d.pacer.cancel(this.member);
   }
 
   private schedule(now: boolean): void {
     // Cheap checks first: this runs on every append. A kicked commit takes everything queued.
     if (this.kicked || this.failure || this.running || this.idle) return;
-    let delay = 0;
     if (!now && !this.urgent && this.d.durability === 'batch') {
-      if (this.timer !== undefined) return;
-      // The window runs from the last commit START (leader/follower), not the first queued record.
-      delay = this.d.windowMs - (this.d.clock.monotonic() - this.lastStartAt);
-    }
-    if (delay <= 0) {
-      this.d.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.kicked = true;
-      queueMicrotask(() => {
-        this.kicked = false;
-        this.commit();
-      });
+      this.d.pacer.request(this.member); // no-op while queued
       return;
     }
-    this.timer = this.d.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.kicked = true;
+    queueMicrotask(() => {
+      this.kicked = false;
       this.commit();
-    }, delay);
-    // The injected clock's timers are unref'd (a stopping process must not wait for them), but
-    // appends waiting for this window must not vanish because nothing else keeps Node alive (a
-    // CLI run). So a ref'd no-op timer outlives the window; it is shell plumbing, not timing
-    // logic: the commit itself runs on the injected clock.
-    clearTimeout(this.keepAlive);
-    this.keepAlive = setTimeout(() => undefined, delay + 1000);
+    });
   }
 
   private commit(): void {
     if (this.running || this.failure || this.idle) return;
     this.running = true;
     this.urgent = false;
-    this.lastStartAt = this.d.clock.monotonic();
-    this.stop();
+    if (this.d.durability === 'batch') {
+      // Granted (the pacer dequeued us) or early (full batch, flush): either way a start to pace.
+      this.d.pacer.cancel(this.member);
+      this.d.pacer.started();
+    }
     const taken: Taken = {
       buf: this.pend,
       len: this.pendLen,

@@ -2,8 +2,9 @@
  * The series implementation behind `createSeries` (private: use `index.ts`).
  */
 import { constants as fsc } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock } from '../clock.js';
 import { encodeEntryBytes, encodeEntryInto } from './cbor.js';
 import { buildChunk } from './chunk.js';
 import { activeSegmentFlags, Committer } from './commit.js';
@@ -28,6 +29,7 @@ import {
 import { encodeRecord, encodeSegmentHeader, recordBytes, segmentName } from './format.js';
 import { acquireLock } from './lock.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
+import { acquireDevicePacer, createSyncPacer, type SyncPacer } from './pacer.js';
 import { readEntries, tailEntries } from './read.js';
 import { recover } from './recover.js';
 import { evictToBudget } from './ring.js';
@@ -56,6 +58,8 @@ export class DurableSeries implements Series {
   private plannedRecords = 0;
   private evicted = 0;
   private unlock: (() => Promise<void>) | undefined;
+  /** Gives the device's pacer back at close (shared pacers are reference-counted). */
+  private releasePacer: (() => void) | undefined;
 
   constructor(private readonly opts: SeriesOptions) {
     this.o = resolveOptions(opts);
@@ -76,6 +80,9 @@ export class DurableSeries implements Series {
     try {
       return await this.openNow();
     } catch (err) {
+      this.committer?.stop();
+      this.releasePacer?.();
+      this.releasePacer = undefined;
       await this.unlock?.();
       this.unlock = undefined;
       this.state = 'closed';
@@ -102,13 +109,13 @@ export class DurableSeries implements Series {
       }
       this.plannedBytes = last.size;
       this.plannedRecords = Math.max(1, r.lastSegmentRecords);
+      const pacer = await this.pacer();
       this.committer = new Committer(
         {
           dir: this.o.dir,
           durability: this.o.durability,
-          windowMs: this.o.windowMs,
+          pacer,
           batchMaxBytes: this.o.batchMaxBytes,
-          clock: this.o.clock,
           active: { fh, info: last },
           onDurable: (seq) => this.opts.onDurable?.(seq),
           onRotated: (seg) => this.segments.push(seg),
@@ -129,6 +136,22 @@ export class DurableSeries implements Series {
       lastSeq: this.lastSeq,
       entries: firstSeq > 0 ? this.lastSeq - firstSeq + 1 : 0,
     };
+  }
+
+  /**
+   * The pacer of `batch` commits (pacer.ts): the one given, else the process's pacer for this
+   * folder's device and window when the series runs on the real clock, else (an injected clock,
+   * whose time other series do not share) one of its own.
+   */
+  private async pacer(): Promise<SyncPacer> {
+    if (this.opts.syncPacer !== undefined) return this.opts.syncPacer;
+    if (this.o.clock !== systemClock || this.o.durability !== 'batch') {
+      return createSyncPacer({ intervalMs: this.o.windowMs, clock: this.o.clock });
+    }
+    const { dev } = await stat(this.o.dir);
+    const held = acquireDevicePacer(dev, this.o.windowMs);
+    this.releasePacer = held.release;
+    return held.pacer;
   }
 
   /** A fresh series: the first segment, starting with the snapshot of the initial views. */
@@ -329,6 +352,8 @@ export class DurableSeries implements Series {
       if (!c.failed) await c.flush();
     } finally {
       c.stop();
+      this.releasePacer?.();
+      this.releasePacer = undefined;
       await c.active.fh.close().catch(() => undefined);
       await this.unlock?.();
       this.unlock = undefined;

@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { SyncPacer } from './pacer.js';
 
 /**
  * One entry. `seq` orders the series (starts at 1, grows by one, never reused); `t` is the wall
@@ -31,10 +32,12 @@ export interface EntryInput {
  * When `append` resolves:
  * - `always`: after an fdatasync of that entry (one per append, batched only if appends overlap);
  * - `batch`: leader/follower group commit, after the one write + one fdatasync of the commit that
- *   holds the entry. A commit starts at once when none is in flight and `batchWindowMs` has passed
- *   since the last one started, else when it has (the window bounds the fsync rate, it adds no
- *   latency on an idle disk); appends arriving during a commit form the next one; a commit also
- *   starts early once `batchMaxBytes` wait (details in `commit.ts`);
+ *   holds the entry. Commits of every series on one storage device take turns at least
+ *   `batchWindowMs` apart (the window bounds the device's fsync rate; it adds no latency on an idle
+ *   device): a lone series commits at once when none is in flight and the window has passed since
+ *   the last start, and S series sharing a device each commit within S windows; appends arriving
+ *   during a commit form the next one; a commit also starts early once `batchMaxBytes` wait
+ *   (details in `commit.ts` and `pacer.ts`);
  * - `none`: after the write reaches the OS (survives a process crash, not a power cut).
  */
 export type Durability = 'always' | 'batch' | 'none';
@@ -72,7 +75,7 @@ export interface SeriesOptions {
   dir: string;
   /** Default `batch`. */
   durability?: Durability;
-  /** `batch`: minimum ms between commit starts (leader/follower, see commit.ts). Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
+  /** `batch`: minimum ms between commit starts on the folder's storage device (see pacer.ts). Default `DEFAULT_BATCH_WINDOW_MS` (board profiles override). */
   batchWindowMs?: number;
   /**
    * `batch`: start the commit before the window ends once this many bytes wait, bytes.
@@ -88,6 +91,12 @@ export interface SeriesOptions {
   /** Views maintained live and written into snapshots. */
   views?: readonly View<unknown>[];
   clock?: Clock;
+  /**
+   * `batch`: the turns this series' commits take (see `createSyncPacer`). Default: on the real
+   * clock, the one pacer this process keeps for the folder's storage device and window, shared by
+   * every series there; on an injected clock, a pacer of its own.
+   */
+  syncPacer?: SyncPacer;
   log?: Logger;
   /** Called (synchronously, in order) each time the durable seq advances. */
   onDurable?: (durableSeq: number) => void;
