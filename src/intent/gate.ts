@@ -14,7 +14,7 @@ export const NEUTRAL_LIM: LimiterValues = {
   topology: 1,
 };
 
-const YES: GateDecision = { answer: { r: 'yes' }, lim: NEUTRAL_LIM };
+const YES: GateDecision = { answer: { r: 'yes' }, lim: NEUTRAL_LIM, tight: false };
 
 export const alwaysYesGate: Gate = {
   intentSeen() {},

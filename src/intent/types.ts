@@ -38,7 +38,13 @@ export interface IntentHandler {
 /** The limiters' verdict for one intent, with the values that made it. */
 export interface GateDecision {
   answer: { r: 'yes' } | { r: 'no'; reason: NoReason; retry?: number };
+  /** The values decided on: always written to the series with the decision. */
   lim: LimiterValues;
+  /**
+   * Some value is at or below the YES fast path's threshold (`yesAbove`): the node is under
+   * pressure. A YES reply carries `lim` only then (a NO always does); see answer.ts.
+   */
+  tight: boolean;
 }
 
 /**

@@ -66,6 +66,8 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   const kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
   let lastLim: LimiterValues | undefined;
+  /** Whether `lastLim` has a value at or below `yesAbove` (computed once per values object). */
+  let lastTight = false;
   /** The last YES decision (frozen): returned again while `lim` is the same object. */
   let lastYes: GateDecision | undefined;
 
@@ -90,6 +92,8 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
       return l;
     }
     lastLim = Object.freeze({ economic, cpu, memory, w_tracking, objective, topology });
+    const y = thresholds.yesAbove;
+    lastTight = !(economic > y && cpu > y && memory > y && w_tracking > y && objective > y && topology > y);
     return lastLim;
   };
 
@@ -133,8 +137,8 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
       if (verdict.r === 'yes') stats.yes++;
       else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
       stats.decideMs += clock.monotonic() - t0;
-      if (verdict !== YES_VERDICT) return { answer: verdict, lim };
-      if (lastYes?.lim !== lim) lastYes = Object.freeze({ answer: verdict, lim });
+      if (verdict !== YES_VERDICT) return { answer: verdict, lim, tight: lastTight };
+      if (lastYes?.lim !== lim) lastYes = Object.freeze({ answer: verdict, lim, tight: lastTight });
       return lastYes;
     },
     stats: () => ({ ...stats, no: { ...stats.no } }),

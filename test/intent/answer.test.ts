@@ -12,18 +12,19 @@ let clock: ManualClock;
 let calls: string[];
 let replies: Array<[string, ReplyEnvelope]>;
 let entries: EntryInput[];
-let gateSays: 'yes' | 'no';
+let gateSays: 'yes' | 'tight' | 'no';
 let side: AnswerSide;
 let release: () => void = () => {};
 const LOW = { ...NEUTRAL_LIM, w_tracking: 0.1 };
+const PRESSED = { ...NEUTRAL_LIM, cpu: 0.5 };
 
 const gate: Gate = {
   intentSeen: () => calls.push('seen'),
   decide: () => {
     calls.push('decide');
-    return gateSays === 'yes'
-      ? { answer: { r: 'yes' }, lim: NEUTRAL_LIM }
-      : { answer: { r: 'no', reason: 'rate_limited', retry: 50 }, lim: LOW };
+    if (gateSays === 'yes') return { answer: { r: 'yes' }, lim: NEUTRAL_LIM, tight: false };
+    if (gateSays === 'tight') return { answer: { r: 'yes' }, lim: PRESSED, tight: true };
+    return { answer: { r: 'no', reason: 'rate_limited', retry: 50 }, lim: LOW, tight: true };
   },
 };
 const intent = (over: Partial<IntentEnvelope> = {}): IntentEnvelope => ({
@@ -84,13 +85,12 @@ beforeEach(() => {
 });
 
 describe('answer side', () => {
-  test('order: intentSeen → relevant → decide → handle → reply with lim; the decision is recorded', async () => {
+  test('order: intentSeen → relevant → decide → handle → reply; the decision is recorded with lim', async () => {
     const e = intent();
     side.onIntent(e, 77);
     expect(calls).toEqual(['seen', 'relevant', 'decide', 'handle']);
-    expect(replies).toEqual([
-      ['req', { v: 1, id: e.id, from: 'me', session: 9, r: 'yes', data: 'bytes', lim: NEUTRAL_LIM }],
-    ]);
+    // A YES on the fast path carries no lim on the wire; the series keeps it.
+    expect(replies).toEqual([['req', { v: 1, id: e.id, from: 'me', session: 9, r: 'yes', data: 'bytes' }]]);
     await flush();
     expect(entries).toEqual([
       {
@@ -118,6 +118,15 @@ describe('answer side', () => {
     await flush();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ r: 'no', reason: 'rate_limited', lim: LOW, outcome: 'no' });
+  });
+
+  test('a YES given under pressure carries lim (the congestion signal); the series has it either way', async () => {
+    gateSays = 'tight';
+    const e = intent();
+    side.onIntent(e, 10);
+    expect(replies[0]?.[1]).toEqual({ v: 1, id: e.id, from: 'me', session: 9, r: 'yes', data: 'bytes', lim: PRESSED });
+    await flush();
+    expect(entries[0]).toMatchObject({ r: 'yes', lim: PRESSED, outcome: 'yes' });
   });
 
   test('a throwing handler is NO bad_request, counted, and the node keeps answering', () => {

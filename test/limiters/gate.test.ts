@@ -81,5 +81,10 @@ describe('limiter gate', () => {
     expect(full.lim.economic).toBe(0.1);
     expect(first.lim.economic).toBe(1);
     expect(l.gate.decide(intent(4, 'c4', 'store_chunk')).lim).toBe(full.lim);
+    // tight = some value at or below yesAbove: what puts `lim` on a YES reply (answer.ts).
+    expect(first.tight).toBe(false);
+    expect(full.tight).toBe(true);
+    const servedWhileFull = l.gate.decide(intent(5, 'c5', 'want_chunk'));
+    expect(servedWhileFull).toMatchObject({ answer: { r: 'yes' }, tight: true });
   });
 });
