@@ -38,6 +38,7 @@ export type EvictReason = 'lru' | 'missing' | 'corrupt' | 'removed';
  */
 export const chunksView: View<ChunksState> = {
   name: CHUNKS_VIEW,
+  events: ['stored_chunk', 'chunk_pushed', 'evicted_chunk'],
   initial: () => ({ held: {}, bytes: 0, count: 0, pushed_to_seq: 0 }),
   apply(state, entry: Entry) {
     if (entry.event === 'stored_chunk') {

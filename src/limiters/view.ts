@@ -32,6 +32,7 @@ export interface LimiterTally {
 
 export const limitersView: View<LimiterTally> = {
   name: LIMITERS_VIEW,
+  events: [DECISION_EVENT, LIMITER_CONFIG_EVENT],
   initial: () => ({ decisions: 0, yes: 0, no: {}, last: null, config: null, recentNo: [] }),
   apply(state, entry) {
     if (entry.event === LIMITER_CONFIG_EVENT) {

@@ -6,7 +6,7 @@
  */
 import type { View } from '../series/types.js';
 import { MAX_INDEX_CELLS, MAX_INDEX_PER_CELL } from './constants.js';
-import { asObservation } from './observation.js';
+import { asObservation, OBSERVATION_EVENT } from './observation.js';
 
 export const CELL_INDEX_VIEW = 'observe.cells';
 
@@ -18,6 +18,7 @@ export interface CellIndexState {
 export function createCellIndexView(perCell = MAX_INDEX_PER_CELL, maxCells = MAX_INDEX_CELLS): View<CellIndexState> {
   return {
     name: CELL_INDEX_VIEW,
+    events: [OBSERVATION_EVENT],
     initial: () => ({ cells: {} }),
     apply(state, entry) {
       const o = asObservation(entry);

@@ -42,6 +42,7 @@ export function applyPeerEntry(state: RosterState, entry: { event: string; [k: s
  */
 export const rosterView: View<RosterState> = {
   name: ROSTER_VIEW,
+  events: [PEER_ADDED, PEER_REMOVED],
   initial: () => ({}),
   apply(state, entry: Entry) {
     const u = peerUpdate(state, entry);

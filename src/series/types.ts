@@ -53,6 +53,13 @@ export type Durability = 'always' | 'batch' | 'none';
  */
 export interface View<S> {
   readonly name: string;
+  /**
+   * The events this view folds, when it folds only some: every other entry is not handed to
+   * `apply` at all (the series folds every append into every view, so a view that names its events
+   * costs nothing on the entries it ignores). `apply` must leave the state as it is for any other
+   * event, as if it were called. Omitted: every event.
+   */
+  readonly events?: readonly string[];
   initial(): S;
   apply(state: S, entry: Entry): S;
 }
@@ -98,6 +105,11 @@ export interface SeriesOptions {
    */
   syncPacer?: SyncPacer;
   log?: Logger;
+  /**
+   * Called once when a write or fsync fails and the series stops taking entries (the typed error).
+   * Where writes are `record`ed, this is where their failure is heard.
+   */
+  onFailure?: (err: Error) => void;
   /** Called (synchronously, in order) each time the durable seq advances. */
   onDurable?: (durableSeq: number) => void;
   /** Open read-only: no recovery truncation, no appends (used by `verify`, `export`, `inspect`). */
@@ -155,6 +167,14 @@ export interface Series {
   open(): Promise<OpenReport>;
   /** Append one entry; resolves with it (seq and t stamped) once durable under the mode. */
   append(input: EntryInput): Promise<Entry>;
+  /**
+   * Append without a promise, for writes nobody awaits (a decision per intent answered, an outcome
+   * per intent declared): the entry is stamped, framed and folded now (seq order = call order) and
+   * returned; it becomes durable with its commit like any append. A bad entry, a closed or failed
+   * series throw now (the errors `append` rejects with); a write or fsync failure after the call
+   * fails the series, so every later `append`/`record` throws it, and `onFailure` hears it once.
+   */
+  record(input: EntryInput): Entry;
   /** Entries in seq order matching the query, streamed from disk (the ring is never loaded whole). */
   read(query?: ReadQuery): AsyncIterable<Entry>;
   /** The newest `n` entries matching the query, newest first. */

@@ -10,6 +10,7 @@ export const SESSION_STARTED = 'session_started';
 
 export const sessionView: View<number> = {
   name: SESSION_VIEW,
+  events: [SESSION_STARTED],
   initial: () => 0,
   apply(state, entry: Entry) {
     if (entry.event !== SESSION_STARTED) return state;

@@ -157,6 +157,57 @@ describe('series basics', () => {
       await s.close();
     });
   });
+
+  it('record: no promise per entry; flush waits for records already in the commit in flight', async () => {
+    await withTmpDir(async (dir) => {
+      const durable: number[] = [];
+      const s = createSeries({ dir, durability: 'none', views, onDurable: (n) => durable.push(n) });
+      await s.open();
+      const recorded = Array.from({ length: 20 }, (_, n) => s.record({ event: 'r', n }));
+      expect(recorded.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      expect(s.view(sumView.name)).toMatchObject({ sum: 190 }); // folded at the call
+      await Promise.resolve(); // the commit has started: its write is in flight
+      await s.flush();
+      expect(s.durableSeq).toBe(21);
+      expect(durable.at(-1)).toBe(21);
+      await s.close();
+      expect(() => s.record({ event: 'x' })).toThrow(expect.objectContaining({ code: 'DAMESO_SERIES_CLOSED' }));
+      const ro = createSeries({ dir, readOnly: true });
+      await ro.open();
+      expect((await collect(ro.read({ event: 'r' }))).length).toBe(20);
+      await ro.close();
+    });
+  });
+
+  it('hands a view that names its events only those, live, on reopen and in fold', async () => {
+    await withTmpDir(async (dir) => {
+      let calls = 0;
+      const onlyB: View<number> = {
+        name: 'only-b',
+        events: ['b'],
+        initial: () => 0,
+        apply: (n, e) => {
+          calls++;
+          return e.event === 'b' ? n + 1 : n;
+        },
+      };
+      const s = createSeries({ dir, durability: 'none', views: [onlyB as View<unknown>, countView as View<unknown>] });
+      await s.open();
+      const got = [];
+      for (const event of ['a', 'b', 'a', 'a', 'b']) got.push(await s.append({ event }));
+      expect(s.view('only-b')).toBe(2);
+      expect(s.view(countView.name)).toEqual({ a: 3, b: 2 });
+      expect(calls).toBe(2);
+      expect(fold(got, onlyB)).toBe(2);
+      expect(calls).toBe(4);
+      await s.close();
+      const again = createSeries({ dir, durability: 'none', views: [onlyB as View<unknown>] });
+      await again.open(); // rebuilt by folding the entries after the opening snapshot
+      expect(again.view('only-b')).toBe(2);
+      expect(calls).toBe(6);
+      await again.close();
+    });
+  });
 });
 
 describe('series writer lock', () => {
