@@ -130,6 +130,10 @@ class Node implements DamesoNode {
       views,
       clock,
       log,
+      // Decisions, outcomes and peer entries are recorded without awaiting their commit: a failed
+      // write or fsync is heard here, once (every later write then throws the same typed error).
+      onFailure: (err) =>
+        log.error({ err }, 'series: a write or fsync failed; nothing more is written until the node restarts'),
     });
     this.series_ = series;
     await series.open();

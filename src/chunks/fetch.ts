@@ -6,7 +6,7 @@
  * verified reply as it arrives.
  */
 import type { DeclaredIntent, DeclareOptions, ReceivedReply } from '../intent/types.js';
-import type { Series } from '../series/types.js';
+import type { EntryInput, Series } from '../series/types.js';
 import { DEFAULT_FETCH_DEADLINE_MS } from './constants.js';
 import { BadChunkIdError, ChunkNotFoundError } from './errors.js';
 import { recordRejected } from './handlers.js';
@@ -59,12 +59,12 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     const data = reply.envelope.data;
     if (!(data instanceof Uint8Array)) {
       attempts.push({ node: from, result: 'bad_data' });
-      record(recordRejected(deps.series, from, id, 'malformed', 'want_chunk'));
+      recordRejected(deps.series, from, id, 'malformed', 'want_chunk').catch(() => undefined);
       return undefined;
     }
     if (hashMismatch(id, data) !== undefined) {
       attempts.push({ node: from, result: 'bad_hash' });
-      record(recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk'));
+      recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk').catch(() => undefined);
       return undefined;
     }
     attempts.push({ node: from, result: 'yes' });
@@ -72,7 +72,7 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
   };
 
   const done = (bytes: Uint8Array, from: string): FetchResult => {
-    record(deps.series.append({ event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length }));
+    record(deps.series, { event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length });
     return { id, bytes, from, attempts };
   };
 
@@ -137,14 +137,20 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
       attempts.push({ node: n, result: outcome.offline.includes(n) ? 'offline' : 'silence' });
     }
   }
-  record(deps.series.append({ event: 'chunk_fetch_failed', id, tried: tried.size }));
+  record(deps.series, { event: 'chunk_fetch_failed', id, tried: tried.size });
   throw new ChunkNotFoundError(id, tried.size);
 }
 
 /**
- * Outcome entries are appended without awaiting their fsync (the intent layer does the same):
- * the seq order is fixed at the call, and a fetch is not held up by the group-commit window.
+ * Outcome entries are written without awaiting their fsync (the intent layer does the same): the
+ * seq order is fixed at the call, and a fetch is not held up by the group-commit window. A series
+ * that cannot take them (closed, failed) does not fail the fetch: its failure is reported by the
+ * series itself (`onFailure`).
  */
-function record(p: Promise<unknown>): void {
-  p.catch(() => undefined);
+function record(series: Series, entry: EntryInput): void {
+  try {
+    series.record(entry);
+  } catch {
+    // reported where the series failed
+  }
 }

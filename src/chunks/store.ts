@@ -353,9 +353,11 @@ class DiskChunkStore implements ChunkStore {
   }
 
   private record(entry: EntryInput): void {
-    this.o.series.append(entry).catch((err: unknown) => {
+    try {
+      this.o.series.record(entry); // not awaited: durable with the next commit
+    } catch (err) {
       this.o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series');
-    });
+    }
   }
 
   private touch(id: string): void {

@@ -27,7 +27,8 @@ export interface AnswerSideDeps {
   gate: Gate;
   /** Fire-and-forget publish of a reply to `R/reply/{to}` (QoS 0). */
   publishReply: (to: string, env: ReplyEnvelope) => void;
-  append: (entry: EntryInput) => Promise<unknown>;
+  /** Writes an entry without waiting for its commit (`Series.record`); throws when it cannot. */
+  record: (entry: EntryInput) => unknown;
   clock: Clock;
   log: Logger;
   /** Intents being handled at once. Default `MAX_IN_FLIGHT_ANSWERS`. */
@@ -72,10 +73,8 @@ export class AnswerSide {
     this.maxInFlight = deps.maxInFlight ?? MAX_IN_FLIGHT_ANSWERS;
   }
 
-  /** One handler for every decision append (not a closure per decision). */
-  private readonly onWriteError = (err: unknown): void => {
-    this.deps.log.error({ err }, 'intent: could not write a decision to the series');
-  };
+  /** Decisions that could not be written (series closed or failed); the first is logged. */
+  private writeErrors = 0;
 
   /** Serve a kind (the caller checks the role). */
   serve(handler: IntentHandler): void {
@@ -234,7 +233,12 @@ export class AnswerSide {
     const entry: EntryInput = { event: 'decision', id: e.id, kind: e.kind, from: e.from, r: gate, lim, outcome };
     if (reason !== undefined) entry.reason = reason;
     if (e.subject !== undefined) entry.subject = e.subject;
-    this.deps.append(entry).catch(this.onWriteError);
+    try {
+      this.deps.record(entry); // not awaited: durable with the next commit
+    } catch (err) {
+      // A failed series fails every write after it: one log line, not one per intent.
+      if (this.writeErrors++ === 0) this.deps.log.error({ err }, 'intent: could not write a decision to the series');
+    }
   }
 
   private handlerError(handler: IntentHandler, err: unknown): void {

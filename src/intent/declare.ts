@@ -29,7 +29,8 @@ export interface DeclareSideDeps {
   roster: Roster;
   /** Fire-and-forget publish of an intent envelope (QoS 0). */
   publishIntent: (env: IntentEnvelope) => void;
-  append: (entry: EntryInput) => Promise<unknown>;
+  /** Writes an entry without waiting for its commit (`Series.record`); throws when it cannot. */
+  record: (entry: EntryInput) => unknown;
   /** kind → serving role. */
   kindRoles: (kind: string) => string | undefined;
   clock: Clock;
@@ -90,6 +91,8 @@ export class DeclareSide {
   };
   private readonly maxPending: number;
   private readonly lateKeepMs: number;
+  /** Entries that could not be written (series closed or failed); the first is logged. */
+  private writeErrors = 0;
   private unsubscribeRoster: (() => void) | undefined;
   /**
    * One timer for every open intent's deadline, armed for the earliest due time (a timer per
@@ -311,8 +314,13 @@ export class DeclareSide {
   }
 
   private write(entry: EntryInput): void {
-    this.deps.append(entry).catch((err: unknown) => {
-      this.deps.log.error({ err, event: entry.event }, 'intent: could not write to the series');
-    });
+    try {
+      this.deps.record(entry);
+    } catch (err) {
+      // A failed series fails every write after it: one log line, not one per intent.
+      if (this.writeErrors++ === 0) {
+        this.deps.log.error({ err, event: entry.event }, 'intent: could not write to the series');
+      }
+    }
   }
 }

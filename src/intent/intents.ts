@@ -20,7 +20,7 @@ export interface IntentsDeps {
   roles: readonly string[];
   transport: Pick<Transport, 'subscribe' | 'send' | 'topics' | 'session'>;
   roster: Roster;
-  series: Pick<Series, 'append'>;
+  series: Pick<Series, 'record'>;
   clock: Clock;
   log: Logger;
   /** Default: always YES with neutral limiter values. */
@@ -59,13 +59,13 @@ export class IntentService implements Intents {
   constructor(private readonly deps: IntentsDeps) {
     for (const [k, r] of Object.entries(deps.kindRoles ?? {})) this.roleOf.set(k, r);
     const { transport, clock, log } = deps;
-    const append = (e: Parameters<Series['append']>[0]) => deps.series.append(e);
+    const record = (e: Parameters<Series['record']>[0]) => deps.series.record(e);
     this.declareSide = new DeclareSide({
       self: deps.self,
       session: () => transport.session,
       roster: deps.roster,
       publishIntent: (env) => transport.send(transport.topics.intent(env.kind), env, { qos: INTENT_QOS }),
-      append,
+      record,
       kindRoles: (kind) => this.roleOf.get(kind),
       clock,
       log,
@@ -78,7 +78,7 @@ export class IntentService implements Intents {
       roster: deps.roster,
       gate: deps.gate ?? alwaysYesGate,
       publishReply: (to, env) => transport.send(transport.topics.reply(to), env, { qos: REPLY_QOS }),
-      append,
+      record,
       clock,
       log,
       ...(deps.maxInFlight !== undefined ? { maxInFlight: deps.maxInFlight } : {}),

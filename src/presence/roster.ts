@@ -17,7 +17,7 @@ import type { RosterState } from './view.js';
 export interface RosterDeps {
   self: string;
   transport: Pick<Transport, 'subscribe' | 'publish' | 'topics' | 'session' | 'connected' | 'republishPresence'>;
-  series: Pick<Series, 'append' | 'view'>;
+  series: Pick<Series, 'record' | 'view'>;
   clock: Clock;
   log: Logger;
   /**
@@ -222,9 +222,11 @@ export class LiveRoster implements Roster {
     const entry: EntryInput = online
       ? { event: PEER_ADDED, node, session, roles: [...roles] }
       : { event: PEER_REMOVED, node, session, ...(why !== undefined ? { why } : {}) };
-    this.deps.series.append(entry).catch((err: unknown) => {
+    try {
+      this.deps.series.record(entry); // not awaited: durable with the next commit
+    } catch (err) {
       this.deps.log.error({ err }, 'presence: could not write a peer entry');
-    });
+    }
     const kind: PeerChange = online ? (prev?.online ? 'session' : 'added') : 'removed';
     if (!online && !prev?.online) return; // already offline: recorded, nobody to tell
     for (const fn of [...this.listeners]) fn(peer, kind);

@@ -78,7 +78,6 @@ interface Taken {
   rotations: Rotation[];
   maxSeq: number;
   records: number;
-  batch: Batch | undefined;
 }
 
 function newBatch(): Batch {
@@ -107,6 +106,8 @@ export interface CommitterDeps {
   active: ActiveSegment;
   /** Called after each commit with the highest seq it made durable. */
   onDurable: (seq: number) => void;
+  /** Called once, when a write or fsync fails (the committer is failed from then on). */
+  onFailure: (err: Error) => void;
   /** Called once a new segment file exists (it becomes readable). */
   onRotated: (seg: SegmentInfo) => void;
   /**
@@ -226,7 +227,11 @@ export class Committer {
   wait<T>(seq: number, value: T): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     if (seq <= this.durableSeq) return Promise.resolve(value);
-    if (seq <= this.runMaxSeq && this.runBatch) return this.runBatch.promise.then(() => value);
+    if (seq <= this.runMaxSeq && this.running) {
+      // In the commit in flight; its records may all have been `record`ed, with no promise yet.
+      this.runBatch ??= newBatch();
+      return this.runBatch.promise.then(() => value);
+    }
     this.pendBatch ??= newBatch();
     return this.pendBatch.promise.then(() => value);
   }
@@ -274,10 +279,9 @@ export class Committer {
       rotations: this.rotations,
       maxSeq: this.pendMaxSeq,
       records: this.pendRecords,
-      batch: this.pendBatch,
     };
+    this.runBatch = this.pendBatch;
     this.pendBatch = undefined;
-    this.runBatch = taken.batch;
     this.runMaxSeq = taken.maxSeq;
     this.pend = this.spare ?? Buffer.allocUnsafe(PENDING_INITIAL_BYTES);
     this.spare = undefined;
@@ -335,8 +339,9 @@ export class Committer {
     this.commits++;
     this.committedRecords += taken.records;
     if (taken.maxSeq > this.durableSeq) this.durableSeq = taken.maxSeq;
+    const batch = this.runBatch; // the commit's own, or one a flush made while it ran
     this.runBatch = undefined;
-    taken.batch?.resolve();
+    batch?.resolve();
     this.d.onDurable(this.durableSeq);
     if (!this.idle) this.schedule(this.pendLen >= this.d.batchMaxBytes);
   }
@@ -419,5 +424,6 @@ export class Committer {
     this.pendLen = 0;
     this.rotations = [];
     for (const b of batches) b?.reject(err);
+    this.d.onFailure(err);
   }
 }

@@ -118,6 +118,7 @@ export class DurableSeries implements Series {
           batchMaxBytes: this.o.batchMaxBytes,
           active: { fh, info: last },
           onDurable: (seq) => this.opts.onDurable?.(seq),
+          onFailure: (err) => this.opts.onFailure?.(err),
           onRotated: (seg) => this.segments.push(seg),
           afterRotations: () => this.evict(),
         },
@@ -193,18 +194,23 @@ export class DurableSeries implements Series {
 
   append(input: EntryInput): Promise<Entry> {
     try {
-      return this.appendNow(input);
+      const c = this.writable();
+      const entry = this.queueEntry(c, input);
+      return c.wait(entry.seq, entry);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
+  record(input: EntryInput): Entry {
+    return this.queueEntry(this.writable(), input);
+  }
+
   /**
    * Stamp, encode, frame into the commit queue and fold into the views, all synchronously (so seq
-   * order = call order), then return the one promise that resolves when the commit is durable.
+   * order = call order). `append` then waits for the commit; `record` does not.
    */
-  private appendNow(input: EntryInput): Promise<Entry> {
-    const c = this.writable();
+  private queueEntry(c: Committer, input: EntryInput): Entry {
     if (typeof input !== 'object' || input === null) throw new BadEntryError('not an object');
     const { event, t } = input;
     if (typeof event !== 'string' || event.length === 0) throw new BadEntryError('event must be non-empty text');
@@ -231,7 +237,7 @@ export class DurableSeries implements Series {
     this.planned(entry.seq, recordBytes(payloadBytes));
     c.sealTail(RECORD_ENTRY, entry.seq, payloadBytes);
     this.views.apply(entry);
-    return c.wait(entry.seq, entry);
+    return entry;
   }
 
   /**

@@ -54,7 +54,7 @@ beforeEach(() => {
     roster,
     gate,
     publishReply: (to, e) => replies.push([to, e]),
-    append: async (e) => {
+    record: (e) => {
       entries.push(e);
     },
     clock,

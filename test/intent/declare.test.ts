@@ -28,7 +28,7 @@ beforeEach(() => {
     session: () => 4,
     roster,
     publishIntent: (e) => sent.push(e),
-    append: async (e) => {
+    record: (e) => {
       entries.push(e);
     },
     kindRoles: (k) => KIND_ROLES[k],
@@ -51,7 +51,7 @@ function quietSide(extra: Partial<ConstructorParameters<typeof DeclareSide>[0]> 
     session: () => 4,
     roster,
     publishIntent: () => undefined,
-    append: async () => undefined,
+    record: () => undefined,
     kindRoles: (k) => KIND_ROLES[k],
     clock,
     log: silentLogger,

@@ -113,4 +113,24 @@ describe('series disk faults', () => {
       await again.close();
     });
   });
+  it('record: a write failure after the call is heard once by onFailure; later records throw it', async () => {
+    await withTmpDir(async (dir) => {
+      const failures: Error[] = [];
+      const s = createSeries({ dir, durability: 'batch', batchWindowMs: 1, onFailure: (e) => failures.push(e) });
+      await s.open();
+      expect(s.record({ event: 'kept' }).seq).toBe(2);
+      await s.flush();
+      const active = (s as unknown as { committer: { active: { fh: { close(): Promise<void> } } } }).committer.active;
+      await active.fh.close();
+      expect(s.record({ event: 'lost' }).seq).toBe(3); // taken now; its commit fails later
+      await expect(s.flush()).rejects.toMatchObject({ code: 'DAMESO_IO' });
+      expect(failures.map((e) => (e as { code?: string }).code)).toEqual(['DAMESO_IO']);
+      expect(() => s.record({ event: 'later' })).toThrow(expect.objectContaining({ code: 'DAMESO_IO' }));
+      await s.close();
+      expect(failures).toHaveLength(1);
+      const again = createSeries({ dir });
+      expect((await again.open()).lastSeq).toBe(2);
+      await again.close();
+    });
+  });
 });
