@@ -7,20 +7,20 @@
  * - process CPU use (`process.cpuUsage()`, all threads, workers included) in cores against
  *   `budgetCores`: what the node takes from a board it shares with its sensors and the OS.
  *
- * value = min(1 − p90/loopDelayBudgetMs, 1 − cores/budgetCores), clamped. Sampled on the limiter's
- * timer every `windowMs`; `value()` returns the last window's figure. Before the first window has
- * closed the value is 1 (no evidence of load).
+ * value = min(1 − p90/loopDelayBudgetMs, 1 − cores/budgetCores), clamped. The windows are the
+ * process's (`process-probe.ts`: one measurement per window for every node in the process, each
+ * node holding it to its own budgets); `value()` returns the last window's figure. Before the
+ * first window has closed the value is 1 (no evidence of load).
  */
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import {
   DEFAULT_CPU_BUDGET_CORES,
   DEFAULT_CPU_WINDOW_MS,
   DEFAULT_LOOP_DELAY_BUDGET_MS,
   DEFAULT_LOOP_RESOLUTION_MS,
-  LOOP_DELAY_PERCENTILE,
 } from './constants.js';
+import { type LoadSample, loadProbe, type Probe } from './process-probe.js';
 import { clamp01, type Limiter } from './types.js';
 
 export interface CpuOptions {
@@ -33,12 +33,14 @@ export interface CpuOptions {
   budgetCores?: number;
   /** Histogram resolution, ms. Default 10. */
   resolutionMs?: number;
+  /** Where the windows come from. Default: the process's probe for this window (process-probe.ts). */
+  probe?: Probe<LoadSample>;
   /** Called after each window with the new value (tests wait on it instead of sleeping). */
   onSample?: (value: number) => void;
 }
 
 export interface CpuLimiter extends Limiter {
-  /** Close the current window now and compute the value (also done by the timer). */
+  /** Close the current window now and compute the value (also done by the probe's timer). */
   sample(): number;
   readonly windowMs: number;
   start(): void;
@@ -53,55 +55,37 @@ export function createCpu(options: CpuOptions): CpuLimiter {
   if (!(windowMs > 0)) throw new ConfigError('cpu.sampleWindowMs', 'must be > 0');
   if (!(loopBudget > 0)) throw new ConfigError('cpu.loopDelayBudgetMs', 'must be > 0');
   if (!(budgetCores > 0)) throw new ConfigError('cpu.budgetCores', 'must be > 0');
-  const { clock } = options;
-  let histogram: IntervalHistogram | undefined;
-  let timer: TimerHandle | undefined;
-  let lastUsage: NodeJS.CpuUsage | undefined;
-  let lastAt = 0;
-  let p90Ms = 0;
-  let cores = 0;
+  const probe = options.probe ?? loadProbe(options.clock, windowMs, resolution);
+  let unsubscribe: (() => void) | undefined;
+  let last: LoadSample = { cores: 0, loopDelayP90Ms: 0 };
   let current = 1;
 
-  const sample = (): number => {
-    if (histogram === undefined || lastUsage === undefined) return current;
-    const now = clock.monotonic();
-    const elapsedMs = now - lastAt;
-    if (elapsedMs <= 0) return current;
-    const usage = process.cpuUsage(lastUsage);
-    lastUsage = process.cpuUsage();
-    lastAt = now;
-    cores = (usage.user + usage.system) / 1000 / elapsedMs;
-    // The histogram records how late each `resolution` tick fired, in ns; subtract the tick itself.
-    p90Ms = histogram.count > 0 ? Math.max(0, histogram.percentile(LOOP_DELAY_PERCENTILE) / 1e6 - resolution) : 0;
-    histogram.reset();
-    current = clamp01(Math.min(1 - p90Ms / loopBudget, 1 - cores / budgetCores));
+  const apply = (s: LoadSample): void => {
+    last = s;
+    current = clamp01(Math.min(1 - s.loopDelayP90Ms / loopBudget, 1 - s.cores / budgetCores));
     options.onSample?.(current);
-    return current;
   };
 
   return {
     name: 'cpu',
     windowMs,
-    sample,
+    sample() {
+      if (unsubscribe === undefined) return current;
+      probe.sample(); // tells every subscriber, this limiter included
+      return current;
+    },
     value: () => current,
     start() {
-      if (timer !== undefined) return;
-      histogram = monitorEventLoopDelay({ resolution });
-      histogram.enable();
-      lastUsage = process.cpuUsage();
-      lastAt = clock.monotonic();
-      timer = clock.setInterval(sample, windowMs);
+      if (unsubscribe === undefined) unsubscribe = probe.subscribe(apply);
     },
     stop() {
-      clock.clearInterval(timer);
-      timer = undefined;
-      histogram?.disable();
-      histogram = undefined;
+      unsubscribe?.();
+      unsubscribe = undefined;
     },
     detail: () => ({
-      loopDelayP90Ms: round(p90Ms),
+      loopDelayP90Ms: round(last.loopDelayP90Ms),
       loopDelayBudgetMs: loopBudget,
-      cpuCores: round(cores),
+      cpuCores: round(last.cores),
       budgetCores,
       windowMs,
     }),
