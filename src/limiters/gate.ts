@@ -68,8 +68,11 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   let lastLim: LimiterValues | undefined;
   /** Whether `lastLim` has a value at or below `yesAbove` (computed once per values object). */
   let lastTight = false;
-  /** The last YES decision (frozen): returned again while `lim` is the same object. */
+  /** The last YES decision (frozen): returned again while `lim` is the same object and the kind costs the same. */
   let lastYes: GateDecision | undefined;
+  let lastYesStorage = false;
+  /** kind → whether it consumes storage (`consumesStorage`), for the kinds decided so far. */
+  const storageByKind = new Map<string, boolean>();
 
   /** The rounded values at `now`; the previous (frozen) object when nothing changed. */
   const sample = (intent: ReceivedIntent, now: number): LimiterValues => {
@@ -121,6 +124,19 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
     decide(intent): GateDecision {
       const t0 = clock.monotonic();
       const lim = sample(intent, t0);
+      const kind = intent.envelope.kind;
+      let storage = storageByKind.get(kind);
+      if (storage === undefined) {
+        storage = consumesStorage(kind, kindCosts);
+        storageByKind.set(kind, storage); // served kinds only reach here: a handful
+      }
+      // The policy is pure in (values, thresholds, storage): the same frozen values that said YES
+      // for a kind of the same cost say YES again (a NO is recomputed: its retry hint runs on time).
+      if (lastYes !== undefined && lastYes.lim === lim && lastYesStorage === storage) {
+        stats.yes++;
+        stats.decideMs += clock.monotonic() - t0;
+        return lastYes;
+      }
       const verdict = decide(
         lim,
         thresholds,
@@ -132,13 +148,14 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
               : undefined,
           cpuBusyMs: limiters.cpu.windowMs,
         },
-        { storage: consumesStorage(intent.envelope.kind, kindCosts) },
+        { storage },
       );
       if (verdict.r === 'yes') stats.yes++;
       else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
       stats.decideMs += clock.monotonic() - t0;
       if (verdict !== YES_VERDICT) return { answer: verdict, lim, tight: lastTight };
-      if (lastYes?.lim !== lim) lastYes = Object.freeze({ answer: verdict, lim, tight: lastTight });
+      lastYes = Object.freeze({ answer: verdict, lim, tight: lastTight });
+      lastYesStorage = storage;
       return lastYes;
     },
     stats: () => ({ ...stats, no: { ...stats.no } }),

@@ -86,5 +86,8 @@ describe('limiter gate', () => {
     expect(full.tight).toBe(true);
     const servedWhileFull = l.gate.decide(intent(5, 'c5', 'want_chunk'));
     expect(servedWhileFull).toMatchObject({ answer: { r: 'yes' }, tight: true });
+    // The same values said YES to a read: a store on them is still refused (the cost differs).
+    expect(l.gate.decide(intent(6, 'c6', 'store_chunk')).answer).toEqual({ r: 'no', reason: 'storage_full' });
+    expect(l.gate.decide(intent(7, 'c7', 'want_chunk'))).toBe(servedWhileFull);
   });
 });
