@@ -92,13 +92,7 @@ function value(v: unknown, depth: number): void {
       if (depth >= MAX_DEPTH) throw BAIL;
       const c = v.constructor;
       if (c === Object) {
-        const keys = Object.keys(v);
-        head(0xa0, keys.length);
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i] as string;
-          text(k);
-          value((v as Record<string, unknown>)[k], depth + 1);
-        }
+        object(v as Record<string, unknown>, depth);
         return;
       }
       if (c === Array) {
@@ -115,6 +109,38 @@ function value(v: unknown, depth: number): void {
     }
     default:
       throw BAIL;
+  }
+}
+
+/**
+ * Encodings of frozen objects whose values are all primitives (they never change): the limiter
+ * gate's `lim` rides on reply after reply while the values hold, encoded once. Weak, like the
+ * series encoder's.
+ */
+const frozen = new WeakMap<object, Buffer>();
+
+function object(o: Record<string, unknown>, depth: number): void {
+  const isFrozen = Object.isFrozen(o);
+  if (isFrozen) {
+    const known = frozen.get(o);
+    if (known !== undefined) {
+      room(known.length);
+      known.copy(scratch, pos);
+      pos += known.length;
+      return;
+    }
+  }
+  const start = pos;
+  const keys = Object.keys(o);
+  head(0xa0, keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    text(k);
+    value(o[k], depth + 1);
+  }
+  // Deferred byte strings are never cached: a frozen object holding bytes is not all primitives.
+  if (isFrozen && Object.values(o).every((x) => typeof x !== 'object' || x === null)) {
+    frozen.set(o, Buffer.from(scratch.subarray(start, pos)));
   }
 }
 

@@ -108,7 +108,35 @@ function value(v: unknown): void {
   }
 }
 
+/**
+ * Encodings of frozen objects whose values are all primitives: they can never change, and the
+ * limiter gate hands the same frozen `lim` to decision after decision while the values hold, so it
+ * is encoded once (a copy of its bytes after that). Weak: nothing is kept alive by it.
+ */
+const frozen = new WeakMap<object, Buffer>();
+
 function object(o: Record<string, unknown>): void {
+  if (!Object.isFrozen(o)) {
+    fields(o);
+    return;
+  }
+  const known = frozen.get(o);
+  if (known !== undefined) {
+    room(known.length);
+    known.copy(buf, pos);
+    pos += known.length;
+    return;
+  }
+  const start = pos;
+  fields(o);
+  if (Object.values(o).every(isPrimitive)) frozen.set(o, Buffer.from(buf.subarray(start, pos)));
+}
+
+function isPrimitive(v: unknown): boolean {
+  return typeof v !== 'object' || v === null;
+}
+
+function fields(o: Record<string, unknown>): void {
   if (Object.hasOwn(o, 'hasOwnProperty')) throw BAIL;
   room(3);
   buf[pos++] = 0xb9;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, encodeGeneral } from '../../src/protocol/codec.js';
 import { encodeFlat } from '../../src/protocol/flat-encoder.js';
-import { cborValue } from '../helpers/cbor-values.js';
+import { cborScalar, cborValue } from '../helpers/cbor-values.js';
 import { intent, reply } from './fixtures.js';
 
 /** The fast path, when it covers `v`, writes exactly cbor-x's bytes; `encode` always does. */
@@ -25,6 +25,24 @@ describe('wire encoder fast path', () => {
       fc.property(value, (v) => same(v)),
       { numRuns: 2000 },
     );
+  });
+
+  it('encodes a frozen object of primitives once, then the same bytes from its copy', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 12 }), cborScalar, { maxKeys: 8 }), (d) => {
+        if (Object.hasOwn(d, '__proto__')) return;
+        const lim = Object.freeze({ ...d });
+        same(lim);
+        same({ v: 1, r: 'yes', lim, data: Buffer.alloc(2000, 1) });
+        same({ v: 1, r: 'no', lim, again: lim });
+      }),
+      { numRuns: 500 },
+    );
+    const inner = [1];
+    const outer = Object.freeze({ inner });
+    same(outer);
+    inner.push(2); // never cached: it holds an array
+    same(outer);
   });
 
   it('writes cbor-x’s bytes for envelopes, lone surrogates, long text and large byte strings', () => {

@@ -2,7 +2,7 @@ import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEntryBytes, encodeEntryInto } from '../../src/series/cbor.js';
-import { cborValue } from '../helpers/cbor-values.js';
+import { cborScalar, cborValue } from '../helpers/cbor-values.js';
 
 const reference = new Encoder({ useRecords: false });
 const same = (v: unknown) => {
@@ -25,6 +25,25 @@ describe('series CBOR fast path', () => {
     same({ event: 'e', long: 'é'.repeat(40_000), lone: '\ud800x'.repeat(30), loneLong: '\udc00'.repeat(100) });
     const own = { event: 'e', hasOwnProperty: 1 };
     same(own);
+  });
+
+  it('encodes a frozen object of primitives once, then the same bytes from its copy, nested or not', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 12 }), cborScalar, { maxKeys: 8 }), (d) => {
+        if (Object.hasOwn(d, 'hasOwnProperty') || Object.hasOwn(d, '__proto__')) return;
+        const lim = Object.freeze({ ...d });
+        same(lim);
+        same({ seq: 1, t: 2, event: 'decision', lim });
+        same({ seq: 2, t: 3, event: 'decision', lim, again: lim }); // the cached bytes, twice
+      }),
+      { numRuns: 500 },
+    );
+    // A frozen object holding a mutable one is never cached: what it holds may change.
+    const inner = { a: 1 };
+    const outer = Object.freeze({ inner });
+    same(outer);
+    inner.a = 2;
+    same(outer);
   });
 
   it('encodes in place into a lent buffer: the same bytes, or -1 with nothing outside it touched', () => {
