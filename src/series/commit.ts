@@ -232,7 +232,11 @@ export class Committer {
       this.runBatch ??= newBatch();
       return this.runBatch.promise.then(() => value);
     }
-    this.pendBatch ??= newBatch();
+    if (this.pendBatch === undefined) {
+      this.pendBatch = newBatch();
+      // Someone awaits these records now: a queued series moves to the pacer's awaited turns.
+      if (this.d.durability === 'batch' && !this.running && !this.kicked) this.d.pacer.request(this.member, true);
+    }
     return this.pendBatch.promise.then(() => value);
   }
 
@@ -254,7 +258,7 @@ export class Committer {
     // Cheap checks first: this runs on every append. A kicked commit takes everything queued.
     if (this.kicked || this.failure || this.running || this.idle) return;
     if (!now && !this.urgent && this.d.durability === 'batch') {
-      this.d.pacer.request(this.member); // no-op while queued
+      this.d.pacer.request(this.member, this.pendBatch !== undefined); // no-op while queued
       return;
     }
     this.kicked = true;

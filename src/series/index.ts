@@ -30,7 +30,14 @@ export { buildChunk, chunkId, decodeChunk } from './chunk.js';
 export * from './constants.js';
 export * from './errors.js';
 export { LOCK_FILE, SeriesLockedError } from './lock.js';
-export { createSyncPacer, devicePacers, type PacedMember, type SyncPacer, type SyncPacerOptions } from './pacer.js';
+export {
+  AWAITED_RUN,
+  createSyncPacer,
+  devicePacers,
+  type PacedMember,
+  type SyncPacer,
+  type SyncPacerOptions,
+} from './pacer.js';
 export type * from './types.js';
 export { fold } from './views.js';
 

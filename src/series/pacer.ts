@@ -18,10 +18,20 @@
  * so the appends of the current turn join it). A series is queued at most once, so with S series
  * waiting each one's records are durable within S × intervalMs of their turn being asked: the
  * window stretches with the number of series sharing the device, the flush rate does not.
+ * Two queues: a series whose records someone awaits (an `append` promise) is `awaited`; one that
+ * only holds `record`ed entries (decisions, outcomes: nobody waits) is background. Awaited series
+ * go first, but when background series wait, at most `AWAITED_RUN` awaited turns come in a row:
+ * an awaited append waits for about (awaited series) turns however many background series share
+ * the device, and background series still get at least one turn in `AWAITED_RUN + 1`. Measured
+ * with 7 nodes in one process: a chunk push, which awaits its `chunk_pushed` entry, took 37 ms at
+ * p50 with one FIFO for all, 18 ms with turns alternating, and 10 ms (as before the pacer) so.
  * Commits that do not wait for a turn (a full batch, a flush, a rotation) still count as starts
  * (`started`), so the next turn keeps its distance from them.
  */
 import { type Clock, systemClock, type TimerHandle } from '../clock.js';
+
+/** Awaited turns in a row while background series wait (then one background turn). */
+export const AWAITED_RUN = 3;
 
 /** A series' committer, as the pacer sees it. */
 export interface PacedMember {
@@ -32,8 +42,11 @@ export interface PacedMember {
 export interface SyncPacer {
   /** Minimum ms between two commit starts on this device. */
   readonly intervalMs: number;
-  /** Queue `member` for a turn (no-op while it is queued). */
-  request(member: PacedMember): void;
+  /**
+   * Queue `member` for a turn (no-op while it is queued, except that a background member asking
+   * again as `awaited` moves to the awaited queue, keeping nothing of its place).
+   */
+  request(member: PacedMember, awaited?: boolean): void;
   /** Take `member` out of the queue (it committed on its own, failed, or closed). */
   cancel(member: PacedMember): void;
   /** A commit started without a turn (a flush, a full batch, an open): the next turn counts from now. */
@@ -51,8 +64,12 @@ export interface SyncPacerOptions {
 export function createSyncPacer(options: SyncPacerOptions): SyncPacer {
   const { intervalMs } = options;
   const clock = options.clock ?? systemClock;
-  /** FIFO (a Set keeps insertion order): each member at most once. */
-  const queue = new Set<PacedMember>();
+  /** FIFOs (a Set keeps insertion order); a member is in at most one of them, once. */
+  const awaitedQueue = new Set<PacedMember>();
+  const background = new Set<PacedMember>();
+  /** Awaited turns granted in a row while background members waited. */
+  let awaitedRun = 0;
+  const size = (): number => awaitedQueue.size + background.size;
   let lastStartAt = Number.NEGATIVE_INFINITY;
   let timer: TimerHandle | undefined;
   let keepAlive: NodeJS.Timeout | undefined;
@@ -66,16 +83,19 @@ export function createSyncPacer(options: SyncPacerOptions): SyncPacer {
   };
 
   const grantNext = (): void => {
-    const next = queue.values().next();
+    const fromAwaited = awaitedQueue.size > 0 && (background.size === 0 || awaitedRun < AWAITED_RUN);
+    const q = fromAwaited ? awaitedQueue : background;
+    const next = q.values().next();
     if (next.done) return;
-    queue.delete(next.value);
+    q.delete(next.value);
+    awaitedRun = fromAwaited && background.size > 0 ? awaitedRun + 1 : 0;
     lastStartAt = clock.monotonic();
     next.value.grant();
     pump();
   };
 
   const pump = (): void => {
-    if (kicked || timer !== undefined || queue.size === 0) return;
+    if (kicked || timer !== undefined || size() === 0) return;
     const wait = lastStartAt + intervalMs - clock.monotonic();
     if (wait <= 0) {
       kicked = true;
@@ -99,19 +119,23 @@ export function createSyncPacer(options: SyncPacerOptions): SyncPacer {
 
   return {
     intervalMs,
-    request(member) {
-      if (queue.has(member)) return;
-      queue.add(member);
+    request(member, awaited = false) {
+      if (awaitedQueue.has(member)) return;
+      if (background.has(member)) {
+        if (!awaited) return;
+        background.delete(member);
+      }
+      (awaited ? awaitedQueue : background).add(member);
       pump();
     },
     cancel(member) {
-      if (!queue.delete(member)) return;
-      if (queue.size === 0) disarm();
+      if (!awaitedQueue.delete(member) && !background.delete(member)) return;
+      if (size() === 0) disarm();
     },
     started() {
       lastStartAt = clock.monotonic();
     },
-    waiting: () => queue.size,
+    waiting: size,
   };
 }
 

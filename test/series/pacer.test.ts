@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
-import { createSeries, createSyncPacer, devicePacers, type PacedMember } from '../../src/series/index.js';
+import {
+  AWAITED_RUN,
+  createSeries,
+  createSyncPacer,
+  devicePacers,
+  type PacedMember,
+  type Series,
+} from '../../src/series/index.js';
 import { withTmpDir } from '../helpers/series-tmp.js';
 
 const microtasks = () => new Promise<void>((r) => setImmediate(r));
@@ -70,6 +77,28 @@ describe('sync pacer', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('awaited series go first, at most AWAITED_RUN in a row while background ones wait; a queued series can be upgraded', async () => {
+    const clock = createManualClock();
+    const pacer = createSyncPacer({ intervalMs: 10, clock });
+    const order: string[] = [];
+    const m = (name: string): PacedMember => ({ grant: () => order.push(name) });
+    const bg = ['b1', 'b2', 'b3', 'b4'].map(m);
+    for (const b of bg) pacer.request(b); // background: nobody awaits their records
+    const a1 = m('a1');
+    const a2 = m('a2');
+    const a3 = m('a3');
+    pacer.request(a1, true);
+    pacer.request(a2, true);
+    pacer.request(bg[3]!, true); // b4: an append is now awaited there
+    pacer.request(a3, true);
+    pacer.request(a1); // asking again as background keeps it awaited
+    await microtasks();
+    clock.advance(70);
+    expect(AWAITED_RUN).toBe(3);
+    expect(order).toEqual(['a1', 'a2', 'b4', 'b1', 'a3', 'b2', 'b3']);
+    expect(pacer.waiting()).toBe(0);
+  });
+
   it('with interval 0, grants every request in the next microtask', async () => {
     const clock = createManualClock();
     const pacer = createSyncPacer({ intervalMs: 0, clock });
@@ -102,6 +131,33 @@ describe('series sharing a pacer', () => {
       expect(b.durableSeq).toBe(2);
       await a.close();
       await b.close();
+    });
+  });
+
+  it('an awaited append is committed ahead of series that only hold records', async () => {
+    await withTmpDir(async (dir) => {
+      const clock = createManualClock();
+      const syncPacer = createSyncPacer({ intervalMs: 10, clock });
+      const series = ['a', 'b', 'c'].map((n) =>
+        createSeries({ dir: `${dir}/${n}`, durability: 'batch', clock, syncPacer }),
+      );
+      for (const s of series) await s.open();
+      const [a, b, c] = series as [Series, Series, Series];
+      a.record({ event: 'r' }); // queued first, background
+      b.record({ event: 'r' }); // queued second, background
+      const awaited = c.append({ event: 'x' }); // queued last, but awaited
+      clock.advance(10); // one turn
+      await microtasks();
+      await awaited;
+      expect([a.durableSeq, b.durableSeq, c.durableSeq]).toEqual([1, 1, 2]);
+      expect(syncPacer.waiting()).toBe(2); // a and b still wait for their turns
+      clock.advance(20); // two more turns: a's, then b's
+      expect(syncPacer.waiting()).toBe(0);
+      // Their writes were handed to the disk; each flush waits for the commit already in flight.
+      await a.flush();
+      await b.flush();
+      expect([a.durableSeq, b.durableSeq]).toEqual([2, 2]);
+      for (const s of series) await s.close();
     });
   });
 
