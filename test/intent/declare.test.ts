@@ -179,12 +179,18 @@ describe('declare side', () => {
     ]);
     expect(o.silence.sort()).toEqual(['b', 'c']);
     clock.advance(50);
-    side.onReply(reply(i.id, 'b'));
-    expect(o.late.map((r) => [r.envelope.from, r.latencyMs])).toEqual([['b', 150]]);
+    side.onReply(reply(i.id, 'b')); // expected, silent at close: late
+    side.onReply(reply(i.id, 'b')); // again: duplicate
+    side.onReply(reply(i.id, 'zed')); // replied before close: duplicate
+    side.onReply(reply(i.id, 'yy')); // never expected, first reply: late and unexpected
+    expect(o.late.map((r) => [r.envelope.from, r.latencyMs, r.unexpected])).toEqual([
+      ['b', 150, false],
+      ['yy', 150, true],
+    ]);
     clock.advance(2_000); // past lateKeepMs: forgotten
     side.onReply(reply(i.id, 'c'));
-    expect(o.late).toHaveLength(1);
-    expect(side.stats()).toMatchObject({ staleSession: 1, duplicates: 1, late: 1, unknown: 1 });
+    expect(o.late).toHaveLength(2);
+    expect(side.stats()).toMatchObject({ staleSession: 1, duplicates: 3, late: 2, unknown: 1 });
     await flush();
     expect(entries.some((e) => e.event === 'intent_late' && e.node === 'b')).toBe(true);
   });
