@@ -115,3 +115,28 @@ export function writeText(b: Buffer, at: number, s: string): number {
   writeHead(b, at, 0x60, len);
   return at + hb + len;
 }
+
+/**
+ * Encodings of frozen objects whose values are all primitives: such an object can never change, so
+ * its bytes are kept (weakly) and copied the next time. The limiter gate hands the same frozen
+ * `lim` to decision after decision and reply after reply while the values hold. One per encoder:
+ * the series and the wire write maps differently.
+ */
+export class FrozenEncodings {
+  private readonly bytes = new WeakMap<object, Buffer>();
+
+  /** The kept bytes of `o`, when `o` is frozen and was encoded before. */
+  get(o: object): Buffer | undefined {
+    return Object.isFrozen(o) ? this.bytes.get(o) : undefined;
+  }
+
+  /** Keep `encoded` as the bytes of `o` when `o` is frozen and holds primitives only (else it may change). */
+  keep(o: Record<string, unknown>, encoded: Uint8Array): void {
+    if (!Object.isFrozen(o)) return;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v === 'object' && v !== null) return;
+    }
+    this.bytes.set(o, Buffer.from(encoded));
+  }
+}

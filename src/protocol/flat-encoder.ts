@@ -14,7 +14,7 @@
  * depend on which path ran. `test/protocol/flat-encoder.property.test.ts` holds it to cbor-x.
  */
 
-import { writeHead, writeNumber, writeText } from '../cbor-write.js';
+import { FrozenEncodings, writeHead, writeNumber, writeText } from '../cbor-write.js';
 
 /** Nesting beyond this takes the general path (envelopes are shallow). */
 const MAX_DEPTH = 32;
@@ -112,23 +112,16 @@ function value(v: unknown, depth: number): void {
   }
 }
 
-/**
- * Encodings of frozen objects whose values are all primitives (they never change): the limiter
- * gate's `lim` rides on reply after reply while the values hold, encoded once. Weak, like the
- * series encoder's.
- */
-const frozen = new WeakMap<object, Buffer>();
+/** `lim` and other frozen records of primitives: encoded once (see `FrozenEncodings`). */
+const frozen = new FrozenEncodings();
 
 function object(o: Record<string, unknown>, depth: number): void {
-  const isFrozen = Object.isFrozen(o);
-  if (isFrozen) {
-    const known = frozen.get(o);
-    if (known !== undefined) {
-      room(known.length);
-      known.copy(scratch, pos);
-      pos += known.length;
-      return;
-    }
+  const known = frozen.get(o);
+  if (known !== undefined) {
+    room(known.length);
+    known.copy(scratch, pos);
+    pos += known.length;
+    return;
   }
   const start = pos;
   const keys = Object.keys(o);
@@ -138,10 +131,8 @@ function object(o: Record<string, unknown>, depth: number): void {
     text(k);
     value(o[k], depth + 1);
   }
-  // Deferred byte strings are never cached: a frozen object holding bytes is not all primitives.
-  if (isFrozen && Object.values(o).every((x) => typeof x !== 'object' || x === null)) {
-    frozen.set(o, Buffer.from(scratch.subarray(start, pos)));
-  }
+  // Deferred byte strings never reach here with a frozen object kept: it must hold primitives only.
+  frozen.keep(o, scratch.subarray(start, pos));
 }
 
 /** The encoding of `v` in a fresh Buffer of its exact size, or undefined when not covered. */

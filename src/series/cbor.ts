@@ -14,7 +14,7 @@
  * back-patching, extension lookups).
  */
 import { Encoder } from 'cbor-x';
-import { writeHead, writeNumber, writeText } from '../cbor-write.js';
+import { FrozenEncodings, writeHead, writeNumber, writeText } from '../cbor-write.js';
 
 const general = new Encoder({ useRecords: false });
 
@@ -108,18 +108,10 @@ function value(v: unknown): void {
   }
 }
 
-/**
- * Encodings of frozen objects whose values are all primitives: they can never change, and the
- * limiter gate hands the same frozen `lim` to decision after decision while the values hold, so it
- * is encoded once (a copy of its bytes after that). Weak: nothing is kept alive by it.
- */
-const frozen = new WeakMap<object, Buffer>();
+/** `lim` and other frozen records of primitives: encoded once (see `FrozenEncodings`). */
+const frozen = new FrozenEncodings();
 
 function object(o: Record<string, unknown>): void {
-  if (!Object.isFrozen(o)) {
-    fields(o);
-    return;
-  }
   const known = frozen.get(o);
   if (known !== undefined) {
     room(known.length);
@@ -129,11 +121,7 @@ function object(o: Record<string, unknown>): void {
   }
   const start = pos;
   fields(o);
-  if (Object.values(o).every(isPrimitive)) frozen.set(o, Buffer.from(buf.subarray(start, pos)));
-}
-
-function isPrimitive(v: unknown): boolean {
-  return typeof v !== 'object' || v === null;
+  frozen.keep(o, buf.subarray(start, pos));
 }
 
 function fields(o: Record<string, unknown>): void {
