@@ -15,8 +15,12 @@
  *   first one included, so a fresh series' first appended entry has seq 2. `read`/`tail`/`chunk`
  *   return snapshot entries like any other entry; filter with `event` if unwanted. `append`
  *   refuses `event: 'snapshot'`.
- * - `batch` commits run on the injected clock's timer: with a manual clock, advance it (or call
- *   `flush()`), or use `always`/`none`, otherwise `append` never resolves.
+ * - `batch` commits take turns on the injected clock's timer (pacer.ts: series on one storage
+ *   device share one turn per window; on the real clock the process keeps one pacer per device): with
+ *   a manual clock, advance it (or call `flush()`), or use `always`/`none`, otherwise `append` never
+ *   resolves.
+ * - `record(entry)` is `append` without the promise, for writes nobody awaits: a failure after the
+ *   call reaches `onFailure` once, and every later write throws it.
  * - Reads see what has been written to the files (possibly not yet fdatasync'ed), not the queue.
  * - After a write/fsync error the series is failed: every append rejects with the typed error
  *   (`DAMESO_FSYNC_FAILED`, `DAMESO_IO`, `DAMESO_NO_SPACE`, `DAMESO_READ_ONLY`); reopen it.
