@@ -6,7 +6,8 @@
  * verified reply as it arrives.
  */
 import type { DeclaredIntent, DeclareOptions, ReceivedReply } from '../intent/types.js';
-import type { EntryInput, Series } from '../series/types.js';
+import { recorder } from '../series/recorder.js';
+import type { Series } from '../series/types.js';
 import { DEFAULT_FETCH_DEADLINE_MS } from './constants.js';
 import { BadChunkIdError, ChunkNotFoundError } from './errors.js';
 import { recordRejected } from './handlers.js';
@@ -45,6 +46,10 @@ export interface FetchResult {
 
 export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = {}): Promise<FetchResult> {
   if (!isChunkId(id)) throw new BadChunkIdError(id);
+  // Outcome entries are written without awaiting their fsync (the intent layer does the same): the
+  // seq order is fixed at the call, and a fetch is not held up by the group-commit window. A series
+  // that refuses them (closed, failed) does not fail the fetch: the series reports its own failure.
+  const record = recorder(deps.series);
   const deadlineMs = o.deadlineMs ?? DEFAULT_FETCH_DEADLINE_MS;
   const attempts: FetchAttempt[] = [];
   const tried = new Set<string>();
@@ -72,7 +77,7 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
   };
 
   const done = (bytes: Uint8Array, from: string): FetchResult => {
-    record(deps.series, { event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length });
+    record({ event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length });
     return { id, bytes, from, attempts };
   };
 
@@ -137,20 +142,6 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
       attempts.push({ node: n, result: outcome.offline.includes(n) ? 'offline' : 'silence' });
     }
   }
-  record(deps.series, { event: 'chunk_fetch_failed', id, tried: tried.size });
+  record({ event: 'chunk_fetch_failed', id, tried: tried.size });
   throw new ChunkNotFoundError(id, tried.size);
-}
-
-/**
- * Outcome entries are written without awaiting their fsync (the intent layer does the same): the
- * seq order is fixed at the call, and a fetch is not held up by the group-commit window. A series
- * that cannot take them (closed, failed) does not fail the fetch: its failure is reported by the
- * series itself (`onFailure`).
- */
-function record(series: Series, entry: EntryInput): void {
-  try {
-    series.record(entry);
-  } catch {
-    // reported where the series failed
-  }
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { recorder } from '../series/recorder.js';
 import type { EntryInput, Series } from '../series/types.js';
 import { removeChunkFile, writeChunkFile } from './atomic.js';
 import { ByteCache } from './cache.js';
@@ -120,9 +121,14 @@ class DiskChunkStore implements ChunkStore {
   private readonly cacheLimitBytes: number;
   private lock: Promise<unknown> = Promise.resolve();
   private opened = false;
+  /** `stored_chunk` / `evicted_chunk` are recorded, not awaited; each refusal is logged. */
+  private readonly record: (entry: EntryInput) => void;
 
   constructor(o: ChunkStoreOptions) {
     this.o = o;
+    this.record = recorder(o.series, (err, entry) =>
+      o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series'),
+    );
     this.dir = join(o.dataDir, CHUNKS_DIR_NAME);
     this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
     this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
@@ -350,14 +356,6 @@ class DiskChunkStore implements ChunkStore {
       await this.drop(id, 'removed');
       return true;
     });
-  }
-
-  private record(entry: EntryInput): void {
-    try {
-      this.o.series.record(entry); // not awaited: durable with the next commit
-    } catch (err) {
-      this.o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series');
-    }
   }
 
   private touch(id: string): void {

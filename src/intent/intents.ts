@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
 import { INTENT_QOS, REPLY_QOS } from '../protocol/index.js';
+import { recorder } from '../series/recorder.js';
 import type { Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { AnswerSide, type AnswerStats } from './answer.js';
@@ -59,7 +60,11 @@ export class IntentService implements Intents {
   constructor(private readonly deps: IntentsDeps) {
     for (const [k, r] of Object.entries(deps.kindRoles ?? {})) this.roleOf.set(k, r);
     const { transport, clock, log } = deps;
-    const record = (e: Parameters<Series['record']>[0]) => deps.series.record(e);
+    // One writer for both sides; a series that refuses logs once here (its failure itself is
+    // reported by the series' onFailure), not once per intent.
+    const record = recorder(deps.series, (err, entry, refusals) => {
+      if (refusals === 1) log.error({ err, event: entry.event }, 'intent: could not write to the series');
+    });
     this.declareSide = new DeclareSide({
       self: deps.self,
       session: () => transport.session,

@@ -56,7 +56,8 @@ export function createMemory(options: MemoryOptions): MemoryLimiter {
     name: 'memory',
     sample() {
       if (heapLimit === 0) limit();
-      apply(probe.sample()); // the other subscribers hear it too
+      const s = probe.sample(); // every subscriber hears it, this limiter too once started
+      if (unsubscribe === undefined) apply(s);
       return current;
     },
     value: () => current,

@@ -8,6 +8,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import { createSyncRecord, PRESENCE_QOS, type PresenceEnvelope, SYNC_QOS } from '../protocol/index.js';
+import { recorder } from '../series/recorder.js';
 import type { EntryInput, Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_MAX_WAIT_MS, ROSTER_QUIET_MS, ROSTER_VIEW } from './constants.js';
@@ -47,8 +48,11 @@ export class LiveRoster implements Roster {
   private fallback: TimerHandle | undefined;
   private syncTopic: string | undefined;
   private nonce: string | undefined;
+  /** Peer entries are recorded, not awaited; each refusal is logged (peer changes are rare). */
+  private readonly record: (entry: EntryInput) => void;
 
   constructor(private readonly deps: RosterDeps) {
+    this.record = recorder(deps.series, (err) => deps.log.error({ err }, 'presence: could not write a peer entry'));
     this.readyPromise = new Promise((resolve) => {
       this.resolveReady = resolve;
     });
@@ -222,11 +226,7 @@ export class LiveRoster implements Roster {
     const entry: EntryInput = online
       ? { event: PEER_ADDED, node, session, roles: [...roles] }
       : { event: PEER_REMOVED, node, session, ...(why !== undefined ? { why } : {}) };
-    try {
-      this.deps.series.record(entry); // not awaited: durable with the next commit
-    } catch (err) {
-      this.deps.log.error({ err }, 'presence: could not write a peer entry');
-    }
+    this.record(entry);
     const kind: PeerChange = online ? (prev?.online ? 'session' : 'added') : 'removed';
     if (!online && !prev?.online) return; // already offline: recorded, nobody to tell
     for (const fn of [...this.listeners]) fn(peer, kind);

@@ -42,6 +42,7 @@ export {
   type SyncPacer,
   type SyncPacerOptions,
 } from './pacer.js';
+export { type OnRefused, recorder } from './recorder.js';
 export type * from './types.js';
 export { fold } from './views.js';
 

@@ -37,6 +37,9 @@ import { listSegments, type SegmentInfo, syncDir } from './segments.js';
 import type { Chunk, Entry, EntryInput, OpenReport, ReadQuery, Series, SeriesOptions, SeriesStats } from './types.js';
 import { ViewSet } from './views.js';
 
+/** The pacer of series that never ask for turns (`always`, `none`): nothing is ever queued in it. */
+const UNPACED: SyncPacer = createSyncPacer({ intervalMs: 0 });
+
 type State = 'new' | 'opening' | 'open' | 'closed';
 
 /**
@@ -145,10 +148,9 @@ export class DurableSeries implements Series {
    * whose time other series do not share) one of its own.
    */
   private async pacer(): Promise<SyncPacer> {
+    if (this.o.durability !== 'batch') return UNPACED; // `always` and `none` never take turns
     if (this.opts.syncPacer !== undefined) return this.opts.syncPacer;
-    if (this.o.clock !== systemClock || this.o.durability !== 'batch') {
-      return createSyncPacer({ intervalMs: this.o.windowMs, clock: this.o.clock });
-    }
+    if (this.o.clock !== systemClock) return createSyncPacer({ intervalMs: this.o.windowMs, clock: this.o.clock });
     const { dev } = await stat(this.o.dir);
     const held = acquireDevicePacer(dev, this.o.windowMs);
     this.releasePacer = held.release;
