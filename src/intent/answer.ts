@@ -6,11 +6,12 @@
  *
  * `lim` on the wire is a congestion signal, sent when it says something (ECN's habit: mark when
  * congested, not every packet): with every NO (the values behind the refusal), and with a YES
- * given under pressure (some value at or below `yesAbove`, `GateDecision.tight`). A YES on the
- * fast path (every value above `yesAbove`) says "plenty" by itself and goes without: measured on
- * the intents bench, `lim` was ~100 of a reply's ~160 bytes, and encoding it, checking it at the
- * broker and validating it at the requester cost 3-5 % of the CPU per intent at 10 responders.
- * The series keeps the values of every decision either way.
+ * given under pressure (some value at or below `yesAbove`, `GateDecision.tight`) when the values
+ * are news to that requester (lim-told.ts). A YES on the fast path (every value above `yesAbove`)
+ * says "plenty" by itself and goes without: measured on the intents bench, `lim` was ~100 of a
+ * reply's ~160 bytes, and encoding it, checking it at the broker and validating it at the
+ * requester cost 3-5 % of the CPU per intent at 10 responders. The series keeps the values of
+ * every decision either way.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -18,6 +19,7 @@ import type { Roster } from '../presence/types.js';
 import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
+import { LimTold } from './lim-told.js';
 import type { Answer, Gate, GateDecision, IntentHandler, ReceivedIntent } from './types.js';
 
 export interface AnswerSideDeps {
@@ -33,6 +35,8 @@ export interface AnswerSideDeps {
   log: Logger;
   /** Intents being handled at once. Default `MAX_IN_FLIGHT_ANSWERS`. */
   maxInFlight?: number;
+  /** Unchanged `lim` is told a requester again after this long, ms. Default `LIM_REFRESH_MS`. */
+  limRefreshMs?: number;
 }
 
 export interface AnswerStats {
@@ -69,8 +73,12 @@ export class AnswerSide {
     overload: 0,
   };
 
+  /** What each requester was last told of `lim` (a YES repeats it only when it is news). */
+  private readonly limTold: LimTold;
+
   constructor(private readonly deps: AnswerSideDeps) {
     this.maxInFlight = deps.maxInFlight ?? MAX_IN_FLIGHT_ANSWERS;
+    this.limTold = new LimTold(deps.limRefreshMs !== undefined ? { refreshMs: deps.limRefreshMs } : {});
   }
 
   /** Serve a kind (the caller checks the role). */
@@ -201,22 +209,27 @@ export class AnswerSide {
       this.counters.silence++;
       return;
     }
-    if (deps.clock.monotonic() - intent.receivedAt > intent.envelope.deadline) {
+    const now = deps.clock.monotonic();
+    const e = intent.envelope;
+    if (now - intent.receivedAt > e.deadline) {
       this.counters.expired++; // measured from receipt: the requester has closed; do not answer after it
       return;
     }
-    const env: ReplyEnvelope = { v: 1, id: intent.envelope.id, from: deps.self, session: deps.session(), r: answer.r };
+    const env: ReplyEnvelope = { v: 1, id: e.id, from: deps.self, session: deps.session(), r: answer.r };
     if (answer.r === 'yes') {
       if (answer.data !== undefined) env.data = answer.data;
-      if (tight && lim !== undefined) env.lim = lim;
+      if (lim !== undefined && this.limTold.onYes(e.from, e.session, lim, tight, now)) env.lim = lim;
       this.counters.yes++;
     } else {
       env.reason = answer.reason;
       if (answer.retry !== undefined) env.retry = answer.retry;
-      if (lim !== undefined) env.lim = lim;
+      if (lim !== undefined) {
+        env.lim = lim;
+        this.limTold.onNo(e.from, e.session, lim, now);
+      }
       this.counters.no++;
     }
-    deps.publishReply(intent.envelope.from, env);
+    deps.publishReply(e.from, env);
   }
 
   private write(

@@ -19,6 +19,14 @@ export const MAX_IN_FLIGHT_ANSWERS = 256;
 /** Retry hint sent with an overload NO, ms. */
 export const OVERLOAD_RETRY_MS = 250;
 
+/**
+ * A requester under pressure is told this node's `lim` again after this long even when the values
+ * did not change: a reply is QoS 0, and one lost must not leave it believing old values for good.
+ */
+export const LIM_REFRESH_MS = 1_000;
+/** Requesters whose last-told `lim` is kept (oldest forgotten first; a forgotten one is told again). */
+export const MAX_LIM_TOLD = 1_024;
+
 /** Kinds of v1 and the role that serves each (DESIGN.md). Handlers may add kinds. */
 export const KIND_ROLES: Readonly<Record<string, string>> = {
   want_chunk: 'bt',

@@ -120,13 +120,26 @@ describe('answer side', () => {
     expect(entries[0]).toMatchObject({ r: 'no', reason: 'rate_limited', lim: LOW, outcome: 'no' });
   });
 
-  test('a YES given under pressure carries lim (the congestion signal); the series has it either way', async () => {
+  test('a YES given under pressure carries lim (the congestion signal) when it is news to the requester; the series has it every time', async () => {
     gateSays = 'tight';
     const e = intent();
     side.onIntent(e, 10);
     expect(replies[0]?.[1]).toEqual({ v: 1, id: e.id, from: 'me', session: 9, r: 'yes', data: 'bytes', lim: PRESSED });
+    // The same values again, to the same requester: not news.
+    side.onIntent(intent(), 10);
+    expect(replies[1]?.[1].r).toBe('yes');
+    expect(replies[1]?.[1].lim).toBeUndefined();
+    // After the refresh interval they are told again (a lost QoS 0 reply must not leave it stale).
+    clock.advance(1_000);
+    side.onIntent(intent(), 10);
+    expect(replies[2]?.[1].lim).toEqual(PRESSED);
+    // The pressure is over: one YES says so, the next goes without.
+    gateSays = 'yes';
+    side.onIntent(intent(), 10);
+    side.onIntent(intent(), 10);
+    expect(replies.slice(3).map(([, r]) => r.lim)).toEqual([NEUTRAL_LIM, undefined]);
     await flush();
-    expect(entries[0]).toMatchObject({ r: 'yes', lim: PRESSED, outcome: 'yes' });
+    expect(entries.map((x) => x.lim)).toEqual([PRESSED, PRESSED, PRESSED, NEUTRAL_LIM, NEUTRAL_LIM]);
   });
 
   test('a throwing handler is NO bad_request, counted, and the node keeps answering', () => {
