@@ -2,7 +2,7 @@
  * A node's limiters, wired to the node's own parts: what `createNode` uses as its gate when no
  * other gate is given (every node gates its answer side with its limiters by default).
  *
- * - `economic`: usedBytes = series bytes (`series.stats().bytes`, O(1)) + `extraUsedBytes()` (the
+ * - `economic`: usedBytes = series bytes (`series.bytes()`, O(segments), no allocation) + `extraUsedBytes()` (the
  *   chunk store), statfs on the data folder;
  * - `objective`: heldShare = `extraUsedBytes()` / (storage budget − ring budget), i.e. how full the
  *   chunk store's share of the storage budget is;
@@ -47,7 +47,7 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
     clock: c.clock,
     log: c.log,
     dir: c.dataDir,
-    usedBytes: () => c.series.stats().bytes + (extra?.() ?? 0),
+    usedBytes: extra === undefined ? () => c.series.bytes() : () => c.series.bytes() + extra(),
     peers: () => {
       const now = c.clock.monotonic();
       if (now - peersAt >= ROSTER_SAMPLE_MS) {

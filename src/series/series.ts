@@ -135,7 +135,7 @@ export class DurableSeries implements Series {
     return {
       ...r.report,
       segments: this.segments.length,
-      bytes: this.totalBytes(),
+      bytes: this.bytes(),
       firstSeq,
       lastSeq: this.lastSeq,
       entries: firstSeq > 0 ? this.lastSeq - firstSeq + 1 : 0,
@@ -371,7 +371,7 @@ export class DurableSeries implements Series {
   stats(): SeriesStats {
     return {
       segments: this.segments.length,
-      bytes: this.totalBytes(),
+      bytes: this.bytes(),
       budgetBytes: this.o.budgetBytes,
       firstSeq: this.segments[0]?.firstSeq ?? 0,
       lastSeq: this.lastSeq,
@@ -385,8 +385,10 @@ export class DurableSeries implements Series {
     return { commits: this.committer?.commits ?? 0, records: this.committer?.committedRecords ?? 0 };
   }
 
-  private totalBytes(): number {
-    return this.segments.reduce((a, s) => a + s.size, 0);
+  bytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
   }
 
   private async evict(): Promise<void> {

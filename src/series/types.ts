@@ -190,6 +190,8 @@ export interface Series {
   /** Flush, then release files. */
   close(): Promise<void>;
   stats(): SeriesStats;
+  /** `stats().bytes` without building the stats: the economic limiter reads it at every decision. */
+  bytes(): number;
   readonly lastSeq: number;
   readonly durableSeq: number;
 }
