@@ -12,7 +12,7 @@ export interface Side {
 }
 
 export const WINDOW = 8;
-const LAT_ROUNDS: Record<number, number> = { 1: 2000, 10: 1000, 100: 200 };
+const LAT_ROUNDS: Record<number, number> = { 1: 2000, 10: 1000, 100: 600 };
 const TPUT_MS = 3000; // per side, in 6 alternating windows
 
 export const pct = (xs: number[], p: number) => {
