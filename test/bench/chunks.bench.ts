@@ -239,7 +239,11 @@ async function main(): Promise<void> {
           fetch_ratio_64KiB_min: 0.6,
           fetch_ratio_64KiB: target.fetch_ratio,
           fetch_ratio_p50_64KiB: target.fetch_ratio_p50,
+          // The issue's measure is throughput (totals). On this shared host the totals are mostly
+          // stalls of some ms that hit both sides (mean fetch ~2x its p50), which pulls the ratio
+          // toward 1; the ratio of medians is the software's own cost. Both are reported.
           met: target.fetch_ratio >= 0.6,
+          met_at_p50: target.fetch_ratio_p50 >= 0.6,
         },
       })}\n`,
     );
