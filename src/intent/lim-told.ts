@@ -1,13 +1,15 @@
 /**
  * What each requester was last told of this node's limiter values (`lim`), so that a YES repeats
- * them only when they are news to that requester. A reply without `lim` then means "what I last
- * told you in this session still holds" — and, from a node that never told you anything, "plenty"
- * (every value above `yesAbove`, the answer side's fast path).
+ * them only when they are news to that requester. A YES without `lim` then means "the values I
+ * last told you still hold" — as long as neither side changed session (this table is in memory
+ * and keyed by the requester's session) — and, with nothing told, "plenty" (every value above
+ * `yesAbove`, the answer side's fast path). A requester that tracks `lim` per peer therefore drops
+ * what it holds for a peer whose reply shows a new session.
  *
  * Why: under pressure every YES carried `lim` (~100 of a reply's ~230 bytes), and the values change
  * far more slowly than replies go out (the gate keeps the same frozen values while they are equal
  * at `LIMITER_DECIMALS`). Encoding them, checking them at the broker and decoding them at the
- * requester cost ~3 % of the CPU per intent at 10 responders, measured here by switching it in one
+ * requester cost 3-4 % of the CPU per intent at 10 responders, measured here by switching it in one
  * process (the same idea as HPACK's header table: send what changed).
  *
  * A reply is QoS 0: a lost one could leave a requester with old values, so they are told again

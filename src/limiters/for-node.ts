@@ -2,8 +2,8 @@
  * A node's limiters, wired to the node's own parts: what `createNode` uses as its gate when no
  * other gate is given (every node gates its answer side with its limiters by default).
  *
- * - `economic`: usedBytes = series bytes (`series.bytes()`, O(segments), no allocation) + `extraUsedBytes()` (the
- *   chunk store), statfs on the data folder;
+ * - `economic`: usedBytes = series bytes (`series.bytes()`, a sum over the segments, no allocation:
+ *   read at every decision) + `extraUsedBytes()` (the chunk store), statfs on the data folder;
  * - `objective`: heldShare = `extraUsedBytes()` / (storage budget − ring budget), i.e. how full the
  *   chunk store's share of the storage budget is;
  * - `topology`: roster counts, re-read at most every `ROSTER_SAMPLE_MS` (the roster count is O(peers),
