@@ -35,8 +35,6 @@ export interface AnswerSideDeps {
   log: Logger;
   /** Intents being handled at once. Default `MAX_IN_FLIGHT_ANSWERS`. */
   maxInFlight?: number;
-  /** Unchanged `lim` is told a requester again after this long, ms. Default `LIM_REFRESH_MS`. */
-  limRefreshMs?: number;
 }
 
 export interface AnswerStats {
@@ -74,11 +72,10 @@ export class AnswerSide {
   };
 
   /** What each requester was last told of `lim` (a YES repeats it only when it is news). */
-  private readonly limTold: LimTold;
+  private readonly limTold = new LimTold();
 
   constructor(private readonly deps: AnswerSideDeps) {
     this.maxInFlight = deps.maxInFlight ?? MAX_IN_FLIGHT_ANSWERS;
-    this.limTold = new LimTold(deps.limRefreshMs !== undefined ? { refreshMs: deps.limRefreshMs } : {});
   }
 
   /** Serve a kind (the caller checks the role). */
