@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'chunks',
-        layout: `one process: broker + ${BT_NODES} bt nodes + pusher + reader, each its own connection; K=${K}; one in flight`,
+        layout: `one process: broker + ${BT_NODES} bt nodes + pusher + reader, each its own connection; K=${K}; one in flight; raw and required-work arms on plain clients`,
         durability: DURABILITY,
         gate: GATE_LIMITERS ? 'limiters' : 'alwaysYes',
         node: process.version,
