@@ -1,11 +1,12 @@
 /**
- * The chunking policy: cut a seq range of the series into consecutive ranges of at most
- * `maxEntries` entries and about `maxBytes` encoded entry bytes, then let the series encode each
- * range as a chunk (`Series.chunk`). Reads stream from disk; nothing loads the ring.
+ * The chunking policy: cut a seq range of the series into consecutive chunks of at most
+ * `maxEntries` entries and about `maxBytes` encoded entry bytes. Reads stream from disk; nothing
+ * loads the ring.
  */
 import { encode } from 'cbor-x';
 import { ConfigError } from '../errors.js';
-import type { Chunk, Series } from '../series/types.js';
+import { buildChunk } from '../series/index.js';
+import type { Chunk, Entry, Series } from '../series/types.js';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_ENTRIES } from './constants.js';
 
 export interface ChunkingOptions {
@@ -18,14 +19,6 @@ export interface ChunkingOptions {
   maxBytes?: number;
 }
 
-export interface SeqRange {
-  fromSeq: number;
-  toSeq: number;
-  entries: number;
-  /** Sum of the encoded entry sizes. */
-  bytes: number;
-}
-
 export function chunkingPolicy(o: ChunkingOptions = {}): Required<ChunkingOptions> {
   const maxEntries = o.maxEntries ?? DEFAULT_CHUNK_MAX_ENTRIES;
   const maxBytes = o.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
@@ -36,40 +29,34 @@ export function chunkingPolicy(o: ChunkingOptions = {}): Required<ChunkingOption
   return { maxEntries, maxBytes };
 }
 
-/** Ranges covering the entries of `fromSeq..toSeq` (inclusive) that are still in the ring. */
-export async function cutRanges(
-  series: Series,
-  fromSeq: number,
-  toSeq: number,
-  o: ChunkingOptions = {},
-): Promise<SeqRange[]> {
-  const { maxEntries, maxBytes } = chunkingPolicy(o);
-  const out: SeqRange[] = [];
-  let cur: SeqRange | undefined;
-  for await (const e of series.read({ fromSeq, toSeq })) {
-    const size = encode(e).length;
-    if (cur && (cur.entries + 1 > maxEntries || cur.bytes + size > maxBytes)) {
-      out.push(cur);
-      cur = undefined;
-    }
-    if (!cur) cur = { fromSeq: e.seq, toSeq: e.seq, entries: 0, bytes: 0 };
-    cur.toSeq = e.seq;
-    cur.entries += 1;
-    cur.bytes += size;
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-/** The chunks of `fromSeq..toSeq`, cut by the policy and stamped with `node`. */
-export async function cutChunks(
+/**
+ * The chunks of `fromSeq..toSeq` (inclusive) that are still in the ring, cut by the policy and
+ * stamped with `node`, each yielded as soon as it is cut: one read pass over the range, and one
+ * chunk's entries in memory at a time, however long the range. (Cutting every range first and
+ * then reading each one back held the whole range as chunk bytes and decoded entries, ~4.6x its
+ * size in RSS: +294 MB for the default 64 MiB ring; and each read-back rescanned its segment from
+ * the start, 16 s of a 38 s push of that ring here.) Entries evicted while a consumer is slow are
+ * simply not in the chunks: a segment gone before the pass reaches it reads as empty.
+ */
+export async function* streamChunks(
   series: Series,
   node: string,
   fromSeq: number,
   toSeq: number,
   o: ChunkingOptions = {},
-): Promise<Chunk[]> {
-  const chunks: Chunk[] = [];
-  for (const r of await cutRanges(series, fromSeq, toSeq, o)) chunks.push(await series.chunk(r.fromSeq, r.toSeq, node));
-  return chunks;
+): AsyncGenerator<Chunk> {
+  const { maxEntries, maxBytes } = chunkingPolicy(o);
+  let events: Entry[] = [];
+  let bytes = 0;
+  for await (const e of series.read({ fromSeq, toSeq })) {
+    const size = encode(e).length;
+    if (events.length > 0 && (events.length + 1 > maxEntries || bytes + size > maxBytes)) {
+      yield buildChunk(node, events);
+      events = [];
+      bytes = 0;
+    }
+    events.push(e);
+    bytes += size;
+  }
+  if (events.length > 0) yield buildChunk(node, events);
 }

@@ -18,6 +18,8 @@ export {
   type ChunksService,
   type ChunksServiceOptions,
   createChunksService,
+  type PushSeriesOptions,
+  type PushSeriesProgress,
   type PushSeriesResult,
 } from './service.js';
 export {

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
 import type { Series, View } from '../series/types.js';
 import type { Transport } from '../transport/index.js';
-import { type ChunkingOptions, cutChunks } from './chunker.js';
+import { type ChunkingOptions, streamChunks } from './chunker.js';
 import { ANNOUNCE_WINDOW, CHUNKS_VIEW } from './constants.js';
 import { StoreNotOpenError } from './errors.js';
 import { type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
@@ -49,6 +49,23 @@ export interface PushSeriesResult {
   chunks: PushResult[];
 }
 
+/** Where a `pushSeries` is: told after each chunk's push. */
+export interface PushSeriesProgress {
+  fromSeq: number;
+  toSeq: number;
+  /** Last seq of the chunk just pushed: `(atSeq - fromSeq + 1) / (toSeq - fromSeq + 1)` is done. */
+  atSeq: number;
+  /** Chunks pushed so far, and their bytes. */
+  chunks: number;
+  bytes: number;
+  /** Of those, the chunks that reached K replicas. */
+  met: number;
+}
+
+export interface PushSeriesOptions {
+  onProgress?: (p: PushSeriesProgress) => void;
+}
+
 export interface ChunksInstance {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -66,9 +83,10 @@ export interface ChunksService {
   create(c: ChunksComponents): ChunksInstance;
   /**
    * Cut `fromSeq..toSeq` (default: after the last fully replicated push up to the last entry) and push
-   * each chunk; stops at the first chunk that did not reach K replicas.
+   * each chunk as it is cut (one chunk in memory at a time); stops at the first chunk that did not
+   * reach K replicas.
    */
-  pushSeries(range?: { fromSeq?: number; toSeq?: number }): Promise<PushSeriesResult>;
+  pushSeries(range?: { fromSeq?: number; toSeq?: number }, o?: PushSeriesOptions): Promise<PushSeriesResult>;
   pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
   fetch(id: string, o?: FetchOptions): Promise<FetchResult>;
   whoHas(id: string): Promise<Holder[]>;
@@ -188,16 +206,22 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
         },
       };
     },
-    async pushSeries(range = {}) {
+    async pushSeries(range = {}, o = {}) {
       const { c } = need();
       const state = c.series.view<ChunksState>(CHUNKS_VIEW);
       const fromSeq = range.fromSeq ?? state.pushed_to_seq + 1;
       const toSeq = range.toSeq ?? c.series.lastSeq;
       const chunks: PushResult[] = [];
       if (toSeq >= fromSeq) {
-        for (const chunk of await cutChunks(c.series, c.id, fromSeq, toSeq, options)) {
+        const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
+        for await (const chunk of streamChunks(c.series, c.id, fromSeq, toSeq, options)) {
           const res = await pushChunkWith(chunk, { lastSeq: chunk.chunk.last_seq });
           chunks.push(res);
+          progress.atSeq = chunk.chunk.last_seq;
+          progress.chunks += 1;
+          progress.bytes += res.size;
+          if (res.met) progress.met += 1;
+          o.onProgress?.({ ...progress });
           // Stop at the first chunk short of K: later ones would move past it, and the next call retries it.
           if (!res.met) break;
         }

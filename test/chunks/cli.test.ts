@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/chunks/verify.js';
+import { pushProgressLine } from '../../src/cli/chunks.js';
 import { silentLogger } from '../../src/log.js';
 import { createNode } from '../../src/node.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -79,5 +80,13 @@ describe('dameso chunks', () => {
     // Nobody announces it: every online bt node was asked (they stay silent: not held).
     expect(missing.stderr).toMatch(/after asking 3 node\(s\)/);
     expect(bad.code).toBe(64);
+  });
+});
+
+describe('the push progress line', () => {
+  it('says how far through the range, how much went out and how much reached K', () => {
+    const p = { fromSeq: 101, toSeq: 300, atSeq: 150, chunks: 4, bytes: 262_144, met: 3 };
+    expect(pushProgressLine(p, 14_400)).toBe('pushing seq 101..300: 25 % (4 chunks, 0.3 MB, 3 at K) after 14 s');
+    expect(pushProgressLine({ ...p, atSeq: 300 }, 0)).toMatch(/: 100 % /);
   });
 });

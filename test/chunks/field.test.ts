@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChunksInstance, rankCandidates } from '../../src/chunks/index.js';
+import { type ChunksInstance, type PushSeriesProgress, rankCandidates } from '../../src/chunks/index.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { Entry } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -63,8 +63,16 @@ afterAll(async () => {
 describe('chunks across five bt nodes, replication 3', () => {
   it('pushes each chunk of the series to three holders, who announce it with retained have records', async () => {
     for (let i = 0; i < 50; i++) await pusher.node.series.append({ event: i % 3 ? 'temp' : 'gps', i });
-    const res = await pusher.chunks.pushSeries();
+    const told: PushSeriesProgress[] = [];
+    const res = await pusher.chunks.pushSeries({}, { onProgress: (p) => told.push(p) });
     expect(res.chunks.length).toBeGreaterThanOrEqual(3);
+    // Progress after each chunk: counts up to the result, and the last one is at the range's end.
+    expect(told.map((p) => p.chunks)).toEqual(res.chunks.map((_, i) => i + 1));
+    expect(told.at(-1)).toMatchObject({
+      atSeq: res.toSeq,
+      met: res.chunks.length,
+      bytes: res.chunks.reduce((n, c) => n + c.size, 0),
+    });
     for (const c of res.chunks) {
       expect(c.met).toBe(true);
       expect(c.holders).toHaveLength(3);
