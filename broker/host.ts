@@ -13,8 +13,15 @@ import { isWireError } from '../src/protocol/errors.js';
 import { nodeIdFromClientId, parseTopic, validateMessage } from '../src/protocol/index.js';
 import { createAcl } from './acl.js';
 import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
-import { DEFAULT_HOST, DEFAULT_MAX_PACKET_BYTES, DEFAULT_PORT, DROP_TOPIC } from './constants.js';
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_MAX_RETAINED_HAVES,
+  DEFAULT_PORT,
+  DROP_TOPIC,
+} from './constants.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
+import { createHaveRetention } from './have-retention.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import {
   type Listener,
@@ -62,6 +69,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   const willTopics = new WeakMap<Client, string>();
   const warned = new Set<string>();
   const narrowing = createToNarrowing();
+  const maxRetainedHaves = options.maxRetainedHaves ?? DEFAULT_MAX_RETAINED_HAVES;
+  // What the store keeps outlives a restart only when the store does (injected or clustered).
+  const storeOutlivesStart = options.persistence !== undefined || options.cluster !== undefined;
+  let haves = createHaveRetention(maxRetainedHaves);
 
   const stats: BrokerStats = {
     connections: 0,
@@ -71,6 +82,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     droppedTotal: 0,
     retainStripped: 0,
+    retainedHaves: 0,
+    havesNotRetained: 0,
     willsRefused: 0,
     packetsTooLarge: 0,
     trackedNodes: 0,
@@ -145,6 +158,14 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         const message = verdict.message;
         if (message.type === 'intent' && message.envelope.to !== undefined && typeof packet.payload === 'object') {
           narrowing.addressed(packet.payload, message.envelope.to);
+        } else if (packet.retain && message.type === 'have' && !haves.admit(packet.topic)) {
+          packet.retain = false; // delivered live, not stored (have-retention.ts)
+          stats.havesNotRetained++;
+          if (stats.havesNotRetained === 1) {
+            log.warn({ maxRetainedHaves }, 'retained have records at their bound: new ones are not stored');
+          }
+        } else if (packet.retain && message.type === 'clear' && message.topic.type === 'have') {
+          haves.withdraw(packet.topic);
         }
       } else if (!verdict.ok) {
         stats.checked++;
@@ -248,6 +269,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       authRefused: { ...stats.authRefused },
       aclDenied: { ...stats.aclDenied },
       trackedNodes: check.trackedNodes(),
+      retainedHaves: haves.size,
     }),
 
     reloadTls(cert, key) {
@@ -263,6 +285,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     async start() {
       if (broker) throw new Error('broker host already started');
       check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
+      if (!storeOutlivesStart) haves = createHaveRetention(maxRetainedHaves);
       // A cluster backend opens its connections first: an unreachable Redis fails start() here.
       const shared = await options.cluster?.open();
       const aedesOptions: AedesOptions = {

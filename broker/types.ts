@@ -38,6 +38,11 @@ export interface BrokerHostOptions {
   /** Most nodes whose latest session is remembered. Default MAX_TRACKED_NODES (100 000). */
   maxTrackedNodes?: number;
   /**
+   * Most retained `have` records stored (have-retention.ts); new ones beyond it are delivered live
+   * but not retained. Default DEFAULT_MAX_RETAINED_HAVES (100 000, ~100 MB here).
+   */
+  maxRetainedHaves?: number;
+  /**
    * An Aedes persistence (aedes-persistence, aedes-persistence-redis…). Injected, it is reused by
    * every start(), so retained records survive a restart; by default a new in-memory one is made
    * at each start() and retained records are lost on restart.
@@ -109,6 +114,10 @@ export interface BrokerStats {
   droppedTotal: number;
   /** Retained intents/replies passed on with the retain flag cleared. */
   retainStripped: number;
+  /** Retained `have` records stored (the bound is `maxRetainedHaves`). */
+  retainedHaves: number;
+  /** New `have` records passed on live but not stored: the bound was reached. */
+  havesNotRetained: number;
   /** Connections refused because their Will was malformed or spoke for another node. */
   willsRefused: number;
   /** Connections closed because a packet announced more than maxPacketBytes. */

@@ -39,6 +39,7 @@ export const brokerConfigSchema = z.strictObject({
   tlsKey: text,
   tcpHost: text,
   maxPacket: wholeNumber('a number of bytes'),
+  maxHaveRecords: wholeNumber('a number of records'),
   prefix: text,
   statsMs: wholeNumber('a number of milliseconds'),
   check: onOff,
@@ -63,7 +64,7 @@ export function parseBrokerConfig(source: string, file: string): BrokerFlagValue
 /** The same checks the flags get in `dameso broker`, run on the file's values alone. */
 function checkValues(f: BrokerFlagValues, file: string): void {
   checkPorts(f, ['port', 'wsPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
-  for (const key of ['maxPacket', 'statsMs'] as const) {
+  for (const key of ['maxPacket', 'maxHaveRecords', 'statsMs'] as const) {
     const value = f[key];
     if (value !== undefined) inFile(key, file, () => parseBrokerCount(key, value));
   }

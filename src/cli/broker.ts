@@ -9,6 +9,7 @@ import {
   createBrokerHost,
   DEFAULT_HOSTED_HOST,
   DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_MAX_RETAINED_HAVES,
   DEFAULT_PORT,
   DEFAULT_STATS_INTERVAL_MS,
   redisCluster,
@@ -35,6 +36,7 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   port: string;
   wsPort?: string;
   maxPacket: string;
+  maxHaveRecords: string;
   prefix: string;
   statsMs: string;
   check: boolean;
@@ -54,7 +56,11 @@ function int(flag: string, value: string, min: number, max: number): number {
 }
 
 /** The whole-number flags that are not ports, with their ranges (shared with --config). */
-const COUNTS = { maxPacket: ['--max-packet', 64, 268_435_455], statsMs: ['--stats-ms', 0, 86_400_000] } as const;
+const COUNTS = {
+  maxPacket: ['--max-packet', 64, 268_435_455],
+  maxHaveRecords: ['--max-have-records', 0, 100_000_000],
+  statsMs: ['--stats-ms', 0, 86_400_000],
+} as const;
 
 export function parseBrokerCount(key: keyof typeof COUNTS, value: string): number {
   const [flag, min, max] = COUNTS[key];
@@ -96,6 +102,12 @@ export function registerBroker(program: Command): void {
       '--max-packet <bytes>',
       'largest MQTT packet accepted; larger ones close the connection',
       String(DEFAULT_MAX_PACKET_BYTES),
+    )
+    .option(
+      '--max-have-records <n>',
+      'most retained `have` records kept (~1 KB of memory each); beyond it new ones reach live ' +
+        'subscribers but are not stored, and fetches of those chunks ask every bt node',
+      String(DEFAULT_MAX_RETAINED_HAVES),
     )
     .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
@@ -155,6 +167,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         port: int('--port', flags.port, 0, 65_535),
         wsPort: flags.wsPort === undefined ? undefined : int('--ws-port', flags.wsPort, 0, 65_535),
         maxPacketBytes: parseBrokerCount('maxPacket', flags.maxPacket),
+        maxRetainedHaves: parseBrokerCount('maxHaveRecords', flags.maxHaveRecords),
         topicPrefix: flags.prefix,
         checkEnvelopes: flags.check,
         cluster,
@@ -239,6 +252,7 @@ function formatStats(s: BrokerStats): string {
     `dropped=${s.droppedTotal}${drops ? ` [${drops}]` : ''} wills_refused=${s.willsRefused} ` +
     `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
     `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed} ` +
+    `haves=${s.retainedHaves} haves_not_retained=${s.havesNotRetained} ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );
 }

@@ -84,6 +84,10 @@ export const BROKER_FAMILIES = {
   dameso_broker_wills_refused_total: counter('Connections refused because their Will was not valid presence.'),
   dameso_broker_packets_too_large_total: counter('Connections closed for a packet over the size limit.'),
   dameso_broker_tracked_nodes: gauge('Nodes whose session the envelope check tracks.'),
+  dameso_broker_retained_haves: gauge('Retained `have` records stored through this broker.'),
+  dameso_broker_haves_not_retained_total: counter(
+    'New `have` records delivered live but not stored: --max-have-records was reached.',
+  ),
   dameso_broker_auth_refused_total: counter('Connections refused by --auth-file (CONNACK 5), by reason.', ['reason']),
   dameso_broker_acl_denied_total: counter(
     'Publishes dropped and subscriptions refused by the ACL, by action (publish, subscribe).',

@@ -106,6 +106,8 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_wills_refused_total', s.willsRefused);
     sink('dameso_broker_packets_too_large_total', s.packetsTooLarge);
     sink('dameso_broker_tracked_nodes', s.trackedNodes);
+    sink('dameso_broker_retained_haves', s.retainedHaves);
+    sink('dameso_broker_haves_not_retained_total', s.havesNotRetained);
     for (const [reason, n] of Object.entries(s.authRefused)) sink('dameso_broker_auth_refused_total', n, { reason });
     sink('dameso_broker_acl_denied_total', s.aclDenied.publish, { action: 'publish' });
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });

@@ -1,0 +1,92 @@
+import type { MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHaveRetention } from '../../broker/have-retention.js';
+import { decode, encode } from '../../src/protocol/index.js';
+import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
+import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
+import { have } from '../protocol/fixtures.js';
+
+let handle: BrokerHandle | undefined;
+let clients: MqttClient[] = [];
+afterEach(async () => {
+  await endAll(...clients);
+  clients = [];
+  await handle?.stop();
+  handle = undefined;
+});
+
+const chunk = (i: number): string => i.toString(16).padStart(64, '0');
+const topic = (i: number): string => `dameso/v1/have/${chunk(i)}/node-1`;
+
+/** The have records the broker's store holds now, as chunk index → size. */
+async function stored(h: BrokerHandle): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const persistence = (
+    h.broker as unknown as { persistence: { createRetainedStream(p: string): AsyncIterable<{ payload: Buffer }> } }
+  ).persistence;
+  for await (const p of persistence.createRetainedStream('dameso/v1/have/#')) {
+    const env = decode(p.payload) as { chunk: string; size: number };
+    out.set(Number.parseInt(env.chunk, 16), env.size);
+  }
+  return out;
+}
+
+describe('have retention (unit)', () => {
+  it('admits up to the bound, always re-admits a kept topic, and a withdrawal frees a place', () => {
+    const r = createHaveRetention(2);
+    expect([r.admit('a'), r.admit('b'), r.admit('c')]).toEqual([true, true, false]);
+    expect(r.admit('a')).toBe(true);
+    r.withdraw('b');
+    r.withdraw('never-kept');
+    expect([r.admit('c'), r.admit('d'), r.size]).toEqual([true, false, 2]);
+  });
+});
+
+describe('broker host: retained have records are bounded', () => {
+  it('stores at most maxRetainedHaves; the rest reach live subscribers only; a withdrawal frees a place', async () => {
+    handle = await startAedes({ maxRetainedHaves: 3 });
+    const live = await connectClient(handle.url);
+    clients.push(live);
+    const got = await collect(live, 'dameso/v1/have/#');
+    const pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
+    clients.push(pub);
+    const announce = (i: number, size = 4096) =>
+      pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i), size })), { qos: 1, retain: true });
+
+    for (let i = 0; i < 5; i++) await announce(i);
+    // Aedes stores a retained record before it delivers it: all five delivered = every store done.
+    await waitFor(live, () => got.length === 5, 'five live have records');
+    expect([...(await stored(handle)).keys()].sort()).toEqual([0, 1, 2]);
+    expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2, droppedTotal: 0 });
+
+    // A kept record is updated even at the bound.
+    await announce(1, 8192);
+    await waitFor(live, () => got.length === 6, 'the update');
+    expect((await stored(handle)).get(1)).toBe(8192);
+
+    // A withdrawal (empty retained payload) frees a place for the next new record.
+    await pub.publishAsync(topic(0), Buffer.alloc(0), { qos: 1, retain: true });
+    await announce(4);
+    await waitFor(live, () => got.length === 8, 'the withdrawal and the re-announce');
+    expect([...(await stored(handle)).keys()].sort()).toEqual([1, 2, 4]);
+    expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2 });
+  });
+
+  it('a restart with the in-memory store (records lost) starts the count again', async () => {
+    handle = await startAedes({ maxRetainedHaves: 2 });
+    let pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
+    for (let i = 0; i < 3; i++) {
+      await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
+    }
+    expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
+    await endAll(pub);
+    await handle.restart();
+    expect(handle.stats?.()).toMatchObject({ retainedHaves: 0 });
+    pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
+    clients.push(pub);
+    for (let i = 3; i < 5; i++) {
+      await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
+    }
+    expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
+  });
+});
