@@ -39,6 +39,13 @@ export const DEFAULT_CHUNK_MAX_BYTES = 64 * 1024;
 /** Replication target K: YES answers to `store_chunk` wanted for each chunk. */
 export const DEFAULT_REPLICAS = 3;
 
+/**
+ * Chunks of a series push in flight at once (`pushSeries`): holders fsync one chunk while the next
+ * travels. Memory: this many chunks. Measured here (one process, 3 bt nodes): a 16 MiB series in
+ * 4.7 s one at a time, 2.8 s with 4; 64 MiB in 18.9 s and 9.4 s.
+ */
+export const DEFAULT_PUSH_WINDOW = 4;
+
 /** Deadline of one `store_chunk` round, ms. */
 export const DEFAULT_PUSH_DEADLINE_MS = 5_000;
 

@@ -7,7 +7,7 @@
  * same chunk, and chunks spread evenly over the fleet. NO and silence move on to the next ones.
  */
 import type { DeclaredIntent, DeclareOptions } from '../intent/types.js';
-import type { Chunk, Series } from '../series/types.js';
+import type { Chunk, EntryInput, Series } from '../series/types.js';
 import { DEFAULT_PUSH_DEADLINE_MS, DEFAULT_REPLICAS } from './constants.js';
 import { rankCandidates } from './rendezvous.js';
 
@@ -45,6 +45,34 @@ export async function pushChunk(
   chunk: Pick<Chunk, 'id' | 'bytes'>,
   o: PushOptions = {},
 ): Promise<PushResult> {
+  const res = await pushChunkUnrecorded(deps, chunk, o);
+  await deps.series.append(pushedEntry(res, o.lastSeq));
+  return res;
+}
+
+/**
+ * The `chunk_pushed` entry of a push. `lastSeq` (the pusher's own seq the chunk ends at) is kept
+ * only when K was met: the push mark moves only over replicated chunks, so the next `pushSeries`
+ * retries the others.
+ */
+export function pushedEntry(res: PushResult, lastSeq?: number): EntryInput {
+  return {
+    event: 'chunk_pushed',
+    id: res.id,
+    size: res.size,
+    holders: res.holders,
+    met: res.met,
+    rounds: res.rounds,
+    ...(lastSeq !== undefined && res.met ? { last_seq: lastSeq } : {}),
+  };
+}
+
+/** The push itself, without its entry: for a caller that writes the entries in its own order. */
+export async function pushChunkUnrecorded(
+  deps: Omit<PushDeps, 'series'>,
+  chunk: Pick<Chunk, 'id' | 'bytes'>,
+  o: Omit<PushOptions, 'lastSeq'> = {},
+): Promise<PushResult> {
   const replicas = o.replicas ?? DEFAULT_REPLICAS;
   const deadlineMs = o.deadlineMs ?? DEFAULT_PUSH_DEADLINE_MS;
   const ranked = rankCandidates(chunk.id, deps.candidates());
@@ -74,15 +102,55 @@ export async function pushChunk(
   }
   res.holders = [...holders];
   res.met = holders.size >= replicas;
-  await deps.series.append({
-    event: 'chunk_pushed',
-    id: chunk.id,
-    size: res.size,
-    holders: res.holders,
-    met: res.met,
-    rounds: res.rounds,
-    // Only a chunk that met K moves the push mark: the next `pushSeries` retries the others.
-    ...(o.lastSeq !== undefined && res.met ? { last_seq: o.lastSeq } : {}),
-  });
   return res;
+}
+
+export interface InOrderOptions extends Omit<PushOptions, 'lastSeq'> {
+  /** Chunks in flight at once (at least 1). */
+  window: number;
+  /** Called before each chunk is sent (may throw to stop: a node stopped meanwhile). */
+  beforeSend?: () => void;
+  /** Told of each chunk's outcome, in chunk order. */
+  onSettled?: (res: PushResult, chunk: { lastSeq: number }) => void;
+}
+
+/**
+ * Pushes `chunks` with up to `window` in flight, and takes their outcomes, and writes their
+ * `chunk_pushed` entries, in chunk order: the push mark only ever covers a prefix of replicated
+ * chunks. Stops sending at the first chunk short of K; the ones already sent are settled (their
+ * entries without a mark). Returns the outcomes in chunk order.
+ */
+export async function pushInOrder(
+  deps: PushDeps,
+  chunks: AsyncIterable<Pick<Chunk, 'id' | 'bytes' | 'chunk'>>,
+  o: InOrderOptions,
+): Promise<PushResult[]> {
+  const results: PushResult[] = [];
+  const inFlight: Array<{ lastSeq: number; result: Promise<PushResult> }> = [];
+  let shortOfK = false;
+  const settleOldest = async (): Promise<void> => {
+    const { lastSeq, result } = inFlight.shift() as (typeof inFlight)[number];
+    const res = await result;
+    // A chunk after one short of K was sent all the same but does not move the mark past it.
+    deps.series.record(pushedEntry(res, shortOfK ? undefined : lastSeq));
+    if (!res.met) shortOfK = true;
+    results.push(res);
+    o.onSettled?.(res, { lastSeq });
+  };
+  try {
+    for await (const chunk of chunks) {
+      // Later chunks would move the mark past the one short of K; the next push retries from it.
+      if (shortOfK) break;
+      o.beforeSend?.();
+      const result = pushChunkUnrecorded(deps, chunk, o);
+      result.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
+      inFlight.push({ lastSeq: chunk.chunk.last_seq, result });
+      if (inFlight.length >= Math.max(1, o.window)) await settleOldest();
+    }
+    while (inFlight.length > 0) await settleOldest();
+  } finally {
+    // On a throw (a stopped node), nothing is left running: what was sent settles, without entries.
+    await Promise.allSettled(inFlight.map((f) => f.result));
+  }
+  return results;
 }

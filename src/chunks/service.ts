@@ -10,12 +10,12 @@ import type { Roster } from '../presence/types.js';
 import type { Series, View } from '../series/types.js';
 import type { Transport } from '../transport/index.js';
 import { type ChunkingOptions, streamChunks } from './chunker.js';
-import { ANNOUNCE_WINDOW, CHUNKS_VIEW } from './constants.js';
+import { ANNOUNCE_WINDOW, CHUNKS_VIEW, DEFAULT_PUSH_WINDOW } from './constants.js';
 import { StoreNotOpenError } from './errors.js';
 import { type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 import { BT_ROLE, createChunkHandlers } from './handlers.js';
 import { createHaveBoard, type HaveBoard, type HaveOptions, type Holder } from './have.js';
-import { type PushOptions, type PushResult, pushChunk } from './push.js';
+import { type PushOptions, type PushResult, pushChunk, pushInOrder } from './push.js';
 import { type ChunkStore, type ChunkStoreOptions, createChunkStore, type ReconcileReport } from './store.js';
 import { type ChunksState, chunksView } from './view.js';
 
@@ -39,6 +39,8 @@ export interface ChunksServiceOptions
     HaveOptions {
   /** Deadline of each fetch attempt, ms. Default `DEFAULT_FETCH_DEADLINE_MS` (3000). */
   fetchDeadlineMs?: number;
+  /** Chunks of a `pushSeries` in flight at once. Default `DEFAULT_PUSH_WINDOW` (4). */
+  pushWindow?: number;
   /** Replace or wrap the bt handlers (tests use it to build a liar). Default: the real ones. */
   wrapHandlers?: (handlers: IntentHandler[]) => IntentHandler[];
 }
@@ -83,8 +85,9 @@ export interface ChunksService {
   create(c: ChunksComponents): ChunksInstance;
   /**
    * Cut `fromSeq..toSeq` (default: after the last fully replicated push up to the last entry) and push
-   * each chunk as it is cut (one chunk in memory at a time); stops at the first chunk that did not
-   * reach K replicas.
+   * each chunk as it is cut, `pushWindow` at once (that many chunks in memory). Stops sending at the
+   * first chunk that did not reach K replicas; those already sent are settled; the push mark ends
+   * before that chunk. Resolves once its `chunk_pushed` entries are durable.
    */
   pushSeries(range?: { fromSeq?: number; toSeq?: number }, o?: PushSeriesOptions): Promise<PushSeriesResult>;
   pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
@@ -211,24 +214,27 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       const state = c.series.view<ChunksState>(CHUNKS_VIEW);
       const fromSeq = range.fromSeq ?? state.pushed_to_seq + 1;
       const toSeq = range.toSeq ?? c.series.lastSeq;
-      const chunks: PushResult[] = [];
-      if (toSeq >= fromSeq) {
-        const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
-        for await (const chunk of streamChunks(c.series, c.id, fromSeq, toSeq, options)) {
-          const res = await pushChunkWith(chunk, { lastSeq: chunk.chunk.last_seq });
-          chunks.push(res);
-          progress.atSeq = chunk.chunk.last_seq;
+      if (toSeq < fromSeq) return { fromSeq, toSeq, chunks: [] };
+      const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
+      const chunks = await pushInOrder(netDeps, streamChunks(c.series, c.id, fromSeq, toSeq, options), {
+        ...pushOptions(),
+        window: options.pushWindow ?? DEFAULT_PUSH_WINDOW,
+        beforeSend: need, // stopped meanwhile: StoreNotOpenError
+        onSettled: (res, chunk) => {
+          progress.atSeq = chunk.lastSeq;
           progress.chunks += 1;
           progress.bytes += res.size;
           if (res.met) progress.met += 1;
           o.onProgress?.({ ...progress });
-          // Stop at the first chunk short of K: later ones would move past it, and the next call retries it.
-          if (!res.met) break;
-        }
-      }
+        },
+      });
+      await c.series.flush(); // the entries (and so the mark) are durable when this resolves
       return { fromSeq, toSeq, chunks };
     },
-    pushChunk: (chunk, o) => pushChunkWith(chunk, {}, o),
+    pushChunk: (chunk, o) => {
+      need(); // not started: StoreNotOpenError at the call
+      return pushChunk(netDeps, chunk, pushOptions(o));
+    },
     async fetch(id, o) {
       const { c, store } = need();
       // Held here: served from the own store (verified on read), no intent needed.
@@ -248,17 +254,8 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     },
   };
 
-  function pushChunkWith(
-    chunk: { id: string; bytes: Uint8Array },
-    extra: { lastSeq?: number },
-    o: PushOptions = {},
-  ): Promise<PushResult> {
-    need(); // not started: StoreNotOpenError at the call, as before
-    return pushChunk(netDeps, chunk, {
-      replicas: o.replicas ?? options.replicas,
-      deadlineMs: o.deadlineMs ?? options.deadlineMs,
-      ...extra,
-    });
+  function pushOptions(o: PushOptions = {}): PushOptions {
+    return { replicas: o.replicas ?? options.replicas, deadlineMs: o.deadlineMs ?? options.deadlineMs };
   }
 
   return service;
