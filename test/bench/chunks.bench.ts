@@ -18,6 +18,9 @@
  *   discovery from the tracked `have` records, `want_chunk` to the first online holder (served
  *   from its store: the cache of verified bytes, else the file, re-hashed), SHA-256 check of the
  *   bytes at the reader.
+ * - series push: a node's whole series (BENCH_SERIES_MIB, 16) cut and pushed by `pushSeries`, one
+ *   chunk at a time and with the default window, beside raw publish-to-K of as many chunks
+ *   (chunks/series-push.ts).
  * Knobs: BENCH_GATE=limiters (default alwaysYes: the machine's load must not turn into cpu_busy),
  * BENCH_DURABILITY (batch), BENCH_FETCH_PASSES (3: each chunk is fetched that many times).
  */
@@ -25,12 +28,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { encode } from 'cbor-x';
-import { type ChunksService, createChunksService, sha256Hex } from '../../src/chunks/index.js';
+import {
+  type ChunksService,
+  type ChunksServiceOptions,
+  createChunksService,
+  sha256Hex,
+} from '../../src/chunks/index.js';
 import { alwaysYesGate } from '../../src/intent/index.js';
 import { createNode, type DamesoNode } from '../../src/node.js';
 import type { Entry } from '../../src/series/types.js';
 import { startAedes } from '../helpers/brokers.js';
 import { rawFetcher, rawPush, requiredWorkFetcher } from './chunks/baselines.js';
+import { measureSeriesPush } from './chunks/series-push.js';
 
 const GATE_LIMITERS = process.env.BENCH_GATE === 'limiters';
 const DURABILITY = (process.env.BENCH_DURABILITY ?? 'batch') as 'batch' | 'none' | 'always';
@@ -42,6 +51,8 @@ const K = 3;
  */
 const FETCH_PASSES = Number(process.env.BENCH_FETCH_PASSES ?? 3);
 const BT_NODES = 5;
+/** Size of the series pushed whole (`pushSeries`), MiB. */
+const SERIES_MIB = Number(process.env.BENCH_SERIES_MIB ?? 16);
 /** Fetches per block of each kind (raw, dameso, bare) in the alternation. */
 const FETCH_BLOCK = Number(process.env.BENCH_FETCH_BLOCK ?? 60);
 /** Chunks per size: enough bytes to measure, small enough to keep the bench under a minute. */
@@ -71,8 +82,12 @@ async function main(): Promise<void> {
   const broker = await startAedes();
   const root = await mkdtemp(path.join(os.tmpdir(), 'dameso-bench-chunks-'));
   const nodes: DamesoNode[] = [];
-  const start = async (id: string, roles: string[]): Promise<{ node: DamesoNode; chunks: ChunksService }> => {
-    const chunks = createChunksService({ replicas: K, budgetBytes: 512 * 1024 * 1024 });
+  const start = async (
+    id: string,
+    roles: string[],
+    extra: ChunksServiceOptions = {},
+  ): Promise<{ node: DamesoNode; chunks: ChunksService }> => {
+    const chunks = createChunksService({ replicas: K, budgetBytes: 512 * 1024 * 1024, ...extra });
     const node = createNode({
       id,
       roles,
@@ -170,6 +185,10 @@ async function main(): Promise<void> {
         push_latency_ratio: r2(pct(pushMs, 50) / Math.max(0.001, pct(rawP, 50))),
       };
     }
+    results.series_push = await measureSeriesPush(
+      { brokerUrl: broker.url, k: K, start: (id, extra) => start(id, [], extra) },
+      SERIES_MIB,
+    );
     const target = results['64KiB'] as {
       fetch_ratio: number;
       fetch_ratio_p50: number;
