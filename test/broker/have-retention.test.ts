@@ -1,19 +1,10 @@
 import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHaveRetention } from '../../broker/have-retention.js';
 import { decode, encode } from '../../src/protocol/index.js';
 import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { have } from '../protocol/fixtures.js';
-
-let handle: BrokerHandle | undefined;
-let clients: MqttClient[] = [];
-afterEach(async () => {
-  await endAll(...clients);
-  clients = [];
-  await handle?.stop();
-  handle = undefined;
-});
 
 const chunk = (i: number): string => i.toString(16).padStart(64, '0');
 const topic = (i: number): string => `dameso/v1/have/${chunk(i)}/node-1`;
@@ -31,6 +22,26 @@ async function stored(h: BrokerHandle): Promise<Map<number, number>> {
   return out;
 }
 
+/** A broker with this bound, and a way to connect clients to it; all stopped after `fn`. */
+async function withBroker(
+  maxRetainedHaves: number,
+  fn: (h: BrokerHandle, connect: (clientId?: string) => Promise<MqttClient>) => Promise<void>,
+): Promise<void> {
+  const h = await startAedes({ maxRetainedHaves });
+  const clients: MqttClient[] = [];
+  const connect = async (clientId?: string) => {
+    const c = await connectClient(h.url, clientId === undefined ? {} : { clientId });
+    clients.push(c);
+    return c;
+  };
+  try {
+    await fn(h, connect);
+  } finally {
+    await endAll(...clients);
+    await h.stop();
+  }
+}
+
 describe('have retention (unit)', () => {
   it('admits up to the bound, always re-admits a kept topic, and a withdrawal frees a place', () => {
     const r = createHaveRetention(2);
@@ -43,50 +54,46 @@ describe('have retention (unit)', () => {
 });
 
 describe('broker host: retained have records are bounded', () => {
-  it('stores at most maxRetainedHaves; the rest reach live subscribers only; a withdrawal frees a place', async () => {
-    handle = await startAedes({ maxRetainedHaves: 3 });
-    const live = await connectClient(handle.url);
-    clients.push(live);
-    const got = await collect(live, 'dameso/v1/have/#');
-    const pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
-    clients.push(pub);
-    const announce = (i: number, size = 4096) =>
-      pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i), size })), { qos: 1, retain: true });
+  it('stores at most maxRetainedHaves; the rest reach live subscribers only; a withdrawal frees a place', () =>
+    withBroker(3, async (handle, connect) => {
+      const live = await connect();
+      const got = await collect(live, 'dameso/v1/have/#');
+      const pub = await connect('dameso.node-1');
+      const announce = (i: number, size = 4096) =>
+        pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i), size })), { qos: 1, retain: true });
 
-    for (let i = 0; i < 5; i++) await announce(i);
-    // Aedes stores a retained record before it delivers it: all five delivered = every store done.
-    await waitFor(live, () => got.length === 5, 'five live have records');
-    expect([...(await stored(handle)).keys()].sort()).toEqual([0, 1, 2]);
-    expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2, droppedTotal: 0 });
+      for (let i = 0; i < 5; i++) await announce(i);
+      // Aedes stores a retained record before it delivers it: all five delivered = every store done.
+      await waitFor(live, () => got.length === 5, 'five live have records');
+      expect([...(await stored(handle)).keys()].sort()).toEqual([0, 1, 2]);
+      expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2, droppedTotal: 0 });
 
-    // A kept record is updated even at the bound.
-    await announce(1, 8192);
-    await waitFor(live, () => got.length === 6, 'the update');
-    expect((await stored(handle)).get(1)).toBe(8192);
+      // A kept record is updated even at the bound.
+      await announce(1, 8192);
+      await waitFor(live, () => got.length === 6, 'the update');
+      expect((await stored(handle)).get(1)).toBe(8192);
 
-    // A withdrawal (empty retained payload) frees a place for the next new record.
-    await pub.publishAsync(topic(0), Buffer.alloc(0), { qos: 1, retain: true });
-    await announce(4);
-    await waitFor(live, () => got.length === 8, 'the withdrawal and the re-announce');
-    expect([...(await stored(handle)).keys()].sort()).toEqual([1, 2, 4]);
-    expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2 });
-  });
+      // A withdrawal (empty retained payload) frees a place for the next new record.
+      await pub.publishAsync(topic(0), Buffer.alloc(0), { qos: 1, retain: true });
+      await announce(4);
+      await waitFor(live, () => got.length === 8, 'the withdrawal and the re-announce');
+      expect([...(await stored(handle)).keys()].sort()).toEqual([1, 2, 4]);
+      expect(handle.stats?.()).toMatchObject({ retainedHaves: 3, havesNotRetained: 2 });
+    }));
 
-  it('a restart with the in-memory store (records lost) starts the count again', async () => {
-    handle = await startAedes({ maxRetainedHaves: 2 });
-    let pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
-    for (let i = 0; i < 3; i++) {
-      await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
-    }
-    expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
-    await endAll(pub);
-    await handle.restart();
-    expect(handle.stats?.()).toMatchObject({ retainedHaves: 0 });
-    pub = await connectClient(handle.url, { clientId: 'dameso.node-1' });
-    clients.push(pub);
-    for (let i = 3; i < 5; i++) {
-      await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
-    }
-    expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
-  });
+  it('a restart with the in-memory store (records lost) starts the count again', () =>
+    withBroker(2, async (handle, connect) => {
+      let pub = await connect('dameso.node-1');
+      for (let i = 0; i < 3; i++) {
+        await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
+      }
+      expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
+      await handle.restart();
+      expect(handle.stats?.()).toMatchObject({ retainedHaves: 0 });
+      pub = await connect('dameso.node-1');
+      for (let i = 3; i < 5; i++) {
+        await pub.publishAsync(topic(i), encode(have('node-1', { chunk: chunk(i) })), { qos: 1, retain: true });
+      }
+      expect(handle.stats?.()).toMatchObject({ retainedHaves: 2, havesNotRetained: 1 });
+    }));
 });
