@@ -46,6 +46,9 @@ export const DEFAULT_REPLICAS = 3;
  */
 export const DEFAULT_PUSH_WINDOW = 4;
 
+/** Chunks fetched at once by a pull (`ChunksService.pull`, `dameso chunks pull`). */
+export const DEFAULT_PULL_WINDOW = 4;
+
 /** Deadline of one `store_chunk` round, ms. */
 export const DEFAULT_PUSH_DEADLINE_MS = 5_000;
 

@@ -10,6 +10,7 @@ export { type FetchAttempt, type FetchDeps, type FetchOptions, type FetchResult,
 export { BT_ROLE, type ChunkHandlersDeps, createChunkHandlers, recordRejected } from './handlers.js';
 export { createHaveBoard, type HaveBoard, type HaveDeps, type HaveOptions, type Holder } from './have.js';
 export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './meta.js';
+export { type PullOptions, type PullProgress, type PullResult, pullChunks } from './pull.js';
 export { type PushDeps, type PushOptions, type PushResult, pushChunk } from './push.js';
 export { byPreference, rankCandidates, rendezvousScore } from './rendezvous.js';
 export {

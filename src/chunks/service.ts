@@ -10,11 +10,13 @@ import type { Roster } from '../presence/types.js';
 import type { Series, View } from '../series/types.js';
 import type { Transport } from '../transport/index.js';
 import { type ChunkingOptions, streamChunks } from './chunker.js';
-import { ANNOUNCE_WINDOW, CHUNKS_VIEW, DEFAULT_PUSH_WINDOW } from './constants.js';
+import { ANNOUNCE_WINDOW, CHUNKS_VIEW, DEFAULT_PULL_WINDOW, DEFAULT_PUSH_WINDOW } from './constants.js';
 import { StoreNotOpenError } from './errors.js';
 import { type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 import { BT_ROLE, createChunkHandlers } from './handlers.js';
 import { createHaveBoard, type HaveBoard, type HaveOptions, type Holder } from './have.js';
+import type { ChunkFilter } from './meta.js';
+import { type PullOptions, type PullResult, pullChunks } from './pull.js';
 import { type PushOptions, type PushResult, pushChunk, pushInOrder } from './push.js';
 import { type ChunkStore, type ChunkStoreOptions, createChunkStore, type ReconcileReport } from './store.js';
 import { type ChunksState, chunksView } from './view.js';
@@ -92,6 +94,12 @@ export interface ChunksService {
   pushSeries(range?: { fromSeq?: number; toSeq?: number }, o?: PushSeriesOptions): Promise<PushSeriesResult>;
   pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
   fetch(id: string, o?: FetchOptions): Promise<FetchResult>;
+  /**
+   * The chunks matching `filter` (`want_chunks` to every bt node), fetched and verified into `dir`
+   * as `<dir>/<id>`, `window` at once (default `DEFAULT_PULL_WINDOW`, 4); those already there and
+   * sound are kept. See pull.ts.
+   */
+  pull(filter: ChunkFilter, dir: string, o?: Partial<PullOptions>): Promise<PullResult>;
   whoHas(id: string): Promise<Holder[]>;
   /** Bytes of chunk files held (0 before start): the `economic` limiter's collaborator. */
   usedBytes(): number;
@@ -242,6 +250,21 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       if (local) return { id, bytes: local, from: c.id, attempts: [] };
       return fetchChunk(netDeps, id, {
         deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
+      });
+    },
+    pull(filter, dir, o = {}) {
+      need(); // not started: StoreNotOpenError at the call
+      const fetchFrom = (id: string, f: FetchOptions, claimedBy: readonly string[]) => {
+        const { store } = need();
+        // Held here (a bt node pulling): read from the own store, verified on read.
+        if (store.has(id)) return service.fetch(id, f);
+        const claimed = claimedBy.map((node) => ({ node, online: true }));
+        return fetchChunk({ ...netDeps, trackedHolders: () => claimed }, id, f);
+      };
+      return pullChunks({ declare, fetch: fetchFrom }, filter, dir, {
+        ...o,
+        window: o.window ?? DEFAULT_PULL_WINDOW,
+        deadlineMs: o.deadlineMs ?? options.fetchDeadlineMs,
       });
     },
     whoHas: (id) => need().board.whoHas(id),

@@ -1,54 +1,34 @@
 /**
- * `dameso chunks push|get|who-has|ls`: the chunks layer from a shell. `push`, `get` and `who-has`
- * run a short-lived node against `--broker` (no presence, so the fleet never counts it as a
- * silent responder); `ls` only reads a data folder. Against a broker that authenticates, the
- * short-lived node takes `--password-file` with `--id` (the user name).
+ * `dameso chunks push|get|pull|who-has|ls`: the chunks layer from a shell. `push`, `get`, `pull`
+ * and `who-has` run a short-lived node against `--broker` (chunks-net.ts); `ls` only reads a data
+ * folder. Against a broker that authenticates, the short-lived node takes `--password-file` with
+ * `--id` (the user name).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   CHUNKS_DIR_NAME,
   ChunkNotFoundError,
-  type ChunksService,
-  type ChunksServiceOptions,
   type ChunksState,
   chunksView,
-  createChunksService,
   DEFAULT_CHUNK_MAX_BYTES,
   DEFAULT_CHUNK_MAX_ENTRIES,
   DEFAULT_FETCH_DEADLINE_MS,
   DEFAULT_PUSH_WINDOW,
   DEFAULT_REPLICAS,
   type FetchResult,
-  isChunkId,
   type PushSeriesProgress,
 } from '../chunks/index.js';
-import { DamesoError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { DEFAULT_BROKER_URL } from '../node.js';
 import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
+import { chunkIdArg, int, type NetFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
+import { registerPull } from './chunks-pull.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
-import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
-import { CA_FLAG, readCaFile } from './tls.js';
-
-const out = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new DamesoError('DAMESO_USAGE', `${flag} must be an integer >= ${min}, got "${v}"`);
-  return n;
-}
-
-/** How often a long push says where it is, on stderr, ms. */
-const PROGRESS_EVERY_MS = 1000;
+import { PASSWORD_FILE_FLAG } from './password.js';
+import { CA_FLAG } from './tls.js';
 
 /** `pushing seq 1..610080: 37 % (368 chunks, 23.5 MB, 368 at K) after 14 s`. */
 export function pushProgressLine(p: PushSeriesProgress, elapsedMs: number): string {
@@ -59,70 +39,6 @@ export function pushProgressLine(p: PushSeriesProgress, elapsedMs: number): stri
     `pushing seq ${p.fromSeq}..${p.toSeq}: ${pct} % (${p.chunks} chunks, ${mb} MB, ${p.met} at K) ` +
     `after ${Math.round(elapsedMs / 1000)} s`
   );
-}
-
-/** Default id of a short-lived node (computed at run time, not shown as a default in --help). */
-const cliId = (): string => `cli-${process.pid}`;
-
-function chunkIdArg(id: string): string {
-  if (!isChunkId(id)) throw new DamesoError('DAMESO_USAGE', `"${id}" is not a chunk id (64 lowercase hex characters)`);
-  return id;
-}
-
-/** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
-async function withNode<T>(
-  o: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
-  fn: (chunks: ChunksService) => Promise<T>,
-): Promise<T> {
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
-  const chunks = createChunksService({ ...o.chunks, track: false });
-  const node = createNode({
-    id: o.id,
-    roles: [],
-    broker: o.broker,
-    ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
-    ...(o.brokerCa !== undefined ? { brokerCa: o.brokerCa } : {}),
-    dataDir: o.dataDir ?? temp!,
-    announce: false,
-    services: [chunks],
-    log: createLogger({ level: 'warn' }),
-  });
-  try {
-    await node.start();
-    return await fn(chunks);
-  } finally {
-    await node.stop().catch(() => undefined);
-    if (temp) await rm(temp, { recursive: true, force: true });
-    clearInterval(keepAlive);
-  }
-}
-
-interface NetFlags {
-  broker: string;
-  id?: string;
-  passwordFile?: string;
-  ca?: string;
-  json?: boolean;
-}
-
-interface NetNode {
-  id: string;
-  broker: string;
-  brokerPassword?: string;
-  brokerCa?: string;
-}
-
-/** The short-lived node's id, broker password and CA (`--password-file`, `--ca`, read before connecting). */
-async function netNode(f: NetFlags): Promise<NetNode> {
-  const brokerPassword = await brokerPasswordOf(f);
-  const brokerCa = await readCaFile('--ca', f.ca);
-  return {
-    id: f.id ?? cliId(),
-    broker: f.broker,
-    ...(brokerPassword !== undefined ? { brokerPassword } : {}),
-    ...(brokerCa !== undefined ? { brokerCa } : {}),
-  };
 }
 
 export function registerChunks(program: Command): void {
@@ -141,6 +57,7 @@ Examples:
   dameso chunks push --data /var/lib/dameso --id pi-7 --broker mqtt://hub:1883 --replicas 3
   dameso chunks who-has 3f1c…e9 --broker mqtt://hub:1883
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --out chunk.cbor
+  dameso chunks pull --node pi-7 --out ./pi-7-chunks --broker mqtt://hub:1883
   dameso chunks ls --data /var/lib/dameso --json
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
   dameso chunks who-has 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
@@ -190,25 +107,23 @@ password, or its TLS certificate did not verify against --ca.`,
         // A push of a whole ring takes a while (~10 s for 64 MiB here, longer on a board): say where
         // it is once a second on stderr, so stdout stays the result alone.
         let latest: PushSeriesProgress | undefined;
-        const started = performance.now();
-        const ticker = f.json
-          ? undefined
-          : setInterval(() => {
-              if (latest) process.stderr.write(`${pushProgressLine(latest, performance.now() - started)}\n`);
-            }, PROGRESS_EVERY_MS);
-        const res = await withNode(
-          {
-            ...(await netNode(f)),
-            dataDir: f.data,
-            chunks: {
-              replicas,
-              maxEntries: int('--max-entries', f.maxEntries, 1),
-              maxBytes: int('--max-bytes', f.maxBytes, 1),
-              pushWindow: int('--window', f.window, 1),
+        const res = await withProgress(
+          f.json,
+          (ms) => (latest ? pushProgressLine(latest, ms) : undefined),
+          withNode(
+            {
+              ...(await netNode(f)),
+              dataDir: f.data,
+              chunks: {
+                replicas,
+                maxEntries: int('--max-entries', f.maxEntries, 1),
+                maxBytes: int('--max-bytes', f.maxBytes, 1),
+                pushWindow: int('--window', f.window, 1),
+              },
             },
-          },
-          (c) => c.pushSeries(range, { onProgress: (p) => (latest = p) }),
-        ).finally(() => clearInterval(ticker));
+            (c) => c.pushSeries(range, { onProgress: (p) => (latest = p) }),
+          ),
+        );
         if (f.json) return out(JSON.stringify(res));
         out(`seq ${res.fromSeq}..${res.toSeq}: ${res.chunks.length} chunk(s)`);
         for (const c of res.chunks) {
@@ -259,6 +174,8 @@ password, or its TLS certificate did not verify against --ca.`,
         );
       }
     });
+
+  registerPull(chunks);
 
   chunks
     .command('who-has')

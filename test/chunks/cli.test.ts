@@ -71,6 +71,53 @@ describe('dameso chunks', () => {
     expect(ls.chunks.find((c) => c.id === first.id)?.node).toBe('owner');
   });
 
+  it("pull brings a node's chunks into a folder, verified; run again, it keeps them", async () => {
+    const dir = join(field.root, 'pull');
+    // A bt node holding nothing that matches stays silent: the want_chunks waits out its deadline.
+    const args = [
+      'chunks',
+      'pull',
+      '--node',
+      'owner',
+      '--out',
+      dir,
+      '--broker',
+      broker.url,
+      '--deadline',
+      '500',
+      '--json',
+    ];
+    const first = await dameso(...args);
+    expect(first.code).toBe(0);
+    const got = JSON.parse(first.stdout) as { ids: string[]; fetched: Array<{ id: string }>; failed: unknown[] };
+    expect(got.ids.length).toBeGreaterThan(0);
+    expect(got.fetched.map((f) => f.id).sort()).toEqual(got.ids);
+    expect(got.failed).toEqual([]);
+    for (const id of got.ids) expect(sha256Hex(await readFile(join(dir, id)))).toBe(id);
+    const again = JSON.parse((await dameso(...args)).stdout) as { fetched: unknown[]; present: string[] };
+    expect(again.fetched).toEqual([]);
+    expect(again.present.sort()).toEqual(got.ids);
+    // Nothing matches: exit 0 and says so; no filter at all: exit 64.
+    const [none, noFilter] = await Promise.all([
+      dameso(
+        'chunks',
+        'pull',
+        '--node',
+        'nobody',
+        '--out',
+        join(field.root, 'none'),
+        '--broker',
+        broker.url,
+        '--deadline',
+        '500',
+      ),
+      dameso('chunks', 'pull', '--out', dir, '--broker', broker.url),
+    ]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/^0 chunk\(s\) matching \{"node":"nobody"\} on 0 of 3 bt node\(s\)/);
+    expect(noFilter.code).toBe(64);
+  });
+
   it('get of a chunk nobody holds exits 69; a bad id exits 64', async () => {
     const [missing, bad] = await Promise.all([
       dameso('chunks', 'get', 'a'.repeat(64), '--broker', broker.url, '--deadline', '300'),

@@ -13,6 +13,7 @@ describe('chunks constants', () => {
     expect(C.DEFAULT_REPLICAS).toBe(3);
     expect(C.DEFAULT_PUSH_DEADLINE_MS).toBe(5_000);
     expect(C.DEFAULT_PUSH_WINDOW).toBe(4);
+    expect(C.DEFAULT_PULL_WINDOW).toBe(4);
     expect(C.DEFAULT_FETCH_DEADLINE_MS).toBe(3_000);
     expect(C.DEFAULT_HAVE_QUIET_MS).toBe(60);
     expect(C.DEFAULT_HAVE_MAX_WAIT_MS).toBe(1_000);

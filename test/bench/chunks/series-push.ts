@@ -1,9 +1,12 @@
 /**
  * A whole series pushed to K bt nodes by `pushSeries` (cut in one pass, pushed with a window), one
  * chunk at a time and with the default window, next to raw mqtt.js publishing as many chunks of the
- * same mean size to K acking subscribers one at a time (`rawPush`), in the same run.
+ * same mean size to K acking subscribers one at a time (`rawPush`), in the same run; then pulled
+ * back into a folder by another node (`pull`: want_chunks, each chunk fetched, verified, written).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import type { ChunksService, ChunksServiceOptions } from '../../../src/chunks/index.js';
 import { DEFAULT_PUSH_WINDOW } from '../../../src/chunks/index.js';
 import type { DamesoNode } from '../../../src/node.js';
@@ -60,6 +63,14 @@ export async function measureSeriesPush(deps: SeriesPushDeps, mib: number): Prom
     bytes = res.chunks.reduce((n, c) => n + c.size, 0);
     runs[`window_${window}`] = { s: r2(s), mb_per_s: r2(bytes / MB / s), chunks, peak_rss_growth_mb: peakGrowthMB };
   }
+  // Pulled back by a node that tracks no have records (as `dameso chunks pull` runs).
+  const { chunks: reader } = await deps.start('series-reader', { track: false });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dameso-bench-pull-'));
+  const p0 = performance.now();
+  const pulled = await reader.pull({ node: `series-pusher-w${DEFAULT_PUSH_WINDOW}` }, dir);
+  const pullS = (performance.now() - p0) / 1000;
+  await rm(dir, { recursive: true, force: true });
+  if (pulled.fetched.length !== chunks) throw new Error(`pull got ${pulled.fetched.length} of ${chunks} chunks`);
   const mean = Math.round(bytes / chunks);
   const t0 = performance.now();
   await rawPush(deps.brokerUrl, new Uint8Array(mean), deps.k, chunks);
@@ -71,6 +82,8 @@ export async function measureSeriesPush(deps: SeriesPushDeps, mib: number): Prom
     chunk_bytes_mean: mean,
     ...runs,
     raw_publish_to_k_one_at_a_time: { s: r2(rawS), mb_per_s: r2(bytes / MB / rawS) },
+    // Includes the want_chunks round (closed when every bt node answered) and two fsyncs per file.
+    pull: { s: r2(pullS), mb_per_s: r2(bytes / MB / pullS), chunks: pulled.fetched.length },
     ratio_window_vs_raw: r2(best.mb_per_s / (bytes / MB / rawS)),
     cpus: os.cpus().length,
   };

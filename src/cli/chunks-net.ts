@@ -1,0 +1,116 @@
+/**
+ * What the `dameso chunks` commands share: a short-lived node against `--broker` (no presence, so
+ * the fleet never counts it as a silent responder), its flags, number parsing, output, and the
+ * progress line a long command prints on stderr once a second.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChunksService, type ChunksServiceOptions, createChunksService, isChunkId } from '../chunks/index.js';
+import { DamesoError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { createNode } from '../node.js';
+import { brokerPasswordOf } from './password.js';
+import { readCaFile } from './tls.js';
+
+export const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export function int(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new DamesoError('DAMESO_USAGE', `${flag} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+/** Default id of a short-lived node (computed at run time, not shown as a default in --help). */
+const cliId = (): string => `cli-${process.pid}`;
+
+export function chunkIdArg(id: string): string {
+  if (!isChunkId(id)) throw new DamesoError('DAMESO_USAGE', `"${id}" is not a chunk id (64 lowercase hex characters)`);
+  return id;
+}
+
+/** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
+export async function withNode<T>(
+  o: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
+  fn: (chunks: ChunksService) => Promise<T>,
+): Promise<T> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
+  const chunks = createChunksService({ ...o.chunks, track: false });
+  const node = createNode({
+    id: o.id,
+    roles: [],
+    broker: o.broker,
+    ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
+    ...(o.brokerCa !== undefined ? { brokerCa: o.brokerCa } : {}),
+    dataDir: o.dataDir ?? temp!,
+    announce: false,
+    services: [chunks],
+    log: createLogger({ level: 'warn' }),
+  });
+  try {
+    await node.start();
+    return await fn(chunks);
+  } finally {
+    await node.stop().catch(() => undefined);
+    if (temp) await rm(temp, { recursive: true, force: true });
+    clearInterval(keepAlive);
+  }
+}
+
+export interface NetFlags {
+  broker: string;
+  id?: string;
+  passwordFile?: string;
+  ca?: string;
+  json?: boolean;
+}
+
+export interface NetNode {
+  id: string;
+  broker: string;
+  brokerPassword?: string;
+  brokerCa?: string;
+}
+
+/** The short-lived node's id, broker password and CA (`--password-file`, `--ca`, read before connecting). */
+export async function netNode(f: NetFlags): Promise<NetNode> {
+  const brokerPassword = await brokerPasswordOf(f);
+  const brokerCa = await readCaFile('--ca', f.ca);
+  return {
+    id: f.id ?? cliId(),
+    broker: f.broker,
+    ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+    ...(brokerCa !== undefined ? { brokerCa } : {}),
+  };
+}
+
+/** How often a long command says where it is, on stderr, ms. */
+export const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Prints `line()` on stderr once a second while `work` runs (nothing with --json: stdout stays the
+ * result alone, and stderr quiet for scripts).
+ */
+export async function withProgress<T>(
+  json: boolean | undefined,
+  line: (elapsedMs: number) => string | undefined,
+  work: Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const ticker = json
+    ? undefined
+    : setInterval(() => {
+        const text = line(performance.now() - started);
+        if (text !== undefined) process.stderr.write(`${text}\n`);
+      }, PROGRESS_EVERY_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(ticker);
+  }
+}
