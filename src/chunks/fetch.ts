@@ -27,6 +27,11 @@ export interface FetchDeps {
 export interface FetchOptions {
   /** Deadline of each attempt, ms. Default `DEFAULT_FETCH_DEADLINE_MS` (3000). */
   deadlineMs?: number;
+  /**
+   * Nodes known to hold the chunk without a `have` lookup (they just named it, e.g. in a
+   * `want_chunks` answer, pull.ts): asked first, as online, before the announced holders.
+   */
+  claimedBy?: readonly string[];
 }
 
 export type AttemptResult = 'yes' | 'no' | 'silence' | 'offline' | 'bad_hash' | 'bad_data';
@@ -109,6 +114,10 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     offline.push(h.node);
     return undefined;
   };
+  for (const node of o.claimedBy ?? []) {
+    const got = await consider({ node, online: true });
+    if (got) return got;
+  }
   // A chunk whose holders are tracked: no generator, no promise per holder.
   for (const h of deps.trackedHolders?.(id) ?? []) {
     const got = await consider(h);

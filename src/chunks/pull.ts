@@ -17,8 +17,8 @@ import { hashMismatch, isChunkId } from './verify.js';
 
 export interface PullDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
-  /** Fetches one chunk, asking first the nodes that named it (`claimedBy`), then as fetch.ts does. */
-  fetch(id: string, o: FetchOptions, claimedBy: readonly string[]): Promise<FetchResult>;
+  /** Fetches one chunk (fetch.ts): the nodes that named it come as `claimedBy`, asked first. */
+  fetch(id: string, o: FetchOptions): Promise<FetchResult>;
 }
 
 export interface PullOptions {
@@ -90,7 +90,6 @@ export async function pullChunks(
   };
   await mkdir(dir, { recursive: true });
   const progress: PullProgress = { total: res.ids.length, done: 0, bytes: 0 };
-  const fetchOptions: FetchOptions = o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {};
 
   const pullOne = async (id: string): Promise<void> => {
     if (await soundIn(dir, id)) {
@@ -98,7 +97,10 @@ export async function pullChunks(
       return;
     }
     try {
-      const got = await deps.fetch(id, fetchOptions, claimedBy.get(id) ?? []);
+      const got = await deps.fetch(id, {
+        claimedBy: claimedBy.get(id) ?? [],
+        ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
+      });
       await writeChunkFile(dir, id, got.bytes);
       res.fetched.push({ id, from: got.from, size: got.bytes.length });
       progress.bytes += got.bytes.length;

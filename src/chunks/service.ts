@@ -248,20 +248,11 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       // Held here: served from the own store (verified on read), no intent needed.
       const local = store.has(id) ? await store.get(id) : undefined;
       if (local) return { id, bytes: local, from: c.id, attempts: [] };
-      return fetchChunk(netDeps, id, {
-        deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs,
-      });
+      return fetchChunk(netDeps, id, { ...o, deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs });
     },
     pull(filter, dir, o = {}) {
       need(); // not started: StoreNotOpenError at the call
-      const fetchFrom = (id: string, f: FetchOptions, claimedBy: readonly string[]) => {
-        const { store } = need();
-        // Held here (a bt node pulling): read from the own store, verified on read.
-        if (store.has(id)) return service.fetch(id, f);
-        const claimed = claimedBy.map((node) => ({ node, online: true }));
-        return fetchChunk({ ...netDeps, trackedHolders: () => claimed }, id, f);
-      };
-      return pullChunks({ declare, fetch: fetchFrom }, filter, dir, {
+      return pullChunks({ declare, fetch: (id, f) => service.fetch(id, f) }, filter, dir, {
         ...o,
         window: o.window ?? DEFAULT_PULL_WINDOW,
         deadlineMs: o.deadlineMs ?? options.fetchDeadlineMs,
