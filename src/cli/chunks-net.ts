@@ -6,12 +6,26 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { type ChunksService, type ChunksServiceOptions, createChunksService, isChunkId } from '../chunks/index.js';
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { createNode } from '../node.js';
-import { brokerPasswordOf } from './password.js';
-import { readCaFile } from './tls.js';
+import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { CA_FLAG, readCaFile } from './tls.js';
+
+/**
+ * The flags of a command that runs a short-lived node: --broker, --password-file, --ca, and --id
+ * (unless the command's own --id names something else, as `push` does).
+ */
+export function netFlags(cmd: Command, o: { id?: boolean } = {}): Command {
+  cmd
+    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
+    .option(...PASSWORD_FILE_FLAG)
+    .option(...CA_FLAG);
+  if (o.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<pid>)');
+  return cmd;
+}
 
 export const out = (line: string): void => {
   process.stdout.write(`${line}\n`);

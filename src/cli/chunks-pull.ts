@@ -12,12 +12,9 @@ import {
   parseFilter,
 } from '../chunks/index.js';
 import { DamesoError } from '../errors.js';
-import { DEFAULT_BROKER_URL } from '../node.js';
 import { isNodeId } from '../protocol/index.js';
-import { int, type NetFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
+import { int, type NetFlags, netFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
 import { EXIT } from './exit.js';
-import { PASSWORD_FILE_FLAG } from './password.js';
-import { CA_FLAG } from './tls.js';
 
 interface PullFlags extends NetFlags {
   out: string;
@@ -57,7 +54,7 @@ function filterOf(f: PullFlags): ChunkFilter {
 }
 
 export function registerPull(chunks: Command): void {
-  chunks
+  const pull = chunks
     .command('pull')
     .description(
       'fetch every chunk matching a filter from the bt nodes into a folder (want_chunks, then each ' +
@@ -69,11 +66,9 @@ export function registerPull(chunks: Command): void {
     .option('--node <id>', 'only chunks cut from this node’s series')
     .option('--event <type>', 'only chunks holding this event type')
     .option('--from-t <ms>', 'only chunks with entries at or after this time (ms since the epoch)')
-    .option('--to-t <ms>', 'only chunks with entries at or before this time (ms since the epoch)')
-    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option(...PASSWORD_FILE_FLAG)
-    .option(...CA_FLAG)
-    .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
+    .option('--to-t <ms>', 'only chunks with entries at or before this time (ms since the epoch)');
+  netFlags(pull);
+  pull
     .option('--window <n>', 'chunks fetched at once', String(DEFAULT_PULL_WINDOW))
     .option(
       '--deadline <ms>',

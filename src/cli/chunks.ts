@@ -20,15 +20,12 @@ import {
   type FetchResult,
   type PushSeriesProgress,
 } from '../chunks/index.js';
-import { DEFAULT_BROKER_URL } from '../node.js';
 import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
-import { chunkIdArg, int, type NetFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
+import { chunkIdArg, int, type NetFlags, netFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
 import { registerPull } from './chunks-pull.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
-import { PASSWORD_FILE_FLAG } from './password.js';
-import { CA_FLAG } from './tls.js';
 
 /** `pushing seq 1..610080: 37 % (368 chunks, 23.5 MB, 368 at K) after 14 s`. */
 export function pushProgressLine(p: PushSeriesProgress, elapsedMs: number): string {
@@ -67,7 +64,7 @@ holder delivered a verified copy; 78 unreadable --password-file or --ca, the bro
 password, or its TLS certificate did not verify against --ca.`,
     );
 
-  chunks
+  const push = chunks
     .command('push')
     .description(
       "cut a node's series into chunks and push each to K bt nodes (store_chunk until K said YES); " +
@@ -76,10 +73,9 @@ password, or its TLS certificate did not verify against --ca.`,
         'a progress line goes to stderr once a second (not with --json)',
     )
     .requiredOption('--data <dir>', "the node's data folder (its series is <dir>/series)")
-    .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)')
-    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option(...PASSWORD_FILE_FLAG)
-    .option(...CA_FLAG)
+    .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)');
+  netFlags(push, { id: false });
+  push
     .option('--replicas <k>', 'replication target K', String(DEFAULT_REPLICAS))
     .option('--from-seq <n>', 'first seq to push (default: after the last fully replicated push)')
     .option('--to-seq <n>', 'last seq to push (default: the last entry)')
@@ -136,17 +132,15 @@ password, or its TLS certificate did not verify against --ca.`,
       },
     );
 
-  chunks
+  const get = chunks
     .command('get')
     .argument('<id>', 'chunk id (64 hex)')
     .description(
       'fetch a chunk: ask its announced holders (online first) one by one, or every bt node when ' +
         'nobody announced it; bytes that do not hash to the id are rejected and the next holder asked',
-    )
-    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option(...PASSWORD_FILE_FLAG)
-    .option(...CA_FLAG)
-    .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
+    );
+  netFlags(get);
+  get
     .option('--out <file>', 'write the raw chunk bytes here')
     .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
     .option('--json', 'print one JSON object (with the decoded chunk unless --out)')
@@ -177,22 +171,18 @@ password, or its TLS certificate did not verify against --ca.`,
 
   registerPull(chunks);
 
-  chunks
+  const whoHas = chunks
     .command('who-has')
     .argument('<id>', 'chunk id (64 hex)')
-    .description('list the nodes announcing a chunk (retained `have` records), online ones first')
-    .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
-    .option(...PASSWORD_FILE_FLAG)
-    .option(...CA_FLAG)
-    .option('--id <node>', 'node id to use on the broker (default: cli-<pid>)')
-    .option('--json', 'print one JSON object')
-    .action(async (idArg: string, f: NetFlags & { id?: string }) => {
-      const id = chunkIdArg(idArg);
-      const holders = await withNode(await netNode(f), (c) => c.whoHas(id));
-      if (f.json) return out(JSON.stringify({ id, holders }));
-      if (holders.length === 0) out(`${id}: nobody announces it`);
-      for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);
-    });
+    .description('list the nodes announcing a chunk (retained `have` records), online ones first');
+  netFlags(whoHas);
+  whoHas.option('--json', 'print one JSON object').action(async (idArg: string, f: NetFlags & { id?: string }) => {
+    const id = chunkIdArg(idArg);
+    const holders = await withNode(await netNode(f), (c) => c.whoHas(id));
+    if (f.json) return out(JSON.stringify({ id, holders }));
+    if (holders.length === 0) out(`${id}: nobody announces it`);
+    for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);
+  });
 
   chunks
     .command('ls')
