@@ -7,11 +7,10 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChunksInstance, type PushSeriesProgress, rankCandidates } from '../../src/chunks/index.js';
-import type { IntentHandler } from '../../src/intent/types.js';
 import type { Entry } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { createField, type Field, type FieldNode } from '../helpers/chunks-field.js';
-import { flipByte, hex, makeChunk } from '../helpers/chunks-fixtures.js';
+import { flipByte, hex, makeChunk, wrapKind } from '../helpers/chunks-fixtures.js';
 
 let broker: BrokerHandle;
 let field: Field;
@@ -131,19 +130,14 @@ describe('chunks across five bt nodes, replication 3', () => {
   });
 
   it('a liar serving flipped bytes is rejected, the chunk comes from elsewhere, and the liar is recorded', async () => {
-    const flipping = (hs: IntentHandler[]): IntentHandler[] =>
-      hs.map((h) =>
-        h.kind !== 'want_chunk'
-          ? h
-          : {
-              ...h,
-              relevant: () => true,
-              async handle(i) {
-                const a = await h.handle(i);
-                return a.r === 'yes' ? { r: 'yes', data: flipByte(a.data as Uint8Array) } : a;
-              },
-            },
-      );
+    const flipping = wrapKind('want_chunk', (h) => ({
+      ...h,
+      relevant: () => true,
+      async handle(i) {
+        const a = await h.handle(i);
+        return a.r === 'yes' ? { r: 'yes', data: flipByte(a.data as Uint8Array) } : a;
+      },
+    }));
     const liar = await startSeen('a-liar', { chunks: { wrapHandlers: flipping } });
     // A chunk for which the liar ranks first among the two holders, so it is asked first.
     let c = makeChunk('pusher', { firstSeq: 5000, entries: 6 });

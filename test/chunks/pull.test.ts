@@ -7,9 +7,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/chunks/index.js';
-import type { IntentHandler } from '../../src/intent/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { createField, type Field, type FieldNode } from '../helpers/chunks-field.js';
+import { wrapKind } from '../helpers/chunks-fixtures.js';
 
 let broker: BrokerHandle;
 let field: Field;
@@ -18,20 +18,15 @@ let reader: FieldNode;
 /** An id bt-1 claims in its want_chunks answers but holds nowhere. */
 const PHANTOM = 'f'.repeat(64);
 
-const claimsPhantom = (handlers: IntentHandler[]): IntentHandler[] =>
-  handlers.map((h) =>
-    h.kind !== 'want_chunks'
-      ? h
-      : {
-          ...h,
-          relevant: () => true,
-          handle: async (i) => {
-            const a = await h.handle(i);
-            const ids = a.r === 'yes' && Array.isArray(a.data) ? (a.data as string[]) : [];
-            return { r: 'yes', data: [...ids, PHANTOM] };
-          },
-        },
-  );
+const claimsPhantom = wrapKind('want_chunks', (h) => ({
+  ...h,
+  relevant: () => true,
+  handle: async (i) => {
+    const a = await h.handle(i);
+    const ids = a.r === 'yes' && Array.isArray(a.data) ? (a.data as string[]) : [];
+    return { r: 'yes', data: [...ids, PHANTOM] };
+  },
+}));
 
 beforeAll(async () => {
   broker = await startAedes();

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChunksState, streamChunks } from '../../src/chunks/index.js';
-import type { IntentHandler } from '../../src/intent/types.js';
 import type { Chunk, Entry } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { createField, type Field, type FieldNode } from '../helpers/chunks-field.js';
+import { wrapKind } from '../helpers/chunks-fixtures.js';
 
 let broker: BrokerHandle;
 let field: Field;
@@ -16,12 +16,10 @@ let pusher: FieldNode;
 /** Every bt node answers NO storage_full to a store of this chunk id. */
 let refused = '';
 
-const refusing = (handlers: IntentHandler[]): IntentHandler[] =>
-  handlers.map((h) =>
-    h.kind !== 'store_chunk'
-      ? h
-      : { ...h, handle: (i) => (i.envelope.subject === refused ? { r: 'no', reason: 'storage_full' } : h.handle(i)) },
-  );
+const refusing = wrapKind('store_chunk', (h) => ({
+  ...h,
+  handle: (i) => (i.envelope.subject === refused ? { r: 'no', reason: 'storage_full' } : h.handle(i)),
+}));
 
 beforeAll(async () => {
   broker = await startAedes();

@@ -1,6 +1,7 @@
 /** Chunk fixtures for the chunks tests: real v1 chunk maps, encoded, with their real ids. */
 import { encode } from 'cbor-x';
 import { sha256Hex } from '../../src/chunks/verify.js';
+import type { IntentHandler } from '../../src/intent/types.js';
 import type { ChunkMap, Entry } from '../../src/series/types.js';
 
 export interface TestChunk {
@@ -54,4 +55,12 @@ export function hex(bytes: Uint8Array | undefined): string | undefined {
   return bytes === undefined
     ? undefined
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** A `wrapHandlers` that replaces the handler of `kind` with `wrap(it)`: liars and refusers. */
+export function wrapKind(
+  kind: string,
+  wrap: (h: IntentHandler) => IntentHandler,
+): (handlers: IntentHandler[]) => IntentHandler[] {
+  return (handlers) => handlers.map((h) => (h.kind === kind ? wrap(h) : h));
 }
