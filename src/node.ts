@@ -16,7 +16,14 @@ import { limitersView } from './limiters/view.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_BROKER_URL, SERIES_SUBDIR } from './node/constants.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './node/embedded.js';
-import type { DamesoNode, NodeComponents, NodeOptions, NodeStats, ServiceInstance } from './node/types.js';
+import type {
+  BackgroundPressure,
+  DamesoNode,
+  NodeComponents,
+  NodeOptions,
+  NodeStats,
+  ServiceInstance,
+} from './node/types.js';
 import { createRoster, rosterView, type StartableRoster } from './presence/index.js';
 import { createTopics, isNodeId } from './protocol/index.js';
 import { createSeries } from './series/index.js';
@@ -192,6 +199,7 @@ class Node implements DamesoNode {
       clock,
       log,
       dataDir: o.dataDir,
+      pressure: () => (this.limiters ? limiterPressure(this.limiters) : undefined),
     };
     if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
     else {
@@ -245,6 +253,14 @@ class Node implements DamesoNode {
 }
 
 const KEEP_ALIVE_MS = 2 ** 30;
+
+/** The answer side's CPU and memory rules, read for background work (no intent: the plain values). */
+function limiterPressure(l: NodeLimiters): BackgroundPressure | undefined {
+  const t = l.gate.thresholds;
+  if (l.limiters.memory.value() < t.memoryLowBelow) return 'memory_low';
+  if (l.limiters.cpu.value() < t.cpuBusyBelow) return 'cpu_busy';
+  return undefined;
+}
 
 function must<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new NotStartedError(`node.${what}`);

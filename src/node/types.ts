@@ -25,7 +25,16 @@ export interface NodeComponents {
   log: Logger;
   /** The node's data folder (the series lives in `{dataDir}/series`; services take sub-folders). */
   dataDir: string;
+  /**
+   * Why the node's own limiters say it is too busy for background work now (`cpu_busy`,
+   * `memory_low`), or undefined when it is not. Background loops (survey, backup) skip a round
+   * when this says busy. Always undefined when the node runs with a custom gate.
+   */
+  pressure(): BackgroundPressure | undefined;
 }
+
+/** What `NodeComponents.pressure()` reports: the NO reason the answer side would give. */
+export type BackgroundPressure = 'cpu_busy' | 'memory_low';
 
 export interface ServiceInstance {
   /** Called after the node is connected, serving and holding the retained roster. */
