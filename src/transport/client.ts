@@ -12,6 +12,13 @@ import type { Logger } from '../log.js';
 import { clientIdForNode, encode, PRESENCE_QOS, type PresenceEnvelope, type Topics } from '../protocol/index.js';
 import type { Series } from '../series/types.js';
 import {
+  CONNECTION_EVENT,
+  type ConnectionChange,
+  type ConnectionState,
+  type ConnectionStatus,
+  lossReason,
+} from './connection.js';
+import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_S,
   DEFAULT_START_TIMEOUT_MS,
@@ -53,6 +60,16 @@ export class MqttTransport implements Transport {
   private readonly series: Pick<Series, 'append' | 'view'>;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Connection state as `connection()` reports it; changes are logged and recorded once each. */
+  private state: ConnectionState = 'connecting';
+  private stateSince = 0;
+  private lostAtMs = 0;
+  private lostReason: string | undefined;
+  /** The last error mqtt.js reported on this connection: the reason given when it closes. */
+  private lastError: (Error & { code?: unknown }) | undefined;
+  /** The backoff delay last logged: one `reconnecting` line per backoff step, none at the cap. */
+  private loggedDelayMs: number | undefined;
+  private nextTryMs: number | undefined;
 
   constructor(private readonly opts: TransportOptions) {
     this.id = opts.id;
@@ -75,6 +92,7 @@ export class MqttTransport implements Transport {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
+    this.setState('connecting');
     const waitMs = this.opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const first = new Promise<void>((resolve) => {
       const off = this.onConnect(() => {
@@ -106,6 +124,9 @@ export class MqttTransport implements Transport {
     this.stopping = true;
     this.started = false;
     this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.state !== 'connecting') this.record('stopped');
+    this.setState('stopped');
     const client = this.client;
     this.client = undefined;
     if (client === undefined) return;
@@ -197,6 +218,16 @@ export class MqttTransport implements Transport {
     this.send(this.topics.presence(this.id), this.presence('online'), { qos: PRESENCE_QOS, retain: true });
   }
 
+  connection(): ConnectionStatus {
+    return {
+      state: this.state,
+      broker: this.opts.url,
+      since: this.stateSince,
+      ...(this.state === 'reconnecting' && this.lostReason !== undefined ? { reason: this.lostReason } : {}),
+      ...(this.reconnectTimer !== undefined && this.nextTryMs !== undefined ? { nextTryMs: this.nextTryMs } : {}),
+    };
+  }
+
   stats(): TransportStats {
     return { ...this.counters, session: this.session_, connected: this.connected, ...this.dispatcher.stats() };
   }
@@ -224,6 +255,7 @@ export class MqttTransport implements Transport {
   private async attempt(): Promise<void> {
     if (this.stopping) return;
     this.counters.attempts++;
+    this.lastError = undefined;
     const session = this.series.view<number>(SESSION_VIEW) + 1;
     await this.series.append({ event: SESSION_STARTED, session });
     if (this.stopping) return;
@@ -268,6 +300,7 @@ export class MqttTransport implements Transport {
     });
     client.on('close', () => {
       this.dropOutgoing(client);
+      this.onClosed();
       this.scheduleReconnect();
     });
     client.on('error', (err) => {
@@ -275,6 +308,7 @@ export class MqttTransport implements Transport {
       if (code === 4 || code === 5) this.onRefused(code);
       else if (isCertificateError(err)) this.onUntrusted(err);
       else this.log.debug({ err }, 'transport: connection error');
+      this.lastError = err;
     });
     client.on('message', (topic, payload, packet) => this.dispatcher.dispatch(topic, payload, packet.retain));
   }
@@ -324,7 +358,7 @@ export class MqttTransport implements Transport {
       this.log.warn({ err }, 'transport: setup after connect failed; will retry on reconnect');
       return;
     }
-    this.log.info({ session }, 'transport: connected');
+    this.onOnline(session);
     for (const fn of [...this.connectListeners]) fn(session);
   }
 
@@ -337,12 +371,56 @@ export class MqttTransport implements Transport {
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
   }
 
+  /** The first connect of this transport says `connected`; one after a loss says `back` and how long it was away. */
+  private onOnline(session: number): void {
+    this.loggedDelayMs = undefined;
+    if (this.state === 'reconnecting') {
+      const awayMs = Math.round(this.clock.monotonic() - this.lostAtMs);
+      this.log.info({ session, broker: this.opts.url, awayMs }, 'transport: back');
+      this.record('back', { away_ms: awayMs });
+    } else if (this.state === 'connecting') {
+      this.log.info({ session, broker: this.opts.url }, 'transport: connected');
+      this.record('online', { node: this.id, roles: [...this.opts.roles] });
+    }
+    this.lostReason = undefined;
+    this.setState('online');
+  }
+
+  /** A connection that was up closed (a failed attempt is no change): said once, at warn. */
+  private onClosed(): void {
+    if (this.state !== 'online' || this.stopping) return;
+    const reason = lossReason(this.lastError);
+    this.lostReason = reason;
+    this.lostAtMs = this.clock.monotonic();
+    this.setState('reconnecting');
+    this.log.warn({ broker: this.opts.url, reason }, 'transport: connection lost');
+    this.record('lost', { reason });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state && this.stateSince !== 0) return;
+    this.state = state;
+    this.stateSince = this.clock.now();
+  }
+
+  /** A `connection` entry (not awaited: nobody waits on it, and a failed series is heard elsewhere). */
+  private record(change: ConnectionChange, fields: Record<string, unknown> = {}): void {
+    this.series
+      .append({ event: CONNECTION_EVENT, state: change, broker: this.opts.url, ...fields })
+      .catch((err: unknown) => this.log.debug({ err }, 'transport: could not record the connection state'));
+  }
+
   private scheduleReconnect(): void {
     if (this.stopping || !this.started || this.reconnectTimer !== undefined) return;
     const min = this.opts.reconnectMinMs ?? RECONNECT_MIN_MS;
     const max = this.opts.reconnectMaxMs ?? RECONNECT_MAX_MS;
     const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16));
     this.failures++;
+    this.nextTryMs = delay;
+    if (delay !== this.loggedDelayMs) {
+      this.loggedDelayMs = delay;
+      this.log.info({ broker: this.opts.url, delayMs: delay }, 'transport: reconnecting');
+    }
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.attempt().catch((err: unknown) => {

@@ -5,6 +5,15 @@
 import { MqttTransport } from './client.js';
 import type { Transport, TransportOptions } from './types.js';
 
+export {
+  CONNECTION_EVENT,
+  CONNECTION_VIEW,
+  type ConnectionChange,
+  type ConnectionState,
+  type ConnectionStatus,
+  type ConnectionViewState,
+  connectionView,
+} from './connection.js';
 export * from './constants.js';
 export type { DispatchStats, Inbound, InboundHandler, Message, PresenceCleared } from './dispatcher.js';
 export { topicMatches } from './dispatcher.js';

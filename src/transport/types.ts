@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Topics } from '../protocol/index.js';
 import type { Series } from '../series/types.js';
+import type { ConnectionStatus } from './connection.js';
 import type { DispatchStats, InboundHandler } from './dispatcher.js';
 
 export interface PublishOptions {
@@ -88,5 +89,7 @@ export interface Transport {
   onConnect(fn: (session: number) => void): () => void;
   /** Publishes the online record again (used when a stale offline record overwrote ours). */
   republishPresence(): void;
+  /** The connection's state now (online, reconnecting since when and why…), for health and status. */
+  connection(): ConnectionStatus;
   stats(): TransportStats;
 }
