@@ -1,8 +1,9 @@
 /**
  * The `consensus` entry and its replay. The entry records everything needed to recompute it:
  * `{event:'consensus', cell, metric, value, method, spread, responders, weights, values,
- *   max_share, rep_seq, intent?, fallback?}` where `values` is each responder's perspective and
- * `rep_seq` the last seq folded into the reputation that weighted it. Replaying the series
+ *   max_share, rep_seq, intent?, fallback?, min_responders?, low_confidence?}` where `values` is
+ * each responder's perspective, `rep_seq` the last seq folded into the reputation that weighted it,
+ * and `low_confidence: true` marks a cell fewer than `min_responders` answered for. Replaying the series
  * (reputation folded up to `rep_seq`, consensus recomputed) must give the same entry.
  */
 import type { Entry, EntryInput } from '../series/types.js';
@@ -23,6 +24,10 @@ export interface ConsensusFields {
   rep_seq: number;
   intent?: string;
   fallback?: 'equal';
+  /** The fewest responders trusted when this was written (absent on entries written before it was recorded). */
+  min_responders?: number;
+  /** Present (true) only when fewer than `min_responders` responded: shown, not trusted. */
+  low_confidence?: true;
 }
 
 export type ConsensusEntry = Entry & ConsensusFields & { event: 'consensus' };
@@ -33,7 +38,7 @@ export function consensusInput(
   perspectives: readonly Perspective[],
   reputation: ReputationState,
   repSeq: number,
-  options: { method: ConsensusMethod; maxShare: number; intent?: string },
+  options: { method: ConsensusMethod; maxShare: number; intent?: string; minResponders?: number },
 ): EntryInput & ConsensusFields {
   const sorted = [...perspectives].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const r = consensus(sorted, (n) => reputationOf(reputation, n), {
@@ -57,6 +62,10 @@ export function consensusInput(
   };
   if (options.intent !== undefined) input.intent = options.intent;
   if (r.fallback) input.fallback = r.fallback;
+  if (options.minResponders !== undefined) {
+    input.min_responders = options.minResponders;
+    if (r.responders.length < options.minResponders) input.low_confidence = true;
+  }
   return input;
 }
 
@@ -94,8 +103,10 @@ export function replayConsensus(entries: readonly Entry[]): ReplayedConsensus[] 
       const again = consensusInput(c.cell, c.metric, perspectives, rep, c.rep_seq, {
         method: c.method,
         maxShare: c.max_share,
+        ...(typeof c.min_responders === 'number' ? { minResponders: c.min_responders } : {}),
       });
       const same =
+        again.low_confidence === c.low_confidence &&
         again.value === c.value &&
         again.spread === c.spread &&
         JSON.stringify(again.weights) === JSON.stringify(c.weights);

@@ -47,3 +47,14 @@ export const REP_SILENCE_WEIGHT = 0.1;
 export const REP_PRIOR = 0.5;
 /** Most nodes the reputation view tracks (least evidence dropped first), count. */
 export const MAX_REPUTATION_NODES = 4_096;
+
+/** Fewest YES responders for a cell's consensus to be trusted; fewer is written `low_confidence`, count. */
+export const DEFAULT_MIN_RESPONDERS = 3;
+/** Seconds between two survey rounds of a mapper node (`dameso node --survey-every`; 0 = off), s. */
+export const DEFAULT_SURVEY_EVERY_S = 60;
+/** Each wait between survey rounds is uniform in [1 − j, 1 + j] × the period, so a fleet started together spreads out. */
+export const SURVEY_JITTER_SHARE = 0.2;
+/** Most cells (or configured prefixes) one survey round asks about, oldest-unsurveyed first, count. */
+export const MAX_SURVEY_CELLS_PER_ROUND = 16;
+/** Most cells the survey view remembers as observed-but-not-surveyed, and as last surveyed, count each. */
+export const MAX_SURVEY_TRACKED_CELLS = 4_096;

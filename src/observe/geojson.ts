@@ -1,6 +1,7 @@
 /**
  * The consensus map as GeoJSON (RFC 7946): one Feature per cell (and metric), a Polygon from the
- * geohash bounding box, properties `{cell, metric, value, spread, responders, method, n, seq, t}`.
+ * geohash bounding box, properties `{cell, metric, value, spread, responders, method, n, seq, t,
+ * lowConfidence, minResponders?}`.
  * The newest consensus (highest seq) of each cell and metric wins.
  */
 import type { Entry } from '../series/types.js';
@@ -21,6 +22,10 @@ export interface MapFeature {
     n: number;
     seq: number;
     t: number;
+    /** Fewer than the `min_responders` in force answered: show it, do not trust it. */
+    lowConfidence: boolean;
+    /** The fewest responders trusted when it was written (absent on older entries). */
+    minResponders?: number;
   };
 }
 
@@ -67,6 +72,8 @@ export function toFeature(c: ConsensusEntry): MapFeature {
       n: c.responders.length,
       seq: c.seq,
       t: c.t,
+      lowConfidence: c.low_confidence === true,
+      ...(typeof c.min_responders === 'number' ? { minResponders: c.min_responders } : {}),
     },
   };
 }

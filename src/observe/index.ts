@@ -72,3 +72,17 @@ export {
   requestConsensus,
 } from './request.js';
 export { createObserveService, type ObserveService, type ObserveServiceOptions } from './service.js';
+export {
+  createSurveyLoop,
+  createSurveyView,
+  SURVEY_EVENT,
+  SURVEY_VIEW,
+  type SurveyDeps,
+  type SurveyEntry,
+  type SurveyFields,
+  type SurveyLoop,
+  type SurveyOptions,
+  type SurveyOutcome,
+  type SurveyState,
+  surveyCells,
+} from './survey.js';

@@ -11,7 +11,12 @@ import { buildChunk } from '../series/index.js';
 import type { Entry, Series } from '../series/types.js';
 import type { ConsensusMethod } from './consensus.js';
 import { type ConsensusEntry, consensusInput } from './consensus-entry.js';
-import { DEFAULT_CONSENSUS_METHOD, DEFAULT_MAX_WEIGHT_SHARE, DEFAULT_OBSERVE_DEADLINE_MS } from './constants.js';
+import {
+  DEFAULT_CONSENSUS_METHOD,
+  DEFAULT_MAX_WEIGHT_SHARE,
+  DEFAULT_MIN_RESPONDERS,
+  DEFAULT_OBSERVE_DEADLINE_MS,
+} from './constants.js';
 import { WANT_OBSERVATIONS } from './handler.js';
 import { assertCell } from './observation.js';
 import { perspectivesFrom, type ReplyVerdict } from './perspectives.js';
@@ -47,6 +52,8 @@ export interface RequestOptions {
    * cell inside it in one intent; `subject`: one consensus per metric pooled over the subject.
    */
   groupBy?: 'cell' | 'subject';
+  /** A cell with fewer responders is written `low_confidence: true`. Default `DEFAULT_MIN_RESPONDERS` (3). */
+  minResponders?: number;
 }
 
 export interface ConsensusChunkRecord {
@@ -122,6 +129,7 @@ export async function requestConsensus(
       method,
       maxShare,
       intent: outcome.id,
+      minResponders: o.minResponders ?? DEFAULT_MIN_RESPONDERS,
     });
     const appended = deps.series.append(input);
     appends.push(appended);
