@@ -41,7 +41,10 @@ async function mapCmd(flags: MapFlags): Promise<void> {
   if (flags.geojson) process.stdout.write(`wrote ${map.features.length} feature(s) to ${flags.geojson}\n`);
   const rows = map.features.map((f) => {
     const p = f.properties;
-    return `${p.cell.padEnd(12)} ${p.metric.padEnd(12)} ${p.value.toFixed(3).padStart(12)} ±${p.spread.toFixed(3).padEnd(9)} ${String(p.n).padStart(4)}  ${p.method}`;
+    const head = `${p.cell.padEnd(12)} ${p.metric.padEnd(12)} ${p.value.toFixed(3).padStart(12)}`;
+    // Too few responders: the value is shown, its spread is not claimed.
+    if (p.lowConfidence) return `${head}  low confidence (n=${p.n} < ${p.minResponders ?? '?'})`;
+    return `${head} ±${p.spread.toFixed(3).padEnd(9)} ${String(p.n).padStart(4)}  ${p.method}`;
   });
   process.stdout.write(
     `${'cell'.padEnd(12)} ${'metric'.padEnd(12)} ${'value'.padStart(12)}  ${'spread'.padEnd(9)} ${'resp'.padStart(4)}  method\n${rows.join('\n')}\n`,
