@@ -8,6 +8,7 @@ import { DamesoError } from '../errors.js';
 import { registerAll } from './commands.js';
 import { EXIT } from './exit.js';
 import { explainCannotCreate } from './fs-errors.js';
+import { endQuietlyOnClosedPipe } from './pipes.js';
 
 export function buildProgram(): Command {
   const program = new Command('dameso')
@@ -23,6 +24,8 @@ export function buildProgram(): Command {
   // set it on every command: a usage error anywhere throws a CommanderError (exit 64 below).
   const override = (cmd: Command): void => {
     cmd.exitOverride();
+    // Commander's own usage errors carry the code every other error line carries.
+    cmd.configureOutput({ outputError: (text, write) => write(withUsageCode(text)) });
     // Commander does not mark mandatory options in help: say "(required)".
     cmd.configureHelp({
       optionDescription(this: Help, option: Option): string {
@@ -38,7 +41,15 @@ export function buildProgram(): Command {
 
 const VERSION = '0.1.0';
 
+/** `error: unknown option '--x'` → `dameso: error: unknown option '--x' [DAMESO_USAGE]`. */
+function withUsageCode(text: string): string {
+  const [first = '', ...rest] = text.split('\n');
+  if (!first.startsWith('error:')) return text;
+  return [`dameso: ${first} [DAMESO_USAGE]`, ...rest].join('\n');
+}
+
 async function main(argv: string[]): Promise<void> {
+  endQuietlyOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
