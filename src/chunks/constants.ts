@@ -88,3 +88,30 @@ export const ANNOUNCE_WINDOW = 64;
 
 /** Prefix of temporary files in the chunks folder; never a valid id, removed at open. */
 export const TEMP_PREFIX = '.tmp-';
+
+/**
+ * Storage nodes a running node backs its own series up to (`dameso node --replicate K`, config
+ * `replicate`; 0 = off). A library node (`createChunksService()`) backs up only when given one.
+ */
+export const DEFAULT_REPLICATE = 3;
+
+/** The background backup runs a round this often, ms (the next round is timed from the end of the last). */
+export const BACKUP_ROUND_MS = 3_000;
+
+/** At most this many chunks pushed per backup round (with 64 KiB chunks, 512 KiB a round). */
+export const BACKUP_ROUND_MAX_CHUNKS = 8;
+
+/**
+ * Backup chunks in flight at once: one, so a crash leaves at most one chunk sent but not marked,
+ * and a board holds one chunk of backup in memory.
+ */
+export const BACKUP_PUSH_WINDOW = 1;
+
+/**
+ * A backup pushes full chunks as soon as they settled; a short tail (a partial chunk) waits until
+ * it has been pending this long, ms, so a slow stream is not scattered over many tiny chunks.
+ */
+export const BACKUP_PARTIAL_AFTER_MS = 60_000;
+
+/** Name of the series view holding the last seq that is not replication bookkeeping. */
+export const BACKUP_VIEW = 'backup';

@@ -3,6 +3,16 @@
  * (`store_chunk`, `want_chunk`, `want_chunks`), push to K replicas, discovery from retained `have`
  * records, fetch from any holder — every byte checked against its id (DESIGN.md "Chunks").
  */
+export {
+  type Backup,
+  type BackupDeps,
+  type BackupOptions,
+  type BackupReason,
+  type BackupState,
+  type BackupStateName,
+  createBackup,
+} from './backup.js';
+export { type BackupViewState, backupView, isReplicationBookkeeping } from './backup-view.js';
 export * from './chunker.js';
 export * from './constants.js';
 export * from './errors.js';

@@ -112,6 +112,11 @@ export interface InOrderOptions extends Omit<PushOptions, 'lastSeq'> {
   beforeSend?: () => void;
   /** Told of each chunk's outcome, in chunk order. */
   onSettled?: (res: PushResult, chunk: { lastSeq: number }) => void;
+  /**
+   * The outcome of a chunk K holders already announce (pushed before a crash, or the same bytes
+   * pushed by another path), settled without sending it again; undefined sends it.
+   */
+  alreadyHeld?: (id: string) => PushResult | undefined;
 }
 
 /**
@@ -142,7 +147,8 @@ export async function pushInOrder(
       // Later chunks would move the mark past the one short of K; the next push retries from it.
       if (shortOfK) break;
       o.beforeSend?.();
-      const result = pushChunkUnrecorded(deps, chunk, o);
+      const held = o.alreadyHeld?.(chunk.id);
+      const result = held ? Promise.resolve(held) : pushChunkUnrecorded(deps, chunk, o);
       result.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
       inFlight.push({ lastSeq: chunk.chunk.last_seq, result });
       if (inFlight.length >= Math.max(1, o.window)) await settleOldest();

@@ -1,16 +1,27 @@
 /**
  * The chunks service for `createNode`: registers the `chunks` view, serves the `bt` kinds, opens
  * the store at start (reconciling it with the disk and re-announcing what it holds), and gives the
- * node `push`, `fetch`, `whoHas` and `usedBytes` (the `economic` limiter's collaborator).
+ * node `push`, `fetch`, `whoHas` and `usedBytes` (the `economic` limiter's collaborator). With
+ * `replicate` K > 0 it also backs the node's own series up to K storage nodes while it runs
+ * (backup.ts).
  */
 import type { Clock } from '../clock.js';
 import type { DeclaredIntent, DeclareOptions, IntentHandler } from '../intent/types.js';
 import type { Logger } from '../log.js';
+import type { BackgroundPressure } from '../node/types.js';
 import type { Roster } from '../presence/types.js';
 import type { Series, View } from '../series/types.js';
 import type { Transport } from '../transport/index.js';
+import { type Backup, type BackupOptions, type BackupState, createBackup } from './backup.js';
+import { backupView } from './backup-view.js';
 import { type ChunkingOptions, streamChunks } from './chunker.js';
-import { ANNOUNCE_WINDOW, CHUNKS_VIEW, DEFAULT_PULL_WINDOW, DEFAULT_PUSH_WINDOW } from './constants.js';
+import {
+  ANNOUNCE_WINDOW,
+  BACKUP_PUSH_WINDOW,
+  CHUNKS_VIEW,
+  DEFAULT_PULL_WINDOW,
+  DEFAULT_PUSH_WINDOW,
+} from './constants.js';
 import { StoreNotOpenError } from './errors.js';
 import { type FetchDeps, type FetchOptions, type FetchResult, fetchChunk } from './fetch.js';
 import { BT_ROLE, createChunkHandlers } from './handlers.js';
@@ -26,12 +37,14 @@ export interface ChunksComponents {
   id: string;
   roles: readonly string[];
   series: Series;
-  transport: Pick<Transport, 'publish' | 'subscribe' | 'topics'>;
+  transport: Pick<Transport, 'publish' | 'subscribe' | 'topics' | 'connected'>;
   roster: Pick<Roster, 'get' | 'online'>;
   intents: { declare(kind: string, options?: DeclareOptions): DeclaredIntent };
   clock: Clock;
   log: Logger;
   dataDir: string;
+  /** The node's limiters saying it is busy (`NodeComponents.pressure`): the backup skips a round. */
+  pressure?(): BackgroundPressure | undefined;
 }
 
 export interface ChunksServiceOptions
@@ -45,6 +58,13 @@ export interface ChunksServiceOptions
   pushWindow?: number;
   /** Replace or wrap the bt handlers (tests use it to build a liar). Default: the real ones. */
   wrapHandlers?: (handlers: IntentHandler[]) => IntentHandler[];
+  /**
+   * Back the node's own series up to this many storage nodes while it runs (backup.ts). Default 0
+   * (off); `dameso node` passes `DEFAULT_REPLICATE` (3).
+   */
+  replicate?: number;
+  /** Pacing of the backup (round period, chunks per round, partial tail delay). Defaults in backup.ts. */
+  backup?: Omit<BackupOptions, 'replicate'>;
 }
 
 export interface PushSeriesResult {
@@ -74,6 +94,8 @@ export interface ChunksInstance {
   start(): Promise<void>;
   stop(): Promise<void>;
   usedBytes(): number;
+  /** Where the background backup is; undefined when `replicate` is 0 or before start. */
+  backupState(): BackupState | undefined;
 }
 
 export interface ChunksService {
@@ -103,6 +125,8 @@ export interface ChunksService {
   whoHas(id: string): Promise<Holder[]>;
   /** Bytes of chunk files held (0 before start): the `economic` limiter's collaborator. */
   usedBytes(): number;
+  /** Where the background backup is (state, K, storage nodes online, mark, lag); undefined when off. */
+  backupState(): BackupState | undefined;
   /** The store (after start). */
   readonly store: ChunkStore;
   /** What reconciliation found at the last start. */
@@ -114,6 +138,9 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
   let store: ChunkStore | undefined;
   let board: HaveBoard | undefined;
   let report: ReconcileReport | undefined;
+  let backup: Backup | undefined;
+  // A pushSeries in progress: the backup skips its rounds meanwhile (both would push the same range).
+  let manualPushes = 0;
 
   const need = (): { c: ChunksComponents; store: ChunkStore; board: HaveBoard } => {
     if (!c || !store || !board) throw new StoreNotOpenError();
@@ -165,12 +192,13 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
 
   const service: ChunksService = {
     name: 'chunks',
-    views: [chunksView as View<unknown>],
+    views: [chunksView as View<unknown>, backupView as View<unknown>],
     handlers,
     create(components) {
       c = components;
       return {
         usedBytes: () => store?.usedBytes() ?? 0,
+        backupState: () => backup?.state(),
         async start() {
           const comp = need0(c);
           board = createHaveBoard(
@@ -208,8 +236,12 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
           for (let i = 0; i < jobs.length; i += ANNOUNCE_WINDOW) {
             await Promise.all(jobs.slice(i, i + ANNOUNCE_WINDOW).map((j) => j()));
           }
+          if ((options.replicate ?? 0) > 0) {
+            backup = startBackup(comp, options.replicate ?? 0);
+          }
         },
         async stop() {
+          await backup?.stop();
           const s = store;
           store = undefined;
           await board?.stop().catch(() => undefined);
@@ -224,20 +256,25 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       const toSeq = range.toSeq ?? c.series.lastSeq;
       if (toSeq < fromSeq) return { fromSeq, toSeq, chunks: [] };
       const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
-      const chunks = await pushInOrder(netDeps, streamChunks(c.series, c.id, fromSeq, toSeq, options), {
-        ...pushOptions(),
-        window: options.pushWindow ?? DEFAULT_PUSH_WINDOW,
-        beforeSend: need, // stopped meanwhile: StoreNotOpenError
-        onSettled: (res, chunk) => {
-          progress.atSeq = chunk.lastSeq;
-          progress.chunks += 1;
-          progress.bytes += res.size;
-          if (res.met) progress.met += 1;
-          o.onProgress?.({ ...progress });
-        },
-      });
-      await c.series.flush(); // the entries (and so the mark) are durable when this resolves
-      return { fromSeq, toSeq, chunks };
+      manualPushes += 1;
+      try {
+        const chunks = await pushInOrder(netDeps, streamChunks(c.series, c.id, fromSeq, toSeq, options), {
+          ...pushOptions(),
+          window: options.pushWindow ?? DEFAULT_PUSH_WINDOW,
+          beforeSend: need, // stopped meanwhile: StoreNotOpenError
+          onSettled: (res, chunk) => {
+            progress.atSeq = chunk.lastSeq;
+            progress.chunks += 1;
+            progress.bytes += res.size;
+            if (res.met) progress.met += 1;
+            o.onProgress?.({ ...progress });
+          },
+        });
+        await c.series.flush(); // the entries (and so the mark) are durable when this resolves
+        return { fromSeq, toSeq, chunks };
+      } finally {
+        manualPushes -= 1;
+      }
     },
     pushChunk: (chunk, o) => {
       need(); // not started: StoreNotOpenError at the call
@@ -260,6 +297,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     },
     whoHas: (id) => need().board.whoHas(id),
     usedBytes: () => store?.usedBytes() ?? 0,
+    backupState: () => backup?.state(),
     get store() {
       return need().store;
     },
@@ -267,6 +305,42 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       return report;
     },
   };
+
+  /** The background backup of the node's own series, wired to this service's push and have board. */
+  function startBackup(comp: ChunksComponents, replicate: number): Backup {
+    const b = createBackup(
+      {
+        series: comp.series,
+        clock: comp.clock,
+        log: comp.log,
+        storageNodes: candidates,
+        connected: () => comp.transport.connected,
+        pressure: () => comp.pressure?.(),
+        busy: () => manualPushes > 0,
+        cut: (from, to) => streamChunks(comp.series, comp.id, from, to, options),
+        push: (chunks) =>
+          pushInOrder(netDeps, chunks, {
+            replicas: replicate,
+            deadlineMs: options.deadlineMs,
+            window: BACKUP_PUSH_WINDOW,
+            beforeSend: need,
+            alreadyHeld: (id) => alreadyHeld(id, replicate),
+          }),
+      },
+      { ...options.backup, replicate },
+    );
+    b.start();
+    return b;
+  }
+
+  /** A chunk K online holders (self excluded) already announce: settled as met, without a round. */
+  function alreadyHeld(id: string, k: number): PushResult | undefined {
+    const online = (need().board.trackedHolders(id) ?? []).filter((h) => h.online);
+    if (online.length < k) return undefined;
+    const size = online[0]?.size ?? 0;
+    const holders = online.map((h) => h.node);
+    return { id, size, holders, refused: [], silent: [], offline: [], rounds: 0, met: true };
+  }
 
   function pushOptions(o: PushOptions = {}): PushOptions {
     return { replicas: o.replicas ?? options.replicas, deadlineMs: o.deadlineMs ?? options.deadlineMs };
