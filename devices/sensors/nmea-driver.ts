@@ -10,6 +10,10 @@ import { silentLogger } from '../../src/log.js';
 import { count, createReadingEmitter } from './emitter.js';
 import { createLineDriver } from './lines.js';
 import { parseNmea } from './nmea.js';
+
+/** The quality an RMC with status A and no mode field stands for when no GGA said better: a GPS fix. */
+const RMC_VALID_FIX_QUALITY = 1;
+
 import type { DriverStats, SensorDriver, SerialPortLike } from './types.js';
 
 export interface NmeaGpsOptions {
@@ -26,6 +30,8 @@ export function createNmeaGps(port: SerialPortLike, options: NmeaGpsOptions = {}
   const wanted = new Set(options.sentences ?? ['GGA', 'RMC']);
   const stats: DriverStats = { lines: 0, fixes: 0, ignored: 0 };
   const loggedReasons = new Set<string>();
+  // An RMC without a mode field says only "valid fix": it keeps the quality the last GGA gave.
+  let ggaQuality: number | undefined;
   const emitter = createReadingEmitter((err) => log.warn({ err }, 'nmea reading listener threw'));
 
   const onLine = (line: string): void => {
@@ -47,9 +53,10 @@ export function createNmeaGps(port: SerialPortLike, options: NmeaGpsOptions = {}
     }
     const p = r.position;
     count(stats, p.sentence.toLowerCase());
+    if (p.sentence === 'GGA') ggaQuality = p.quality;
     if (!wanted.has(p.sentence)) return;
     count(stats, 'fixes');
-    emitter.emit({ kind: 'fix', ...p, t: clock.now() });
+    emitter.emit({ kind: 'fix', ...p, quality: p.quality ?? ggaQuality ?? RMC_VALID_FIX_QUALITY, t: clock.now() });
   };
   return createLineDriver({ name: 'nmea', port, onLine, stats, emitter });
 }

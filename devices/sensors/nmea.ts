@@ -7,13 +7,19 @@ import { NMEA_MAX_SENTENCE_CHARS } from './constants.js';
 
 export type NmeaRejectReason = 'not_nmea' | 'bad_checksum' | 'no_checksum' | 'too_long' | 'no_fix' | 'malformed';
 
+/** GGA fix quality codes defined by NMEA 0183 (0 invalid … 8 simulation). */
+const MAX_GGA_QUALITY = 8;
+
 export interface NmeaPosition {
   sentence: 'GGA' | 'RMC';
   talker: string;
   lat: number;
   lon: number;
-  /** GGA quality; RMC with status A maps to 1 (mode D → 2, R → 4, F → 5, E → 6, S → 8). */
-  quality: number;
+  /**
+   * GGA quality; RMC mode A → 1, D → 2, R → 4, F → 5, E → 6, M → 7, S → 8. Absent for an RMC
+   * without the mode field (NMEA 2.2 and older): the sentence says nothing of the fix quality.
+   */
+  quality?: number;
   utcMs: number;
   dated: boolean;
   altM?: number;
@@ -72,8 +78,21 @@ function parseDate(s: string): number | undefined {
 
 const RMC_MODE_QUALITY: Record<string, number> = { A: 1, D: 2, R: 4, F: 5, E: 6, S: 8, M: 7 };
 
-/** Parse one line (without its line ending). */
-export function parseNmea(line: string): NmeaResult {
+/**
+ * The sentence a received line holds. Serial lines carry noise: NUL bytes or garbage before a
+ * sentence, a sentence cut off by a receiver reset and followed by a whole one on the same line,
+ * and some receivers end lines `\r\r\n` (the line framer leaves a `\r`). `$` cannot occur inside a
+ * sentence (NMEA 0183 §5.1: reserved), so like gpsd we resynchronise at the last `$`.
+ */
+export function sentenceOf(line: string): string {
+  const at = line.lastIndexOf('$');
+  const from = at > 0 ? line.slice(at) : line;
+  return from.replace(/[\r\n\0 ]+$/, '');
+}
+
+/** Parse one line (without its line ending; see `sentenceOf` for the noise it tolerates). */
+export function parseNmea(received: string): NmeaResult {
+  const line = sentenceOf(received);
   if (!line.startsWith('$')) return { ok: false, reason: 'not_nmea' };
   if (line.length > NMEA_MAX_SENTENCE_CHARS) return { ok: false, reason: 'too_long' };
   const star = line.lastIndexOf('*');
@@ -95,8 +114,10 @@ export function parseNmea(line: string): NmeaResult {
 // GGA: time,lat,N/S,lon,E/W,quality,sats,hdop,alt,M,geoid,M,age,station
 function parseGga(f: string[], talker: string): NmeaResult {
   if (f.length < 10) return { ok: false, reason: 'malformed' };
+  // A receiver without a fix may send every field empty: that is no fix, not a broken sentence.
+  if (f.slice(1).every((x) => x === '')) return { ok: false, reason: 'no_fix' };
   const quality = Number(f[6]);
-  if (!/^\d$/.test(f[6] ?? '')) return { ok: false, reason: 'malformed' };
+  if (!/^\d$/.test(f[6] ?? '') || quality > MAX_GGA_QUALITY) return { ok: false, reason: 'malformed' };
   if (quality === 0 || !f[2] || !f[4]) return { ok: false, reason: 'no_fix' };
   const lat = nmeaDegrees(f[2] ?? '', f[3] ?? '', 2);
   const lon = nmeaDegrees(f[4] ?? '', f[5] ?? '', 3);
@@ -124,10 +145,9 @@ function parseRmc(f: string[], talker: string): NmeaResult {
   if (lat === undefined || lon === undefined || time === undefined) {
     return { ok: false, reason: 'malformed' };
   }
-  const quality = RMC_MODE_QUALITY[f[12] ?? 'A'] ?? 1;
   const dated = date !== undefined;
-  return {
-    ok: true,
-    position: { sentence: 'RMC', talker, lat, lon, quality, utcMs: (date ?? 0) + time, dated },
-  };
+  const position: NmeaPosition = { sentence: 'RMC', talker, lat, lon, utcMs: (date ?? 0) + time, dated };
+  const mode = f[12];
+  if (mode !== undefined && mode !== '') position.quality = RMC_MODE_QUALITY[mode] ?? 1;
+  return { ok: true, position };
 }

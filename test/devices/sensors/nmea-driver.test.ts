@@ -57,6 +57,26 @@ describe('NMEA GPS driver through the mock serial binding (own sentences)', () =
     });
   }
 
+  it('an RMC without a mode field keeps the quality the last GGA gave (DGPS stays 2)', async () => {
+    const { fixes } = await drive(
+      [
+        sign('GPGGA,101010.00,5130.0000,N,00007.5000,W,2,07,1.0,20.0,M,47.0,M,,'),
+        sign('GPRMC,101010.00,A,5130.0000,N,00007.5000,W,0.1,0.0,251126,,'),
+      ]
+        .map((l) => `${l}\r\r\n`)
+        .join(''),
+    );
+    expect(fixes.map((f) => [f.sentence, f.quality])).toEqual([
+      ['GGA', 2],
+      ['RMC', 2],
+    ]);
+  });
+
+  it('an RMC without a mode field and no GGA before it counts as a GPS fix (quality 1)', async () => {
+    const { fixes } = await drive(`${sign('GPRMC,101010.00,A,5130.0000,N,00007.5000,W,0.1,0.0,251126,,')}\r\n`);
+    expect(fixes.map((f) => f.quality)).toEqual([1]);
+  });
+
   it('joins partial lines split across reads, byte by byte', async () => {
     const text = `${OWN[0]}\r\n${OWN[1]}\r\n`;
     const { fixes, stats } = await drive([...text]);

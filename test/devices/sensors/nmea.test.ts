@@ -67,4 +67,37 @@ describe('parseNmea', () => {
     expect(parseNmea('$GPGSA,A,3,17,28,06,01,30,20,26,13,,,,,1.8,1.1,1.5*33')).toEqual({ ok: 'ignored', type: 'GSA' });
     expect(parseNmea('$PSRFEPE,053229.438,V,,,,,*23')).toEqual({ ok: 'ignored', type: 'PSRFEPE' });
   });
+
+  it('finds a sentence again at its $ after garbage, NUL bytes or a cut sentence on the same line', () => {
+    const lat = (r: ReturnType<typeof parseNmea>) => (r.ok === true ? r.position.lat : r);
+    expect(lat(parseNmea(`\u0000\u0000\u0000${GGA_NW}`))).toBeCloseTo(48 + 7.038 / 60, 9);
+    expect(lat(parseNmea(`xx#!garbage${GGA_NW}`))).toBeCloseTo(48 + 7.038 / 60, 9);
+    // A receiver reset mid-sentence: the cut RMC, then a whole GGA on the same line.
+    expect(lat(parseNmea(`$GPRMC,123519,A,4807.0${GGA_NW}`))).toBeCloseTo(48 + 7.038 / 60, 9);
+    // Only the cut sentence: still refused (its checksum field is someone else's).
+    expect(parseNmea('$GPRMC,123519,A,4807.0').ok).toBe(false);
+  });
+
+  it('accepts a line ending \\r\\r\\n (the framer leaves one \\r) and trailing NULs', () => {
+    expect(parseNmea(`${GGA_NW}\r`).ok).toBe(true);
+    expect(parseNmea(`${RMC_OK}\r\u0000`).ok).toBe(true);
+  });
+
+  it('an RMC without the mode field (NMEA 2.2) states no quality; with one, the mode maps', () => {
+    const old = parseNmea(RMC_OK);
+    if (old.ok !== true) throw new Error('rejected');
+    expect(old.position.quality).toBeUndefined();
+    const withMode = parseNmea(sign('GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W,D'));
+    if (withMode.ok !== true) throw new Error('rejected');
+    expect(withMode.position.quality).toBe(2);
+  });
+
+  it('an all-empty GGA is no fix, not malformed; a quality outside 0-8 is malformed', () => {
+    expect(parseNmea(sign('GPGGA,,,,,,,,,,,,,,'))).toEqual({ ok: false, reason: 'no_fix' });
+    expect(parseNmea(sign('GPGGA,123519,4807.038,N,01131.000,E,9,08,0.9,545.4,M,46.9,M,,'))).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(parseNmea(sign('GPGGA,123519,4807.038,N,01131.000,E,8,08,0.9,545.4,M,46.9,M,,')).ok).toBe(true);
+  });
 });
