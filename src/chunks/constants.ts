@@ -95,6 +95,9 @@ export const TEMP_PREFIX = '.tmp-';
  */
 export const DEFAULT_REPLICATE = 3;
 
+/** Largest `--replicate` accepted: a bound that catches a typo (a fleet keeps a few copies, not hundreds). */
+export const MAX_REPLICATE = 64;
+
 /** The background backup runs a round this often, ms (the next round is timed from the end of the last). */
 export const BACKUP_ROUND_MS = 3_000;
 

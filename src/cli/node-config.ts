@@ -21,8 +21,18 @@ import {
   portValue,
   readConfigSource,
   text,
+  wholeNumber,
 } from './config-file.js';
-import { checkRoles, type NodeFlags, parsePortSpec, parsePosition, parseSimulate, splitList } from './node.js';
+import {
+  checkRoles,
+  type NodeFlags,
+  parsePortSpec,
+  parsePosition,
+  parseReplicate,
+  parseSimulate,
+  splitList,
+} from './node.js';
+import { parseMinResponders, parseSurveyCells, parseSurveyEvery } from './node-survey.js';
 
 /** Zero or more strings: a JSON array, or one string (split on commas when `commas`). */
 const stringList = (what: string, commas: boolean) =>
@@ -52,7 +62,15 @@ export const nodeConfigSchema = z.strictObject({
   simulate: stringList('a string "METRIC[,bias=N][,noise=N]"', false),
   metricsPort: portValue,
   metricsHost: text,
+  replicate: wholeNumber('a replication count K, 0 = off'),
+  // The shared contract names the period with its unit; the flag is --survey-every (see FILE_KEYS).
+  surveyEveryS: z.union([z.number(), text], { error: 'expected seconds between surveys (a number, 0 = off)' }),
+  survey: stringList('a string "CELL,CELL" of geohash cells or prefixes', true),
+  minResponders: wholeNumber('a responder count'),
 });
+
+/** File keys that differ from their flag's camelCase name: file key → flag attribute. */
+export const FILE_KEYS: Readonly<Record<string, string>> = { surveyEveryS: 'surveyEvery' };
 
 export type NodeConfigFile = z.infer<typeof nodeConfigSchema>;
 
@@ -62,9 +80,11 @@ type FlagValues = Partial<Omit<NodeFlags, 'config'>>;
 /** Reads and checks a node config file; every failure is a one-line ConfigError. */
 export function parseNodeConfig(source: string, file: string): FlagValues {
   const data = parseConfigJson(nodeConfigSchema, source, file);
-  const { roles, position, ...rest } = data;
+  const { roles, position, surveyEveryS, survey, ...rest } = data;
   const flags: FlagValues = {
     ...numbersAsStrings(rest),
+    ...(surveyEveryS !== undefined ? { surveyEvery: String(surveyEveryS) } : {}),
+    ...(survey !== undefined ? { survey: survey.join(',') } : {}),
     ...(roles !== undefined ? { roles: roles.join(',') } : {}),
     ...(position !== undefined ? { position: typeof position === 'string' ? position : position.join(',') } : {}),
   };
@@ -84,6 +104,10 @@ function checkValues(f: FlagValues, file: string): void {
     inFile(`simulate[${i}]`, file, () => parseSimulate(s));
   });
   checkPorts(f, ['embeddedPort', 'metricsPort'], file);
+  if (f.replicate !== undefined) inFile('replicate', file, () => parseReplicate(f.replicate));
+  if (f.surveyEvery !== undefined) inFile('surveyEveryS', file, () => parseSurveyEvery(f.surveyEvery ?? ''));
+  if (f.survey !== undefined) inFile('survey', file, () => parseSurveyCells(f.survey));
+  if (f.minResponders !== undefined) inFile('minResponders', file, () => parseMinResponders(f.minResponders ?? ''));
 }
 
 /** Reads `--config FILE` (a missing or unreadable file is a ConfigError). */
@@ -106,11 +130,12 @@ export async function applyNodeConfig(cmd: Command): Promise<NodeFlags> {
 
 export const CONFIG_HELP = `
 Config file (--config FILE): the same settings as JSON (no extra dependency; the format the rest of
-dameso uses), keys = the long flags in camelCase; a flag on the command line overrides the file.
+dameso uses), keys = the long flags in camelCase (--survey-every is "surveyEveryS"); a flag on the command line overrides the file.
   {
     "id": "pi-7", "roles": ["bt", "mapper"], "broker": "mqtt://hub:1883",
     "data": "/var/lib/dameso", "device": "pi-zero-2w", "passwordFile": "/etc/dameso/pi-7.secret",
-    "sensor": ["/dev/ttyUSB0:115200"], "position": [48.8566, 2.3522], "metricsPort": 9464
+    "sensor": ["/dev/ttyUSB0:115200"], "position": [48.8566, 2.3522], "metricsPort": 9464,
+    "replicate": 3, "surveyEveryS": 300, "survey": ["u09tv"], "minResponders": 3
   }
   dameso node --config /etc/dameso/node.json
   dameso node --config /etc/dameso/node.json --id pi-8 --log-level debug

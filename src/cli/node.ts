@@ -20,7 +20,7 @@ import {
   type SensorDriver,
   smoothField,
 } from '../../devices/sensors/index.js';
-import { createChunksService } from '../chunks/index.js';
+import { createChunksService, DEFAULT_REPLICATE, MAX_REPLICATE } from '../chunks/index.js';
 import { ConfigError, DamesoError } from '../errors.js';
 import { KIND_ROLES } from '../intent/constants.js';
 import { createLogger, type LogLevel } from '../log.js';
@@ -53,6 +53,7 @@ export interface NodeFlags extends MetricsFlags {
   simulate?: string[];
   passwordFile?: string;
   ca?: string;
+  replicate?: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -107,6 +108,16 @@ export function parseSimulate(v: string): SimulateSpec {
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** `--replicate K`: storage nodes the node backs its own series up to, 0 = off. */
+export function parseReplicate(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_REPLICATE;
+  const k = Number(v);
+  if (v.trim() === '' || !Number.isInteger(k) || k < 0 || k > MAX_REPLICATE) {
+    throw usage('--replicate', `expected an integer from 0 (off) to ${MAX_REPLICATE}, got "${v}"`);
+  }
+  return k;
+}
 
 /** The sensor drivers the flags ask for, and the ports to close after the node stopped. */
 async function openDrivers(
@@ -243,6 +254,11 @@ export function registerNode(program: Command): void {
         'or --simulate temp,bias=10,noise=0.5',
       collect,
     )
+    .option(
+      '--replicate <k>',
+      `back this node's own series up to K storage (bt) nodes while it runs, from its push mark, paced ` +
+        `(0 = off; default ${DEFAULT_REPLICATE}); it waits while fewer than K are online; e.g. --replicate 2`,
+    )
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)
     .addHelpText(
@@ -261,6 +277,13 @@ Examples:
   dameso node --id hub --roles bt,mapper --broker embedded --embedded-port 1883
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
+  dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
+
+Backup (--replicate K, default ${DEFAULT_REPLICATE}, 0 = off): the node pushes its own series to K other bt nodes
+in the background, a few chunks every few seconds, from the last entry replicated K times; a restart
+resumes there. With fewer than K bt nodes online it waits (one warning, one "backup" entry) and goes
+on when enough join; it pauses while the broker is away or the node is busy. Progress: the metrics
+dameso_backup_mark / dameso_backup_lag_entries / dameso_backup_state, and the "backup" entries.
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
 69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
@@ -277,6 +300,7 @@ verify against --ca).`,
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
       }
       const metricsListen = parseMetricsFlags(flags);
+      const replicate = parseReplicate(flags.replicate);
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
@@ -299,7 +323,7 @@ verify against --ca).`,
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
         services: [
-          createChunksService(),
+          createChunksService({ replicate }),
           createObserveService({ drivers, ...(position !== undefined ? { staticPosition: position } : {}) }),
         ],
         log,
@@ -319,6 +343,7 @@ verify against --ca).`,
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
           (metrics ? `, metrics ${metrics.url}` : '') +
+          (replicate > 0 ? `, backup to ${replicate} storage nodes` : ', backup off') +
           '; Ctrl-C to stop\n',
       );
       const sig = await signal;
