@@ -9,6 +9,7 @@ import { registerAll } from './commands.js';
 import { EXIT } from './exit.js';
 import { explainCannotCreate } from './fs-errors.js';
 import { endQuietlyOnClosedPipe } from './pipes.js';
+import { versionLine } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('dameso')
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
         'events; it declares intents over MQTT and peers answer YES, NO or stay silent, each ' +
         'through rate limiters measured on this machine.',
     )
-    .version(VERSION)
+    .version(versionLine())
     .showHelpAfterError('(run with --help for usage)');
   registerAll(program);
   // Commander copies exitOverride to sub-commands only when they are created after it is set, so
@@ -38,8 +39,6 @@ export function buildProgram(): Command {
   override(program);
   return program;
 }
-
-const VERSION = '0.1.0';
 
 /** `error: unknown option '--x'` → `dameso: error: unknown option '--x' [DAMESO_USAGE]`. */
 function withUsageCode(text: string): string {

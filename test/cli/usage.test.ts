@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe('dameso usage errors', () => {
       dameso('node'),
     ]);
     expect(bogus.code).toBe(64);
-    expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+    expect(bogus.stderr).toMatch(/^dameso: error: unknown option '--bogus' \[DAMESO_USAGE\]$/m);
     expect(choice.code).toBe(64);
     expect(choice.stderr).toMatch(/--durability/);
     expect(missing.code).toBe(64);
@@ -41,6 +41,10 @@ describe('dameso usage errors', () => {
     ]);
     expect([help.code, subHelp.code, version.code]).toEqual([0, 0, 0]);
     expect(subHelp.stdout).toMatch(/--count <n> .*\(required\)/);
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version.stdout.startsWith(`${pkg.version} (commit `)).toBe(true);
   });
 
   it('node/intent help carry examples and exit codes; chunks get shows no pid-derived default', async () => {
