@@ -89,6 +89,12 @@ async function verifyCmd(o: { dir: string; json?: boolean }) {
     out(`${r.sound ? 'sound' : 'NOT SOUND'}: ${r.dir}`);
     out(`entries ${r.entries}  seq ${r.firstSeq}..${r.lastSeq}  bytes ${r.bytes}  segments ${r.segments}`);
     out(`truncated bytes ${r.truncatedBytes}  corrupt records ${r.corruptRecords}  missing seqs ${r.missingSeqs}`);
+    if (r.writerPid !== null) {
+      out(
+        `live: process ${r.writerPid} is appending; tail in progress ${r.inProgressBytes} bytes (a record being ` +
+          `written, not damage); ${r.evictedSegments} segment(s) evicted during the scan`,
+      );
+    }
   }
   if (!r.sound) process.exitCode = EXIT.unsound;
 }
@@ -191,7 +197,8 @@ Example:
       `
 Reports entries, first/last seq, bytes, segments, the torn tail the next open will cut
 (truncated bytes: the normal trace of a crash, not damage), corrupt records and missing seqs.
-Read-only: nothing is modified.
+Read-only: takes no lock and modifies nothing, so it runs beside a node that is appending; then
+a "live:" line names the writer's pid, and the torn tail is a record in progress, not damage.
 
 Example:
   dameso series verify --dir /var/lib/dameso/series --json`,

@@ -46,3 +46,8 @@ export const SEGMENT_SUFFIX = '.seg';
 export const SEGMENT_NAME_DIGITS = 20;
 /** The event name of snapshot entries (reserved: `append` refuses it). */
 export const SNAPSHOT_EVENT = 'snapshot';
+/**
+ * Times a read-only open lists the folder again when the newest segment it listed vanished (the
+ * ring of a writer in another process passed it while the open read).
+ */
+export const READ_ONLY_LIST_ATTEMPTS = 5;

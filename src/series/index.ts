@@ -33,7 +33,7 @@ import type { Series, SeriesOptions } from './types.js';
 export { buildChunk, chunkId, decodeChunk } from './chunk.js';
 export * from './constants.js';
 export * from './errors.js';
-export { LOCK_FILE, SeriesLockedError } from './lock.js';
+export { LOCK_FILE, liveWriter, SeriesLockedError } from './lock.js';
 export {
   AWAITED_RUN,
   createSyncPacer,

@@ -34,6 +34,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The pid of a live process holding the folder's lock (a writer appending right now), or
+ * undefined: no lock, or a stale one. Reads only; a reader uses it to tell a record being
+ * written from the trace of a crash.
+ */
+export async function liveWriter(dir: string): Promise<number | undefined> {
+  const pid = Number((await readFile(join(dir, LOCK_FILE), 'utf8').catch(() => '')).trim());
+  return Number.isSafeInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+}
+
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {

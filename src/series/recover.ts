@@ -6,7 +6,7 @@
 import { constants as fsc } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import type { Logger } from '../log.js';
-import { RECORD_SNAPSHOT, SEGMENT_HEADER_BYTES } from './constants.js';
+import { READ_ONLY_LIST_ATTEMPTS, RECORD_SNAPSHOT, SEGMENT_HEADER_BYTES } from './constants.js';
 import { ioError } from './errors.js';
 import { decodeEntry, scanFile } from './read.js';
 import { scanSegment } from './scan.js';
@@ -30,8 +30,17 @@ interface TailScan {
   tailAt: number | undefined;
 }
 
+/** The last segment vanished under a read-only open: the ring of a live writer passed it. */
+class SegmentGone extends Error {}
+
 async function scanTail(seg: SegmentInfo): Promise<TailScan> {
-  const fh = await open(seg.path, fsc.O_RDONLY);
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(seg.path, fsc.O_RDONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SegmentGone(seg.path);
+    throw ioError('open', seg.path, err);
+  }
   const r: TailScan = { records: 0, lastSeq: seg.firstSeq - 1, corrupt: 0, tailAt: undefined };
   try {
     for await (const it of scanSegment(fh, seg.size, seg.firstSeq)) {
@@ -70,14 +79,32 @@ async function drop(dir: string, seg: SegmentInfo): Promise<void> {
   await syncDir(dir);
 }
 
+/**
+ * A read-only open never writes: the torn tail stays (it may be a record a live writer is
+ * writing), nothing is dropped, and a listing that a live writer's ring eviction made stale is
+ * taken again.
+ */
 export async function recover(dir: string, readOnly: boolean, views: ViewSet, log: Logger): Promise<Recovered> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recoverOnce(dir, readOnly, views, log);
+    } catch (err) {
+      if (!(err instanceof SegmentGone) || attempt >= READ_ONLY_LIST_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function recoverOnce(dir: string, readOnly: boolean, views: ViewSet, log: Logger): Promise<Recovered> {
   const all = await listSegments(dir, readOnly);
   let truncatedBytes = 0;
   let corruptRecords = 0;
   const segments: SegmentInfo[] = [];
   for (let i = 0; i < all.length; i++) {
     const seg = all[i]!;
-    if ((await readSegmentHeader(seg)) === 'ok') segments.push(seg);
+    const header = await readSegmentHeader(seg);
+    if (header === 'ok') segments.push(seg);
+    else if (header === 'gone')
+      continue; // evicted since the listing (read-only beside a writer)
     else if (i < all.length - 1) {
       // A sealed segment whose header is gone: its records cannot be trusted; skip it, report it.
       corruptRecords++;
@@ -96,8 +123,11 @@ export async function recover(dir: string, readOnly: boolean, views: ViewSet, lo
     corruptRecords += scan.corrupt;
     if (scan.tailAt !== undefined) {
       truncatedBytes += seg.size - scan.tailAt;
-      if (!readOnly) await truncateTo(seg, scan.tailAt);
-      log.warn({ path: seg.path, at: scan.tailAt }, 'series torn tail cut at open');
+      if (readOnly) log.debug({ path: seg.path, at: scan.tailAt }, 'series torn tail left as it is (read-only)');
+      else {
+        await truncateTo(seg, scan.tailAt);
+        log.warn({ path: seg.path, at: scan.tailAt }, 'series torn tail cut at open');
+      }
     }
     if (scan.records === 0) {
       // Nothing valid (a crash during rotation): the seqs before this segment's first stay used.
@@ -152,7 +182,9 @@ async function rebuildViews(segments: SegmentInfo[], views: ViewSet, log: Logger
   let folded = 0;
   let first = true;
   for (let i = start; i < segments.length; i++) {
+    let seen = false;
     for await (const it of scanFile(segments[i]!)) {
+      seen = true;
       if (it.kind !== 'record') continue;
       const e = decodeEntry(it.payload, it.header.seq);
       if (!e) continue;
@@ -166,6 +198,8 @@ async function rebuildViews(segments: SegmentInfo[], views: ViewSet, log: Logger
       }
       first = false;
     }
+    // Evicted under a read-only open: the next segment's opening snapshot holds what it folded.
+    if (!seen) first = true;
   }
   return folded;
 }

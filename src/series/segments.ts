@@ -62,17 +62,39 @@ export async function listSegments(dir: string, readOnly: boolean): Promise<Segm
     throw new NotASeriesError(dir, `it holds ${foreign.length} other file(s), e.g. ${foreign[0]}`);
   }
   segs.sort((a, b) => a.firstSeq - b.firstSeq);
-  for (const s of segs) s.size = (await stat(s.path)).size;
-  return segs;
+  return sized(segs);
 }
 
-export type HeaderState = 'ok' | 'torn';
+/**
+ * Each segment with its size, leaving out those gone since the listing: a writer in another
+ * process may evict (unlink) its oldest segments while a read-only open lists the folder.
+ */
+async function sized(segs: SegmentInfo[]): Promise<SegmentInfo[]> {
+  const out: SegmentInfo[] = [];
+  for (const s of segs) {
+    try {
+      s.size = (await stat(s.path)).size;
+      out.push(s);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('read', s.path, err);
+    }
+  }
+  return out;
+}
+
+/** `gone`: the file vanished after the listing (evicted by the writer of a live series). */
+export type HeaderState = 'ok' | 'torn' | 'gone';
 
 /** Check one segment's header; throws the typed error for foreign, newer or corrupt headers. */
 export async function readSegmentHeader(seg: SegmentInfo): Promise<HeaderState> {
   let fh: FileHandle | undefined;
   try {
-    fh = await open(seg.path, fsc.O_RDONLY);
+    try {
+      fh = await open(seg.path, fsc.O_RDONLY);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw err;
+    }
     const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
     const { bytesRead } = await fh.read(b, 0, SEGMENT_HEADER_BYTES, 0);
     const h = checkSegmentHeader(b.subarray(0, bytesRead));

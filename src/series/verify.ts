@@ -5,6 +5,7 @@
 import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RECORD_SNAPSHOT } from './constants.js';
+import { liveWriter } from './lock.js';
 import { decodeEntry } from './read.js';
 import { scanSegment } from './scan.js';
 import { listSegments, readSegmentHeader, type SegmentInfo } from './segments.js';
@@ -26,6 +27,8 @@ export interface SegmentReport {
   tornTailBytes: number;
   /** The segment header is torn (a crash while creating it). */
   tornHeader: boolean;
+  /** The file vanished during the scan: a live writer's ring evicted it (nothing counted from it). */
+  evicted: boolean;
 }
 
 export interface VerifyReport extends SeriesCounts {
@@ -33,6 +36,16 @@ export interface VerifyReport extends SeriesCounts {
   dir: string;
   /** Seqs missing inside the retained range (only damage makes them). */
   missingSeqs: number;
+  /**
+   * Pid of the live process holding the series' lock (a writer appending during the scan), else
+   * null. Its torn tail is then a record being written: counted in `inProgressBytes`, not in
+   * `truncatedBytes`.
+   */
+  writerPid: number | null;
+  /** Bytes of the last segment's torn tail while a live writer holds the lock. */
+  inProgressBytes: number;
+  /** Segments the live writer's ring evicted while the scan ran. */
+  evictedSegments: number;
   perSegment: SegmentReport[];
   events: Record<string, number>;
   /** View names and the encoded size of their state in the newest snapshot. */
@@ -49,12 +62,22 @@ async function scanOne(seg: SegmentInfo, report: VerifyReport, state: { prevSeq:
     corruptRecords: 0,
     tornTailBytes: 0,
     tornHeader: false,
+    evicted: false,
   };
-  if ((await readSegmentHeader(seg)) === 'torn') {
-    r.tornHeader = true;
+  const header = await readSegmentHeader(seg);
+  if (header !== 'ok') {
+    r.tornHeader = header === 'torn';
+    r.evicted = header === 'gone';
     return r;
   }
-  const fh = await open(seg.path, fsc.O_RDONLY);
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(seg.path, fsc.O_RDONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    r.evicted = true;
+    return r;
+  }
   try {
     for await (const it of scanSegment(fh, seg.size, seg.firstSeq)) {
       if (it.kind === 'corrupt') r.corruptRecords++;
@@ -85,13 +108,17 @@ async function scanOne(seg: SegmentInfo, report: VerifyReport, state: { prevSeq:
   return r;
 }
 
-/** Scan every segment of `dir` read-only. `sound` = no corrupt record, no missing seq, no torn sealed segment. */
+/**
+ * Scan every segment of `dir` read-only. `sound` = no corrupt record, no missing seq, no torn
+ * sealed segment. Beside a live writer (it holds the lock), the torn tail of the last segment is a
+ * write in progress and segments its ring evicts during the scan are left out, not damage.
+ */
 export async function verifySeries(dir: string): Promise<VerifyReport> {
   const segs = await listSegments(dir, true);
   const report: VerifyReport = {
     sound: true,
     dir,
-    segments: segs.length,
+    segments: 0,
     entries: 0,
     firstSeq: 0,
     lastSeq: 0,
@@ -99,6 +126,9 @@ export async function verifySeries(dir: string): Promise<VerifyReport> {
     truncatedBytes: 0,
     corruptRecords: 0,
     missingSeqs: 0,
+    writerPid: (await liveWriter(dir)) ?? null,
+    inProgressBytes: 0,
+    evictedSegments: 0,
     perSegment: [],
     events: {},
     lastSnapshot: null,
@@ -106,22 +136,33 @@ export async function verifySeries(dir: string): Promise<VerifyReport> {
   const state = { prevSeq: 0 };
   for (let i = 0; i < segs.length; i++) {
     const r = await scanOne(segs[i]!, report, state);
-    report.perSegment.push(r);
-    report.bytes += r.bytes;
-    report.entries += r.records;
-    report.corruptRecords += r.corruptRecords;
-    const last = i === segs.length - 1;
-    if (r.tornHeader && !last) report.corruptRecords++;
-    else if (r.tornHeader) report.truncatedBytes += r.bytes;
-    else if (r.tornTailBytes > 0 && !last) report.corruptRecords++;
-    else report.truncatedBytes += r.tornTailBytes;
-    if (r.records > 0) {
-      if (report.firstSeq === 0) report.firstSeq = r.firstSeq;
-      report.lastSeq = r.lastSeq;
+    if (r.evicted) {
+      // Everything older went with it: the seqs up to here are evicted, not missing.
+      report.evictedSegments++;
+      state.prevSeq = 0;
+      report.firstSeq = 0;
+      continue;
     }
+    count(report, r, i === segs.length - 1);
   }
-  // A torn tail on the last segment is the normal trace of a crash mid-write (never acknowledged):
-  // reported, cut at the next open, and not a reason to call the series unsound.
+  // A torn tail on the last segment is the normal trace of a crash mid-write (never acknowledged)
+  // or a write in progress: reported, and not a reason to call the series unsound.
   report.sound = report.corruptRecords === 0 && report.missingSeqs === 0;
   return report;
+}
+
+function count(report: VerifyReport, r: SegmentReport, last: boolean): void {
+  report.perSegment.push(r);
+  report.segments++;
+  report.bytes += r.bytes;
+  report.entries += r.records;
+  report.corruptRecords += r.corruptRecords;
+  const tail = r.tornHeader ? r.bytes : r.tornTailBytes;
+  if (tail > 0 && !last) report.corruptRecords++;
+  else if (report.writerPid !== null) report.inProgressBytes += tail;
+  else report.truncatedBytes += tail;
+  if (r.records > 0) {
+    if (report.firstSeq === 0) report.firstSeq = r.firstSeq;
+    report.lastSeq = r.lastSeq;
+  }
 }
