@@ -68,6 +68,11 @@ export const NODE_FAMILIES = {
 
   dameso_chunks_stored: gauge('Chunks held in the chunk store.'),
   dameso_chunks_stored_bytes: gauge('Bytes of chunk files held in the chunk store.'),
+  dameso_backup_mark: gauge('Highest own seq replicated to K storage nodes (the backup push mark).'),
+  dameso_backup_lag_entries: gauge(
+    'Own entries after the backup mark still to replicate (replication bookkeeping at the tail not counted).',
+  ),
+  dameso_backup_state: gauge('1 for the state the background backup is in, 0 for the others.', ['state']),
 } as const satisfies Record<string, Family>;
 
 /** Labelled by `broker` (its listen address). */

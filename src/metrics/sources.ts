@@ -3,6 +3,7 @@
  * Each reads `stats()` once per part per scrape (O(1) or O(segments); no I/O).
  */
 import type { BrokerStats } from '../../broker/types.js';
+import type { BackupState, BackupStateName } from '../chunks/backup.js';
 import { CHUNKS_VIEW } from '../chunks/constants.js';
 import type { ChunksState } from '../chunks/view.js';
 import type { LimiterGate } from '../limiters/gate.js';
@@ -21,6 +22,14 @@ function commitStats(node: DamesoNode): { commits: number; records: number } | u
   const f = (node.series as { commitStats?: () => { commits: number; records: number } }).commitStats;
   return typeof f === 'function' ? f.call(node.series) : undefined;
 }
+
+/** The backup of a node whose chunks service backs its series up (`replicate` > 0). */
+function backupOf(node: DamesoNode): BackupState | undefined {
+  const chunks = node.services.chunks as { backupState?: () => BackupState | undefined } | undefined;
+  return chunks?.backupState?.();
+}
+
+const BACKUP_STATES: readonly BackupStateName[] = ['waiting', 'pushing', 'caught_up', 'paused'];
 
 /** A started node's counters. Read only while the node runs (its parts throw before `start()`). */
 export function nodeSource(node: DamesoNode): Source {
@@ -88,6 +97,12 @@ export function nodeSource(node: DamesoNode): Source {
       const held = node.series.view<ChunksState>(CHUNKS_VIEW);
       sink('dameso_chunks_stored', held.count);
       sink('dameso_chunks_stored_bytes', held.bytes);
+    }
+    const backup = backupOf(node);
+    if (backup !== undefined) {
+      sink('dameso_backup_mark', backup.mark);
+      sink('dameso_backup_lag_entries', backup.lag);
+      for (const state of BACKUP_STATES) sink('dameso_backup_state', backup.state === state ? 1 : 0, { state });
     }
   };
 }
