@@ -19,6 +19,8 @@ import { alwaysYesGate } from '../intent/index.js';
 import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { WANT_OBSERVATIONS } from '../observe/index.js';
+import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { CA_FLAG, readCaFile } from './tls.js';
@@ -84,6 +86,12 @@ function humanOutcome(o: Outcome): string {
   ].join('\n');
 }
 
+/** The outcome, and for want_observations the values and their consensus. */
+function humanText(o: Outcome): string {
+  const head = humanOutcome(o);
+  return o.kind === WANT_OBSERVATIONS ? `${head}\n${observationsText(o)}` : head;
+}
+
 /** JSON replacer: byte strings (Buffer's toJSON runs first, so look at the holder) as base64. */
 export function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
@@ -122,6 +130,8 @@ export function registerIntent(program: Command): void {
       `
 Examples:
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883
+  dameso intent want_observations --subject u09tv --deadline 3000
+      (each responder's values, then the median per cell and metric with equal weights)
   dameso intent want_observations --subject u09tv --deadline 3000 --json
   dameso intent want_chunks --body '{"node":"pi-7"}' --to pi-3,pi-4
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
@@ -144,6 +154,7 @@ TLS certificate did not verify against --ca.`,
       if (!Number.isInteger(deadlineMs) || deadlineMs < 1) {
         throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);
       }
+      checkObservationsSubject(kind, flags.subject);
       const body = parseBody(flags.body);
       const brokerPassword = await brokerPasswordOf(flags);
       const brokerCa = await readCaFile('--ca', flags.ca);
@@ -169,7 +180,7 @@ TLS certificate did not verify against --ca.`,
           ...(body !== undefined ? { body } : {}),
           ...(to.length > 0 ? { to } : {}),
         });
-        const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanOutcome(outcome);
+        const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
         process.stdout.write(`${text}\n`);
       } finally {
         await node.stop().catch(() => undefined);

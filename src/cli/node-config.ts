@@ -130,7 +130,8 @@ export async function applyNodeConfig(cmd: Command): Promise<NodeFlags> {
 
 export const CONFIG_HELP = `
 Config file (--config FILE): the same settings as JSON (no extra dependency; the format the rest of
-dameso uses), keys = the long flags in camelCase (--survey-every is "surveyEveryS"); a flag on the command line overrides the file.
+dameso uses), keys = the long flags in camelCase (but --survey-every is "surveyEveryS"); a flag on
+the command line overrides the file.
   {
     "id": "pi-7", "roles": ["bt", "mapper"], "broker": "mqtt://hub:1883",
     "data": "/var/lib/dameso", "device": "pi-zero-2w", "passwordFile": "/etc/dameso/pi-7.secret",
@@ -139,8 +140,8 @@ dameso uses), keys = the long flags in camelCase (--survey-every is "surveyEvery
   }
   dameso node --config /etc/dameso/node.json
   dameso node --config /etc/dameso/node.json --id pi-8 --log-level debug
-"roles" is "a,b" or an array; "sensor"/"simulate" a string or an array (a flag replaces the whole
-list); "position" "LAT,LON" or [LAT, LON]; ports are numbers. A missing or unreadable file, bad JSON,
-an unknown key or a wrong value in it exits 78 with one line naming the key. Paths are used as written
-(relative to the working directory): write them absolute.
+"roles" and "survey" are "a,b" or an array; "sensor"/"simulate" a string or an array (a flag
+replaces the whole list); "position" "LAT,LON" or [LAT, LON]; ports and counts are numbers. A
+missing or unreadable file, bad JSON, an unknown key or a wrong value in it exits 78 with one line
+naming the key. Paths are used as written (relative to the working directory): write them absolute.
 `;

@@ -33,12 +33,13 @@ import {
   serveNodeMetrics,
 } from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
-import { createObserveService } from '../observe/index.js';
+import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
+import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
-export interface NodeFlags extends MetricsFlags {
+export interface NodeFlags extends MetricsFlags, SurveyFlags {
   config?: string;
   id: string;
   roles: string;
@@ -109,6 +110,13 @@ export function parseSimulate(v: string): SimulateSpec {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** A PRNG seed from the node id (FNV-1a): simulated nodes of one fleet read independent noise. */
+export function seedOfId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /** `--replicate K`: storage nodes the node backs its own series up to, 0 = off. */
 export function parseReplicate(v: string | undefined): number {
   if (v === undefined) return DEFAULT_REPLICATE;
@@ -123,6 +131,7 @@ export function parseReplicate(v: string | undefined): number {
 async function openDrivers(
   flags: NodeFlags,
   position: { lat: number; lon: number } | undefined,
+  seed: number,
 ): Promise<{ drivers: SensorDriver[]; ports: SerialPortStream[] }> {
   const gps = flags.gps === undefined ? undefined : parsePortSpec('--gps', flags.gps, DEFAULT_GPS_BAUD_RATE);
   const sensors = (flags.sensor ?? []).map((s) => parsePortSpec('--sensor', s, DEFAULT_LINE_SENSOR_BAUD_RATE));
@@ -157,7 +166,7 @@ async function openDrivers(
         position,
         metric: sim.metric,
         bias: sim.bias,
-        seed: i + 1,
+        seed: (seed + i) >>> 0,
         ...(sim.noiseSigma !== undefined ? { noiseSigma: sim.noiseSigma } : {}),
       }),
     );
@@ -200,6 +209,12 @@ export function checkRoles(roles: readonly string[]): void {
   }
 }
 
+/** `, surveys every 60 s` when this node runs the survey loop (the observe service's rule), else nothing. */
+function surveyLine(roles: readonly string[], o: { surveyEveryS: number; survey: string[] }): string {
+  if (o.surveyEveryS <= 0 || (!roles.includes(MAPPER_ROLE) && o.survey.length === 0)) return '';
+  return `, surveys every ${o.surveyEveryS} s${o.survey.length > 0 ? ` (+ ${o.survey.join(',')})` : ''}`;
+}
+
 /** Stops the started node, then rethrows (a metrics port that cannot be bound ends the command). */
 const stopThen =
   (node: { stop(): Promise<void> }) =>
@@ -209,7 +224,7 @@ const stopThen =
   };
 
 export function registerNode(program: Command): void {
-  program
+  const command = program
     .command('node')
     .description(
       'run one dameso node until Ctrl-C: it keeps its series in --data, announces itself (retained ' +
@@ -260,7 +275,8 @@ export function registerNode(program: Command): void {
         `(0 = off; default ${DEFAULT_REPLICATE}); it waits while fewer than K are online; e.g. --replicate 2`,
     )
     .option(...METRICS_PORT_FLAG)
-    .option(...METRICS_HOST_FLAG)
+    .option(...METRICS_HOST_FLAG);
+  addSurveyFlags(command)
     .addHelpText(
       'after',
       '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
@@ -291,6 +307,7 @@ the data folder (read-only, disk full); 78 bad configuration (unknown role or bo
 unreadable --password-file or --ca, the broker refused the password, or its TLS certificate did not
 verify against --ca).`,
     )
+    .addHelpText('after', SURVEY_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', CONFIG_HELP)
     .action(async (_cliFlags: NodeFlags, cmd: Command) => {
@@ -304,15 +321,18 @@ verify against --ca).`,
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
+      const survey = surveyOptions(flags);
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const brokerCa = await readCaFile('--ca', flags.ca);
-      const { drivers, ports } = await openDrivers(flags, position);
+      const { drivers, ports } = await openDrivers(flags, position, seedOfId(flags.id));
       const observes = drivers.length > 0 || position !== undefined;
       const roles = splitList(flags.roles);
       checkRoles(roles);
       // Observing without serving `want_observations` would keep the data to itself.
       if (observes && !roles.includes('mapper')) roles.push('mapper');
+      // The survey pushes its consensus chunks through the node's own chunks service.
+      const chunks = createChunksService({ replicate });
       const node = createNode({
         id: flags.id,
         roles,
@@ -323,8 +343,13 @@ verify against --ca).`,
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
         services: [
-          createChunksService({ replicate }),
-          createObserveService({ drivers, ...(position !== undefined ? { staticPosition: position } : {}) }),
+          chunks,
+          createObserveService({
+            drivers,
+            ...(position !== undefined ? { staticPosition: position } : {}),
+            ...survey,
+            chunks,
+          }),
         ],
         log,
       });
@@ -342,6 +367,7 @@ verify against --ca).`,
           (observes
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
+          surveyLine(node.roles, survey) +
           (metrics ? `, metrics ${metrics.url}` : '') +
           (replicate > 0 ? `, backup to ${replicate} storage nodes` : ', backup off') +
           '; Ctrl-C to stop\n',

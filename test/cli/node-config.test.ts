@@ -11,7 +11,13 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../../src/cli/exit.js';
 import { type NodeFlags, registerNode } from '../../src/cli/node.js';
-import { applyNodeConfig, nodeConfigSchema, parseNodeConfig, readNodeConfig } from '../../src/cli/node-config.js';
+import {
+  applyNodeConfig,
+  FILE_KEYS,
+  nodeConfigSchema,
+  parseNodeConfig,
+  readNodeConfig,
+} from '../../src/cli/node-config.js';
 import { configError } from '../helpers/config-file.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 import { NodePool } from '../helpers/node-fixtures.js';
@@ -46,7 +52,8 @@ describe('parsing a node config file', () => {
     const program = new Command('dameso');
     registerNode(program);
     const flags = program.commands[0]?.options.map((o) => o.attributeName()) ?? [];
-    expect(flags.filter((k) => k !== 'config').sort()).toEqual(Object.keys(nodeConfigSchema.shape).sort());
+    const asFlags = Object.keys(nodeConfigSchema.shape).map((k) => FILE_KEYS[k] ?? k);
+    expect(flags.filter((k) => k !== 'config').sort()).toEqual(asFlags.sort());
   });
 
   test('roles as "a,b" or as an array mean the same; numbers become the flag strings', () => {
