@@ -65,6 +65,8 @@ class Node implements DamesoNode {
   private limiters: NodeLimiters | undefined;
   private readonly instances: Array<[string, ServiceInstance]> = [];
   private keepAlive: NodeJS.Timeout | undefined;
+  /** The series write or fsync that failed (the series takes nothing more until the node restarts). */
+  seriesFailure: Error | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly options: NodeOptions) {
@@ -140,8 +142,10 @@ class Node implements DamesoNode {
       log,
       // Decisions, outcomes and peer entries are recorded without awaiting their commit: a failed
       // write or fsync is heard here, once (every later write then throws the same typed error).
-      onFailure: (err) =>
-        log.error({ err }, 'series: a write or fsync failed; nothing more is written until the node restarts'),
+      onFailure: (err) => {
+        this.seriesFailure = err;
+        log.error({ err }, 'series: a write or fsync failed; nothing more is written until the node restarts');
+      },
     });
     this.series_ = series;
     await series.open();

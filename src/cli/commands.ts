@@ -13,6 +13,7 @@ import { registerLimits } from './limits.js';
 import { registerMap } from './map.js';
 import { registerNode } from './node.js';
 import { registerSeries } from './series.js';
+import { registerStatus } from './status.js';
 
 export function registerAll(program: Command): void {
   registerBroker(program);
@@ -25,4 +26,5 @@ export function registerAll(program: Command): void {
   registerMap(program);
   registerNode(program);
   registerSeries(program);
+  registerStatus(program);
 }

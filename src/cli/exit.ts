@@ -35,6 +35,7 @@ export const EXIT = {
         return EXIT.ioErr;
       case 'DAMESO_SERIES_LOCKED':
       case 'DAMESO_BROKER_UNREACHABLE':
+      case 'DAMESO_METRICS_UNREACHABLE':
       case 'DAMESO_REDIS_UNREACHABLE':
       case 'DAMESO_BROKER_LISTEN':
       case 'DAMESO_SERIAL_BINDING_MISSING':

@@ -29,6 +29,7 @@ import {
   METRICS_PORT_FLAG,
   type MetricsFlags,
   metricsHelp,
+  NODE_ROUTES_HELP,
   parseMetricsFlags,
   serveNodeMetrics,
 } from '../metrics/cli.js';
@@ -309,6 +310,7 @@ verify against --ca).`,
     )
     .addHelpText('after', SURVEY_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
+    .addHelpText('after', NODE_ROUTES_HELP)
     .addHelpText('after', CONFIG_HELP)
     .action(async (_cliFlags: NodeFlags, cmd: Command) => {
       const flags = await applyNodeConfig(cmd);

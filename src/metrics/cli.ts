@@ -5,7 +5,14 @@
 import type { BrokerStats } from '../../broker/types.js';
 import { DamesoError } from '../errors.js';
 import type { DamesoNode } from '../node.js';
-import { DEFAULT_METRICS_HOST, EXAMPLE_METRICS_PORT, type MetricsServer, startMetricsServer } from './http.js';
+import { healthOf, statusOfNode } from '../status/index.js';
+import {
+  DEFAULT_METRICS_HOST,
+  EXAMPLE_METRICS_PORT,
+  type MetricsServer,
+  type RouteReply,
+  startMetricsServer,
+} from './http.js';
 import { brokerSource, nodeSource } from './sources.js';
 
 /**
@@ -44,6 +51,13 @@ A bad --metrics-port exits 64; one that cannot be bound (in use, not permitted) 
 `;
 }
 
+/** The node's other routes on the metrics port. */
+export const NODE_ROUTES_HELP = `
+Health and status on the same port:
+  curl -s localhost:${EXAMPLE_METRICS_PORT}/healthz   # "ok" (200) while connected and writing, else 503 and why
+  dameso status --metrics http://localhost:${EXAMPLE_METRICS_PORT}   # the live status (GET /status, JSON)
+`;
+
 /** undefined when `--metrics-port` is absent; a usage error (exit 64) for a bad port or host. */
 export function parseMetricsFlags(flags: MetricsFlags): MetricsListen | undefined {
   if (flags.metricsPort === undefined) {
@@ -66,7 +80,22 @@ export async function serveNodeMetrics(node: DamesoNode, listen: MetricsListen):
   // A node on `--broker embedded` serves its broker's counters too, labelled broker="<node id>".
   const broker = node.embeddedBroker;
   if (broker !== undefined) metrics.addBrokerSource(node.id, brokerSource(broker));
-  return startMetricsServer({ metrics, ...listen });
+  return startMetricsServer({ metrics, ...listen, routes: nodeRoutes(node) });
+}
+
+/** `/healthz`: 200 `ok` while connected and writing, else 503 with one line per problem; `/status`: JSON. */
+function nodeRoutes(node: DamesoNode): Record<string, () => Promise<RouteReply>> {
+  return {
+    '/healthz': async () => {
+      const h = healthOf(node);
+      return { status: h.ok ? 200 : 503, body: h.ok ? 'ok\n' : `${h.problems.join('\n')}\n` };
+    },
+    '/status': async () => ({
+      status: 200,
+      body: `${JSON.stringify(await statusOfNode(node))}\n`,
+      contentType: 'application/json',
+    }),
+  };
 }
 
 /** Serves a broker host's metrics, labelled `broker=<name>` (its listen address). */

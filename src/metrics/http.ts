@@ -1,5 +1,6 @@
 /**
- * The scrape endpoint: `GET /metrics` in the Prometheus text format, 404 anywhere else. Bound to
+ * The scrape endpoint: `GET /metrics` in the Prometheus text format, any extra routes the caller
+ * gives (a node's `/healthz` and `/status`), 404 anywhere else. Bound to
  * 127.0.0.1 unless told otherwise (the counters say what a node does; exposing them is a choice).
  * `close()` also drops kept-alive scraper connections, so a stopping node does not wait on them.
  */
@@ -21,8 +22,17 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What an extra route answers. */
+export interface RouteReply {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
 export interface MetricsServerOptions {
   metrics: Metrics;
+  /** Extra GET routes by path (e.g. `/healthz`), answered beside `/metrics`. Default none. */
+  routes?: Readonly<Record<string, () => Promise<RouteReply>>>;
   /** 0 = any free port. */
   port: number;
   host?: string;
@@ -35,6 +45,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
+    const route = path === undefined || !Object.hasOwn(options.routes ?? {}, path) ? undefined : options.routes?.[path];
+    if (route !== undefined) {
+      route().then(
+        (r) => reply(res, r.status, req.method === 'HEAD' ? '' : r.body, r.contentType),
+        (err: unknown) => reply(res, 500, `${path}: ${err instanceof Error ? err.message : String(err)}\n`),
+      );
+      return;
+    }
     if (path !== METRICS_PATH) return reply(res, 404, `not found; metrics are at ${METRICS_PATH}\n`);
     metrics.text().then(
       (body) => reply(res, 200, req.method === 'HEAD' ? '' : body, metrics.contentType),

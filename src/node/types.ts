@@ -135,6 +135,8 @@ export interface DamesoNode {
   /** Service instances by name. */
   readonly services: Readonly<Record<string, ServiceInstance>>;
   readonly gate: Gate;
+  /** Set once a series write or fsync failed (health checks report it); undefined while it writes. */
+  readonly seriesFailure: Error | undefined;
   /** The broker this node runs in its process (`broker: 'embedded'`), for its counters; else undefined. */
   readonly embeddedBroker: { readonly url: string; stats(): BrokerStats } | undefined;
   /** Opens the series, connects, serves, waits for the retained roster, starts services. */

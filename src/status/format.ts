@@ -1,0 +1,92 @@
+/** `dameso status` text: a short aligned block of `key  value` lines. */
+import type { NodeStatus, RecordedEntry } from './types.js';
+
+const iso = (t: number | null | undefined): string => (typeof t === 'number' ? new Date(t).toISOString() : '-');
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+function running(s: NodeStatus): string {
+  if (s.source === 'live') return `running (pid ${s.pid}, live)`;
+  return s.pid === null ? 'not running' : `running (pid ${s.pid})`;
+}
+
+function connection(s: NodeStatus): string {
+  const c = s.connection;
+  if (c.state === null) return 'never connected';
+  // A recorded state of a node that is not running is history, not the present.
+  const recorded = s.source === 'data' && s.pid === null ? 'last recorded: ' : '';
+  return `${recorded}${c.state} since ${iso(c.since)}${c.reason ? ` (${c.reason})` : ''}`;
+}
+
+function survey(s: NodeStatus): string {
+  const e = s.survey;
+  if (e === null)
+    return s.series.lastSeq > s.scannedEntries ? `none in the newest ${s.scannedEntries} entries` : 'never';
+  const detail = [
+    `round ${String(e.round ?? '?')}`,
+    String(e.outcome ?? '?') + (e.reason !== undefined ? ` (${String(e.reason)})` : ''),
+    ...(e.consensus !== undefined ? [`consensus ${String(e.consensus)}`] : []),
+    ...(typeof e.low_confidence === 'number' && e.low_confidence > 0 ? [`low confidence ${e.low_confidence}`] : []),
+  ];
+  return `${detail.join(', ')} at ${iso(e.t)}`;
+}
+
+function backupEntry(e: RecordedEntry | null): string {
+  if (e === null) return 'no backup entry';
+  const parts = [String(e.state ?? '?')];
+  if (e.k !== undefined) parts.push(`K=${String(e.k)}`);
+  if (e.online !== undefined) parts.push(`${String(e.online)} storage online`);
+  if (e.reason !== undefined) parts.push(String(e.reason));
+  return `${parts.join(', ')} since ${iso(e.t)}`;
+}
+
+function limiters(s: NodeStatus): string {
+  const l = s.limiters;
+  const values =
+    l.values === null
+      ? 'no values'
+      : Object.entries(l.values)
+          .map(([k, v]) => `${k}=${v.toFixed(2)}`)
+          .join(' ');
+  const when = s.source === 'live' ? 'now' : l.last !== null ? `at decision seq ${l.last.seq}` : '';
+  return when === '' ? values : `${values} (${when})`;
+}
+
+function decisions(s: NodeStatus): string {
+  const l = s.limiters;
+  const no = Object.entries(l.no).map(([k, n]) => `${k} ${n}`);
+  const last =
+    l.last === null ? '' : `; last ${l.last.r}${l.last.reason ? ` ${l.last.reason}` : ''} at seq ${l.last.seq}`;
+  return `${l.decisions} (yes ${l.yes}${no.length > 0 ? `, no: ${no.join(', ')}` : ''})${last}`;
+}
+
+function seriesSize(s: NodeStatus): string {
+  const x = s.series;
+  const budget = x.budgetBytes === null ? '' : ` of ${mib(x.budgetBytes)}, headroom ${mib(x.headroomBytes ?? 0)}`;
+  return `${mib(x.bytes)} in ${x.segments} segment(s)${budget}; seq ${x.firstSeq}..${x.lastSeq}`;
+}
+
+export function statusLines(s: NodeStatus): string[] {
+  const rows: [string, string][] = [
+    ['node', s.node ?? '- (never connected)'],
+    ['roles', s.roles.length > 0 ? s.roles.join(',') : '-'],
+    ['process', running(s)],
+    ['session', String(s.session)],
+    ['broker', s.broker ?? '-'],
+    ['connection', connection(s)],
+    ['roster', `${s.roster.online} online / ${s.roster.known} known`],
+    ['last survey', survey(s)],
+    [
+      'backup',
+      `${backupEntry(s.backup.last)}; pushed to seq ${s.backup.pushedToSeq}, lag ${s.backup.lagEntries} entries`,
+    ],
+    ['limiters', limiters(s)],
+    ['decisions', decisions(s)],
+    ['series', seriesSize(s)],
+    ['board', s.board ?? '-'],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}

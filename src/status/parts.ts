@@ -1,0 +1,57 @@
+/** The status fields both sources (series folder, running node) build the same way. */
+import { CHUNKS_VIEW, type ChunksState } from '../chunks/index.js';
+import { LIMITERS_VIEW, type LimiterTally } from '../limiters/index.js';
+import type { LimiterValues } from '../protocol/types.js';
+import type { Series } from '../series/types.js';
+import { BACKUP_EVENT, STATUS_SCAN_ENTRIES, SURVEY_EVENT } from './constants.js';
+import { newestOf } from './newest.js';
+import type { NodeStatus } from './types.js';
+
+/** A view's state, or undefined when the series has no such view (a node without that part). */
+export function viewOr<S>(series: Pick<Series, 'view'>, name: string): S | undefined {
+  try {
+    return series.view<S>(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Series size, backup lag, newest survey and backup entries, recorded limiter tallies. */
+export async function recordedParts(
+  series: Pick<Series, 'read' | 'view' | 'stats' | 'lastSeq'>,
+  budgetBytes: number | null,
+  liveValues: LimiterValues | undefined,
+): Promise<Pick<NodeStatus, 'survey' | 'backup' | 'limiters' | 'series' | 'board' | 'scannedEntries'>> {
+  const s = series.stats();
+  const newest = await newestOf(series, [SURVEY_EVENT, BACKUP_EVENT], STATUS_SCAN_ENTRIES);
+  const pushedToSeq = viewOr<ChunksState>(series, CHUNKS_VIEW)?.pushed_to_seq ?? 0;
+  const tally = viewOr<LimiterTally>(series, LIMITERS_VIEW);
+  return {
+    survey: newest[SURVEY_EVENT] ?? null,
+    backup: {
+      pushedToSeq,
+      lastSeq: s.lastSeq,
+      lagEntries: Math.max(0, s.lastSeq - pushedToSeq),
+      last: newest[BACKUP_EVENT] ?? null,
+    },
+    limiters: {
+      values: liveValues ?? (tally?.last ? { ...tally.last.lim } : null),
+      decisions: tally?.decisions ?? 0,
+      yes: tally?.yes ?? 0,
+      no: { ...(tally?.no ?? {}) },
+      last: tally?.last
+        ? { seq: tally.last.seq, r: tally.last.r, ...(tally.last.reason ? { reason: tally.last.reason } : {}) }
+        : null,
+    },
+    series: {
+      bytes: s.bytes,
+      segments: s.segments,
+      firstSeq: s.firstSeq,
+      lastSeq: s.lastSeq,
+      budgetBytes,
+      headroomBytes: budgetBytes === null ? null : budgetBytes - s.bytes,
+    },
+    board: tally?.config?.board ?? null,
+    scannedEntries: Math.min(s.lastSeq, STATUS_SCAN_ENTRIES),
+  };
+}
