@@ -7,6 +7,7 @@
  * What is well-formed is decided by src/protocol/validate.ts, never here.
  */
 import {
+  CBOR_REJECT_REASONS,
   createTopicParser,
   isWireError,
   nodeIdFromClientId,
@@ -19,7 +20,8 @@ import {
 import { MAX_REMEMBERED_CLIENT_IDS, MAX_REMEMBERED_TOPICS, MAX_TRACKED_NODES } from './constants.js';
 
 /**
- * Why a publish was dropped: a wire rejection (see protocol/errors.ts), or
+ * Why a publish was dropped: a wire rejection (see protocol/errors.ts; the `cbor_*` reasons come
+ * from the wire scan, protocol/wire-scan.ts), or
  * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have,
  *   sync);
  * `stale_session` — `session` older than the node's latest online presence seen by this broker
@@ -29,6 +31,7 @@ export type DropReason = WireRejectReason | 'spoofed' | 'stale_session';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'bad_cbor',
+  ...CBOR_REJECT_REASONS,
   'bad_envelope',
   'too_large',
   'bad_id',

@@ -1,13 +1,17 @@
 /**
  * The CBOR codec of the wire: standard CBOR maps with text keys (RFC 8949), cbor-x without its
  * records/structures extension, so any CBOR library (Python cbor2, Rust ciborium…) reads and writes
- * dameso messages. Decoding is strict: one item, no trailing bytes, every map key text; failures are
- * typed (BadCborError), never cbor-x's plain Errors.
+ * dameso messages. Decoding is strict: a payload the hand-written reader (flat-decoder.ts) does not
+ * take is scanned (wire-scan.ts) before cbor-x sees it, so only the CBOR subset of v1 reaches cbor-x
+ * and decoding costs time linear in the bytes; failures are typed (BadCborError, with a reason),
+ * never cbor-x's plain Errors.
  */
 import { Decoder, Encoder } from 'cbor-x';
+import { MAX_CBOR_DEPTH } from './constants.js';
 import { BadCborError } from './errors.js';
 import { decodeFlat, UNUSUAL } from './flat-decoder.js';
 import { encodeFlat } from './flat-encoder.js';
+import { scanWireCbor } from './wire-scan.js';
 
 // useRecords:false — no record extension (tag 0xdfff…); tagUint8Array:false — bytes are a plain
 // byte string (major type 2), not tag 64; variableMapSize — shortest map headers (RFC 8949 §4.2.1).
@@ -22,7 +26,7 @@ const SLOW = Symbol('slow');
  * The fast path builds plain objects directly (no Map, no second pass): cbor-x routes every map
  * key through `decodeKey` when a keyMap is set, so a key that is not text — or is `__proto__`,
  * which cbor-x would rename — aborts to the exact path above, which refuses or keeps it. The result
- * is the same value; the nesting bound is checked by a walk that allocates nothing.
+ * is the same value.
  */
 class TextKeyDecoder extends Decoder {
   decodeKey(key: unknown): string {
@@ -55,26 +59,27 @@ export function encodeGeneral(value: unknown): Buffer {
  */
 export function decode(bytes: Uint8Array): unknown {
   if (bytes.length === 0) throw new BadCborError('empty payload');
-  // Envelopes as dameso and most CBOR libraries write them: read by hand, no cbor-x call.
+  // Envelopes as dameso and most CBOR libraries write them: read by hand, no cbor-x call. The
+  // reader takes a subset of what the scan accepts (a property test holds it), so what it returns
+  // needs no scan.
   const flat = decodeFlat(bytes);
   return flat === UNUSUAL ? decodeGeneral(bytes) : flat;
 }
 
 /**
- * The general path (cbor-x): everything `decodeFlat` leaves, and the reference it is tested
- * against. Throws BadCborError on anything that is not one standard CBOR item with text keys.
+ * The general path: the scan, then cbor-x. Everything `decodeFlat` leaves, and the reference it is
+ * tested against. Throws BadCborError (its `reason` says which rule) on anything outside the v1
+ * subset (wire-scan.ts) or not one standard CBOR item with text keys.
  */
 export function decodeGeneral(bytes: Uint8Array): unknown {
-  if (bytes.length === 0) throw new BadCborError('empty payload');
-  let value: unknown;
+  // Before cbor-x: tags, indefinite lengths, deep nesting and lying lengths never reach it.
+  scanWireCbor(bytes);
   try {
-    value = fastDecoder.decode(bytes);
+    return fastDecoder.decode(bytes);
   } catch (cause) {
     if (cause !== SLOW) throw new BadCborError(cause instanceof Error ? cause.message : 'undecodable', { cause });
     return decodeExact(bytes);
   }
-  checkDepth(value, 0);
-  return value;
 }
 
 /** Decode through Maps, then to plain objects: refuses non-text keys, keeps `__proto__` as data. */
@@ -88,24 +93,11 @@ function decodeExact(bytes: Uint8Array): unknown {
   return toPlain(raw, 0);
 }
 
-/** The nesting bound of `toPlain`, on a value already made of plain objects and arrays. */
-function checkDepth(value: unknown, depth: number): void {
-  if (depth > MAX_DEPTH) throw new BadCborError(`nested deeper than ${MAX_DEPTH} levels`);
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    const o = value as Record<string, unknown>;
-    for (const k in o) checkDepth(o[k], depth + 1);
-  }
-}
-
-// Deep enough for any envelope (a chunk's events are nested a few levels); bounds recursion on
-// hostile input.
-const MAX_DEPTH = 64;
-
 function toPlain(value: unknown, depth: number): unknown {
-  if (depth > MAX_DEPTH) throw new BadCborError(`nested deeper than ${MAX_DEPTH} levels`);
+  // The scan already bounds nesting; this keeps the recursion bounded on its own.
+  if (depth > MAX_CBOR_DEPTH) {
+    throw new BadCborError(`nested deeper than ${MAX_CBOR_DEPTH} levels`, { reason: 'cbor_depth' });
+  }
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of value) {

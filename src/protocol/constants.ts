@@ -11,6 +11,12 @@ export const PROTOCOL_LEVEL = 'v1';
 /** Largest payload accepted on any dameso topic: 1 MiB (DESIGN.md). */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 
+/**
+ * Deepest nesting a wire payload may have: items at most this many levels below the root (a chunk's
+ * events sit three levels down). Bounds the decoders' recursion on hostile input.
+ */
+export const MAX_CBOR_DEPTH = 64;
+
 /** Node ids: `[A-Za-z0-9_-]{1,64}`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

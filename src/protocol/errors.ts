@@ -8,6 +8,7 @@ import { DamesoError } from '../errors.js';
 /** The counter keys of wire rejections, one per error class. */
 export type WireRejectReason =
   | 'bad_cbor'
+  | CborRejectReason
   | 'bad_envelope'
   | 'too_large'
   | 'bad_id'
@@ -15,16 +16,42 @@ export type WireRejectReason =
   | 'bad_version'
   | 'bad_topic';
 
+/**
+ * Why a payload's CBOR was refused before decoding (src/protocol/wire-scan.ts): a tag, an
+ * indefinite length, nesting past MAX_CBOR_DEPTH, a length or count larger than the bytes left, an
+ * integer beyond ±(2^53 − 1), bytes after the item. Other malformed CBOR is `bad_cbor`.
+ */
+export type CborRejectReason =
+  | 'cbor_tag'
+  | 'cbor_indefinite'
+  | 'cbor_depth'
+  | 'cbor_length'
+  | 'cbor_int_range'
+  | 'cbor_trailing';
+
+export const CBOR_REJECT_REASONS: readonly CborRejectReason[] = [
+  'cbor_tag',
+  'cbor_indefinite',
+  'cbor_depth',
+  'cbor_length',
+  'cbor_int_range',
+  'cbor_trailing',
+];
+
 /** Base of every wire rejection. */
 export abstract class WireError extends DamesoError {
   abstract readonly reason: WireRejectReason;
 }
 
-/** The payload is not one well-formed standard CBOR item (or a map key is not text). */
+/**
+ * The payload is not one item of the CBOR subset v1 uses; `reason` says which rule it broke
+ * (`bad_cbor` when it is malformed in another way, or a map key is not text).
+ */
 export class BadCborError extends WireError {
-  readonly reason = 'bad_cbor' as const;
-  constructor(detail: string, options?: { cause?: unknown }) {
+  readonly reason: 'bad_cbor' | CborRejectReason;
+  constructor(detail: string, options?: { cause?: unknown; reason?: CborRejectReason | 'bad_cbor' }) {
     super('DAMESO_BAD_CBOR', `payload is not a standard CBOR map with text keys: ${detail}`, options);
+    this.reason = options?.reason ?? 'bad_cbor';
   }
 }
 

@@ -4,19 +4,22 @@
  * definite arrays. It accepts a strict subset of what codec.ts's cbor-x path accepts and returns
  * the very same value for it (a property test holds it to that); on anything else — a tag, an
  * indefinite length, a non-ASCII string, a 64-bit integer, a `__proto__` key, truncation, trailing
- * bytes, nesting past the bound — it returns UNUSUAL and the caller decodes with cbor-x, which
- * keeps or refuses the payload with its own errors. So this file never decides what is refused.
+ * bytes, nesting past the bound — it returns UNUSUAL and the caller takes the general path (the
+ * wire scan, then cbor-x), which keeps or refuses the payload. So this file never decides what is
+ * refused, and everything it accepts is inside the scan's subset.
  *
  * Why: cbor-x pays per call for its general machinery (state reset, a DataView attached to the
  * input, a native string extractor once a payload passes 140 bytes, a keyMap hook per key); on a
  * 100–250-byte envelope that was most of the broker's and each receiver's decode time.
  */
 
+import { MAX_CBOR_DEPTH } from './constants.js';
+
 /** Returned for anything outside the subset: decode with the general path instead. */
 export const UNUSUAL: unique symbol = Symbol('unusual CBOR');
 
-// Deepest nesting read here (the codec's bound is 64: deeper goes to the general path, which refuses it).
-const MAX_DEPTH = 64;
+// Deepest nesting read here: the wire bound (deeper goes to the general path, whose scan refuses it).
+const MAX_DEPTH = MAX_CBOR_DEPTH;
 // Strings longer than this are read with one native latin1 call once known to be ASCII.
 const SHORT_STRING = 8;
 

@@ -31,7 +31,10 @@ export type InboundHandler = (inbound: Inbound) => void;
 export interface DispatchStats {
   received: number;
   delivered: number;
-  /** Rejections by reason (`bad_cbor`, `bad_envelope`, `too_large`, `bad_id`, `topic_mismatch`, …). */
+  /**
+   * Rejections by reason (`bad_cbor`, the `cbor_*` reasons of the wire scan, `bad_envelope`,
+   * `too_large`, `bad_id`, `topic_mismatch`, …).
+   */
   rejected: Record<string, number>;
   handlerErrors: number;
 }

@@ -19,11 +19,16 @@ describe('codec', () => {
     expect(bytes.toString('hex')).toBe('83a16161 01a16161 02a16161 03'.replace(/\s/g, ''));
   });
 
-  it('decodes bytes written by other CBOR encoders (indefinite map, map16 header)', () => {
-    // indefinite-length map {_ "v": 1, "s": "x"}
-    expect(decode(hex('bf 6176 01 6173 6178 ff'))).toEqual({ v: 1, s: 'x' });
+  it('decodes bytes written by other CBOR encoders (wider headers, UTF-8 text), refuses indefinite lengths', () => {
     // map with a 16-bit length header (cbor-x default without variableMapSize)
     expect(decode(hex('b9 0001 6176 01'))).toEqual({ v: 1 });
+    // 1 as a 64-bit head: inside ±(2^53 − 1), kept as cbor-x reads it
+    expect(decode(hex('a1 6176 1b 0000000000000001'))).toEqual({ v: 1n });
+    expect(decode(hex('a1 6176 63 e282ac'))).toEqual({ v: '€' });
+    // indefinite-length map {_ "v": 1, "s": "x"}: outside the v1 subset
+    expect(() => decode(hex('bf 6176 01 6173 6178 ff'))).toThrow(
+      expect.objectContaining({ code: 'DAMESO_BAD_CBOR', reason: 'cbor_indefinite' }),
+    );
   });
 
   it('returns byte strings as Uint8Array and fresh copies from encode', () => {
@@ -34,18 +39,28 @@ describe('codec', () => {
     expect((decode(a) as { d: unknown }).d).toBeInstanceOf(Uint8Array);
   });
 
-  it('refuses non-text map keys, trailing bytes, empty input and truncation with BadCborError', () => {
-    const cases = [
-      hex('a1 01 02'), // {1: 2}
-      hex('a1 6161 a1 01 02'), // {"a": {1: 2}}
-      hex('a1 6176 01 00'), // trailing byte
-      hex(''),
-      hex('a2 6176 01'), // truncated map
-      hex('ff'),
-      hex('7f'), // unterminated indefinite text
+  it('refuses non-text map keys, trailing bytes, empty input and truncation with BadCborError and its reason', () => {
+    const cases: [Buffer, string][] = [
+      [hex('a1 01 02'), 'bad_cbor'], // {1: 2}
+      [hex('a1 6161 a1 01 02'), 'bad_cbor'], // {"a": {1: 2}}
+      [hex('a1 6176 01 00'), 'cbor_trailing'], // trailing byte
+      [hex(''), 'bad_cbor'],
+      [hex('a2 6176 01'), 'cbor_length'], // truncated map
+      [hex('ff'), 'bad_cbor'],
+      [hex('7f'), 'cbor_indefinite'], // unterminated indefinite text
+      [hex('c2 41 01'), 'cbor_tag'], // bignum 1
+      [hex('1b 0020000000000000'), 'cbor_int_range'], // 2^53
+      [hex('5a ffffffff 00'), 'cbor_length'], // a byte string claiming 4 GiB
     ];
-    for (const bytes of cases) {
-      expect(() => decode(bytes), bytes.toString('hex')).toThrow(BadCborError);
+    for (const [bytes, reason] of cases) {
+      let thrown: unknown;
+      try {
+        decode(bytes);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, bytes.toString('hex')).toBeInstanceOf(BadCborError);
+      expect((thrown as BadCborError).reason, bytes.toString('hex')).toBe(reason);
     }
   });
 
@@ -58,7 +73,7 @@ describe('codec', () => {
 
   it('bounds nesting depth', () => {
     const deep = Buffer.concat([Buffer.alloc(100, 0x81), Buffer.from([0x01])]);
-    expect(() => decode(deep)).toThrow(BadCborError);
+    expect(() => decode(deep)).toThrow(expect.objectContaining({ reason: 'cbor_depth' }));
     // Nested maps (the plain-object fast path): 65 levels refused, 64 accepted.
     const maps = (n: number) =>
       Buffer.concat([...Array.from({ length: n }, () => hex('a1 6161')), Buffer.from([0x01])]);

@@ -1,0 +1,157 @@
+/**
+ * The gate every wire payload passes before anything builds a value from it: one pass over the
+ * item heads (byte and text string contents are skipped, never read), no allocation, so its cost
+ * is linear in the payload whatever the payload claims. It accepts only the CBOR that protocol v1
+ * uses (DESIGN.md "Wire protocol v1": standard CBOR maps with text keys):
+ *
+ *   definite-length maps with text keys, arrays, text and byte strings; integers within ±(2^53 − 1);
+ *   half, single and double floats; false, true, null, undefined (a field set to undefined is
+ *   written as 0xf7 and the want_chunks filter skips it); at most MAX_CBOR_DEPTH levels below the
+ *   root; exactly one item.
+ *
+ * Everything else is refused with a coded reason (BadCborError.reason) before any work
+ * proportional to what a header claims: every tag (bignums 2/3 cost cbor-x more than quadratic
+ * time; shared references 28/29 build a DAG that expands exponentially), indefinite lengths, deeper
+ * nesting, and lengths or counts larger than the bytes left.
+ */
+import { MAX_CBOR_DEPTH } from './constants.js';
+import { BadCborError, type CborRejectReason } from './errors.js';
+
+/** Largest integer argument of major types 0 and 1 accepted: 2^53 − 1 (a JS number stays exact). */
+const MAX_SAFE_ARGUMENT_HIGH_WORD = 0x1fffff;
+
+// Items still to read at each open level (a map counts keys and values). Module-level: the scan
+// never calls out, so one payload at a time is all there is.
+const remaining = new Float64Array(MAX_CBOR_DEPTH + 2);
+const isMap = new Uint8Array(MAX_CBOR_DEPTH + 2);
+
+let src: Uint8Array = new Uint8Array(0);
+let pos = 0;
+let end = 0;
+
+function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
+  throw new BadCborError(`${detail} at byte ${pos}`, { reason });
+}
+
+/**
+ * Throws BadCborError (with its reason) unless `bytes` is exactly one item of the v1 subset.
+ * Returns nothing: the caller decodes the bytes it now knows are safe to decode.
+ */
+export function scanWireCbor(bytes: Uint8Array): void {
+  if (bytes.length === 0) throw new BadCborError('empty payload');
+  src = bytes;
+  pos = 0;
+  end = bytes.length;
+  try {
+    scanItems();
+    if (pos !== end) refuse('cbor_trailing', `${end - pos} bytes after the item`);
+  } finally {
+    src = EMPTY;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function scanItems(): void {
+  let depth = 0;
+  remaining[0] = 1;
+  isMap[0] = 0;
+  for (;;) {
+    while (remaining[depth] === 0) {
+      if (depth === 0) return;
+      depth--;
+    }
+    const left = remaining[depth]!;
+    remaining[depth] = left - 1;
+    // In a map, keys come at even counts left (2n, 2n − 2, …).
+    const isKey = isMap[depth] === 1 && left % 2 === 0;
+    const children = scanHead(isKey);
+    if (children < 0) continue;
+    if (depth >= MAX_CBOR_DEPTH && children > 0) refuse('cbor_depth', `nested deeper than ${MAX_CBOR_DEPTH} levels`);
+    depth++;
+    remaining[depth] = children;
+    isMap[depth] = lastMajor === 5 ? 1 : 0;
+  }
+}
+
+/** Major type of the head `scanHead` read last. */
+let lastMajor = 0;
+
+/**
+ * Reads one head and skips what it covers. Returns the number of items that follow inside it
+ * (an array's elements, a map's keys and values), or −1 for an item without children.
+ */
+function scanHead(isKey: boolean): number {
+  if (pos >= end) refuse('cbor_length', 'item missing: the payload ends early');
+  const start = pos;
+  const head = src[pos++]!;
+  const major = head >> 5;
+  const info = head & 0x1f;
+  lastMajor = major;
+  if (major === 6) refuse('cbor_tag', `tag (head 0x${head.toString(16)})`);
+  if (info === 31) {
+    if (major === 7) refuse('bad_cbor', 'a break code outside an indefinite-length item');
+    refuse('cbor_indefinite', `indefinite-length item (major type ${major})`);
+  }
+  if (info >= 28) refuse('bad_cbor', `reserved additional information ${info}`);
+  if (isKey && major !== 3) refuse('bad_cbor', 'a map key that is not text');
+  if (major === 7) return scanSimple(info, start);
+  const argument = readArgument(info, major);
+  const left = end - pos;
+  switch (major) {
+    case 0:
+    case 1:
+      return -1;
+    case 2:
+    case 3:
+      if (argument > left) refuse('cbor_length', `a string of ${argument} bytes with ${left} left`);
+      pos += argument;
+      return -1;
+    case 4:
+      // Each element takes at least one byte.
+      if (argument > left) refuse('cbor_length', `an array of ${argument} items with ${left} bytes left`);
+      return argument;
+    default:
+      // Each entry takes at least two bytes (a key and a value).
+      if (argument > left / 2) refuse('cbor_length', `a map of ${argument} entries with ${left} bytes left`);
+      return argument * 2;
+  }
+}
+
+/** The argument of a head (info < 28); a 64-bit one only when it fits a JS number exactly. */
+function readArgument(info: number, major: number): number {
+  if (info < 24) return info;
+  const width = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 8;
+  if (width > end - pos) refuse('cbor_length', `a ${width}-byte argument with ${end - pos} bytes left`);
+  let value = 0;
+  if (width === 8) {
+    const high = ((src[pos]! << 24) | (src[pos + 1]! << 16) | (src[pos + 2]! << 8) | src[pos + 3]!) >>> 0;
+    if (high > MAX_SAFE_ARGUMENT_HIGH_WORD) {
+      if (major <= 1) refuse('cbor_int_range', 'an integer beyond ±(2^53 − 1)');
+      refuse('cbor_length', `a length beyond 2^53 − 1 with ${end - pos - 4} bytes left`);
+    }
+    pos += 4;
+    return high * 0x100000000 + readWord();
+  }
+  for (let i = 0; i < width; i++) value = value * 256 + src[pos++]!;
+  return value;
+}
+
+function readWord(): number {
+  const word = ((src[pos]! << 24) | (src[pos + 1]! << 16) | (src[pos + 2]! << 8) | src[pos + 3]!) >>> 0;
+  pos += 4;
+  return word;
+}
+
+/** false, true, null, undefined and the three float widths; no other simple value. */
+function scanSimple(info: number, start: number): number {
+  if (info >= 20 && info <= 23) return -1;
+  const width = info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0;
+  if (width === 0) {
+    pos = start;
+    refuse('bad_cbor', `simple value ${info === 24 ? src[start + 1] : info} is not one v1 uses`);
+  }
+  if (width > end - pos) refuse('cbor_length', `a ${width}-byte float with ${end - pos} bytes left`);
+  pos += width;
+  return -1;
+}
