@@ -208,6 +208,23 @@ export async function setCredential(
   return at >= 0 ? 'replaced' : 'added';
 }
 
+/** Removes `node`'s entry, keeping every other line; false when it had none (the file is left as it was). */
+export async function deleteCredential(file: string, node: string): Promise<boolean> {
+  let lines: Line[];
+  try {
+    lines = parseLines(await readFile(file, 'utf8'), file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    throw new ConfigError('auth-file', `cannot read ${file} (${code ?? String(err)})`);
+  }
+  const kept = lines.filter((l) => !('node' in l && l.node === node));
+  if (kept.length === lines.length) return false;
+  await writeAtomically(file, `${kept.map((l) => ('node' in l ? `${l.node}:${l.hash}` : l.text)).join('\n')}\n`);
+  return true;
+}
+
 async function writeAtomically(file: string, text: string): Promise<void> {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

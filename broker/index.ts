@@ -13,6 +13,7 @@ export {
   type BrokerAuth,
   closeRevoked,
   createFileAuth,
+  deleteCredential,
   type FileAuthOptions,
   hashPassword,
   loadCredentials,

@@ -8,12 +8,14 @@ import {
   type BrokerHost,
   closeRevoked,
   createFileAuth,
+  deleteCredential,
   MIN_PASSWORD_CHARS,
   setCredential,
 } from '../../broker/index.js';
 import { DamesoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { NODE_ID_PATTERN } from '../protocol/index.js';
+import { checkOutputPath } from './out-file.js';
 import { readPasswordFile, readPasswordFromStdin } from './password.js';
 
 export const AUTH_FILE_HELP =
@@ -64,6 +66,7 @@ interface PasswdFlags {
   file: string;
   node: string;
   passwordFile?: string;
+  delete?: boolean;
 }
 
 export function registerBrokerPasswd(broker: Command): void {
@@ -77,6 +80,7 @@ export function registerBrokerPasswd(broker: Command): void {
     .requiredOption('--file <file>', 'credentials file (created if missing)')
     .requiredOption('--node <id>', 'node id, [A-Za-z0-9_-]{1,64} (its MQTT username)')
     .option('--password-file <file>', 'read the password from this file instead of stdin')
+    .option('--delete', "remove the node's entry (as mosquitto_passwd -D); a running broker drops it at SIGHUP")
     .addHelpText(
       'after',
       `
@@ -84,6 +88,7 @@ Examples:
   (umask 077; openssl rand -base64 24 > pi-7.secret)
   dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --password-file pi-7.secret
   pass show dameso/pi-7 | dameso broker passwd --file /etc/dameso/broker.users --node pi-7
+  dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --delete
 Then on the node: dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
 and reload a running broker: kill -HUP <broker pid>.`,
     )
@@ -93,6 +98,14 @@ and reload a running broker: kill -HUP <broker pid>.`,
           'DAMESO_USAGE',
           `--node must match [A-Za-z0-9_-]{1,64}, got "${flags.node.slice(0, 64)}"`,
         );
+      }
+      await checkOutputPath('--file', flags.file);
+      if (flags.delete) {
+        if (!(await deleteCredential(flags.file, flags.node))) {
+          throw new DamesoError('DAMESO_NO_SUCH_NODE', `${flags.file} has no entry for ${flags.node}; nothing deleted`);
+        }
+        process.stdout.write(`deleted ${flags.node} from ${flags.file}\n`);
+        return;
       }
       const password =
         flags.passwordFile === undefined

@@ -26,9 +26,11 @@ export const EXIT = {
       case 'DAMESO_SERIES_FORMAT':
       case 'DAMESO_SERIES_CORRUPT':
       case 'DAMESO_NO_CONSENSUS':
+      case 'DAMESO_NO_SUCH_NODE':
         return EXIT.dataErr;
       case 'DAMESO_NO_SPACE':
       case 'DAMESO_READ_ONLY':
+      case 'DAMESO_CANNOT_WRITE':
         return EXIT.cantCreate;
       case 'DAMESO_FSYNC_FAILED':
       case 'DAMESO_IO':
@@ -43,6 +45,7 @@ export const EXIT = {
       case 'DAMESO_SERIAL_OPEN_FAILED':
         return EXIT.unavailable;
       case 'DAMESO_USAGE':
+      case 'DAMESO_BAD_PATH':
         return EXIT.usage;
       default:
         return EXIT.internal;

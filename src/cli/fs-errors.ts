@@ -70,3 +70,10 @@ export async function explainCannotCreate(err: DamesoError): Promise<DamesoError
   }
   return undefined;
 }
+
+/** Refuse an input folder that does not exist or is a file (exit 64, naming the path). */
+export async function requireExistingDir(dir: string, flag: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) throw new DamesoError('DAMESO_BAD_PATH', `${flag} ${dir} does not exist`);
+  if (!st.isDirectory()) throw new DamesoError('DAMESO_BAD_PATH', `${flag} ${dir} is a file, not a folder`);
+}

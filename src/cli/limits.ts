@@ -17,6 +17,7 @@ import {
   type LimiterHistory,
   readLimiterHistory,
 } from '../limiters/index.js';
+import { requireExistingDir } from './fs-errors.js';
 
 interface LimitsFlags {
   device: string;
@@ -51,6 +52,7 @@ export function registerLimits(program: Command): void {
         throw new DamesoError('DAMESO_USAGE', `--ms must be a number of ms >= 100, got "${flags.ms}"`);
       }
       const board = loadBoard(flags.device);
+      if (flags.data !== undefined) await requireExistingDir(flags.data, '--data');
       const dir = flags.data ?? process.cwd();
       const usage = flags.data === undefined ? undefined : createDirUsage({ dir, clock: systemClock });
       const l = createNodeLimiters({ board, dir, usedBytes: usage?.bytes ?? (() => 0), clock: systemClock });

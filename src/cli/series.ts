@@ -20,9 +20,18 @@ function int(name: string, min: number): (v: string) => number {
   };
 }
 
+/** Set once the reader of stdout went away (`… | head`): the command stops quietly, exit 0. */
+let stdoutClosed = false;
+
 /** Write to fd 1 synchronously: a line is out before the next commit can happen (and before a kill). */
 function out(line: string): void {
-  writeSync(1, `${line}\n`);
+  if (stdoutClosed) return;
+  try {
+    writeSync(1, `${line}\n`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    stdoutClosed = true;
+  }
 }
 
 interface AppendOptions {
@@ -66,7 +75,8 @@ async function appendCmd(o: AppendOptions) {
     wake?.();
   };
   try {
-    for (let i = 0; i < o.count && failure === undefined; i++) {
+    // Nobody reads the durable lines any more: stop appending, close the series cleanly.
+    for (let i = 0; i < o.count && failure === undefined && !stdoutClosed; i++) {
       inFlight++;
       series.append({ event: o.event, i, data }).then(settled, (err: unknown) => {
         failure ??= err;
@@ -79,7 +89,7 @@ async function appendCmd(o: AppendOptions) {
     await series.close().catch(() => undefined);
   }
   if (failure !== undefined) throw failure;
-  process.stderr.write(`appended ${o.count} entries; last seq ${series.lastSeq}\n`);
+  if (!stdoutClosed) process.stderr.write(`appended ${o.count} entries; last seq ${series.lastSeq}\n`);
 }
 
 async function verifyCmd(o: { dir: string; json?: boolean }) {

@@ -62,7 +62,8 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
   const heapMiB = Math.round(getHeapStatistics().heap_size_limit / 1048576);
   if (heapMiB > board.memory.maxOldSpaceMb * 1.5) {
     // The memory limiter still holds the board's heap budget; V8 just would not stop us itself.
-    c.log.info(
+    // Debug, not info: true of every node started without the flag, it is no news at each start.
+    c.log.debug(
       { board: board.board, heapMiB, boardHeapMiB: board.memory.maxOldSpaceMb },
       `limiters: this process may grow its heap to ${heapMiB} MiB; on a ${board.board} start it with node ${heapFlag(board)}`,
     );

@@ -1,0 +1,157 @@
+/**
+ * Everyday mistakes, one row each: the command a user types, the exit code, and the one line it
+ * must print — its `[DAMESO_…]` code and the name it must mention — with no stack trace and nothing
+ * left behind. A row that hangs is killed by the run guard and fails (code null).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSeries } from '../../src/series/index.js';
+import { runCli } from '../helpers/node-cli.js';
+
+let root: string;
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+interface Row {
+  name: string;
+  args: (root: string) => string[];
+  setup?: (root: string) => Promise<void>;
+  code: number;
+  /** The error code the line carries. */
+  errorCode: string;
+  /** What the line must name (a path, a flag, a node). */
+  mentions: (root: string) => string;
+}
+
+const ROWS: Row[] = [
+  {
+    name: 'limits --data of a missing path',
+    args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
+    code: 64,
+    errorCode: 'DAMESO_BAD_PATH',
+    mentions: (r) => join(r, 'nowhere'),
+  },
+  {
+    name: 'limits --data of a file',
+    setup: (r) => writeFile(join(r, 'a-file'), 'x'),
+    args: (r) => ['limits', '--data', join(r, 'a-file'), '--ms', '100'],
+    code: 64,
+    errorCode: 'DAMESO_BAD_PATH',
+    mentions: (r) => join(r, 'a-file'),
+  },
+  {
+    name: 'broker passwd --file in a missing folder',
+    setup: (r) => writeFile(join(r, 'pw'), 'correct horse battery'),
+    args: (r) => [
+      'broker',
+      'passwd',
+      '--file',
+      join(r, 'nodir', 'users'),
+      '--node',
+      'n1',
+      '--password-file',
+      join(r, 'pw'),
+    ],
+    code: 73,
+    errorCode: 'DAMESO_CANNOT_WRITE',
+    mentions: (r) => join(r, 'nodir'),
+  },
+  {
+    name: 'broker passwd --delete of a node the file does not hold',
+    setup: (r) => writeFile(join(r, 'users'), ''),
+    args: (r) => ['broker', 'passwd', '--file', join(r, 'users'), '--node', 'ghost', '--delete'],
+    code: 65,
+    errorCode: 'DAMESO_NO_SUCH_NODE',
+    mentions: () => 'ghost',
+  },
+  {
+    name: 'an unknown flag',
+    args: () => ['limits', '--bogus'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => '--bogus',
+  },
+];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dameso-mistakes-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('every mistake gets one clear line and the right exit code', () => {
+  for (const row of ROWS) {
+    it(row.name, async () => {
+      const dir = join(root, row.name.replace(/[^a-z0-9]+/gi, '-'));
+      await mkdir(dir);
+      await row.setup?.(dir);
+      const before = await readdir(dir);
+      const r = await runCli(row.args(dir), 30_000);
+      expect(r.code).toBe(row.code);
+      const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('(run with --help'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`[${row.errorCode}]`);
+      expect(lines[0]).toContain(row.mentions(dir));
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await readdir(dir)).toEqual(before); // nothing left behind
+    });
+  }
+});
+
+/** `dameso ARGS | head -1` through a real pipe: the exit code of dameso and what it wrote on stderr. */
+function throughHead(args: string[]): Promise<{ code: number | null; stderr: string; head: string }> {
+  const child = spawn(
+    'bash',
+    ['-c', `set -o pipefail; "${process.execPath}" --import tsx "${MAIN}" "$@" | head -1`, 'dameso', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BASH_ENV: '' },
+    },
+  );
+  let head = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (head += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stderr, head });
+    }),
+  );
+}
+
+describe('a closed pipe (`… | head`) stops a command quietly with exit 0', () => {
+  let seriesDir: string;
+  beforeAll(async () => {
+    seriesDir = join(root, 'big-series');
+    const s = createSeries({ dir: seriesDir, durability: 'none' });
+    await s.open();
+    const data = new Uint8Array(200);
+    // Far more than a pipe buffer of output, so the writer meets the closed pipe.
+    await Promise.all(Array.from({ length: 4000 }, (_, i) => s.append({ event: 'reading', i, data })));
+    await s.close();
+  });
+
+  const cases: Array<[string, (dir: string) => string[]]> = [
+    ['series export | head', (d) => ['series', 'export', '--dir', d]],
+    [
+      'series append | head',
+      () => ['series', 'append', '--dir', join(root, 'appended'), '--count', '20000', '--durability', 'none'],
+    ],
+  ];
+  for (const [name, args] of cases) {
+    it(name, async () => {
+      // pipefail: the status is dameso's, not head's.
+      const r = await throughHead(args(seriesDir));
+      expect(r.head.length).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    });
+  }
+});
