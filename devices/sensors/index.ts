@@ -13,6 +13,7 @@ export { createPrng, type Prng } from './prng.js';
 export {
   type BindingInterface,
   closeSerialPort,
+  type ListPortsOptions,
   listSerialPorts,
   loadNativeBinding,
   type OpenSerialOptions,
@@ -20,4 +21,5 @@ export {
   type PortInfo,
 } from './serial.js';
 export { createSimulatedSensor, type SimulatedSensor, type SimulatedSensorOptions } from './simulated.js';
+export { listSysfsPorts, type SysfsPortsOptions } from './sysfs-ports.js';
 export type { DriverStats, FixReading, Reading, SensorDriver, SerialPortLike, ValueReading } from './types.js';

@@ -5,6 +5,7 @@
  */
 import { SerialPortStream } from '@serialport/stream';
 import { SerialBindingMissingError, SerialListError, SerialOpenError } from './errors.js';
+import { listSysfsPorts } from './sysfs-ports.js';
 
 /** One serial port as a binding lists it (subset of `@serialport/bindings-interface` `PortInfo`). */
 export interface PortInfo {
@@ -36,12 +37,32 @@ export async function loadNativeBinding(): Promise<BindingInterface> {
   }
 }
 
-/** List serial ports through a binding (the native one by default). */
-export async function listSerialPorts(binding?: BindingInterface): Promise<PortInfo[]> {
-  const b = binding ?? (await loadNativeBinding());
+export interface ListPortsOptions {
+  /**
+   * Where to list from when the binding cannot (no binding, or its lister failed: on Linux it runs
+   * `udevadm`, missing on minimal images). Default: the kernel's own listing on Linux
+   * (`listSysfsPorts`), none elsewhere.
+   */
+  fallback?: (() => Promise<PortInfo[]>) | undefined;
+}
+
+/**
+ * List serial ports through a binding (the native one by default); when the binding is missing or
+ * its lister fails, from the fallback. Throws the binding's error only when there is no fallback.
+ */
+export async function listSerialPorts(binding?: BindingInterface, options: ListPortsOptions = {}): Promise<PortInfo[]> {
+  const fallback = 'fallback' in options ? options.fallback : process.platform === 'linux' ? listSysfsPorts : undefined;
+  let b = binding;
+  try {
+    b ??= await loadNativeBinding();
+  } catch (err) {
+    if (fallback) return fallback();
+    throw err;
+  }
   try {
     return await b.list();
   } catch (err) {
+    if (fallback) return fallback();
     throw new SerialListError(err);
   }
 }

@@ -1,13 +1,18 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MockBinding } from '@serialport/binding-mock';
 import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import {
   listSerialPorts,
+  listSysfsPorts,
   openSerialPort,
   SerialBindingMissingError,
   SerialListError,
   SerialOpenError,
 } from '../../../devices/sensors/index.js';
+
 import { registerDevices } from '../../../src/cli/devices.js';
 import { EXIT } from '../../../src/cli/exit.js';
 import { DamesoError } from '../../../src/errors.js';
@@ -27,9 +32,9 @@ describe('serial shell', () => {
     expect(EXIT.forCode(err.code)).toBe(EXIT.unavailable);
   });
 
-  it('a failing list is a typed error with the fix', async () => {
+  it('a failing list with no fallback is a typed error with the fix', async () => {
     const broken = { list: () => Promise.reject(new Error('spawn udevadm ENOENT')) };
-    const err = await listSerialPorts(broken).catch((e) => e);
+    const err = await listSerialPorts(broken, { fallback: undefined }).catch((e) => e);
     expect(err).toBeInstanceOf(SerialListError);
     expect(err.message).toContain('udevadm');
   });
@@ -61,6 +66,47 @@ describe('dameso devices (the native binding on this machine)', () => {
         out === 'no serial ports found (is the GPS or sensor plugged in? try `ls /dev/tty*`)\n' ||
           /^\/dev\//m.test(out),
       ).toBe(true);
+    }
+  });
+});
+
+describe('serial ports from the kernel when the binding cannot list them (no udevadm)', () => {
+  /** A /sys/class/tty and /dev/serial/by-id as the kernel and udev lay them out for a USB GPS. */
+  async function fakeSysfs(root: string): Promise<{ sys: string; byId: string }> {
+    const sys = join(root, 'class/tty');
+    const usbDevice = join(root, 'devices/usb1/1-1');
+    const iface = join(usbDevice, '1-1:1.0');
+    await mkdir(iface, { recursive: true });
+    await writeFile(join(usbDevice, 'idVendor'), '1546\n');
+    await writeFile(join(usbDevice, 'idProduct'), '01a8\n');
+    await writeFile(join(usbDevice, 'manufacturer'), 'u-blox AG\n');
+    for (const name of ['ttyACM0', 'tty1', 'ttyS9']) await mkdir(join(sys, name), { recursive: true });
+    await symlink(iface, join(sys, 'ttyACM0/device')); // USB CDC-ACM: hardware
+    // tty1 (a virtual console) and ttyS9 (no UART behind it) have no device link.
+    const byId = join(root, 'serial/by-id');
+    await mkdir(byId, { recursive: true });
+    await symlink('../../ttyACM0', join(byId, 'usb-u-blox_AG_GNSS_receiver-if00'));
+    return { sys, byId };
+  }
+
+  it('lists ports with hardware behind them, their USB ids and stable name, through the fallback', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dameso-sysfs-'));
+    try {
+      const { sys, byId } = await fakeSysfs(root);
+      const fromSysfs = () => listSysfsPorts({ sysClassTty: sys, byIdDir: byId, devDir: '/dev' });
+      const broken = { list: () => Promise.reject(new Error('spawn udevadm ENOENT')) };
+      const ports = await listSerialPorts(broken, { fallback: fromSysfs });
+      expect(ports).toEqual([
+        {
+          path: '/dev/ttyACM0',
+          vendorId: '1546',
+          productId: '01a8',
+          manufacturer: 'u-blox AG',
+          pnpId: join(byId, 'usb-u-blox_AG_GNSS_receiver-if00'),
+        },
+      ]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
