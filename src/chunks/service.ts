@@ -70,6 +70,11 @@ export interface ChunksServiceOptions
 export interface PushSeriesResult {
   fromSeq: number;
   toSeq: number;
+  /**
+   * Last seq of the prefix of the range now replicated K times (`fromSeq - 1` when none): the push
+   * covered `fromSeq..coveredToSeq`, `toSeq` when every chunk met K.
+   */
+  coveredToSeq: number;
   chunks: PushResult[];
 }
 
@@ -114,6 +119,8 @@ export interface ChunksService {
    * before that chunk. Resolves once its `chunk_pushed` entries are durable.
    */
   pushSeries(range?: { fromSeq?: number; toSeq?: number }, o?: PushSeriesOptions): Promise<PushSeriesResult>;
+  /** The range a `pushSeries(range)` would push, defaults filled in (after the mark, to the last entry). */
+  pushRange(range?: { fromSeq?: number; toSeq?: number }): { fromSeq: number; toSeq: number };
   pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
   fetch(id: string, o?: FetchOptions): Promise<FetchResult>;
   /**
@@ -123,6 +130,8 @@ export interface ChunksService {
    */
   pull(filter: ChunkFilter, dir: string, o?: Partial<PullOptions>): Promise<PullResult>;
   whoHas(id: string): Promise<Holder[]>;
+  /** Storage (`bt`) nodes online now, this node excluded: the candidates of a push. */
+  storageNodes(): string[];
   /** Bytes of chunk files held (0 before start): the `economic` limiter's collaborator. */
   usedBytes(): number;
   /** Where the background backup is (state, K, storage nodes online, mark, lag); undefined when off. */
@@ -249,13 +258,18 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
         },
       };
     },
-    async pushSeries(range = {}, o = {}) {
+    pushRange(range = {}) {
       const { c } = need();
       const state = c.series.view<ChunksState>(CHUNKS_VIEW);
-      const fromSeq = range.fromSeq ?? state.pushed_to_seq + 1;
-      const toSeq = range.toSeq ?? c.series.lastSeq;
-      if (toSeq < fromSeq) return { fromSeq, toSeq, chunks: [] };
+      return { fromSeq: range.fromSeq ?? state.pushed_to_seq + 1, toSeq: range.toSeq ?? c.series.lastSeq };
+    },
+    async pushSeries(range = {}, o = {}) {
+      const { c } = need();
+      const { fromSeq, toSeq } = service.pushRange(range);
+      if (toSeq < fromSeq) return { fromSeq, toSeq, coveredToSeq: toSeq, chunks: [] };
       const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
+      let coveredToSeq = fromSeq - 1;
+      let prefixMet = true;
       manualPushes += 1;
       try {
         const chunks = await pushInOrder(netDeps, streamChunks(c.series, c.id, fromSeq, toSeq, options), {
@@ -267,11 +281,15 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
             progress.chunks += 1;
             progress.bytes += res.size;
             if (res.met) progress.met += 1;
+            prefixMet &&= res.met;
+            if (prefixMet) coveredToSeq = chunk.lastSeq;
             o.onProgress?.({ ...progress });
           },
         });
         await c.series.flush(); // the entries (and so the mark) are durable when this resolves
-        return { fromSeq, toSeq, chunks };
+        // Every chunk met K: the whole range is covered (seqs past the last entry hold nothing).
+        if (prefixMet) coveredToSeq = toSeq;
+        return { fromSeq, toSeq, coveredToSeq, chunks };
       } finally {
         manualPushes -= 1;
       }
@@ -296,6 +314,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
       });
     },
     whoHas: (id) => need().board.whoHas(id),
+    storageNodes: () => candidates(),
     usedBytes: () => store?.usedBytes() ?? 0,
     backupState: () => backup?.state(),
     get store() {

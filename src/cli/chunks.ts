@@ -1,5 +1,5 @@
 /**
- * `dameso chunks push|get|pull|who-has|ls`: the chunks layer from a shell. `push`, `get`, `pull`
+ * `dameso chunks push|get|pull|decode|who-has|ls`: the chunks layer from a shell. `push`, `get`, `pull`
  * and `who-has` run a short-lived node against `--broker` (chunks-net.ts); `ls` only reads a data
  * folder. Against a broker that authenticates, the short-lived node takes `--password-file` with
  * `--id` (the user name).
@@ -19,9 +19,11 @@ import {
   DEFAULT_REPLICAS,
   type FetchResult,
   type PushSeriesProgress,
+  type PushSeriesResult,
 } from '../chunks/index.js';
 import { createSeries, decodeChunk } from '../series/index.js';
 import type { View } from '../series/types.js';
+import { registerDecode } from './chunks-decode.js';
 import { chunkIdArg, int, type NetFlags, netFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
 import { registerPull } from './chunks-pull.js';
 import { EXIT } from './exit.js';
@@ -36,6 +38,45 @@ export function pushProgressLine(p: PushSeriesProgress, elapsedMs: number): stri
     `pushing seq ${p.fromSeq}..${p.toSeq}: ${pct} % (${p.chunks} chunks, ${mb} MB, ${p.met} at K) ` +
     `after ${Math.round(elapsedMs / 1000)} s`
   );
+}
+
+/** A push that did not start: nothing of the range covered. */
+function unpushed(range: { fromSeq: number; toSeq: number }): PushSeriesResult {
+  return { ...range, coveredToSeq: range.fromSeq - 1, chunks: [] };
+}
+
+/** `only 2 of 3 storage nodes online: bt-1, bt-2; …`. */
+export function tooFewLine(online: readonly string[], k: number): string {
+  return (
+    `only ${online.length} of ${k} storage nodes online: ${online.join(', ') || 'none'}; nothing pushed ` +
+    '(start more bt nodes, or lower --replicas)'
+  );
+}
+
+export interface Coverage {
+  fromSeq: number;
+  /** Last seq covered (`fromSeq - 1` when none). */
+  toSeq: number;
+  /** Covered share of the requested range, 0..1. */
+  share: number;
+}
+
+/** How much of the requested range is now replicated K times (a prefix of it). */
+export function coverage(res: PushSeriesResult): Coverage {
+  const span = res.toSeq - res.fromSeq + 1;
+  const done = Math.max(0, res.coveredToSeq - res.fromSeq + 1);
+  return {
+    fromSeq: res.fromSeq,
+    toSeq: res.coveredToSeq,
+    share: span <= 0 ? 1 : Math.round((done / span) * 1e4) / 1e4,
+  };
+}
+
+/** `seq 1..500: covered 1..320 (64 % of the range)`. */
+export function coverageLine(res: PushSeriesResult, c: Coverage): string {
+  const pct = Math.floor(c.share * 100);
+  const what = c.toSeq < c.fromSeq ? 'covered nothing' : `covered ${c.fromSeq}..${c.toSeq}`;
+  return `seq ${res.fromSeq}..${res.toSeq}: ${what} (${pct} % of the range)`;
 }
 
 export function registerChunks(program: Command): void {
@@ -55,12 +96,14 @@ Examples:
   dameso chunks who-has 3f1c…e9 --broker mqtt://hub:1883
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --out chunk.cbor
   dameso chunks pull --node pi-7 --out ./pi-7-chunks --broker mqtt://hub:1883
+  dameso chunks decode ./pi-7-chunks/* > pi-7.jsonl
   dameso chunks ls --data /var/lib/dameso --json
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
   dameso chunks who-has 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
 
-Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 69 broker unreachable or no
-holder delivered a verified copy; 78 unreadable --password-file or --ca, the broker refused the
+Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 65 (decode) a file is not a
+chunk or does not hash to its id; 69 broker unreachable, fewer than K storage nodes online (push), or
+no holder delivered a verified copy; 78 unreadable --password-file or --ca, the broker refused the
 password, or its TLS certificate did not verify against --ca.`,
     );
 
@@ -69,8 +112,9 @@ password, or its TLS certificate did not verify against --ca.`,
     .description(
       "cut a node's series into chunks and push each to K bt nodes (store_chunk until K said YES); " +
         "by default pushes what was not yet fully replicated. Run it on a stopped node's data folder " +
-        '(a running node pushes through its own chunks service). --window chunks are in flight at once; ' +
-        'a progress line goes to stderr once a second (not with --json)',
+        '(a running node backs itself up: dameso node --replicate K). With fewer than K bt nodes online it ' +
+        'pushes nothing, says so and exits 69; the summary says which part of the range is now covered. ' +
+        '--window chunks are in flight at once; a progress line goes to stderr once a second (not with --json)',
     )
     .requiredOption('--data <dir>', "the node's data folder (its series is <dir>/series)")
     .requiredOption('--id <node>', 'the id of the node whose series it is (stamped into each chunk)');
@@ -96,14 +140,14 @@ password, or its TLS certificate did not verify against --ca.`,
           window: string;
         },
       ) => {
-        const replicas = int('--replicas', f.replicas, 1);
+        const replicas = int('--replicas', f.replicas, 1) ?? DEFAULT_REPLICAS;
         // A folder with no series would get a fresh one and push its own bookkeeping: refuse (65).
         await requireSeriesIn(f.data, '--data');
         const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
         // A push of a whole ring takes a while (~10 s for 64 MiB here, longer on a board): say where
         // it is once a second on stderr, so stdout stays the result alone.
         let latest: PushSeriesProgress | undefined;
-        const res = await withProgress(
+        const { res, online } = await withProgress(
           f.json,
           (ms) => (latest ? pushProgressLine(latest, ms) : undefined),
           withNode(
@@ -117,18 +161,28 @@ password, or its TLS certificate did not verify against --ca.`,
                 pushWindow: int('--window', f.window, 1),
               },
             },
-            (c) => c.pushSeries(range, { onProgress: (p) => (latest = p) }),
+            async (c) => {
+              const online = c.storageNodes();
+              // Fewer holders than K: every chunk would fall short, and none would move the mark.
+              if (online.length < replicas) return { online, res: unpushed(c.pushRange(range)) };
+              return { online, res: await c.pushSeries(range, { onProgress: (p) => (latest = p) }) };
+            },
           ),
         );
-        if (f.json) return out(JSON.stringify(res));
-        out(`seq ${res.fromSeq}..${res.toSeq}: ${res.chunks.length} chunk(s)`);
+        const few = online.length < replicas ? tooFewLine(online, replicas) : undefined;
+        if (few) {
+          process.stderr.write(`dameso: ${few} [DAMESO_TOO_FEW_STORAGE_NODES]\n`);
+          process.exitCode = EXIT.unavailable;
+        } else if (res.chunks.some((c) => !c.met)) process.exitCode = 1;
+        const covered = coverage(res);
+        if (f.json) return out(JSON.stringify({ ...res, covered, replicas, online }));
+        out(`${coverageLine(res, covered)}, ${res.chunks.length} chunk(s)`);
         for (const c of res.chunks) {
           const refused = c.refused.map((r) => `${r.node}:${r.reason}`).join(',');
           out(
             `${c.id} ${c.size} B  holders=${c.holders.join(',') || '-'}${c.met ? '' : '  (short of K)'}${refused ? `  no=${refused}` : ''}`,
           );
         }
-        if (res.chunks.some((c) => !c.met)) process.exitCode = 1;
       },
     );
 
@@ -170,6 +224,7 @@ password, or its TLS certificate did not verify against --ca.`,
     });
 
   registerPull(chunks);
+  registerDecode(chunks);
 
   const whoHas = chunks
     .command('who-has')
