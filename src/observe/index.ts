@@ -36,6 +36,9 @@ export {
   WANT_OBSERVATIONS,
   type WireObservation,
 } from './handler.js';
+export { csvField, isLowConfidence, MAP_CSV_COLUMNS, mapCsv } from './map-csv.js';
+export { type MapHtmlOptions, mapHtml } from './map-html.js';
+export { observationPoints, type PointCollection, type PointFeature } from './map-points.js';
 export {
   asObservation,
   assertCell,

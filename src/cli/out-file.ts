@@ -1,0 +1,63 @@
+/**
+ * Output files the CLI writes (`map --html/--csv/--geojson`): checked before any work is done, so
+ * a wrong path costs one line and no wait, and written atomically (a temp file in the same folder,
+ * fsync, rename), so a reader or a crash never sees half a file.
+ */
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DamesoError } from '../errors.js';
+
+/** An output path that cannot be written: exit 73. */
+export class CannotWriteError extends DamesoError {
+  constructor(flag: string, path: string, why: string) {
+    super('DAMESO_CANNOT_WRITE', `cannot write ${flag} ${path}: ${why}`);
+  }
+}
+
+function why(code: string | undefined, dir: string): string {
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `the folder ${dir} does not exist; create it first`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied in ${dir}`;
+    case 'EROFS':
+      return `${dir} is on a read-only file system`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `no space left on the disk of ${dir}`;
+    case 'EISDIR':
+      return 'it is a folder; give a file name in it';
+    default:
+      return code ?? 'unknown error';
+  }
+}
+
+/** Refuse a path whose folder is missing or not a folder, or that names a folder. */
+export async function checkOutputPath(flag: string, path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  const parent = await stat(dir).catch(() => undefined);
+  if (!parent?.isDirectory()) throw new CannotWriteError(flag, path, why('ENOENT', dir));
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) throw new CannotWriteError(flag, path, why('EISDIR', dir));
+}
+
+/** Write `text` to `path` through a temp file and a rename. */
+export async function writeFileAtomic(flag: string, path: string, text: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new CannotWriteError(flag, path, why((err as NodeJS.ErrnoException).code, dir));
+  }
+}
