@@ -62,11 +62,20 @@ const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMES
 
 /** `PATH[:BAUD]` → path and baud rate (default `baud`). A path may itself hold colons only before the last. */
 export function parsePortSpec(flag: string, v: string, baud: number): { path: string; baudRate: number } {
-  const m = /^(.+?)(?::(\d+))?$/.exec(v.trim());
-  if (!m || m[1] === undefined || m[1] === '') throw usage(flag, `expected PATH[:BAUD], got "${v}"`);
-  const baudRate = m[2] === undefined ? baud : Number(m[2]);
-  if (!Number.isInteger(baudRate) || baudRate <= 0) throw usage(flag, `baud must be a positive integer, got "${m[2]}"`);
-  return { path: m[1], baudRate };
+  const spec = v.trim();
+  const colon = spec.lastIndexOf(':');
+  // A suffix of letters and digits after the last colon is meant as a baud rate (`:9600`, `:abc`);
+  // one with dots or dashes is part of a by-path name (`…-usb-0:1.3:1.0-port0`).
+  const suffix = colon > 0 ? spec.slice(colon + 1) : undefined;
+  const isBaud = suffix !== undefined && /^[A-Za-z0-9]*$/.test(suffix);
+  const path = isBaud ? spec.slice(0, colon) : spec;
+  if (path === '') throw usage(flag, `expected PATH[:BAUD], got "${v}"`);
+  if (!isBaud) return { path, baudRate: baud };
+  const baudRate = /^\d+$/.test(suffix) ? Number(suffix) : Number.NaN;
+  if (!Number.isSafeInteger(baudRate) || baudRate <= 0) {
+    throw usage(flag, `baud after "${path}:" must be a positive integer (e.g. ${path}:${baud}), got "${suffix}"`);
+  }
+  return { path, baudRate };
 }
 
 /** `LAT,LON` in decimal degrees → a position. */

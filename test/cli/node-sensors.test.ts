@@ -17,6 +17,11 @@ describe('sensor flag parsing', () => {
   test('PATH[:BAUD], LAT,LON and METRIC[,bias=N][,noise=N]', () => {
     expect(parsePortSpec('--gps', '/dev/ttyACM0', 4800)).toEqual({ path: '/dev/ttyACM0', baudRate: 4800 });
     expect(parsePortSpec('--gps', '/dev/serial0:9600', 4800)).toEqual({ path: '/dev/serial0', baudRate: 9600 });
+    expect(() => parsePortSpec('--gps', '/dev/ttyUSB9:abc', 4800)).toThrow(/--gps: baud after "\/dev\/ttyUSB9:"/);
+    expect(() => parsePortSpec('--gps', '/dev/ttyUSB9:', 4800)).toThrow(/--gps: baud/);
+    const byPath = '/dev/serial/by-path/platform-3f980000.usb-usb-0:1.3:1.0-port0';
+    expect(parsePortSpec('--gps', byPath, 4800)).toEqual({ path: byPath, baudRate: 4800 });
+    expect(parsePortSpec('--gps', `${byPath}:9600`, 4800)).toEqual({ path: byPath, baudRate: 9600 });
     expect(parsePosition('48.8566, 2.3522')).toEqual({ lat: 48.8566, lon: 2.3522 });
     expect(() => parsePosition('95,2')).toThrow(/--position: latitude/);
     expect(() => parsePosition('48.8')).toThrow(/--position: expected LAT,LON/);
