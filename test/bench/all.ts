@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const ALL = ['series', 'intents', 'limiters', 'chunks', 'consensus'] as const;
+const ALL = ['series', 'intents', 'limiters', 'chunks', 'consensus', 'survey'] as const;
 const RESULTS_DIR = 'bench-results';
 
 function runBench(name: string): Promise<{ ok: true; result: unknown } | { ok: false; error: string }> {
