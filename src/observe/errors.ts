@@ -20,7 +20,7 @@ export class NoConsensusError extends DamesoError {
     super(
       'DAMESO_NO_CONSENSUS',
       `no consensus entries${metric ? ` for metric "${metric}"` : ''} in the series at ${dir}; ` +
-        'run a mapper node that declares want_observations first',
+        'a mapper node writes them at its first survey (dameso node --survey-every, default 60 s)',
     );
   }
 }
