@@ -56,8 +56,10 @@ export const nodeConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   gps: text,
   sensor: stringList('a string "PATH[:BAUD]"', false),
-  position: z.union([text, z.tuple([z.number(), z.number()])], {
-    error: 'expected "LAT,LON" or [LAT, LON] in decimal degrees',
+  // An array is refused: [lat, lon] and GeoJSON's [lon, lat] both look valid in most of the world.
+  position: z.union([text, z.strictObject({ lat: z.number(), lon: z.number() })], {
+    error:
+      'expected {"lat": 48.8566, "lon": 2.3522} or "LAT,LON" in decimal degrees (an array is ambiguous: [lat, lon] or GeoJSON [lon, lat]?)',
   }),
   simulate: stringList('a string "METRIC[,bias=N][,noise=N]"', false),
   metricsPort: portValue,
@@ -86,7 +88,9 @@ export function parseNodeConfig(source: string, file: string): FlagValues {
     ...(surveyEveryS !== undefined ? { surveyEvery: String(surveyEveryS) } : {}),
     ...(survey !== undefined ? { survey: survey.join(',') } : {}),
     ...(roles !== undefined ? { roles: roles.join(',') } : {}),
-    ...(position !== undefined ? { position: typeof position === 'string' ? position : position.join(',') } : {}),
+    ...(position !== undefined
+      ? { position: typeof position === 'string' ? position : `${position.lat},${position.lon}` }
+      : {}),
   };
   checkValues(flags, file);
   return flags;
@@ -135,13 +139,13 @@ the command line overrides the file.
   {
     "id": "pi-7", "roles": ["bt", "mapper"], "broker": "mqtt://hub:1883",
     "data": "/var/lib/dameso", "device": "pi-zero-2w", "passwordFile": "/etc/dameso/pi-7.secret",
-    "sensor": ["/dev/ttyUSB0:115200"], "position": [48.8566, 2.3522], "metricsPort": 9464,
+    "sensor": ["/dev/ttyUSB0:115200"], "position": {"lat": 48.8566, "lon": 2.3522}, "metricsPort": 9464,
     "replicate": 3, "surveyEveryS": 300, "survey": ["u09tv"], "minResponders": 3
   }
   dameso node --config /etc/dameso/node.json
   dameso node --config /etc/dameso/node.json --id pi-8 --log-level debug
 "roles" and "survey" are "a,b" or an array; "sensor"/"simulate" a string or an array (a flag
-replaces the whole list); "position" "LAT,LON" or [LAT, LON]; ports and counts are numbers. A
+replaces the whole list); "position" {"lat": …, "lon": …} or "LAT,LON"; ports and counts are numbers. A
 missing or unreadable file, bad JSON, an unknown key or a wrong value in it exits 78 with one line
 naming the key. Paths are used as written (relative to the working directory): write them absolute.
 `;

@@ -60,7 +60,10 @@ describe('parsing a node config file', () => {
     expect(parseNodeConfig('{"roles": "bt, mapper"}', 'f.json').roles).toBe('bt,mapper');
     expect(parseNodeConfig('{"roles": ["bt", "mapper"]}', 'f.json').roles).toBe('bt,mapper');
     expect(parseNodeConfig('{"roles": []}', 'f.json').roles).toBe('');
-    const f = parseNodeConfig('{"metricsPort": 9464, "position": [48.8566, 2.3522], "sensor": "/dev/x"}', 'f');
+    const f = parseNodeConfig(
+      '{"metricsPort": 9464, "position": {"lat": 48.8566, "lon": 2.3522}, "sensor": "/dev/x"}',
+      'f',
+    );
     expect(f).toEqual({ metricsPort: '9464', position: '48.8566,2.3522', sensor: ['/dev/x'] });
   });
 
@@ -87,8 +90,12 @@ describe('parsing a node config file', () => {
   });
 
   test("values go through the flags' own checks, reported against the key", () => {
-    expect(configError(() => parseNodeConfig('{"position": [91, 2]}', 'f.json')).message).toBe(
+    expect(configError(() => parseNodeConfig('{"position": {"lat": 91, "lon": 2}}', 'f.json')).message).toBe(
       'config "position": latitude must be in [-90,90], got "91" (in f.json)',
+    );
+    // [2.35, 48.86] is Paris as GeoJSON [lon, lat] and a valid [lat, lon] off Africa: refused.
+    expect(configError(() => parseNodeConfig('{"position": [2.3522, 48.8566]}', 'f.json')).message).toMatch(
+      /^config "position": .*an array is ambiguous/,
     );
     expect(configError(() => parseNodeConfig('{"simulate": ["temp", "temp,gain=2"]}', 'f')).message).toMatch(
       /^config "simulate\[1\]": unknown option "gain"/,
@@ -97,7 +104,7 @@ describe('parsing a node config file', () => {
       /^config "roles": unknown role\(s\) "foo"/,
     );
     expect(configError(() => parseNodeConfig('{"gps": "/dev/ttyACM0:0"}', 'f')).message).toMatch(
-      /^config "gps": baud must be a positive integer/,
+      /^config "gps": baud after "\/dev\/ttyACM0:" must be a positive integer/,
     );
   });
 
