@@ -14,6 +14,7 @@ import { registerMap } from './map.js';
 import { registerNode } from './node.js';
 import { registerSeries } from './series.js';
 import { registerStatus } from './status.js';
+import { registerTap } from './tap.js';
 
 export function registerAll(program: Command): void {
   registerBroker(program);
@@ -27,4 +28,5 @@ export function registerAll(program: Command): void {
   registerNode(program);
   registerSeries(program);
   registerStatus(program);
+  registerTap(program);
 }
