@@ -74,7 +74,12 @@ export {
   type RequestResult,
   requestConsensus,
 } from './request.js';
-export { createObserveService, type ObserveService, type ObserveServiceOptions } from './service.js';
+export {
+  createObserveService,
+  type ObserveInstance,
+  type ObserveService,
+  type ObserveServiceOptions,
+} from './service.js';
 export {
   createSurveyLoop,
   createSurveyView,
@@ -87,5 +92,6 @@ export {
   type SurveyOptions,
   type SurveyOutcome,
   type SurveyState,
+  type SurveyStats,
   surveyCells,
 } from './survey.js';

@@ -9,14 +9,14 @@
 import type { SensorDriver } from '../../devices/sensors/index.js';
 import type { IntentHandler } from '../intent/types.js';
 import type { Logger } from '../log.js';
-import type { NodeComponents, Service } from '../node/types.js';
+import type { NodeComponents, Service, ServiceInstance } from '../node/types.js';
 import type { Series, View } from '../series/types.js';
 import { createCellIndexView } from './cell-index.js';
 import { createObservationHandler, MAPPER_ROLE } from './handler.js';
 import { createObserver, type Observer, type ObserverStats } from './observer.js';
 import { REPUTATION_VIEW, type ReputationState, reputationScores, reputationView } from './reputation.js';
 import { type ConsensusPusher, type RequestOptions, type RequestResult, requestConsensus } from './request.js';
-import { createSurveyLoop, createSurveyView, type SurveyLoop } from './survey.js';
+import { createSurveyLoop, createSurveyView, type SurveyLoop, type SurveyStats } from './survey.js';
 
 export interface ObserveServiceOptions extends RequestOptions {
   /** Drivers to observe from (GPS + sensors, or simulated sensors). Default none (answer and request only). */
@@ -42,7 +42,13 @@ export interface ObserveServiceOptions extends RequestOptions {
   random?: () => number;
 }
 
-export interface ObserveService extends Service {
+/** The running part the node keeps (`node.services.observe`). */
+export interface ObserveInstance extends ServiceInstance {
+  /** The survey loop's round counters (metrics); undefined when this node does not survey. */
+  surveyStats(): SurveyStats | undefined;
+}
+
+export interface ObserveService extends Service<ObserveInstance> {
   readonly name: 'observe';
   /** Declare `want_observations` for `cell` and write the consensus per metric. After node start. */
   observe(cell: string, options?: RequestOptions): Promise<RequestResult>;
@@ -105,6 +111,7 @@ export function createObserveService(options: ObserveServiceOptions = {}): Obser
           observer.start();
           for (const d of drivers) d.start();
         },
+        surveyStats: () => survey?.stats(),
         async stop() {
           await survey?.stop();
           for (const d of drivers) await d.stop();

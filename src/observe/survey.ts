@@ -137,6 +137,13 @@ export interface SurveyOptions {
   maxCellsPerRound?: number;
 }
 
+/** Rounds this loop recorded since it was created (the metrics' counters). */
+export interface SurveyStats {
+  rounds: Record<SurveyOutcome, number>;
+  /** Wall-clock ms of the last recorded round; undefined before the first. */
+  lastRoundT: number | undefined;
+}
+
 export interface SurveyLoop {
   /** Schedules the first round one jittered period from now (nothing when `everyS` is 0). */
   start(): void;
@@ -146,6 +153,7 @@ export interface SurveyLoop {
   runRound(): Promise<SurveyEntry | undefined>;
   /** Resolves when no round is in flight. */
   settled(): Promise<void>;
+  stats(): SurveyStats;
 }
 
 interface Tally {
@@ -199,6 +207,7 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
   let inFlight: Promise<SurveyEntry | undefined> | undefined;
   let started = false;
   let stopping = false;
+  const stats: SurveyStats = { rounds: { done: 0, skipped: 0, failed: 0 }, lastRoundT: undefined };
 
   const schedule = (): void => {
     if (!started || stopping || everyMs <= 0) return;
@@ -239,6 +248,13 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
 
   function runRound(): Promise<SurveyEntry | undefined> {
     inFlight ??= round()
+      .then((entry) => {
+        if (entry) {
+          stats.rounds[entry.outcome]++;
+          stats.lastRoundT = entry.t;
+        }
+        return entry;
+      })
       .catch((err: unknown) => {
         // The series refused the entry (closing, disk full): logged, the loop goes on.
         deps.log.warn({ err }, 'survey: round not recorded');
@@ -268,5 +284,6 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
     async settled() {
       await inFlight;
     },
+    stats: () => ({ rounds: { ...stats.rounds }, lastRoundT: stats.lastRoundT }),
   };
 }
