@@ -39,3 +39,49 @@ export const DROP_TOPIC = '$dameso/dropped';
 
 /** How often `dameso broker` prints its counts, ms. */
 export const DEFAULT_STATS_INTERVAL_MS = 60_000;
+
+/**
+ * Time a new connection has to deliver its whole CONNECT packet, ms (Aedes' `connectTimeout`: its
+ * timer runs from accept until a complete CONNECT is parsed, so a half-sent one is closed too).
+ * A node on a slow link sends a CONNECT of a few hundred bytes well within it.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Most open connections, every listener together, counted from accept (a TLS handshake in progress
+ * counts). Lowered at start to the descriptor limit minus FD_RESERVE when that is lower.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 1_000;
+
+/**
+ * Most open connections from one address (IPv6: one /64). A site may NAT its boards behind one
+ * address: 64 fits a site's worth of nodes while one host flooding sockets holds at most 64.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 64;
+
+/** Descriptors kept for everything but client sockets: listeners, Redis, log, metrics, files. */
+export const FD_RESERVE = 64;
+
+/**
+ * Longest a client may stay silent, s: a client that asked for keepalive 0 or more than this is
+ * held to keepalive = this, and closed after 1.5 times it without a packet (MQTT-3.1.2-24's grace).
+ */
+export const DEFAULT_MAX_IDLE_S = 300;
+
+/**
+ * Time one MQTT packet has from its first byte to its last, ms: a packet left half-sent or trickled
+ * closes the connection instead of holding its buffered bytes. 1 MiB in it needs ~50 KB/s.
+ */
+export const DEFAULT_PACKET_TIMEOUT_MS = 20_000;
+
+/**
+ * Largest CONNECT packet, bytes: client id, a presence Will, username and password fit many times;
+ * an unauthenticated peer cannot make the broker buffer a packet-size worth before it is known.
+ */
+export const MAX_CONNECT_PACKET_BYTES = 16 * 1024;
+
+/** Addresses already warned about a refused connection (least recently warned forgotten first). */
+export const MAX_WARNED_ADDRESSES = 1_024;
+
+/** Coarsest period of the sweep that finds slow packets and idle clients, ms (finer for short timeouts). */
+export const MAX_SWEEP_INTERVAL_MS = 1_000;

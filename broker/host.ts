@@ -7,23 +7,42 @@
 import { createRequire } from 'node:module';
 import { createSecureContext } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
+import { systemClock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
 import { nodeIdFromClientId, parseTopic, validateMessage } from '../src/protocol/index.js';
 import { createAcl } from './acl.js';
-import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import {
+  type Admission,
+  CONNECTION_REFUSALS,
+  type ConnectionRefusal,
+  createAdmission,
+  sourceKey,
+  WarnedOnce,
+} from './admission.js';
+import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
+import { type ConnectionSweep, createConnectionSweep, type SweepClose } from './connection-sweep.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_RETAINED_HAVES,
+  DEFAULT_PACKET_TIMEOUT_MS,
   DEFAULT_PORT,
   DROP_TOPIC,
+  MAX_CONNECT_PACKET_BYTES,
+  MAX_WARNED_ADDRESSES,
 } from './constants.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
+import { connectionsWithin, readFdLimit } from './fd-limit.js';
 import { createHaveRetention } from './have-retention.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import {
+  type AcceptGate,
   type Listener,
   listenSecureWebSocket,
   listenTcp,
@@ -35,7 +54,7 @@ import {
 } from './listeners.js';
 import { createToNarrowing } from './narrow.js';
 import { guardPacketSize } from './packet-guard.js';
-import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerStats } from './types.js';
+import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerLimits, BrokerStats } from './types.js';
 
 // aedes-persistence is CommonJS whose types declare an ES default export; load it as CommonJS.
 const memoryPersistence = createRequire(import.meta.url)('aedes-persistence') as () => unknown;
@@ -92,6 +111,41 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     aclDenied: { publish: 0, subscribe: 0 },
     narrowed: 0,
     tlsHandshakeFailures: 0,
+    refused: Object.fromEntries(CONNECTION_REFUSALS.map((r) => [r, 0])) as Record<ConnectionRefusal, number>,
+    refusedTotal: 0,
+    timedOut: { connect: 0, packet: 0, idle: 0 },
+  };
+  let limits: BrokerLimits | undefined;
+  let admission: Admission | undefined;
+  let sweep: ConnectionSweep | undefined;
+  const warnedAddresses = new WarnedOnce(MAX_WARNED_ADDRESSES);
+
+  // Runs at accept on every listener, before a byte is read: over a limit, the socket is destroyed.
+  const gate: AcceptGate = (socket) => {
+    const remote = socket.remoteAddress;
+    // Between stop() and the listeners closing there is no admission: nothing new is taken.
+    const taken = admission;
+    const refusal = taken === undefined ? 'max_connections' : taken.admit(remote);
+    if (refusal === undefined) {
+      socket.once('close', () => taken?.release(remote));
+      return true;
+    }
+    socket.destroy();
+    stats.refused[refusal]++;
+    stats.refusedTotal++;
+    // Once per address at warn, then at debug: a flood must not flood the log.
+    const level = warnedAddresses.first(sourceKey(remote)) ? 'warn' : 'debug';
+    const limit = refusal === 'max_connections' ? limits?.maxConnections : limits?.maxConnectionsPerIp;
+    log[level]({ remote, reason: refusal, limit }, 'refused connection at accept: connection limit reached');
+    return false;
+  };
+
+  const noteSweepClose = (client: Client, why: SweepClose): void => {
+    if (why === 'idle') stats.timedOut.idle++;
+    else stats.timedOut.packet++;
+    const level = levelFor(`sweep\0${why}`);
+    log[level]({ client: client.id, remote: sourceOf(client), reason: why }, 'closed connection: timed out');
+    client.conn.destroy();
   };
 
   // A client's refusals and denials are logged at warn once per kind, then at debug: a node retrying
@@ -258,16 +312,43 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     return hooks.authenticate ? hooks.authenticate(client, username, password) : true;
   }
 
+  /** The limits of one start(): the descriptor limit read now, the default connections fitted under it. */
+  function resolveLimits(): BrokerLimits {
+    const fdLimit = (options.readFdLimit ?? readFdLimit)();
+    const room = fdLimit === undefined ? undefined : connectionsWithin(fdLimit.soft);
+    const maxConnections = options.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, room ?? DEFAULT_MAX_CONNECTIONS);
+    const resolved: BrokerLimits = {
+      maxConnections,
+      maxConnectionsPerIp: options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // MQTT-3.1.2-24: one and a half keepalive periods without a packet.
+      idleCloseMs: (options.maxIdleS ?? DEFAULT_MAX_IDLE_S) * 1500,
+      packetTimeoutMs: options.packetTimeoutMs ?? DEFAULT_PACKET_TIMEOUT_MS,
+      ...(fdLimit !== undefined ? { fdLimit } : {}),
+    };
+    log.info({ fdLimit, ...resolved }, 'connection limits');
+    if (room !== undefined && maxConnections > room) {
+      log.warn(
+        { maxConnections, fdLimit: fdLimit?.soft, room },
+        'max connections exceeds the descriptor limit minus its reserve: raise LimitNOFILE= (ulimit -Hn) or lower it',
+      );
+    }
+    return resolved;
+  }
+
   return {
     get broker() {
       return broker;
     },
     address: () => address,
+    limits: () => limits && { ...limits },
     stats: () => ({
       ...stats,
       dropped: { ...stats.dropped },
       authRefused: { ...stats.authRefused },
       aclDenied: { ...stats.aclDenied },
+      refused: { ...stats.refused },
+      timedOut: { ...stats.timedOut },
       trackedNodes: check.trackedNodes(),
       retainedHaves: haves.size,
     }),
@@ -288,8 +369,20 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       if (!storeOutlivesStart) haves = createHaveRetention(maxRetainedHaves);
       // A cluster backend opens its connections first: an unreachable Redis fails start() here.
       const shared = await options.cluster?.open();
+      limits = resolveLimits();
+      admission = createAdmission({
+        maxConnections: limits.maxConnections,
+        maxPerSource: limits.maxConnectionsPerIp,
+      });
+      sweep = createConnectionSweep({
+        clock: options.clock ?? systemClock,
+        packetTimeoutMs: limits.packetTimeoutMs,
+        idleMs: limits.idleCloseMs,
+      });
+      sweep.start();
       const aedesOptions: AedesOptions = {
         id: options.id,
+        connectTimeout: limits.connectTimeoutMs,
         // Injected persistence outlives stop()/start(); the default in-memory one is new per start,
         // so retained records (presence, have) are lost on restart, like a broker process restart.
         persistence: shared?.persistence ?? options.persistence ?? memoryPersistence(),
@@ -320,27 +413,48 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         throw err;
       }
       broker = created;
+      created.on('connectionError', (_client: Client, err: Error) => {
+        // Aedes' connect timer (client.js): the only error it raises with this message.
+        if (err.message === 'connect did not arrive in time') stats.timedOut.connect++;
+      });
+      const watchedSweep = sweep;
       const onConnection = (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => {
         stats.connections++;
         stats.connectionsTotal++;
         stream.once('close', () => stats.connections--);
         const client = created.handle(stream, req);
-        guardPacketSize(client, maxPacketBytes, () => {
-          stats.packetsTooLarge++;
-          log.warn({ client: client.id, maxPacketBytes }, 'closed connection: packet larger than the limit');
-        });
+        const scanner = guardPacketSize(
+          client,
+          { maxPacketBytes, maxConnectPacketBytes: MAX_CONNECT_PACKET_BYTES },
+          () => {
+            stats.packetsTooLarge++;
+            log.warn({ client: client.id, maxPacketBytes }, 'closed connection: packet larger than the limit');
+          },
+        );
+        const swept = {
+          get completed() {
+            return scanner.completed;
+          },
+          get midPacket() {
+            return scanner.midPacket;
+          },
+          connected: () => client.connected,
+          close: (why: SweepClose) => noteSweepClose(client, why),
+        };
+        watchedSweep.add(swept);
+        stream.once('close', () => watchedSweep.remove(swept));
       };
       try {
-        const tcp = await listenTcp(tcpHost, port, onConnection);
+        const tcp = await listenTcp(tcpHost, port, onConnection, gate);
         listeners.push(tcp);
         port = tcp.port;
         if (wsPort !== undefined) {
-          const ws = await listenWebSocket(host, wsPort, maxPacketBytes, onConnection);
+          const ws = await listenWebSocket(host, wsPort, maxPacketBytes, onConnection, gate);
           listeners.push(ws);
           wsPort = ws.port;
         }
         if (tlsPort !== undefined && tlsCertificate !== undefined) {
-          tlsListener = await listenTls(host, tlsPort, tlsCertificate, onConnection, noteTlsFailure('mqtts'));
+          tlsListener = await listenTls(host, tlsPort, tlsCertificate, onConnection, noteTlsFailure('mqtts'), gate);
           listeners.push(tlsListener);
           tlsPort = tlsListener.port;
         }
@@ -352,6 +466,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
             tlsCertificate,
             onConnection,
             noteTlsFailure('wss'),
+            gate,
           );
           listeners.push(wssListener);
           wssPort = wssListener.port;
@@ -385,6 +500,9 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       const b = broker;
       broker = undefined;
       address = undefined;
+      limits = undefined;
+      sweep?.stop();
+      sweep = undefined;
       // Stop accepting first, then close Aedes (it closes its clients), then drop what is left.
       if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
       await Promise.all(closing.map((l) => l.close()));

@@ -6,6 +6,7 @@
  */
 
 export { type Acl, type AclAction, createAcl } from './acl.js';
+export { CONNECTION_REFUSALS, type ConnectionRefusal, sourceKey } from './admission.js';
 export {
   AUTH_REFUSALS,
   type AuthRefusal,
@@ -42,6 +43,7 @@ export {
   type Verdict,
 } from './envelope-check.js';
 export * from './errors.js';
+export { type FdLimit, parseFdLimit, readFdLimit } from './fd-limit.js';
 export type { AuthenticateFn, AuthorizePublishFn, AuthorizeSubscribeFn, PreConnectFn, PromiseHooks } from './hooks.js';
 export { createBrokerHost } from './host.js';
 export { createScryptGate, type GateRefusal, type ScryptGate, type ScryptGateOptions } from './scrypt-gate.js';
@@ -50,6 +52,7 @@ export type {
   BrokerCluster,
   BrokerHost,
   BrokerHostOptions,
+  BrokerLimits,
   BrokerStats,
   ClusterParts,
 } from './types.js';

@@ -20,9 +20,21 @@ export interface Listener {
 /** Connection handler: receives the stream Aedes should handle. */
 export type OnConnection = (stream: Duplex, request?: http.IncomingMessage) => void;
 
-export async function listenTcp(host: string, port: number, onConnection: OnConnection): Promise<Listener> {
+/**
+ * Decides on each accepted socket before anything is read from it: false when it refused it (and
+ * destroyed it). Run first on every listener, before a TLS handshake or an HTTP request is parsed.
+ */
+export type AcceptGate = (socket: net.Socket) => boolean;
+
+export async function listenTcp(
+  host: string,
+  port: number,
+  onConnection: OnConnection,
+  gate?: AcceptGate,
+): Promise<Listener> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
+    if (gate && !gate(socket)) return;
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -74,11 +86,21 @@ const tlsServerOptions = (certificate: TlsCertificate) =>
  * Tracks a TLS server's raw sockets, so close() also drops the ones still in their handshake, and
  * reports failed handshakes (Node destroys those sockets itself).
  */
-function tlsSockets(server: tls.Server, onTlsFailure: OnTlsFailure | undefined): Set<net.Socket> {
+function tlsSockets(
+  server: tls.Server,
+  onTlsFailure: OnTlsFailure | undefined,
+  gate: AcceptGate | undefined,
+): Set<net.Socket> {
   const sockets = new Set<net.Socket>();
   // Read at accept: once a client has hung up, neither socket knows its peer any more.
   const peers = new WeakMap<net.Socket, string | undefined>();
-  server.on('connection', (socket: net.Socket) => {
+  // A socket the gate destroyed still reaches the TLS server, which reports it as a failed handshake.
+  const refused = new WeakSet<net.Socket>();
+  server.prependListener('connection', (socket: net.Socket) => {
+    if (gate && !gate(socket)) {
+      refused.add(socket);
+      return;
+    }
     socket.setNoDelay(true);
     sockets.add(socket);
     peers.set(socket, socket.remoteAddress);
@@ -88,6 +110,7 @@ function tlsSockets(server: tls.Server, onTlsFailure: OnTlsFailure | undefined):
     // `_parent`: the accepted socket a server-side TLSSocket wraps (a Node internal; without it, the
     // TLSSocket's own address, undefined after a reset).
     const accepted = (socket as { _parent?: net.Socket })._parent;
+    if (accepted !== undefined && refused.has(accepted)) return;
     onTlsFailure?.(err, (accepted && peers.get(accepted)) ?? socket.remoteAddress);
   });
   return sockets;
@@ -100,9 +123,10 @@ export async function listenTls(
   certificate: TlsCertificate,
   onConnection: OnConnection,
   onTlsFailure?: OnTlsFailure,
+  gate?: AcceptGate,
 ): Promise<TlsListener> {
   const server = tls.createServer(tlsServerOptions(certificate), (socket) => onConnection(socket));
-  const sockets = tlsSockets(server, onTlsFailure);
+  const sockets = tlsSockets(server, onTlsFailure, gate);
   const bound = await bind(server, host, port, 'MQTT/TLS');
   return {
     port: bound,
@@ -119,8 +143,10 @@ export async function listenWebSocket(
   port: number,
   maxPayloadBytes: number,
   onConnection: OnConnection,
+  gate?: AcceptGate,
 ): Promise<Listener> {
   const server = http.createServer(upgradeRequired);
+  if (gate) server.prependListener('connection', (socket: net.Socket) => gate(socket));
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket');
   return {
@@ -140,9 +166,10 @@ export async function listenSecureWebSocket(
   certificate: TlsCertificate,
   onConnection: OnConnection,
   onTlsFailure?: OnTlsFailure,
+  gate?: AcceptGate,
 ): Promise<TlsListener> {
   const server = https.createServer(tlsServerOptions(certificate), upgradeRequired);
-  const sockets = tlsSockets(server, onTlsFailure);
+  const sockets = tlsSockets(server, onTlsFailure, gate);
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket over TLS');
   return {

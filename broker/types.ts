@@ -1,8 +1,11 @@
 /** Public types of the broker host. */
 import type { Aedes } from 'aedes';
+import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
+import type { ConnectionRefusal } from './admission.js';
 import type { AuthRefusal, BrokerAuth } from './auth.js';
 import type { DropReason } from './envelope-check.js';
+import type { FdLimit } from './fd-limit.js';
 import type { PromiseHooks } from './hooks.js';
 
 export interface BrokerHostOptions {
@@ -64,7 +67,42 @@ export interface BrokerHostOptions {
   auth?: BrokerAuth;
   /** Extra promise-returning hooks run after dameso's own checks (auth, ACL). */
   hooks?: PromiseHooks;
+  /**
+   * Time from accept to a whole CONNECT packet, ms; a connection without one by then is closed.
+   * Default DEFAULT_CONNECT_TIMEOUT_MS (5 s).
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Most open connections, every listener together; more are closed at accept. Default
+   * DEFAULT_MAX_CONNECTIONS (1000), or the descriptor limit minus FD_RESERVE when that is lower.
+   */
+  maxConnections?: number;
+  /** Most open connections from one address (an IPv6 /64). Default DEFAULT_MAX_CONNECTIONS_PER_IP (64). */
+  maxConnectionsPerIp?: number;
+  /**
+   * Longest silence, s: a client with keepalive 0 or above it is held to it, and closed after 1.5
+   * times it without a packet. Default DEFAULT_MAX_IDLE_S (300).
+   */
+  maxIdleS?: number;
+  /** Time one packet has from its first byte to its last, ms. Default DEFAULT_PACKET_TIMEOUT_MS (20 s). */
+  packetTimeoutMs?: number;
+  /** Clock of the idle and packet timeouts. Default systemClock. */
+  clock?: Clock;
+  /** Reads the process's descriptor limit at start. Default: /proc/self/limits (fd-limit.ts). */
+  readFdLimit?: () => FdLimit | undefined;
   log?: Logger;
+}
+
+/** The connection limits a started host applies. */
+export interface BrokerLimits {
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  connectTimeoutMs: number;
+  /** Silence after which a client is closed, ms (1.5 × maxIdleS). */
+  idleCloseMs: number;
+  packetTimeoutMs: number;
+  /** The process's descriptor limit at start, when known. */
+  fdLimit?: FdLimit;
 }
 
 /** What a cluster backend gives one start(): the shared retained store and fan-out. */
@@ -136,6 +174,14 @@ export interface BrokerStats {
    * trust the certificate, speaks plain MQTT or HTTP to it, or is too old (below TLS 1.2).
    */
   tlsHandshakeFailures: number;
+  /** Sockets closed at accept because a connection limit was reached, per limit. */
+  refused: Record<ConnectionRefusal, number>;
+  refusedTotal: number;
+  /**
+   * Connections closed by a timeout: no whole CONNECT in time, a packet not completed in time, a
+   * connected client silent too long.
+   */
+  timedOut: { connect: number; packet: number; idle: number };
 }
 
 export interface BrokerHost {
@@ -146,6 +192,8 @@ export interface BrokerHost {
   /** The running Aedes, undefined when stopped. */
   readonly broker: Aedes | undefined;
   address(): BrokerAddress | undefined;
+  /** The connection limits in force, undefined when stopped. */
+  limits(): BrokerLimits | undefined;
   stats(): BrokerStats;
   /**
    * Serves a renewed TLS certificate (PEM chain and key) to new connections, without a restart; open

@@ -73,13 +73,6 @@ export const NODE_FAMILIES = {
     'Own entries after the backup mark still to replicate (replication bookkeeping at the tail not counted).',
   ),
   dameso_backup_state: gauge('1 for the state the background backup is in, 0 for the others.', ['state']),
-  dameso_survey_rounds_total: counter(
-    'Survey rounds this mapper recorded since it started, by outcome (done, skipped, failed).',
-    ['outcome'],
-  ),
-  dameso_survey_last_round_timestamp_seconds: gauge(
-    'Wall-clock time of the last survey round recorded since start, seconds since the epoch (0 before the first).',
-  ),
 } as const satisfies Record<string, Family>;
 
 /** Labelled by `broker` (its listen address). */
@@ -107,6 +100,14 @@ export const BROKER_FAMILIES = {
   ),
   dameso_broker_tls_handshake_failures_total: counter(
     'Connections to the TLS and wss listeners that failed the TLS handshake (untrusted certificate, not TLS, too old).',
+  ),
+  dameso_broker_connections_refused_total: counter(
+    'Sockets closed at accept by a connection limit, by reason (max_connections, max_connections_per_ip).',
+    ['reason'],
+  ),
+  dameso_broker_connections_timed_out_total: counter(
+    'Connections closed by a timeout, by phase (connect: no whole CONNECT; packet: a packet not completed; idle).',
+    ['phase'],
   ),
 } as const satisfies Record<string, Family>;
 

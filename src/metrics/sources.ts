@@ -8,7 +8,6 @@ import { CHUNKS_VIEW } from '../chunks/constants.js';
 import type { ChunksState } from '../chunks/view.js';
 import type { LimiterGate } from '../limiters/gate.js';
 import type { DamesoNode } from '../node.js';
-import type { ObserveInstance, SurveyStats } from '../observe/index.js';
 import { LIMITER_NAMES, NO_REASONS } from '../protocol/types.js';
 import type { Sink, Source } from './registry.js';
 
@@ -31,12 +30,6 @@ function backupOf(node: DamesoNode): BackupState | undefined {
 }
 
 const BACKUP_STATES: readonly BackupStateName[] = ['waiting', 'pushing', 'caught_up', 'paused'];
-
-/** The survey loop of a node whose observe service surveys (a mapper with `surveyEveryS` > 0). */
-function surveyOf(node: DamesoNode): SurveyStats | undefined {
-  const observe = node.services.observe as Partial<ObserveInstance> | undefined;
-  return observe?.surveyStats?.();
-}
 
 /** A started node's counters. Read only while the node runs (its parts throw before `start()`). */
 export function nodeSource(node: DamesoNode): Source {
@@ -111,11 +104,6 @@ export function nodeSource(node: DamesoNode): Source {
       sink('dameso_backup_lag_entries', backup.lag);
       for (const state of BACKUP_STATES) sink('dameso_backup_state', backup.state === state ? 1 : 0, { state });
     }
-    const survey = surveyOf(node);
-    if (survey !== undefined) {
-      for (const [outcome, n] of Object.entries(survey.rounds)) sink('dameso_survey_rounds_total', n, { outcome });
-      sink('dameso_survey_last_round_timestamp_seconds', (survey.lastRoundT ?? 0) / 1000);
-    }
   };
 }
 
@@ -139,5 +127,8 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_acl_denied_total', s.aclDenied.publish, { action: 'publish' });
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });
     sink('dameso_broker_tls_handshake_failures_total', s.tlsHandshakeFailures);
+    for (const [reason, n] of Object.entries(s.refused)) sink('dameso_broker_connections_refused_total', n, { reason });
+    for (const [phase, n] of Object.entries(s.timedOut))
+      sink('dameso_broker_connections_timed_out_total', n, { phase });
   };
 }

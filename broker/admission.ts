@@ -1,0 +1,100 @@
+/**
+ * Connection limits at accept: most open connections in total and per source address. A socket over
+ * a limit is destroyed before anything is read from it, so an idle-socket flood holds at most the
+ * limits' worth of descriptors and the rest of the process keeps its own.
+ */
+import { isIPv6 } from 'node:net';
+
+export const CONNECTION_REFUSALS = ['max_connections', 'max_connections_per_ip'] as const;
+export type ConnectionRefusal = (typeof CONNECTION_REFUSALS)[number];
+
+export interface Admission {
+  /** Takes a place for a socket from `remote`; the refusal when a limit is reached. */
+  admit(remote: string | undefined): ConnectionRefusal | undefined;
+  /** Gives back the place admit() took for `remote`. */
+  release(remote: string | undefined): void;
+  /** Open admitted connections. */
+  readonly open: number;
+  /** Source keys with at least one open connection (bounded by the total limit). */
+  readonly sources: number;
+}
+
+export function createAdmission(limits: { maxConnections: number; maxPerSource: number }): Admission {
+  const perSource = new Map<string, number>();
+  let open = 0;
+  return {
+    admit(remote) {
+      if (open >= limits.maxConnections) return 'max_connections';
+      const key = sourceKey(remote);
+      const held = perSource.get(key) ?? 0;
+      if (held >= limits.maxPerSource) return 'max_connections_per_ip';
+      perSource.set(key, held + 1);
+      open++;
+      return undefined;
+    },
+    release(remote) {
+      const key = sourceKey(remote);
+      const held = perSource.get(key);
+      if (held === undefined) return;
+      open--;
+      if (held <= 1) perSource.delete(key);
+      else perSource.set(key, held - 1);
+    },
+    get open() {
+      return open;
+    },
+    get sources() {
+      return perSource.size;
+    },
+  };
+}
+
+/**
+ * What one limit counts: an IPv4 address (also when written IPv4-mapped, `::ffff:a.b.c.d`), or the
+ * /64 of an IPv6 address, since one IPv6 host usually holds a whole /64.
+ */
+export function sourceKey(remote: string | undefined): string {
+  if (remote === undefined) return '?';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(remote)) return remote;
+  return `${expandIpv6(remote).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address, `::` expanded (a zone id dropped). */
+function expandIpv6(address: string): string[] {
+  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = Array.from({ length: Math.max(0, 8 - left.length - right.length) }, () => '0');
+  return [...left, ...zeros, ...right].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+}
+
+/**
+ * Addresses already warned about, least recently warned forgotten first: a refused address is
+ * logged at warn once, then at debug, and a flood of new addresses cannot grow the table.
+ */
+export class WarnedOnce {
+  private readonly seen = new Map<string, true>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** True the first time `key` is seen (or after it was forgotten). */
+  first(key: string): boolean {
+    if (this.seen.has(key)) {
+      this.seen.delete(key);
+      this.seen.set(key, true);
+      return false;
+    }
+    if (this.seen.size >= this.capacity) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(key, true);
+    return true;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
