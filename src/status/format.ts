@@ -14,7 +14,7 @@ function running(s: NodeStatus): string {
 
 function connection(s: NodeStatus): string {
   const c = s.connection;
-  if (c.state === null) return 'never connected';
+  if (c.state === null) return 'none recorded';
   // A recorded state of a node that is not running is history, not the present.
   const recorded = s.source === 'data' && s.pid === null ? 'last recorded: ' : '';
   return `${recorded}${c.state} since ${iso(c.since)}${c.reason ? ` (${c.reason})` : ''}`;
@@ -70,7 +70,7 @@ function seriesSize(s: NodeStatus): string {
 
 export function statusLines(s: NodeStatus): string[] {
   const rows: [string, string][] = [
-    ['node', s.node ?? '- (never connected)'],
+    ['node', s.node ?? '- (no connection recorded)'],
     ['roles', s.roles.length > 0 ? s.roles.join(',') : '-'],
     ['process', running(s)],
     ['session', String(s.session)],

@@ -8,7 +8,7 @@ import { chunksView } from '../chunks/index.js';
 import { LIMITERS_VIEW, type LimiterTally, limitersView } from '../limiters/index.js';
 import { SERIES_SUBDIR } from '../node/constants.js';
 import { ROSTER_VIEW, type RosterState, rosterView } from '../presence/index.js';
-import { createSeries } from '../series/index.js';
+import { createSeries, liveWriter } from '../series/index.js';
 import type { View } from '../series/types.js';
 import {
   CONNECTION_VIEW,
@@ -17,7 +17,6 @@ import {
   SESSION_VIEW,
   sessionView,
 } from '../transport/index.js';
-import { lockHolder } from './lock.js';
 import { recordedParts, viewOr } from './parts.js';
 import type { NodeStatus } from './types.js';
 
@@ -26,7 +25,7 @@ const VIEWS = [sessionView, connectionView, rosterView, limitersView, chunksView
 /** Reads `{dataDir}/series`; the caller checks the folder is a node data folder first. */
 export async function statusFromData(dataDir: string): Promise<NodeStatus> {
   const dir = join(dataDir, SERIES_SUBDIR);
-  const pid = await lockHolder(dir);
+  const pid = (await liveWriter(dir)) ?? null;
   const series = createSeries({ dir, readOnly: true, views: VIEWS });
   await series.open();
   try {

@@ -6,5 +6,4 @@ export * from './constants.js';
 export { statusLines } from './format.js';
 export { statusFromData } from './from-data.js';
 export { type Health, healthOf, type StatusNode, statusOfNode } from './live.js';
-export { lockHolder } from './lock.js';
 export type { NodeStatus, RecordedEntry } from './types.js';

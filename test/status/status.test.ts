@@ -210,7 +210,7 @@ test('text mode: one aligned key/value line per field, "never" for a node that n
   // Every value starts in one column, after the longest key and two spaces.
   expect(lines.filter((l) => !/^.{11} {2}\S/.test(l))).toEqual([]);
   expect(lines).toContain('last survey  never');
-  expect(lines).toContain('connection   never connected');
+  expect(lines).toContain('connection   none recorded');
 });
 
 test('--metrics takes the metrics URL as printed, the port alone or /status; anything but http(s) is a usage error', () => {
