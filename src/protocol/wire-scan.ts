@@ -7,14 +7,15 @@
  *   definite-length maps with text keys, arrays, text and byte strings; integers within ±(2^53 − 1);
  *   half, single and double floats; false, true, null, undefined (a field set to undefined is
  *   written as 0xf7 and the want_chunks filter skips it); at most MAX_CBOR_DEPTH levels below the
- *   root; exactly one item.
+ *   root; at most CBOR_CONTAINER_ALLOWANCE + bytes / CBOR_BYTES_PER_CONTAINER maps and arrays;
+ *   exactly one item.
  *
  * Everything else is refused with a coded reason (BadCborError.reason) before any work
  * proportional to what a header claims: every tag (bignums 2/3 cost cbor-x more than quadratic
  * time; shared references 28/29 build a DAG that expands exponentially), indefinite lengths, deeper
  * nesting, and lengths or counts larger than the bytes left.
  */
-import { MAX_CBOR_DEPTH } from './constants.js';
+import { CBOR_BYTES_PER_CONTAINER, CBOR_CONTAINER_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
 import { BadCborError, type CborRejectReason } from './errors.js';
 
 /** Largest integer argument of major types 0 and 1 accepted: 2^53 − 1 (a JS number stays exact). */
@@ -53,6 +54,7 @@ export function scanWireCbor(bytes: Uint8Array): void {
 const EMPTY = new Uint8Array(0);
 
 function scanItems(): void {
+  let containersLeft = CBOR_CONTAINER_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_CONTAINER);
   let depth = 0;
   remaining[0] = 1;
   isMap[0] = 0;
@@ -67,6 +69,7 @@ function scanItems(): void {
     const isKey = isMap[depth] === 1 && left % 2 === 0;
     const children = scanHead(isKey);
     if (children < 0) continue;
+    if (--containersLeft < 0) refuse('cbor_containers', `more maps and arrays than ${end} bytes allow`);
     if (depth >= MAX_CBOR_DEPTH && children > 0) refuse('cbor_depth', `nested deeper than ${MAX_CBOR_DEPTH} levels`);
     depth++;
     remaining[depth] = children;

@@ -72,11 +72,12 @@ describe('codec', () => {
   });
 
   it('bounds nesting depth', () => {
-    const deep = Buffer.concat([Buffer.alloc(100, 0x81), Buffer.from([0x01])]);
+    // A 2000-byte string innermost keeps the maps and arrays within their bound (one per 16 bytes).
+    const padding = Buffer.concat([hex('59 07d0'), Buffer.alloc(2000, 7)]);
+    const deep = Buffer.concat([Buffer.alloc(100, 0x81), padding]);
     expect(() => decode(deep)).toThrow(expect.objectContaining({ reason: 'cbor_depth' }));
     // Nested maps (the plain-object fast path): 65 levels refused, 64 accepted.
-    const maps = (n: number) =>
-      Buffer.concat([...Array.from({ length: n }, () => hex('a1 6161')), Buffer.from([0x01])]);
+    const maps = (n: number) => Buffer.concat([...Array.from({ length: n }, () => hex('a1 6161')), padding]);
     expect(() => decode(maps(65))).toThrow(BadCborError);
     expect(decode(maps(64))).toBeTypeOf('object');
   });

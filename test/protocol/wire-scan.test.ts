@@ -168,20 +168,52 @@ describe('wire scan', () => {
     }
   });
 
+  it('bounds maps and arrays by the payload size: 16, plus one per 16 bytes', () => {
+    // [[[] × (containers − 2)], h'00…'] padded to `bytes` in all.
+    const payload = (bytes: number, containers: number) => {
+      const n = containers - 2;
+      const list = cat(Buffer.from([0x99, n >> 8, n & 0xff]), Buffer.alloc(n, 0x80));
+      const pad = bytes - 1 - list.length - 5;
+      const padding = Buffer.alloc(5 + pad);
+      padding[0] = 0x5a;
+      padding.writeUInt32BE(pad, 1);
+      return cat(Buffer.from([0x82]), list, padding);
+    };
+    for (const bytes of [1600, 160_000]) {
+      const limit = 16 + bytes / 16;
+      expect(payload(bytes, limit).length).toBe(bytes);
+      expect(scanReason(payload(bytes, limit))).toBe('ok');
+      expect(scanReason(payload(bytes, limit + 1))).toBe('cbor_containers');
+    }
+    expect(scanReason(Buffer.alloc(1000, 0x80))).toBe('cbor_trailing'); // one empty array, then trailing
+    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0x80)))).toBe('cbor_containers');
+    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0xa0)))).toBe('cbor_containers');
+  });
+
   it('allows exactly MAX_CBOR_DEPTH levels below the root', () => {
-    const nested = (levels: number) => cat(Buffer.alloc(levels, 0x81), Buffer.from([0x01]));
+    // A 1000-byte string innermost keeps the arrays within the bound on maps and arrays.
+    const padding = cat(hex('59 03e8'), Buffer.alloc(1000, 7));
+    const nested = (levels: number, inner = padding) => cat(Buffer.alloc(levels, 0x81), inner);
     expect(scanReason(nested(64))).toBe('ok');
     expect(scanReason(nested(65))).toBe('cbor_depth');
-    expect(scanReason(cat(Buffer.alloc(64, 0x81), Buffer.from([0x80])))).toBe('ok'); // empty array at 64
+    expect(scanReason(cat(Buffer.alloc(63, 0x81), hex('82 80'), padding))).toBe('ok'); // empty array at 64
+    expect(scanReason(cat(Buffer.alloc(64, 0x81), hex('82 80'), padding))).toBe('cbor_depth');
     expect(decode(nested(64))).toBeInstanceOf(Array);
+    expect(decodeFlat(nested(63))).toBeInstanceOf(Array);
   });
 
   it('for random valid envelopes, the strict path decodes to what cbor-x alone made of them', () => {
     fc.assert(
       fc.property(envelope, (env) => {
         const bytes = encode(env);
-        expect(scanReason(bytes)).toBe('ok');
+        const reason = scanReason(bytes);
         const before = unscanned(bytes);
+        // Random bodies may be denser in maps and arrays than the bound; those are refused whole.
+        if (reason === 'cbor_containers') {
+          expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
+          return;
+        }
+        expect(reason).toBe('ok');
         expectSameValue(decode(bytes), before);
         expectSameValue(decodeGeneral(bytes), before);
       }),
@@ -192,7 +224,12 @@ describe('wire scan', () => {
   it('for random items of the subset in any head or float width, decodes to what cbor-x alone made of them', () => {
     fc.assert(
       fc.property(subsetItem, (bytes) => {
-        expect(scanReason(bytes)).toBe('ok');
+        const reason = scanReason(bytes);
+        if (reason === 'cbor_containers') {
+          expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
+          return;
+        }
+        expect(reason).toBe('ok');
         let before: unknown;
         try {
           before = unscanned(bytes);
@@ -207,8 +244,12 @@ describe('wire scan', () => {
   });
 
   it('passes everything the hand-written reader accepts (so that reader needs no scan)', () => {
+    const dense = fc
+      .array(fc.constantFrom(0x80, 0xa0, 0x81, 0x01), { minLength: 20, maxLength: 200 })
+      .map((xs) => cat(Buffer.from([0x99, xs.length >> 8, xs.length & 0xff]), Buffer.from(xs)));
     const anyBytes = fc.oneof(
       subsetItem,
+      dense,
       fc.uint8Array({ minLength: 1, maxLength: 64 }),
       envelope.map((e) => encode(e)),
     );
