@@ -4,13 +4,23 @@
  * the flags, the defaults are the documented constants, a real node says it surveys in its start
  * line, and the intent command refuses a non-geohash subject before connecting.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { smoothField } from '../../devices/sensors/index.js';
 import { parseNodeConfig } from '../../src/cli/node-config.js';
 import { parseMinResponders, parseSurveyCells, parseSurveyEvery, SURVEY_HELP } from '../../src/cli/node-survey.js';
 import { ConfigError } from '../../src/errors.js';
-import { DEFAULT_MIN_RESPONDERS, DEFAULT_SURVEY_EVERY_S } from '../../src/observe/index.js';
+import {
+  cellCentre,
+  cellOf,
+  DEFAULT_MIN_RESPONDERS,
+  DEFAULT_SURVEY_EVERY_S,
+  ownObservations,
+  plainMedian,
+} from '../../src/observe/index.js';
+import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 import { NodePool } from '../helpers/node-fixtures.js';
+import { createNodeField, type NodeField } from '../helpers/observe-nodes.js';
 
 const pool = new NodePool();
 
@@ -124,5 +134,46 @@ describe('dameso node / intent with survey flags (real processes)', () => {
     expect(off.code).toBe(0);
     expect(off.stdout).not.toMatch(/surveys/);
     await pool.cleanup();
+  });
+});
+
+describe('dameso intent want_observations (text) against real mapper nodes', () => {
+  let broker: BrokerHandle;
+  let nf: NodeField;
+  beforeAll(async () => {
+    broker = await startAedes();
+    nf = await createNodeField(broker.url);
+  });
+  afterAll(async () => {
+    await nf?.stopAll();
+    await broker?.stop();
+  });
+
+  test("prints each responder's value per metric and cell, and the equal-weight median per cell", async () => {
+    const cell = cellOf(48.2, 16.37, 7);
+    const field = smoothField();
+    const values = new Map<string, number>();
+    for (const [i, id] of ['ma', 'mb'].entries()) {
+      const m = await nf.mapper(id, field, { seed: i + 1, bias: i * 4 });
+      m.moveTo(cellCentre(cell));
+      m.sensor.sample();
+      await m.sensor.stop(); // no more readings on its timer: what it holds now is what it answers
+      await m.node.series.flush();
+      // What the node answers with, reduced as a requester reduces it: the median of its readings.
+      values.set(id, plainMedian((await ownObservations(m.node.series, cell, 64)).map((o) => o.value)));
+    }
+    const r = await runCli(['intent', 'want_observations', '--subject', cell, '--broker', broker.url]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const [id, v] of values) {
+      expect(
+        lines.some((l) => l.includes(id) && l.includes('temp') && l.includes(v.toFixed(3)) && l.includes(cell)),
+      ).toBe(true);
+    }
+    const median = ((values.get('ma') as number) + (values.get('mb') as number)) / 2;
+    const row = lines.find((l) => l.trimStart().startsWith(cell)) ?? '';
+    expect(row).toContain(median.toFixed(3));
+    expect(row).toContain('low confidence (n=2 < 3)');
+    expect(r.stdout).toMatch(/equal weights/);
   });
 });
