@@ -8,13 +8,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit.js';
 import { createSeries } from '../../src/series/index.js';
 import { bundle, bundledMain, runDameso } from '../helpers/series-child.js';
-import { collect, withTmpDir } from '../helpers/series-tmp.js';
+import { collect, countView, withTmpDir } from '../helpers/series-tmp.js';
 
 interface Writer {
   child: ChildProcess;
@@ -25,14 +25,11 @@ interface Writer {
   exited: Promise<number | null>;
 }
 
-const children = new Set<ChildProcess>();
-
 async function spawnWriter(data: string, count: number, hold = false): Promise<Writer> {
   const script = await bundle('test/helpers/live-writer-child.ts', 'live-writer.mjs');
   const child = spawn(process.execPath, [script, data, String(count), ...(hold ? ['hold'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
   let partial = '';
   let last = 0;
   let held = false;
@@ -51,12 +48,7 @@ async function spawnWriter(data: string, count: number, hold = false): Promise<W
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;
   });
-  const exited = new Promise<number | null>((r) =>
-    child.on('close', (code) => {
-      children.delete(child);
-      r(code);
-    }),
-  );
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const reached = (want: number | 'held') =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -72,9 +64,11 @@ async function spawnWriter(data: string, count: number, hold = false): Promise<W
   return { child, durable: () => last, reached, exited };
 }
 
-afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
+/** Kill the writer (stopped or not) and wait for it, before its folder is removed. */
+async function stopWriter(w: Writer): Promise<void> {
+  w.child.kill('SIGKILL');
+  await w.exited;
+}
 
 /** Every file under `root`: size, mtime and SHA-256 (the lock file included). */
 async function fingerprint(root: string): Promise<Map<string, string>> {
@@ -176,50 +170,85 @@ describe('read-only readers beside a writer process', () => {
     await withTmpDir(async (data) => {
       const dir = join(data, 'series');
       const w = await spawnWriter(data, 1_000_000);
-      await w.reached(200);
-      // Reads while the writer appends and its ring evicts.
-      for (let round = 0; round < 4; round++) await readAll(data, dir, w, true);
-      expect(await firstSeqOnDisk(dir), 'the ring evicted while the readers ran').toBeGreaterThan(1);
+      try {
+        await w.reached(200);
+        // Reads while the writer appends and its ring evicts.
+        for (let round = 0; round < 4; round++) await readAll(data, dir, w, true);
+        expect(await firstSeqOnDisk(dir), 'the ring evicted while the readers ran').toBeGreaterThan(1);
 
-      // The writer stopped (SIGSTOP: its lock still held by a live process): the readers write nothing.
-      w.child.kill('SIGSTOP');
-      const frozen = await fingerprint(data);
-      await readAll(data, dir, w, true);
-      expect(await fingerprint(data)).toEqual(frozen);
-      w.child.kill('SIGCONT');
-      await w.reached(w.durable() + 50);
+        // The writer stopped (SIGSTOP: its lock still held by a live process): the readers write nothing.
+        w.child.kill('SIGSTOP');
+        const frozen = await fingerprint(data);
+        await readAll(data, dir, w, true);
+        expect(await fingerprint(data)).toEqual(frozen);
+        w.child.kill('SIGCONT');
+        await w.reached(w.durable() + 50);
 
-      // The writer gone: the same, and verify no longer names a live writer.
-      w.child.kill('SIGTERM');
-      expect(await w.exited).toBe(0);
-      const left = await fingerprint(data);
-      expect([...left.keys()].some((n) => n.endsWith('.lock'))).toBe(false);
-      await readAll(data, dir, w, false);
-      expect(await fingerprint(data)).toEqual(left);
+        // The writer gone: the same, and verify no longer names a live writer.
+        w.child.kill('SIGTERM');
+        expect(await w.exited).toBe(0);
+        const left = await fingerprint(data);
+        expect([...left.keys()].some((n) => n.endsWith('.lock'))).toBe(false);
+        await readAll(data, dir, w, false);
+        expect(await fingerprint(data)).toEqual(left);
+      } finally {
+        await stopWriter(w);
+      }
     });
   }, 180_000);
+
+  it('segments evicted after a read-only open listed them are skipped; the rest reads gapless', async () => {
+    await withTmpDir(async (dir) => {
+      const w = createSeries({ dir, durability: 'none', segmentBytes: 4096, budgetBytes: 1 << 20, views: [countView] });
+      await w.open();
+      for (let i = 0; i < 200; i++) await w.append({ event: 'x', pad: 'p'.repeat(60) });
+      await w.close();
+      const lastSeq = w.lastSeq; // snapshots take seqs too
+      const r = createSeries({ dir, readOnly: true, views: [countView] });
+      await r.open();
+      expect(r.view<Record<string, number>>('count').x).toBe(200);
+      const segs = (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
+      expect(segs.length).toBeGreaterThan(3);
+      // What a writer's ring does while a reader holds its listing.
+      for (const name of segs.slice(0, 2)) await unlink(join(dir, name));
+      const seqs = (await collect(r.read())).map((e) => e.seq);
+      await r.close();
+      expect(seqs[0]).toBe(Number(segs[2]!.slice(0, -4)));
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+      expect(seqs[seqs.length - 1]).toBe(lastSeq);
+    });
+  });
 
   it('verify calls the torn tail of a live writer "in progress", and of a dead one a cut to come', async () => {
     await withTmpDir(async (data) => {
       const dir = join(data, 'series');
       const w = await spawnWriter(data, 40, true);
-      await w.reached('held');
-      const segs = (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
-      // Half a record at the end of the active segment: what a reader sees mid-write.
-      await appendFile(join(dir, segs[segs.length - 1]!), Buffer.from([0x12, 0x34, 0x56, 0x78, 1, 200, 0, 0]));
-      const live = await runDameso(['series', 'verify', '--dir', dir]);
-      expect(live.code, live.stdout.toString()).toBe(EXIT.ok);
-      const text = live.stdout.toString();
-      expect(text).toMatch(/^sound: /);
-      expect(text).toContain(`live: process ${w.child.pid} is appending; tail in progress 8 bytes`);
-      expect(await cliVerify(dir)).toMatchObject({ sound: true, inProgressBytes: 8, truncatedBytes: 0 });
+      try {
+        await w.reached('held');
+        const segs = (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
+        // Half a record at the end of the active segment: what a reader sees mid-write.
+        await appendFile(join(dir, segs[segs.length - 1]!), Buffer.from([0x12, 0x34, 0x56, 0x78, 1, 200, 0, 0]));
+        const active = join(dir, segs[segs.length - 1]!);
+        const sizeWithTail = (await stat(active)).size;
+        await expectGaplessRead(await apiRead(dir), dir, w.durable());
+        await expectGaplessRead(await cliExport(dir), dir, w.durable());
+        expect((await stat(active)).size, 'a read-only open leaves the torn tail in place').toBe(sizeWithTail);
+        const live = await runDameso(['series', 'verify', '--dir', dir]);
+        expect(live.code, live.stdout.toString()).toBe(EXIT.ok);
+        const text = live.stdout.toString();
+        expect(text).toMatch(/^sound: /);
+        expect(text).toContain(`live: process ${w.child.pid} is appending; tail in progress 8 bytes`);
+        expect(await cliVerify(dir)).toMatchObject({ sound: true, inProgressBytes: 8, truncatedBytes: 0 });
 
-      w.child.kill('SIGKILL');
-      await w.exited;
-      const dead = await runDameso(['series', 'verify', '--dir', dir]);
-      expect(dead.code).toBe(EXIT.ok);
-      expect(dead.stdout.toString()).toContain('truncated bytes 8 ');
-      expect(dead.stdout.toString()).not.toContain('live:');
+        w.child.kill('SIGKILL');
+        await w.exited;
+        const dead = await runDameso(['series', 'verify', '--dir', dir]);
+        expect(dead.code).toBe(EXIT.ok);
+        expect(dead.stdout.toString()).toContain('truncated bytes 8 ');
+        expect(dead.stdout.toString()).not.toContain('live:');
+      } finally {
+        await stopWriter(w);
+      }
     });
   }, 60_000);
 });
