@@ -45,6 +45,8 @@ export interface BackupState {
   lastSeq: number;
   /** Entries after the mark worth a backup (replication bookkeeping at the tail not counted). */
   lag: number;
+  /** Rounds run since start (skipped ones included). */
+  rounds: number;
 }
 
 export interface BackupDeps {
@@ -110,6 +112,7 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
   let settledSeq = 0;
   // Since when the unpushed tail has been pending (monotonic ms).
   let tailSince = 0;
+  let rounds = 0;
 
   const mark = (): number => series.view<ChunksState>(CHUNKS_VIEW).pushed_to_seq;
   const lastDataSeq = (): number => series.view<BackupViewState>(BACKUP_VIEW).last_data_seq;
@@ -125,6 +128,7 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
       mark: m,
       lastSeq: series.lastSeq,
       lag: Math.max(0, lastDataSeq() - m),
+      rounds,
     };
   };
 
@@ -220,6 +224,7 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
     if (stopped) return;
     timer = clock.setTimeout(() => {
       running = round().finally(() => {
+        rounds += 1;
         running = undefined;
         schedule(roundMs);
       });

@@ -17,6 +17,11 @@ describe('chunks constants', () => {
     expect(C.DEFAULT_FETCH_DEADLINE_MS).toBe(3_000);
     expect(C.DEFAULT_HAVE_QUIET_MS).toBe(60);
     expect(C.DEFAULT_HAVE_MAX_WAIT_MS).toBe(1_000);
+    expect(C.DEFAULT_REPLICATE).toBe(3);
+    expect(C.BACKUP_ROUND_MS).toBe(3_000);
+    expect(C.BACKUP_ROUND_MAX_CHUNKS).toBe(8);
+    expect(C.BACKUP_PUSH_WINDOW).toBe(1);
+    expect(C.BACKUP_PARTIAL_AFTER_MS).toBe(60_000);
   });
 
   it('a maximum chunk plus its envelope fits the 1 MiB payload cap of the wire', () => {
