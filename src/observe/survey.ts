@@ -79,7 +79,8 @@ function foldSurvey(state: SurveyState, e: Entry, max: number): void {
 
 /**
  * The survey view. A new observed cell beyond the bound is not tracked until its next observation
- * after room was made (a stationary or moving mapper keeps observing, so it comes back).
+ * after room was made (a stationary or moving mapper keeps observing, so it comes back). A reading
+ * taken while a round runs counts as surveyed by it when the round covered its cell.
  */
 export function createSurveyView(max = MAX_SURVEY_TRACKED_CELLS): View<SurveyState> {
   return {
@@ -198,6 +199,22 @@ function skippedEntry(round: number, cells: string[], reason: string): EntryInpu
   };
 }
 
+/** One request per cell, in turn; a failed one is logged and the round goes on. */
+async function askEach(deps: SurveyDeps, cells: readonly string[], stopping: () => boolean): Promise<Tally> {
+  const t: Tally = { asked: [], results: [] };
+  for (const cell of cells) {
+    if (stopping()) break; // the rest waits for the next start (still pending in the view)
+    t.asked.push(cell);
+    try {
+      t.results.push(await deps.request(cell));
+    } catch (err) {
+      t.firstError ??= err;
+      deps.log.warn({ err, cell }, 'survey: request failed');
+    }
+  }
+  return t;
+}
+
 export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}): SurveyLoop {
   const everyMs = (options.everyS ?? DEFAULT_SURVEY_EVERY_S) * 1000;
   const configured = [...(options.cells ?? [])];
@@ -218,21 +235,6 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
     }, wait);
   };
 
-  async function ask(cells: readonly string[]): Promise<Tally> {
-    const t: Tally = { asked: [], results: [] };
-    for (const cell of cells) {
-      if (stopping) break; // the rest waits for the next start (still pending in the view)
-      t.asked.push(cell);
-      try {
-        t.results.push(await deps.request(cell));
-      } catch (err) {
-        t.firstError ??= err;
-        deps.log.warn({ err, cell }, 'survey: request failed');
-      }
-    }
-    return t;
-  }
-
   async function round(): Promise<SurveyEntry | undefined> {
     const state = deps.series.view<SurveyState>(SURVEY_VIEW);
     const n = state.round + 1;
@@ -241,7 +243,7 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
     if (busy !== undefined) return (await deps.series.append(skippedEntry(n, cells, busy))) as SurveyEntry;
     if (cells.length === 0) return (await deps.series.append(skippedEntry(n, [], 'no_cells'))) as SurveyEntry;
     const from = deps.clock.monotonic();
-    const t = await ask(cells);
+    const t = await askEach(deps, cells, () => stopping);
     if (t.asked.length === 0) return undefined; // stopped before asking anything: no round happened
     return (await deps.series.append(askedEntry(n, t, deps.clock.monotonic() - from))) as SurveyEntry;
   }
