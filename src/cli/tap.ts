@@ -69,20 +69,29 @@ function connect(url: string, options: IClientOptions, id: string): Promise<Mqtt
   const client = mqtt.connect(url, options);
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => {
+      off();
       client.end(true);
       reject(err);
     };
-    client.once('connect', () => {
-      client.removeAllListeners('error');
-      client.removeAllListeners('close');
-      resolve(client);
-    });
-    client.on('error', (err: Error & { code?: unknown }) => {
+    const onError = (err: Error & { code?: unknown }) => {
       if (err.code === 4 || err.code === 5) fail(new BrokerNotAuthorizedError(url, id, err.code));
       else if (isCertificateError(err)) fail(new BrokerCertificateError(url, err));
       else fail(unreachable(url, String(err.code ?? err.message)));
-    });
-    client.once('close', () => fail(unreachable(url, 'connection closed')));
+    };
+    const onClose = () => fail(unreachable(url, 'connection closed'));
+    const onConnect = () => {
+      off();
+      resolve(client);
+    };
+    // Only these listeners go: mqtt.js keeps its own on the same events.
+    const off = () => {
+      client.off('error', onError);
+      client.off('close', onClose);
+      client.off('connect', onConnect);
+    };
+    client.on('error', onError);
+    client.on('close', onClose);
+    client.on('connect', onConnect);
   });
 }
 
@@ -145,6 +154,8 @@ async function tapCmd(flags: TapFlags): Promise<void> {
   // Once connected, a broker that goes away is waited for (mqtt.js reconnects and resubscribes).
   client.options.reconnectPeriod = TAP_RECONNECT_MS;
   client.on('error', () => undefined);
+  client.on('offline', () => process.stderr.write(`tap: lost ${flags.broker}; reconnecting\n`));
+  client.on('connect', () => process.stderr.write(`tap: back on ${flags.broker}\n`));
   const out = lineWriter();
   const intents = new IntentTimes();
   client.on('message', (topic, payload, packet) => {

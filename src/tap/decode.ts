@@ -78,8 +78,9 @@ export function decodeTap(
   try {
     m = validateMessage(topic, payload, c.root);
   } catch (err) {
-    if (!isWireError(err)) throw err;
-    return { ...base, type: 'malformed', reason: err.reason, detail: err.message.slice(0, 200) };
+    // Whatever a payload does to the decoder, the tap prints a line and goes on.
+    const reason = isWireError(err) ? err.reason : 'undecodable';
+    return { ...base, type: 'malformed', reason, detail: String((err as Error).message ?? err).slice(0, 200) };
   }
   if (m === undefined) return undefined;
   switch (m.type) {

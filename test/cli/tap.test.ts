@@ -111,6 +111,24 @@ test('a malformed publish is one `malformed` line with its topic (broker check o
   expect(r.code).toBe(0);
 });
 
+test('a broker that goes away is waited for: the tap says so on stderr and prints what comes after', async () => {
+  const url = await broker();
+  const host = hosts[0];
+  const tap = await startTap(['--broker', url, '--json', '--kind', 'presence']);
+  let stderr = '';
+  tap.child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  await host?.stop();
+  await until(() => stderr.includes('tap: lost'), 10_000, 'the tap noticed');
+  await host?.start();
+  await until(() => stderr.includes('tap: back'), 15_000, 'the tap reconnected');
+  await pool.start(url, 'late');
+  await until(() => tap.events.some((e) => e.type === 'presence' && e.from === 'late'), 10_000, 'presence after');
+  tap.child.kill('SIGINT');
+  expect((await tap.done).code).toBe(0);
+});
+
 test('a closed stdout pipe (the reader went away) stops the tap quietly, exit 0', async () => {
   const url = await broker();
   const tap = await startTap(['--broker', url]);
