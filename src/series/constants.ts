@@ -27,8 +27,14 @@ export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
  * `append` rejects with `DAMESO_SERIES_BUSY` instead of growing memory without limit.
  */
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
-/** Bytes read from a segment at a time while scanning (1 MiB; grows to fit one record). */
+/** Most bytes read from a segment at a time while scanning (1 MiB; grows to fit one record). */
 export const READ_BLOCK_BYTES = 1024 * 1024;
+/**
+ * The first read of a scan, bytes (16 KiB); each further read doubles, up to READ_BLOCK_BYTES. A
+ * lookup of a few entries (an answer's bounded read) then costs one small read, not a 1 MiB
+ * buffer and as much of the segment; a long scan reaches full-size reads after a few.
+ */
+export const READ_FIRST_BLOCK_BYTES = 16 * 1024;
 
 /** On-disk format version written in every segment header. A newer one is refused. */
 export const FORMAT_VERSION = 1;

@@ -1,7 +1,7 @@
 /**
  * Streaming scan of one segment file: yields its records in order, skips damaged bytes, and says
- * where a torn tail starts. Memory: one read window (READ_BLOCK_BYTES, grown to fit one record),
- * never the whole segment.
+ * where a torn tail starts. Memory: one read window (READ_FIRST_BLOCK_BYTES doubling up to
+ * READ_BLOCK_BYTES, grown to fit one record), never the whole segment.
  *
  * Recovery rule: at a position that is not a valid record (zero type, impossible length, CRC
  * mismatch, seq not above the last good one), look ahead for the next valid record:
@@ -11,27 +11,42 @@
  * a payload leaves the length intact), then every byte offset (a damaged length).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { MAX_RECORD_BYTES, READ_BLOCK_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './constants.js';
+import {
+  MAX_RECORD_BYTES,
+  READ_BLOCK_BYTES,
+  READ_FIRST_BLOCK_BYTES,
+  RECORD_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+} from './constants.js';
 import { claimedLength, parseRecordHeader, type RecordHeader, recordCrcOk } from './format.js';
 
-/** A sliding read window over a file of known size. */
+/**
+ * A sliding read window over a file of known size. Its first read is `firstBlockBytes`; each
+ * further read doubles it, up to `blockBytes` (a window also grows at once to fit one record).
+ */
 export class FileWindow {
   private buf: Buffer;
   private start = 0;
   private len = 0;
+  private readonly maxBlock: number;
 
   constructor(
     private readonly fh: FileHandle,
     readonly size: number,
     blockBytes = READ_BLOCK_BYTES,
+    firstBlockBytes = READ_FIRST_BLOCK_BYTES,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(blockBytes, RECORD_HEADER_BYTES));
+    this.maxBlock = Math.max(blockBytes, RECORD_HEADER_BYTES);
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(firstBlockBytes, this.maxBlock), RECORD_HEADER_BYTES));
   }
 
   /** Bytes [off, off+n) as a view valid until the next call; undefined past the end of the file. */
   async get(off: number, n: number): Promise<{ buf: Buffer; at: number } | undefined> {
     if (off + n > this.size) return undefined;
     if (off >= this.start && off + n <= this.start + this.len) return { buf: this.buf, at: off - this.start };
+    if (this.len > 0 && this.buf.length < this.maxBlock) {
+      this.buf = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxBlock));
+    }
     if (this.buf.length < n) this.buf = Buffer.allocUnsafe(n);
     const want = Math.min(this.buf.length, this.size - off);
     let got = 0;
