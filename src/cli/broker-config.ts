@@ -40,6 +40,11 @@ export const brokerConfigSchema = z.strictObject({
   tcpHost: text,
   maxPacket: wholeNumber('a number of bytes'),
   maxHaveRecords: wholeNumber('a number of records'),
+  connectTimeoutMs: wholeNumber('a number of milliseconds'),
+  maxConnections: wholeNumber('a number of connections'),
+  maxConnectionsPerIp: wholeNumber('a number of connections'),
+  maxIdleS: wholeNumber('a number of seconds'),
+  packetTimeoutMs: wholeNumber('a number of milliseconds'),
   prefix: text,
   statsMs: wholeNumber('a number of milliseconds'),
   check: onOff,
@@ -64,7 +69,17 @@ export function parseBrokerConfig(source: string, file: string): BrokerFlagValue
 /** The same checks the flags get in `dameso broker`, run on the file's values alone. */
 function checkValues(f: BrokerFlagValues, file: string): void {
   checkPorts(f, ['port', 'wsPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
-  for (const key of ['maxPacket', 'maxHaveRecords', 'statsMs'] as const) {
+  const counts = [
+    'maxPacket',
+    'maxHaveRecords',
+    'statsMs',
+    'connectTimeoutMs',
+    'maxConnections',
+    'maxConnectionsPerIp',
+    'maxIdleS',
+    'packetTimeoutMs',
+  ] as const;
+  for (const key of counts) {
     const value = f[key];
     if (value !== undefined) inFile(key, file, () => parseBrokerCount(key, value));
   }

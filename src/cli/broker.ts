@@ -5,11 +5,17 @@
  */
 import type { Command } from 'commander';
 import {
+  type BrokerLimits,
   type BrokerStats,
   createBrokerHost,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOSTED_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_RETAINED_HAVES,
+  DEFAULT_PACKET_TIMEOUT_MS,
   DEFAULT_PORT,
   DEFAULT_STATS_INTERVAL_MS,
   redisCluster,
@@ -37,6 +43,11 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   wsPort?: string;
   maxPacket: string;
   maxHaveRecords: string;
+  connectTimeoutMs: string;
+  maxConnections?: string;
+  maxConnectionsPerIp: string;
+  maxIdleS: string;
+  packetTimeoutMs: string;
   prefix: string;
   statsMs: string;
   check: boolean;
@@ -60,7 +71,39 @@ const COUNTS = {
   maxPacket: ['--max-packet', 64, 268_435_455],
   maxHaveRecords: ['--max-have-records', 0, 100_000_000],
   statsMs: ['--stats-ms', 0, 86_400_000],
+  connectTimeoutMs: ['--connect-timeout-ms', 100, 600_000],
+  maxConnections: ['--max-connections', 1, 10_000_000],
+  maxConnectionsPerIp: ['--max-connections-per-ip', 1, 10_000_000],
+  maxIdleS: ['--max-idle-s', 1, 86_400],
+  packetTimeoutMs: ['--packet-timeout-ms', 100, 3_600_000],
 } as const;
+
+/** The flags' connection limits and timeouts as broker host options. */
+function connectionOptions(flags: BrokerFlags) {
+  return {
+    connectTimeoutMs: parseBrokerCount('connectTimeoutMs', flags.connectTimeoutMs),
+    // Absent: the host fits its default under the descriptor limit.
+    ...(flags.maxConnections !== undefined
+      ? { maxConnections: parseBrokerCount('maxConnections', flags.maxConnections) }
+      : {}),
+    maxConnectionsPerIp: parseBrokerCount('maxConnectionsPerIp', flags.maxConnectionsPerIp),
+    maxIdleS: parseBrokerCount('maxIdleS', flags.maxIdleS),
+    packetTimeoutMs: parseBrokerCount('packetTimeoutMs', flags.packetTimeoutMs),
+  };
+}
+
+export const CONNECTION_LIMITS_HELP = `
+Connection limits (a socket flood or a half-sent packet cannot starve the broker):
+  dameso broker --connect-timeout-ms 5000      # no whole CONNECT 5 s after accept: closed
+  dameso broker --max-connections 4000         # raise LimitNOFILE= (ulimit -Hn) to match
+  dameso broker --max-connections-per-ip 200   # a site NATs 150 boards behind one address
+  dameso broker --max-idle-s 120               # keepalive 0 or over 120 s is held to 120 s
+  dameso broker --packet-timeout-ms 60000      # slow links sending 1 MiB chunks
+Over a limit a socket is closed at accept, counted (refused= in the counts,
+dameso_broker_connections_refused_total{reason}) and logged once per address. Timeouts are counted
+in timed_out= and dameso_broker_connections_timed_out_total{phase}. At start the broker logs its
+descriptor limit; --max-connections defaults to ${DEFAULT_MAX_CONNECTIONS}, lowered to that limit minus a reserve.
+`;
 
 export function parseBrokerCount(key: keyof typeof COUNTS, value: string): number {
   const [flag, min, max] = COUNTS[key];
@@ -109,6 +152,31 @@ export function registerBroker(program: Command): void {
         'subscribers but are not stored, and fetches of those chunks ask every bt node',
       String(DEFAULT_MAX_RETAINED_HAVES),
     )
+    .option(
+      '--connect-timeout-ms <ms>',
+      'time a new connection has to send its whole CONNECT packet; then it is closed',
+      String(DEFAULT_CONNECT_TIMEOUT_MS),
+    )
+    .option(
+      '--max-connections <n>',
+      `most open connections, every listener together; more are closed at accept (default ${DEFAULT_MAX_CONNECTIONS}, ` +
+        'or the descriptor limit minus a reserve when lower)',
+    )
+    .option(
+      '--max-connections-per-ip <n>',
+      'most open connections from one address (IPv6: one /64); boards NATed behind one address share it',
+      String(DEFAULT_MAX_CONNECTIONS_PER_IP),
+    )
+    .option(
+      '--max-idle-s <s>',
+      'a client asking keepalive 0 or more than S is held to keepalive S: closed after 1.5 x S silent (Will published)',
+      String(DEFAULT_MAX_IDLE_S),
+    )
+    .option(
+      '--packet-timeout-ms <ms>',
+      'time one MQTT packet has from its first byte to its last; a packet left half-sent closes the connection',
+      String(DEFAULT_PACKET_TIMEOUT_MS),
+    )
     .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
     .option('--no-check', 'do not check envelopes (a plain MQTT broker)')
@@ -141,6 +209,7 @@ Authentication (every node gets its own password; see \`dameso broker passwd --h
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port or reach
 --redis; 78 a malformed --redis URL, or a missing or malformed --auth-file, --tls-cert or --tls-key.`,
     )
+    .addHelpText('after', CONNECTION_LIMITS_HELP)
     .addHelpText('after', TLS_HELP)
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)
@@ -168,6 +237,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         wsPort: flags.wsPort === undefined ? undefined : int('--ws-port', flags.wsPort, 0, 65_535),
         maxPacketBytes: parseBrokerCount('maxPacket', flags.maxPacket),
         maxRetainedHaves: parseBrokerCount('maxHaveRecords', flags.maxHaveRecords),
+        ...connectionOptions(flags),
         topicPrefix: flags.prefix,
         checkEnvelopes: flags.check,
         cluster,
@@ -201,7 +271,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
           (address.tlsPort === undefined ? '' : ` and mqtts://${address.host}:${address.tlsPort}`) +
           (address.wssPort === undefined ? '' : ` and wss://${address.host}:${address.wssPort}`) +
-          ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes` +
+          ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes${describeLimits(host.limits())}` +
           (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`) +
           (auth === undefined ? '' : `; ${auth.size()} nodes may connect (${flags.authFile}; SIGHUP reloads it)`),
         {
@@ -209,6 +279,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           ...address,
           redis: cluster?.describe,
           auth: auth && { file: flags.authFile, nodes: auth.size() },
+          limits: host.limits(),
         },
       );
       // Labelled by the cluster id when given, else by where it listens.
@@ -242,8 +313,18 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
   registerBrokerPasswd(broker);
 }
 
+function describeLimits(l: BrokerLimits | undefined): string {
+  if (l === undefined) return '';
+  const fd = l.fdLimit === undefined ? '' : `, descriptor limit ${l.fdLimit.soft}`;
+  return `, max ${l.maxConnections} connections, ${l.maxConnectionsPerIp} per address${fd}`;
+}
+
 function formatStats(s: BrokerStats): string {
   const drops = Object.entries(s.dropped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason}=${n}`)
+    .join(' ');
+  const refusals = Object.entries(s.refused)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason}=${n}`)
     .join(' ');
@@ -253,6 +334,8 @@ function formatStats(s: BrokerStats): string {
     `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
     `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed} ` +
     `haves=${s.retainedHaves} haves_not_retained=${s.havesNotRetained} ` +
+    `refused=${s.refusedTotal}${refusals ? ` [${refusals}]` : ''} ` +
+    `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );
 }

@@ -195,7 +195,7 @@ describe('dameso broker --config (real command)', () => {
     const r = await done;
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^dameso broker listening on mqtt:\/\/127\.0\.0\.1:\d+ \(root site-cfg\/v1, max packet 4096 bytes\)$/m,
+      /^dameso broker listening on mqtt:\/\/127\.0\.0\.1:\d+ \(root site-cfg\/v1, max packet 4096 bytes, max \d+ connections, 64 per address(, descriptor limit \d+)?\)$/m,
     );
   });
 
