@@ -7,7 +7,7 @@
 import type { MapCollection, MapFeature } from './geojson.js';
 import { isoTime } from './iso-time.js';
 import { isLowConfidence } from './map-csv.js';
-import { boundsOf, esc, legendSvg, metricSvg, num, sharedDefsSvg } from './map-svg.js';
+import { boundsOf, esc, legendSvg, metricSvg, num, range, sharedDefsSvg } from './map-svg.js';
 
 export interface MapHtmlOptions {
   /** The node's data folder name, shown in the title and header. */
@@ -67,8 +67,8 @@ function byMetric(map: MapCollection): Map<string, MapFeature[]> {
 
 function timeSpan(features: readonly MapFeature[]): string {
   if (features.length === 0) return 'no consensus';
-  const ts = features.map((f) => f.properties.t);
-  return `consensus from ${isoTime(Math.min(...ts))} to ${isoTime(Math.max(...ts))}`;
+  const [oldest, newest] = range(features.map((f) => f.properties.t));
+  return `consensus from ${isoTime(oldest)} to ${isoTime(newest)}`;
 }
 
 function selector(metrics: readonly string[]): string {

@@ -122,6 +122,17 @@ function graticule(b: Bounds, p: Projection): string {
   return out.join('\n');
 }
 
+/** [min, max] of `xs` (no spread into Math.min: a large map would overflow the call stack). */
+export function range(xs: readonly number[]): [number, number] {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return [min, max];
+}
+
 /** Colour of `v` on the palette between `min` and `max` (the middle colour when they are equal). */
 export function colourOf(v: number, min: number, max: number): string {
   const f = max > min ? Math.min(1, Math.max(0, (v - min) / (max - min))) : 0.5;
@@ -183,8 +194,7 @@ export function sharedDefsSvg(): string {
 /** The map SVG of one metric's features. */
 export function metricSvg(features: readonly MapFeature[], b: Bounds, metric: string): string {
   const p = project(b);
-  const values = features.map((f) => f.properties.value);
-  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const [min, max] = range(features.map((f) => f.properties.value));
   const cells = features.map((f) => cellRect(f, p, min, max)).join('\n');
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="0 0 ${p.width.toFixed(0)} ${p.height.toFixed(0)}" ` +
@@ -194,8 +204,7 @@ export function metricSvg(features: readonly MapFeature[], b: Bounds, metric: st
 
 /** The legend of one metric: the colour scale with its min and max, and the low-confidence swatch. */
 export function legendSvg(features: readonly MapFeature[], metric: string): string {
-  const values = features.map((f) => f.properties.value);
-  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const [min, max] = range(features.map((f) => f.properties.value));
   const lows = features.filter(isLowConfidence).length;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="legend" viewBox="0 0 290 104" role="img" aria-label="legend">` +
