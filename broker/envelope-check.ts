@@ -1,14 +1,21 @@
 /**
  * The broker's publish check on `R/#` (R = `{prefix}/v1`): what reaches the fleet is well-formed,
  * said by the node it claims to come from, and not a replay of an older session. Pure: it takes the
- * publisher's client id, the topic, the payload and the retain flag, and returns a verdict; the host
- * counts and acts on it. Everything outside R passes untouched (other applications share brokers).
+ * publisher's client id, the topic, the payload and whether it is a Will, and returns a verdict; the
+ * host counts and acts on it. Everything outside R passes untouched (other applications share brokers).
+ *
+ * A node's session belongs to its connection (protocol/incarnation.ts): a presence record of node N
+ * is taken only from the client `dameso.{N}` (or its Will); what N's own live connection says is
+ * believed at once, so a replaced board (new epoch, session 1) rejoins; anything else about N (a
+ * Will, which may be the late one of an old board, or an intent or reply relayed by another client)
+ * must be of N's known epoch and not of an older session.
  *
  * What is well-formed is decided by src/protocol/validate.ts, never here.
  */
 import {
   CBOR_REJECT_REASONS,
   createTopicParser,
+  epochOf,
   isWireError,
   nodeIdFromClientId,
   type ParsedTopic,
@@ -23,9 +30,10 @@ import { MAX_REMEMBERED_CLIENT_IDS, MAX_REMEMBERED_TOPICS, MAX_TRACKED_NODES } f
  * Why a publish was dropped: a wire rejection (see protocol/errors.ts; the `cbor_*` reasons come
  * from the wire scan, protocol/wire-scan.ts), or
  * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have,
- *   sync);
- * `stale_session` — `session` older than the node's latest online presence seen by this broker
- *   (a late Will of a replaced connection would otherwise overwrite the retained online record).
+ *   sync), or any other client publishing or clearing a node's presence (even without auth);
+ * `stale_session` — not from the node's own live connection, and of another epoch than, or an
+ *   older session of, the node's latest online presence seen by this broker (a late Will of a
+ *   replaced connection would otherwise overwrite the retained online record).
  */
 export type DropReason = WireRejectReason | 'spoofed' | 'stale_session';
 
@@ -55,10 +63,19 @@ export interface EmptyRetained {
 
 export interface EnvelopeCheck {
   readonly root: string;
-  /** `clientId` is null for a Will Aedes publishes after its client is gone. */
-  check(clientId: string | null, topic: string, payload: Uint8Array): Verdict;
+  /**
+   * `clientId` is null for a Will Aedes publishes after its client is gone; `will` marks a Will
+   * published in the name of a client that closed (default: `clientId === null`).
+   */
+  check(clientId: string | null, topic: string, payload: Uint8Array, will?: boolean): Verdict;
   /** Nodes whose latest session is remembered (bounded by MAX_TRACKED_NODES). */
   trackedNodes(): number;
+}
+
+/** A node's latest online presence, as this broker believes it. */
+interface Incarnation {
+  epoch: number;
+  session: number;
 }
 
 /** Every publish outside the root gets this one verdict (nothing to allocate per message). */
@@ -67,8 +84,8 @@ const FOREIGN: Verdict = Object.freeze({ ok: true, dameso: false });
 export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedNodes?: number } = {}): EnvelopeCheck {
   const root = rootTopic(options.topicPrefix);
   const maxTracked = options.maxTrackedNodes ?? MAX_TRACKED_NODES;
-  // node -> latest online session; Map keeps insertion order, so the first key is the oldest.
-  const sessions = new Map<string, number>();
+  // node -> latest online (epoch, session); Map keeps insertion order, so the first key is the oldest.
+  const sessions = new Map<string, Incarnation>();
   // Topics and client ids repeat on every publish: each is parsed once, then looked up.
   const parseTopic = createTopicParser(root, MAX_REMEMBERED_TOPICS);
   const boundNodes = new Map<string, string | null>();
@@ -85,9 +102,9 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
     return node ?? undefined;
   };
 
-  const remember = (node: string, session: number): void => {
+  const remember = (node: string, at: Incarnation): void => {
     sessions.delete(node);
-    sessions.set(node, session);
+    sessions.set(node, at);
     if (sessions.size > maxTracked) sessions.delete(sessions.keys().next().value as string);
   };
 
@@ -96,7 +113,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
   return {
     root,
     trackedNodes: () => sessions.size,
-    check(clientId, topic, payload) {
+    check(clientId, topic, payload, will = clientId === null) {
       const bound = boundNode(clientId);
       let message: ValidatedMessage;
       try {
@@ -105,7 +122,8 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
         if (payload.length === 0) {
           // An empty retained payload clears a record (DESIGN: withdraws a have). Only its owner may.
           if (parsed.type === 'presence' || parsed.type === 'have' || parsed.type === 'sync') {
-            if (bound !== undefined && bound !== parsed.node) {
+            const heldToClient = bound !== undefined || (parsed.type === 'presence' && clientId !== null);
+            if (heldToClient && bound !== parsed.node) {
               return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
             }
             return { ok: true, dameso: true, message: { type: 'clear', topic: parsed }, stripRetain: false };
@@ -118,17 +136,24 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
       }
 
       const speaker = speakerOf(message);
-      if (bound !== undefined && speaker !== undefined && speaker !== bound) {
+      // Presence only from the node's own client id, whoever else connects (with or without auth).
+      const heldToClient = bound !== undefined || (message.type === 'presence' && clientId !== null);
+      if (heldToClient && speaker !== undefined && speaker !== bound) {
         return drop('spoofed', `client ${clientId} published as ${speaker} on ${topic}`);
       }
       if (message.type === 'presence' || message.type === 'intent' || message.type === 'reply') {
         const env = message.envelope;
         const node = message.type === 'presence' ? message.envelope.node : (env as { from: string }).from;
+        const at: Incarnation = { epoch: epochOf(env), session: env.session };
         const known = sessions.get(node);
-        if (known !== undefined && env.session < known) {
-          return drop('stale_session', `${node} session ${env.session} < current ${known}`);
+        const ownConnection = !will && bound === node;
+        if (!ownConnection && known !== undefined && (at.epoch !== known.epoch || at.session < known.session)) {
+          return drop(
+            'stale_session',
+            `${node} epoch ${at.epoch} session ${at.session}, current epoch ${known.epoch} session ${known.session}`,
+          );
         }
-        if (message.type === 'presence' && message.envelope.state === 'online') remember(node, env.session);
+        if (message.type === 'presence' && message.envelope.state === 'online') remember(node, at);
       }
       // Intents and replies are QoS 0 and never retained (DESIGN table): a retained intent would be
       // replayed to every node that subscribes, forever.

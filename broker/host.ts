@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createSecureContext } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import { systemClock } from '../src/clock.js';
+import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
@@ -39,7 +40,7 @@ import {
 } from './constants.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { connectionsWithin, readFdLimit } from './fd-limit.js';
-import { createHaveRetention } from './have-retention.js';
+import { createHaveRetention, defaultHaveShare } from './have-retention.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import {
   type AcceptGate,
@@ -64,8 +65,16 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   const host = options.host ?? DEFAULT_HOST;
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const checkEnvelopes = options.checkEnvelopes ?? true;
+  // The ACL leaves the sender of intents and replies (`from`) to the envelope check.
+  if (options.auth !== undefined && !checkEnvelopes) {
+    throw new ConfigError(
+      'check',
+      'authentication needs the envelope check: without it any authenticated node could send intents and replies as another (drop --no-check)',
+    );
+  }
   const onReject = options.onReject ?? 'drop';
   const hooks: PromiseHooks = options.hooks ?? {};
+  const allowSys = options.allowSys ?? false;
   // Ports are sticky: after a start on port 0, a later start() listens on the port it got.
   let port = options.port ?? DEFAULT_PORT;
   let wsPort = options.wsPort;
@@ -89,9 +98,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   const warned = new Set<string>();
   const narrowing = createToNarrowing();
   const maxRetainedHaves = options.maxRetainedHaves ?? DEFAULT_MAX_RETAINED_HAVES;
+  const maxHavesPerNode = options.maxHavesPerNode ?? defaultHaveShare(maxRetainedHaves);
   // What the store keeps outlives a restart only when the store does (injected or clustered).
   const storeOutlivesStart = options.persistence !== undefined || options.cluster !== undefined;
-  let haves = createHaveRetention(maxRetainedHaves);
+  let haves = createHaveRetention(maxRetainedHaves, maxHavesPerNode);
 
   const stats: BrokerStats = {
     connections: 0,
@@ -103,6 +113,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     retainStripped: 0,
     retainedHaves: 0,
     havesNotRetained: 0,
+    havesOverShare: 0,
+    sysDenied: 0,
     willsRefused: 0,
     packetsTooLarge: 0,
     trackedNodes: 0,
@@ -191,6 +203,23 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     log[level]({ reason, client: clientId, topic: topic.slice(0, 200), detail }, 'dropped publish on dameso topic');
   };
 
+  // Past the table's bound or its node's share, a new have record is delivered live, not stored.
+  let warnedTableFull = false;
+  function retainHave(packet: PublishPacket, node: string): void {
+    const admission = haves.admit(packet.topic, node);
+    if (admission === 'kept') return;
+    packet.retain = false; // delivered live, not stored (have-retention.ts)
+    stats.havesNotRetained++;
+    if (admission === 'over_share') {
+      stats.havesOverShare++;
+      const level = levelFor(`have-share\0${node}`);
+      log[level]({ node, maxHavesPerNode }, "a node's retained have records at its share: its new ones are not stored");
+    } else if (!warnedTableFull) {
+      warnedTableFull = true;
+      log.warn({ maxRetainedHaves }, 'retained have records at their bound: new ones are not stored');
+    }
+  }
+
   // Not async: the check decides synchronously, so most publishes cost no promise (see hooks.ts).
   function authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> | undefined {
     // MQTT-4.7.2-1: `$` topics belong to the broker (Aedes' default check, kept).
@@ -200,7 +229,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     let heldToSender = false;
     if (checkEnvelopes) {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      const verdict = check.check(client?.id ?? null, packet.topic, payload);
+      // Aedes publishes a Will in the name of its client once that client is closed.
+      const verdict = check.check(client?.id ?? null, packet.topic, payload, client === null || client.closed);
       if (verdict.ok && verdict.dameso) {
         heldToSender = true;
         stats.checked++;
@@ -212,12 +242,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         const message = verdict.message;
         if (message.type === 'intent' && message.envelope.to !== undefined && typeof packet.payload === 'object') {
           narrowing.addressed(packet.payload, message.envelope.to);
-        } else if (packet.retain && message.type === 'have' && !haves.admit(packet.topic)) {
-          packet.retain = false; // delivered live, not stored (have-retention.ts)
-          stats.havesNotRetained++;
-          if (stats.havesNotRetained === 1) {
-            log.warn({ maxRetainedHaves }, 'retained have records at their bound: new ones are not stored');
-          }
+        } else if (packet.retain && message.type === 'have') {
+          retainHave(packet, message.topic.node);
         } else if (packet.retain && message.type === 'clear' && message.topic.type === 'have') {
           haves.withdraw(packet.topic);
         }
@@ -264,7 +290,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         const message = parseTopic(will.topic, check.root) && validateMessage(will.topic, payload, check.root);
         const speaker = message?.type === 'presence' || message?.type === 'have' ? message.topic.node : undefined;
         if (message && message.type !== 'presence') badWills.set(client, 'bad_topic');
-        else if (bound !== undefined && speaker !== bound) badWills.set(client, 'spoofed');
+        // A presence Will only from the node's own client id, with or without auth.
+        else if (speaker !== bound && (bound !== undefined || message !== undefined)) badWills.set(client, 'spoofed');
       } catch (err) {
         if (!isWireError(err)) throw err;
         badWills.set(client, err.reason);
@@ -366,7 +393,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     async start() {
       if (broker) throw new Error('broker host already started');
       check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
-      if (!storeOutlivesStart) haves = createHaveRetention(maxRetainedHaves);
+      if (!storeOutlivesStart) haves = createHaveRetention(maxRetainedHaves, maxHavesPerNode);
       // A cluster backend opens its connections first: an unreachable Redis fails start() here.
       const shared = await options.cluster?.open();
       limits = resolveLimits();
@@ -394,6 +421,16 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           authorizePublish,
           authorizeSubscribe: async (client, sub) => {
             if (sub.topic.startsWith('$dameso')) return null;
+            // The broker's own counters and clients are not every client's business (with auth, the ACL denies them).
+            if (!allowSys && acl === undefined && sub.topic.startsWith('$SYS')) {
+              stats.sysDenied++;
+              const level = levelFor(`${client.id}\0sys`);
+              log[level](
+                { client: client.id, topic: sub.topic.slice(0, 200) },
+                'denied a $SYS subscription (--allow-sys)',
+              );
+              return null;
+            }
             if (acl !== undefined) {
               const node = nodeIdFromClientId(client.id);
               if (node === undefined || !acl(node, sub.topic, 'subscribe')) {

@@ -46,6 +46,14 @@ export interface BrokerHostOptions {
    */
   maxRetainedHaves?: number;
   /**
+   * Most retained `have` records stored for one node (have-retention.ts): a node past its share
+   * still reaches live subscribers, other nodes' records are still stored. Default a sixteenth of
+   * `maxRetainedHaves` (6 250 at its default).
+   */
+  maxHavesPerNode?: number;
+  /** Let clients subscribe to `$SYS/#` without auth (the broker's counters and client ids). Default false. */
+  allowSys?: boolean;
+  /**
    * An Aedes persistence (aedes-persistence, aedes-persistence-redis…). Injected, it is reused by
    * every start(), so retained records survive a restart; by default a new in-memory one is made
    * at each start() and retained records are lost on restart.
@@ -154,8 +162,12 @@ export interface BrokerStats {
   retainStripped: number;
   /** Retained `have` records stored (the bound is `maxRetainedHaves`). */
   retainedHaves: number;
-  /** New `have` records passed on live but not stored: the bound was reached. */
+  /** New `have` records passed on live but not stored: the bound or their node's share was reached. */
   havesNotRetained: number;
+  /** Of those, the records not stored because their node held its share (`maxHavesPerNode`). */
+  havesOverShare: number;
+  /** `$SYS` subscriptions refused (SUBACK 0x80) without auth and without `allowSys`. */
+  sysDenied: number;
   /** Connections refused because their Will was malformed or spoke for another node. */
   willsRefused: number;
   /** Connections closed because a packet announced more than maxPacketBytes. */

@@ -28,7 +28,7 @@ import { createRoster, rosterView, type StartableRoster } from './presence/index
 import { createTopics, isNodeId } from './protocol/index.js';
 import { createSeries } from './series/index.js';
 import type { Series, View } from './series/types.js';
-import { connectionView, createTransport, sessionView, type Transport } from './transport/index.js';
+import { connectionView, createTransport, epochView, sessionView, type Transport } from './transport/index.js';
 
 export * from './node/constants.js';
 export type * from './node/types.js';
@@ -125,6 +125,7 @@ class Node implements DamesoNode {
     }
     const views: View<unknown>[] = [
       sessionView as View<unknown>,
+      epochView as View<unknown>,
       connectionView as View<unknown>,
       rosterView as View<unknown>,
       // The limiter history (thresholds in force, tallies, recent NOs) when the node's limiters gate it.

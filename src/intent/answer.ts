@@ -16,6 +16,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
+import { isStaleSession, NO_EPOCH } from '../protocol/incarnation.js';
 import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
@@ -25,6 +26,8 @@ import type { Answer, Gate, GateDecision, IntentHandler, ReceivedIntent } from '
 export interface AnswerSideDeps {
   self: string;
   session: () => number;
+  /** This node's incarnation, sent beside the session (protocol/incarnation.ts). Default 0. */
+  epoch?: () => number;
   roster: Roster;
   gate: Gate;
   /** Fire-and-forget publish of a reply to `R/reply/{to}` (QoS 0). */
@@ -102,7 +105,7 @@ export class AnswerSide {
       return;
     }
     const known = deps.roster.get(envelope.from);
-    if (known !== undefined && envelope.session < known.session) {
+    if (known !== undefined && isStaleSession(known, envelope)) {
       this.counters.staleSession++;
       return;
     }
@@ -213,6 +216,9 @@ export class AnswerSide {
       return;
     }
     const env: ReplyEnvelope = { v: 1, id: e.id, from: deps.self, session: deps.session(), r: answer.r };
+    // Epoch 0 is what a record without one means: not sent.
+    const epoch = deps.epoch?.() ?? NO_EPOCH;
+    if (epoch !== NO_EPOCH) env.epoch = epoch;
     if (answer.r === 'yes') {
       if (answer.data !== undefined) env.data = answer.data;
       if (lim !== undefined && this.limTold.onYes(e.from, e.session, lim, tight, now)) env.lim = lim;

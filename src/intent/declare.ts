@@ -6,6 +6,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
+import { isStaleSession, NO_EPOCH } from '../protocol/incarnation.js';
 import type { IntentEnvelope, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import {
@@ -26,6 +27,8 @@ import type { DeclaredIntent, DeclareOptions, Outcome, ReceivedReply } from './t
 export interface DeclareSideDeps {
   self: string;
   session: () => number;
+  /** This node's incarnation, sent beside the session (protocol/incarnation.ts). Default 0. */
+  epoch?: () => number;
   roster: Roster;
   /** Fire-and-forget publish of an intent envelope (QoS 0). */
   publishIntent: (env: IntentEnvelope) => void;
@@ -174,6 +177,9 @@ export class DeclareSide {
       t: deps.clock.now(),
       deadline,
     };
+    // Epoch 0 is what a record without one means: not sent.
+    const epoch = deps.epoch?.() ?? NO_EPOCH;
+    if (epoch !== NO_EPOCH) env.epoch = epoch;
     if (options.subject !== undefined) env.subject = options.subject;
     if (options.to !== undefined) env.to = [...options.to];
     if (options.body !== undefined) env.body = options.body;
@@ -190,8 +196,9 @@ export class DeclareSide {
   onReply(env: ReplyEnvelope): void {
     const now = this.deps.clock.monotonic();
     const known = this.deps.roster.get(env.from);
-    if (known !== undefined && env.session < known.session) {
-      // Sparkplug bdSeq rule, applied to replies: an older session than the roster's is stale or spoofed.
+    if (known !== undefined && isStaleSession(known, env)) {
+      // Sparkplug bdSeq rule, applied to replies: an older session of the roster's incarnation is
+      // stale or spoofed; another epoch is a new incarnation (protocol/incarnation.ts).
       this.counters.staleSession++;
       return;
     }

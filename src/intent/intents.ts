@@ -19,7 +19,7 @@ import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from './type
 export interface IntentsDeps {
   self: string;
   roles: readonly string[];
-  transport: Pick<Transport, 'subscribe' | 'send' | 'topics' | 'session'>;
+  transport: Pick<Transport, 'subscribe' | 'send' | 'topics' | 'session' | 'epoch'>;
   roster: Roster;
   series: Pick<Series, 'record'>;
   clock: Clock;
@@ -68,6 +68,7 @@ export class IntentService implements Intents {
     this.declareSide = new DeclareSide({
       self: deps.self,
       session: () => transport.session,
+      epoch: () => transport.epoch,
       roster: deps.roster,
       publishIntent: (env) => transport.send(transport.topics.intent(env.kind), env, { qos: INTENT_QOS }),
       record,
@@ -80,6 +81,7 @@ export class IntentService implements Intents {
     this.answerSide = new AnswerSide({
       self: deps.self,
       session: () => transport.session,
+      epoch: () => transport.epoch,
       roster: deps.roster,
       gate: deps.gate ?? alwaysYesGate,
       publishReply: (to, env) => transport.send(transport.topics.reply(to), env, { qos: REPLY_QOS }),

@@ -1,13 +1,22 @@
 /**
  * The live roster: who is online, with which roles and session, from the retained presence
  * records (`R/presence/+`). Stale records are ignored (Sparkplug bdSeq rule: an offline record
- * whose session is older than the one known is a late Will of a dead connection). Each accepted
+ * whose session is older than the one known is a late Will of a dead connection), sessions
+ * compared within one incarnation only (protocol/incarnation.ts: a replaced board's new epoch
+ * replaces the old one; a late offline record of another epoch does not clobber it). Each accepted
  * change is written to the series as `peer_added` / `peer_removed` and applied with the same rule
  * as the `roster` view, so the roster is derived.
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import { createSyncRecord, PRESENCE_QOS, type PresenceEnvelope, SYNC_QOS } from '../protocol/index.js';
+import {
+  createSyncRecord,
+  epochOf,
+  NO_EPOCH,
+  PRESENCE_QOS,
+  type PresenceEnvelope,
+  SYNC_QOS,
+} from '../protocol/index.js';
 import { recorder } from '../series/recorder.js';
 import type { EntryInput, Series } from '../series/types.js';
 import type { Inbound, Transport } from '../transport/index.js';
@@ -17,7 +26,10 @@ import type { RosterState } from './view.js';
 
 export interface RosterDeps {
   self: string;
-  transport: Pick<Transport, 'subscribe' | 'publish' | 'topics' | 'session' | 'connected' | 'republishPresence'>;
+  transport: Pick<
+    Transport,
+    'subscribe' | 'publish' | 'topics' | 'session' | 'epoch' | 'connected' | 'republishPresence'
+  >;
   series: Pick<Series, 'record' | 'view'>;
   clock: Clock;
   log: Logger;
@@ -67,7 +79,7 @@ export class LiveRoster implements Roster {
     const { transport, clock } = deps;
     // Start from what the series remembers (sessions survive restarts: the stale rule needs them).
     const state = deps.series.view<RosterState>(ROSTER_VIEW);
-    for (const [node, p] of Object.entries(state)) this.peers.set(node, { node, ...p });
+    for (const [node, p] of Object.entries(state)) this.peers.set(node, { node, ...p, epoch: p.epoch ?? NO_EPOCH });
     const maxWaitMs = deps.maxWaitMs ?? ROSTER_MAX_WAIT_MS;
     const startedAt = clock.monotonic();
     this.fallback = clock.setTimeout(() => {
@@ -147,7 +159,7 @@ export class LiveRoster implements Roster {
     if (this.ready_) return;
     // Nodes the series remembered as online that no retained record confirmed are gone.
     for (const p of [...this.peers.values()]) {
-      if (p.online && !this.confirmed.has(p.node)) this.change(p.node, p.session, false, p.roles, 'absent');
+      if (p.online && !this.confirmed.has(p.node)) this.change(p.node, p, false, p.roles, 'absent');
     }
     this.ready_ = true;
     this.resolveReady();
@@ -176,26 +188,31 @@ export class LiveRoster implements Roster {
     }
     const known = this.peers.get(node);
     if (env === null) {
-      if (known?.online) this.change(node, known.session, false, known.roles, 'cleared');
+      if (known?.online) this.change(node, known, false, known.roles, 'cleared');
       return;
     }
+    const at = { session: env.session, epoch: epochOf(env) };
+    const sameEpoch = known !== undefined && known.epoch === at.epoch;
     if (env.state === 'online') {
-      // An older online record while a newer session is online is stale (out of order).
-      if (known?.online && env.session < known.session) {
+      // An older online record of the same incarnation while a newer session is online is stale
+      // (out of order); another epoch is a new incarnation and replaces it.
+      if (known?.online && sameEpoch && at.session < known.session) {
         this.counters.stale++;
         return;
       }
-      if (known?.online && known.session === env.session && sameRoles(known.roles, env.roles)) return;
-      this.change(node, env.session, true, env.roles, undefined);
+      if (known?.online && sameEpoch && known.session === at.session && sameRoles(known.roles, env.roles)) return;
+      this.change(node, at, true, env.roles, undefined);
       return;
     }
-    // Sparkplug bdSeq rule: an offline record of an older session is a late Will — ignore it.
-    if (known !== undefined && env.session < known.session) {
+    // Sparkplug bdSeq rule: an offline record of an older session is a late Will — ignore it. A
+    // live offline record of another incarnation while one is online is the late Will of the old
+    // board; the broker's stored record (retained, at subscription) is taken as it is.
+    if (known !== undefined && (sameEpoch ? at.session < known.session : known.online && !m.retained)) {
       this.counters.stale++;
       return;
     }
-    if (known === undefined || known.online || known.session !== env.session) {
-      this.change(node, env.session, false, env.roles, 'offline');
+    if (known === undefined || known.online || !sameEpoch || known.session !== at.session) {
+      this.change(node, at, false, env.roles, 'offline');
     }
   }
 
@@ -203,7 +220,7 @@ export class LiveRoster implements Roster {
   private onOwnRecord(env: PresenceEnvelope | null): void {
     const t = this.deps.transport;
     if (!t.connected || t.session === 0) return;
-    if (env === null || env.state === 'offline' || env.session < t.session) {
+    if (env === null || env.state === 'offline' || epochOf(env) !== t.epoch || env.session < t.session) {
       this.counters.stale++;
       t.republishPresence();
     }
@@ -211,7 +228,7 @@ export class LiveRoster implements Roster {
 
   private change(
     node: string,
-    session: number,
+    at: { session: number; epoch: number },
     online: boolean,
     roles: readonly string[],
     why: string | undefined,
@@ -221,11 +238,12 @@ export class LiveRoster implements Roster {
       this.counters.overflow++;
       return;
     }
-    const peer: Peer = { node, session, online, roles: [...roles] };
+    const { session, epoch } = at;
+    const peer: Peer = { node, session, epoch, online, roles: [...roles] };
     this.peers.set(node, peer);
     const entry: EntryInput = online
-      ? { event: PEER_ADDED, node, session, roles: [...roles] }
-      : { event: PEER_REMOVED, node, session, ...(why !== undefined ? { why } : {}) };
+      ? { event: PEER_ADDED, node, session, epoch, roles: [...roles] }
+      : { event: PEER_REMOVED, node, session, epoch, ...(why !== undefined ? { why } : {}) };
     this.record(entry);
     const kind: PeerChange = online ? (prev?.online ? 'session' : 'added') : 'removed';
     if (!online && !prev?.online) return; // already offline: recorded, nobody to tell

@@ -4,6 +4,8 @@ export interface Peer {
   node: string;
   /** Session of the newest presence record seen for it. */
   session: number;
+  /** Incarnation of that record (protocol/incarnation.ts; 0 for a protocol v1 peer). */
+  epoch: number;
   online: boolean;
   roles: readonly string[];
 }

@@ -3,11 +3,14 @@
  * node held survives restarts and ring eviction (snapshots) and can be replayed. The live roster
  * applies the same function to the entries it writes.
  */
+import { NO_EPOCH } from '../protocol/index.js';
 import type { Entry, View } from '../series/types.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_VIEW } from './constants.js';
 
 export interface PeerState {
   session: number;
+  /** Absent from entries written before epochs: 0. */
+  epoch: number;
   online: boolean;
   roles: string[];
 }
@@ -26,7 +29,8 @@ function peerUpdate(
   const prev = state[node];
   if (prev === undefined && Object.keys(state).length >= MAX_PEERS) return undefined;
   const roles = Array.isArray(entry.roles) ? entry.roles.filter((r): r is string => typeof r === 'string') : undefined;
-  return [node, { session, online: entry.event === PEER_ADDED, roles: roles ?? prev?.roles ?? [] }];
+  const epoch = Number.isSafeInteger(entry.epoch) ? (entry.epoch as number) : NO_EPOCH;
+  return [node, { session, epoch, online: entry.event === PEER_ADDED, roles: roles ?? prev?.roles ?? [] }];
 }
 
 /** Pure step: a new roster object when the entry changes it, the same one otherwise. */

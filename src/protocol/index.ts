@@ -5,6 +5,7 @@
 export * from './codec.js';
 export * from './constants.js';
 export * from './errors.js';
+export * from './incarnation.js';
 export * from './roster-barrier.js';
 export * from './topics.js';
 export * from './types.js';

@@ -50,6 +50,8 @@ export interface PresenceEnvelope {
   v: 1;
   node: string;
   session: number;
+  /** The node's incarnation (protocol/incarnation.ts); absent = 0, as protocol v1 peers send. */
+  epoch?: number;
   state: 'online' | 'offline';
   roles: string[];
   t: number;
@@ -62,6 +64,8 @@ export interface IntentEnvelope {
   id: string;
   from: string;
   session: number;
+  /** The sender's incarnation (protocol/incarnation.ts); absent = 0. */
+  epoch?: number;
   kind: string;
   t: number;
   deadline: number;
@@ -76,6 +80,8 @@ export interface ReplyEnvelope {
   id: string;
   from: string;
   session: number;
+  /** The responder's incarnation (protocol/incarnation.ts); absent = 0. */
+  epoch?: number;
   r: 'yes' | 'no';
   reason?: NoReason;
   retry?: number;

@@ -35,17 +35,17 @@ export function decodeEnvelope(payload: Uint8Array, maxBytes: number = MAX_PAYLO
   return value;
 }
 
-/** `R/presence/{node}`: `{v:1, node, session, state, roles, t, caps?}`. */
+/** `R/presence/{node}`: `{v:1, node, session, epoch?, state, roles, t, caps?}`. */
 export function validatePresence(payload: Uint8Array, topic: { node: string }): PresenceEnvelope {
   return checkPresence(decodeEnvelope(payload), topic);
 }
 
-/** `R/intent/{kind}`: `{v:1, id, from, session, kind, t, deadline, subject?, to?, body?}`. */
+/** `R/intent/{kind}`: `{v:1, id, from, session, epoch?, kind, t, deadline, subject?, to?, body?}`. */
 export function validateIntent(payload: Uint8Array, topic: { kind: string }): IntentEnvelope {
   return checkIntent(decodeEnvelope(payload), topic);
 }
 
-/** `R/reply/{requester}`: `{v:1, id, from, session, r, reason?, retry?, data?, lim?}`. */
+/** `R/reply/{requester}`: `{v:1, id, from, session, epoch?, r, reason?, retry?, data?, lim?}`. */
 export function validateReply(payload: Uint8Array, topic: { requester: string }): ReplyEnvelope {
   return checkReply(decodeEnvelope(payload), topic);
 }
@@ -106,6 +106,7 @@ export function validateParsed(parsed: ParsedTopic, payload: Uint8Array): Valida
 export function checkPresence(m: Fields, topic: { node: string }): PresenceEnvelope {
   const node = assertNodeId(required(m, 'node'), 'node');
   session(m);
+  epoch(m);
   const state = required(m, 'state');
   if (state !== 'online' && state !== 'offline') throw new BadEnvelopeError('state', 'must be "online" or "offline"');
   const roles = required(m, 'roles');
@@ -123,6 +124,7 @@ export function checkIntent(m: Fields, topic: { kind: string }): IntentEnvelope 
   intentId(m);
   assertNodeId(required(m, 'from'), 'from');
   session(m);
+  epoch(m);
   const kind = assertKind(required(m, 'kind'), 'kind');
   time(m, 't');
   const deadline = required(m, 'deadline');
@@ -146,6 +148,7 @@ export function checkReply(m: Fields, _topic: { requester: string }): ReplyEnvel
   intentId(m);
   assertNodeId(required(m, 'from'), 'from');
   session(m);
+  epoch(m);
   const r = required(m, 'r');
   if (r !== 'yes' && r !== 'no') throw new BadEnvelopeError('r', 'must be "yes" or "no"');
   if (m.reason !== undefined && !NO_REASONS.includes(m.reason as NoReason)) {
@@ -199,6 +202,14 @@ function session(m: Fields): void {
   const value = required(m, 'session');
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
     throw new BadEnvelopeError('session', 'must be a non-negative integer');
+  }
+}
+
+/** Optional: a record without it is of epoch 0 (protocol v1 peers). */
+function epoch(m: Fields): void {
+  const value = m.epoch;
+  if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 0)) {
+    throw new BadEnvelopeError('epoch', 'must be a non-negative integer');
   }
 }
 

@@ -36,7 +36,7 @@ import {
   TooManySubscriptionsError,
   TransportStoppedError,
 } from './errors.js';
-import { SESSION_STARTED, SESSION_VIEW } from './session.js';
+import { nextSession, SESSION_STARTED } from './session.js';
 import type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
 
 export class MqttTransport implements Transport {
@@ -44,6 +44,7 @@ export class MqttTransport implements Transport {
   readonly topics: Topics;
   private client: MqttClient | undefined;
   private session_ = 0;
+  private epoch_ = 0;
   private stopping = false;
   private started = false;
   private failures = 0;
@@ -82,6 +83,10 @@ export class MqttTransport implements Transport {
 
   get session(): number {
     return this.session_;
+  }
+
+  get epoch(): number {
+    return this.epoch_;
   }
 
   get connected(): boolean {
@@ -243,6 +248,7 @@ export class MqttTransport implements Transport {
       v: 1,
       node: this.id,
       session: this.session_,
+      epoch: this.epoch_,
       state,
       roles: [...this.opts.roles],
       t: this.clock.now(),
@@ -256,10 +262,11 @@ export class MqttTransport implements Transport {
     if (this.stopping) return;
     this.counters.attempts++;
     this.lastError = undefined;
-    const session = this.series.view<number>(SESSION_VIEW) + 1;
-    await this.series.append({ event: SESSION_STARTED, session });
+    const { session, epoch } = nextSession(this.series, this.opts.drawEpoch);
+    await this.series.append({ event: SESSION_STARTED, session, epoch });
     if (this.stopping) return;
     this.session_ = session;
+    this.epoch_ = epoch;
     const will = this.announces()
       ? {
           topic: this.topics.presence(this.id),

@@ -18,7 +18,15 @@ export * from './constants.js';
 export type { DispatchStats, Inbound, InboundHandler, Message, PresenceCleared } from './dispatcher.js';
 export { topicMatches } from './dispatcher.js';
 export * from './errors.js';
-export { SESSION_STARTED, SESSION_VIEW, sessionView } from './session.js';
+export {
+  drawEpoch,
+  EPOCH_VIEW,
+  epochView,
+  nextSession,
+  SESSION_STARTED,
+  SESSION_VIEW,
+  sessionView,
+} from './session.js';
 export type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
 
 export function createTransport(options: TransportOptions): Transport {

@@ -31,8 +31,10 @@ export interface TransportOptions {
   /** Publish presence (birth record + Will). Default true; short-lived CLI nodes pass false. */
   announce?: boolean;
   topics: Topics;
-  /** The series holding `session_started` entries (with the `session` view registered). */
+  /** The series holding `session_started` entries (with the `session` and `epoch` views registered). */
   series: Pick<Series, 'append' | 'view'>;
+  /** Draws the epoch of a series that has none (protocol/incarnation.ts). Default: crypto random. */
+  drawEpoch?: () => number;
   clock: Clock;
   log: Logger;
   /** Default `DEFAULT_KEEPALIVE_S`. */
@@ -61,6 +63,8 @@ export interface Transport {
   readonly topics: Topics;
   /** The current session (0 before the first attempt). */
   readonly session: number;
+  /** This node's incarnation (protocol/incarnation.ts; 0 before the first attempt). */
+  readonly epoch: number;
   readonly connected: boolean;
   /** Connects (resolves at the first CONNACK + setup); throws BrokerUnreachableError on timeout. */
   start(): Promise<void>;

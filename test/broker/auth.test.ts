@@ -180,7 +180,12 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
     expect(s.authRefusedTotal).toBe(6);
   });
 
-  it.each([true, false])(
+  it('refuses to run without the envelope check: the ACL leaves `from` of intents and replies to it', async () => {
+    await expect(start(false)).rejects.toThrow(ConfigError);
+    await expect(start(false)).rejects.toThrow(/config "check": authentication needs the envelope check/);
+  });
+
+  it.each([true])(
     'drops a publish in another node’s name (envelope check %s) and refuses subscriptions a node does not need',
     async (checkEnvelopes) => {
       await start(checkEnvelopes);
@@ -225,8 +230,8 @@ describe('broker host with --auth-file (real Aedes, real mqtt.js clients)', () =
     expect(host.stats().authRefused).toMatchObject({ bad_password: 2, throttled: 2, busy: 0 });
   });
 
-  it('refuses a Will in another node’s name at CONNECT when envelopes are not checked', async () => {
-    await start(false);
+  it('refuses a Will in another node’s name at CONNECT (by the ACL, before the envelope check)', async () => {
+    await start();
     const will = {
       topic: 'dameso/v1/presence/n2',
       payload: encode(presence('n2', { state: 'offline' })),

@@ -69,6 +69,49 @@ describe('envelope check', () => {
     expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('m', { session: 0 }))))).toBe('ok');
   });
 
+  it('takes a presence record only from the node’s own client id, even without auth', () => {
+    const check = createEnvelopeCheck();
+    const huge = encode(presence('n3', { session: Number.MAX_SAFE_INTEGER }));
+    expect(reasonOf(check.check('attacker', 'dameso/v1/presence/n3', huge))).toBe('spoofed');
+    expect(reasonOf(check.check('attacker', 'dameso/v1/presence/n3', new Uint8Array(0)))).toBe('spoofed');
+    expect(check.trackedNodes()).toBe(0);
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/presence/n3', encode(presence('n3', { session: 2 }))))).toBe(
+      'ok',
+    );
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/reply/r', encode(reply('n3', { session: 2 }))))).toBe('ok');
+  });
+
+  it('believes the node’s own connection at once (a replaced board), and no late record of the old epoch', () => {
+    const check = createEnvelopeCheck();
+    const at = (epoch: number, session: number, state: 'online' | 'offline' = 'online') =>
+      encode(presence('n3', { epoch, session, state }));
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/presence/n3', at(111, 3)))).toBe('ok');
+    // The new board: an empty series, session 1 under a new epoch, over n3's own connection.
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/presence/n3', at(222, 1)))).toBe('ok');
+    expect(
+      reasonOf(check.check('dameso.n3', 'dameso/v1/reply/r', encode(reply('n3', { epoch: 222, session: 1 })))),
+    ).toBe('ok');
+    // The old board's Will, published late by the broker in the name of its closed client.
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/presence/n3', at(111, 3, 'offline'), true))).toBe(
+      'stale_session',
+    );
+    expect(reasonOf(check.check(null, 'dameso/v1/presence/n3', at(111, 9, 'offline')))).toBe('stale_session');
+    // A reply in the old epoch relayed by another client.
+    expect(reasonOf(check.check('tool', 'dameso/v1/reply/r', encode(reply('n3', { epoch: 111, session: 3 }))))).toBe(
+      'stale_session',
+    );
+    // The new board's own Will is of its epoch.
+    expect(reasonOf(check.check('dameso.n3', 'dameso/v1/presence/n3', at(222, 1, 'offline'), true))).toBe('ok');
+    // A record without epoch is of epoch 0 (protocol v1 peers).
+    expect(reasonOf(check.check('dameso.v1', 'dameso/v1/presence/v1', encode(presence('v1', { session: 5 }))))).toBe(
+      'ok',
+    );
+    expect(reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('v1', { session: 5 }))))).toBe('ok');
+    expect(
+      reasonOf(check.check(null, 'dameso/v1/intent/want_chunk', encode(intent('v1', { epoch: 0, session: 4 })))),
+    ).toBe('stale_session');
+  });
+
   it('bounds the session table, forgetting the oldest node first', () => {
     const check = createEnvelopeCheck({ maxTrackedNodes: 2 });
     for (const n of ['a', 'b', 'c']) check.check(null, `dameso/v1/presence/${n}`, encode(presence(n, { session: 5 })));

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { createHaveRetention } from '../../broker/have-retention.js';
+import { createHaveRetention, defaultHaveShare } from '../../broker/have-retention.js';
 import { decode, encode } from '../../src/protocol/index.js';
 import { collect, connectClient, endAll, waitFor } from '../helpers/broker-clients.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -27,7 +27,8 @@ async function withBroker(
   maxRetainedHaves: number,
   fn: (h: BrokerHandle, connect: (clientId?: string) => Promise<MqttClient>) => Promise<void>,
 ): Promise<void> {
-  const h = await startAedes({ maxRetainedHaves });
+  // One node fills the table here: its share is the whole table (shares: test/hostile/have-share.test.ts).
+  const h = await startAedes({ maxRetainedHaves, maxHavesPerNode: maxRetainedHaves });
   const clients: MqttClient[] = [];
   const connect = async (clientId?: string) => {
     const c = await connectClient(h.url, clientId === undefined ? {} : { clientId });
@@ -44,12 +45,27 @@ async function withBroker(
 
 describe('have retention (unit)', () => {
   it('admits up to the bound, always re-admits a kept topic, and a withdrawal frees a place', () => {
-    const r = createHaveRetention(2);
-    expect([r.admit('a'), r.admit('b'), r.admit('c')]).toEqual([true, true, false]);
-    expect(r.admit('a')).toBe(true);
+    const r = createHaveRetention(2, 2);
+    expect([r.admit('a', 'n'), r.admit('b', 'n'), r.admit('c', 'n')]).toEqual(['kept', 'kept', 'table_full']);
+    expect(r.admit('a', 'n')).toBe('kept');
     r.withdraw('b');
     r.withdraw('never-kept');
-    expect([r.admit('c'), r.admit('d'), r.size]).toEqual([true, false, 2]);
+    expect([r.admit('c', 'n'), r.admit('d', 'n'), r.size]).toEqual(['kept', 'table_full', 2]);
+  });
+
+  it("gives each node a share: one node's records past it are refused, another node's are kept", () => {
+    const r = createHaveRetention(10, 2);
+    expect([r.admit('a1', 'a'), r.admit('a2', 'a'), r.admit('a3', 'a')]).toEqual(['kept', 'kept', 'over_share']);
+    expect(r.admit('b1', 'b')).toBe('kept');
+    expect([r.size, r.nodes]).toEqual([3, 2]);
+    r.withdraw('a1');
+    expect(r.admit('a3', 'a')).toBe('kept');
+    r.withdraw('b1');
+    expect(r.nodes).toBe(1);
+  });
+
+  it('the default share is a sixteenth of the table, at least one record', () => {
+    expect([defaultHaveShare(100_000), defaultHaveShare(3), defaultHaveShare(0)]).toEqual([6_250, 1, 1]);
   });
 });
 

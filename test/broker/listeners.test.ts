@@ -91,7 +91,8 @@ describe('stop / restart', () => {
     expect(handle.url).toBe(url);
     expect(handle.wsUrl).toBe(wsUrl);
     await reconnected;
-    const late = await client(url);
+    // A node's presence is taken from its own client id only: the marker node publishes its own.
+    const late = await client(url, { clientId: 'dameso.marker' });
     const roster = await collect(late, 'dameso/v1/presence/+');
     await late.publishAsync('dameso/v1/presence/marker', encode(presence('marker')), { qos: 1, retain: true });
     await waitFor(late, () => roster.some((m) => m.topic.endsWith('/marker')));

@@ -7,7 +7,7 @@ import {
   rosterBarrierSubscription,
 } from '../../src/protocol/index.js';
 import { connectClient, endAll } from '../helpers/broker-clients.js';
-import { measureRetainedRace } from '../helpers/broker-race.js';
+import { measureRetainedRace, publishAsNodes } from '../helpers/broker-race.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 
 // DESIGN.md: Aedes keeps streaming retained records after SUBACK; a marker round trip is not enough.
@@ -36,20 +36,11 @@ describe('retained roster vs SUBACK on the dameso Aedes host', () => {
     const reader = await connectClient(handle.url, { clientId: node });
     const sync = createSyncRecord('reader', 0, 'nonce-1');
     await reader.publishAsync(topics.sync('reader'), encode(sync), { qos: 1, retain: true });
-    const writer = await connectClient(handle.url);
     const ids = Array.from({ length: 300 }, (_, i) => `n${i}`);
-    await Promise.all(
-      ids.map((id) =>
-        writer.publishAsync(
-          topics.presence(id),
-          encode({ v: 1, node: id, session: 1, state: 'online', roles: [], t: 0 }),
-          {
-            qos: 1,
-            retain: true,
-          },
-        ),
-      ),
-    );
+    await publishAsNodes(handle.url, ids, (id) => [
+      topics.presence(id),
+      encode({ v: 1, node: id, session: 1, state: 'online', roles: [], t: 0 }),
+    ]);
     const order: string[] = [];
     const done = new Promise<void>((resolve) =>
       reader.on('message', (topic) => {
@@ -60,6 +51,6 @@ describe('retained roster vs SUBACK on the dameso Aedes host', () => {
     await reader.subscribeAsync(rosterBarrierSubscription(topics, 'reader'));
     await done;
     expect(order.at(-1)).toBe(topics.sync('reader'));
-    await endAll(reader, writer);
+    await endAll(reader);
   });
 });

@@ -46,19 +46,12 @@ export async function measureRetainedRace(
 ): Promise<RaceResult> {
   const topics = createTopics(prefix);
   const ids = Array.from({ length: records }, (_, i) => `race-${String(i).padStart(4, '0')}`);
-  // Each record published by its own node's identity would need N connections; one unbound tool
-  // client publishing all of them is accepted by the broker check (unbound clients: form only).
-  const writer = await connectClient(url);
-  await Promise.all(
-    ids.map((node) =>
-      writer.publishAsync(
-        topics.presence(node),
-        encode({ v: 1, node, session: 1, state: 'online', roles: ['bt'], t: Date.now() }),
-        { qos: 1, retain: true },
-      ),
-    ),
-  );
-  await writer.endAsync();
+  // The dameso broker takes a node's presence only from its own client id `dameso.{node}`: each
+  // record goes over its node's connection.
+  await publishAsNodes(url, ids, (node) => [
+    topics.presence(node),
+    encode({ v: 1, node, session: 1, state: 'online', roles: ['bt'], t: Date.now() }),
+  ]);
 
   const readerNode = `race-reader-${process.pid}`;
   const reader = await connectClient(url, { clientId: clientIdForNode(readerNode) });
@@ -114,12 +107,9 @@ export async function measureRetainedRace(
   if (method !== 'sync') reader.publish(markerTopic, 'm', { qos: method === 'marker1' ? 1 : 0 });
   await Promise.all([allSeen, markerSeen]);
   // Clean up the retained records so repeated runs start from the same state.
-  const cleaner = await connectClient(url);
-  await Promise.all(
-    ids.map((node) => cleaner.publishAsync(topics.presence(node), Buffer.alloc(0), { qos: 1, retain: true })),
-  );
+  await publishAsNodes(url, ids, (node) => [topics.presence(node), Buffer.alloc(0)]);
   if (method === 'sync') await reader.publishAsync(markerTopic, Buffer.alloc(0), { qos: 1, retain: true });
-  await Promise.all([cleaner.endAsync(), reader.endAsync()]);
+  await reader.endAsync();
   return {
     records,
     ...result,
@@ -131,4 +121,25 @@ export async function measureRetainedRace(
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
+}
+
+/** Connections open at once while publishing as many nodes. */
+const NODE_CONNECTIONS_AT_ONCE = 32;
+
+/** One retained QoS 1 record per node, each over a connection `dameso.{node}`, a few at a time. */
+export async function publishAsNodes(
+  url: string,
+  nodes: readonly string[],
+  record: (node: string) => [topic: string, payload: Buffer],
+): Promise<void> {
+  for (let i = 0; i < nodes.length; i += NODE_CONNECTIONS_AT_ONCE) {
+    await Promise.all(
+      nodes.slice(i, i + NODE_CONNECTIONS_AT_ONCE).map(async (node) => {
+        const client = await connectClient(url, { clientId: clientIdForNode(node) });
+        const [topic, payload] = record(node);
+        await client.publishAsync(topic, payload, { qos: 1, retain: true });
+        await client.endAsync();
+      }),
+    );
+  }
 }

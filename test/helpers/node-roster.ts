@@ -9,9 +9,9 @@ export class TableRoster implements Roster {
   private readonly fns = new Set<(p: Peer, c: PeerChange) => void>();
   readonly isReady = true;
 
-  set(node: string, session: number, online: boolean, roles: string[] = ['bt']): void {
+  set(node: string, session: number, online: boolean, roles: string[] = ['bt'], epoch = 0): void {
     const prev = this.peers.get(node);
-    const peer = { node, session, online, roles };
+    const peer = { node, session, epoch, online, roles };
     this.peers.set(node, peer);
     const change: PeerChange = online ? (prev?.online ? 'session' : 'added') : 'removed';
     if (online || prev?.online) for (const f of this.fns) f(peer, change);

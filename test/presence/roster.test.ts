@@ -32,7 +32,7 @@ test('the view folds peer entries (pure, bounded roles)', () => {
   s = applyPeerEntry(s, { event: 'peer_added', node: 'x', session: 2, roles: ['bt'] });
   s = applyPeerEntry(s, { event: 'decision', node: 'x', session: 9 });
   s = applyPeerEntry(s, { event: 'peer_removed', node: 'x', session: 2 });
-  expect(s).toEqual({ x: { session: 2, online: false, roles: ['bt'] } });
+  expect(s).toEqual({ x: { session: 2, epoch: 0, online: false, roles: ['bt'] } });
 });
 
 describe('live roster', () => {
