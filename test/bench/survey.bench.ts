@@ -7,7 +7,7 @@
  *
  * 1. For N = 10, 50, 100 mappers (BENCH_SIZES) in the cell, each holding READINGS_PER_RESPONDER
  *    readings there (series on, `batch` durability, always-YES gate unless BENCH_GATE=limiters, the
- *    intents bench's board): the requester's `observe(cell)` vs a raw requester publishing one request to N raw
+ *    intents bench's board): a round of the requester's survey loop vs a raw requester publishing one request to N raw
  *    clients that answer with a captured dameso YES envelope, the median taken once all N are in.
  *    Warm-up, then alternating blocks (order swapped each block); p50/p90/p99 and dameso/raw.
  * 2. 10 mappers with the chunks service (`bt` too), sensors reading every 100 ms: the same round
@@ -68,9 +68,11 @@ async function main() {
       say(`survey round, ${n} responders (${surveyRounds(n)} rounds per arm)…`);
       const r = await measureSurvey(url, n, root);
       survey[`responders_${n}`] = r;
+      const d = r.dameso.round;
       say(
-        `  raw p50/p90/p99 ${r.raw.p50Ms}/${r.raw.p90Ms}/${r.raw.p99Ms} ms, dameso ${r.dameso.p50Ms}/${r.dameso.p90Ms}/${r.dameso.p99Ms} ms, ` +
-          `ratio ${r.ratio.p50}/${r.ratio.p90}/${r.ratio.p99}; closed by ${JSON.stringify(r.dameso.closedBy)}`,
+        `  raw p50/p90/p99 ${r.raw.p50Ms}/${r.raw.p90Ms}/${r.raw.p99Ms} ms, dameso loop round ${d.p50Ms}/${d.p90Ms}/${d.p99Ms} ms, ` +
+          `ratio ${r.ratio.p50}/${r.ratio.p90}/${r.ratio.p99} (declare→consensus ${r.ratio_declare_to_consensus.p50}/${r.ratio_declare_to_consensus.p90}/${r.ratio_declare_to_consensus.p99}, ` +
+          `declare→close ${r.ratio_declare_to_close.p50}/${r.ratio_declare_to_close.p90}/${r.ratio_declare_to_close.p99}); closed by ${JSON.stringify(r.dameso.closedBy)}`,
       );
     }
     say('background backup on/off…');
@@ -86,7 +88,7 @@ async function main() {
     load: { start: loadStart, end: os.loadavg().map(r2) },
     layout:
       'one process: dameso Aedes host (TCP_NODELAY) on 127.0.0.1, requester and every responder (node or raw client) on its own TCP connection',
-    dameso: `real mapper nodes: series on (${DURABILITY} durability), ${GATE_LIMITERS ? 'limiters gate on (generic board, intent capacity raised)' : 'always-YES gate (decisions recorded; BENCH_GATE=limiters for the limiters)'}, ${READINGS_PER_RESPONDER} readings each in the cell; round = observe(cell) until its consensus entries are durable`,
+    dameso: `real mapper nodes: series on (${DURABILITY} durability), ${GATE_LIMITERS ? 'limiters gate on (generic board, intent capacity raised)' : 'always-YES gate (decisions recorded; BENCH_GATE=limiters for the limiters)'}, ${READINGS_PER_RESPONDER} readings each in the cell; round = one round of the requester's survey loop (surveyNow(): observe(cell) until its consensus entries are durable, then the survey entry durable)`,
     raw: 'plain mqtt.js: one request to N clients, each answers with a captured dameso YES envelope (re-encoded with the request id), requester decodes all N and takes the median',
     survey,
     backup,

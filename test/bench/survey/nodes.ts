@@ -11,11 +11,14 @@ import { alwaysYesGate } from '../../../src/intent/index.js';
 import type { Service } from '../../../src/node/types.js';
 import { createNode, type DamesoNode } from '../../../src/node.js';
 import { createObserveService, MAPPER_ROLE, type ObserveService } from '../../../src/observe/index.js';
+import type { View } from '../../../src/series/types.js';
 import { BENCH_BOARD } from '../intents/config.js';
-import { CELL_CENTRE, DURABILITY, GATE_LIMITERS, READINGS_PER_RESPONDER, SURVEY_DEADLINE_MS } from './config.js';
+import { CELL, CELL_CENTRE, DURABILITY, GATE_LIMITERS, READINGS_PER_RESPONDER, SURVEY_DEADLINE_MS } from './config.js';
 
 /** setInterval's largest delay: a sensor that only samples when told to. */
 const NEVER_MS = 2 ** 31 - 1;
+/** The requester's survey timer, s: far off (1e6 s fits setTimeout), rounds run on `surveyNow()`. */
+const SURVEY_TIMER_OFF_S = 1_000_000;
 const ROSTER_TIMEOUT_MS = 120_000;
 const FIELD = smoothField({ base: 20, amplitude: 5, wavelengthDeg: 0.02 });
 
@@ -34,8 +37,16 @@ export interface MapperOptions {
   chunks?: Parameters<typeof createChunksService>[0];
 }
 
-function startNode(url: string, id: string, root: string, roles: string[], services: Service[]): Promise<DamesoNode> {
+function startNode(
+  url: string,
+  id: string,
+  root: string,
+  roles: string[],
+  services: Service[],
+  views: View<unknown>[] = [],
+): Promise<DamesoNode> {
   const node = createNode({
+    views,
     id,
     roles,
     broker: url,
@@ -85,15 +96,53 @@ export async function startMappers(
   return out;
 }
 
-/** A requester with the observe service; resolves once it sees all `n` mappers online. */
+/** The last `want_observations` outcome the requester recorded, as its series has it. */
+export interface LastOutcome {
+  count: number;
+  ms: number;
+  closedBy: string;
+  yes: number;
+  no: number;
+  silence: number;
+}
+
+export const LAST_OUTCOME_VIEW = 'bench.last_outcome';
+
+const lastOutcomeView: View<LastOutcome> = {
+  name: LAST_OUTCOME_VIEW,
+  events: ['intent_outcome'],
+  initial: () => ({ count: 0, ms: 0, closedBy: '', yes: 0, no: 0, silence: 0 }),
+  apply(state, e) {
+    if (e.kind !== 'want_observations') return state;
+    const len = (x: unknown) => (Array.isArray(x) ? x.length : 0);
+    return {
+      count: state.count + 1,
+      ms: Number(e.ms),
+      closedBy: String(e.closedBy),
+      yes: len(e.yes),
+      no: len(e.no),
+      silence: len(e.silence),
+    };
+  },
+};
+
+/**
+ * A requester with the observe service and a survey loop over the bench's cell (its timer far off:
+ * rounds run when `surveyNow()` asks); resolves once it sees all `n` mappers online.
+ */
 export async function startRequester(
   url: string,
   id: string,
   root: string,
   n: number,
 ): Promise<{ node: DamesoNode; observe: ObserveService }> {
-  const observe = createObserveService({ deadlineMs: SURVEY_DEADLINE_MS, metric: 'temp' });
-  const node = await startNode(url, id, root, [], [observe]);
+  const observe = createObserveService({
+    deadlineMs: SURVEY_DEADLINE_MS,
+    metric: 'temp',
+    survey: [CELL],
+    surveyEveryS: SURVEY_TIMER_OFF_S,
+  });
+  const node = await startNode(url, id, root, [], [observe], [lastOutcomeView as View<unknown>]);
   const t0 = performance.now();
   while (node.roster.online().filter((p) => p.roles.includes(MAPPER_ROLE)).length < n) {
     if (performance.now() - t0 > ROSTER_TIMEOUT_MS) throw new Error(`roster: not all ${n} mappers seen`);

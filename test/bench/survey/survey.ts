@@ -2,27 +2,39 @@
  * Part 1: one survey round over one cell with N responders, dameso vs raw, in alternating blocks
  * (the order swapped every block) so that the shared machine's drift hits both arms alike.
  *
- * dameso round = `observe(cell)`: declare `want_observations`, collect, consensus, the consensus
- * entries appended and durable (the append promises resolved). raw round = `RawSurvey.round()`.
+ * dameso round = one round of the requester's survey loop (`surveyNow()`): declare
+ * `want_observations` for the cell, collect, consensus, the consensus entries appended and durable,
+ * then the round's `survey` entry appended and durable. Its `elapsed_ms` (declare → consensus
+ * durable, the loop's own clock) and the outcome's close time (from the requester's series) are
+ * kept beside the whole round. raw round = `RawSurvey.round()`.
  */
 import os from 'node:os';
+import type { DamesoNode } from '../../../src/node.js';
+import type { SurveyFields } from '../../../src/observe/index.js';
 import { encode } from '../../../src/protocol/index.js';
 import { pct, r2 } from '../intents/measure.js';
 import { BLOCKS, CELL, SURVEY_DEADLINE_MS, surveyRounds, WARMUP_ROUNDS } from './config.js';
-import { type Mapper, startMappers, startRequester, stopAll } from './nodes.js';
+import { LAST_OUTCOME_VIEW, type LastOutcome, type Mapper, startMappers, startRequester, stopAll } from './nodes.js';
 import { startRawSurvey } from './raw.js';
 
-type ObserveFn = Awaited<ReturnType<typeof startRequester>>['observe'];
+type Requester = Awaited<ReturnType<typeof startRequester>>;
 
 /** What closed the dameso rounds and what they got, over every measured round. */
 interface DamesoTally {
+  surveyOutcome: Record<string, number>;
   closedBy: Record<string, number>;
   yes: number;
   no: number;
   silence: number;
   consensusEntries: number;
-  /** Rounds where no YES carried data (every answer NO or silent): nothing to write. */
-  roundsWithoutConsensus: number;
+  lowConfidence: number;
+}
+
+/** Per arm: the whole round; for dameso also declare → consensus durable and declare → close. */
+interface Samples {
+  round: number[];
+  consensus: number[];
+  close: number[];
 }
 
 export const percentiles = (xs: number[]) => ({
@@ -38,30 +50,43 @@ const ratios = (a: Percentiles, b: Percentiles) => ({
   p99: r2(a.p99Ms / b.p99Ms),
 });
 
-async function damesoRound(observe: ObserveFn, tally: DamesoTally | undefined) {
-  const res = await observe.observe(CELL);
-  if (tally) {
-    if (res.consensus.length === 0) tally.roundsWithoutConsensus += 1;
-    const o = res.outcome;
-    tally.closedBy[o.closedBy] = (tally.closedBy[o.closedBy] ?? 0) + 1;
-    tally.yes += o.yes.length;
-    tally.no += o.no.length;
-    tally.silence += o.silence.length;
-    tally.consensusEntries += res.consensus.length;
-  }
-  return res;
+const bump = (m: Record<string, number>, k: string) => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+/** One survey-loop round; its figures into `into`/`tally` when given (not during warm-up). */
+async function damesoRound(req: Requester, into?: Samples, tally?: DamesoTally): Promise<void> {
+  const before = req.node.series.view<LastOutcome>(LAST_OUTCOME_VIEW).count;
+  const t0 = performance.now();
+  const entry = (await req.observe.surveyNow()) as SurveyFields | undefined;
+  const ms = performance.now() - t0;
+  if (!entry) throw new Error('the requester has no survey loop');
+  const last = req.node.series.view<LastOutcome>(LAST_OUTCOME_VIEW);
+  if (entry.outcome === 'done' && last.count !== before + 1) throw new Error('survey round without one outcome');
+  if (!into || !tally) return;
+  bump(tally.surveyOutcome, entry.reason ? `${entry.outcome}:${entry.reason}` : entry.outcome);
+  into.round.push(ms);
+  if (entry.outcome !== 'done') return;
+  into.consensus.push(entry.elapsed_ms);
+  into.close.push(last.ms);
+  bump(tally.closedBy, last.closedBy);
+  tally.yes += last.yes;
+  tally.no += last.no;
+  tally.silence += last.silence;
+  tally.consensusEntries += entry.consensus;
+  tally.lowConfidence += entry.low_confidence;
 }
 
-/** One warm-up round whose outcome gives the raw side its exact envelopes. */
-async function captureEnvelopes(observe: ObserveFn, requesterId: string) {
-  const res = await damesoRound(observe, undefined);
+/** One `observe(cell)` (what the loop runs per cell) whose outcome gives the raw side its envelopes. */
+async function captureEnvelopes(req: Requester) {
+  const res = await req.observe.observe(CELL);
   const yes = res.outcome.yes[0];
   if (!yes) throw new Error('no YES reply to capture');
   const reply = { ...yes.envelope } as unknown as Record<string, unknown>;
   const request = {
     v: 1,
     id: res.outcome.id,
-    from: requesterId,
+    from: req.node.id,
     session: 1,
     kind: 'want_observations',
     t: Date.now(),
@@ -71,44 +96,41 @@ async function captureEnvelopes(observe: ObserveFn, requesterId: string) {
   return { reply, request, replyBytes: encode(reply).length, requestBytes: encode(request).length };
 }
 
-/** Round times into `into.round`; where a round tells its declare→close time, that into `into.close`. */
-interface Samples {
-  round: number[];
-  close: number[];
-}
-
-async function timed(run: () => Promise<number | undefined>, rounds: number, into?: Samples): Promise<void> {
+async function rawRounds(raw: { round(): Promise<number> }, rounds: number, into?: Samples): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
-    const closeMs = await run();
+    await raw.round();
     into?.round.push(performance.now() - t0);
-    if (closeMs !== undefined) into?.close.push(closeMs);
   }
 }
 
+async function damesoRounds(req: Requester, rounds: number, into?: Samples, tally?: DamesoTally): Promise<void> {
+  for (let i = 0; i < rounds; i++) await damesoRound(req, into, tally);
+}
+
+const newTally = (): DamesoTally => ({
+  surveyOutcome: {},
+  closedBy: {},
+  yes: 0,
+  no: 0,
+  silence: 0,
+  consensusEntries: 0,
+  lowConfidence: 0,
+});
+
 export async function measureSurvey(url: string, n: number, root: string) {
   const mappers: Mapper[] = await startMappers(url, `m${n}`, n, root);
-  const requester = await startRequester(url, `req-${n}`, root, n);
-  const envelopes = await captureEnvelopes(requester.observe, requester.node.id);
+  const req = await startRequester(url, `req-${n}`, root, n);
+  const envelopes = await captureEnvelopes(req);
   const raw = await startRawSurvey(url, n, envelopes.reply, envelopes.request);
-  const tally: DamesoTally = {
-    closedBy: {},
-    yes: 0,
-    no: 0,
-    silence: 0,
-    consensusEntries: 0,
-    roundsWithoutConsensus: 0,
+  const tally = newTally();
+  const lat = {
+    raw: { round: [], consensus: [], close: [] } as Samples,
+    dameso: { round: [], consensus: [], close: [] } as Samples,
   };
-  const lat: Record<'raw' | 'dameso', Samples> = { raw: { round: [], close: [] }, dameso: { round: [], close: [] } };
-  // Warm-up rounds (no `into`) are neither timed into the figures nor tallied.
   const arms = {
-    raw: (rounds: number, into?: Samples) => timed(() => raw.round().then(() => undefined), rounds, into),
-    dameso: (rounds: number, into?: Samples) =>
-      timed(
-        () => damesoRound(requester.observe, into ? tally : undefined).then((r) => r.outcome.elapsedMs),
-        rounds,
-        into,
-      ),
+    raw: (rounds: number, into?: Samples) => rawRounds(raw, rounds, into),
+    dameso: (rounds: number, into?: Samples) => damesoRounds(req, rounds, into, into ? tally : undefined),
   };
   const perBlock = Math.ceil(surveyRounds(n) / BLOCKS);
   const loadStart = os.loadavg()[0] ?? 0;
@@ -121,19 +143,28 @@ export async function measureSurvey(url: string, n: number, root: string) {
     }
   } finally {
     await raw.stop();
-    await stopAll([requester.node, ...mappers.map((m) => m.node)]);
+    await stopAll([req.node, ...mappers.map((m) => m.node)] as DamesoNode[]);
   }
   const rawP = percentiles(lat.raw.round);
-  const damP = percentiles(lat.dameso.round);
+  const roundP = percentiles(lat.dameso.round);
+  const consensusP = percentiles(lat.dameso.consensus);
   const closeP = percentiles(lat.dameso.close);
   return {
     rounds_per_arm: lat.raw.round.length,
     reply_bytes: envelopes.replyBytes,
     request_bytes: envelopes.requestBytes,
     raw: rawP,
-    dameso: { ...damP, declare_to_close: closeP, ...tally },
-    ratio: ratios(damP, rawP),
-    // The intent alone (declare → outcome closed), before consensus and its durable append.
+    dameso: {
+      round: roundP,
+      declare_to_consensus_durable: consensusP,
+      declare_to_close: closeP,
+      ...tally,
+    },
+    // The loop's round: declare → consensus durable → its survey entry durable.
+    ratio: ratios(roundP, rawP),
+    // As the loop measures it (`elapsed_ms`, whole ms): declare → consensus entries durable.
+    ratio_declare_to_consensus: ratios(consensusP, rawP),
+    // The intent alone (declare → outcome closed), before consensus and the appends.
     ratio_declare_to_close: ratios(closeP, rawP),
     load: [r2(loadStart), r2(os.loadavg()[0] ?? 0)],
   };
