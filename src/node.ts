@@ -28,6 +28,7 @@ import { createRoster, rosterView, type StartableRoster } from './presence/index
 import { createTopics, isNodeId } from './protocol/index.js';
 import { createSeries } from './series/index.js';
 import type { Series, View } from './series/types.js';
+import { statusView } from './status/index.js';
 import { connectionView, createTransport, epochView, sessionView, type Transport } from './transport/index.js';
 
 export * from './node/constants.js';
@@ -127,6 +128,8 @@ class Node implements DamesoNode {
       sessionView as View<unknown>,
       epochView as View<unknown>,
       connectionView as View<unknown>,
+      // The newest survey and backup entries, for `dameso status` and `/status`.
+      statusView as View<unknown>,
       rosterView as View<unknown>,
       // The limiter history (thresholds in force, tallies, recent NOs) when the node's limiters gate it.
       ...(o.gate === undefined ? [limitersView as View<unknown>] : []),

@@ -22,8 +22,10 @@ function connection(s: NodeStatus): string {
 
 function survey(s: NodeStatus): string {
   const e = s.survey;
-  if (e === null)
-    return s.series.lastSeq > s.scannedEntries ? `none in the newest ${s.scannedEntries} entries` : 'never';
+  if (e === null) {
+    const searched = s.scannedEntries > 0 && s.series.lastSeq > s.scannedEntries;
+    return searched ? `none in the newest ${s.scannedEntries} entries` : 'never';
+  }
   const detail = [
     `round ${String(e.round ?? '?')}`,
     String(e.outcome ?? '?') + (e.reason !== undefined ? ` (${String(e.reason)})` : ''),

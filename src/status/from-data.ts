@@ -17,10 +17,12 @@ import {
   SESSION_VIEW,
   sessionView,
 } from '../transport/index.js';
+import { BACKUP_EVENT, SURVEY_EVENT } from './constants.js';
 import { recordedParts, viewOr } from './parts.js';
 import type { NodeStatus } from './types.js';
+import { statusView } from './view.js';
 
-const VIEWS = [sessionView, connectionView, rosterView, limitersView, chunksView] as View<unknown>[];
+const VIEWS = [sessionView, connectionView, rosterView, limitersView, chunksView, statusView] as View<unknown>[];
 
 /** Reads `{dataDir}/series`; the caller checks the folder is a node data folder first. */
 export async function statusFromData(dataDir: string): Promise<NodeStatus> {
@@ -43,7 +45,7 @@ export async function statusFromData(dataDir: string): Promise<NodeStatus> {
       broker: conn.broker,
       connection: { state: conn.state, since: conn.state === null ? null : conn.t, reason: conn.reason },
       roster: { online, known: Object.keys(roster).length },
-      ...(await recordedParts(series, ringBudgetOf(board), undefined)),
+      ...(await recordedParts(series, ringBudgetOf(board), undefined, [SURVEY_EVENT, BACKUP_EVENT])),
     };
   } finally {
     await series.close();

@@ -7,3 +7,4 @@ export { statusLines } from './format.js';
 export { statusFromData } from './from-data.js';
 export { type Health, healthOf, type StatusNode, statusOfNode } from './live.js';
 export type { NodeStatus, RecordedEntry } from './types.js';
+export { type StatusViewState, statusView } from './view.js';

@@ -26,7 +26,8 @@ export async function statusOfNode(node: StatusNode): Promise<NodeStatus> {
     broker: c.broker,
     connection: { state: c.state, since: c.since, reason: c.reason ?? null },
     roster: { online: r.online, known: r.peers },
-    ...(await recordedParts(node.series, node.series.stats().budgetBytes, limiterValues(node))),
+    // Live: the node's status view only; a search per request would read its disk each time.
+    ...(await recordedParts(node.series, node.series.stats().budgetBytes, limiterValues(node), [])),
   };
 }
 

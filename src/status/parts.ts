@@ -3,9 +3,10 @@ import { CHUNKS_VIEW, type ChunksState } from '../chunks/index.js';
 import { LIMITERS_VIEW, type LimiterTally } from '../limiters/index.js';
 import type { LimiterValues } from '../protocol/types.js';
 import type { Series } from '../series/types.js';
-import { BACKUP_EVENT, STATUS_SCAN_ENTRIES, SURVEY_EVENT } from './constants.js';
+import { BACKUP_EVENT, STATUS_SCAN_ENTRIES, STATUS_VIEW, SURVEY_EVENT } from './constants.js';
 import { newestOf } from './newest.js';
 import type { NodeStatus } from './types.js';
+import type { StatusViewState } from './view.js';
 
 /** A view's state, or undefined when the series has no such view (a node without that part). */
 export function viewOr<S>(series: Pick<Series, 'view'>, name: string): S | undefined {
@@ -21,9 +22,21 @@ export async function recordedParts(
   series: Pick<Series, 'read' | 'view' | 'stats' | 'lastSeq'>,
   budgetBytes: number | null,
   liveValues: LimiterValues | undefined,
+  /** Events to search the newest entries for when the view does not hold them. */
+  search: readonly string[],
 ): Promise<Pick<NodeStatus, 'survey' | 'backup' | 'limiters' | 'series' | 'board' | 'scannedEntries'>> {
   const s = series.stats();
-  const newest = await newestOf(series, [SURVEY_EVENT, BACKUP_EVENT], STATUS_SCAN_ENTRIES);
+  const kept = viewOr<StatusViewState>(series, STATUS_VIEW);
+  // What the view does not hold (a series written before it, or a reader without it) is searched for.
+  const missing = [
+    ...(kept?.survey ? [] : search.includes(SURVEY_EVENT) ? [SURVEY_EVENT] : []),
+    ...(kept?.backup ? [] : search.includes(BACKUP_EVENT) ? [BACKUP_EVENT] : []),
+  ];
+  const newest = {
+    ...(await newestOf(series, missing, STATUS_SCAN_ENTRIES)),
+    ...(kept?.survey ? { [SURVEY_EVENT]: kept.survey } : {}),
+    ...(kept?.backup ? { [BACKUP_EVENT]: kept.backup } : {}),
+  };
   const pushedToSeq = viewOr<ChunksState>(series, CHUNKS_VIEW)?.pushed_to_seq ?? 0;
   const tally = viewOr<LimiterTally>(series, LIMITERS_VIEW);
   return {
@@ -52,6 +65,6 @@ export async function recordedParts(
       headroomBytes: budgetBytes === null ? null : budgetBytes - s.bytes,
     },
     board: tally?.config?.board ?? null,
-    scannedEntries: Math.min(s.lastSeq, STATUS_SCAN_ENTRIES),
+    scannedEntries: missing.length === 0 ? 0 : Math.min(s.lastSeq, STATUS_SCAN_ENTRIES),
   };
 }

@@ -52,7 +52,7 @@ export interface NodeStatus {
   };
   /** The board profile whose budgets the node ran with (its newest `limiter_config`), or null. */
   board: string | null;
-  /** How many newest entries were looked through for `survey` and `backup`. */
+  /** How many newest entries were searched for `survey` and `backup` (0: the status view held them, or live). */
   scannedEntries: number;
 }
 

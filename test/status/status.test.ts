@@ -3,13 +3,15 @@
  * real broker goes away and comes back, and `dameso status` (a real child process) on a data folder
  * beside the running node, after it stopped, and on bad input.
  */
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { createBrokerHost } from '../../broker/index.js';
 import { statusUrl } from '../../src/cli/status.js';
 import { serveNodeMetrics } from '../../src/metrics/cli.js';
 import type { MetricsServer } from '../../src/metrics/http.js';
 import type { DamesoNode } from '../../src/node.js';
-import { healthOf, type NodeStatus, type StatusNode, statusLines } from '../../src/status/index.js';
+import { createSeries } from '../../src/series/index.js';
+import { healthOf, type NodeStatus, type StatusNode, statusFromData, statusLines } from '../../src/status/index.js';
 import { runCli } from '../helpers/node-cli.js';
 import { NodePool } from '../helpers/node-fixtures.js';
 import { get } from '../metrics/scrape.js';
@@ -95,6 +97,16 @@ test('/status: the live values of the running node as one JSON object', async ()
     board: 'generic',
   });
   expect(s.roster.known).toBeGreaterThanOrEqual(1);
+  // A survey recorded after start is in the next /status, from the node's status view.
+  await node.series.append({
+    event: 'survey',
+    round: 1,
+    cells: Array.from({ length: 40 }, (_, i) => `u${i}`),
+    outcome: 'done',
+  });
+  const after = JSON.parse((await get(`${base}/status`)).body) as NodeStatus;
+  expect(after.survey).toMatchObject({ round: 1, outcome: 'done', cells_total: 40 });
+  expect(after.survey?.cells).toHaveLength(32);
   expect(s.limiters.values?.memory).toBeGreaterThan(0);
   expect(s.series.headroomBytes).toBe((s.series.budgetBytes ?? 0) - s.series.bytes);
 });
@@ -140,6 +152,8 @@ test('dameso status --data beside a running node, then after it stopped: recorde
     board: 'generic',
   });
   expect(s.backup.lagEntries).toBe(s.series.lastSeq - 4);
+  // The node's status view held both: nothing was searched for.
+  expect(s.scannedEntries).toBe(0);
   expect(s.series.bytes).toBeGreaterThan(0);
   expect(s.series.headroomBytes).toBe((s.series.budgetBytes ?? 0) - s.series.bytes);
 
@@ -219,4 +233,19 @@ test('--metrics takes the metrics URL as printed, the port alone or /status; any
   }
   expect(() => statusUrl('nope')).toThrow(expect.objectContaining({ code: 'DAMESO_USAGE' }));
   expect(() => statusUrl('mqtt://127.0.0.1:1883')).toThrow(expect.objectContaining({ code: 'DAMESO_USAGE' }));
+});
+
+test('a series written without the status view: its newest survey and backup entries are searched for', async () => {
+  const dataDir = await pool.dir();
+  const series = createSeries({ dir: join(dataDir, 'series'), durability: 'none' });
+  await series.open();
+  await series.append({ event: 'survey', round: 1, outcome: 'failed', reason: 'no_cells' });
+  await series.append({ event: 'survey', round: 2, outcome: 'done', consensus: 4 });
+  for (let i = 0; i < 50; i++) series.record({ event: 'decision', r: 'yes' });
+  await series.close();
+  const s = await statusFromData(dataDir);
+  expect(s.survey).toMatchObject({ round: 2, outcome: 'done', consensus: 4 });
+  expect(s.backup.last).toBeNull();
+  expect(s.scannedEntries).toBe(s.series.lastSeq);
+  expect(s).toMatchObject({ node: null, pid: null, connection: { state: null } });
 });
