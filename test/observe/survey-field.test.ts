@@ -7,7 +7,7 @@
  *   noise of the simulated field's value there;
  * - the liars' reputation replayed from that mapper's series (read-only) is below every honest
  *   mapper's;
- * - a mapper killed with SIGKILL (at whatever point of its 2 s cycle, a round possibly in flight)
+ * - a mapper killed with SIGKILL mid-survey (when its round's want_observations reaches the broker)
  *   and restarted on its folder surveys on with a higher round, and its series verifies clean.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,10 @@ import {
   replayReputation,
   reputationOf,
   type SurveyEntry,
+  WANT_OBSERVATIONS,
 } from '../../src/observe/index.js';
+import { createTopics, decodeEnvelope } from '../../src/protocol/index.js';
+import { connectClient, endAll } from '../helpers/broker-clients.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { runCli } from '../helpers/node-cli.js';
 import { type FleetNode, pollFor, readSeries, startNode } from '../helpers/survey-field.js';
@@ -125,9 +128,22 @@ describe('8 surveying mapper processes (2 liars) and 3 bt processes on one broke
       },
       15_000,
     );
-    const lastRound = Math.max(...before.map((s) => s.round));
+    // Killed mid-survey: the moment its want_observations (a survey round's declare) is on the wire,
+    // before the replies, consensus and survey entry of that round.
+    const tap = await connectClient(broker.url);
+    const declared = new Promise<void>((resolve) => {
+      tap.on('message', (_topic, payload) => {
+        const env = decodeEnvelope(payload) as { from?: unknown };
+        if (env.from === VICTIM) resolve();
+      });
+    });
+    await tap.subscribeAsync(createTopics().intent(WANT_OBSERVATIONS), { qos: 0 });
+    await declared;
     victim.child.kill('SIGKILL');
+    await endAll(tap);
     expect((await victim.done).code).toBe(null);
+    const lastRound = Math.max(...((await readSeries(victim.dir, 'survey')) as SurveyEntry[]).map((s) => s.round));
+    expect(lastRound).toBeGreaterThanOrEqual(Math.max(...before.map((s) => s.round)));
     const again = await startNode(VICTIM, victim.dir, mapperArgs(VICTIM));
     nodes.set(VICTIM, again);
     const resumed = await pollFor(
