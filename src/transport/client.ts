@@ -380,6 +380,7 @@ export class MqttTransport implements Transport {
 
   /** The first connect of this transport says `connected`; one after a loss says `back` and how long it was away. */
   private onOnline(session: number): void {
+    if (this.stopping) return; // stop() already said `stopped`
     this.loggedDelayMs = undefined;
     if (this.state === 'reconnecting') {
       const awayMs = Math.round(this.clock.monotonic() - this.lostAtMs);
