@@ -77,7 +77,10 @@ export interface BackupOptions {
 }
 
 export interface Backup {
-  /** Schedules the first round at once. */
+  /**
+   * Schedules the first round one period later: meanwhile the have tracker receives the retained
+   * records, so chunks already held (sent before a crash) are recognised.
+   */
   start(): void;
   /** No new round; resolves once the running one ended. */
   stop(): Promise<void>;
@@ -237,7 +240,7 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
       stopped = false;
       settledSeq = series.durableSeq;
       tailSince = clock.monotonic();
-      schedule(0);
+      schedule(roundMs);
     },
     async stop() {
       stopped = true;

@@ -278,6 +278,13 @@ describe('backup against a real broker and real bt nodes', () => {
   let broker: BrokerHandle;
   let field: Field;
   let pusher: DamesoNode | undefined;
+  const started = new Set<string>();
+  /** The bt nodes are shared by the tests of this block; each is started once. */
+  const startBt = async (id: string): Promise<void> => {
+    if (started.has(id)) return;
+    started.add(id);
+    await field.start(id);
+  };
 
   beforeAll(async () => {
     broker = await startAedes();
@@ -321,8 +328,8 @@ describe('backup against a real broker and real bt nodes', () => {
     expect(await backupEntries(series)).toHaveLength(1);
     expect(warnings()).toHaveLength(1);
 
-    await field.start('bt-1');
-    await field.start('bt-2');
+    await startBt('bt-1');
+    await startBt('bt-2');
     await until(() => state().online === 2, 15_000, 'two storage nodes seen');
     const seen = state().rounds;
     await until(() => state().rounds >= seen + 5, 15_000, '5 more rounds');
@@ -330,7 +337,7 @@ describe('backup against a real broker and real bt nodes', () => {
     expect((await backupEntries(series)).at(-1)).toMatchObject({ state: 'waiting', online: 2, k: K });
     expect(warnings()).toHaveLength(1);
 
-    await field.start('bt-3');
+    await startBt('bt-3');
     await until(() => state().state === 'caught_up' && state().lag === 0, 30_000, 'backup caught up');
     const done = state();
     expect(done.mark).toBeGreaterThanOrEqual(lastData);
@@ -355,5 +362,45 @@ describe('backup against a real broker and real bt nodes', () => {
     expect(waiting.at(-1)).toBe(2);
     expect(new Set(waiting).size).toBe(waiting.length);
     expect(warnings()).toHaveLength(1);
+  }, 60_000);
+
+  it('does not send again a chunk K holders already announce (the same bytes pushed by another path)', async () => {
+    // The pusher's series, written while it is down; its first chunk pushed by another node first
+    // (as a consensus chunk or `dameso chunks push` would).
+    const dataDir = `${field.root}/twice`;
+    const offline = await openSeries(`${dataDir}/series`, VIEWS);
+    await offline.open();
+    for (let i = 0; i < 30; i++) offline.record({ event: 'temp', i });
+    await offline.flush();
+    const [early] = await collect(streamChunks(offline, 'twice', 1, offline.lastSeq, { maxEntries: 20 }));
+    await offline.close();
+    for (const id of ['bt-1', 'bt-2', 'bt-3']) await startBt(id);
+    const other = await field.start('other', { roles: [] });
+    await until(() => other.chunks.storageNodes().length >= K, 15_000, 'three storage nodes seen');
+    const first = await other.chunks.pushChunk({ id: early!.id, bytes: early!.bytes });
+    expect(first.met).toBe(true);
+
+    const chunks = createChunksService({
+      replicate: K,
+      maxEntries: 20,
+      backup: { roundMs: 300, partialAfterMs: 0 },
+    });
+    pusher = createNode({
+      id: 'twice',
+      broker: broker.url,
+      dataDir,
+      services: [chunks],
+      gate: alwaysYesGate,
+      durability: 'none',
+      log: captureLog().log,
+    });
+    await pusher.start();
+    const state = () => chunks.backupState() as BackupState;
+    await until(() => state().mark >= early!.chunk.last_seq, 15_000, 'the mark past the first chunk');
+    await pusher.series.flush();
+    const entries = await collect(pusher.series.read({ event: ['chunk_pushed', 'intent_outcome'] }));
+    const settled = entries.find((e) => e.event === 'chunk_pushed' && e.id === early!.id);
+    expect(settled).toMatchObject({ met: true, rounds: 0, last_seq: early!.chunk.last_seq });
+    expect(entries.filter((e) => e.event === 'intent_outcome' && e.subject === early!.id)).toEqual([]);
   }, 60_000);
 });
