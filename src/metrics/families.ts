@@ -73,6 +73,13 @@ export const NODE_FAMILIES = {
     'Own entries after the backup mark still to replicate (replication bookkeeping at the tail not counted).',
   ),
   dameso_backup_state: gauge('1 for the state the background backup is in, 0 for the others.', ['state']),
+  dameso_survey_rounds_total: counter(
+    'Survey rounds this mapper recorded since it started, by outcome (done, skipped, failed).',
+    ['outcome'],
+  ),
+  dameso_survey_last_round_timestamp_seconds: gauge(
+    'Wall-clock time of the last survey round recorded since start, seconds since the epoch (0 before the first).',
+  ),
 } as const satisfies Record<string, Family>;
 
 /** Labelled by `broker` (its listen address). */

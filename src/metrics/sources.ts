@@ -8,6 +8,7 @@ import { CHUNKS_VIEW } from '../chunks/constants.js';
 import type { ChunksState } from '../chunks/view.js';
 import type { LimiterGate } from '../limiters/gate.js';
 import type { DamesoNode } from '../node.js';
+import type { ObserveInstance, SurveyStats } from '../observe/index.js';
 import { LIMITER_NAMES, NO_REASONS } from '../protocol/types.js';
 import type { Sink, Source } from './registry.js';
 
@@ -30,6 +31,12 @@ function backupOf(node: DamesoNode): BackupState | undefined {
 }
 
 const BACKUP_STATES: readonly BackupStateName[] = ['waiting', 'pushing', 'caught_up', 'paused'];
+
+/** The survey loop of a node whose observe service surveys (a mapper with `surveyEveryS` > 0). */
+function surveyOf(node: DamesoNode): SurveyStats | undefined {
+  const observe = node.services.observe as Partial<ObserveInstance> | undefined;
+  return observe?.surveyStats?.();
+}
 
 /** A started node's counters. Read only while the node runs (its parts throw before `start()`). */
 export function nodeSource(node: DamesoNode): Source {
@@ -103,6 +110,11 @@ export function nodeSource(node: DamesoNode): Source {
       sink('dameso_backup_mark', backup.mark);
       sink('dameso_backup_lag_entries', backup.lag);
       for (const state of BACKUP_STATES) sink('dameso_backup_state', backup.state === state ? 1 : 0, { state });
+    }
+    const survey = surveyOf(node);
+    if (survey !== undefined) {
+      for (const [outcome, n] of Object.entries(survey.rounds)) sink('dameso_survey_rounds_total', n, { outcome });
+      sink('dameso_survey_last_round_timestamp_seconds', (survey.lastRoundT ?? 0) / 1000);
     }
   };
 }
