@@ -4,6 +4,7 @@ import type { NodeStatus, RecordedEntry } from './types.js';
 const iso = (t: number | null | undefined): string => (typeof t === 'number' ? new Date(t).toISOString() : '-');
 
 function mib(bytes: number): string {
+  if (Math.abs(bytes) < 1048576) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 

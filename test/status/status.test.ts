@@ -178,7 +178,7 @@ test('dameso status --data beside a running node, then after it stopped: recorde
     board: 'generic',
   });
   expect(rows.connection).toMatch(/^last recorded: stopped since /);
-  expect(rows.series).toMatch(/ MiB in 1 segment\(s\) of 256\.0 MiB, headroom /);
+  expect(rows.series).toMatch(/^[\d.]+ KiB in 1 segment\(s\) of 256\.0 MiB, headroom 25\d\.\d MiB; seq 1\.\.\d+$/);
 });
 
 test('dameso status: a folder that is no node data folder, an unreachable --metrics, bad flags: one line each', async () => {
