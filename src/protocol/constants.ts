@@ -18,14 +18,14 @@ export const MAX_PAYLOAD_BYTES = 1_048_576;
 export const MAX_CBOR_DEPTH = 64;
 
 /**
- * Maps and arrays a wire payload may hold: CBOR_CONTAINER_ALLOWANCE plus one per
- * CBOR_BYTES_PER_CONTAINER bytes. Building a JS object or array costs far more than reading the
- * byte that asks for it, so a payload made of empty or tiny containers would cost every receiver
- * many times what an envelope of its size costs; v1 envelopes hold a few containers in hundreds of
- * bytes (an answer of 64 observations: 65 maps in several KiB).
+ * Maps, arrays and byte strings a wire payload may hold: CBOR_OBJECT_ALLOWANCE plus one per
+ * CBOR_BYTES_PER_OBJECT bytes. Each becomes a JS object, which costs far more than reading the byte
+ * or two that ask for it, so a payload made of tiny ones would cost every receiver many times what
+ * an envelope of its size costs; v1 envelopes hold a few in hundreds of bytes (an answer of 64
+ * observations: 65 maps in several KiB).
  */
-export const CBOR_CONTAINER_ALLOWANCE = 16;
-export const CBOR_BYTES_PER_CONTAINER = 16;
+export const CBOR_OBJECT_ALLOWANCE = 16;
+export const CBOR_BYTES_PER_OBJECT = 16;
 
 /** Node ids: `[A-Za-z0-9_-]{1,64}`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

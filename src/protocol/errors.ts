@@ -18,15 +18,15 @@ export type WireRejectReason =
 
 /**
  * Why a payload's CBOR was refused before decoding (src/protocol/wire-scan.ts): a tag, an
- * indefinite length, nesting past MAX_CBOR_DEPTH, more maps and arrays than the payload's size
- * allows (CBOR_BYTES_PER_CONTAINER), a length or count larger than the bytes left, an integer beyond
+ * indefinite length, nesting past MAX_CBOR_DEPTH, more maps, arrays and byte strings than the
+ * payload's size allows (CBOR_BYTES_PER_OBJECT), a length or count larger than the bytes left, an integer beyond
  * ±(2^53 − 1), bytes after the item. Other malformed CBOR is `bad_cbor`.
  */
 export type CborRejectReason =
   | 'cbor_tag'
   | 'cbor_indefinite'
   | 'cbor_depth'
-  | 'cbor_containers'
+  | 'cbor_objects'
   | 'cbor_length'
   | 'cbor_int_range'
   | 'cbor_trailing';
@@ -35,7 +35,7 @@ export const CBOR_REJECT_REASONS: readonly CborRejectReason[] = [
   'cbor_tag',
   'cbor_indefinite',
   'cbor_depth',
-  'cbor_containers',
+  'cbor_objects',
   'cbor_length',
   'cbor_int_range',
   'cbor_trailing',

@@ -4,7 +4,7 @@
  * definite arrays. It accepts a strict subset of what codec.ts's cbor-x path accepts and returns
  * the very same value for it (a property test holds it to that); on anything else — a tag, an
  * indefinite length, a non-ASCII string, a 64-bit integer, a `__proto__` key, truncation, trailing
- * bytes, nesting past the bound, more maps and arrays than the wire allows — it returns UNUSUAL and the caller takes the general path (the
+ * bytes, nesting past the bound, more maps, arrays and byte strings than the wire allows — it returns UNUSUAL and the caller takes the general path (the
  * wire scan, then cbor-x), which keeps or refuses the payload. So this file never decides what is
  * refused, and everything it accepts is inside the scan's subset.
  *
@@ -13,7 +13,7 @@
  * 100–250-byte envelope that was most of the broker's and each receiver's decode time.
  */
 
-import { CBOR_BYTES_PER_CONTAINER, CBOR_CONTAINER_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
+import { CBOR_BYTES_PER_OBJECT, CBOR_OBJECT_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
 
 /** Returned for anything outside the subset: decode with the general path instead. */
 export const UNUSUAL: unique symbol = Symbol('unusual CBOR');
@@ -28,8 +28,8 @@ const SHORT_STRING = 8;
 let src: Uint8Array = new Uint8Array(0);
 let pos = 0;
 let end = 0;
-// Maps and arrays still allowed in this payload: past the wire bound, the general path refuses it.
-let containersLeft = 0;
+// Maps, arrays and byte strings still allowed in this payload: past the wire bound, the general path refuses it.
+let objectsLeft = 0;
 
 class Unusual {}
 // Thrown inside, caught once in decodeFlat: cheaper than checking a sentinel after every read.
@@ -40,7 +40,7 @@ export function decodeFlat(bytes: Uint8Array): unknown {
   src = bytes;
   pos = 0;
   end = bytes.length;
-  containersLeft = CBOR_CONTAINER_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_CONTAINER);
+  objectsLeft = CBOR_OBJECT_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_OBJECT);
   try {
     const value = readItem(0);
     return pos === end ? value : UNUSUAL;
@@ -89,7 +89,7 @@ function readItem(depth: number): unknown {
       return -1 - readArgument(info);
     case 2: {
       const length = readArgument(info);
-      if (length > end - pos) throw STOP;
+      if (length > end - pos || --objectsLeft < 0) throw STOP;
       // The same view cbor-x returns (a Buffer when the input is one), not a copy.
       const bytes = src.subarray(pos, pos + length);
       pos += length;
@@ -99,7 +99,7 @@ function readItem(depth: number): unknown {
       return valueCache.read(readArgument(info));
     case 4: {
       const length = readArgument(info);
-      if (length > end - pos || depth >= MAX_DEPTH || --containersLeft < 0) throw STOP;
+      if (length > end - pos || depth >= MAX_DEPTH || --objectsLeft < 0) throw STOP;
       const array = new Array(length);
       for (let i = 0; i < length; i++) array[i] = readItem(depth + 1);
       return array;
@@ -116,7 +116,7 @@ function readItem(depth: number): unknown {
 
 function readMap(size: number, depth: number): Record<string, unknown> {
   // Each entry takes at least two bytes; deeper than the bound is refused by the general path.
-  if (size > (end - pos) / 2 || depth >= MAX_DEPTH || --containersLeft < 0) throw STOP;
+  if (size > (end - pos) / 2 || depth >= MAX_DEPTH || --objectsLeft < 0) throw STOP;
   const object: Record<string, unknown> = {};
   for (let i = 0; i < size; i++) {
     if (pos >= end) throw STOP;

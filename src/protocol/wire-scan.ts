@@ -7,15 +7,15 @@
  *   definite-length maps with text keys, arrays, text and byte strings; integers within ±(2^53 − 1);
  *   half, single and double floats; false, true, null, undefined (a field set to undefined is
  *   written as 0xf7 and the want_chunks filter skips it); at most MAX_CBOR_DEPTH levels below the
- *   root; at most CBOR_CONTAINER_ALLOWANCE + bytes / CBOR_BYTES_PER_CONTAINER maps and arrays;
- *   exactly one item.
+ *   root; at most CBOR_OBJECT_ALLOWANCE + bytes / CBOR_BYTES_PER_OBJECT maps, arrays and byte
+ *   strings (each becomes a JS object); exactly one item.
  *
  * Everything else is refused with a coded reason (BadCborError.reason) before any work
  * proportional to what a header claims: every tag (bignums 2/3 cost cbor-x more than quadratic
  * time; shared references 28/29 build a DAG that expands exponentially), indefinite lengths, deeper
- * nesting, and lengths or counts larger than the bytes left.
+ * nesting, payloads dense in objects, and lengths or counts larger than the bytes left.
  */
-import { CBOR_BYTES_PER_CONTAINER, CBOR_CONTAINER_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
+import { CBOR_BYTES_PER_OBJECT, CBOR_OBJECT_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
 import { BadCborError, type CborRejectReason } from './errors.js';
 
 /** Largest integer argument of major types 0 and 1 accepted: 2^53 − 1 (a JS number stays exact). */
@@ -31,7 +31,13 @@ let pos = 0;
 let end = 0;
 
 function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
-  throw new BadCborError(`${detail} at byte ${pos}`, { reason });
+  // A refusal is a verdict on input, not a fault in this process: capturing a stack would make a
+  // refused payload many times dearer than an accepted one of the same size.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const err = new BadCborError(`${detail} at byte ${pos}`, { reason });
+  Error.stackTraceLimit = stackTraceLimit;
+  throw err;
 }
 
 /**
@@ -39,11 +45,11 @@ function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
  * Returns nothing: the caller decodes the bytes it now knows are safe to decode.
  */
 export function scanWireCbor(bytes: Uint8Array): void {
-  if (bytes.length === 0) throw new BadCborError('empty payload');
   src = bytes;
   pos = 0;
   end = bytes.length;
   try {
+    if (end === 0) refuse('bad_cbor', 'empty payload');
     scanItems();
     if (pos !== end) refuse('cbor_trailing', `${end - pos} bytes after the item`);
   } finally {
@@ -54,7 +60,7 @@ export function scanWireCbor(bytes: Uint8Array): void {
 const EMPTY = new Uint8Array(0);
 
 function scanItems(): void {
-  let containersLeft = CBOR_CONTAINER_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_CONTAINER);
+  let objectsLeft = CBOR_OBJECT_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_OBJECT);
   let depth = 0;
   remaining[0] = 1;
   isMap[0] = 0;
@@ -68,8 +74,9 @@ function scanItems(): void {
     // In a map, keys come at even counts left (2n, 2n − 2, …).
     const isKey = isMap[depth] === 1 && left % 2 === 0;
     const children = scanHead(isKey);
-    if (children < 0) continue;
-    if (--containersLeft < 0) refuse('cbor_containers', `more maps and arrays than ${end} bytes allow`);
+    if (children === NO_CHILDREN) continue;
+    if (--objectsLeft < 0) refuse('cbor_objects', `more maps, arrays and byte strings than ${end} bytes allow`);
+    if (children === OBJECT_WITHOUT_CHILDREN) continue;
     if (depth >= MAX_CBOR_DEPTH && children > 0) refuse('cbor_depth', `nested deeper than ${MAX_CBOR_DEPTH} levels`);
     depth++;
     remaining[depth] = children;
@@ -77,12 +84,16 @@ function scanItems(): void {
   }
 }
 
+/** `scanHead` results for items without children: a byte string (an object), anything else. */
+const OBJECT_WITHOUT_CHILDREN = -2;
+const NO_CHILDREN = -1;
+
 /** Major type of the head `scanHead` read last. */
 let lastMajor = 0;
 
 /**
  * Reads one head and skips what it covers. Returns the number of items that follow inside it
- * (an array's elements, a map's keys and values), or −1 for an item without children.
+ * (an array's elements, a map's keys and values), or OBJECT_WITHOUT_CHILDREN / NO_CHILDREN.
  */
 function scanHead(isKey: boolean): number {
   if (pos >= end) refuse('cbor_length', 'item missing: the payload ends early');
@@ -104,12 +115,12 @@ function scanHead(isKey: boolean): number {
   switch (major) {
     case 0:
     case 1:
-      return -1;
+      return NO_CHILDREN;
     case 2:
     case 3:
       if (argument > left) refuse('cbor_length', `a string of ${argument} bytes with ${left} left`);
       pos += argument;
-      return -1;
+      return major === 2 ? OBJECT_WITHOUT_CHILDREN : NO_CHILDREN;
     case 4:
       // Each element takes at least one byte.
       if (argument > left) refuse('cbor_length', `an array of ${argument} items with ${left} bytes left`);
@@ -148,7 +159,7 @@ function readWord(): number {
 
 /** false, true, null, undefined and the three float widths; no other simple value. */
 function scanSimple(info: number, start: number): number {
-  if (info >= 20 && info <= 23) return -1;
+  if (info >= 20 && info <= 23) return NO_CHILDREN;
   const width = info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0;
   if (width === 0) {
     pos = start;
@@ -156,5 +167,5 @@ function scanSimple(info: number, start: number): number {
   }
   if (width > end - pos) refuse('cbor_length', `a ${width}-byte float with ${end - pos} bytes left`);
   pos += width;
-  return -1;
+  return NO_CHILDREN;
 }

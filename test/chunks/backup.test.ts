@@ -404,3 +404,53 @@ describe('backup against a real broker and real bt nodes', () => {
     expect(entries.filter((e) => e.event === 'intent_outcome' && e.subject === early!.id)).toEqual([]);
   }, 60_000);
 });
+
+describe('backup across a broker outage (real broker stopped and restarted on its port)', () => {
+  let broker: BrokerHandle;
+  let field: Field;
+  let pusher: DamesoNode | undefined;
+
+  beforeAll(async () => {
+    broker = await startAedes();
+    field = await createField(broker.url);
+  });
+  afterAll(async () => {
+    await pusher?.stop();
+    await field?.stopAll();
+    await broker?.stop();
+  });
+
+  it('pauses (broker_offline) while the broker is away, then catches up on what was written meanwhile', async () => {
+    for (const id of ['bt-1', 'bt-2', 'bt-3']) await field.start(id);
+    const chunks = createChunksService({ replicate: K, maxEntries: 20, backup: { roundMs: 100, partialAfterMs: 0 } });
+    pusher = createNode({
+      id: 'outage',
+      broker: broker.url,
+      dataDir: `${field.root}/outage`,
+      services: [chunks],
+      gate: alwaysYesGate,
+      durability: 'none',
+      log: captureLog().log,
+    });
+    await pusher.start();
+    const series = pusher.series;
+    const state = () => chunks.backupState() as BackupState;
+    for (let i = 0; i < 50; i++) series.record({ event: 'temp', i });
+    await until(() => state().state === 'caught_up' && state().lag === 0, 20_000, 'caught up before the outage');
+
+    await broker.stop();
+    await until(() => state().state === 'paused' && state().reason === 'broker_offline', 20_000, 'paused offline');
+    for (let i = 0; i < 50; i++) series.record({ event: 'temp', i: 50 + i });
+    const written = series.lastSeq;
+    const rounds = state().rounds;
+    await until(() => state().rounds >= rounds + 5, 20_000, '5 rounds offline');
+    expect(state()).toMatchObject({ state: 'paused', reason: 'broker_offline' });
+    expect(state().mark).toBeLessThan(written);
+
+    broker = await startAedes({ port: broker.port }); // a new broker host on the same port
+    await until(() => state().state === 'caught_up' && state().lag === 0, 30_000, 'caught up after the outage');
+    expect(state().mark).toBeGreaterThanOrEqual(written);
+    const offline = (await backupEntries(series)).filter((e) => e.reason === 'broker_offline');
+    expect(offline).toHaveLength(1); // once, not once per round
+  }, 90_000);
+});

@@ -168,10 +168,10 @@ describe('wire scan', () => {
     }
   });
 
-  it('bounds maps and arrays by the payload size: 16, plus one per 16 bytes', () => {
-    // [[[] × (containers − 2)], h'00…'] padded to `bytes` in all.
-    const payload = (bytes: number, containers: number) => {
-      const n = containers - 2;
+  it('bounds maps, arrays and byte strings by the payload size: 16, plus one per 16 bytes', () => {
+    // [[[] × (objects − 3)], h'00…'] padded to `bytes` in all.
+    const payload = (bytes: number, objects: number) => {
+      const n = objects - 3;
       const list = cat(Buffer.from([0x99, n >> 8, n & 0xff]), Buffer.alloc(n, 0x80));
       const pad = bytes - 1 - list.length - 5;
       const padding = Buffer.alloc(5 + pad);
@@ -183,15 +183,16 @@ describe('wire scan', () => {
       const limit = 16 + bytes / 16;
       expect(payload(bytes, limit).length).toBe(bytes);
       expect(scanReason(payload(bytes, limit))).toBe('ok');
-      expect(scanReason(payload(bytes, limit + 1))).toBe('cbor_containers');
+      expect(scanReason(payload(bytes, limit + 1))).toBe('cbor_objects');
     }
     expect(scanReason(Buffer.alloc(1000, 0x80))).toBe('cbor_trailing'); // one empty array, then trailing
-    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0x80)))).toBe('cbor_containers');
-    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0xa0)))).toBe('cbor_containers');
+    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0x80)))).toBe('cbor_objects');
+    expect(scanReason(cat(hex('99 03e8'), Buffer.alloc(1000, 0xa0)))).toBe('cbor_objects');
+    expect(scanReason(cat(hex('99 01f4'), Buffer.alloc(1000, 0x40).fill(0x41, 0, 0)))).toBe('cbor_objects');
   });
 
   it('allows exactly MAX_CBOR_DEPTH levels below the root', () => {
-    // A 1000-byte string innermost keeps the arrays within the bound on maps and arrays.
+    // A 1000-byte string innermost keeps the arrays within the bound on objects per byte.
     const padding = cat(hex('59 03e8'), Buffer.alloc(1000, 7));
     const nested = (levels: number, inner = padding) => cat(Buffer.alloc(levels, 0x81), inner);
     expect(scanReason(nested(64))).toBe('ok');
@@ -208,8 +209,8 @@ describe('wire scan', () => {
         const bytes = encode(env);
         const reason = scanReason(bytes);
         const before = unscanned(bytes);
-        // Random bodies may be denser in maps and arrays than the bound; those are refused whole.
-        if (reason === 'cbor_containers') {
+        // Random bodies may be denser in maps, arrays and byte strings than the bound: refused whole.
+        if (reason === 'cbor_objects') {
           expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
           return;
         }
@@ -225,7 +226,7 @@ describe('wire scan', () => {
     fc.assert(
       fc.property(subsetItem, (bytes) => {
         const reason = scanReason(bytes);
-        if (reason === 'cbor_containers') {
+        if (reason === 'cbor_objects') {
           expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
           return;
         }
@@ -245,7 +246,7 @@ describe('wire scan', () => {
 
   it('passes everything the hand-written reader accepts (so that reader needs no scan)', () => {
     const dense = fc
-      .array(fc.constantFrom(0x80, 0xa0, 0x81, 0x01), { minLength: 20, maxLength: 200 })
+      .array(fc.constantFrom(0x80, 0xa0, 0x81, 0x01, 0x40), { minLength: 20, maxLength: 200 })
       .map((xs) => cat(Buffer.from([0x99, xs.length >> 8, xs.length & 0xff]), Buffer.from(xs)));
     const anyBytes = fc.oneof(
       subsetItem,
