@@ -43,7 +43,7 @@ export function healthOf(node: StatusNode): Health {
   const c = node.transport.connection();
   if (c.state !== 'online') {
     const since = new Date(c.since).toISOString();
-    problems.push(`broker: ${c.state} since ${since}${c.reason !== undefined ? ` (${c.reason})` : ''} (${c.broker})`);
+    problems.push(`broker: ${c.state} since ${since} (${c.reason !== undefined ? `${c.reason}, ` : ''}${c.broker})`);
   }
   if (node.seriesFailure !== undefined) problems.push(`series: write failed: ${node.seriesFailure.message}`);
   return { ok: problems.length === 0, problems };

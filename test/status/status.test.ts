@@ -58,7 +58,7 @@ test('/healthz: 200 ok while connected; 503 with the reason while the broker is 
   await host.stop();
   const down = await untilStatus(base, '/healthz', 503);
   expect(down.body).toMatch(
-    /^broker: reconnecting since \d{4}-\d\d-\d\dT[\d:.]+Z \(.+\) \(mqtt:\/\/127\.0\.0\.1:\d+\)\n$/,
+    /^broker: reconnecting since \d{4}-\d\d-\d\dT[\d:.]+Z \(.+, mqtt:\/\/127\.0\.0\.1:\d+\)\n$/,
   );
   const live = JSON.parse((await get(`${base}/status`)).body) as NodeStatus;
   expect(live.connection).toMatchObject({ state: 'reconnecting', reason: expect.any(String) });
