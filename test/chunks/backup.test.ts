@@ -20,6 +20,7 @@ import {
 } from '../../src/chunks/index.js';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { alwaysYesGate } from '../../src/intent/index.js';
+import { createMetrics, nodeSource, startMetricsServer } from '../../src/metrics/index.js';
 import { createNode, type DamesoNode } from '../../src/node.js';
 import type { Chunk, Entry, Series, View } from '../../src/series/types.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
@@ -27,6 +28,7 @@ import { createField, type Field } from '../helpers/chunks-field.js';
 import { openSeries } from '../helpers/chunks-series.js';
 import { until } from '../helpers/node-fixtures.js';
 import { collect, withTmpDir } from '../helpers/series-tmp.js';
+import { get, sample } from '../metrics/scrape.js';
 
 const K = 3;
 const ROUND_MS = 1_000;
@@ -362,6 +364,21 @@ describe('backup against a real broker and real bt nodes', () => {
     expect(waiting.at(-1)).toBe(2);
     expect(new Set(waiting).size).toBe(waiting.length);
     expect(warnings()).toHaveLength(1);
+
+    // The same progress, scraped from the node's metrics endpoint.
+    const metrics = createMetrics();
+    metrics.addNodeSource('pusher', nodeSource(pusher));
+    const server = await startMetricsServer({ metrics, port: 0 });
+    try {
+      const text = (await get(server.url)).body;
+      const now = state();
+      expect(sample(text, 'dameso_backup_mark', { node: 'pusher' })).toBe(now.mark);
+      expect(sample(text, 'dameso_backup_lag_entries', { node: 'pusher' })).toBe(0);
+      expect(sample(text, 'dameso_backup_state', { node: 'pusher', state: 'caught_up' })).toBe(1);
+      expect(sample(text, 'dameso_backup_state', { node: 'pusher', state: 'waiting' })).toBe(0);
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 
   it('does not send again a chunk K holders already announce (the same bytes pushed by another path)', async () => {
