@@ -40,6 +40,8 @@ export const brokerConfigSchema = z.strictObject({
   tcpHost: text,
   maxPacket: wholeNumber('a number of bytes'),
   maxHaveRecords: wholeNumber('a number of records'),
+  maxHavePerNode: wholeNumber('a number of records'),
+  allowSys: onOff,
   connectTimeoutMs: wholeNumber('a number of milliseconds'),
   maxConnections: wholeNumber('a number of connections'),
   maxConnectionsPerIp: wholeNumber('a number of connections'),
@@ -72,6 +74,7 @@ function checkValues(f: BrokerFlagValues, file: string): void {
   const counts = [
     'maxPacket',
     'maxHaveRecords',
+    'maxHavePerNode',
     'statsMs',
     'connectTimeoutMs',
     'maxConnections',
@@ -137,7 +140,7 @@ Config file (--config FILE): the same settings as JSON, keys = the long flags in
   }
   dameso broker --config /etc/dameso/broker.json
   dameso broker --config /etc/dameso/broker.json --port 1884 --stats-ms 0
-Numbers are JSON numbers (or strings of digits); "check" and "json" are true or false. A missing or
+Numbers are JSON numbers (or strings of digits); "check", "json" and "allowSys" are true or false. A missing or
 unreadable file, bad JSON, an unknown key or a wrong value in it exits 78 with one line naming the
 key. Paths are used as written (relative to the working directory): write them absolute.
 `;

@@ -43,6 +43,8 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   wsPort?: string;
   maxPacket: string;
   maxHaveRecords: string;
+  maxHavePerNode?: string;
+  allowSys?: boolean;
   connectTimeoutMs: string;
   maxConnections?: string;
   maxConnectionsPerIp: string;
@@ -70,6 +72,7 @@ function int(flag: string, value: string, min: number, max: number): number {
 const COUNTS = {
   maxPacket: ['--max-packet', 64, 268_435_455],
   maxHaveRecords: ['--max-have-records', 0, 100_000_000],
+  maxHavePerNode: ['--max-have-per-node', 1, 100_000_000],
   statsMs: ['--stats-ms', 0, 86_400_000],
   connectTimeoutMs: ['--connect-timeout-ms', 100, 600_000],
   maxConnections: ['--max-connections', 1, 10_000_000],
@@ -153,6 +156,16 @@ export function registerBroker(program: Command): void {
       String(DEFAULT_MAX_RETAINED_HAVES),
     )
     .option(
+      '--max-have-per-node <n>',
+      'most retained `have` records kept for one node (default a sixteenth of --max-have-records): past it ' +
+        "that node's new ones reach live subscribers but are not stored, and other nodes' still are",
+    )
+    .option(
+      '--allow-sys',
+      "let any client subscribe to $SYS/# (the broker's counters and client ids) without --auth-file; " +
+        'otherwise such subscriptions are refused and counted (sys_denied)',
+    )
+    .option(
       '--connect-timeout-ms <ms>',
       'time a new connection has to send its whole CONNECT packet; then it is closed',
       String(DEFAULT_CONNECT_TIMEOUT_MS),
@@ -179,7 +192,7 @@ export function registerBroker(program: Command): void {
     )
     .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
-    .option('--no-check', 'do not check envelopes (a plain MQTT broker)')
+    .option('--no-check', 'do not check envelopes (a plain MQTT broker; refused with --auth-file, exit 78)')
     .option('--json', 'print JSON lines instead of text')
     .option('--auth-file <file>', AUTH_FILE_HELP)
     .option(
@@ -195,6 +208,8 @@ export function registerBroker(program: Command): void {
       `
 Examples:
   dameso broker --port 1883
+  dameso broker --max-have-records 20000 --max-have-per-node 2000   # a Zero: 20 000 records, 2 000 a node
+  dameso broker --allow-sys       # a monitoring tool reads $SYS/# (open broker only; with auth, never)
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-a   # on one machine
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-b   # on another: one fleet
 Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections.
@@ -207,7 +222,8 @@ Authentication (every node gets its own password; see \`dameso broker passwd --h
   dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
 
 Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the port or reach
---redis; 78 a malformed --redis URL, or a missing or malformed --auth-file, --tls-cert or --tls-key.`,
+--redis; 78 a malformed --redis URL, a missing or malformed --auth-file, --tls-cert or --tls-key, or
+--auth-file with --no-check (the ACL relies on the envelope check for the sender of intents and replies).`,
     )
     .addHelpText('after', CONNECTION_LIMITS_HELP)
     .addHelpText('after', TLS_HELP)
@@ -237,6 +253,10 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         wsPort: flags.wsPort === undefined ? undefined : int('--ws-port', flags.wsPort, 0, 65_535),
         maxPacketBytes: parseBrokerCount('maxPacket', flags.maxPacket),
         maxRetainedHaves: parseBrokerCount('maxHaveRecords', flags.maxHaveRecords),
+        ...(flags.maxHavePerNode !== undefined
+          ? { maxHavesPerNode: parseBrokerCount('maxHavePerNode', flags.maxHavePerNode) }
+          : {}),
+        allowSys: flags.allowSys === true,
         ...connectionOptions(flags),
         topicPrefix: flags.prefix,
         checkEnvelopes: flags.check,
@@ -333,7 +353,8 @@ function formatStats(s: BrokerStats): string {
     `dropped=${s.droppedTotal}${drops ? ` [${drops}]` : ''} wills_refused=${s.willsRefused} ` +
     `too_large_packets=${s.packetsTooLarge} nodes=${s.trackedNodes} auth_refused=${s.authRefusedTotal} ` +
     `acl_denied=${s.aclDenied.publish + s.aclDenied.subscribe} narrowed=${s.narrowed} ` +
-    `haves=${s.retainedHaves} haves_not_retained=${s.havesNotRetained} ` +
+    `haves=${s.retainedHaves} haves_not_retained=${s.havesNotRetained} haves_over_share=${s.havesOverShare} ` +
+    `sys_denied=${s.sysDenied} ` +
     `refused=${s.refusedTotal}${refusals ? ` [${refusals}]` : ''} ` +
     `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`

@@ -100,6 +100,10 @@ export const BROKER_FAMILIES = {
   dameso_broker_haves_not_retained_total: counter(
     'New `have` records delivered live but not stored: --max-have-records was reached.',
   ),
+  dameso_broker_haves_over_share_total: counter(
+    'New `have` records delivered live but not stored: their node held its share (--max-have-per-node).',
+  ),
+  dameso_broker_sys_denied_total: counter('$SYS subscriptions refused: no --auth-file and no --allow-sys.'),
   dameso_broker_auth_refused_total: counter('Connections refused by --auth-file (CONNACK 5), by reason.', ['reason']),
   dameso_broker_acl_denied_total: counter(
     'Publishes dropped and subscriptions refused by the ACL, by action (publish, subscribe).',

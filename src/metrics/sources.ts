@@ -3,8 +3,8 @@
  * Each reads `stats()` once per part per scrape (O(1) or O(segments); no I/O).
  */
 import type { BrokerStats } from '../../broker/types.js';
-import type { BackupState, BackupStateName } from '../chunks/backup.js';
 import { CHUNKS_VIEW } from '../chunks/constants.js';
+import type { BackupState, BackupStateName } from '../chunks/index.js';
 import type { ChunksState } from '../chunks/view.js';
 import type { LimiterGate } from '../limiters/gate.js';
 import type { DamesoNode } from '../node.js';
@@ -135,6 +135,8 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_tracked_nodes', s.trackedNodes);
     sink('dameso_broker_retained_haves', s.retainedHaves);
     sink('dameso_broker_haves_not_retained_total', s.havesNotRetained);
+    sink('dameso_broker_haves_over_share_total', s.havesOverShare);
+    sink('dameso_broker_sys_denied_total', s.sysDenied);
     for (const [reason, n] of Object.entries(s.authRefused)) sink('dameso_broker_auth_refused_total', n, { reason });
     sink('dameso_broker_acl_denied_total', s.aclDenied.publish, { action: 'publish' });
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });
