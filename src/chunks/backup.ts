@@ -29,8 +29,13 @@ import type { ChunksState } from './view.js';
 
 export type BackupStateName = 'waiting' | 'pushing' | 'caught_up' | 'paused';
 
-/** Why a backup waits or pauses. */
-export type BackupReason = BackgroundPressure | 'too_few_storage_nodes' | 'broker_offline' | 'short_of_k' | string;
+/** Why a backup waits or pauses: these, or the code of the error that failed a round. */
+export type BackupReason =
+  | BackgroundPressure
+  | 'too_few_storage_nodes'
+  | 'broker_offline'
+  | 'short_of_k'
+  | (string & Record<never, never>);
 
 export interface BackupState {
   state: BackupStateName;
