@@ -195,6 +195,23 @@ describe('declare side', () => {
     expect(entries.some((e) => e.event === 'intent_late' && e.node === 'b')).toBe(true);
   });
 
+  test('replies are stale only within the roster’s epoch; another epoch is a new incarnation; the intent carries ours', async () => {
+    const s2 = quietSide({ epoch: () => 77 });
+    const sentByS2: IntentEnvelope[] = [];
+    const s3 = quietSide({ epoch: () => 77, publishIntent: (e) => sentByS2.push(e) });
+    s3.declare('want_chunk', { to: ['a'] });
+    expect(sentByS2[0]?.epoch).toBe(77);
+    side.declare('want_chunk', { to: ['b'] });
+    expect(sent[0] !== undefined && 'epoch' in sent[0]).toBe(false); // epoch 0 is not sent
+    roster.set('a', 3, true, ['bt'], 5);
+    const i = s2.declare('want_chunk', { to: ['a'] });
+    s2.onReply({ ...reply(i.id, 'a', 'yes', 2), epoch: 5 }); // an older session of the same incarnation
+    s2.onReply(reply(i.id, 'a', 'yes', 2)); // no epoch (0): another incarnation than 5, taken
+    expect(s2.stats().staleSession).toBe(1);
+    const o = await i;
+    expect(o.yes.map((r) => [r.envelope.session, r.envelope.epoch])).toEqual([[2, undefined]]);
+  });
+
   test('closed intents are remembered for late replies up to MAX_REMEMBERED_INTENTS, oldest forgotten first, then for lateKeepMs', async () => {
     const s2 = quietSide({ lateKeepMs: 60_000 });
     // No expected node: each closes at once, so only the bound forgets (no time passes).

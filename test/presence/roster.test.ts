@@ -10,11 +10,12 @@ let broker: BrokerHandle;
 let pool: NodePool;
 let raw: mqtt.MqttClient;
 
-const presence = (node: string, session: number, state: 'online' | 'offline', roles = ['bt']) =>
-  raw.publishAsync(`${R}/presence/${node}`, encode({ v: 1, node, session, state, roles, t: 1 }), {
-    qos: 1,
-    retain: true,
-  });
+const presence = (node: string, session: number, state: 'online' | 'offline', roles = ['bt'], epoch?: number) =>
+  raw.publishAsync(
+    `${R}/presence/${node}`,
+    encode({ v: 1, node, session, ...(epoch !== undefined ? { epoch } : {}), state, roles, t: 1 }),
+    { qos: 1, retain: true },
+  );
 
 beforeEach(async () => {
   broker = await startAedes({ checkEnvelopes: false }); // records from a raw client, in any node's name
@@ -86,5 +87,24 @@ describe('live roster', () => {
     const again = await pool.start(broker.url, 'n', { announce: false, dataDir });
     expect(again.roster.get('p')).toMatchObject({ online: true, session: 7 }); // remembered, stale record ignored
     expect(again.roster.get('r')?.online).toBe(false); // no record confirmed it: absent
+  });
+
+  test('incarnations: another epoch online replaces; its offline record live is ignored, stored at subscription taken', async () => {
+    const dataDir = await pool.dir();
+    await presence('p', 5, 'online', ['bt'], 1);
+    const n = await pool.start(broker.url, 'n', { announce: false, dataDir });
+    expect(n.roster.get('p')).toMatchObject({ online: true, session: 5, epoch: 1 });
+    await presence('p', 1, 'online', ['bt'], 2); // a replaced board: session 1 of a new epoch
+    await until(() => n.roster.get('p')?.epoch === 2);
+    expect(n.roster.get('p')).toMatchObject({ online: true, session: 1 });
+    await presence('p', 5, 'offline', ['bt'], 1); // the old board's late Will
+    await until(() => n.roster.stats().stale === 1);
+    expect(n.roster.get('p')).toMatchObject({ online: true, session: 1, epoch: 2 });
+    await n.stop();
+    // While n is down the stored record becomes an offline one of another epoch: at subscription it
+    // is the broker's state, taken as it is.
+    await presence('p', 9, 'offline', ['bt'], 3);
+    const again = await pool.start(broker.url, 'n', { announce: false, dataDir });
+    expect(again.roster.get('p')).toMatchObject({ online: false, session: 9, epoch: 3 });
   });
 });
