@@ -67,17 +67,21 @@ export function pushedEntry(res: PushResult, lastSeq?: number): EntryInput {
   };
 }
 
-/** The push itself, without its entry: for a caller that writes the entries in its own order. */
+/**
+ * The push itself, without its entry: for a caller that writes the entries in its own order.
+ * `heldBy`: nodes known to hold the chunk already (announced); they count toward K and are not
+ * asked again, so K of them settle the chunk without a round.
+ */
 export async function pushChunkUnrecorded(
   deps: Omit<PushDeps, 'series'>,
   chunk: Pick<Chunk, 'id' | 'bytes'>,
-  o: Omit<PushOptions, 'lastSeq'> = {},
+  o: Omit<PushOptions, 'lastSeq'> & { heldBy?: readonly string[] } = {},
 ): Promise<PushResult> {
   const replicas = o.replicas ?? DEFAULT_REPLICAS;
   const deadlineMs = o.deadlineMs ?? DEFAULT_PUSH_DEADLINE_MS;
   const ranked = rankCandidates(chunk.id, deps.candidates());
-  const tried = new Set<string>();
-  const holders = new Set<string>();
+  const holders = new Set<string>(o.heldBy ?? []);
+  const tried = new Set<string>(holders);
   const res: PushResult = {
     id: chunk.id,
     size: chunk.bytes.length,
@@ -113,10 +117,10 @@ export interface InOrderOptions extends Omit<PushOptions, 'lastSeq'> {
   /** Told of each chunk's outcome, in chunk order. */
   onSettled?: (res: PushResult, chunk: { lastSeq: number }) => void;
   /**
-   * The outcome of a chunk K holders already announce (pushed before a crash, or the same bytes
-   * pushed by another path), settled without sending it again; undefined sends it.
+   * Nodes that already announce a chunk (sent before a crash, a retry after a holder was not
+   * ready, or the same bytes pushed by another path): not asked again; K of them settle it unsent.
    */
-  alreadyHeld?: (id: string) => PushResult | undefined;
+  knownHolders?: (id: string) => readonly string[];
 }
 
 /**
@@ -147,8 +151,8 @@ export async function pushInOrder(
       // Later chunks would move the mark past the one short of K; the next push retries from it.
       if (shortOfK) break;
       o.beforeSend?.();
-      const held = o.alreadyHeld?.(chunk.id);
-      const result = held ? Promise.resolve(held) : pushChunkUnrecorded(deps, chunk, o);
+      const heldBy = o.knownHolders?.(chunk.id) ?? [];
+      const result = pushChunkUnrecorded(deps, chunk, { ...o, heldBy });
       result.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
       inFlight.push({ lastSeq: chunk.chunk.last_seq, result });
       if (inFlight.length >= Math.max(1, o.window)) await settleOldest();

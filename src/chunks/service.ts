@@ -343,7 +343,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
             deadlineMs: options.deadlineMs,
             window: BACKUP_PUSH_WINDOW,
             beforeSend: need,
-            alreadyHeld: (id) => alreadyHeld(id, replicate),
+            knownHolders,
           }),
       },
       { ...options.backup, replicate },
@@ -352,13 +352,9 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
     return b;
   }
 
-  /** A chunk K online holders (self excluded) already announce: settled as met, without a round. */
-  function alreadyHeld(id: string, k: number): PushResult | undefined {
-    const online = (need().board.trackedHolders(id) ?? []).filter((h) => h.online);
-    if (online.length < k) return undefined;
-    const size = online[0]?.size ?? 0;
-    const holders = online.map((h) => h.node);
-    return { id, size, holders, refused: [], silent: [], offline: [], rounds: 0, met: true };
+  /** The online nodes (self excluded) the have tracker knows to hold `id`. */
+  function knownHolders(id: string): string[] {
+    return (need().board.trackedHolders(id) ?? []).filter((h) => h.online).map((h) => h.node);
   }
 
   function pushOptions(o: PushOptions = {}): PushOptions {
