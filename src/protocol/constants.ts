@@ -27,6 +27,16 @@ export const MAX_CBOR_DEPTH = 64;
 export const CBOR_OBJECT_ALLOWANCE = 16;
 export const CBOR_BYTES_PER_OBJECT = 16;
 
+/**
+ * Distinct map keys a wire payload may hold: CBOR_KEY_ALLOWANCE plus one per CBOR_BYTES_PER_KEY
+ * bytes, and never more than MAX_CBOR_DISTINCT_KEYS. A key the process has not seen gives V8 a new
+ * hidden class and a string to intern, far dearer than its bytes; v1 envelopes repeat a few dozen
+ * keys (an answer of 64 observations repeats the same handful).
+ */
+export const CBOR_KEY_ALLOWANCE = 64;
+export const CBOR_BYTES_PER_KEY = 64;
+export const MAX_CBOR_DISTINCT_KEYS = 16_384;
+
 /** Node ids: `[A-Za-z0-9_-]{1,64}`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

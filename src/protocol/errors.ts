@@ -19,7 +19,8 @@ export type WireRejectReason =
 /**
  * Why a payload's CBOR was refused before decoding (src/protocol/wire-scan.ts): a tag, an
  * indefinite length, nesting past MAX_CBOR_DEPTH, more maps, arrays and byte strings than the
- * payload's size allows (CBOR_BYTES_PER_OBJECT), a length or count larger than the bytes left, an integer beyond
+ * payload's size allows (CBOR_BYTES_PER_OBJECT), more distinct map keys than it allows
+ * (CBOR_BYTES_PER_KEY), a length or count larger than the bytes left, an integer beyond
  * ±(2^53 − 1), bytes after the item. Other malformed CBOR is `bad_cbor`.
  */
 export type CborRejectReason =
@@ -27,6 +28,7 @@ export type CborRejectReason =
   | 'cbor_indefinite'
   | 'cbor_depth'
   | 'cbor_objects'
+  | 'cbor_keys'
   | 'cbor_length'
   | 'cbor_int_range'
   | 'cbor_trailing';
@@ -36,6 +38,7 @@ export const CBOR_REJECT_REASONS: readonly CborRejectReason[] = [
   'cbor_indefinite',
   'cbor_depth',
   'cbor_objects',
+  'cbor_keys',
   'cbor_length',
   'cbor_int_range',
   'cbor_trailing',

@@ -4,7 +4,7 @@
  * definite arrays. It accepts a strict subset of what codec.ts's cbor-x path accepts and returns
  * the very same value for it (a property test holds it to that); on anything else — a tag, an
  * indefinite length, a non-ASCII string, a 64-bit integer, a `__proto__` key, truncation, trailing
- * bytes, nesting past the bound, more maps, arrays and byte strings than the wire allows — it returns UNUSUAL and the caller takes the general path (the
+ * bytes, nesting past the bound, more maps, arrays, byte strings or distinct keys than the wire allows — it returns UNUSUAL and the caller takes the general path (the
  * wire scan, then cbor-x), which keeps or refuses the payload. So this file never decides what is
  * refused, and everything it accepts is inside the scan's subset.
  *
@@ -14,6 +14,7 @@
  */
 
 import { CBOR_BYTES_PER_OBJECT, CBOR_OBJECT_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
+import { addKey, startKeyCount } from './wire-scan.js';
 
 /** Returned for anything outside the subset: decode with the general path instead. */
 export const UNUSUAL: unique symbol = Symbol('unusual CBOR');
@@ -30,6 +31,8 @@ let pos = 0;
 let end = 0;
 // Maps, arrays and byte strings still allowed in this payload: past the wire bound, the general path refuses it.
 let objectsLeft = 0;
+// Marks the key cache slots whose key this payload has counted (wire-scan.ts counts distinct keys).
+let payloadStamp = 0;
 
 class Unusual {}
 // Thrown inside, caught once in decodeFlat: cheaper than checking a sentinel after every read.
@@ -41,6 +44,11 @@ export function decodeFlat(bytes: Uint8Array): unknown {
   pos = 0;
   end = bytes.length;
   objectsLeft = CBOR_OBJECT_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_OBJECT);
+  startKeyCount(end);
+  if (++payloadStamp > 0xffffffff) {
+    keyCache.resetStamps();
+    payloadStamp = 1;
+  }
   try {
     const value = readItem(0);
     return pos === end ? value : UNUSUAL;
@@ -96,7 +104,7 @@ function readItem(depth: number): unknown {
       return bytes;
     }
     case 3:
-      return valueCache.read(readArgument(info));
+      return valueCache.read(readArgument(info), false);
     case 4: {
       const length = readArgument(info);
       if (length > end - pos || depth >= MAX_DEPTH || --objectsLeft < 0) throw STOP;
@@ -122,7 +130,7 @@ function readMap(size: number, depth: number): Record<string, unknown> {
     if (pos >= end) throw STOP;
     const head = src[pos++]!;
     if (head >> 5 !== 3) throw STOP; // a key that is not text: the general path refuses it
-    const key = keyCache.read(readArgument(head & 0x1f));
+    const key = keyCache.read(readArgument(head & 0x1f), true);
     if (key === '__proto__') throw STOP; // kept as data by the general path, never assigned here
     object[key] = readItem(depth + 1);
   }
@@ -192,6 +200,8 @@ function float16(half: number): number {
 class TextCache {
   private readonly bytes: (Uint8Array | undefined)[];
   private readonly texts: string[];
+  /** The payload (payloadStamp) in which each slot's text was last counted as a distinct key. */
+  private readonly stamps: Uint32Array;
   private readonly mask: number;
 
   constructor(
@@ -201,20 +211,37 @@ class TextCache {
   ) {
     this.bytes = new Array(slots).fill(undefined);
     this.texts = new Array(slots).fill('');
+    this.stamps = new Uint32Array(slots);
     this.mask = slots - 1;
   }
 
-  read(length: number): string {
-    if (length === 0 || length > this.maxLength || length > end - pos) return readAscii(length);
+  resetStamps(): void {
+    this.stamps.fill(0);
+  }
+
+  /** Reads a text; `isKey` counts it against keysLeft unless this payload counted it already. */
+  read(length: number, isKey: boolean): string {
+    if (length === 0 || length > this.maxLength || length > end - pos) {
+      if (isKey) countKey(length);
+      return readAscii(length);
+    }
     const slot = (length * 31 + src[pos]! * 7 + src[pos + length - 1]!) & this.mask;
     const cached = this.bytes[slot];
     if (cached !== undefined && cached.length === length) {
       let i = 0;
       while (i < length && cached[i] === src[pos + i]) i++;
       if (i === length) {
+        if (isKey && this.stamps[slot] !== payloadStamp) {
+          this.stamps[slot] = payloadStamp;
+          countKey(length);
+        }
         pos += length;
         return this.texts[slot]!;
       }
+    }
+    if (isKey) {
+      this.stamps[slot] = payloadStamp;
+      countKey(length);
     }
     const start = pos;
     let text = readAscii(length);
@@ -224,6 +251,11 @@ class TextCache {
     this.texts[slot] = text;
     return text;
   }
+}
+
+/** Counts the key of `length` bytes at `pos` (the same count as the scan's). */
+function countKey(length: number): void {
+  if (length <= end - pos && !addKey(src, pos, length)) throw STOP;
 }
 
 const keyCache = new TextCache(256, 32, true);

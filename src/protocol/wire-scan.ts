@@ -8,14 +8,22 @@
  *   half, single and double floats; false, true, null, undefined (a field set to undefined is
  *   written as 0xf7 and the want_chunks filter skips it); at most MAX_CBOR_DEPTH levels below the
  *   root; at most CBOR_OBJECT_ALLOWANCE + bytes / CBOR_BYTES_PER_OBJECT maps, arrays and byte
- *   strings (each becomes a JS object); exactly one item.
+ *   strings (each becomes a JS object); at most CBOR_KEY_ALLOWANCE + bytes / CBOR_BYTES_PER_KEY
+ *   distinct map keys; exactly one item.
  *
  * Everything else is refused with a coded reason (BadCborError.reason) before any work
  * proportional to what a header claims: every tag (bignums 2/3 cost cbor-x more than quadratic
  * time; shared references 28/29 build a DAG that expands exponentially), indefinite lengths, deeper
  * nesting, payloads dense in objects, and lengths or counts larger than the bytes left.
  */
-import { CBOR_BYTES_PER_OBJECT, CBOR_OBJECT_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
+import {
+  CBOR_BYTES_PER_KEY,
+  CBOR_BYTES_PER_OBJECT,
+  CBOR_KEY_ALLOWANCE,
+  CBOR_OBJECT_ALLOWANCE,
+  MAX_CBOR_DEPTH,
+  MAX_CBOR_DISTINCT_KEYS,
+} from './constants.js';
 import { BadCborError, type CborRejectReason } from './errors.js';
 
 /** Largest integer argument of major types 0 and 1 accepted: 2^53 − 1 (a JS number stays exact). */
@@ -48,6 +56,7 @@ export function scanWireCbor(bytes: Uint8Array): void {
   src = bytes;
   pos = 0;
   end = bytes.length;
+  startKeyCount(end);
   try {
     if (end === 0) refuse('bad_cbor', 'empty payload');
     scanItems();
@@ -119,6 +128,7 @@ function scanHead(isKey: boolean): number {
     case 2:
     case 3:
       if (argument > left) refuse('cbor_length', `a string of ${argument} bytes with ${left} left`);
+      if (isKey && !addKey(src, pos, argument)) refuse('cbor_keys', `more distinct map keys than ${end} bytes allow`);
       pos += argument;
       return major === 2 ? OBJECT_WITHOUT_CHILDREN : NO_CHILDREN;
     case 4:
@@ -168,4 +178,43 @@ function scanSimple(info: number, start: number): number {
   if (width > end - pos) refuse('cbor_length', `a ${width}-byte float with ${end - pos} bytes left`);
   pos += width;
   return NO_CHILDREN;
+}
+
+// ---- distinct map keys: a hash set stamped per payload (nothing to clear between payloads) ------
+// Shared with the hand-written reader, so both count the same keys the same way.
+
+const KEY_SLOTS = 2 * MAX_CBOR_DISTINCT_KEYS; // a power of two: at most half full
+const keyHashes = new Uint32Array(KEY_SLOTS);
+const keyStamps = new Uint32Array(KEY_SLOTS);
+let stamp = 0;
+let keysLeft = 0;
+// Per process, so that keys that collide cannot be prepared in advance.
+const HASH_SEED = Math.floor(Math.random() * 0x100000000);
+
+/** Starts counting the distinct keys of a payload of `bytes` bytes. */
+export function startKeyCount(bytes: number): void {
+  keysLeft = Math.min(CBOR_KEY_ALLOWANCE + Math.floor(bytes / CBOR_BYTES_PER_KEY), MAX_CBOR_DISTINCT_KEYS);
+  stamp++;
+  if (stamp > 0xffffffff) {
+    keyStamps.fill(0);
+    stamp = 1;
+  }
+}
+
+/**
+ * Adds the key of `length` bytes at `start` of `bytes` unless this payload had it already; false
+ * when the payload has more distinct keys than its size allows. Keys that collide count once.
+ */
+export function addKey(bytes: Uint8Array, start: number, length: number): boolean {
+  let hash = (0x811c9dc5 ^ HASH_SEED ^ length) >>> 0;
+  for (let i = start; i < start + length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  hash >>>= 0;
+  let slot = hash & (KEY_SLOTS - 1);
+  while (keyStamps[slot] === stamp) {
+    if (keyHashes[slot] === hash) return true;
+    slot = (slot + 1) & (KEY_SLOTS - 1);
+  }
+  keyStamps[slot] = stamp;
+  keyHashes[slot] = hash;
+  return --keysLeft >= 0;
 }

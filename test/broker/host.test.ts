@@ -67,6 +67,7 @@ describe('broker host: garbage on every dameso topic is dropped and counted', ()
       cbor_indefinite: 0,
       cbor_depth: 0,
       cbor_objects: 0,
+      cbor_keys: 0,
       cbor_length: 0,
       cbor_int_range: 0,
       cbor_trailing: 0,

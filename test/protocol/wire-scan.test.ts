@@ -191,6 +191,32 @@ describe('wire scan', () => {
     expect(scanReason(cat(hex('99 01f4'), Buffer.alloc(1000, 0x40).fill(0x41, 0, 0)))).toBe('cbor_objects');
   });
 
+  it('bounds distinct map keys by the payload size: 64, plus one per 64 bytes; repeats are free', () => {
+    // One map of `keys` distinct 8-character keys, padded with a byte string to `bytes` in all.
+    const payload = (bytes: number, keys: number, repeat = 1) => {
+      const entries = Array.from({ length: keys * repeat }, (_, i) =>
+        cat(hex('68'), Buffer.from(`k${String(i % keys).padStart(7, '0')}`), hex('f6')),
+      );
+      const body = cat(Buffer.from([0xb9, (keys * repeat + 1) >> 8, (keys * repeat + 1) & 0xff]), ...entries);
+      const pad = bytes - body.length - 2 - 5;
+      const padding = Buffer.alloc(5 + pad);
+      padding[0] = 0x5a;
+      padding.writeUInt32BE(pad, 1);
+      return cat(body, hex('61 70'), padding);
+    };
+    for (const bytes of [6400, 64_000]) {
+      const limit = 64 + bytes / 64; // the padding's key "p" is one of them
+      expect(payload(bytes, limit - 1).length).toBe(bytes);
+      expect(scanReason(payload(bytes, limit - 1))).toBe('ok');
+      expect(decode(payload(bytes, limit - 1))).toBeTypeOf('object');
+      expect(scanReason(payload(bytes, limit))).toBe('cbor_keys');
+      expect(() => decode(payload(bytes, limit))).toThrow(expect.objectContaining({ reason: 'cbor_keys' }));
+    }
+    // The same keys again and again count once.
+    expect(scanReason(payload(64_000, 100, 40))).toBe('ok');
+    expect(decodeFlat(payload(64_000, 100, 40))).not.toBe(UNUSUAL);
+  });
+
   it('allows exactly MAX_CBOR_DEPTH levels below the root', () => {
     // A 1000-byte string innermost keeps the arrays within the bound on objects per byte.
     const padding = cat(hex('59 03e8'), Buffer.alloc(1000, 7));
@@ -209,8 +235,8 @@ describe('wire scan', () => {
         const bytes = encode(env);
         const reason = scanReason(bytes);
         const before = unscanned(bytes);
-        // Random bodies may be denser in maps, arrays and byte strings than the bound: refused whole.
-        if (reason === 'cbor_objects') {
+        // Random bodies may hold more objects or distinct keys than the bounds: refused whole.
+        if (reason === 'cbor_objects' || reason === 'cbor_keys') {
           expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
           return;
         }
@@ -226,7 +252,7 @@ describe('wire scan', () => {
     fc.assert(
       fc.property(subsetItem, (bytes) => {
         const reason = scanReason(bytes);
-        if (reason === 'cbor_objects') {
+        if (reason === 'cbor_objects' || reason === 'cbor_keys') {
           expect(() => decode(bytes)).toThrow(expect.objectContaining({ reason }));
           return;
         }
@@ -248,9 +274,21 @@ describe('wire scan', () => {
     const dense = fc
       .array(fc.constantFrom(0x80, 0xa0, 0x81, 0x01, 0x40), { minLength: 20, maxLength: 200 })
       .map((xs) => cat(Buffer.from([0x99, xs.length >> 8, xs.length & 0xff]), Buffer.from(xs)));
+    // Maps of many keys, few or many of them distinct, some seen in earlier payloads.
+    const manyKeys = fc
+      .tuple(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 400 }))
+      .map(([distinct, entries]) =>
+        cat(
+          Buffer.from([0xb9, entries >> 8, entries & 0xff]),
+          ...Array.from({ length: entries }, (_, i) =>
+            cat(hex('64'), Buffer.from(`k${String(i % distinct).padStart(3, '0')}`), hex('01')),
+          ),
+        ),
+      );
     const anyBytes = fc.oneof(
       subsetItem,
       dense,
+      manyKeys,
       fc.uint8Array({ minLength: 1, maxLength: 64 }),
       envelope.map((e) => encode(e)),
     );
