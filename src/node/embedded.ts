@@ -1,6 +1,7 @@
 /**
  * `broker: 'embedded'`: the dameso broker host (broker/, Aedes + envelope check + packet guard) in
- * this process, listening on 127.0.0.1. One node, one machine, no separate broker to run.
+ * this process, listening on 127.0.0.1. One node, one machine, no separate broker to run. It keeps
+ * the hosted broker's connection limits and timeouts at their defaults (broker/constants.ts).
  */
 import { type BrokerStats, createBrokerHost } from '../../broker/index.js';
 import type { Logger } from '../log.js';
