@@ -18,6 +18,7 @@ import type { BackgroundPressure } from '../node/types.js';
 import type { Chunk, Series } from '../series/types.js';
 import type { BackupViewState } from './backup-view.js';
 import {
+  BACKUP_ENTRY_MIN_GAP_MS,
   BACKUP_PARTIAL_AFTER_MS,
   BACKUP_ROUND_MAX_CHUNKS,
   BACKUP_ROUND_MS,
@@ -79,6 +80,12 @@ export interface BackupOptions {
   maxChunksPerRound?: number;
   /** A partial tail chunk is pushed once pending this long, ms. Default `BACKUP_PARTIAL_AFTER_MS` (60 000). */
   partialAfterMs?: number;
+  /**
+   * At least this long between two `backup` entries (and their log lines), ms: a state that flaps
+   * (pressure around a threshold) is told when it lasts, not at every flip. Default
+   * `BACKUP_ENTRY_MIN_GAP_MS` (30 000).
+   */
+  minEntryGapMs?: number;
 }
 
 export interface Backup {
@@ -110,9 +117,12 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
   const roundMs = o.roundMs ?? BACKUP_ROUND_MS;
   const maxChunks = o.maxChunksPerRound ?? BACKUP_ROUND_MAX_CHUNKS;
   const partialAfterMs = o.partialAfterMs ?? BACKUP_PARTIAL_AFTER_MS;
+  const minEntryGapMs = o.minEntryGapMs ?? BACKUP_ENTRY_MIN_GAP_MS;
   const { series, clock, log } = deps;
   let current: Verdict = { state: 'waiting' };
-  let lastKey: string | undefined;
+  // The state last told (entry and log line), and when (monotonic ms).
+  let toldKey: string | undefined;
+  let toldAt = Number.NEGATIVE_INFINITY;
   let timer: TimerHandle | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
@@ -140,14 +150,18 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
     };
   };
 
-  /** One `backup` entry and one log line per change; a waiting node also tells a new online count. */
+  /**
+   * One `backup` entry and one log line per change (a waiting node also tells a new online count),
+   * at most one per `minEntryGapMs`: a change within the gap is told at a later round if it lasts.
+   */
   const become = (v: Verdict): void => {
-    const s = { ...state(), ...v };
-    const key = `${v.state}|${v.reason ?? ''}|${v.state === 'waiting' ? s.online : ''}`;
     current = v;
-    if (key === lastKey) return;
-    const enteredWaiting = v.state === 'waiting' && !lastKey?.startsWith('waiting|');
-    lastKey = key;
+    const s = state();
+    const key = `${v.state}|${v.reason ?? ''}|${v.state === 'waiting' ? s.online : ''}`;
+    if (key === toldKey || clock.monotonic() - toldAt < minEntryGapMs) return;
+    const enteredWaiting = v.state === 'waiting' && !toldKey?.startsWith('waiting|');
+    toldKey = key;
+    toldAt = clock.monotonic();
     const fields = { k, online: s.online, mark: s.mark, lag: s.lag, ...(v.reason ? { reason: v.reason } : {}) };
     try {
       series.record({ event: 'backup', state: v.state, k, online: s.online, mark: s.mark, ...reasonOf(v) });

@@ -116,5 +116,11 @@ export const BACKUP_PUSH_WINDOW = 1;
  */
 export const BACKUP_PARTIAL_AFTER_MS = 60_000;
 
+/**
+ * At least this long between two `backup` entries, ms: a backup state that flaps (the limiters'
+ * pressure around a threshold) writes at most one entry per gap, not one per round.
+ */
+export const BACKUP_ENTRY_MIN_GAP_MS = 30_000;
+
 /** Name of the series view holding the last seq that is not replication bookkeeping. */
 export const BACKUP_VIEW = 'backup';

@@ -67,7 +67,7 @@ interface Rig {
 }
 
 /** A backup over a real series on a manual clock; its push records each chunk as met by `env.online`. */
-async function rig(dir: string, clock = createManualClock()): Promise<Rig> {
+async function rig(dir: string, clock = createManualClock(), minEntryGapMs = 0): Promise<Rig> {
   const series = await openSeries(dir, VIEWS, clock);
   await series.open();
   const { log, warnings } = captureLog();
@@ -106,6 +106,7 @@ async function rig(dir: string, clock = createManualClock()): Promise<Rig> {
     roundMs: ROUND_MS,
     maxChunksPerRound: 2,
     partialAfterMs: PARTIAL_AFTER_MS,
+    minEntryGapMs,
   });
   const round = async (): Promise<BackupState> => {
     await series.flush(); // what was appended is durable, so the round after next may push it
@@ -251,6 +252,30 @@ describe('backup rounds (manual clock, real series)', () => {
     });
   });
 
+  it('a state that flaps (pressure on and off every round) is told at most once per gap', async () => {
+    await withTmpDir(async (dir) => {
+      const gapMs = 10 * ROUND_MS;
+      const r = await rig(dir, createManualClock(), gapMs);
+      r.env.online = ['bt-1', 'bt-2', 'bt-3'];
+      await appendData(r.series, 5);
+      r.backup.start();
+      for (let i = 0; i < 40; i++) {
+        r.env.pressure = i % 2 === 0 ? 'cpu_busy' : undefined;
+        await r.round();
+      }
+      // 40 rounds, 40 flips: the first is told at once, then at most one per 10 rounds.
+      const told = await backupEntries(r.series);
+      expect(told.length).toBeGreaterThanOrEqual(2);
+      expect(told.length).toBeLessThanOrEqual(5);
+      const ts = told.map((e) => e.t);
+      ts.forEach((t, i) => {
+        if (i > 0) expect(t - (ts[i - 1] ?? 0)).toBeGreaterThanOrEqual(gapMs);
+      });
+      await r.backup.stop();
+      await r.series.close();
+    });
+  });
+
   it('resumes after a restart from the mark kept in the series', async () => {
     await withTmpDir(async (dir) => {
       const first = await rig(dir);
@@ -307,7 +332,7 @@ describe('backup against a real broker and real bt nodes', () => {
       replicate: K,
       maxEntries: 50,
       deadlineMs: 3000,
-      backup: { roundMs: 100, partialAfterMs: 0 },
+      backup: { roundMs: 100, partialAfterMs: 0, minEntryGapMs: 0 },
     });
     pusher = createNode({
       id: 'pusher',
@@ -400,7 +425,7 @@ describe('backup against a real broker and real bt nodes', () => {
     const chunks = createChunksService({
       replicate: K,
       maxEntries: 20,
-      backup: { roundMs: 300, partialAfterMs: 0 },
+      backup: { roundMs: 300, partialAfterMs: 0, minEntryGapMs: 0 },
     });
     pusher = createNode({
       id: 'twice',
@@ -439,7 +464,11 @@ describe('backup across a broker outage (real broker stopped and restarted on it
 
   it('pauses (broker_offline) while the broker is away, then catches up on what was written meanwhile', async () => {
     for (const id of ['bt-1', 'bt-2', 'bt-3']) await field.start(id);
-    const chunks = createChunksService({ replicate: K, maxEntries: 20, backup: { roundMs: 100, partialAfterMs: 0 } });
+    const chunks = createChunksService({
+      replicate: K,
+      maxEntries: 20,
+      backup: { roundMs: 100, partialAfterMs: 0, minEntryGapMs: 0 },
+    });
     pusher = createNode({
       id: 'outage',
       broker: broker.url,

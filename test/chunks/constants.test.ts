@@ -22,6 +22,7 @@ describe('chunks constants', () => {
     expect(C.BACKUP_ROUND_MAX_CHUNKS).toBe(8);
     expect(C.BACKUP_PUSH_WINDOW).toBe(1);
     expect(C.BACKUP_PARTIAL_AFTER_MS).toBe(60_000);
+    expect(C.BACKUP_ENTRY_MIN_GAP_MS).toBe(30_000);
   });
 
   it('a maximum chunk plus its envelope fits the 1 MiB payload cap of the wire', () => {
