@@ -80,6 +80,13 @@ export const DEFAULT_PACKET_TIMEOUT_MS = 20_000;
  */
 export const MAX_CONNECT_PACKET_BYTES = 16 * 1024;
 
+/**
+ * Bytes all incomplete packets may hold together, every connection: what a crowd of half-sent or
+ * trickled PUBLISHes can pin before the packet timeout. Crossing it closes the connection whose
+ * bytes would cross it (its node reconnects and sends again).
+ */
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
 /** Addresses already warned about a refused connection (least recently warned forgotten first). */
 export const MAX_WARNED_ADDRESSES = 1_024;
 

@@ -31,6 +31,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_MAX_PENDING_BYTES,
   DEFAULT_MAX_RETAINED_HAVES,
   DEFAULT_PACKET_TIMEOUT_MS,
   DEFAULT_PORT,
@@ -54,7 +55,7 @@ import {
   type TlsListener,
 } from './listeners.js';
 import { createToNarrowing } from './narrow.js';
-import { guardPacketSize } from './packet-guard.js';
+import { guardPacketSize, PendingBudget } from './packet-guard.js';
 import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerLimits, BrokerStats } from './types.js';
 
 // aedes-persistence is CommonJS whose types declare an ES default export; load it as CommonJS.
@@ -126,7 +127,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     refused: Object.fromEntries(CONNECTION_REFUSALS.map((r) => [r, 0])) as Record<ConnectionRefusal, number>,
     refusedTotal: 0,
     timedOut: { connect: 0, packet: 0, idle: 0 },
+    pendingOverBudget: 0,
+    pendingBytes: 0,
   };
+  let budget: PendingBudget | undefined;
   let limits: BrokerLimits | undefined;
   let admission: Admission | undefined;
   let sweep: ConnectionSweep | undefined;
@@ -351,6 +355,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       // MQTT-3.1.2-24: one and a half keepalive periods without a packet.
       idleCloseMs: (options.maxIdleS ?? DEFAULT_MAX_IDLE_S) * 1500,
       packetTimeoutMs: options.packetTimeoutMs ?? DEFAULT_PACKET_TIMEOUT_MS,
+      maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
       ...(fdLimit !== undefined ? { fdLimit } : {}),
     };
     log.info({ fdLimit, ...resolved }, 'connection limits');
@@ -376,6 +381,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       aclDenied: { ...stats.aclDenied },
       refused: { ...stats.refused },
       timedOut: { ...stats.timedOut },
+      pendingBytes: budget?.used ?? 0,
       trackedNodes: check.trackedNodes(),
       retainedHaves: haves.size,
     }),
@@ -407,6 +413,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         idleMs: limits.idleCloseMs,
       });
       sweep.start();
+      budget = new PendingBudget(limits.maxPendingBytes);
+      const startBudget = budget;
       const aedesOptions: AedesOptions = {
         id: options.id,
         connectTimeout: limits.connectTimeoutMs,
@@ -462,10 +470,20 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         const client = created.handle(stream, req);
         const scanner = guardPacketSize(
           client,
-          { maxPacketBytes, maxConnectPacketBytes: MAX_CONNECT_PACKET_BYTES },
-          () => {
-            stats.packetsTooLarge++;
-            log.warn({ client: client.id, maxPacketBytes }, 'closed connection: packet larger than the limit');
+          { maxPacketBytes, maxConnectPacketBytes: MAX_CONNECT_PACKET_BYTES, budget: startBudget },
+          {
+            onExceeded: () => {
+              stats.packetsTooLarge++;
+              log.warn({ client: client.id, maxPacketBytes }, 'closed connection: packet larger than the limit');
+            },
+            onOverBudget: () => {
+              stats.pendingOverBudget++;
+              const level = levelFor('pending-budget');
+              log[level](
+                { client: client.id, remote: sourceOf(client), maxPendingBytes: startBudget.maxBytes },
+                'closed connection: incomplete packets at their memory bound',
+              );
+            },
           },
         );
         const swept = {

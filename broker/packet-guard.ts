@@ -40,6 +40,13 @@ export class PacketSizeScanner {
     return this.state !== TYPE;
   }
 
+  /** Bytes of the packet under way received so far (what the parser holds for it), 0 between packets. */
+  get pendingBytes(): number {
+    if (this.state === TYPE) return 0;
+    if (this.state === LENGTH) return 1 + this.lengthBytes;
+    return 1 + this.lengthBytes + this.length - this.skip;
+  }
+
   /** Feeds bytes in stream order; false once a packet announced more than the limit. */
   feed(buf: Uint8Array): boolean {
     if (this.exceeded) return false;
@@ -91,28 +98,58 @@ interface ParserLike {
   parse(buf: Buffer): unknown;
 }
 
+/** Bytes held in incomplete packets by every connection together, against one bound. */
+export class PendingBudget {
+  used = 0;
+  constructor(readonly maxBytes: number) {}
+}
+
+export interface GuardEvents {
+  /** A packet announced more than its limit. */
+  onExceeded(): void;
+  /** The bytes of incomplete packets, every connection together, would cross the budget. */
+  onOverBudget?(): void;
+}
+
 /**
- * Puts a scanner in front of the Aedes client's parser and returns it. `onExceeded` runs once; the
- * connection is destroyed and the oversize bytes are never parsed.
+ * Puts a scanner in front of the Aedes client's parser and returns it. A packet over its limit, or
+ * bytes that would take the incomplete packets of every connection past `budget`, close the
+ * connection (one event, once); those bytes are never parsed.
  */
 export function guardPacketSize(
   client: Client,
-  limits: { maxPacketBytes: number; maxConnectPacketBytes?: number },
-  onExceeded: () => void,
+  limits: { maxPacketBytes: number; maxConnectPacketBytes?: number; budget?: PendingBudget },
+  events: GuardEvents,
 ): PacketSizeScanner {
   const parser = (client as unknown as { _parser?: ParserLike })._parser;
   if (!parser || typeof parser.parse !== 'function') throw new BrokerInternalsError('client._parser.parse is missing');
   const parse = parser.parse.bind(parser);
   const scanner = new PacketSizeScanner(limits.maxPacketBytes, limits.maxConnectPacketBytes);
-  parser.parse = (buf: Buffer) => {
-    if (scanner.feed(buf)) return parse(buf);
-    if (!reported) {
-      reported = true;
-      onExceeded();
+  const budget = limits.budget;
+  let held = 0; // this connection's share of budget.used
+  let refused = false;
+  const refuse = (event: () => void) => {
+    if (!refused) {
+      refused = true;
+      event();
       client.conn.destroy();
     }
     return 0;
   };
-  let reported = false;
+  parser.parse = (buf: Buffer) => {
+    if (refused) return 0;
+    if (!scanner.feed(buf)) return refuse(events.onExceeded);
+    if (budget !== undefined) {
+      const pending = scanner.pendingBytes;
+      budget.used += pending - held;
+      held = pending;
+      if (budget.used > budget.maxBytes) return refuse(() => events.onOverBudget?.());
+    }
+    return parse(buf);
+  };
+  client.conn.once('close', () => {
+    if (budget !== undefined) budget.used -= held;
+    held = 0;
+  });
   return scanner;
 }

@@ -94,6 +94,11 @@ export interface BrokerHostOptions {
   maxIdleS?: number;
   /** Time one packet has from its first byte to its last, ms. Default DEFAULT_PACKET_TIMEOUT_MS (20 s). */
   packetTimeoutMs?: number;
+  /**
+   * Bytes every connection's incomplete packet may hold together; the connection that would cross
+   * it is closed. Default DEFAULT_MAX_PENDING_BYTES (64 MiB).
+   */
+  maxPendingBytes?: number;
   /** Clock of the idle and packet timeouts. Default systemClock. */
   clock?: Clock;
   /** Reads the process's descriptor limit at start. Default: /proc/self/limits (fd-limit.ts). */
@@ -109,6 +114,7 @@ export interface BrokerLimits {
   /** Silence after which a client is closed, ms (1.5 × maxIdleS). */
   idleCloseMs: number;
   packetTimeoutMs: number;
+  maxPendingBytes: number;
   /** The process's descriptor limit at start, when known. */
   fdLimit?: FdLimit;
 }
@@ -194,6 +200,10 @@ export interface BrokerStats {
    * connected client silent too long.
    */
   timedOut: { connect: number; packet: number; idle: number };
+  /** Connections closed because their bytes would take incomplete packets past `maxPendingBytes`. */
+  pendingOverBudget: number;
+  /** Bytes held in incomplete packets now, every connection together. */
+  pendingBytes: number;
 }
 
 export interface BrokerHost {

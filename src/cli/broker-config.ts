@@ -47,6 +47,7 @@ export const brokerConfigSchema = z.strictObject({
   maxConnectionsPerIp: wholeNumber('a number of connections'),
   maxIdleS: wholeNumber('a number of seconds'),
   packetTimeoutMs: wholeNumber('a number of milliseconds'),
+  maxPendingMib: wholeNumber('a number of MiB'),
   prefix: text,
   statsMs: wholeNumber('a number of milliseconds'),
   check: onOff,
@@ -81,6 +82,7 @@ function checkValues(f: BrokerFlagValues, file: string): void {
     'maxConnectionsPerIp',
     'maxIdleS',
     'packetTimeoutMs',
+    'maxPendingMib',
   ] as const;
   for (const key of counts) {
     const value = f[key];

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_MAX_PENDING_BYTES,
   DEFAULT_MAX_RETAINED_HAVES,
   DEFAULT_PACKET_TIMEOUT_MS,
   DEFAULT_PORT,
@@ -50,6 +51,7 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   maxConnectionsPerIp: string;
   maxIdleS: string;
   packetTimeoutMs: string;
+  maxPendingMib: string;
   prefix: string;
   statsMs: string;
   check: boolean;
@@ -79,6 +81,7 @@ const COUNTS = {
   maxConnectionsPerIp: ['--max-connections-per-ip', 1, 10_000_000],
   maxIdleS: ['--max-idle-s', 1, 86_400],
   packetTimeoutMs: ['--packet-timeout-ms', 100, 3_600_000],
+  maxPendingMib: ['--max-pending-mib', 1, 65_536],
 } as const;
 
 /** The flags' connection limits and timeouts as broker host options. */
@@ -92,6 +95,7 @@ function connectionOptions(flags: BrokerFlags) {
     maxConnectionsPerIp: parseBrokerCount('maxConnectionsPerIp', flags.maxConnectionsPerIp),
     maxIdleS: parseBrokerCount('maxIdleS', flags.maxIdleS),
     packetTimeoutMs: parseBrokerCount('packetTimeoutMs', flags.packetTimeoutMs),
+    maxPendingBytes: parseBrokerCount('maxPendingMib', flags.maxPendingMib) * 1024 * 1024,
   };
 }
 
@@ -102,6 +106,7 @@ Connection limits (a socket flood or a half-sent packet cannot starve the broker
   dameso broker --max-connections-per-ip 200   # a site NATs 150 boards behind one address
   dameso broker --max-idle-s 120               # keepalive 0 or over 120 s is held to 120 s
   dameso broker --packet-timeout-ms 60000      # slow links sending 1 MiB chunks
+  dameso broker --max-pending-mib 32           # a Pi Zero: half-sent packets hold at most 32 MiB
 Over a limit a socket is closed at accept, counted (refused= in the counts,
 dameso_broker_connections_refused_total{reason}) and logged once per address. Timeouts are counted
 in timed_out= and dameso_broker_connections_timed_out_total{phase}. At start the broker logs its
@@ -189,6 +194,11 @@ export function registerBroker(program: Command): void {
       '--packet-timeout-ms <ms>',
       'time one MQTT packet has from its first byte to its last; a packet left half-sent closes the connection',
       String(DEFAULT_PACKET_TIMEOUT_MS),
+    )
+    .option(
+      '--max-pending-mib <mib>',
+      'memory all incomplete packets may hold together; the connection whose bytes would cross it is closed',
+      String(DEFAULT_MAX_PENDING_BYTES / (1024 * 1024)),
     )
     .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
@@ -357,6 +367,7 @@ function formatStats(s: BrokerStats): string {
     `sys_denied=${s.sysDenied} ` +
     `refused=${s.refusedTotal}${refusals ? ` [${refusals}]` : ''} ` +
     `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
+    `pending_over_budget=${s.pendingOverBudget} ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );
 }

@@ -116,6 +116,10 @@ export const BROKER_FAMILIES = {
     'Sockets closed at accept by a connection limit, by reason (max_connections, max_connections_per_ip).',
     ['reason'],
   ),
+  dameso_broker_pending_over_budget_total: counter(
+    'Connections closed because their bytes would take incomplete packets past --max-pending-mib.',
+  ),
+  dameso_broker_pending_bytes: gauge('Bytes held in incomplete packets, every connection together.'),
   dameso_broker_connections_timed_out_total: counter(
     'Connections closed by a timeout, by phase (connect: no whole CONNECT; packet: a packet not completed; idle).',
     ['phase'],

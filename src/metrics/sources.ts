@@ -142,6 +142,8 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });
     sink('dameso_broker_tls_handshake_failures_total', s.tlsHandshakeFailures);
     for (const [reason, n] of Object.entries(s.refused)) sink('dameso_broker_connections_refused_total', n, { reason });
+    sink('dameso_broker_pending_over_budget_total', s.pendingOverBudget);
+    sink('dameso_broker_pending_bytes', s.pendingBytes);
     for (const [phase, n] of Object.entries(s.timedOut))
       sink('dameso_broker_connections_timed_out_total', n, { phase });
   };

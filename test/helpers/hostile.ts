@@ -50,12 +50,17 @@ export async function startBrokerChild(extra: string[], logLevel = 'warn'): Prom
     listening,
     logs,
     async stop() {
+      // 'close': stdout and stderr both read to their end, so `logs` is complete.
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
       child.kill('SIGTERM');
+      let stopped: Record<string, unknown> | undefined;
       for (let next = await lines.next(); !next.done; next = await lines.next()) {
         const line = JSON.parse(next.value as string) as Record<string, unknown>;
-        if (line.event === 'stopped') return line;
+        if (line.event === 'stopped') stopped = line;
       }
-      throw new Error('broker exited without its stopped line');
+      await closed;
+      if (stopped === undefined) throw new Error('broker exited without its stopped line');
+      return stopped;
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
