@@ -10,6 +10,8 @@ import { intent, reply } from '../protocol/fixtures.js';
 export interface HostilePayload {
   name: string;
   bytes: Buffer;
+  /** Another payload of the same shape whose map keys no payload had before (V8 has not seen them). */
+  fresh?: () => Buffer;
   /** The drop reason expected, or 'ok' for a payload inside the v1 subset (it must pass, linearly). */
   reason: string;
 }
@@ -194,6 +196,50 @@ export function hostileIntents(): HostilePayload[] {
       ),
       reason: 'ok',
     },
+  ];
+}
+
+let freshKeys = 0;
+/** A text head and 8 ASCII characters no other call returned. */
+function freshKey(): Buffer {
+  const name = `f${(freshKeys++).toString(36).padStart(7, '0')}`;
+  return cat(Buffer.from([0x68]), Buffer.from(name));
+}
+
+/** An array of `count` maps of two fresh keys each (21 bytes a map): far more keys than allowed. */
+function mapsOfFreshKeys(count: number): Buffer {
+  return cat(
+    arrayHead(count),
+    ...Array.from({ length: count }, () =>
+      cat(Buffer.from([0xa2]), freshKey(), Buffer.from([0x01]), freshKey(), Buffer.from([0x01])),
+    ),
+  );
+}
+
+/** One map of `count` fresh keys and a byte string of `padding` bytes: as many keys as allowed. */
+function freshKeysAtTheBound(count: number, padding: number): Buffer {
+  const head = Buffer.from([0xb9, (count + 1) >> 8, (count + 1) & 0xff]);
+  const pad = Buffer.alloc(5 + padding, 7);
+  pad[0] = 0x5a;
+  pad.writeUInt32BE(padding, 1);
+  return cat(
+    head,
+    ...Array.from({ length: count }, () => cat(freshKey(), Buffer.from([0x01]))),
+    Buffer.from([0x61, 0x70]),
+    pad,
+  );
+}
+
+/** Payloads whose cost lies in map keys never seen before: each use takes fresh ones. */
+export function hostileKeys(): HostilePayload[] {
+  const many = () => intentWithBody(mapsOfFreshKeys(45_000));
+  // 256 KiB allow 64 + 4096 distinct keys; the intent has 9 of its own, the padding 1.
+  const bound = () => intentWithBody(freshKeysAtTheBound(4100, 256 * 1024 - 4100 * 10 - 200));
+  const envelope = () => intentWithBody(freshKeysAtTheBound(8, 0));
+  return [
+    { name: '1 MB of maps of two fresh keys each', bytes: many(), fresh: many, reason: 'cbor_keys' },
+    { name: '256 KB with fresh keys at the bound, in an intent', bytes: bound(), fresh: bound, reason: 'ok' },
+    { name: 'an intent with 8 fresh keys in its body', bytes: envelope(), fresh: envelope, reason: 'ok' },
   ];
 }
 
