@@ -24,13 +24,20 @@ export interface BrokerChild {
 
 const CHILD = 'test/helpers/broker-cli-child.ts';
 
-/** `dameso broker --host 127.0.0.1 --port 0 --json --stats-ms 0 ...extra`, logs at warn and above. */
-export async function startBrokerChild(extra: string[], logLevel = 'warn'): Promise<BrokerChild> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CHILD, 'broker', '--host', '127.0.0.1', '--port', '0', '--json', '--stats-ms', '0', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DAMESO_LOG_LEVEL: logLevel } },
-  );
+/**
+ * `dameso broker --host 127.0.0.1 --port 0 --json --stats-ms 0 ...extra`, logs at `logLevel` and
+ * above; with `fdLimit`, started by a shell that set its descriptor limit (soft and hard) first.
+ */
+export async function startBrokerChild(extra: string[], logLevel = 'warn', fdLimit?: number): Promise<BrokerChild> {
+  const args = ['--import', 'tsx', CHILD, 'broker', '--host', '127.0.0.1', '--port', '0', '--json', '--stats-ms', '0'];
+  const [command, argv] =
+    fdLimit === undefined
+      ? [process.execPath, [...args, ...extra]]
+      : ['bash', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...args, ...extra]];
+  const child = spawn(command, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DAMESO_LOG_LEVEL: logLevel },
+  });
   const logs: Record<string, unknown>[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     try {
