@@ -10,8 +10,9 @@
  *    intents bench's board): a round of the requester's survey loop vs a raw requester publishing one request to N raw
  *    clients that answer with a captured dameso YES envelope, the median taken once all N are in.
  *    Warm-up, then alternating blocks (order swapped each block); p50/p90/p99 and dameso/raw.
- * 2. 10 mappers with the chunks service (`bt` too), sensors reading every 100 ms: the same round
- *    with the background backup running and not, in alternating timed blocks; p50/p99 and on/off.
+ * 2. 10 mappers with the chunks service (`bt` too), sensors reading every second: `observe(cell)`
+ *    with the background backup running and not, in alternating timed blocks; p50/p99 and on/off
+ *    (survey/backup.ts).
  *
  *   npm run bench:survey
  *   BENCH_ROUNDS_SCALE=2 npm run bench:survey   # twice the rounds and block time

@@ -8,7 +8,7 @@
  * untimed, times rounds for BACKUP_BLOCK_MS and stops the set, so no backup work spills into an
  * `off` block.
  *
- * The backup: the chunks service's own (`replicate: K`, rounds every STANDIN_PERIOD_MS, the tail
+ * The backup: the chunks service's own (`replicate: K`, rounds every BACKUP_EVERY_MS, the tail
  * pushed at once: every round pushes what settled since the last), or with BENCH_BACKUP=standin a
  * loop calling `pushSeries()` on every node as often.
  */
@@ -20,11 +20,11 @@ import { r2 } from '../intents/measure.js';
 import {
   BACKUP_BLOCK_MS,
   BACKUP_BLOCKS,
+  BACKUP_EVERY_MS,
   BACKUP_REPLICAS,
   BACKUP_RESPONDERS,
   BACKUP_SAMPLE_MS,
   CELL,
-  STANDIN_PERIOD_MS,
 } from './config.js';
 import { type Mapper, startMappers, startRequester, stopAll } from './nodes.js';
 import { percentiles } from './survey.js';
@@ -33,7 +33,7 @@ const STAND_IN = process.env.BENCH_BACKUP === 'standin';
 const BLOCK_WARMUP_ROUNDS = 10;
 const ROSTER_TIMEOUT_MS = 30_000;
 
-/** A loop calling `pushSeries()` on each node every STANDIN_PERIOD_MS (random phase), one at a time per node. */
+/** A loop calling `pushSeries()` on each node every BACKUP_EVERY_MS (random phase), one at a time per node. */
 function standInLoop(chunks: ChunksService[]): { stop(): Promise<void> } {
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<unknown>>();
@@ -46,12 +46,12 @@ function standInLoop(chunks: ChunksService[]): { stop(): Promise<void> } {
       inFlight.add(p);
       void p.finally(() => {
         inFlight.delete(p);
-        if (running) loop(c, STANDIN_PERIOD_MS);
+        if (running) loop(c, BACKUP_EVERY_MS);
       });
     }, delayMs);
     timers.add(t);
   };
-  for (const c of chunks) loop(c, Math.random() * STANDIN_PERIOD_MS);
+  for (const c of chunks) loop(c, Math.random() * BACKUP_EVERY_MS);
   return {
     async stop() {
       running = false;
@@ -111,7 +111,7 @@ function nodeSet(url: string, root: string, prefix: string, backupOn: boolean) {
   const chunks: ChunksServiceOptions = { replicas: BACKUP_REPLICAS };
   if (backupOn && !STAND_IN) {
     chunks.replicate = BACKUP_REPLICAS;
-    chunks.backup = { roundMs: STANDIN_PERIOD_MS, partialAfterMs: 0 };
+    chunks.backup = { roundMs: BACKUP_EVERY_MS, partialAfterMs: 0 };
   }
   const work: Work = { chunks: 0, bytes: 0, chunksShortOfK: 0, backupStates: {} };
   let started = false;
@@ -161,8 +161,8 @@ const summary = (s: ArmSamples) => ({
 
 function describeBackup(): string {
   return STAND_IN
-    ? `stand-in (BENCH_BACKUP=standin): pushSeries() on every node every ${STANDIN_PERIOD_MS} ms, K = ${BACKUP_REPLICAS}`
-    : `chunks service option replicate: ${BACKUP_REPLICAS}, backup rounds every ${STANDIN_PERIOD_MS} ms with the tail pushed at once (partialAfterMs 0)`;
+    ? `stand-in (BENCH_BACKUP=standin): pushSeries() on every node every ${BACKUP_EVERY_MS} ms, K = ${BACKUP_REPLICAS}`
+    : `chunks service option replicate: ${BACKUP_REPLICAS}, backup rounds every ${BACKUP_EVERY_MS} ms with the tail pushed at once (partialAfterMs 0)`;
 }
 
 export async function measureBackup(url: string, root: string) {

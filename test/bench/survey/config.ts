@@ -35,8 +35,11 @@ export const BACKUP_BLOCK_MS = scaled(3000);
 export const BACKUP_BLOCKS = 8;
 /** Each responder's sensor reading interval during the backup arms (both arms: entries keep coming). */
 export const BACKUP_SAMPLE_MS = 1000;
-/** The stand-in backup loop's period per node (first round at a random phase), ms. */
-export const STANDIN_PERIOD_MS = 1000;
+/**
+ * How often each `on` node backs up, ms: the backup's round period (its default is 3 s and full
+ * chunks only; here every round also pushes the tail, so each round does work), or the stand-in's.
+ */
+export const BACKUP_EVERY_MS = 1000;
 export const BACKUP_REPLICAS = 3;
 
 /** Whole run bound: past this the bench fails rather than hang. */
