@@ -197,8 +197,8 @@ export class DeclareSide {
     const now = this.deps.clock.monotonic();
     const known = this.deps.roster.get(env.from);
     if (known !== undefined && isStaleSession(known, env)) {
-      // Sparkplug bdSeq rule, applied to replies: an older session of the roster's incarnation is
-      // stale or spoofed; another epoch is a new incarnation (protocol/incarnation.ts).
+      // Sparkplug bdSeq rule, applied to replies: another incarnation than the roster's, or an older
+      // session of it, is stale or spoofed (protocol/incarnation.ts).
       this.counters.staleSession++;
       return;
     }

@@ -11,7 +11,9 @@
  *   - another epoch, an online record: a new incarnation, it replaces the known one;
  *   - another epoch, an offline record arriving live while N is known online: the late Will of
  *     another incarnation (the old board's), ignored; stored state (a retained record sent at
- *     subscription), or N known offline, is taken as it is.
+ *     subscription), or N known offline, is taken as it is;
+ *   - an intent or reply must be of the known epoch (a new incarnation announces itself with its
+ *     presence first), and not of an older session.
  * A broker that knows connections (broker/envelope-check.ts) believes N's own connection at once.
  */
 
@@ -25,10 +27,13 @@ export function epochOf(envelope: { epoch?: number }): number {
   return envelope.epoch ?? NO_EPOCH;
 }
 
-/** (epoch, session) of a record against the known one: stale only within the same epoch. */
+/**
+ * An intent or reply against the sender's newest presence: stale when of another incarnation
+ * (random epochs are not ordered: the roster's is the current one) or of an older session.
+ */
 export function isStaleSession(
   known: { epoch: number; session: number },
   record: { epoch?: number; session: number },
 ): boolean {
-  return epochOf(record) === known.epoch && record.session < known.session;
+  return epochOf(record) !== known.epoch || record.session < known.session;
 }

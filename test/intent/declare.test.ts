@@ -195,7 +195,7 @@ describe('declare side', () => {
     expect(entries.some((e) => e.event === 'intent_late' && e.node === 'b')).toBe(true);
   });
 
-  test('replies are stale only within the roster’s epoch; another epoch is a new incarnation; the intent carries ours', async () => {
+  test('a reply must be of the roster’s epoch and not of an older session; the intent carries our epoch', async () => {
     const s2 = quietSide({ epoch: () => 77 });
     const sentByS2: IntentEnvelope[] = [];
     const s3 = quietSide({ epoch: () => 77, publishIntent: (e) => sentByS2.push(e) });
@@ -206,10 +206,12 @@ describe('declare side', () => {
     roster.set('a', 3, true, ['bt'], 5);
     const i = s2.declare('want_chunk', { to: ['a'] });
     s2.onReply({ ...reply(i.id, 'a', 'yes', 2), epoch: 5 }); // an older session of the same incarnation
-    s2.onReply(reply(i.id, 'a', 'yes', 2)); // no epoch (0): another incarnation than 5, taken
-    expect(s2.stats().staleSession).toBe(1);
+    s2.onReply(reply(i.id, 'a', 'yes', 4)); // no epoch (0): not the roster's incarnation
+    expect(s2.stats().staleSession).toBe(2);
+    roster.set('a', 1, true, ['bt'], 9); // a replaced board announced itself: session 1 of epoch 9
+    s2.onReply({ ...reply(i.id, 'a', 'yes', 1), epoch: 9 });
     const o = await i;
-    expect(o.yes.map((r) => [r.envelope.session, r.envelope.epoch])).toEqual([[2, undefined]]);
+    expect(o.yes.map((r) => [r.envelope.session, r.envelope.epoch])).toEqual([[1, 9]]);
   });
 
   test('closed intents are remembered for late replies up to MAX_REMEMBERED_INTENTS, oldest forgotten first, then for lateKeepMs', async () => {
