@@ -19,14 +19,16 @@ export interface HostilePayload {
 const cat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 
 /**
- * Tags 28/29 (value sharing): level k is a shared array holding level k−1 and a reference to it,
- * so the decoded value doubles at each level while the payload grows by a few bytes.
+ * Tags 28/29 (value sharing): each level is a shared array holding the level below it and a
+ * reference to that same level, so the decoded value doubles at each level while the payload grows
+ * by a few bytes. Shared values are numbered in the order they open: the outermost is 0.
  */
 export function sharedRefDag(levels: number): Buffer {
-  let item = Buffer.from([0xd8, 0x1c, 0x80]); // shareable #0: []
-  for (let k = 1; k <= levels; k++) {
-    const ref = k - 1 < 24 ? Buffer.from([0xd8, 0x1d, k - 1]) : Buffer.from([0xd8, 0x1d, 0x18, k - 1]);
-    item = cat(Buffer.from([0xd8, 0x1c, 0x82]), item, ref); // shareable #k: [#k−1, ref #k−1]
+  let item = Buffer.from([0xd8, 0x1c, 0x80]); // the innermost shareable: []
+  for (let k = levels - 1; k >= 0; k--) {
+    const inner = k + 1;
+    const ref = inner < 24 ? Buffer.from([0xd8, 0x1d, inner]) : Buffer.from([0xd8, 0x1d, 0x18, inner]);
+    item = cat(Buffer.from([0xd8, 0x1c, 0x82]), item, ref); // shareable #k: [#k+1, ref #k+1]
   }
   return item;
 }
