@@ -14,7 +14,7 @@
  */
 
 import { CBOR_BYTES_PER_OBJECT, CBOR_OBJECT_ALLOWANCE, MAX_CBOR_DEPTH } from './constants.js';
-import { addKey, startKeyCount } from './wire-scan.js';
+import { addKey, spendKey, startKeyCount } from './wire-scan.js';
 
 /** Returned for anything outside the subset: decode with the general path instead. */
 export const UNUSUAL: unique symbol = Symbol('unusual CBOR');
@@ -231,9 +231,11 @@ class TextCache {
       let i = 0;
       while (i < length && cached[i] === src[pos + i]) i++;
       if (i === length) {
+        // A slot not stamped in this payload: its key was not read in it yet (any earlier read
+        // would have stamped the slot), so it is counted without hashing.
         if (isKey && this.stamps[slot] !== payloadStamp) {
           this.stamps[slot] = payloadStamp;
-          countKey(length);
+          if (!spendKey()) throw STOP;
         }
         pos += length;
         return this.texts[slot]!;
@@ -253,7 +255,11 @@ class TextCache {
   }
 }
 
-/** Counts the key of `length` bytes at `pos` (the same count as the scan's). */
+/**
+ * Counts the key of `length` bytes at `pos` in the scan's set of distinct keys. With the hits
+ * counted by slot stamps, a key may be counted twice (evicted, then read again), never less than the
+ * scan counts: what this reader accepts, the scan accepts.
+ */
 function countKey(length: number): void {
   if (length <= end - pos && !addKey(src, pos, length)) throw STOP;
 }

@@ -202,6 +202,14 @@ export function startKeyCount(bytes: number): void {
 }
 
 /**
+ * Counts a key without adding it to the set: for a reader that knows by other means that this
+ * payload has not had it yet (so its count is never below the scan's). False past the bound.
+ */
+export function spendKey(): boolean {
+  return --keysLeft >= 0;
+}
+
+/**
  * Adds the key of `length` bytes at `start` of `bytes` unless this payload had it already; false
  * when the payload has more distinct keys than its size allows. Keys that collide count once.
  */
