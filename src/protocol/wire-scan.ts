@@ -2,7 +2,7 @@
  * The gate every wire payload passes before anything builds a value from it: one pass over the
  * item heads (byte and text string contents are skipped, never read), no allocation, so its cost
  * is linear in the payload whatever the payload claims. It accepts only the CBOR that protocol v1
- * uses (DESIGN.md "Wire protocol v1": standard CBOR maps with text keys):
+ * uses (standard CBOR maps with text keys):
  *
  *   definite-length maps with text keys, arrays, text and byte strings; integers within ±(2^53 − 1);
  *   half, single and double floats; false, true, null, undefined (a field set to undefined is
