@@ -504,7 +504,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         listeners.push(tcp);
         port = tcp.port;
         if (wsPort !== undefined) {
-          const ws = await listenWebSocket(host, wsPort, maxPacketBytes, onConnection, gate);
+          const ws = await listenWebSocket(host, wsPort, maxPacketBytes, onConnection, gate, limits.connectTimeoutMs);
           listeners.push(ws);
           wsPort = ws.port;
         }
@@ -522,6 +522,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
             onConnection,
             noteTlsFailure('wss'),
             gate,
+            limits.connectTimeoutMs,
           );
           listeners.push(wssListener);
           wssPort = wssListener.port;

@@ -144,8 +144,9 @@ export async function listenWebSocket(
   maxPayloadBytes: number,
   onConnection: OnConnection,
   gate?: AcceptGate,
+  upgradeTimeoutMs?: number,
 ): Promise<Listener> {
-  const server = http.createServer(upgradeRequired);
+  const server = http.createServer(httpTimeouts(upgradeTimeoutMs), upgradeRequired);
   if (gate) server.prependListener('connection', (socket: net.Socket) => gate(socket));
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket');
@@ -167,8 +168,12 @@ export async function listenSecureWebSocket(
   onConnection: OnConnection,
   onTlsFailure?: OnTlsFailure,
   gate?: AcceptGate,
+  upgradeTimeoutMs?: number,
 ): Promise<TlsListener> {
-  const server = https.createServer(tlsServerOptions(certificate), upgradeRequired);
+  const server = https.createServer(
+    { ...tlsServerOptions(certificate), ...httpTimeouts(upgradeTimeoutMs) },
+    upgradeRequired,
+  );
   const sockets = tlsSockets(server, onTlsFailure, gate);
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket over TLS');
@@ -182,6 +187,15 @@ export async function listenSecureWebSocket(
       });
     },
   };
+}
+
+/**
+ * A socket that has not sent its whole upgrade request within `ms` is closed (Node's defaults wait a
+ * minute, checked every 30 s); an upgraded WebSocket is no longer an HTTP request and is not timed.
+ */
+function httpTimeouts(ms: number | undefined): http.ServerOptions {
+  if (ms === undefined) return {};
+  return { headersTimeout: ms, requestTimeout: ms, connectionsCheckingInterval: Math.max(10, Math.min(1_000, ms / 4)) };
 }
 
 function upgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): void {

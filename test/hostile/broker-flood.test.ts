@@ -112,6 +112,20 @@ describe('dameso broker under a flood of idle sockets', () => {
   });
 });
 
+describe('dameso broker: WebSocket sockets that never upgrade', () => {
+  it('are closed at the connect timeout, while an upgraded MQTT-over-WebSocket client stays', async () => {
+    broker = await startBrokerChild(['--ws-port', '0', '--connect-timeout-ms', '1000']);
+    const wsPort = broker.listening.wsPort as number;
+    const client = await connectClient(`ws://127.0.0.1:${wsPort}`, { keepalive: 1 });
+    const idle = flood();
+    await idle.open(wsPort, '127.0.0.5', 10, 10);
+    await until(() => idle.closed === 10, 10_000, 'the 10 sockets that sent no upgrade closed');
+    expect(client.connected).toBe(true);
+    await client.endAsync();
+    await broker.stop();
+  });
+});
+
 describe('dameso broker under half-sent packets', () => {
   it('half-sent CONNECTs: a 1 MiB one is closed at its header, a 16 KB one at the connect timeout; RSS stays near its baseline', async () => {
     broker = await startBrokerChild(['--connect-timeout-ms', '1500']);
