@@ -62,4 +62,22 @@ describe('PacketSizeScanner', () => {
     const scanner = new PacketSizeScanner(1000);
     expect(scanner.feed(packet(5000).subarray(0, 3))).toBe(false);
   });
+  it('holds the first packet (the CONNECT) to its own smaller limit, later ones to the packet limit', () => {
+    expect(new PacketSizeScanner(1000, 100).feed(packet(150, 0x10))).toBe(false);
+    const scanner = new PacketSizeScanner(1000, 100);
+    expect(scanner.feed(packet(50, 0x10))).toBe(true);
+    expect(scanner.feed(packet(150))).toBe(true);
+  });
+
+  it('tells the bytes of the packet under way and counts whole packets', () => {
+    const scanner = new PacketSizeScanner(10_000);
+    const p = packet(300); // 1 type byte, 2 length bytes, 300 body bytes
+    expect([scanner.midPacket, scanner.pendingBytes]).toEqual([false, 0]);
+    scanner.feed(p.subarray(0, 2));
+    expect([scanner.midPacket, scanner.pendingBytes]).toEqual([true, 2]);
+    scanner.feed(p.subarray(2, 103));
+    expect(scanner.pendingBytes).toBe(103);
+    scanner.feed(Buffer.concat([p.subarray(103), packet(0, 0xc0)]));
+    expect([scanner.midPacket, scanner.pendingBytes, scanner.completed]).toEqual([false, 0, 2]);
+  });
 });
