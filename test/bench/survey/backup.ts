@@ -4,8 +4,8 @@
  * both) take turns answering a requester's survey rounds, one set online at a time, blocks
  * alternating with the order swapped every pair: the `on` set backs its series up to K of its
  * peers while it runs, the `off` set does not. Each block starts its set (same ids and data dirs as
- * its last block: the series carry on, the backup resumes from its mark), runs a few rounds
- * untimed, times rounds for BACKUP_BLOCK_MS and stops the set, so no backup work spills into an
+ * its last block: the series carry on, the backup resumes from its mark), runs rounds untimed for
+ * one backup period, times rounds for BACKUP_BLOCK_MS and stops the set, so no backup work spills into an
  * `off` block.
  *
  * The backup: the chunks service's own (`replicate: K`, rounds every BACKUP_EVERY_MS, the tail
@@ -30,7 +30,11 @@ import { type Mapper, startMappers, startRequester, stopAll } from './nodes.js';
 import { percentiles } from './survey.js';
 
 const STAND_IN = process.env.BENCH_BACKUP === 'standin';
-const BLOCK_WARMUP_ROUNDS = 10;
+/**
+ * Untimed rounds at the start of each block, ms: one backup period, so the backup (whose first
+ * round runs one period after start) is in its stride when timing starts; the same in both arms.
+ */
+const BLOCK_SETTLE_MS = BACKUP_EVERY_MS;
 const ROSTER_TIMEOUT_MS = 30_000;
 
 /** A loop calling `pushSeries()` on each node every BACKUP_EVERY_MS (random phase), one at a time per node. */
@@ -143,7 +147,8 @@ function nodeSet(url: string, root: string, prefix: string, backupOn: boolean) {
 }
 
 async function timedRounds(observe: () => Promise<{ outcome: { elapsedMs: number } }>, into: ArmSamples) {
-  for (let i = 0; i < BLOCK_WARMUP_ROUNDS; i++) await observe();
+  const settled = performance.now() + BLOCK_SETTLE_MS;
+  while (performance.now() < settled) await observe();
   const end = performance.now() + BACKUP_BLOCK_MS;
   while (performance.now() < end) {
     const t0 = performance.now();
