@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { loadBoard } from '../../devices/boards/index.js';
-import { chunksView } from '../chunks/index.js';
+import { backupView, chunksView } from '../chunks/index.js';
 import { LIMITERS_VIEW, type LimiterTally, limitersView } from '../limiters/index.js';
 import { SERIES_SUBDIR } from '../node/constants.js';
 import { ROSTER_VIEW, type RosterState, rosterView } from '../presence/index.js';
@@ -22,7 +22,15 @@ import { recordedParts, viewOr } from './parts.js';
 import type { NodeStatus } from './types.js';
 import { statusView } from './view.js';
 
-const VIEWS = [sessionView, connectionView, rosterView, limitersView, chunksView, statusView] as View<unknown>[];
+const VIEWS = [
+  sessionView,
+  connectionView,
+  rosterView,
+  limitersView,
+  chunksView,
+  backupView,
+  statusView,
+] as View<unknown>[];
 
 /** Reads `{dataDir}/series`; the caller checks the folder is a node data folder first. */
 export async function statusFromData(dataDir: string): Promise<NodeStatus> {

@@ -1,5 +1,5 @@
 /** The status fields both sources (series folder, running node) build the same way. */
-import { CHUNKS_VIEW, type ChunksState } from '../chunks/index.js';
+import { BACKUP_VIEW, type BackupViewState, CHUNKS_VIEW, type ChunksState } from '../chunks/index.js';
 import { LIMITERS_VIEW, type LimiterTally } from '../limiters/index.js';
 import type { LimiterValues } from '../protocol/types.js';
 import type { Series } from '../series/types.js';
@@ -38,13 +38,16 @@ export async function recordedParts(
     ...(kept?.backup ? { [BACKUP_EVENT]: kept.backup } : {}),
   };
   const pushedToSeq = viewOr<ChunksState>(series, CHUNKS_VIEW)?.pushed_to_seq ?? 0;
+  // Lag counts the entries a backup round would push: replication's own bookkeeping after the
+  // mark (push outcomes, chunk_pushed) rides along later and is no lag (the backup's own rule).
+  const dataSeq = viewOr<BackupViewState>(series, BACKUP_VIEW)?.last_data_seq ?? s.lastSeq;
   const tally = viewOr<LimiterTally>(series, LIMITERS_VIEW);
   return {
     survey: newest[SURVEY_EVENT] ?? null,
     backup: {
       pushedToSeq,
       lastSeq: s.lastSeq,
-      lagEntries: Math.max(0, s.lastSeq - pushedToSeq),
+      lagEntries: Math.max(0, dataSeq - pushedToSeq),
       last: newest[BACKUP_EVENT] ?? null,
     },
     limiters: {

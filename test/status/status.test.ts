@@ -114,7 +114,7 @@ test('/status: the live values of the running node as one JSON object', async ()
 test('dameso status --data beside a running node, then after it stopped: recorded survey, backup lag, size', async () => {
   const dataDir = await pool.dir();
   const node = await pool.start(url, 'd1', { dataDir, roles: ['bt'], gate: undefined });
-  await node.series.append({
+  const survey = await node.series.append({
     event: 'survey',
     round: 3,
     cells: ['u09tv'],
@@ -151,7 +151,9 @@ test('dameso status --data beside a running node, then after it stopped: recorde
     backup: { pushedToSeq: 4, last: { state: 'waiting', k: 3, online: 1 } },
     board: 'generic',
   });
-  expect(s.backup.lagEntries).toBe(s.series.lastSeq - 4);
+  // The chunk_pushed and backup entries after the survey are replication's bookkeeping: no lag.
+  expect(s.backup.lagEntries).toBe(survey.seq - 4);
+  expect(s.series.lastSeq).toBeGreaterThan(survey.seq);
   // The node's status view held both: nothing was searched for.
   expect(s.scannedEntries).toBe(0);
   expect(s.series.bytes).toBeGreaterThan(0);
