@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterEach, expect, test } from 'vitest';
 import { brokerSource, createMetrics, type MetricsServer, startMetricsServer } from '../../src/metrics/index.js';
+import { encode } from '../../src/protocol/index.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { get, sample } from './scrape.js';
 
@@ -43,6 +44,28 @@ test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, ever
   expect(sample(after, 'dameso_broker_tls_handshake_failures_total', { broker: name })).toBe(0);
   // A broker-only registry shows no node families.
   expect(after).not.toMatch(/dameso_intents_/);
+});
+
+test('a $SYS subscription refused without auth and a have record over its node share are counted', async () => {
+  const broker: BrokerHandle = await startAedes({ maxHavesPerNode: 1 });
+  cleanups.push(() => broker.stop());
+  const metrics = createMetrics({ processMetrics: false });
+  const name = `127.0.0.1:${broker.port}`;
+  metrics.addBrokerSource(name, brokerSource({ stats: () => broker.stats?.() ?? fail() }));
+  const server: MetricsServer = await startMetricsServer({ metrics, port: 0 });
+  cleanups.push(() => server.close());
+
+  const client = await mqtt.connectAsync(broker.url, { clientId: 'dameso.n1', reconnectPeriod: 0 });
+  cleanups.push(() => client.endAsync());
+  await expect(client.subscribeAsync('$SYS/#')).rejects.toThrow(/Subscribe error/);
+  for (const chunk of ['a'.repeat(64), 'b'.repeat(64)]) {
+    const record = encode({ v: 1, node: 'n1', chunk, size: 1, t: 0 });
+    await client.publishAsync(`dameso/v1/have/${chunk}/n1`, record, { qos: 1, retain: true });
+  }
+  const body = (await get(server.url)).body;
+  expect(sample(body, 'dameso_broker_sys_denied_total', { broker: name })).toBe(1);
+  expect(sample(body, 'dameso_broker_haves_over_share_total', { broker: name })).toBe(1);
+  expect(sample(body, 'dameso_broker_retained_haves', { broker: name })).toBe(1);
 });
 
 function fail(): never {
