@@ -5,7 +5,15 @@ import { writeSync } from 'node:fs';
 import { encode } from 'cbor-x';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log.js';
-import { createSeries, type Durability, type Entry, type Series } from '../series/index.js';
+import {
+  createSeries,
+  type DamagedRegion,
+  type Durability,
+  type Entry,
+  NotASeriesError,
+  type Series,
+  SeriesCorruptError,
+} from '../series/index.js';
 import { verifySeries } from '../series/verify.js';
 import { EXIT } from './exit.js';
 
@@ -94,6 +102,8 @@ async function appendCmd(o: AppendOptions) {
 
 async function verifyCmd(o: { dir: string; json?: boolean }) {
   const r = await verifySeries(o.dir);
+  // An empty folder holds no series at all: "sound" would let a wrong --dir pass a check.
+  if (r.perSegment.length === 0 && r.evictedSegments === 0) throw new NotASeriesError(o.dir, 'no segment files');
   if (o.json) out(JSON.stringify(r));
   else {
     out(`${r.sound ? 'sound' : 'NOT SOUND'}: ${r.dir}`);
@@ -124,12 +134,42 @@ async function write(chunk: string | Uint8Array): Promise<void> {
   if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
 }
 
-async function exportCmd(o: { dir: string; fromSeq?: number; toSeq?: number; event?: string[]; format: string }) {
+interface ExportOptions {
+  dir: string;
+  fromSeq?: number;
+  toSeq?: number;
+  event?: string[];
+  format: string;
+  skipDamaged?: boolean;
+}
+
+/** `3 damaged record(s) skipped (first in <file> at byte 1234)`. */
+function damagedText(damaged: DamagedRegion[]): string {
+  const first = damaged[0];
+  return `${damaged.length} damaged record(s) skipped${first ? ` (first in ${first.path} at byte ${first.offset})` : ''}`;
+}
+
+async function exportCmd(o: ExportOptions) {
   const s = await openReadOnly(o.dir);
-  for await (const e of s.read({ fromSeq: o.fromSeq, toSeq: o.toSeq, event: o.event })) {
-    await write(o.format === 'cbor' ? encode(e) : `${toJson(e)}\n`);
+  const damaged: DamagedRegion[] = [];
+  const onDamaged = (d: DamagedRegion): void => {
+    damaged.push(d);
+  };
+  try {
+    for await (const e of s.read({ fromSeq: o.fromSeq, toSeq: o.toSeq, event: o.event, onDamaged })) {
+      await write(o.format === 'cbor' ? encode(e) : `${toJson(e)}\n`);
+    }
+  } finally {
+    await s.close();
   }
-  await s.close();
+  if (damaged.length === 0 || stdoutClosed) return;
+  // A skipped record is data lost: say so, and fail unless the user chose to take what is left.
+  if (o.skipDamaged) process.stderr.write(`dameso: ${o.dir}: ${damagedText(damaged)}\n`);
+  else
+    throw new SeriesCorruptError(
+      o.dir,
+      `${damagedText(damaged)}; the other entries were exported. Pass --skip-damaged to accept that (exit 0)`,
+    );
 }
 
 async function inspectCmd(o: { dir: string; json?: boolean }) {
@@ -199,7 +239,7 @@ Example:
 
   series
     .command('verify')
-    .description('scan every segment; exit 0 when sound, 1 when damaged')
+    .description('scan every segment; exit 0 when sound, 1 when damaged, 65 when the folder holds no series')
     .requiredOption('--dir <dir>', 'series folder')
     .option('--json', 'one JSON object on stdout')
     .addHelpText(
@@ -223,15 +263,19 @@ Example:
     .option('--to-seq <seq>', 'last seq (inclusive)', int('--to-seq', 1))
     .option('--event <name...>', 'only these events')
     .addOption(new Option('--format <fmt>', 'jsonl | cbor').choices(['jsonl', 'cbor']).default('jsonl'))
+    .option('--skip-damaged', 'exit 0 even when damaged records were skipped (still said on stderr)')
     .addHelpText(
       'after',
       `
 jsonl: one JSON object per line; byte strings are written as base64 text (standard alphabet).
 cbor: a CBOR sequence (RFC 8742), each entry exactly as the series decodes it.
+A damaged record (fails its CRC) is never printed: the command says how many were skipped on
+stderr and exits 65, or 0 with --skip-damaged.
 
 Examples:
   dameso series export --dir /tmp/s --from-seq 100 --event boot
-  dameso series export --dir /tmp/s --format cbor > entries.cbors`,
+  dameso series export --dir /tmp/s --format cbor > entries.cbors
+  dameso series export --dir /tmp/s --skip-damaged > what-is-left.jsonl`,
     )
     .action(exportCmd);
 

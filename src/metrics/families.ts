@@ -26,6 +26,7 @@ export const NODE_FAMILIES = {
   dameso_series_budget_bytes: gauge('Byte budget of the series ring (older segments are evicted above it).'),
   dameso_series_segments: gauge('Segment files in the series ring.'),
   dameso_series_evicted_segments_total: counter('Segments evicted to keep the series under its budget.'),
+  dameso_series_damaged_records: gauge('Damaged records the series skipped at open (see `dameso series verify`).'),
   dameso_series_commits_total: counter('Group commits (write + fsync under the mode) done by the series.'),
   dameso_series_committed_records_total: counter('Records written by those commits.'),
 

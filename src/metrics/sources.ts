@@ -50,6 +50,7 @@ export function nodeSource(node: DamesoNode): Source {
     sink('dameso_series_budget_bytes', s.budgetBytes);
     sink('dameso_series_segments', s.segments);
     sink('dameso_series_evicted_segments_total', s.evictedSegments);
+    sink('dameso_series_damaged_records', s.damagedRecords);
     const c = commitStats(node);
     if (c !== undefined) {
       sink('dameso_series_commits_total', c.commits);

@@ -130,6 +130,7 @@ export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = 
     for await (const item of scanFile(seg)) {
       if (item.kind !== 'record') {
         if (item.kind === 'tail') learn = false;
+        if (item.kind === 'corrupt') q.onDamaged?.({ path: seg.path, offset: item.offset, bytes: item.bytes });
         continue;
       }
       const seq = item.header.seq;
@@ -140,7 +141,10 @@ export async function* readEntries(segs: readonly SegmentInfo[], q: ReadQuery = 
         continue;
       }
       const e = decodeEntry(item.payload, seq);
-      if (!e) continue;
+      if (!e) {
+        q.onDamaged?.({ path: seg.path, offset: item.offset, bytes: item.payload.length });
+        continue;
+      }
       if (e.t < minT) minT = e.t;
       if (e.t > maxT) maxT = e.t;
       if (keep(e)) yield e;

@@ -142,7 +142,16 @@ async function recoverOnce(dir: string, readOnly: boolean, views: ViewSet, log: 
     break;
   }
   lastSeq = Math.max(lastSeq, floorSeq);
-  const foldedEntries = await rebuildViews(segments, views, log);
+  const rebuilt = await rebuildViews(segments, views, log);
+  const foldedEntries = rebuilt.folded;
+  // The last segment's damage was counted by its tail scan; the older ones' by the rebuild.
+  corruptRecords += rebuilt.damagedBeforeLast;
+  if (corruptRecords > 0) {
+    log.warn(
+      { dir, corruptRecords },
+      `series ${dir}: ${corruptRecords} damaged record(s) skipped at open; run \`dameso series verify --dir ${dir}\``,
+    );
+  }
   const bytes = segments.reduce((a, s) => a + s.size, 0);
   const firstSeq = segments[0]?.firstSeq ?? lastSeq + 1;
   return {
@@ -174,9 +183,14 @@ async function startsWithSnapshot(seg: SegmentInfo): Promise<boolean> {
  * derivation = last snapshot + fold of the entries after it. Normally the last segment's own
  * snapshot; if that record is damaged, walk back to an older segment's snapshot and fold forward.
  */
-async function rebuildViews(segments: SegmentInfo[], views: ViewSet, log: Logger): Promise<number> {
+async function rebuildViews(
+  segments: SegmentInfo[],
+  views: ViewSet,
+  log: Logger,
+): Promise<{ folded: number; damagedBeforeLast: number }> {
   views.restore(undefined);
-  if (segments.length === 0 || views.names.length === 0) return 0;
+  if (segments.length === 0 || views.names.length === 0) return { folded: 0, damagedBeforeLast: 0 };
+  let damagedBeforeLast = 0;
   let start = segments.length - 1;
   while (start > 0 && !(await startsWithSnapshot(segments[start]!))) start--;
   let folded = 0;
@@ -185,9 +199,16 @@ async function rebuildViews(segments: SegmentInfo[], views: ViewSet, log: Logger
     let seen = false;
     for await (const it of scanFile(segments[i]!)) {
       seen = true;
-      if (it.kind !== 'record') continue;
+      const beforeLast = i < segments.length - 1;
+      if (it.kind !== 'record') {
+        if (it.kind === 'corrupt' && beforeLast) damagedBeforeLast++;
+        continue;
+      }
       const e = decodeEntry(it.payload, it.header.seq);
-      if (!e) continue;
+      if (!e) {
+        if (beforeLast) damagedBeforeLast++;
+        continue;
+      }
       if (first && it.header.type === RECORD_SNAPSHOT) views.restore(e.views as Record<string, unknown> | undefined);
       else if (it.header.type !== RECORD_SNAPSHOT) {
         views.apply(e);
@@ -201,5 +222,5 @@ async function rebuildViews(segments: SegmentInfo[], views: ViewSet, log: Logger
     // Evicted under a read-only open: the next segment's opening snapshot holds what it folded.
     if (!seen) first = true;
   }
-  return folded;
+  return { folded, damagedBeforeLast };
 }

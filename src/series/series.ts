@@ -60,6 +60,8 @@ export class DurableSeries implements Series {
   private plannedBytes = 0;
   private plannedRecords = 0;
   private evicted = 0;
+  /** Damaged records the open skipped. */
+  private damagedAtOpen = 0;
   private unlock: (() => Promise<void>) | undefined;
   /** Gives the device's pacer back at close (shared pacers are reference-counted). */
   private releasePacer: (() => void) | undefined;
@@ -130,6 +132,7 @@ export class DurableSeries implements Series {
       await this.evict();
     }
     this.state = 'open';
+    this.damagedAtOpen = r.report.corruptRecords;
     this.o.log.debug({ dir: this.o.dir, ...r.report }, 'series open');
     const firstSeq = this.segments[0]?.firstSeq ?? 0;
     return {
@@ -377,6 +380,7 @@ export class DurableSeries implements Series {
       lastSeq: this.lastSeq,
       durableSeq: this.durableSeq,
       evictedSegments: this.evicted,
+      damagedRecords: this.damagedAtOpen,
     };
   }
 

@@ -75,6 +75,15 @@ export interface ReadQuery {
   fromT?: number;
   /** Inclusive upper bound on `t` (ms). */
   toT?: number;
+  /** Called for each damaged region the read skips (fails its CRC or does not decode). */
+  onDamaged?: (d: DamagedRegion) => void;
+}
+
+/** A region of a segment file a read skipped as damaged. */
+export interface DamagedRegion {
+  path: string;
+  offset: number;
+  bytes: number;
 }
 
 export interface SeriesOptions {
@@ -143,6 +152,8 @@ export interface SeriesStats {
   lastSeq: number;
   durableSeq: number;
   evictedSegments: number;
+  /** Damaged records the open skipped (failed their CRC or did not decode); `series verify` lists them. */
+  damagedRecords: number;
 }
 
 /** A chunk, per DESIGN.md: its id is the lowercase hex SHA-256 of `bytes`, its exact CBOR encoding. */

@@ -46,6 +46,8 @@ export function healthOf(node: StatusNode): Health {
     problems.push(`broker: ${c.state} since ${since} (${c.reason !== undefined ? `${c.reason}, ` : ''}${c.broker})`);
   }
   if (node.seriesFailure !== undefined) problems.push(`series: write failed: ${node.seriesFailure.message}`);
+  const damaged = node.series.stats().damagedRecords;
+  if (damaged > 0) problems.push(`series: ${damaged} damaged record(s) skipped at open (dameso series verify)`);
   return { ok: problems.length === 0, problems };
 }
 

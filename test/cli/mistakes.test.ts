@@ -4,7 +4,7 @@
  * left behind. A row that hangs is killed by the run guard and fails (code null).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,41 @@ interface Row {
   mentions: (root: string) => string;
 }
 
+/**
+ * A series of 20 entries whose 10th record has 4 payload bytes flipped (its CRC fails): the
+ * records before and after it stay sound.
+ */
+async function damagedSeries(dir: string): Promise<void> {
+  const s = createSeries({ dir, durability: 'none' });
+  await s.open();
+  for (let i = 1; i <= 20; i++) await s.append({ event: 'reading', i, tag: i === 10 ? 'MARKER-TEN' : 'plain' });
+  await s.close();
+  const [segment] = (await readdir(dir)).filter((f) => f.endsWith('.seg'));
+  if (segment === undefined) throw new Error(`no segment file in ${dir}`);
+  const bytes = await readFile(join(dir, segment));
+  const at = bytes.indexOf('MARKER-TEN');
+  if (at < 0) throw new Error('marker not found in the segment');
+  for (let k = 0; k < 4; k++) bytes[at + k]! ^= 0xff;
+  await writeFile(join(dir, segment), bytes);
+}
+
 const ROWS: Row[] = [
+  {
+    name: 'series export of a series with a damaged record',
+    setup: (r) => damagedSeries(join(r, 's')),
+    args: (r) => ['series', 'export', '--dir', join(r, 's')],
+    code: 65,
+    errorCode: 'DAMESO_SERIES_CORRUPT',
+    mentions: () => '1 damaged record(s) skipped',
+  },
+  {
+    name: 'series verify of an empty folder',
+    setup: (r) => mkdir(join(r, 'empty')),
+    args: (r) => ['series', 'verify', '--dir', join(r, 'empty')],
+    code: 65,
+    errorCode: 'DAMESO_NOT_A_SERIES',
+    mentions: (r) => join(r, 'empty'),
+  },
   {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
