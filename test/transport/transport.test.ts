@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { decode, encode } from '../../src/protocol/index.js';
 import type { Inbound } from '../../src/transport/index.js';
-import { topicMatches } from '../../src/transport/index.js';
+import { epochView, nextSession, topicMatches } from '../../src/transport/index.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { NodePool, until } from '../helpers/node-fixtures.js';
 
@@ -28,6 +28,21 @@ test('MQTT filter matching (MQTT-4.7.1)', () => {
   expect(m('a/b/c', 'a/b')).toBe(false);
 });
 
+test('nextSession: the series epoch when it has one, else a drawn one; epochView keeps the newest', () => {
+  const series = (session: number, epoch: number) => ({
+    view: <S>(name: string) => (name === 'session' ? session : epoch) as S,
+  });
+  expect(nextSession(series(0, 0), () => 7)).toEqual({ session: 1, epoch: 7 });
+  expect(nextSession(series(4, 9), () => 7)).toEqual({ session: 5, epoch: 9 });
+  const entry = (fields: Record<string, unknown>) => ({ seq: 1, t: 0, event: 'session_started', ...fields });
+  let state = epochView.initial();
+  state = epochView.apply(state, entry({ session: 1 })); // written before epochs: none
+  expect(state).toBe(0);
+  state = epochView.apply(state, entry({ session: 2, epoch: 9 }));
+  state = epochView.apply(state, entry({ session: 3, epoch: 'x' }));
+  expect(state).toBe(9);
+});
+
 describe('session counter', () => {
   test('grows by one per (re)connect, is derived from the series and survives restarts', async () => {
     const dataDir = await pool.dir();
@@ -41,6 +56,24 @@ describe('session counter', () => {
     const started: number[] = [];
     for await (const e of again.series.read({ event: 'session_started' })) started.push(e.session as number);
     expect(started).toEqual([1, 2, 3]);
+  });
+
+  test('the epoch is drawn once per series, kept across restarts, and a new series draws another', async () => {
+    const dataDir = await pool.dir();
+    const a = await pool.start(broker.url, 'a', { dataDir });
+    const epoch = a.transport.epoch;
+    expect(Number.isSafeInteger(epoch) && epoch > 0).toBe(true);
+    await a.stop();
+    const again = await pool.start(broker.url, 'a', { dataDir });
+    expect([again.transport.session, again.transport.epoch]).toEqual([2, epoch]);
+    const epochs: unknown[] = [];
+    for await (const e of again.series.read({ event: 'session_started' })) epochs.push(e.epoch);
+    expect(epochs).toEqual([epoch, epoch]);
+    await again.stop();
+    // A re-flashed card: an empty data folder, the same id (random epochs: equal with odds 2^-32).
+    const fresh = await pool.start(broker.url, 'a');
+    expect(fresh.transport.session).toBe(1);
+    expect(fresh.transport.epoch).not.toBe(epoch);
   });
 
   test('the Will carries the CURRENT session after a reconnect', async () => {
