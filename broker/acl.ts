@@ -5,7 +5,8 @@
  *
  * publish   R/presence/{self}, R/have/{chunk}/{self}, R/sync/{self}  (the topic names the sender)
  *           R/intent/{kind}, R/reply/{requester}  (the sender is the envelope's `from`, which the
- *           envelope check holds to the client id; a reply topic names its receiver)
+ *           envelope check holds to the client id, so the host refuses auth without the check; a
+ *           reply topic names its receiver)
  * subscribe R/presence/+|{node}, R/intent/+|{kind}, R/have/+|{chunk}/+|{node}, and only its own
  *           R/reply/{self} (replies carry data meant for the requester) and R/sync/{self}
  *
