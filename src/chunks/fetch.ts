@@ -11,7 +11,7 @@ import type { Series } from '../series/types.js';
 import { DEFAULT_FETCH_DEADLINE_MS } from './constants.js';
 import { BadChunkIdError, ChunkNotFoundError } from './errors.js';
 import { recordRejected } from './handlers.js';
-import { hashMismatch, isChunkId } from './verify.js';
+import { hashMismatch, isChunkCbor, isChunkId } from './verify.js';
 
 export interface FetchDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
@@ -75,6 +75,13 @@ export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = 
     if (hashMismatch(id, data) !== undefined) {
       attempts.push({ node: from, result: 'bad_hash' });
       recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk').catch(() => undefined);
+      return undefined;
+    }
+    if (!isChunkCbor(data)) {
+      // Hashes right but holds CBOR no chunk may hold (a bignum, shared references): a holder that
+      // stored a self-made body, refused before anything decodes it.
+      attempts.push({ node: from, result: 'bad_data' });
+      recordRejected(deps.series, from, id, 'malformed', 'want_chunk').catch(() => undefined);
       return undefined;
     }
     attempts.push({ node: from, result: 'yes' });

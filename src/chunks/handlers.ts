@@ -67,7 +67,10 @@ export function createChunkHandlers(deps: ChunkHandlersDeps): IntentHandler[] {
           await recordRejected(deps.series, envelope.from, id, 'hash_mismatch', 'store_chunk');
           return { r: 'no', reason: 'bad_request' };
         }
-        if (code === 'DAMESO_MALFORMED_CHUNK') return { r: 'no', reason: 'bad_request' };
+        if (code === 'DAMESO_MALFORMED_CHUNK') {
+          await recordRejected(deps.series, envelope.from, id, 'malformed', 'store_chunk');
+          return { r: 'no', reason: 'bad_request' };
+        }
         throw err;
       }
     },

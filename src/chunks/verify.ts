@@ -3,7 +3,7 @@
  * A receiver recomputes it before it stores, serves or counts a chunk; a mismatch is a typed error
  * and never reaches the store or the wire.
  */
-import { CHUNK_ID_PATTERN } from '../protocol/constants.js';
+import { CHUNK_ID_PATTERN, scanChunkCbor } from '../protocol/index.js';
 import { chunkId } from '../series/index.js';
 import { BadChunkIdError, ChunkHashMismatchError } from './errors.js';
 
@@ -26,4 +26,14 @@ export function verifyChunk(id: string, bytes: Uint8Array): void {
 export function hashMismatch(id: string, bytes: Uint8Array): string | undefined {
   const actual = sha256Hex(bytes);
   return actual === id ? undefined : actual;
+}
+
+/** True when `bytes` is CBOR a chunk may hold (`scanChunkCbor`): safe to hand to the decoder. */
+export function isChunkCbor(bytes: Uint8Array): boolean {
+  try {
+    scanChunkCbor(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

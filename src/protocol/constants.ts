@@ -37,6 +37,17 @@ export const CBOR_KEY_ALLOWANCE = 64;
 export const CBOR_BYTES_PER_KEY = 64;
 export const MAX_CBOR_DISTINCT_KEYS = 16_384;
 
+/**
+ * Chunk bodies (series entries written by cbor-x) may hold one map, array or byte string per this
+ * many bytes, plus CBOR_OBJECT_ALLOWANCE: looser than an envelope, since an entry may be a list of
+ * small arrays, yet a body made of one-byte empty arrays (the dearest object per byte to decode)
+ * is refused.
+ */
+export const CHUNK_BYTES_PER_OBJECT = 2;
+
+/** The one tag a chunk body may hold, on a byte string: RFC 8746 Uint8Array, as cbor-x writes it. */
+export const CHUNK_BYTES_TAG = 64;
+
 /** Node ids: `[A-Za-z0-9_-]{1,64}`. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -10,3 +10,4 @@ export * from './roster-barrier.js';
 export * from './topics.js';
 export * from './types.js';
 export * from './validate.js';
+export { scanChunkCbor } from './wire-scan.js';

@@ -15,12 +15,20 @@
  * proportional to what a header claims: every tag (bignums 2/3 cost cbor-x more than quadratic
  * time; shared references 28/29 build a DAG that expands exponentially), indefinite lengths, deeper
  * nesting, payloads dense in objects, and lengths or counts larger than the bytes left.
+ *
+ * `scanChunkCbor` is the same scan for chunk bodies (a store_chunk's bytes, a want_chunk YES, a
+ * chunk file): those hold series entries, written by cbor-x, so it also accepts tag 64 on a byte
+ * string (how cbor-x writes a Uint8Array) and integers of the full 64-bit range (a bigint that fits),
+ * and bounds objects by CHUNK_BYTES_PER_OBJECT instead of the envelope's density, with no bound on
+ * distinct keys (a snapshot's view state keys maps by chunk or node id). Every other tag is refused.
  */
 import {
   CBOR_BYTES_PER_KEY,
   CBOR_BYTES_PER_OBJECT,
   CBOR_KEY_ALLOWANCE,
   CBOR_OBJECT_ALLOWANCE,
+  CHUNK_BYTES_PER_OBJECT,
+  CHUNK_BYTES_TAG,
   MAX_CBOR_DEPTH,
   MAX_CBOR_DISTINCT_KEYS,
 } from './constants.js';
@@ -37,6 +45,8 @@ const isMap = new Uint8Array(MAX_CBOR_DEPTH + 2);
 let src: Uint8Array = new Uint8Array(0);
 let pos = 0;
 let end = 0;
+/** Scanning a chunk body (`scanChunkCbor`) rather than an envelope. */
+let chunkBody = false;
 
 function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
   // A refusal is a verdict on input, not a fault in this process: capturing a stack would make a
@@ -53,13 +63,28 @@ function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
  * Returns nothing: the caller decodes the bytes it now knows are safe to decode.
  */
 export function scanWireCbor(bytes: Uint8Array): void {
+  chunkBody = false;
+  startKeyCount(bytes.length);
+  scan(bytes, CBOR_OBJECT_ALLOWANCE + Math.floor(bytes.length / CBOR_BYTES_PER_OBJECT));
+}
+
+/**
+ * Throws BadCborError (with its reason) unless `bytes` is exactly one item of what a chunk body may
+ * hold: the v1 subset plus tag 64 on a byte string and 64-bit integers, objects bounded by
+ * CHUNK_BYTES_PER_OBJECT, distinct keys not counted. The caller bounds the size (a chunk's limit).
+ */
+export function scanChunkCbor(bytes: Uint8Array): void {
+  chunkBody = true;
+  scan(bytes, CBOR_OBJECT_ALLOWANCE + Math.floor(bytes.length / CHUNK_BYTES_PER_OBJECT));
+}
+
+function scan(bytes: Uint8Array, objects: number): void {
   src = bytes;
   pos = 0;
   end = bytes.length;
-  startKeyCount(end);
   try {
     if (end === 0) refuse('bad_cbor', 'empty payload');
-    scanItems();
+    scanItems(objects);
     if (pos !== end) refuse('cbor_trailing', `${end - pos} bytes after the item`);
   } finally {
     src = EMPTY;
@@ -68,8 +93,8 @@ export function scanWireCbor(bytes: Uint8Array): void {
 
 const EMPTY = new Uint8Array(0);
 
-function scanItems(): void {
-  let objectsLeft = CBOR_OBJECT_ALLOWANCE + Math.floor(end / CBOR_BYTES_PER_OBJECT);
+function scanItems(objects: number): void {
+  let objectsLeft = objects;
   let depth = 0;
   remaining[0] = 1;
   isMap[0] = 0;
@@ -111,7 +136,7 @@ function scanHead(isKey: boolean): number {
   const major = head >> 5;
   const info = head & 0x1f;
   lastMajor = major;
-  if (major === 6) refuse('cbor_tag', `tag (head 0x${head.toString(16)})`);
+  if (major === 6 && !chunkBody) refuse('cbor_tag', `tag (head 0x${head.toString(16)})`);
   if (info === 31) {
     if (major === 7) refuse('bad_cbor', 'a break code outside an indefinite-length item');
     refuse('cbor_indefinite', `indefinite-length item (major type ${major})`);
@@ -119,6 +144,7 @@ function scanHead(isKey: boolean): number {
   if (info >= 28) refuse('bad_cbor', `reserved additional information ${info}`);
   if (isKey && major !== 3) refuse('bad_cbor', 'a map key that is not text');
   if (major === 7) return scanSimple(info, start);
+  if (major === 6) return scanTaggedBytes(info, start);
   const argument = readArgument(info, major);
   const left = end - pos;
   switch (major) {
@@ -128,7 +154,8 @@ function scanHead(isKey: boolean): number {
     case 2:
     case 3:
       if (argument > left) refuse('cbor_length', `a string of ${argument} bytes with ${left} left`);
-      if (isKey && !addKey(src, pos, argument)) refuse('cbor_keys', `more distinct map keys than ${end} bytes allow`);
+      if (isKey && !chunkBody && !addKey(src, pos, argument))
+        refuse('cbor_keys', `more distinct map keys than ${end} bytes allow`);
       pos += argument;
       return major === 2 ? OBJECT_WITHOUT_CHILDREN : NO_CHILDREN;
     case 4:
@@ -150,7 +177,7 @@ function readArgument(info: number, major: number): number {
   let value = 0;
   if (width === 8) {
     const high = ((src[pos]! << 24) | (src[pos + 1]! << 16) | (src[pos + 2]! << 8) | src[pos + 3]!) >>> 0;
-    if (high > MAX_SAFE_ARGUMENT_HIGH_WORD) {
+    if (high > MAX_SAFE_ARGUMENT_HIGH_WORD && !(chunkBody && major <= 1)) {
       if (major <= 1) refuse('cbor_int_range', 'an integer beyond ±(2^53 − 1)');
       refuse('cbor_length', `a length beyond 2^53 − 1 with ${end - pos - 4} bytes left`);
     }
@@ -165,6 +192,19 @@ function readWord(): number {
   const word = ((src[pos]! << 24) | (src[pos + 1]! << 16) | (src[pos + 2]! << 8) | src[pos + 3]!) >>> 0;
   pos += 4;
   return word;
+}
+
+/**
+ * In a chunk body, a tag is allowed only as CHUNK_BYTES_TAG directly on a byte string (what cbor-x
+ * decodes into a Uint8Array at the cost of a copy); the pair counts as one byte string.
+ */
+function scanTaggedBytes(info: number, start: number): number {
+  const tag = readArgument(info, 6);
+  if (tag !== CHUNK_BYTES_TAG || pos >= end || src[pos]! >> 5 !== 2) {
+    pos = start;
+    refuse('cbor_tag', `tag ${tag} (only tag ${CHUNK_BYTES_TAG} on a byte string is allowed in a chunk)`);
+  }
+  return scanHead(false);
 }
 
 /** false, true, null, undefined and the three float widths; no other simple value. */

@@ -6,6 +6,7 @@
 import crypto, { createHash } from 'node:crypto';
 import { decode, encode } from 'cbor-x';
 import { DamesoError } from '../errors.js';
+import { isWireError, scanChunkCbor } from '../protocol/index.js';
 import type { Chunk, ChunkMap, Entry } from './types.js';
 
 /** Lowercase hex SHA-256 of the chunk's exact bytes. */
@@ -56,10 +57,18 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Decode and check a chunk's shape (not its id: compare `chunkId(bytes)` with the expected id).
- * Throws `DAMESO_BAD_CHUNK` on anything that is not a well-formed chunk map.
+ * Throws `DAMESO_BAD_CHUNK` on anything that is not a well-formed chunk map, and on CBOR outside
+ * what a chunk may hold (`scanChunkCbor`), before decoding it.
  */
 export function decodeChunk(bytes: Uint8Array): ChunkMap {
   let m: unknown;
+  // Chunk bytes come from peers (their id is their hash, which the sender chose): only CBOR that
+  // decodes in time linear in its size reaches cbor-x (no bignums, no shared references).
+  try {
+    scanChunkCbor(bytes);
+  } catch (err) {
+    throw new BadChunkError(isWireError(err) ? `${err.reason}: ${err.message}` : String(err));
+  }
   try {
     m = decode(bytes);
   } catch {
