@@ -11,6 +11,7 @@ import { type ChunksService, type ChunksServiceOptions, createChunksService, isC
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
@@ -93,11 +94,12 @@ export interface NetNode {
 
 /** The short-lived node's id, broker password and CA (`--password-file`, `--ca`, read before connecting). */
 export async function netNode(f: NetFlags): Promise<NetNode> {
+  const broker = parseBrokerUrl(f.broker);
   const brokerPassword = await brokerPasswordOf(f);
   const brokerCa = await readCaFile('--ca', f.ca);
   return {
     id: f.id ?? cliId(),
-    broker: f.broker,
+    broker,
     ...(brokerPassword !== undefined ? { brokerPassword } : {}),
     ...(brokerCa !== undefined ? { brokerCa } : {}),
   };

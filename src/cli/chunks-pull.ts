@@ -15,6 +15,7 @@ import { DamesoError } from '../errors.js';
 import { isNodeId } from '../protocol/index.js';
 import { int, type NetFlags, netFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
 import { EXIT } from './exit.js';
+import { checkOutputDir } from './out-file.js';
 
 interface PullFlags extends NetFlags {
   out: string;
@@ -88,6 +89,7 @@ unreachable, or some chunk could not be fetched (run it again to retry those).`,
     )
     .action(async (f: PullFlags) => {
       const filter = filterOf(f);
+      await checkOutputDir('--out', f.out);
       const window = int('--window', f.window, 1);
       const deadlineMs = int('--deadline', f.deadline, 1);
       let latest: PullProgress | undefined;

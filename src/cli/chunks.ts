@@ -4,7 +4,6 @@
  * folder. Against a broker that authenticates, the short-lived node takes `--password-file` with
  * `--id` (the user name).
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -28,6 +27,7 @@ import { chunkIdArg, int, type NetFlags, netFlags, netNode, out, withNode, withP
 import { registerPull } from './chunks-pull.js';
 import { EXIT } from './exit.js';
 import { requireSeriesIn } from './fs-errors.js';
+import { checkOutputPath, writeFileAtomic } from './out-file.js';
 
 /** `pushing seq 1..610080: 37 % (368 chunks, 23.5 MB, 368 at K) after 14 s`. */
 export function pushProgressLine(p: PushSeriesProgress, elapsedMs: number): string {
@@ -200,6 +200,8 @@ password, or its TLS certificate did not verify against --ca.`,
     .option('--json', 'print one JSON object (with the decoded chunk unless --out)')
     .action(async (idArg: string, f: NetFlags & { id?: string; out?: string; deadline: string }) => {
       const id = chunkIdArg(idArg);
+      // A wrong --out is found before the network wait, not after it with the bytes in hand.
+      if (f.out) await checkOutputPath('--out', f.out);
       let res: FetchResult;
       try {
         const deadlineMs = int('--deadline', f.deadline, 1);
@@ -210,7 +212,7 @@ password, or its TLS certificate did not verify against --ca.`,
         process.exitCode = EXIT.unavailable;
         return;
       }
-      if (f.out) await writeFile(f.out, res.bytes);
+      if (f.out) await writeFileAtomic('--out', f.out, res.bytes);
       const summary = { id, from: res.from, size: res.bytes.length, attempts: res.attempts };
       if (f.json) return out(JSON.stringify(f.out ? summary : { ...summary, chunk: decodeChunk(res.bytes) }));
       out(`${id}: ${res.bytes.length} B from ${res.from} after ${res.attempts.length} attempt(s)`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DamesoError } from '../errors.js';
 import { type FleetProgress, type FleetSummary, runFleet } from '../fleet/run.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { EXIT } from './exit.js';
 import { checkRoles, splitList } from './node.js';
 
@@ -100,9 +101,7 @@ Exit codes: 0 integrity ok; 1 integrity failed (what failed is printed); 64 bad 
       const roles = splitList(flags.roles);
       if (roles.length === 0) throw new DamesoError('DAMESO_USAGE', '--roles needs at least one role (bt, mapper)');
       checkRoles(roles);
-      if (flags.broker !== 'embedded' && !/^mqtts?:\/\/[^\s/]+/.test(flags.broker)) {
-        throw new DamesoError('DAMESO_USAGE', `--broker must be mqtt://host:port or "embedded", got "${flags.broker}"`);
-      }
+      const broker = parseBrokerUrl(flags.broker, { embedded: true });
       const dataDir = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-fleet-')));
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
@@ -112,7 +111,7 @@ Exit codes: 0 integrity ok; 1 integrity failed (what failed is printed); 64 bad 
         const summary = await runFleet({
           nodes,
           roles,
-          broker: flags.broker,
+          broker,
           dataDir,
           durationS,
           rate,

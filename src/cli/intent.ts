@@ -20,6 +20,7 @@ import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { WANT_OBSERVATIONS } from '../observe/index.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
@@ -154,6 +155,7 @@ TLS certificate did not verify against --ca.`,
       if (!Number.isInteger(deadlineMs) || deadlineMs < 1) {
         throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);
       }
+      const broker = parseBrokerUrl(flags.broker);
       checkObservationsSubject(kind, flags.subject);
       const body = parseBody(flags.body);
       const brokerPassword = await brokerPasswordOf(flags);
@@ -162,7 +164,7 @@ TLS certificate did not verify against --ca.`,
       const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
       const node = createNode({
         id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
-        broker: flags.broker,
+        broker,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),
         dataDir: flags.data ?? temp!,

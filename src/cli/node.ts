@@ -35,6 +35,7 @@ import {
 } from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
@@ -323,6 +324,7 @@ verify against --ca).`,
     .addHelpText('after', CONFIG_HELP)
     .action(async (_cliFlags: NodeFlags, cmd: Command) => {
       const flags = await applyNodeConfig(cmd);
+      const broker = parseBrokerUrl(flags.broker, { embedded: true });
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
@@ -347,7 +349,7 @@ verify against --ca).`,
       const node = createNode({
         id: flags.id,
         roles,
-        broker: flags.broker,
+        broker,
         embeddedPort: port,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),

@@ -43,8 +43,19 @@ export async function checkOutputPath(flag: string, path: string): Promise<void>
   if (target?.isDirectory()) throw new CannotWriteError(flag, path, why('EISDIR', dir));
 }
 
+/** Refuse an output folder (created when missing) that is a file: exit 64, naming it. */
+export async function checkOutputDir(flag: string, dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory()) {
+    throw new DamesoError(
+      'DAMESO_BAD_PATH',
+      `${flag} ${dir} is a file, not a folder; give a folder (created if missing)`,
+    );
+  }
+}
+
 /** Write `text` to `path` through a temp file and a rename. */
-export async function writeFileAtomic(flag: string, path: string, text: string): Promise<void> {
+export async function writeFileAtomic(flag: string, path: string, text: string | Uint8Array): Promise<void> {
   const dir = dirname(resolve(path));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {

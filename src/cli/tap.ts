@@ -23,6 +23,7 @@ import {
   tapLine,
 } from '../tap/index.js';
 import { BrokerCertificateError, BrokerNotAuthorizedError, isCertificateError } from '../transport/index.js';
+import { parseBrokerUrl } from './broker-url.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { CA_FLAG, readCaFile } from './tls.js';
@@ -130,6 +131,7 @@ function lineWriter() {
 }
 
 async function tapCmd(flags: TapFlags): Promise<void> {
+  const broker = parseBrokerUrl(flags.broker);
   const kinds = parseKinds(flags.kind);
   const nodes = new Set(splitList(flags.node));
   const password = await brokerPasswordOf(flags);
@@ -138,7 +140,7 @@ async function tapCmd(flags: TapFlags): Promise<void> {
   const id = flags.id ?? `tap-${process.pid}-${randomBytes(3).toString('hex')}`;
   const stopped = untilStopped();
   const client = await connect(
-    flags.broker,
+    broker,
     {
       protocolVersion: 4,
       // With credentials the broker wants `dameso.{id}`; without, an id of no node (sees every intent).

@@ -44,6 +44,8 @@ async function damagedSeries(dir: string): Promise<void> {
   await writeFile(join(dir, segment), bytes);
 }
 
+const CHUNK_ID = 'ab'.repeat(32);
+
 const ROWS: Row[] = [
   {
     name: 'series export of a series with a damaged record',
@@ -61,6 +63,53 @@ const ROWS: Row[] = [
     errorCode: 'DAMESO_NOT_A_SERIES',
     mentions: (r) => join(r, 'empty'),
   },
+  {
+    name: 'chunks get --out in a missing folder',
+    args: (r) => ['chunks', 'get', CHUNK_ID, '--out', join(r, 'nodir', 'c'), '--broker', 'mqtt://127.0.0.1:1'],
+    code: 73,
+    errorCode: 'DAMESO_CANNOT_WRITE',
+    mentions: (r) => join(r, 'nodir'),
+  },
+  {
+    name: 'chunks pull --out of a file',
+    setup: (r) => writeFile(join(r, 'a-file'), 'x'),
+    args: (r) => ['chunks', 'pull', '--node', 'pi-7', '--out', join(r, 'a-file'), '--broker', 'mqtt://127.0.0.1:1'],
+    code: 64,
+    errorCode: 'DAMESO_BAD_PATH',
+    mentions: (r) => join(r, 'a-file'),
+  },
+  ...(
+    [
+      ['node', ['node', '--id', 'n1', '--data', 'DATA']],
+      ['intent', ['intent', 'want_chunks', '--body', '{"node":"pi-7"}']],
+      ['chunks who-has', ['chunks', 'who-has', CHUNK_ID]],
+      ['tap', ['tap']],
+      ['fleet', ['fleet', '--duration', '1']],
+    ] as const
+  ).flatMap(([command, args]): Row[] => [
+    {
+      name: `${command} --broker without a scheme`,
+      args: (r) => [...args.map((a) => (a === 'DATA' ? join(r, 'data') : a)), '--broker', '127.0.0.1:18830'],
+      code: 64,
+      errorCode: 'DAMESO_USAGE',
+      mentions: () => 'write mqtt://127.0.0.1:18830',
+    },
+    ...(command !== 'intent'
+      ? []
+      : [
+          {
+            name: `${command} --broker http://`,
+            args: (r) => [
+              ...args.map((a) => (a === 'DATA' ? join(r, 'data') : a)),
+              '--broker',
+              'http://127.0.0.1:18830',
+            ],
+            code: 64,
+            errorCode: 'DAMESO_USAGE',
+            mentions: () => 'http://127.0.0.1:18830',
+          },
+        ]),
+  ]),
   {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
