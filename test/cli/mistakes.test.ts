@@ -94,22 +94,14 @@ const ROWS: Row[] = [
       errorCode: 'DAMESO_USAGE',
       mentions: () => 'write mqtt://127.0.0.1:18830',
     },
-    ...(command !== 'intent'
-      ? []
-      : [
-          {
-            name: `${command} --broker http://`,
-            args: (r) => [
-              ...args.map((a) => (a === 'DATA' ? join(r, 'data') : a)),
-              '--broker',
-              'http://127.0.0.1:18830',
-            ],
-            code: 64,
-            errorCode: 'DAMESO_USAGE',
-            mentions: () => 'http://127.0.0.1:18830',
-          },
-        ]),
   ]),
+  {
+    name: 'intent --broker http://',
+    args: () => ['intent', 'want_chunks', '--body', '{"node":"pi-7"}', '--broker', 'http://127.0.0.1:18830'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => 'http://127.0.0.1:18830',
+  },
   {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
