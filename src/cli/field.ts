@@ -123,7 +123,8 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
       const log = createLogger({ level: 'warn' });
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
-      const broker = await startEmbeddedBroker({ port: 0, log });
+      // All the field's nodes connect from this machine's one address.
+      const broker = await startEmbeddedBroker({ port: 0, log, maxConnectionsPerIp: Math.max(64, n * 2 + 16) });
       const nodes: DamesoNode[] = [];
       const sum: FieldSummary = {
         seconds: 0,

@@ -115,7 +115,20 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
   try {
     if (o.broker === 'embedded') {
       broker = await procs.start(
-        ['broker', '--host', '127.0.0.1', '--port', '0', '--json', '--stats-ms', '0'],
+        // Every node of the fleet connects from this machine's one address: room for all of them
+        // (and their restarts after a kill) under the per-address limit meant for remote boards.
+        [
+          'broker',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--json',
+          '--stats-ms',
+          '0',
+          '--max-connections-per-ip',
+          String(localConnectionRoom(o.nodes)),
+        ],
         /"event":"listening"/,
       );
       const at = JSON.parse(broker.readyLine) as { host: string; port: number };
@@ -292,4 +305,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
     harnessCpuS: round((cpu.user + cpu.system) / 1e6),
     pids: procs.pids,
   };
+}
+
+/** Connections a fleet of `nodes` on one machine needs from its one address, with room for restarts. */
+function localConnectionRoom(nodes: number): number {
+  return Math.max(64, nodes * 2 + 16);
 }

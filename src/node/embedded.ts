@@ -17,11 +17,14 @@ export async function startEmbeddedBroker(options: {
   port: number;
   log: Logger;
   topicPrefix?: string;
+  /** Connections from one address. Default the broker's (a bound meant for remote boards). */
+  maxConnectionsPerIp?: number;
 }): Promise<EmbeddedBroker> {
   const host = createBrokerHost({
     host: '127.0.0.1',
     port: options.port,
     log: options.log,
+    ...(options.maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp: options.maxConnectionsPerIp } : {}),
     ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
   });
   const address = await host.start();

@@ -15,7 +15,7 @@ export type ChildReady = { ready: true; url?: string };
 
 async function serve(role: string | undefined, args: string[]): Promise<{ url?: string; stop(): Promise<void> }> {
   if (role === 'broker') {
-    const host = createBrokerHost({ host: '127.0.0.1', port: 0 });
+    const host = createBrokerHost({ host: '127.0.0.1', port: 0, maxConnectionsPerIp: 100_000 });
     const { url } = await host.start();
     return { url, stop: () => host.stop() };
   }

@@ -55,7 +55,7 @@ export function oneProcessLayout(): Layout {
       'one process: dameso Aedes host + requester + N responders, each on its own TCP connection (TCP_NODELAY)',
     facts: {},
     startBroker: async () => {
-      const host = createBrokerHost({ host: '127.0.0.1', port: 0 });
+      const host = createBrokerHost({ host: '127.0.0.1', port: 0, maxConnectionsPerIp: 100_000 });
       const { url } = await host.start();
       return { url, stop: () => host.stop() };
     },
