@@ -29,7 +29,14 @@ import { createTopics, isNodeId } from './protocol/index.js';
 import { createSeries } from './series/index.js';
 import type { Series, View } from './series/types.js';
 import { statusView } from './status/index.js';
-import { connectionView, createTransport, epochView, sessionView, type Transport } from './transport/index.js';
+import {
+  connectionView,
+  createTransport,
+  epochView,
+  StartAbortedError,
+  sessionView,
+  type Transport,
+} from './transport/index.js';
 
 export * from './node/constants.js';
 export type * from './node/types.js';
@@ -69,6 +76,10 @@ class Node implements DamesoNode {
   /** The series write or fsync that failed (the series takes nothing more until the node restarts). */
   seriesFailure: Error | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  /** stop() was called while start() ran. */
+  private abortRequested = false;
+  /** Settles when start() is done (either way), so stop() can wait for its clean-up. */
+  private startRun: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NodeOptions) {
     this.id = options.id;
@@ -102,13 +113,26 @@ class Node implements DamesoNode {
     // A running node keeps its process alive, like a server: the injected clock's timers are
     // unref'd, and while the first append waits on a group-commit timer there is no socket yet.
     this.keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
+    const run = this.startParts().then(() => {
+      // stop() during the last steps (roster, services): they are done, so stop the whole node.
+      if (this.abortRequested) throw new StartAbortedError(this.brokerUrl);
+    });
+    this.startRun = run.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      await this.startParts();
+      await run;
       this.state = 'running';
     } catch (err) {
-      await this.stop().catch(() => undefined);
+      await this.stopParts().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Between start steps: stop() was called, give up (what started is stopped by start()). */
+  private checkNotAborted(): void {
+    if (this.abortRequested) throw new StartAbortedError(this.brokerUrl);
   }
 
   private async startParts(): Promise<void> {
@@ -153,6 +177,7 @@ class Node implements DamesoNode {
     });
     this.series_ = series;
     await series.open();
+    this.checkNotAborted();
     const topics = createTopics(o.topicPrefix);
     const transport = createTransport({
       id: this.id,
@@ -222,6 +247,7 @@ class Node implements DamesoNode {
     }
     this.gate = gate;
     for (const s of services) this.instances.push([s.name, await s.create(components)]);
+    this.checkNotAborted();
     await transport.start();
     await roster.start();
     await intents.start();
@@ -230,7 +256,21 @@ class Node implements DamesoNode {
     for (const [, inst] of this.instances) await inst.start?.();
   }
 
+  /**
+   * Stops a running node. Called while start() runs (Ctrl-C while the broker is awaited), it makes
+   * start() fail at once with StartAbortedError and resolves once start() cleaned up.
+   */
   async stop(): Promise<void> {
+    if (this.state === 'starting') {
+      this.abortRequested = true;
+      this.transport_?.abortStart?.();
+      await this.startRun;
+      return;
+    }
+    await this.stopParts();
+  }
+
+  private async stopParts(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'new') {
       this.state = 'stopped';
       return;

@@ -18,6 +18,8 @@ export const EXIT = {
   ioErr: 74,
   /** Bad configuration. */
   config: 78,
+  /** Stopped by Ctrl-C before the work was done (128 + SIGINT, the shell's convention). */
+  interrupted: 130,
   forCode(code: string): number {
     switch (code) {
       case 'DAMESO_BAD_CONFIG':

@@ -9,18 +9,20 @@
  * name) gives it the password of a node the broker knows.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DamesoError } from '../errors.js';
-import { KIND_ROLES } from '../intent/constants.js';
+import { KIND_ROLES, MAX_DEADLINE_MS } from '../intent/constants.js';
 import { alwaysYesGate } from '../intent/index.js';
 import type { Outcome, ReceivedReply } from '../intent/types.js';
 import { createLogger } from '../log.js';
-import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { createNode, type DamesoNode, DEFAULT_BROKER_URL } from '../node.js';
 import { WANT_OBSERVATIONS } from '../observe/index.js';
+import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
+import { EXIT } from './exit.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
@@ -29,6 +31,7 @@ import { CA_FLAG, readCaFile } from './tls.js';
 interface IntentFlags {
   subject?: string;
   body?: string;
+  bodyFile?: string;
   deadline: string;
   to?: string;
   broker: string;
@@ -99,6 +102,48 @@ export function bytesAsBase64(this: unknown, key: string, value: unknown): unkno
   return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : value;
 }
 
+/** Kinds whose subject names what they are about: without one, nobody can answer. */
+const SUBJECT_NEEDED: Readonly<Record<string, string>> = {
+  want_chunk: 'the chunk id (64 hex characters)',
+  store_chunk: 'the chunk id (the SHA-256 of the --body-file bytes)',
+};
+
+function checkSubject(kind: string, subject: string | undefined): void {
+  const what = SUBJECT_NEEDED[kind];
+  if (what !== undefined && subject === undefined) {
+    throw new DamesoError('DAMESO_USAGE', `${kind} needs --subject: ${what}`);
+  }
+}
+
+function parseDeadline(v: string): number {
+  const deadlineMs = Number(v);
+  if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > MAX_DEADLINE_MS) {
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      `--deadline must be an integer of ms from 1 to ${MAX_DEADLINE_MS}, got "${v}"`,
+    );
+  }
+  return deadlineMs;
+}
+
+/** `--body JSON` or `--body-file F` (its raw bytes: a chunk for store_chunk). */
+async function bodyOf(flags: IntentFlags): Promise<unknown> {
+  if (flags.bodyFile === undefined) return parseBody(flags.body);
+  if (flags.body !== undefined) throw new DamesoError('DAMESO_USAGE', 'give --body or --body-file, not both');
+  try {
+    return new Uint8Array(await readFile(flags.bodyFile));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'a folder' : 'cannot be read';
+    throw new DamesoError('DAMESO_BAD_PATH', `--body-file ${flags.bodyFile}: ${why}`);
+  }
+}
+
+/** `--to` names that are not online nodes of the roster: they cannot answer. */
+function notInRoster(node: DamesoNode, to: readonly string[]): string[] {
+  const online = new Set(node.roster.online().map((p) => p.node));
+  return to.filter((n) => !online.has(n));
+}
+
 function parseBody(body: string | undefined): unknown {
   if (body === undefined) return undefined;
   try {
@@ -118,7 +163,8 @@ export function registerIntent(program: Command): void {
     )
     .option('--subject <s>', 'subject (chunk id, geohash cell)')
     .option('--body <json>', 'body as JSON (e.g. a want_chunks filter)')
-    .option('--deadline <ms>', 'deadline, ms after receipt', '2000')
+    .option('--body-file <file>', "the file's raw bytes as the body (a chunk for store_chunk)")
+    .option('--deadline <ms>', `deadline, ms after receipt (1..${MAX_DEADLINE_MS})`, '2000')
     .option('--to <list>', 'only these node ids, comma-separated')
     .option('--broker <url>', 'mqtt://host:port', DEFAULT_BROKER_URL)
     .option('--data <dir>', 'keep the short-lived node series here (default: a temp folder, removed)')
@@ -135,11 +181,15 @@ Examples:
       (each responder's values, then the median per cell and metric with equal weights)
   dameso intent want_observations --subject u09tv --deadline 3000 --json
   dameso intent want_chunks --body '{"node":"pi-7"}' --to pi-3,pi-4
+  dameso intent store_chunk --subject "$(sha256sum c.cbor | cut -c1-64)" --body-file c.cbor --to pi-3
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
 
+A --to node that is not online is named on stderr. Ctrl-C prints the outcome so far (closed by
+"stopped") and exits 130.
+
 Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or unknown kind;
-69 broker unreachable; 78 unreadable --password-file or --ca, the broker refused the password, or its
+69 broker unreachable, or none of the --to nodes is online; 130 interrupted; 78 unreadable --password-file or --ca, the broker refused the password, or its
 TLS certificate did not verify against --ca.`,
     )
     .action(async (kind: string, flags: IntentFlags) => {
@@ -151,13 +201,11 @@ TLS certificate did not verify against --ca.`,
           `unknown intent kind "${kind}"; v1 kinds: ${Object.keys(KIND_ROLES).join(', ')}`,
         );
       }
-      const deadlineMs = Number(flags.deadline);
-      if (!Number.isInteger(deadlineMs) || deadlineMs < 1) {
-        throw new DamesoError('DAMESO_USAGE', `--deadline must be a positive integer of ms, got "${flags.deadline}"`);
-      }
+      const deadlineMs = parseDeadline(flags.deadline);
       const broker = parseBrokerUrl(flags.broker);
+      checkSubject(kind, flags.subject);
       checkObservationsSubject(kind, flags.subject);
-      const body = parseBody(flags.body);
+      const body = await bodyOf(flags);
       const brokerPassword = await brokerPasswordOf(flags);
       const brokerCa = await readCaFile('--ca', flags.ca);
       const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -173,9 +221,22 @@ TLS certificate did not verify against --ca.`,
         durability: flags.data === undefined ? 'none' : 'batch',
         log: createLogger({ level: 'warn' }),
       });
+      // Ctrl-C: stopping the node closes the open intent ("stopped"), so its outcome so far prints.
+      let stopping: Promise<void> | undefined;
+      const interrupt = (): void => {
+        stopping ??= node.stop();
+      };
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
       try {
         await node.start();
         const to = splitList(flags.to);
+        const absent = notInRoster(node, to);
+        if (absent.length > 0) {
+          process.stderr.write(
+            `dameso: --to ${absent.join(',')}: not online (not in the roster) [DAMESO_NOT_ONLINE]\n`,
+          );
+        }
         const outcome = await node.declare(kind, {
           deadlineMs,
           ...(flags.subject !== undefined ? { subject: flags.subject } : {}),
@@ -184,10 +245,17 @@ TLS certificate did not verify against --ca.`,
         });
         const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
         process.stdout.write(`${text}\n`);
+        if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;
+      } catch (err) {
+        if (!(err instanceof StartAbortedError)) throw err;
+        process.stderr.write(`dameso: interrupted before the broker answered; nothing was declared\n`);
       } finally {
-        await node.stop().catch(() => undefined);
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+        await (stopping ?? node.stop()).catch(() => undefined);
         if (temp !== undefined) await rm(temp, { recursive: true, force: true });
         clearInterval(keepAlive);
       }
+      if (stopping !== undefined) process.exitCode = EXIT.interrupted;
     });
 }

@@ -35,6 +35,7 @@ import {
 } from '../metrics/cli.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
+import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
@@ -367,11 +368,18 @@ verify against --ca).`,
         log,
       });
       const signal = untilSignal();
+      // Ctrl-C while the broker is awaited: start() gives up at once and cleans up (exit 0, as any
+      // Ctrl-C stop: the user asked for it, nothing failed).
+      let online = false;
+      void signal.then(() => (online ? undefined : node.stop()));
       try {
         await node.start();
+        online = true;
       } catch (err) {
         await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
-        throw err;
+        if (!(err instanceof StartAbortedError)) throw err;
+        process.stdout.write(`node ${flags.id} stopped before it was online\n`);
+        return;
       }
       const metrics = metricsListen && (await serveNodeMetrics(node, metricsListen).catch(stopThen(node)));
       process.stdout.write(

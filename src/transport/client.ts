@@ -33,6 +33,7 @@ import {
   BrokerUnreachableError,
   isCertificateError,
   NotConnectedError,
+  StartAbortedError,
   TooManySubscriptionsError,
   TransportStoppedError,
 } from './errors.js';
@@ -51,6 +52,8 @@ export class MqttTransport implements Transport {
   private reconnectTimer: TimerHandle | undefined;
   /** Set while start() waits: a refused CONNECT ends the wait at once. */
   private failStart: ((err: Error) => void) | undefined;
+  /** abortStart() was called: a start() not yet waiting gives up as soon as it would wait. */
+  private startAborted = false;
   /** The refusal was logged; again only after a connection succeeded. */
   private refusalLogged = false;
   private readonly dispatcher: Dispatcher;
@@ -106,13 +109,16 @@ export class MqttTransport implements Transport {
       });
     });
     await this.attempt();
-    if (waitMs <= 0) return first;
     let timer: TimerHandle | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => reject(new BrokerUnreachableError(this.opts.url, waitMs)), waitMs);
-      this.failStart = reject;
+      if (waitMs > 0) {
+        timer = this.clock.setTimeout(() => reject(new BrokerUnreachableError(this.opts.url, waitMs)), waitMs);
+      }
+      // Waiting forever (0) waits through refusals too; only abortStart() ends it.
+      this.failStart = waitMs > 0 ? reject : (err) => err instanceof StartAbortedError && reject(err);
     });
     try {
+      if (this.startAborted) throw new StartAbortedError(this.opts.url);
       await Promise.race([first, timeout]);
     } catch (err) {
       await this.stop({ announce: false });
@@ -121,6 +127,11 @@ export class MqttTransport implements Transport {
       this.failStart = undefined;
       this.clock.clearTimeout(timer);
     }
+  }
+
+  abortStart(): void {
+    this.startAborted = true;
+    this.failStart?.(new StartAbortedError(this.opts.url));
   }
 
   /** Publishes the offline record (clean stop: MQTT-3.1.2-10 discards the Will), then disconnects. */

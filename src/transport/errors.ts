@@ -12,6 +12,13 @@ export class BrokerUnreachableError extends DamesoError {
   }
 }
 
+/** start() was given up (Ctrl-C while the broker is awaited): nothing to report but the stop. */
+export class StartAbortedError extends DamesoError {
+  constructor(url: string) {
+    super('DAMESO_START_ABORTED', `stopped while waiting for the MQTT broker at ${url}`);
+  }
+}
+
 /**
  * The broker refused this node's CONNECT (CONNACK 4 bad user name or password, 5 not authorized): a
  * configuration matter (exit 78), not an unreachable broker.

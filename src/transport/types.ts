@@ -68,6 +68,8 @@ export interface Transport {
   readonly connected: boolean;
   /** Connects (resolves at the first CONNACK + setup); throws BrokerUnreachableError on timeout. */
   start(): Promise<void>;
+  /** Makes a start() still waiting for the broker fail at once with StartAbortedError. */
+  abortStart?(): void;
   /** Publishes offline presence (unless `announce: false`) and disconnects cleanly. */
   stop(options?: { announce?: boolean }): Promise<void>;
   /**

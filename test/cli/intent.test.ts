@@ -46,11 +46,22 @@ test('dameso intent --json: a short-lived node waits for the roster, declares, p
 });
 
 test('dameso intent (human) with --to, and usage errors exit 64', async () => {
-  const r = await runCli(['intent', 'want_chunk', '--to', 'holder', '--deadline', '5000', '--broker', broker.url]);
+  const r = await runCli([
+    'intent',
+    'want_chunk',
+    '--subject',
+    'abc',
+    '--to',
+    'holder',
+    '--deadline',
+    '5000',
+    '--broker',
+    broker.url,
+  ]);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/closed by all_answered/);
   expect(r.stdout).toMatch(/yes +holder/);
-  const bad = await runCli(['intent', 'want_chunk', '--body', '{nope', '--broker', broker.url]);
+  const bad = await runCli(['intent', 'want_chunk', '--subject', 'abc', '--body', '{nope', '--broker', broker.url]);
   expect(bad.code).toBe(64);
   expect(bad.stderr).toMatch(/--body must be JSON/);
 });

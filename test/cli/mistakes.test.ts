@@ -3,14 +3,19 @@
  * must print — its `[DAMESO_…]` code and the name it must mention — with no stack trace and nothing
  * left behind. A row that hangs is killed by the run guard and fails (code null).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DEADLINE_MS } from '../../src/intent/constants.js';
+import { clientIdForNode, createTopics, encode } from '../../src/protocol/index.js';
 import { createSeries } from '../../src/series/index.js';
-import { runCli } from '../helpers/node-cli.js';
+import { DEFAULT_START_TIMEOUT_MS } from '../../src/transport/index.js';
+import { freePort, startAedes } from '../helpers/brokers.js';
+import { type CliResult, finished, runCli } from '../helpers/node-cli.js';
 
 let root: string;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -101,6 +106,27 @@ const ROWS: Row[] = [
     code: 64,
     errorCode: 'DAMESO_USAGE',
     mentions: () => 'http://127.0.0.1:18830',
+  },
+  {
+    name: 'intent want_chunk without --subject',
+    args: () => ['intent', 'want_chunk', '--broker', 'mqtt://127.0.0.1:1'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => 'want_chunk needs --subject',
+  },
+  {
+    name: 'intent --deadline over the maximum',
+    args: () => ['intent', 'want_chunks', '--body', '{"node":"a"}', '--deadline', '99999999'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => `1 to ${MAX_DEADLINE_MS}`,
+  },
+  {
+    name: 'intent --body-file of a missing file',
+    args: (r) => ['intent', 'store_chunk', '--subject', CHUNK_ID, '--body-file', join(r, 'nofile')],
+    code: 64,
+    errorCode: 'DAMESO_BAD_PATH',
+    mentions: (r) => join(r, 'nofile'),
   },
   {
     name: 'limits --data of a missing path',
@@ -229,4 +255,98 @@ describe('a closed pipe (`… | head`) stops a command quietly with exit 0', () 
       expect(r.code).toBe(0);
     });
   }
+});
+
+/** The real command with its own TMPDIR (to see what it leaves in the temp folder). */
+function spawnIn(tmp: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TMPDIR: tmp },
+  });
+}
+
+/** Resolves once the child printed `text` on stderr; rejects if it exits first. */
+function saidOnStderr(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes(text)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before saying "${text}": ${err}`)));
+  });
+}
+
+/** A hang guard: a child still running after `ms` is killed (its code is then null and the test fails). */
+function guarded(child: ChildProcess, ms: number): Promise<CliResult> {
+  const guard = setTimeout(() => child.kill('SIGKILL'), ms);
+  return finished(child).finally(() => clearTimeout(guard));
+}
+
+describe('Ctrl-C stops at once, says what it has, leaves nothing behind', () => {
+  it('dameso node waiting for a broker that is down', async () => {
+    const dir = join(root, 'sigint-node');
+    await mkdir(dir);
+    const port = await freePort(); // nothing listens there
+    const child = spawnIn(dir, [
+      'node',
+      '--id',
+      'n1',
+      '--data',
+      join(dir, 'data'),
+      '--broker',
+      `mqtt://127.0.0.1:${port}`,
+    ]);
+    const result = finished(child);
+    await saidOnStderr(child, 'transport: reconnecting');
+    child.kill('SIGINT');
+    // Below the 10 s start timeout: a node that waited it out is killed here and fails (code null).
+    const guard = setTimeout(() => child.kill('SIGKILL'), DEFAULT_START_TIMEOUT_MS / 2);
+    const r = await result.finally(() => clearTimeout(guard));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('node n1 stopped before it was online');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('dameso intent: the outcome so far, exit 130, its temp folder removed', async () => {
+    const dir = join(root, 'sigint-intent');
+    await mkdir(dir);
+    const broker = await startAedes();
+    const topics = createTopics();
+    // A node that is online with the bt role and never answers: the intent stays open.
+    const silent = await mqtt.connectAsync(broker.url, { clientId: clientIdForNode('silent1'), protocolVersion: 4 });
+    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    try {
+      await silent.publishAsync(
+        topics.presence('silent1'),
+        encode({ v: 1, node: 'silent1', session: 1, epoch: 7, state: 'online', roles: ['bt'], t: Date.now() }),
+        { qos: 1, retain: true },
+      );
+      await watcher.subscribeAsync(topics.intent('want_chunk'));
+      const declared = new Promise<void>((resolve) => watcher.once('message', () => resolve()));
+      const child = spawnIn(dir, [
+        'intent',
+        'want_chunk',
+        '--subject',
+        CHUNK_ID,
+        '--deadline',
+        '60000',
+        '--broker',
+        broker.url,
+      ]);
+      const result = guarded(child, 30_000);
+      await declared;
+      child.kill('SIGINT');
+      const r = await result;
+      expect(r.code).toBe(130);
+      expect(r.stdout).toContain('closed by stopped');
+      expect(r.stdout).toContain('1 expected');
+      expect(r.stderr).toBe('');
+      expect((await readdir(dir)).filter((f) => f.startsWith('dameso-intent-'))).toEqual([]);
+    } finally {
+      await silent.endAsync();
+      await watcher.endAsync();
+      await broker.stop();
+    }
+  });
 });
