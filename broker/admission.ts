@@ -1,11 +1,14 @@
 /**
- * Connection limits at accept: most open connections in total and per source address. A socket over
- * a limit is destroyed before anything is read from it, so an idle-socket flood holds at most the
- * limits' worth of descriptors and the rest of the process keeps its own.
+ * Connection limits at accept: most open connections in total and per source address, and no new
+ * connection from an address cooling down (one of its connections was closed for its drops). A
+ * socket over a limit is destroyed before anything is read from it, so an idle-socket flood holds
+ * at most the limits' worth of descriptors and the rest of the process keeps its own.
  */
 import { isIPv6 } from 'node:net';
+import { type Clock, systemClock } from '../src/clock.js';
+import { MAX_COOLING_ADDRESSES } from './constants.js';
 
-export const CONNECTION_REFUSALS = ['max_connections', 'max_connections_per_ip'] as const;
+export const CONNECTION_REFUSALS = ['max_connections', 'max_connections_per_ip', 'cooling_down'] as const;
 export type ConnectionRefusal = (typeof CONNECTION_REFUSALS)[number];
 
 export interface Admission {
@@ -13,19 +16,47 @@ export interface Admission {
   admit(remote: string | undefined): ConnectionRefusal | undefined;
   /** Gives back the place admit() took for `remote`. */
   release(remote: string | undefined): void;
+  /** Refuses new connections from `remote`'s source for the cool-down (connections it holds stay). */
+  coolDown(remote: string | undefined): void;
   /** Open admitted connections. */
   readonly open: number;
   /** Source keys with at least one open connection (bounded by the total limit). */
   readonly sources: number;
+  /** Source keys cooling down (bounded by `maxCooling`; expired ones leave at their next connection). */
+  readonly cooling: number;
 }
 
-export function createAdmission(limits: { maxConnections: number; maxPerSource: number }): Admission {
+export interface AdmissionLimits {
+  maxConnections: number;
+  maxPerSource: number;
+  /** How long coolDown() refuses a source, ms. Default 0: never. */
+  coolDownMs?: number;
+  /** Most sources cooling down at once, oldest forgotten first. Default MAX_COOLING_ADDRESSES. */
+  maxCooling?: number;
+  /** The clock of the cool-downs. Default systemClock. */
+  clock?: Clock;
+}
+
+export function createAdmission(limits: AdmissionLimits): Admission {
+  const coolDownMs = limits.coolDownMs ?? 0;
+  const maxCooling = limits.maxCooling ?? MAX_COOLING_ADDRESSES;
+  const clock = limits.clock ?? systemClock;
   const perSource = new Map<string, number>();
+  // Source key → end of its cool-down (monotonic ms), in the order they began.
+  const coolingUntil = new Map<string, number>();
   let open = 0;
+  const isCooling = (key: string): boolean => {
+    const until = coolingUntil.get(key);
+    if (until === undefined) return false;
+    if (clock.monotonic() < until) return true;
+    coolingUntil.delete(key);
+    return false;
+  };
   return {
     admit(remote) {
-      if (open >= limits.maxConnections) return 'max_connections';
       const key = sourceKey(remote);
+      if (coolingUntil.size > 0 && isCooling(key)) return 'cooling_down';
+      if (open >= limits.maxConnections) return 'max_connections';
       const held = perSource.get(key) ?? 0;
       if (held >= limits.maxPerSource) return 'max_connections_per_ip';
       perSource.set(key, held + 1);
@@ -40,8 +71,21 @@ export function createAdmission(limits: { maxConnections: number; maxPerSource: 
       if (held <= 1) perSource.delete(key);
       else perSource.set(key, held - 1);
     },
+    coolDown(remote) {
+      if (coolDownMs <= 0) return;
+      const key = sourceKey(remote);
+      coolingUntil.delete(key);
+      if (coolingUntil.size >= maxCooling) {
+        const oldest = coolingUntil.keys().next().value;
+        if (oldest !== undefined) coolingUntil.delete(oldest);
+      }
+      coolingUntil.set(key, clock.monotonic() + coolDownMs);
+    },
     get open() {
       return open;
+    },
+    get cooling() {
+      return coolingUntil.size;
     },
     get sources() {
       return perSource.size;

@@ -92,3 +92,24 @@ export const MAX_WARNED_ADDRESSES = 1_024;
 
 /** Coarsest period of the sweep that finds slow packets and idle clients, ms (finer for short timeouts). */
 export const MAX_SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * The drop budget: a connection whose publishes on the dameso root are dropped more than
+ * DEFAULT_MAX_DROPS_PER_WINDOW times within DROP_WINDOW_MS is closed. An honest node's drops come
+ * one at a time (a message of its old session in flight across a restart, a bug's one bad
+ * envelope): 20 in 10 s is far above that, and far below what a flood sends (thousands a second),
+ * whose every payload the broker must still receive and scan.
+ */
+export const DROP_WINDOW_MS = 10_000;
+export const DEFAULT_MAX_DROPS_PER_WINDOW = 20;
+
+/**
+ * After a connection is closed for its drops, new connections from its address (an IPv6 /64) are
+ * refused at accept for this long, ms, so that it cannot reconnect and flood again at once. Short:
+ * boards a site NATs behind the same address only wait one reconnect backoff or two, and the
+ * connections they hold are never touched.
+ */
+export const DEFAULT_DROP_COOLDOWN_MS = 10_000;
+
+/** Addresses cooling down at once (oldest forgotten first): a flood of addresses cannot grow the table. */
+export const MAX_COOLING_ADDRESSES = 1_024;

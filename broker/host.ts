@@ -26,9 +26,11 @@ import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import { type ConnectionSweep, createConnectionSweep, type SweepClose } from './connection-sweep.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DROP_COOLDOWN_MS,
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_DROPS_PER_WINDOW,
   DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
@@ -36,9 +38,12 @@ import {
   DEFAULT_PACKET_TIMEOUT_MS,
   DEFAULT_PORT,
   DROP_TOPIC,
+  DROP_WINDOW_MS,
   MAX_CONNECT_PACKET_BYTES,
+  MAX_COOLING_ADDRESSES,
   MAX_WARNED_ADDRESSES,
 } from './constants.js';
+import { createDropBudget, type DropBudget } from './drop-budget.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { connectionsWithin, readFdLimit } from './fd-limit.js';
 import { createHaveRetention, defaultHaveShare } from './have-retention.js';
@@ -126,6 +131,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     tlsHandshakeFailures: 0,
     refused: Object.fromEntries(CONNECTION_REFUSALS.map((r) => [r, 0])) as Record<ConnectionRefusal, number>,
     refusedTotal: 0,
+    disconnectedForDrops: 0,
     timedOut: { connect: 0, packet: 0, idle: 0 },
     pendingOverBudget: 0,
     pendingBytes: 0,
@@ -133,6 +139,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   let budget: PendingBudget | undefined;
   let limits: BrokerLimits | undefined;
   let admission: Admission | undefined;
+  let dropBudget: DropBudget | undefined;
+  const clock = options.clock ?? systemClock;
   let sweep: ConnectionSweep | undefined;
   const warnedAddresses = new WarnedOnce(MAX_WARNED_ADDRESSES);
 
@@ -151,9 +159,29 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     stats.refusedTotal++;
     // Once per address at warn, then at debug: a flood must not flood the log.
     const level = warnedAddresses.first(sourceKey(remote)) ? 'warn' : 'debug';
+    if (refusal === 'cooling_down') {
+      const coolDownMs = limits?.dropCoolDownMs;
+      log[level]({ remote, reason: refusal, coolDownMs }, 'refused connection at accept: its address is cooling down');
+      return false;
+    }
     const limit = refusal === 'max_connections' ? limits?.maxConnections : limits?.maxConnectionsPerIp;
     log[level]({ remote, reason: refusal, limit }, 'refused connection at accept: connection limit reached');
     return false;
+  };
+
+  // Past its drop budget a connection is closed (the caller throws, which makes Aedes close it) and
+  // its address cooled down: a client flooding refused payloads stops costing a scan per payload.
+  const overDropBudget = (client: Client): boolean => {
+    if (client.closed || dropBudget === undefined || !dropBudget.spend(client)) return false;
+    stats.disconnectedForDrops++;
+    const remote = sourceOf(client);
+    admission?.coolDown(remote);
+    const level = levelFor(`${client.id}\0drops`);
+    log[level](
+      { client: client.id, remote, maxDrops: limits?.maxDropsPerWindow, windowMs: DROP_WINDOW_MS },
+      'closed connection: too many dropped publishes; its address cools down',
+    );
+    return true;
   };
 
   const noteSweepClose = (client: Client, why: SweepClose): void => {
@@ -255,6 +283,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         stats.checked++;
         noteDrop(verdict.reason, client?.id ?? null, packet.topic, verdict.detail);
         if (onReject === 'disconnect') throw new Error(`dameso: ${verdict.reason}: ${verdict.detail}`);
+        if (client !== null && overDropBudget(client)) throw new Error(`dameso: ${client.id}: over its drop budget`);
         // MQTT 3.1.1 cannot refuse one PUBLISH without closing the connection (MQTT-3.3.5-2), so the
         // packet is acknowledged as usual and diverted to a topic nobody receives.
         packet.topic = DROP_TOPIC;
@@ -356,6 +385,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       idleCloseMs: (options.maxIdleS ?? DEFAULT_MAX_IDLE_S) * 1500,
       packetTimeoutMs: options.packetTimeoutMs ?? DEFAULT_PACKET_TIMEOUT_MS,
       maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+      maxDropsPerWindow: options.maxDropsPerWindow ?? DEFAULT_MAX_DROPS_PER_WINDOW,
+      dropCoolDownMs: options.dropCoolDownMs ?? DEFAULT_DROP_COOLDOWN_MS,
       ...(fdLimit !== undefined ? { fdLimit } : {}),
     };
     log.info({ fdLimit, ...resolved }, 'connection limits');
@@ -406,7 +437,11 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       admission = createAdmission({
         maxConnections: limits.maxConnections,
         maxPerSource: limits.maxConnectionsPerIp,
+        coolDownMs: limits.dropCoolDownMs,
+        maxCooling: MAX_COOLING_ADDRESSES,
+        clock,
       });
+      dropBudget = createDropBudget({ maxDrops: limits.maxDropsPerWindow, windowMs: DROP_WINDOW_MS, clock });
       sweep = createConnectionSweep({
         clock: options.clock ?? systemClock,
         packetTimeoutMs: limits.packetTimeoutMs,

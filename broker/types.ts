@@ -99,7 +99,18 @@ export interface BrokerHostOptions {
    * it is closed. Default DEFAULT_MAX_PENDING_BYTES (64 MiB).
    */
   maxPendingBytes?: number;
-  /** Clock of the idle and packet timeouts. Default systemClock. */
+  /**
+   * Most publishes on the dameso root one connection may have dropped within DROP_WINDOW_MS (10 s);
+   * one more closes it and cools its address down. 0 = no budget. Default
+   * DEFAULT_MAX_DROPS_PER_WINDOW (20).
+   */
+  maxDropsPerWindow?: number;
+  /**
+   * After a connection is closed for its drops, new connections from its address (an IPv6 /64) are
+   * refused at accept for this long, ms (0 = not at all). Default DEFAULT_DROP_COOLDOWN_MS (10 s).
+   */
+  dropCoolDownMs?: number;
+  /** Clock of the idle and packet timeouts, the drop budget and the cool-downs. Default systemClock. */
   clock?: Clock;
   /** Reads the process's descriptor limit at start. Default: /proc/self/limits (fd-limit.ts). */
   readFdLimit?: () => FdLimit | undefined;
@@ -115,6 +126,9 @@ export interface BrokerLimits {
   idleCloseMs: number;
   packetTimeoutMs: number;
   maxPendingBytes: number;
+  /** Drops one connection may have within DROP_WINDOW_MS (0 = no budget). */
+  maxDropsPerWindow: number;
+  dropCoolDownMs: number;
   /** The process's descriptor limit at start, when known. */
   fdLimit?: FdLimit;
 }
@@ -192,9 +206,11 @@ export interface BrokerStats {
    * trust the certificate, speaks plain MQTT or HTTP to it, or is too old (below TLS 1.2).
    */
   tlsHandshakeFailures: number;
-  /** Sockets closed at accept because a connection limit was reached, per limit. */
+  /** Sockets closed at accept because a connection limit was reached or their address cools down, per reason. */
   refused: Record<ConnectionRefusal, number>;
   refusedTotal: number;
+  /** Connections closed for going past their drop budget (their address then cools down). */
+  disconnectedForDrops: number;
   /**
    * Connections closed by a timeout: no whole CONNECT in time, a packet not completed in time, a
    * connected client silent too long.

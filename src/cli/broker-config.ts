@@ -48,6 +48,8 @@ export const brokerConfigSchema = z.strictObject({
   maxIdleS: wholeNumber('a number of seconds'),
   packetTimeoutMs: wholeNumber('a number of milliseconds'),
   maxPendingMib: wholeNumber('a number of MiB'),
+  maxDropsPer10s: wholeNumber('a number of dropped publishes'),
+  dropCooldownS: wholeNumber('a number of seconds'),
   prefix: text,
   statsMs: wholeNumber('a number of milliseconds'),
   check: onOff,
@@ -83,6 +85,8 @@ function checkValues(f: BrokerFlagValues, file: string): void {
     'maxIdleS',
     'packetTimeoutMs',
     'maxPendingMib',
+    'maxDropsPer10s',
+    'dropCooldownS',
   ] as const;
   for (const key of counts) {
     const value = f[key];

@@ -9,9 +9,11 @@ import {
   type BrokerStats,
   createBrokerHost,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DROP_COOLDOWN_MS,
   DEFAULT_HOSTED_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
+  DEFAULT_MAX_DROPS_PER_WINDOW,
   DEFAULT_MAX_IDLE_S,
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
@@ -52,6 +54,8 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   maxIdleS: string;
   packetTimeoutMs: string;
   maxPendingMib: string;
+  maxDropsPer10s: string;
+  dropCooldownS: string;
   prefix: string;
   statsMs: string;
   check: boolean;
@@ -82,6 +86,8 @@ const COUNTS = {
   maxIdleS: ['--max-idle-s', 1, 86_400],
   packetTimeoutMs: ['--packet-timeout-ms', 100, 3_600_000],
   maxPendingMib: ['--max-pending-mib', 1, 65_536],
+  maxDropsPer10s: ['--max-drops-per-10s', 0, 10_000_000],
+  dropCooldownS: ['--drop-cooldown-s', 0, 86_400],
 } as const;
 
 /** The flags' connection limits and timeouts as broker host options. */
@@ -96,6 +102,8 @@ function connectionOptions(flags: BrokerFlags) {
     maxIdleS: parseBrokerCount('maxIdleS', flags.maxIdleS),
     packetTimeoutMs: parseBrokerCount('packetTimeoutMs', flags.packetTimeoutMs),
     maxPendingBytes: parseBrokerCount('maxPendingMib', flags.maxPendingMib) * 1024 * 1024,
+    maxDropsPerWindow: parseBrokerCount('maxDropsPer10s', flags.maxDropsPer10s),
+    dropCoolDownMs: parseBrokerCount('dropCooldownS', flags.dropCooldownS) * 1000,
   };
 }
 
@@ -107,8 +115,12 @@ Connection limits (a socket flood or a half-sent packet cannot starve the broker
   dameso broker --max-idle-s 120               # keepalive 0 or over 120 s is held to 120 s
   dameso broker --packet-timeout-ms 60000      # slow links sending 1 MiB chunks
   dameso broker --max-pending-mib 32           # a Pi Zero: half-sent packets hold at most 32 MiB
+  dameso broker --max-drops-per-10s 50         # close a client after 51 dropped publishes in 10 s
+  dameso broker --drop-cooldown-s 60           # then refuse its address's new connections for 60 s
 Over a limit a socket is closed at accept, counted (refused= in the counts,
-dameso_broker_connections_refused_total{reason}) and logged once per address. Timeouts are counted
+dameso_broker_connections_refused_total{reason}) and logged once per address. A client closed for
+its drops is counted in disconnected_for_drops= and dameso_broker_disconnected_for_drops_total, its
+address refused meanwhile as cooling_down. Timeouts are counted
 in timed_out= and dameso_broker_connections_timed_out_total{phase}. At start the broker logs its
 descriptor limit; --max-connections defaults to ${DEFAULT_MAX_CONNECTIONS}, lowered to that limit minus a reserve.
 `;
@@ -199,6 +211,16 @@ export function registerBroker(program: Command): void {
       '--max-pending-mib <mib>',
       'memory all incomplete packets may hold together; the connection whose bytes would cross it is closed',
       String(DEFAULT_MAX_PENDING_BYTES / (1024 * 1024)),
+    )
+    .option(
+      '--max-drops-per-10s <n>',
+      'a client with more publishes dropped by the envelope check within 10 s is disconnected (0 = never)',
+      String(DEFAULT_MAX_DROPS_PER_WINDOW),
+    )
+    .option(
+      '--drop-cooldown-s <s>',
+      'after such a disconnect, new connections from its address (IPv6: its /64) are refused for S seconds (0 = none)',
+      String(DEFAULT_DROP_COOLDOWN_MS / 1000),
     )
     .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
@@ -366,6 +388,7 @@ function formatStats(s: BrokerStats): string {
     `haves=${s.retainedHaves} haves_not_retained=${s.havesNotRetained} haves_over_share=${s.havesOverShare} ` +
     `sys_denied=${s.sysDenied} ` +
     `refused=${s.refusedTotal}${refusals ? ` [${refusals}]` : ''} ` +
+    `disconnected_for_drops=${s.disconnectedForDrops} ` +
     `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
     `pending_over_budget=${s.pendingOverBudget} ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`

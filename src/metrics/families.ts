@@ -114,8 +114,11 @@ export const BROKER_FAMILIES = {
     'Connections to the TLS and wss listeners that failed the TLS handshake (untrusted certificate, not TLS, too old).',
   ),
   dameso_broker_connections_refused_total: counter(
-    'Sockets closed at accept by a connection limit, by reason (max_connections, max_connections_per_ip).',
+    'Sockets closed at accept by a connection limit or a cool-down, by reason (max_connections, max_connections_per_ip, cooling_down).',
     ['reason'],
+  ),
+  dameso_broker_disconnected_for_drops_total: counter(
+    'Connections closed for more dropped publishes than --max-drops-per-10s (their address then cools down).',
   ),
   dameso_broker_pending_over_budget_total: counter(
     'Connections closed because their bytes would take incomplete packets past --max-pending-mib.',

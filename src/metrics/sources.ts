@@ -143,6 +143,7 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_acl_denied_total', s.aclDenied.subscribe, { action: 'subscribe' });
     sink('dameso_broker_tls_handshake_failures_total', s.tlsHandshakeFailures);
     for (const [reason, n] of Object.entries(s.refused)) sink('dameso_broker_connections_refused_total', n, { reason });
+    sink('dameso_broker_disconnected_for_drops_total', s.disconnectedForDrops);
     sink('dameso_broker_pending_over_budget_total', s.pendingOverBudget);
     sink('dameso_broker_pending_bytes', s.pendingBytes);
     for (const [phase, n] of Object.entries(s.timedOut))

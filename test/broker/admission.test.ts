@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAdmission, sourceKey, WarnedOnce } from '../../broker/admission.js';
 import { parseFdLimit } from '../../broker/fd-limit.js';
+import { systemClock } from '../../src/clock.js';
 
 describe('connection admission', () => {
   it('refuses over the per-address limit, then over the total; a release frees its place', () => {
@@ -17,6 +18,24 @@ describe('connection admission', () => {
     expect(a.open).toBe(3);
     for (const r of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) a.release(r);
     expect({ open: a.open, sources: a.sources }).toEqual({ open: 0, sources: 0 });
+  });
+
+  it('refuses an address cooling down until its cool-down ends, in a table bounded by maxCooling', () => {
+    let now = 0;
+    const clock = { ...systemClock, monotonic: () => now };
+    const a = createAdmission({ maxConnections: 10, maxPerSource: 10, coolDownMs: 1000, maxCooling: 2, clock });
+    a.coolDown('10.0.0.1');
+    expect(a.admit('::ffff:10.0.0.1')).toBe('cooling_down');
+    expect(a.admit('10.0.0.2')).toBeUndefined();
+    now = 999;
+    expect(a.admit('10.0.0.1')).toBe('cooling_down');
+    now = 1000;
+    expect(a.admit('10.0.0.1')).toBeUndefined();
+    expect(a.cooling).toBe(0);
+    for (const r of ['10.0.0.3', '10.0.0.4', '10.0.0.5']) a.coolDown(r);
+    expect(a.cooling).toBe(2);
+    expect(a.admit('10.0.0.3')).toBeUndefined(); // the oldest, forgotten
+    expect(a.admit('10.0.0.5')).toBe('cooling_down');
   });
 
   it('counts an IPv6 host by its /64', () => {

@@ -112,7 +112,9 @@ describe('hostile CBOR through a real broker', () => {
   const pool = new NodePool();
 
   beforeAll(async () => {
-    broker = await startAedes();
+    // Every payload comes from one client: without a drop budget, so each is dropped and counted
+    // (test/hostile/drop-budget.test.ts shows a flooding client disconnected).
+    broker = await startAedes({ maxDropsPerWindow: 0 });
   });
   afterAll(async () => {
     await pool.cleanup();
