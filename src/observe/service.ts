@@ -157,6 +157,7 @@ function startSurvey(
       clock: c.clock,
       log: c.log,
       pressure: () => c.pressure(),
+      online: () => c.transport.connection().state === 'online',
       request,
       ...(o.random ? { random: o.random } : {}),
     },

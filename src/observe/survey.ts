@@ -10,9 +10,10 @@
  *   unsurveyed for longest first (an observed cell is keyed by its first observation since it was
  *   last surveyed, a configured one by the survey that last covered it, never-surveyed first).
  * - One `survey` entry per round (shared contract): `{round, cells, outcome, reason?, consensus,
- *   low_confidence, responders, elapsed_ms}`; a round is `skipped` while `pressure()` says busy
- *   (reason `cpu_busy` / `memory_low`) or when there is nothing to ask (`no_cells`); `failed` when
- *   every request of the round threw (reason: the error's code).
+ *   low_confidence, responders, elapsed_ms}`; a round is `skipped` while the broker is away
+ *   (reason `broker_offline`), while `pressure()` says busy (`cpu_busy` / `memory_low`) or when
+ *   there is nothing to ask (`no_cells`); `failed` when every request of the round threw (reason:
+ *   the error's code).
  * - The next wait starts when a round ends, so rounds never overlap. `stop()` cancels the wait and
  *   lets an in-flight round finish its current cell (the rest is left for later), never rejecting.
  * - What is pending and the last round live in the `observe.survey` view, folded from the series:
@@ -35,6 +36,9 @@ export const SURVEY_EVENT = 'survey';
 export const SURVEY_VIEW = 'observe.survey';
 
 export type SurveyOutcome = 'done' | 'skipped' | 'failed';
+
+/** The reason of a round skipped while the node is not connected to its broker. */
+export const BROKER_OFFLINE = 'broker_offline';
 
 export interface SurveyFields {
   round: number;
@@ -123,6 +127,11 @@ export interface SurveyDeps {
   log: Logger;
   /** Busy now (`NodeComponents.pressure`): the round is skipped. */
   pressure(): BackgroundPressure | undefined;
+  /**
+   * Connected to the broker now. Default always. A round while the broker is away would ask
+   * nobody and write an empty consensus: it is skipped (`broker_offline`) instead.
+   */
+  online?: () => boolean;
   /** Ask one cell or prefix and write its consensus (the observe service's `observe`). */
   request(cell: string): Promise<RequestResult>;
   /** Uniform in [0,1). Default `Math.random` (tests pass a fixed one). */
@@ -239,7 +248,7 @@ export function createSurveyLoop(deps: SurveyDeps, options: SurveyOptions = {}):
     const state = deps.series.view<SurveyState>(SURVEY_VIEW);
     const n = state.round + 1;
     const cells = surveyCells(state, configured, max);
-    const busy = deps.pressure();
+    const busy = deps.online?.() === false ? BROKER_OFFLINE : deps.pressure();
     if (busy !== undefined) return (await deps.series.append(skippedEntry(n, cells, busy))) as SurveyEntry;
     if (cells.length === 0) return (await deps.series.append(skippedEntry(n, [], 'no_cells'))) as SurveyEntry;
     const from = deps.clock.monotonic();

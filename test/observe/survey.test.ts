@@ -77,7 +77,11 @@ function loopOn(
   series: Series,
   clock: ManualClock,
   request: (cell: string) => Promise<RequestResult>,
-  o: SurveyOptions & { random?: () => number; pressure?: () => BackgroundPressure | undefined } = {},
+  o: SurveyOptions & {
+    random?: () => number;
+    pressure?: () => BackgroundPressure | undefined;
+    online?: () => boolean;
+  } = {},
 ): SurveyLoop {
   return createSurveyLoop(
     {
@@ -85,6 +89,7 @@ function loopOn(
       clock,
       log,
       pressure: o.pressure ?? (() => undefined),
+      ...(o.online ? { online: o.online } : {}),
       request,
       random: o.random ?? (() => 0.5),
     },
@@ -206,6 +211,29 @@ describe('survey loop', () => {
       [3, 'done', undefined],
     ]);
     expect(all[0]?.cells).toEqual([cell]);
+  });
+
+  test('while the broker is away the round is skipped (broker_offline), not run against nobody', async () => {
+    const { series } = await openSeries();
+    const clock = createManualClock();
+    const asked: string[] = [];
+    let online = false;
+    const loop = loopOn(series, clock, fakeRequest(asked), { online: () => online });
+    const cell = await observeIn(series, 48.2, 16.37);
+    loop.start();
+    clock.advance(S * 1000);
+    await loop.settled();
+    expect(asked).toEqual([]);
+    online = true;
+    clock.advance(S * 1000);
+    await loop.settled();
+    await loop.stop();
+    expect(asked).toEqual([cell]);
+    const all = await surveys(series);
+    expect(all.map((e) => [e.round, e.outcome, e.reason])).toEqual([
+      [1, 'skipped', 'broker_offline'],
+      [2, 'done', undefined],
+    ]);
   });
 
   test('rounds never overlap: the next wait starts when a round ends', async () => {
