@@ -29,6 +29,8 @@ svg.legend{width:100%;height:auto;display:block;margin:0 0 8px}
 .frame{fill:none;stroke:#888}
 .lbl{font-size:12px;fill:#333}
 .cell .fill{stroke:#fff;stroke-width:.5}
+.cell .val{font-size:12px;fill:#111;pointer-events:none}
+.cell .val.on-dark{fill:#fff}
 .cell.low .fill{stroke:#111;stroke-width:2;stroke-dasharray:4 2}
 .cell:hover .fill{stroke:#e4002b;stroke-width:2.5}
 html.no-js #info{display:none}

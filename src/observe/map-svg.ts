@@ -21,6 +21,13 @@ const MARGIN_LEFT_PX = 84;
 const MIN_CELL_PX = 4;
 /** Graticule lines across the longer side, about. */
 const GRATICULE_LINES = 6;
+/** Labels closer than this would overlap (a longitude label is about 9 characters wide). */
+const MIN_LABEL_SPACING_PX = 80;
+/** A cell at least this large shows its value printed on it, so a printout or screenshot reads alone. */
+const VALUE_LABEL_MIN_WIDTH_PX = 44;
+const VALUE_LABEL_MIN_HEIGHT_PX = 18;
+/** Palette indexes dark enough for a white label (the rest take a black one). */
+const DARK_PALETTE_BELOW = 0.55;
 
 /** Viridis, sampled: dark blue (low) to yellow (high); readable in grey and by most colour-blind eyes. */
 const PALETTE = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
@@ -99,10 +106,24 @@ function degrees(v: number, step: number, pos: string, neg: string): string {
   return `${Math.abs(v).toFixed(decimals)}°${v < 0 ? neg : pos}`;
 }
 
+/** The next step of the 1, 2, 5 × 10^k series above `step`. */
+function coarser(step: number): number {
+  const p = 10 ** Math.floor(Math.log10(step) + 1e-9);
+  const m = Math.round(step / p);
+  return (m === 1 ? 2 : m === 2 ? 5 : 10) * p;
+}
+
+/** A nice step over `span` whose labels, `pxPerUnit` apart per unit, do not overlap. */
+function labelStep(span: number, pxPerUnit: number): number {
+  let step = niceStep(span);
+  for (let i = 0; i < 12 && step * pxPerUnit < MIN_LABEL_SPACING_PX; i++) step = coarser(step);
+  return step;
+}
+
 function graticule(b: Bounds, p: Projection): string {
   const out: string[] = [];
   const [left, right, top, bottom] = [p.x(b.minLon), p.x(b.maxLon), p.y(b.maxLat), p.y(b.minLat)];
-  const lonStep = niceStep(b.maxLon - b.minLon);
+  const lonStep = labelStep(b.maxLon - b.minLon, Math.abs(p.x(b.minLon + 1) - p.x(b.minLon)));
   for (let lon = Math.ceil(b.minLon / lonStep) * lonStep; lon <= b.maxLon; lon += lonStep) {
     const x = p.x(lon).toFixed(1);
     out.push(`<line class="grid" x1="${x}" y1="${top}" x2="${x}" y2="${bottom}"/>`);
@@ -110,7 +131,7 @@ function graticule(b: Bounds, p: Projection): string {
       `<text class="lbl" x="${x}" y="${bottom + 18}" text-anchor="middle">${degrees(lon, lonStep, 'E', 'W')}</text>`,
     );
   }
-  const latStep = niceStep(b.maxLat - b.minLat);
+  const latStep = labelStep(b.maxLat - b.minLat, Math.abs(p.y(b.minLat) - p.y(b.minLat + 1)) * 3);
   for (let lat = Math.ceil(b.minLat / latStep) * latStep; lat <= b.maxLat; lat += latStep) {
     const y = p.y(lat).toFixed(1);
     out.push(`<line class="grid" x1="${left}" y1="${y}" x2="${right}" y2="${y}"/>`);
@@ -135,7 +156,7 @@ export function range(xs: readonly number[]): [number, number] {
 
 /** Colour of `v` on the palette between `min` and `max` (the middle colour when they are equal). */
 export function colourOf(v: number, min: number, max: number): string {
-  const f = max > min ? Math.min(1, Math.max(0, (v - min) / (max - min))) : 0.5;
+  const f = scaleShare(v, min, max);
   const at = f * (PALETTE.length - 1);
   const i = Math.min(PALETTE.length - 2, Math.floor(at));
   const mix = (a: string, c: string, w: number) => {
@@ -170,9 +191,27 @@ function cellRect(f: MapFeature, p: Projection, min: number, max: number): strin
   const low = isLowConfidence(f);
   const fill = colourOf(f.properties.value, min, max);
   const hatch = low ? `<rect class="hatch" ${box} fill="url(#hatch)"/>` : '';
+  const label =
+    w >= VALUE_LABEL_MIN_WIDTH_PX && h >= VALUE_LABEL_MIN_HEIGHT_PX
+      ? valueLabel(f, x + w / 2, y + h / 2, scaleShare(f.properties.value, min, max) < DARK_PALETTE_BELOW, low)
+      : '';
   return (
     `<g class="cell${low ? ' low' : ''}" data-cell="${esc(f.properties.cell)}"><title>${esc(cellText(f))}</title>` +
-    `<rect class="fill" ${box} fill="${fill}"/>${hatch}</g>`
+    `<rect class="fill" ${box} fill="${fill}"/>${hatch}${label}</g>`
+  );
+}
+
+/** Where `v` sits on the colour scale, [0,1] (the middle when every value is the same). */
+function scaleShare(v: number, min: number, max: number): number {
+  return max > min ? Math.min(1, Math.max(0, (v - min) / (max - min))) : 0.5;
+}
+
+/** The value printed on its cell; a low-confidence value is marked with `?`. */
+function valueLabel(f: MapFeature, cx: number, cy: number, dark: boolean, low: boolean): string {
+  const text = `${num(f.properties.value)}${low ? ' ?' : ''}`;
+  return (
+    `<text class="val${dark ? ' on-dark' : ''}" x="${cx.toFixed(1)}" y="${cy.toFixed(1)}" ` +
+    `text-anchor="middle" dy="4">${esc(text)}</text>`
   );
 }
 
@@ -210,8 +249,10 @@ export function legendSvg(features: readonly MapFeature[], metric: string): stri
     `<svg xmlns="http://www.w3.org/2000/svg" class="legend" viewBox="0 0 290 104" role="img" aria-label="legend">` +
     `<text class="lbl" x="0" y="12">${esc(metric)}: colour by value</text>` +
     '<rect x="0" y="20" width="280" height="16" fill="url(#scale)" stroke="#555"/>' +
-    `<text class="lbl" x="0" y="52">min ${esc(num(min))}</text>` +
-    `<text class="lbl" x="280" y="52" text-anchor="end">max ${esc(num(max))}</text>` +
+    (min === max
+      ? `<text class="lbl" x="0" y="52">every cell ${esc(num(min))}</text>`
+      : `<text class="lbl" x="0" y="52">min ${esc(num(min))}</text>` +
+        `<text class="lbl" x="280" y="52" text-anchor="end">max ${esc(num(max))}</text>`) +
     '<rect x="0" y="66" width="28" height="18" fill="#9a9a9a" stroke="#111" stroke-width="2" stroke-dasharray="4 2"/>' +
     '<rect x="0" y="66" width="28" height="18" fill="url(#hatch)"/>' +
     `<text class="lbl" x="38" y="79">low confidence: ${lows} cell(s)</text>` +
