@@ -187,7 +187,7 @@ class Node implements DamesoNode {
       series,
       clock,
       log,
-      ...pick(o, ['caps', 'announce', 'keepaliveS', 'startTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs']),
+      ...pick(o, ['caps', 'announce', 'keepaliveS', 'startTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs', 'onIdTaken']),
       ...(o.brokerPassword !== undefined ? { password: o.brokerPassword } : {}),
       ...(o.brokerUsername !== undefined ? { username: o.brokerUsername } : {}),
       ...(o.brokerCa !== undefined ? { ca: o.brokerCa } : {}),

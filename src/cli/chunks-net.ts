@@ -11,6 +11,7 @@ import { type ChunksService, type ChunksServiceOptions, createChunksService, isC
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import type { IdTakenError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { CA_FLAG, readCaFile } from './tls.js';
@@ -48,6 +49,19 @@ export function chunkIdArg(id: string): string {
   return id;
 }
 
+/**
+ * For a short-lived node: `taken` rejects with the IdTakenError once another process is found
+ * connected with its id, so the command ends (exit 69) instead of fighting the other for the id.
+ */
+export function idTakenGuard(): { onIdTaken: (err: IdTakenError) => void; taken: Promise<never> } {
+  let fail: (err: IdTakenError) => void = () => undefined;
+  const taken = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  taken.catch(() => undefined); // raced by the caller; unhandled when the work ends first
+  return { onIdTaken: (err) => fail(err), taken };
+}
+
 /** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
 export async function withNode<T>(
   o: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
@@ -56,7 +70,9 @@ export async function withNode<T>(
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
   const chunks = createChunksService({ ...o.chunks, track: false });
+  const guard = idTakenGuard();
   const node = createNode({
+    onIdTaken: guard.onIdTaken,
     id: o.id,
     roles: [],
     broker: o.broker,
@@ -68,8 +84,8 @@ export async function withNode<T>(
     log: createLogger({ level: 'warn' }),
   });
   try {
-    await node.start();
-    return await fn(chunks);
+    await Promise.race([node.start(), guard.taken]);
+    return await Promise.race([fn(chunks), guard.taken]);
   } finally {
     await node.stop().catch(() => undefined);
     if (temp) await rm(temp, { recursive: true, force: true });

@@ -38,6 +38,7 @@ export const EXIT = {
       case 'DAMESO_IO':
         return EXIT.ioErr;
       case 'DAMESO_SERIES_LOCKED':
+      case 'DAMESO_ID_TAKEN':
       case 'DAMESO_BROKER_UNREACHABLE':
       case 'DAMESO_METRICS_UNREACHABLE':
       case 'DAMESO_REDIS_UNREACHABLE':

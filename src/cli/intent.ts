@@ -22,6 +22,7 @@ import { createNode, type DamesoNode, DEFAULT_BROKER_URL } from '../node.js';
 import { WANT_OBSERVATIONS } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
+import { idTakenGuard } from './chunks-net.js';
 import { EXIT } from './exit.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
@@ -210,7 +211,9 @@ TLS certificate did not verify against --ca.`,
       const brokerCa = await readCaFile('--ca', flags.ca);
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
+      const guard = idTakenGuard();
       const node = createNode({
+        onIdTaken: guard.onIdTaken,
         id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
         broker,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
@@ -229,7 +232,7 @@ TLS certificate did not verify against --ca.`,
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        await node.start();
+        await Promise.race([node.start(), guard.taken]);
         const to = splitList(flags.to);
         const absent = notInRoster(node, to);
         if (absent.length > 0) {
@@ -237,12 +240,13 @@ TLS certificate did not verify against --ca.`,
             `dameso: --to ${absent.join(',')}: not online (not in the roster) [DAMESO_NOT_ONLINE]\n`,
           );
         }
-        const outcome = await node.declare(kind, {
+        const declared = node.declare(kind, {
           deadlineMs,
           ...(flags.subject !== undefined ? { subject: flags.subject } : {}),
           ...(body !== undefined ? { body } : {}),
           ...(to.length > 0 ? { to } : {}),
         });
+        const outcome = await Promise.race([declared.then((o) => o), guard.taken]);
         const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
         process.stdout.write(`${text}\n`);
         if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;

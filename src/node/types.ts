@@ -11,7 +11,7 @@ import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
 import type { Roster, RosterStats } from '../presence/index.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
-import type { Transport, TransportStats } from '../transport/index.js';
+import type { IdTakenError, Transport, TransportStats } from '../transport/index.js';
 
 /** What every service receives (CONVENTIONS.md habit 2: collaborators passed in). */
 export interface NodeComponents {
@@ -106,6 +106,8 @@ export interface NodeOptions {
   startTimeoutMs?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Another process connects with this node's id (the transport backs off meanwhile). */
+  onIdTaken?: (err: IdTakenError) => void;
   /** Default `MAX_PENDING_INTENTS`. */
   maxPending?: number;
   /** ms; default `LATE_KEEP_MS`. */

@@ -22,15 +22,19 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_S,
   DEFAULT_START_TIMEOUT_MS,
+  ID_TAKEN_REPEAT_MS,
   MAX_SUBSCRIPTIONS,
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
+  TAKEOVER_LOSSES,
+  TAKEOVER_WINDOW_MS,
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
 import {
   BrokerCertificateError,
   BrokerNotAuthorizedError,
   BrokerUnreachableError,
+  IdTakenError,
   isCertificateError,
   NotConnectedError,
   StartAbortedError,
@@ -52,6 +56,14 @@ export class MqttTransport implements Transport {
   private reconnectTimer: TimerHandle | undefined;
   /** Set while start() waits: a refused CONNECT ends the wait at once. */
   private failStart: ((err: Error) => void) | undefined;
+  /** Monotonic ms of the current connection's CONNACK; undefined while not connected. */
+  private connectedAtMs: number | undefined;
+  /** Monotonic ms of recent connections the broker closed right after accepting them (bounded). */
+  private quickLosses: number[] = [];
+  private idTaken_ = false;
+  /** The connection that just closed was closed by the broker right after it was accepted. */
+  private lastLossQuick = false;
+  private idTakenSaidAtMs: number | undefined;
   /** abortStart() was called: a start() not yet waiting gives up as soon as it would wait. */
   private startAborted = false;
   /** The refusal was logged; again only after a connection succeeded. */
@@ -94,6 +106,10 @@ export class MqttTransport implements Transport {
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  get idTaken(): boolean {
+    return this.idTaken_;
   }
 
   async start(): Promise<void> {
@@ -314,9 +330,11 @@ export class MqttTransport implements Transport {
 
   private wire(client: MqttClient): void {
     client.on('connect', () => {
+      this.connectedAtMs = this.clock.monotonic();
       void this.onConnected(client);
     });
     client.on('close', () => {
+      this.noteLoss();
       this.dropOutgoing(client);
       this.onClosed();
       this.scheduleReconnect();
@@ -356,7 +374,8 @@ export class MqttTransport implements Transport {
 
   private async onConnected(client: MqttClient): Promise<void> {
     (client.stream as Partial<Socket>).setNoDelay?.(true); // CONVENTIONS: TCP_NODELAY, 44 ms → <1 ms
-    this.failures = 0;
+    // While the id is taken, each reconnect waits the longest delay (no tight loop with the other).
+    if (!this.idTaken_) this.failures = 0;
     this.refusalLogged = false;
     this.counters.connects++;
     const session = this.session_;
@@ -389,6 +408,35 @@ export class MqttTransport implements Transport {
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
   }
 
+  /**
+   * A connection closed: if the broker closed it (no error of ours) soon after accepting it, count
+   * it; `TAKEOVER_LOSSES` of those within `TAKEOVER_WINDOW_MS` mean another process uses this id.
+   * A connection that lasted the window clears the suspicion.
+   */
+  private noteLoss(): void {
+    const since = this.connectedAtMs;
+    this.connectedAtMs = undefined;
+    this.lastLossQuick = false;
+    if (since === undefined || this.stopping) return;
+    const now = this.clock.monotonic();
+    if (now - since >= TAKEOVER_WINDOW_MS || this.lastError !== undefined) {
+      this.quickLosses = [];
+      this.idTaken_ = false;
+      return;
+    }
+    this.lastLossQuick = true;
+    this.quickLosses = [...this.quickLosses.filter((t) => now - t < TAKEOVER_WINDOW_MS), now].slice(-TAKEOVER_LOSSES);
+    if (this.quickLosses.length < TAKEOVER_LOSSES) return;
+    this.idTaken_ = true;
+    this.failures = 16; // the next delays are the longest
+    if (this.idTakenSaidAtMs !== undefined && now - this.idTakenSaidAtMs < ID_TAKEN_REPEAT_MS) return;
+    this.idTakenSaidAtMs = now;
+    const err = new IdTakenError(this.opts.url, this.id, clientIdForNode(this.id), TAKEOVER_LOSSES, TAKEOVER_WINDOW_MS);
+    // One line: the caller that handles it says it, or the log does.
+    if (this.opts.onIdTaken !== undefined) this.opts.onIdTaken(err);
+    else this.log.error({ code: err.code }, err.message);
+  }
+
   /** The first connect of this transport says `connected`; one after a loss says `back` and how long it was away. */
   private onOnline(session: number): void {
     if (this.stopping) return; // stop() already said `stopped`
@@ -412,7 +460,10 @@ export class MqttTransport implements Transport {
     this.lostReason = reason;
     this.lostAtMs = this.clock.monotonic();
     this.setState('reconnecting');
-    this.log.warn({ broker: this.opts.url, reason }, 'transport: connection lost');
+    // A connection the broker closed right after accepting it is what a takeover of the id looks
+    // like: said once as such (noteLoss) when it repeats, not as a warning per loss.
+    const level = this.lastLossQuick ? 'info' : 'warn';
+    this.log[level]({ broker: this.opts.url, reason }, 'transport: connection lost');
     this.record('lost', { reason });
   }
 

@@ -10,6 +10,15 @@ export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 5_000;
 /** How long `start()` waits for the first connection before failing, ms (0 = forever). */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
+/**
+ * Connections closed by the broker right after they were accepted, within `TAKEOVER_WINDOW_MS`,
+ * that mean another process connects with this node's client id (MQTT-3.1.4-2 takeover).
+ */
+export const TAKEOVER_LOSSES = 3;
+/** The window in which `TAKEOVER_LOSSES` quick losses mean a takeover, ms. */
+export const TAKEOVER_WINDOW_MS = 10_000;
+/** While the id stays taken, said again at most this often, ms. */
+export const ID_TAKEN_REPEAT_MS = 60_000;
 /** Subscriptions (filters) one transport holds at once. */
 export const MAX_SUBSCRIPTIONS = 256;
 /** Reject reasons remembered for logging once each. */

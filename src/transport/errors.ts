@@ -12,6 +12,21 @@ export class BrokerUnreachableError extends DamesoError {
   }
 }
 
+/**
+ * Another process connects with this node's client id: the broker closes the older connection at
+ * every CONNECT of the other (MQTT-3.1.4-2), so both would reconnect in a loop.
+ */
+export class IdTakenError extends DamesoError {
+  constructor(url: string, node: string, clientId: string, losses: number, windowMs: number) {
+    super(
+      'DAMESO_ID_TAKEN',
+      `another process is connected as ${node} to ${url}: the broker closed this connection ${losses} times ` +
+        `within ${windowMs / 1000} s right after it was accepted (client id ${clientId} taken over); stop the ` +
+        'other process or give this one another --id',
+    );
+  }
+}
+
 /** start() was given up (Ctrl-C while the broker is awaited): nothing to report but the stop. */
 export class StartAbortedError extends DamesoError {
   constructor(url: string) {

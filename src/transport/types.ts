@@ -4,6 +4,7 @@ import type { Topics } from '../protocol/index.js';
 import type { Series } from '../series/types.js';
 import type { ConnectionStatus } from './connection.js';
 import type { DispatchStats, InboundHandler } from './dispatcher.js';
+import type { IdTakenError } from './errors.js';
 
 export interface PublishOptions {
   /** Default 0. */
@@ -47,6 +48,11 @@ export interface TransportOptions {
   reconnectMaxMs?: number;
   /** ms; default `DEFAULT_START_TIMEOUT_MS`; 0 waits forever. */
   startTimeoutMs?: number;
+  /**
+   * Called when another process is found connected with this node's id (at most once per
+   * `ID_TAKEN_REPEAT_MS`); the transport itself backs off to its longest delay meanwhile.
+   */
+  onIdTaken?: (err: IdTakenError) => void;
 }
 
 export interface TransportStats extends DispatchStats {
@@ -68,6 +74,8 @@ export interface Transport {
   readonly connected: boolean;
   /** Connects (resolves at the first CONNACK + setup); throws BrokerUnreachableError on timeout. */
   start(): Promise<void>;
+  /** Whether another process was found connected with this node's id (see IdTakenError). */
+  readonly idTaken?: boolean;
   /** Makes a start() still waiting for the broker fail at once with StartAbortedError. */
   abortStart?(): void;
   /** Publishes offline presence (unless `announce: false`) and disconnects cleanly. */

@@ -350,3 +350,98 @@ describe('Ctrl-C stops at once, says what it has, leaves nothing behind', () => 
     }
   });
 });
+
+/** Resolves once the child printed `text` on stdout; rejects if it exits first. */
+function saidOnStdout(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(text)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing "${text}"`)));
+  });
+}
+
+/** A retained online presence of `node` (bt) that never answers: intents to bt nodes stay open. */
+async function silentPeer(url: string, node: string): Promise<mqtt.MqttClient> {
+  const client = await mqtt.connectAsync(url, { clientId: clientIdForNode(node), protocolVersion: 4 });
+  await client.publishAsync(
+    createTopics().presence(node),
+    encode({ v: 1, node, session: 1, epoch: 7, state: 'online', roles: ['bt'], t: Date.now() }),
+    { qos: 1, retain: true },
+  );
+  return client;
+}
+
+describe('two processes with one node id: said once, no tight reconnect loop', () => {
+  let broker: Awaited<ReturnType<typeof startAedes>>;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    broker = await startAedes();
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await broker.stop();
+  });
+  const node = (dir: string): ChildProcess => {
+    const child = spawnIn(dir, ['node', '--id', 'store1', '--data', join(dir, 'data'), '--broker', broker.url]);
+    children.push(child);
+    return child;
+  };
+
+  it('a second dameso node --id store1', async () => {
+    const dir = join(root, 'same-id-nodes');
+    await mkdir(dir);
+    const a = node(join(dir, 'a'));
+    const b = node(join(dir, 'b'));
+    const errA = collect(a);
+    const errB = collect(b);
+    await Promise.all([saidOnStderr(a, 'DAMESO_ID_TAKEN'), saidOnStderr(b, 'DAMESO_ID_TAKEN')]);
+    for (const err of [errA(), errB()]) {
+      const lines = err.split('\n').filter((l) => l.includes('DAMESO_ID_TAKEN'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('another process is connected as store1');
+    }
+  });
+
+  it('dameso intent --id store1 while store1 runs: one line, exit 69', async () => {
+    const dir = join(root, 'same-id-intent');
+    await mkdir(dir);
+    const peer = await silentPeer(broker.url, 'silent1');
+    try {
+      const running = node(join(dir, 'n'));
+      await saidOnStdout(running, 'online');
+      const intent = spawnIn(dir, [
+        'intent',
+        'want_chunk',
+        '--subject',
+        CHUNK_ID,
+        '--id',
+        'store1',
+        '--deadline',
+        '60000',
+        '--broker',
+        broker.url,
+      ]);
+      const r = await guarded(intent, 30_000);
+      expect(r.code).toBe(69);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toContain('[DAMESO_ID_TAKEN]');
+      expect(lines[0]).toContain('another process is connected as store1');
+      expect((await readdir(dir)).filter((f) => f.startsWith('dameso-intent-'))).toEqual([]);
+    } finally {
+      await peer.endAsync();
+    }
+  });
+});
+
+/** Everything the child writes on stderr from now on. */
+function collect(child: ChildProcess): () => string {
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return () => err;
+}
