@@ -44,7 +44,14 @@ function outputs(flags: MapFlags): [string, string][] {
   return all.filter((o): o is [string, string] => o[1] !== undefined);
 }
 
+/** `-` as an output path: that output goes to stdout (and nothing else does). */
+export const STDOUT_PATH = '-';
+
 function checkFlags(flags: MapFlags): void {
+  const toStdout = outputs(flags).filter(([, path]) => path === STDOUT_PATH);
+  if (toStdout.length > 1)
+    throw usage(`only one output can go to stdout (-), got ${toStdout.map(([f]) => f).join(', ')}`);
+  if (toStdout.length === 1 && flags.json) throw usage(`${toStdout[0]?.[0]} - prints on stdout: drop --json`);
   if (!flags.points) return;
   if (flags.html !== undefined || flags.csv !== undefined) {
     throw usage('--points gives GeoJSON Points: use it with --geojson FILE or --json, not --html/--csv');
@@ -69,7 +76,8 @@ async function pointsCmd(dir: string, flags: MapFlags): Promise<void> {
   const points = observationPoints(await readEvent(dir, OBSERVATION_EVENT), flags.metric);
   const n = points.features.length;
   if (flags.geojson !== undefined) {
-    await writeFileAtomic('--geojson', flags.geojson, `${JSON.stringify(points, null, 2)}\n`);
+    await writeOutput('--geojson', flags.geojson, `${JSON.stringify(points, null, 2)}\n`);
+    if (flags.geojson === STDOUT_PATH) return;
     process.stdout.write(
       flags.json
         ? `${JSON.stringify({ file: flags.geojson, points: n })}\n`
@@ -80,19 +88,25 @@ async function pointsCmd(dir: string, flags: MapFlags): Promise<void> {
   process.stdout.write(`${JSON.stringify(points)}\n`);
 }
 
+/** Write one output: to stdout for `-`, else atomically to its file. */
+async function writeOutput(flag: string, path: string, text: string): Promise<void> {
+  if (path === STDOUT_PATH) process.stdout.write(text);
+  else await writeFileAtomic(flag, path, text);
+}
+
 /** Write the files asked for; returns a summary of what went where. */
 async function writeOutputs(map: MapCollection, flags: MapFlags): Promise<Record<string, string>> {
   const written: Record<string, string> = {};
   if (flags.geojson !== undefined) {
-    await writeFileAtomic('--geojson', flags.geojson, `${JSON.stringify(map, null, 2)}\n`);
+    await writeOutput('--geojson', flags.geojson, `${JSON.stringify(map, null, 2)}\n`);
     written.file = flags.geojson;
   }
   if (flags.html !== undefined) {
-    await writeFileAtomic('--html', flags.html, mapHtml(map, { node: basename(resolve(flags.data)) }));
+    await writeOutput('--html', flags.html, mapHtml(map, { node: basename(resolve(flags.data)) }));
     written.html = flags.html;
   }
   if (flags.csv !== undefined) {
-    await writeFileAtomic('--csv', flags.csv, mapCsv(map));
+    await writeOutput('--csv', flags.csv, mapCsv(map));
     written.csv = flags.csv;
   }
   return written;
@@ -102,11 +116,13 @@ async function mapCmd(flags: MapFlags): Promise<void> {
   checkFlags(flags);
   const dir = await requireSeriesIn(flags.data, '--data');
   // Paths first: a wrong one costs one line, not a read of the whole series.
-  for (const [flag, path] of outputs(flags)) await checkOutputPath(flag, path);
+  for (const [flag, path] of outputs(flags)) if (path !== STDOUT_PATH) await checkOutputPath(flag, path);
   if (flags.points) return pointsCmd(dir, flags);
   const map = consensusMap(await readEvent(dir, CONSENSUS_EVENT), flags.metric);
   if (map.features.length === 0) throw new NoConsensusError(dir, flags.metric);
   const written = await writeOutputs(map, flags);
+  // The output on stdout is the whole of stdout: no summary or table around it.
+  if (outputs(flags).some(([, path]) => path === STDOUT_PATH)) return;
   const files = Object.values(written);
   if (flags.json) {
     process.stdout.write(
@@ -145,9 +161,9 @@ export function registerMap(program: Command): void {
     // Required: a cwd-relative default read whatever `./data` happened to be.
     .requiredOption('--data <dir>', `the node's data folder (its series is <dir>/${SERIES_SUBDIR})`)
     .option('--metric <name>', 'only this metric (e.g. temp)')
-    .option('--geojson <file>', 'write the GeoJSON FeatureCollection to this file')
+    .option('--geojson <file>', 'write the GeoJSON FeatureCollection to this file; - for stdout')
     .option('--html <file>', 'write one self-contained HTML page (no network needed) with the map')
-    .option('--csv <file>', 'write one row per cell and metric (RFC 4180; lat/lon = cell centre)')
+    .option('--csv <file>', 'write one row per cell and metric (RFC 4180; lat/lon = cell centre); - for stdout')
     .option('--points', 'the raw observations as GeoJSON Points instead of the consensus (with --geojson or --json)')
     .option('--json', 'print JSON on stdout (the GeoJSON, or a summary when files are written)')
     .addHelpText(

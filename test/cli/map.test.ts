@@ -181,6 +181,21 @@ describe('dameso map outputs', () => {
     });
   });
 
+  it('--csv - prints the CSV alone on stdout; two outputs on stdout are refused', async () => {
+    await withTmpDir(async (data) => {
+      const entries = await writeFixture(data);
+      const r = await runDameso(['map', '--data', data, '--csv', '-']);
+      expect(r.code, r.stderr).toBe(EXIT.ok);
+      const [header, ...rows] = parseCsv(r.stdout.toString());
+      expect(header).toEqual([...MAP_CSV_COLUMNS]);
+      expect(rows).toHaveLength(entries.length);
+      const both = await runDameso(['map', '--data', data, '--csv', '-', '--geojson', '-']);
+      expect(both.code).toBe(EXIT.usage);
+      expect(both.stderr.toString()).toMatch(/only one output can go to stdout.*\[DAMESO_USAGE\]/);
+      expect(await readdir(data)).not.toContain('-');
+    });
+  });
+
   it('--points: the observations as GeoJSON Points at their observed positions (file or stdout)', async () => {
     await withTmpDir(async (data) => {
       await writeFixture(data);
