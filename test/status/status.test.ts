@@ -73,6 +73,7 @@ test('health names a failed series write', () => {
   const node = {
     transport: { connection: () => ({ state: 'online', broker: 'mqtt://x:1', since: 0 }) },
     seriesFailure: new Error('ENOSPC: no space left on device'),
+    series: { stats: () => ({ damagedRecords: 0 }) },
   } as unknown as StatusNode;
   expect(healthOf(node)).toEqual({ ok: false, problems: ['series: write failed: ENOSPC: no space left on device'] });
 });
