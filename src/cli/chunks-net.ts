@@ -11,6 +11,7 @@ import { type ChunksService, type ChunksServiceOptions, createChunksService, isC
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
+import { isNodeId } from '../protocol/index.js';
 import type { IdTakenError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
@@ -60,6 +61,14 @@ export function idTakenGuard(): { onIdTaken: (err: IdTakenError) => void; taken:
   });
   taken.catch(() => undefined); // raced by the caller; unhandled when the work ends first
   return { onIdTaken: (err) => fail(err), taken };
+}
+
+/** `--id` of a node: a bad one is a bad flag (64), caught before anything starts. */
+export function nodeIdFlag(id: string | undefined): string | undefined {
+  if (id !== undefined && !isNodeId(id)) {
+    throw new DamesoError('DAMESO_USAGE', `--id "${id}" must match [A-Za-z0-9_-]{1,64} (e.g. --id pi-7)`);
+  }
+  return id;
 }
 
 /** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
@@ -114,7 +123,7 @@ export async function netNode(f: NetFlags): Promise<NetNode> {
   const brokerPassword = await brokerPasswordOf(f);
   const brokerCa = await readCaFile('--ca', f.ca);
   return {
-    id: f.id ?? cliId(),
+    id: nodeIdFlag(f.id) ?? cliId(),
     broker,
     ...(brokerPassword !== undefined ? { brokerPassword } : {}),
     ...(brokerCa !== undefined ? { brokerCa } : {}),

@@ -22,7 +22,7 @@ import { createNode, type DamesoNode, DEFAULT_BROKER_URL } from '../node.js';
 import { WANT_OBSERVATIONS } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
-import { idTakenGuard } from './chunks-net.js';
+import { idTakenGuard, nodeIdFlag } from './chunks-net.js';
 import { EXIT } from './exit.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
@@ -203,6 +203,7 @@ TLS certificate did not verify against --ca.`,
         );
       }
       const deadlineMs = parseDeadline(flags.deadline);
+      const id = nodeIdFlag(flags.id) ?? `cli-${randomBytes(6).toString('hex')}`;
       const broker = parseBrokerUrl(flags.broker);
       checkSubject(kind, flags.subject);
       checkObservationsSubject(kind, flags.subject);
@@ -214,7 +215,7 @@ TLS certificate did not verify against --ca.`,
       const guard = idTakenGuard();
       const node = createNode({
         onIdTaken: guard.onIdTaken,
-        id: flags.id ?? `cli-${randomBytes(6).toString('hex')}`,
+        id,
         broker,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),

@@ -37,6 +37,7 @@ import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
+import { nodeIdFlag } from './chunks-net.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
@@ -325,6 +326,8 @@ verify against --ca).`,
     .addHelpText('after', CONFIG_HELP)
     .action(async (_cliFlags: NodeFlags, cmd: Command) => {
       const flags = await applyNodeConfig(cmd);
+      // A bad --id is a bad flag (64); one from the --config file is bad configuration (78).
+      if (cmd.getOptionValueSource('id') === 'cli') nodeIdFlag(flags.id);
       const broker = parseBrokerUrl(flags.broker, { embedded: true });
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {

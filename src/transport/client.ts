@@ -64,6 +64,8 @@ export class MqttTransport implements Transport {
   /** The connection that just closed was closed by the broker right after it was accepted. */
   private lastLossQuick = false;
   private idTakenSaidAtMs: number | undefined;
+  /** Set while start() waits: abortStart() ends the wait. */
+  private abortWaiting: ((err: Error) => void) | undefined;
   /** abortStart() was called: a start() not yet waiting gives up as soon as it would wait. */
   private startAborted = false;
   /** The refusal was logged; again only after a connection succeeded. */
@@ -131,7 +133,8 @@ export class MqttTransport implements Transport {
         timer = this.clock.setTimeout(() => reject(new BrokerUnreachableError(this.opts.url, waitMs)), waitMs);
       }
       // Waiting forever (0) waits through refusals too; only abortStart() ends it.
-      this.failStart = waitMs > 0 ? reject : (err) => err instanceof StartAbortedError && reject(err);
+      this.failStart = waitMs > 0 ? reject : undefined;
+      this.abortWaiting = reject;
     });
     try {
       if (this.startAborted) throw new StartAbortedError(this.opts.url);
@@ -141,13 +144,14 @@ export class MqttTransport implements Transport {
       throw err;
     } finally {
       this.failStart = undefined;
+      this.abortWaiting = undefined;
       this.clock.clearTimeout(timer);
     }
   }
 
   abortStart(): void {
     this.startAborted = true;
-    this.failStart?.(new StartAbortedError(this.opts.url));
+    this.abortWaiting?.(new StartAbortedError(this.opts.url));
   }
 
   /** Publishes the offline record (clean stop: MQTT-3.1.2-10 discards the Will), then disconnects. */
@@ -355,10 +359,8 @@ export class MqttTransport implements Transport {
    * reload it) and says so once per outage, at error.
    */
   private onRefused(returnCode: number): void {
-    const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode);
-    if (!this.refusalLogged) this.log.error({ returnCode }, err.message);
-    this.refusalLogged = true;
-    this.failStart?.(err);
+    const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode, this.opts.password !== undefined);
+    this.sayOnce(err, { returnCode });
   }
 
   /**
@@ -367,9 +369,14 @@ export class MqttTransport implements Transport {
    */
   private onUntrusted(cause: Error & { code?: string }): void {
     const err = new BrokerCertificateError(this.opts.url, cause);
-    if (!this.refusalLogged) this.log.error({ tlsCode: cause.code }, err.message);
+    this.sayOnce(err, { tlsCode: cause.code });
+  }
+
+  /** A start() waiting fails with `err` (its caller says it); a running node logs it once per outage. */
+  private sayOnce(err: Error, fields: Record<string, unknown>): void {
+    if (this.failStart !== undefined) this.failStart(err);
+    else if (!this.refusalLogged) this.log.error(fields, err.message);
     this.refusalLogged = true;
-    this.failStart?.(err);
   }
 
   private async onConnected(client: MqttClient): Promise<void> {

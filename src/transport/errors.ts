@@ -41,11 +41,14 @@ export class StartAbortedError extends DamesoError {
 export class BrokerNotAuthorizedError extends ConfigError {
   readonly returnCode: number;
 
-  constructor(url: string, node: string, returnCode: number) {
+  constructor(url: string, node: string, returnCode: number, gavePassword = true) {
     super(
       'password',
-      `the MQTT broker at ${url} refused node ${node} (CONNACK ${returnCode}, not authorized): check --password-file ` +
-        `against the broker's credentials (\`dameso broker passwd --node ${node}\`); the node id must be the user name`,
+      gavePassword
+        ? `the MQTT broker at ${url} refused node ${node} (CONNACK ${returnCode}, not authorized): check --password-file ` +
+            `against the broker's credentials (\`dameso broker passwd --node ${node}\`); the node id must be the user name`
+        : `the MQTT broker at ${url} requires a password (CONNACK ${returnCode}) and none was given: add ` +
+            `--password-file with node ${node}'s password (set on the broker with \`dameso broker passwd --node ${node}\`)`,
     );
     this.returnCode = returnCode;
   }

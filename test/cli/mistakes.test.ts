@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrokerHost, createBrokerHost, createFileAuth, setCredential } from '../../broker/index.js';
 import { MAX_DEADLINE_MS } from '../../src/intent/constants.js';
 import { clientIdForNode, createTopics, encode } from '../../src/protocol/index.js';
 import { createSeries } from '../../src/series/index.js';
@@ -129,6 +130,13 @@ const ROWS: Row[] = [
     mentions: (r) => join(r, 'nofile'),
   },
   {
+    name: 'node --id that is not a node id',
+    args: (r) => ['node', '--id', 'pi 7!', '--data', join(r, 'data'), '--broker', 'mqtt://127.0.0.1:1'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => '--id "pi 7!"',
+  },
+  {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
     code: 64,
@@ -193,16 +201,21 @@ describe('every mistake gets one clear line and the right exit code', () => {
       await row.setup?.(dir);
       const before = await readdir(dir);
       const r = await runCli(row.args(dir), 30_000);
-      expect(r.code).toBe(row.code);
-      const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('(run with --help'));
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain(`[${row.errorCode}]`);
-      expect(lines[0]).toContain(row.mentions(dir));
-      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expectOneLine(r, row.code, row.errorCode, row.mentions(dir));
       expect(await readdir(dir)).toEqual(before); // nothing left behind
     });
   }
 });
+
+/** Exit `code`, and on stderr one line with `[errorCode]` naming `mention`, no stack trace. */
+function expectOneLine(r: CliResult, code: number, errorCode: string, mention: string): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('(run with --help'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toContain(`[${errorCode}]`);
+  expect(lines[0]).toContain(mention);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
 
 /** `dameso ARGS | head -1` through a real pipe: the exit code of dameso and what it wrote on stderr. */
 function throughHead(args: string[]): Promise<{ code: number | null; stderr: string; head: string }> {
@@ -445,3 +458,28 @@ function collect(child: ChildProcess): () => string {
   });
   return () => err;
 }
+
+describe('a broker that requires a password', () => {
+  let host: BrokerHost;
+  let url: string;
+  beforeAll(async () => {
+    const file = join(root, 'broker.users');
+    await setCredential(file, 'n1', 'n1-password', { ln: 10, r: 8, p: 1 });
+    host = createBrokerHost({ port: 0, auth: await createFileAuth({ file }) });
+    url = (await host.start()).url;
+  });
+  afterAll(async () => {
+    await host.stop();
+  });
+
+  it('dameso node without --password-file: says the broker requires one, once', async () => {
+    const dir = join(root, 'no-password');
+    await mkdir(dir);
+    const r = await runCli(['node', '--id', 'n1', '--data', join(dir, 'data'), '--broker', url, '--log-level', 'info']);
+    const errors = r.stderr.split('\n').filter((l) => l.includes('"level":50') || l.startsWith('dameso:'));
+    expect(errors, r.stderr).toHaveLength(1);
+    expect(r.code).toBe(78);
+    expect(errors[0]).toContain('requires a password');
+    expect(errors[0]).toContain('--password-file');
+  });
+});
