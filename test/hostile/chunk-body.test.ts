@@ -5,7 +5,9 @@
  * right. The node refuses it before decoding (chunk scan): NO `bad_request`, a `chunk_rejected`
  * entry with reason `malformed` against the sender, at a cost per byte within MAX_COST_RATIO of
  * storing an ordinary chunk of the same size (both round trips measured here, on a real broker
- * with a real bt node), and it still serves a normal `want_chunk` afterwards.
+ * with a real bt node), and it still serves a normal `want_chunk` afterwards. A holder serving such
+ * a body to a `want_chunk` is refused by the fetcher the same way (no copy fetched, `chunk_rejected`
+ * `malformed` against the holder).
  *
  * Why 5: a refusal never decodes the body (the scan skips byte string contents and stops at the
  * first tag), while storing the ordinary chunk decodes it and writes a file, so the hostile round
@@ -18,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/chunks/index.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { createField, type Field, type FieldNode } from '../helpers/chunks-field.js';
-import { makeChunk } from '../helpers/chunks-fixtures.js';
+import { makeChunk, wrapKind } from '../helpers/chunks-fixtures.js';
 import { until } from '../helpers/node-fixtures.js';
 import { bignum, sharedRefDag } from './cbor-payloads.js';
 
@@ -40,13 +42,25 @@ let broker: BrokerHandle;
 let field: Field;
 let bt: FieldNode;
 let evil: FieldNode;
+/** The hostile bodies, by id: what the lying holder serves. */
+const served = new Map<string, Uint8Array>();
+const servesHostile = wrapKind('want_chunk', (h) => ({
+  ...h,
+  relevant: ({ envelope }) => served.has(envelope.subject ?? ''),
+  handle: async ({ envelope }) => ({ r: 'yes', data: served.get(envelope.subject ?? '') }),
+}));
 
 beforeAll(async () => {
   broker = await startAedes();
   field = await createField(broker.url);
   bt = await field.start('bt-1');
+  await field.start('bt-liar', { chunks: { wrapHandlers: servesHostile } });
   evil = await field.start('evil', { roles: [] });
-  await until(() => evil.node.roster.get('bt-1')?.online === true, 10_000, 'bt-1 in the roster');
+  await until(
+    () => ['bt-1', 'bt-liar'].every((id) => evil.node.roster.get(id)?.online === true),
+    10_000,
+    'bt-1 and bt-liar in the roster',
+  );
 });
 
 afterAll(async () => {
@@ -84,6 +98,7 @@ describe('hostile chunk bodies on a real bt node', () => {
     { name: 'a 200 KB bignum', body: chunkHolding(bignum(200_000)) },
     { name: 'a 26-level tag-28/29 DAG', body: chunkHolding(sharedRefDag(26)) },
   ];
+  for (const c of cases) served.set(sha256Hex(c.body), c.body);
   let firstSeq = 1;
 
   for (const c of cases) {
@@ -116,4 +131,23 @@ describe('hostile chunk bodies on a real bt node', () => {
       expect(Buffer.from(outcome.yes[0]!.envelope.data as Uint8Array).equals(Buffer.from(wanted))).toBe(true);
     });
   }
+
+  it('refuses a want_chunk YES holding such a body: no copy fetched, chunk_rejected malformed against the holder', async () => {
+    for (const c of cases) {
+      const id = sha256Hex(c.body);
+      await expect(evil.chunks.fetch(id, { claimedBy: ['bt-liar'], deadlineMs: 2_000 })).rejects.toThrow(
+        /no verified copy/,
+      );
+    }
+    // Recorded without holding up the fetch: polled until both are in the series.
+    const recorded = async () =>
+      (await evil.node.series.tail(100, { event: 'chunk_rejected' })).filter(
+        (e) => e.from === 'bt-liar' && e.reason === 'malformed' && e.via === 'want_chunk',
+      );
+    const deadline = performance.now() + 10_000;
+    while ((await recorded()).length < cases.length && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await recorded()).map((e) => e.id).sort()).toEqual(cases.map((c) => sha256Hex(c.body)).sort());
+  });
 });

@@ -6,7 +6,7 @@
  * - slow_publish: a whole CONNECT with keepalive 0, then a PUBLISH announcing 1 MiB trickled at
  *   1 KiB per 100 ms, 20 from each of 40 addresses;
  * - cbor: one MQTT client publishing hostile CBOR (a shared-reference DAG, a 64 KiB bignum) on a
- *   dameso intent topic, as fast as its socket drains.
+ *   dameso intent topic, as fast as its socket drains; closed, it connects again every 100 ms.
  */
 import type net from 'node:net';
 import mqtt from 'mqtt';
@@ -52,15 +52,37 @@ function bignum(bytes: number): Buffer {
   return Buffer.concat([head, Buffer.alloc(bytes, 0xff)]);
 }
 
-async function cbor(): Promise<void> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-    clientId: 'attacker-cbor',
-    reconnectPeriod: 100,
+/** A client of its own, without reconnects: resolves at CONNACK, undefined when closed before it. */
+function connectOnce(clientId: string): Promise<mqtt.MqttClient | undefined> {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0 });
+  return new Promise((resolve) => {
+    client.once('connect', () => resolve(client));
+    client.once('close', () => {
+      client.end(true);
+      resolve(undefined);
+    });
   });
+}
+
+/**
+ * Publishes until the broker closes the connection (a drop budget), then connects again every
+ * 100 ms (refused while its address cools down) and goes on: it comes back as soon as it may.
+ */
+async function cbor(): Promise<void> {
   const payloads = [sharedRefDag(40), bignum(64 * 1024)];
-  for (let i = 0; ; i++) {
-    await client.publishAsync('dameso/v1/intent/want_chunk', payloads[i % 2]!, { qos: 0 });
-    if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+  for (;;) {
+    const client = await connectOnce('attacker-cbor');
+    if (client === undefined) {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    // A publish under way when the connection closes never settles: race it against the close.
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    for (let i = 0; client.connected; i++) {
+      await Promise.race([client.publishAsync('dameso/v1/intent/want_chunk', payloads[i % 2]!, { qos: 0 }), closed]);
+      if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+    client.end(true);
   }
 }
 
