@@ -28,11 +28,13 @@ import {
   RECONNECT_MIN_MS,
   TAKEOVER_LOSSES,
   TAKEOVER_WINDOW_MS,
+  TLS_PROBE_TIMEOUT_MS,
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
 import {
   BrokerCertificateError,
   BrokerNotAuthorizedError,
+  BrokerTlsMismatchError,
   BrokerUnreachableError,
   IdTakenError,
   isCertificateError,
@@ -42,6 +44,7 @@ import {
   TransportStoppedError,
 } from './errors.js';
 import { nextSession, SESSION_STARTED } from './session.js';
+import { isNotTlsError, speaksTls } from './tls-probe.js';
 import type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
 
 export class MqttTransport implements Transport {
@@ -338,6 +341,7 @@ export class MqttTransport implements Transport {
       void this.onConnected(client);
     });
     client.on('close', () => {
+      if (this.connectedAtMs === undefined) this.checkTlsMismatch();
       this.noteLoss();
       this.dropOutgoing(client);
       this.onClosed();
@@ -347,7 +351,9 @@ export class MqttTransport implements Transport {
       const code = (err as { code?: unknown }).code;
       if (code === 4 || code === 5) this.onRefused(code);
       else if (isCertificateError(err)) this.onUntrusted(err);
-      else this.log.debug({ err }, 'transport: connection error');
+      else if (/^(mqtts|wss):/i.test(this.opts.url) && isNotTlsError(err)) {
+        this.sayOnce(new BrokerTlsMismatchError(this.opts.url, false), { code: (err as { code?: unknown }).code });
+      } else this.log.debug({ err }, 'transport: connection error');
       this.lastError = err;
     });
     client.on('message', (topic, payload, packet) => this.dispatcher.dispatch(topic, payload, packet.retain));
@@ -370,6 +376,25 @@ export class MqttTransport implements Transport {
   private onUntrusted(cause: Error & { code?: string }): void {
     const err = new BrokerCertificateError(this.opts.url, cause);
     this.sayOnce(err, { tlsCode: cause.code });
+  }
+
+  /**
+   * A plain `mqtt://` connection closed before its CONNACK without an error while start() waits:
+   * a TLS listener does that to MQTT bytes. Ask the port for a TLS handshake; if it answers, say so.
+   */
+  private checkTlsMismatch(): void {
+    if (this.failStart === undefined || this.lastError !== undefined || !/^mqtt:/i.test(this.opts.url)) return;
+    let url: URL;
+    try {
+      url = new URL(this.opts.url);
+    } catch {
+      return;
+    }
+    const port = Number(url.port || 1883);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
+    void speaksTls(host, port, TLS_PROBE_TIMEOUT_MS).then((yes) => {
+      if (yes) this.sayOnce(new BrokerTlsMismatchError(this.opts.url, true), {});
+    });
   }
 
   /** A start() waiting fails with `err` (its caller says it); a running node logs it once per outage. */

@@ -19,6 +19,8 @@ export const TAKEOVER_LOSSES = 3;
 export const TAKEOVER_WINDOW_MS = 10_000;
 /** While the id stays taken, said again at most this often, ms. */
 export const ID_TAKEN_REPEAT_MS = 60_000;
+/** How long a plain connection closed before its CONNACK waits to learn whether the port speaks TLS, ms. */
+export const TLS_PROBE_TIMEOUT_MS = 2_000;
 /** Subscriptions (filters) one transport holds at once. */
 export const MAX_SUBSCRIPTIONS = 256;
 /** Reject reasons remembered for logging once each. */

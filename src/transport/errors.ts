@@ -95,6 +95,22 @@ export class BrokerCertificateError extends ConfigError {
   }
 }
 
+/**
+ * `mqtts://` to a plain MQTT port, or `mqtt://` to a TLS one: a configuration matter (exit 78) that
+ * waiting cannot fix.
+ */
+export class BrokerTlsMismatchError extends ConfigError {
+  constructor(url: string, portSpeaksTls: boolean) {
+    const fixed = portSpeaksTls ? url.replace(/^mqtt:/i, 'mqtts:') : url.replace(/^mqtts:/i, 'mqtt:');
+    super(
+      'broker',
+      portSpeaksTls
+        ? `${url}: this port speaks TLS: use ${fixed} (with --ca when its certificate is from a private CA)`
+        : `${url}: this port does not speak TLS: use ${fixed}`,
+    );
+  }
+}
+
 /** Too many subscriptions: the table is bounded (`MAX_SUBSCRIPTIONS`). */
 export class TooManySubscriptionsError extends DamesoError {
   constructor(max: number) {

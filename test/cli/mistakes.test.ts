@@ -17,6 +17,7 @@ import { createSeries } from '../../src/series/index.js';
 import { DEFAULT_START_TIMEOUT_MS } from '../../src/transport/index.js';
 import { freePort, startAedes } from '../helpers/brokers.js';
 import { type CliResult, finished, runCli } from '../helpers/node-cli.js';
+import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
 
 let root: string;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -481,5 +482,34 @@ describe('a broker that requires a password', () => {
     expect(r.code).toBe(78);
     expect(errors[0]).toContain('requires a password');
     expect(errors[0]).toContain('--password-file');
+  });
+});
+
+describe('TLS and plain ports mixed up', () => {
+  let host: BrokerHost;
+  let plain: number;
+  let tlsPort: number;
+  let pki: TestPki;
+  beforeAll(async () => {
+    pki = await makeTestPki();
+    host = createBrokerHost({ port: 0, host: '127.0.0.1', tls: { port: 0, cert: pki.cert, key: pki.key } });
+    const a = await host.start();
+    plain = a.port;
+    tlsPort = a.tlsPort!;
+  });
+  afterAll(async () => {
+    await host.stop();
+    await removePki(pki);
+  });
+  const intentTo = (url: string) => ['intent', 'want_chunks', '--body', '{"node":"a"}', '--broker', url];
+
+  it('mqtts:// to the plain port', async () => {
+    const r = await runCli(intentTo(`mqtts://127.0.0.1:${plain}`), 30_000);
+    expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', `does not speak TLS: use mqtt://127.0.0.1:${plain}`);
+  });
+
+  it('mqtt:// to the TLS port', async () => {
+    const r = await runCli(intentTo(`mqtt://127.0.0.1:${tlsPort}`), 30_000);
+    expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', `speaks TLS: use mqtts://127.0.0.1:${tlsPort}`);
   });
 });
