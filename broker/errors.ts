@@ -5,11 +5,11 @@ import { DamesoError } from '../src/errors.js';
 export class BrokerListenError extends DamesoError {
   constructor(what: string, host: string, port: number, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(
-      'DAMESO_BROKER_LISTEN',
-      `cannot listen for ${what} on ${host}:${port}: ${detail}; choose another port (--port / --ws-port / --tls-port) or stop what holds it`,
-      { cause },
-    );
+    const fix =
+      (cause as { code?: unknown } | undefined)?.code === 'EADDRNOTAVAIL'
+        ? `${host} is not an address of this machine; listen on one it has (e.g. 0.0.0.0 or 127.0.0.1)`
+        : 'choose another port (--port / --ws-port / --tls-port) or stop what holds it';
+    super('DAMESO_BROKER_LISTEN', `cannot listen for ${what} on ${host}:${port}: ${detail}; ${fix}`, { cause });
   }
 }
 

@@ -143,6 +143,7 @@ class Node implements DamesoNode {
     if (this.brokerUrl === 'embedded') {
       this.broker = await startEmbeddedBroker({
         port: o.embeddedPort ?? 0,
+        ...(o.embeddedHost !== undefined ? { host: o.embeddedHost } : {}),
         log,
         ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
       });

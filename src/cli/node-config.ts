@@ -53,6 +53,7 @@ export const nodeConfigSchema = z.strictObject({
   data: text,
   device: text,
   embeddedPort: portValue,
+  embeddedHost: text,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   gps: text,
   sensor: stringList('a string "PATH[:BAUD]"', false),

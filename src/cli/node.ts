@@ -23,7 +23,7 @@ import {
 import { createChunksService, DEFAULT_REPLICATE, MAX_REPLICATE } from '../chunks/index.js';
 import { ConfigError, DamesoError } from '../errors.js';
 import { KIND_ROLES } from '../intent/constants.js';
-import { createLogger, type LogLevel } from '../log.js';
+import { createLogger, type Logger, type LogLevel } from '../log.js';
 import {
   METRICS_HOST_FLAG,
   METRICS_PORT_FLAG,
@@ -33,6 +33,7 @@ import {
   parseMetricsFlags,
   serveNodeMetrics,
 } from '../metrics/cli.js';
+import { checkMetricsListen } from '../metrics/index.js';
 import { createNode, DEFAULT_BROKER_URL } from '../node.js';
 import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
@@ -51,6 +52,7 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   data?: string;
   device?: string;
   embeddedPort?: string;
+  embeddedHost: string;
   logLevel: string;
   gps?: string;
   sensor?: string[];
@@ -195,6 +197,18 @@ export function splitList(v: string | undefined): string[] {
     .filter((s) => s !== '');
 }
 
+/** The embedded broker checks no passwords: listening beyond this machine lets anyone on the network in. */
+function warnOpenEmbedded(broker: string, host: string, log: Logger): void {
+  if (broker !== 'embedded' || isLoopback(host)) return;
+  log.warn(
+    { embeddedHost: host },
+    `the embedded broker listens on ${host} without authentication: any device that reaches it can join ` +
+      'the fleet; on a shared network run `dameso broker --auth-file` instead',
+  );
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
 /** Resolves on the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -261,6 +275,12 @@ export function registerNode(program: Command): void {
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
+    .option(
+      '--embedded-host <addr>',
+      'interface the embedded broker listens on: 127.0.0.1 serves this machine only, 0.0.0.0 every ' +
+        'board on the network (it has no passwords: run `dameso broker --auth-file` for that); e.g. --embedded-host 0.0.0.0',
+      '127.0.0.1',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
     .option(
       '--gps <path[:baud]>',
@@ -303,7 +323,7 @@ export function registerNode(program: Command): void {
       `
 Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --data /var/lib/dameso --device pi-zero-2w
-  dameso node --id hub --roles bt,mapper --broker embedded --embedded-port 1883
+  dameso node --id hub --roles bt,mapper --broker embedded --embedded-host 0.0.0.0 --embedded-port 1883
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
@@ -334,9 +354,12 @@ verify against --ca).`,
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
       }
       const metricsListen = parseMetricsFlags(flags);
+      // A busy --metrics-port is refused before the node goes online (session, presence).
+      if (metricsListen) await checkMetricsListen(metricsListen);
       const replicate = parseReplicate(flags.replicate);
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
       const log = createLogger({ level: flags.logLevel as LogLevel });
+      warnOpenEmbedded(broker, flags.embeddedHost, log);
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const survey = surveyOptions(flags);
       const brokerPassword =
@@ -355,6 +378,7 @@ verify against --ca).`,
         roles,
         broker,
         embeddedPort: port,
+        embeddedHost: flags.embeddedHost,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),
         dataDir,

@@ -14,6 +14,30 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 export const EXAMPLE_METRICS_PORT = 9464;
 export const METRICS_PATH = '/metrics';
 
+function listenError(host: string, port: number, err: NodeJS.ErrnoException): ConfigError {
+  const why =
+    err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine; use one it has, or 0.0.0.0` : undefined;
+  return new ConfigError(
+    'metrics-port',
+    `cannot listen on ${host}:${port} (${err.code ?? err.message}); ${why ?? 'pick another --metrics-port or --metrics-host'}`,
+  );
+}
+
+/**
+ * Throws the listen error now if `host:port` cannot be bound (busy, not an address here), so a node
+ * refuses to start before it goes online rather than after.
+ */
+export async function checkMetricsListen(listen: { host?: string; port: number }): Promise<void> {
+  if (listen.port === 0) return;
+  const host = listen.host ?? DEFAULT_METRICS_HOST;
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(host, listen.port, err)));
+    server.listen(listen.port, host, () => resolve());
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 export interface MetricsServer {
   readonly host: string;
   readonly port: number;
@@ -60,13 +84,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     );
   });
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) =>
-      reject(
-        new ConfigError(
-          'metrics-port',
-          `cannot listen on ${host}:${options.port} (${err.code ?? err.message}); pick another --metrics-port or --metrics-host`,
-        ),
-      );
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(host, options.port, err));
     server.once('error', onError);
     server.listen(options.port, host, () => {
       server.off('error', onError);

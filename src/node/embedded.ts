@@ -1,6 +1,6 @@
 /**
  * `broker: 'embedded'`: the dameso broker host (broker/, Aedes + envelope check + packet guard) in
- * this process, listening on 127.0.0.1. One node, one machine, no separate broker to run. It keeps
+ * this process, listening on 127.0.0.1 unless `host` says otherwise (a hub for other boards). One node, one machine, no separate broker to run. It keeps
  * the hosted broker's connection limits and timeouts at their defaults (broker/constants.ts).
  */
 import { type BrokerStats, createBrokerHost } from '../../broker/index.js';
@@ -15,13 +15,15 @@ export interface EmbeddedBroker {
 
 export async function startEmbeddedBroker(options: {
   port: number;
+  /** Interface to listen on. Default `127.0.0.1` (this machine only). */
+  host?: string;
   log: Logger;
   topicPrefix?: string;
   /** Connections from one address. Default the broker's (a bound meant for remote boards). */
   maxConnectionsPerIp?: number;
 }): Promise<EmbeddedBroker> {
   const host = createBrokerHost({
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     port: options.port,
     log: options.log,
     ...(options.maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp: options.maxConnectionsPerIp } : {}),

@@ -72,6 +72,8 @@ export interface NodeOptions {
   brokerCa?: string | Buffer;
   /** Port of the embedded broker (`broker: 'embedded'`). Default 0 (ephemeral). */
   embeddedPort?: number;
+  /** Interface the embedded broker listens on. Default `127.0.0.1` (this machine only). */
+  embeddedHost?: string;
   /** Data folder; the series is `{dataDir}/series`. Required. */
   dataDir: string;
   /** Series durability. Default `batch` (group commit). */

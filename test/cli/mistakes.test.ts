@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +139,34 @@ const ROWS: Row[] = [
     mentions: () => '--id "pi 7!"',
   },
   {
+    name: 'node --embedded-host of an address this machine does not have',
+    args: (r) => [
+      'node',
+      '--id',
+      'hub',
+      '--data',
+      join(r, 'data'),
+      '--broker',
+      'embedded',
+      '--embedded-port',
+      '0',
+      '--embedded-host',
+      '192.0.2.1',
+      '--log-level',
+      'error',
+    ],
+    code: 69,
+    errorCode: 'DAMESO_BROKER_LISTEN',
+    mentions: () => '192.0.2.1 is not an address of this machine',
+  },
+  {
+    name: 'broker --host of an address this machine does not have',
+    args: () => ['broker', '--host', '192.0.2.1', '--port', '0'],
+    code: 69,
+    errorCode: 'DAMESO_BROKER_LISTEN',
+    mentions: () => '192.0.2.1 is not an address of this machine',
+  },
+  {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
     code: 64,
@@ -211,7 +240,10 @@ describe('every mistake gets one clear line and the right exit code', () => {
 /** Exit `code`, and on stderr one line with `[errorCode]` naming `mention`, no stack trace. */
 function expectOneLine(r: CliResult, code: number, errorCode: string, mention: string): void {
   expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('(run with --help'));
+  // Info-level log lines (a broker's limits at start) are not part of what the error says.
+  const lines = r.stderr
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('(run with --help') && !/^\{"level":[1-3]\d,/.test(l));
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toContain(`[${errorCode}]`);
   expect(lines[0]).toContain(mention);
@@ -511,5 +543,35 @@ describe('TLS and plain ports mixed up', () => {
   it('mqtt:// to the TLS port', async () => {
     const r = await runCli(intentTo(`mqtt://127.0.0.1:${tlsPort}`), 30_000);
     expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', `speaks TLS: use mqtts://127.0.0.1:${tlsPort}`);
+  });
+});
+
+describe('a busy --metrics-port', () => {
+  it('is refused before the node goes online (no session, no data written)', async () => {
+    const dir = join(root, 'metrics-busy');
+    await mkdir(dir);
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as net.AddressInfo;
+    try {
+      const r = await runCli([
+        'node',
+        '--id',
+        'm1',
+        '--data',
+        join(dir, 'data'),
+        '--broker',
+        'embedded',
+        '--embedded-port',
+        '0',
+        '--metrics-port',
+        String(port),
+      ]);
+      expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', `127.0.0.1:${port}`);
+      expect(r.stdout).not.toContain('online');
+      expect(await readdir(dir)).toEqual([]); // no data folder: nothing started
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 });
