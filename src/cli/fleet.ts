@@ -7,8 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DamesoError } from '../errors.js';
+import mqtt from 'mqtt';
+import { ConfigError, DamesoError } from '../errors.js';
 import { type FleetProgress, type FleetSummary, runFleet } from '../fleet/run.js';
+import { BrokerUnreachableError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { EXIT } from './exit.js';
 import { checkRoles, splitList } from './node.js';
@@ -45,6 +47,47 @@ function noDetail(by: Record<string, number>): string {
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
+/** How long `fleet` waits for a given broker to accept a first connection, ms. */
+const FLEET_BROKER_CHECK_MS = 3_000;
+
+/**
+ * A broker given by URL is asked once before any node is spawned: its nodes connect without a
+ * password or a CA, so a broker that is down, wants passwords or speaks TLS is said now, in one
+ * line, instead of as a failed integrity check.
+ */
+async function checkFleetBroker(url: string): Promise<void> {
+  if (/^(mqtts|wss):/i.test(url)) {
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      `--broker ${url}: fleet starts its nodes without --ca or --password-file; give an open mqtt:// broker or "embedded"`,
+    );
+  }
+  const client = mqtt.connect(url, {
+    protocolVersion: 4,
+    clientId: `fleet-check-${process.pid}`,
+    reconnectPeriod: 0,
+    connectTimeout: FLEET_BROKER_CHECK_MS,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('closed')));
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 4 || code === 5) {
+      throw new ConfigError(
+        'broker',
+        `the broker at ${url} requires passwords (CONNACK ${code}); fleet starts its nodes without one: give an open broker or "embedded"`,
+      );
+    }
+    throw new BrokerUnreachableError(url, FLEET_BROKER_CHECK_MS, err);
+  } finally {
+    client.end(true);
+  }
+}
+
 function summaryText(s: FleetSummary): string {
   const lines = [
     `fleet: ${s.nodes} nodes (roles ${s.roles.join(',')}) on ${s.broker}, ${s.seconds}s, children ${s.children}`,
@@ -58,7 +101,7 @@ function summaryText(s: FleetSummary): string {
         ? `${s.requesterOutcomes.outcomes} for ${s.closed} closed (missing ${s.requesterOutcomes.missing}, ` +
           `duplicated ${s.requesterOutcomes.duplicated}, unknown ${s.requesterOutcomes.unknown})`
         : 'not checked'),
-    s.ok ? 'integrity ok' : `FAILED:\n  ${s.failures.join('\n  ')}`,
+    s.ok ? 'integrity ok' : `FAILED:\n  ${s.failures.join('\n  ')}\ndata kept for inspection in ${s.dataDir}`,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -102,6 +145,7 @@ Exit codes: 0 integrity ok; 1 integrity failed (what failed is printed); 64 bad 
       if (roles.length === 0) throw new DamesoError('DAMESO_USAGE', '--roles needs at least one role (bt, mapper)');
       checkRoles(roles);
       const broker = parseBrokerUrl(flags.broker, { embedded: true });
+      if (broker !== 'embedded') await checkFleetBroker(broker);
       const dataDir = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-fleet-')));
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();

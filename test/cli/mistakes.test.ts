@@ -167,6 +167,20 @@ const ROWS: Row[] = [
     mentions: () => '192.0.2.1 is not an address of this machine',
   },
   {
+    name: 'fleet against a broker that is down',
+    args: () => ['fleet', '--duration', '1', '--broker', 'mqtt://127.0.0.1:1'],
+    code: 69,
+    errorCode: 'DAMESO_BROKER_UNREACHABLE',
+    mentions: () => 'mqtt://127.0.0.1:1',
+  },
+  {
+    name: 'fleet against a TLS broker',
+    args: () => ['fleet', '--duration', '1', '--broker', 'mqtts://127.0.0.1:8883'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => 'without --ca or --password-file',
+  },
+  {
     name: 'limits --data of a missing path',
     args: (r) => ['limits', '--data', join(r, 'nowhere'), '--ms', '100'],
     code: 64,
@@ -514,6 +528,11 @@ describe('a broker that requires a password', () => {
     expect(r.code).toBe(78);
     expect(errors[0]).toContain('requires a password');
     expect(errors[0]).toContain('--password-file');
+  });
+
+  it('dameso fleet: its nodes carry no password, said before any is spawned', async () => {
+    const r = await runCli(['fleet', '--duration', '1', '--broker', url]);
+    expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', 'requires passwords');
   });
 });
 
