@@ -594,3 +594,60 @@ describe('a busy --metrics-port', () => {
     }
   });
 });
+
+describe('a damaged series is never read silently', () => {
+  it('series export --skip-damaged: the rest, the count on stderr, exit 0', async () => {
+    const dir = join(root, 'skip-damaged');
+    await damagedSeries(dir);
+    const r = await runCli(['series', 'export', '--dir', dir, '--skip-damaged']);
+    expect(r.code).toBe(0);
+    const readings = r.stdout.split('\n').filter((l) => l.includes('"event":"reading"'));
+    expect(readings).toHaveLength(19); // all but the damaged 10th
+    expect(r.stdout).not.toContain('MARKER-TEN');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('1 damaged record(s) skipped');
+  });
+
+  it('dameso node on it: a warning at start, the metric and a /healthz problem line', async () => {
+    const dir = join(root, 'node-on-damaged');
+    await damagedSeries(join(dir, 'data', 'series'));
+    const child = spawnIn(dir, [
+      'node',
+      '--id',
+      'd1',
+      '--data',
+      join(dir, 'data'),
+      '--broker',
+      'embedded',
+      '--embedded-port',
+      '0',
+      '--metrics-port',
+      '0',
+    ]);
+    children.push(child);
+    const err = collect(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await saidOnStdout(child, 'Ctrl-C to stop');
+    const warn = err()
+      .split('\n')
+      .find((l) => l.includes('damaged record(s) skipped at open'));
+    expect(warn, err()).toBeDefined();
+    expect(JSON.parse(warn!).level).toBe(40);
+    const metricsUrl = /metrics (http:\/\/\S+?)[,;]/.exec(out)?.[1];
+    expect(metricsUrl, out).toBeDefined();
+    const base = metricsUrl!.replace(/\/metrics$/, '');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^dameso_series_damaged_records\{[^}]*\} 1$/m);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.text()).toContain('series: 1 damaged record(s) skipped at open');
+  });
+});
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
