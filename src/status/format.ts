@@ -68,7 +68,8 @@ function decisions(s: NodeStatus): string {
 function seriesSize(s: NodeStatus): string {
   const x = s.series;
   const budget = x.budgetBytes === null ? '' : ` of ${mib(x.budgetBytes)}, headroom ${mib(x.headroomBytes ?? 0)}`;
-  return `${mib(x.bytes)} in ${x.segments} segment(s)${budget}; seq ${x.firstSeq}..${x.lastSeq}`;
+  const damaged = x.damagedRecords > 0 ? `; ${x.damagedRecords} DAMAGED record(s) skipped (dameso series verify)` : '';
+  return `${mib(x.bytes)} in ${x.segments} segment(s)${budget}; seq ${x.firstSeq}..${x.lastSeq}${damaged}`;
 }
 
 export function statusLines(s: NodeStatus): string[] {

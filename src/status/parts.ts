@@ -66,6 +66,7 @@ export async function recordedParts(
       lastSeq: s.lastSeq,
       budgetBytes,
       headroomBytes: budgetBytes === null ? null : budgetBytes - s.bytes,
+      damagedRecords: s.damagedRecords,
     },
     board: tally?.config?.board ?? null,
     scannedEntries: missing.length === 0 ? 0 : Math.min(s.lastSeq, STATUS_SCAN_ENTRIES),

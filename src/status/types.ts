@@ -49,6 +49,8 @@ export interface NodeStatus {
     /** The ring budget (null when the board is unknown); headroom = budget − bytes. */
     budgetBytes: number | null;
     headroomBytes: number | null;
+    /** Damaged records the open skipped (see `dameso series verify`). */
+    damagedRecords: number;
   };
   /** The board profile whose budgets the node ran with (its newest `limiter_config`), or null. */
   board: string | null;

@@ -644,6 +644,8 @@ describe('a damaged series is never read silently', () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.text()).toContain('series: 1 damaged record(s) skipped at open');
+    const status = await runCli(['status', '--data', join(dir, 'data')]);
+    expect(status.stdout, status.stderr).toContain('1 DAMAGED record(s) skipped');
   });
 });
 

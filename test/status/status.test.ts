@@ -218,7 +218,15 @@ test('text mode: one aligned key/value line per field, "never" for a node that n
     survey: null,
     backup: { pushedToSeq: 0, lastSeq: 1, lagEntries: 1, last: null },
     limiters: { values: null, decisions: 0, yes: 0, no: {}, last: null },
-    series: { bytes: 10, segments: 1, firstSeq: 1, lastSeq: 1, budgetBytes: null, headroomBytes: null },
+    series: {
+      bytes: 10,
+      segments: 1,
+      firstSeq: 1,
+      lastSeq: 1,
+      budgetBytes: null,
+      headroomBytes: null,
+      damagedRecords: 0,
+    },
     board: null,
     scannedEntries: 1,
   };
