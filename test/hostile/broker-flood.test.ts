@@ -76,7 +76,7 @@ describe('dameso broker under a flood of idle sockets', () => {
     await pool.cleanup();
     const refusedFrom = new Set([...attack.closedFrom, ...more.closedFrom]); // before stop() closes the rest
     const stats = await broker.stop();
-    expect(stats.refused).toEqual({ max_connections_per_ip: 1_600, max_connections: 102 });
+    expect(stats.refused).toEqual({ max_connections_per_ip: 1_600, max_connections: 102, cooling_down: 0 });
     // Logged at warn once per address, whatever the number of refusals.
     const warned = refusalWarnings(broker).map((l) => l.remote);
     expect(warned.length).toBe(new Set(warned).size);
