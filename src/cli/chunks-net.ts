@@ -3,6 +3,7 @@
  * the fleet never counts it as a silent responder), its flags, number parsing, output, and the
  * progress line a long command prints on stderr once a second.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export function netFlags(cmd: Command, o: { id?: boolean } = {}): Command {
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
     .option(...CA_FLAG);
-  if (o.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<pid>)');
+  if (o.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<random>)');
   return cmd;
 }
 
@@ -43,7 +44,11 @@ export function int(flag: string, v: string | undefined, min: number): number | 
 }
 
 /** Default id of a short-lived node (computed at run time, not shown as a default in --help). */
-const cliId = (): string => `cli-${process.pid}`;
+/**
+ * Random, not the pid: two boards (or two containers, where pids are small and alike) running a
+ * command at once on one broker would otherwise take over each other's client id.
+ */
+const cliId = (): string => `cli-${randomBytes(6).toString('hex')}`;
 
 export function chunkIdArg(id: string): string {
   if (!isChunkId(id)) throw new DamesoError('DAMESO_USAGE', `"${id}" is not a chunk id (64 lowercase hex characters)`);
