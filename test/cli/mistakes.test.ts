@@ -653,3 +653,72 @@ const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
+
+describe('intent --to a node that is not online', () => {
+  it('names it on stderr and exits 69 when none of them is', async () => {
+    const broker = await startAedes();
+    try {
+      const r = await runCli([
+        'intent',
+        'want_chunk',
+        '--subject',
+        CHUNK_ID,
+        '--to',
+        'nosuchnode',
+        '--broker',
+        broker.url,
+      ]);
+      expectOneLine(r, 69, 'DAMESO_NOT_ONLINE', '--to nosuchnode');
+      expect(r.stdout).toContain('0 expected');
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+describe('intent store_chunk --body-file', () => {
+  it('carries the raw bytes: a bt node stores the chunk and says yes', async () => {
+    const dir = join(root, 'body-file');
+    const s = createSeries({ dir: join(dir, 'src'), durability: 'none' });
+    await s.open();
+    for (let i = 0; i < 5; i++) await s.append({ event: 'reading', i });
+    const chunk = await s.chunk(1, s.lastSeq, 'pi-7');
+    await s.close();
+    await writeFile(join(dir, 'c.cbor'), chunk.bytes);
+    const broker = await startAedes();
+    const bt = spawnIn(dir, [
+      'node',
+      '--id',
+      'bt1',
+      '--roles',
+      'bt',
+      '--data',
+      join(dir, 'bt1'),
+      '--broker',
+      broker.url,
+    ]);
+    children.push(bt);
+    try {
+      await saidOnStdout(bt, 'Ctrl-C to stop');
+      const r = await runCli([
+        'intent',
+        'store_chunk',
+        '--subject',
+        chunk.id,
+        '--body-file',
+        join(dir, 'c.cbor'),
+        '--to',
+        'bt1',
+        '--broker',
+        broker.url,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const outcome = JSON.parse(r.stdout) as { yes: { node: string }[]; no: unknown[] };
+      expect(outcome.yes.map((y) => y.node)).toEqual(['bt1']);
+    } finally {
+      bt.kill('SIGKILL');
+      await broker.stop();
+    }
+  });
+});
