@@ -139,6 +139,30 @@ async function bodyOf(flags: IntentFlags): Promise<unknown> {
   }
 }
 
+/** Declares the intent, prints its outcome; names the `--to` nodes that are not online (69 when none is). */
+async function declareAndPrint(
+  node: DamesoNode,
+  kind: string,
+  o: IntentFlags & { deadlineMs: number; payload: unknown },
+  taken: Promise<never>,
+): Promise<void> {
+  const to = splitList(o.to);
+  const absent = notInRoster(node, to);
+  if (absent.length > 0) {
+    process.stderr.write(`dameso: --to ${absent.join(',')}: not online (not in the roster) [DAMESO_NOT_ONLINE]\n`);
+  }
+  const declared = node.declare(kind, {
+    deadlineMs: o.deadlineMs,
+    ...(o.subject !== undefined ? { subject: o.subject } : {}),
+    ...(o.payload !== undefined ? { body: o.payload } : {}),
+    ...(to.length > 0 ? { to } : {}),
+  });
+  const outcome = await Promise.race([declared.then((x) => x), taken]);
+  const text = o.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
+  process.stdout.write(`${text}\n`);
+  if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;
+}
+
 /** `--to` names that are not online nodes of the roster: they cannot answer. */
 function notInRoster(node: DamesoNode, to: readonly string[]): string[] {
   const online = new Set(node.roster.online().map((p) => p.node));
@@ -211,56 +235,46 @@ TLS certificate did not verify against --ca.`,
       const brokerPassword = await brokerPasswordOf(flags);
       const brokerCa = await readCaFile('--ca', flags.ca);
       const keepAlive = setInterval(() => undefined, 1 << 30);
-      const temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
-      const guard = idTakenGuard();
-      const node = createNode({
-        onIdTaken: guard.onIdTaken,
-        id,
-        broker,
-        ...(brokerPassword !== undefined ? { brokerPassword } : {}),
-        ...(brokerCa !== undefined ? { brokerCa } : {}),
-        dataDir: flags.data ?? temp!,
-        announce: false,
-        gate: alwaysYesGate, // serves nothing: no limiters to sample
-        durability: flags.data === undefined ? 'none' : 'batch',
-        log: createLogger({ level: 'warn' }),
-      });
       // Ctrl-C: stopping the node closes the open intent ("stopped"), so its outcome so far prints.
+      // Listened to before the temp folder exists, so no Ctrl-C can leave it behind.
+      let node: DamesoNode | undefined;
       let stopping: Promise<void> | undefined;
+      let interrupted = false;
       const interrupt = (): void => {
-        stopping ??= node.stop();
+        interrupted = true;
+        if (node !== undefined) stopping ??= node.stop();
       };
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
+      let temp: string | undefined;
       try {
-        await Promise.race([node.start(), guard.taken]);
-        const to = splitList(flags.to);
-        const absent = notInRoster(node, to);
-        if (absent.length > 0) {
-          process.stderr.write(
-            `dameso: --to ${absent.join(',')}: not online (not in the roster) [DAMESO_NOT_ONLINE]\n`,
-          );
-        }
-        const declared = node.declare(kind, {
-          deadlineMs,
-          ...(flags.subject !== undefined ? { subject: flags.subject } : {}),
-          ...(body !== undefined ? { body } : {}),
-          ...(to.length > 0 ? { to } : {}),
+        temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
+        const guard = idTakenGuard();
+        node = createNode({
+          onIdTaken: guard.onIdTaken,
+          id,
+          broker,
+          ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+          ...(brokerCa !== undefined ? { brokerCa } : {}),
+          dataDir: flags.data ?? temp!,
+          announce: false,
+          gate: alwaysYesGate, // serves nothing: no limiters to sample
+          durability: flags.data === undefined ? 'none' : 'batch',
+          log: createLogger({ level: 'warn' }),
         });
-        const outcome = await Promise.race([declared.then((o) => o), guard.taken]);
-        const text = flags.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
-        process.stdout.write(`${text}\n`);
-        if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;
+        if (interrupted) throw new StartAbortedError(broker);
+        await Promise.race([node.start(), guard.taken]);
+        await declareAndPrint(node, kind, { ...flags, deadlineMs, payload: body }, guard.taken);
       } catch (err) {
         if (!(err instanceof StartAbortedError)) throw err;
         process.stderr.write(`dameso: interrupted before the broker answered; nothing was declared\n`);
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
-        await (stopping ?? node.stop()).catch(() => undefined);
+        await (stopping ?? node?.stop())?.catch(() => undefined);
         if (temp !== undefined) await rm(temp, { recursive: true, force: true });
         clearInterval(keepAlive);
       }
-      if (stopping !== undefined) process.exitCode = EXIT.interrupted;
+      if (interrupted) process.exitCode = EXIT.interrupted;
     });
 }

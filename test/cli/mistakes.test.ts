@@ -368,6 +368,22 @@ describe('Ctrl-C stops at once, says what it has, leaves nothing behind', () => 
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('dameso intent waiting for a broker that is down: exit 130, its temp folder removed', async () => {
+    const dir = join(root, 'sigint-intent-down');
+    await mkdir(dir);
+    const port = await freePort();
+    const child = spawnIn(dir, ['intent', 'want_chunk', '--subject', CHUNK_ID, '--broker', `mqtt://127.0.0.1:${port}`]);
+    const result = finished(child);
+    await until(async () => (await readdir(dir)).some((f) => f.startsWith('dameso-intent-')), 'its temp folder');
+    child.kill('SIGINT');
+    const guard = setTimeout(() => child.kill('SIGKILL'), DEFAULT_START_TIMEOUT_MS / 2);
+    const r = await result.finally(() => clearTimeout(guard));
+    expect(r.code).toBe(130);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('nothing was declared');
+    expect((await readdir(dir)).filter((f) => f.startsWith('dameso-intent-'))).toEqual([]);
+  });
+
   it('dameso intent: the outcome so far, exit 130, its temp folder removed', async () => {
     const dir = join(root, 'sigint-intent');
     await mkdir(dir);
@@ -722,3 +738,12 @@ describe('intent store_chunk --body-file', () => {
     }
   });
 });
+
+/** Polls `check` until it holds; fails (throws) after 10 s. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
