@@ -5,22 +5,29 @@
  */
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { DamesoError } from '../errors.js';
-import { registerAll } from './commands.js';
+import { registerFor } from './commands.js';
 import { EXIT } from './exit.js';
 import { explainCannotCreate } from './fs-errors.js';
 import { endQuietlyOnClosedPipe } from './pipes.js';
 import { versionLine } from './version.js';
 
-export function buildProgram(): Command {
+/**
+ * The program with the commands `argv` may run: only the named command's area when it names one
+ * (a board starts `dameso limits` without loading the broker), none for `--version`, else all.
+ */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('dameso')
     .description(
       'dameso: an intent-based runtime for edge nodes. Every node keeps one durable series of ' +
         'events; it declares intents over MQTT and peers answer YES, NO or stay silent, each ' +
         'through rate limiters measured on this machine.',
     )
-    .version(versionLine())
     .showHelpAfterError('(run with --help for usage)');
-  registerAll(program);
+  const first = argv[2];
+  const asksVersion = first === '--version' || first === '-V';
+  // The commit is looked up (a git call in a checkout) only when the version is asked for.
+  program.version(asksVersion ? versionLine() : 'dameso');
+  if (!asksVersion) await registerFor(program, first);
   // Commander copies exitOverride to sub-commands only when they are created after it is set, so
   // set it on every command: a usage error anywhere throws a CommanderError (exit 64 below).
   const override = (cmd: Command): void => {
@@ -49,7 +56,7 @@ function withUsageCode(text: string): string {
 
 async function main(argv: string[]): Promise<void> {
   endQuietlyOnClosedPipe();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {
