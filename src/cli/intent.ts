@@ -214,7 +214,7 @@ A --to node that is not online is named on stderr. Ctrl-C prints the outcome so 
 "stopped") and exits 130.
 
 Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or unknown kind;
-69 broker unreachable, or none of the --to nodes is online; 130 interrupted; 78 unreadable --password-file or --ca, the broker refused the password, or its
+69 broker unreachable, none of the --to nodes is online, or another process uses --id; 130 interrupted; 78 unreadable --password-file or --ca, the broker refused the password, or its
 TLS certificate did not verify against --ca.`,
     )
     .action(async (kind: string, flags: IntentFlags) => {

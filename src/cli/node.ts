@@ -334,11 +334,16 @@ resumes there. With fewer than K bt nodes online it waits (one warning, one "bac
 on when enough join; it pauses while the broker is away or the node is busy. Progress: the metrics
 dameso_backup_mark / dameso_backup_lag_entries / dameso_backup_state, and the "backup" entries.
 
-Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 65 the data folder holds a damaged series;
-69 broker unreachable, series locked by another node or serial port unavailable; 73 cannot write
-the data folder (read-only, disk full); 78 bad configuration (unknown role or board, metrics port taken,
-unreadable --password-file or --ca, the broker refused the password, or its TLS certificate did not
-verify against --ca).`,
+Ctrl-C while the broker is awaited stops at once. A damaged record in the series is skipped at open
+and said (a warning, dameso_series_damaged_records, dameso status). Another process connected with
+the same --id is said once a minute (DAMESO_ID_TAKEN) while this node reconnects at its longest delay.
+
+Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags (--broker without mqtt://, a bad --id); 65 the
+data folder holds a damaged series; 69 broker unreachable, series locked by another node or serial port
+unavailable; 73 cannot write the data folder (read-only, disk full); 78 bad configuration (unknown role
+or board, metrics port taken, unreadable --password-file or --ca, the broker refused the password or
+wants one, its TLS certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a
+plain one).`,
     )
     .addHelpText('after', SURVEY_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))

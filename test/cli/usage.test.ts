@@ -58,7 +58,7 @@ describe('dameso usage errors', () => {
       expect(h.stdout).toMatch(/Exit codes:/);
     }
     expect(node.stdout).toMatch(/--id <id> .*\(required\)/);
-    expect(get.stdout).toMatch(/cli-<pid>/);
+    expect(get.stdout).toMatch(/cli-<random>/);
     expect(get.stdout).not.toMatch(/cli-\d/);
   });
 
