@@ -37,8 +37,8 @@ interface RedisLibs {
 
 let libs: RedisLibs | undefined;
 /**
- * Loaded at the first clustered start only: measured, they add ~2 MB of heap to a process (idle
- * host 8.3 -> 10.4 MB heapUsed), and every node with an embedded broker imports this module.
+ * Loaded at the first clustered start only: they add heap to a process (docs/benchmarks.md), and
+ * every node with an embedded broker imports this module.
  * CommonJS; ioredis is the one they depend on (resolved from them, not hoisted by luck).
  */
 function redisLibs(): RedisLibs {
@@ -207,7 +207,7 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
  * aedes-persistence-redis streams the retained records of one SUBSCRIBE exact-topic filters first,
  * then every wildcard filter in one scan (its matchRetained). The roster barrier needs them filter
  * by filter in packet order (src/protocol/roster-barrier.ts: `R/presence/+` then `R/sync/{node}`):
- * measured without this, all 500 of 500 presence records came after the sync record. Each topic is
+ * without this, the presence records come after the sync record. Each topic is
  * still sent once, as the original does.
  */
 function inFilterOrder(persistence: RedisPersistence): RedisPersistence {
@@ -232,8 +232,8 @@ async function* oneFilterAfterTheOther(persistence: RedisPersistence, patterns: 
 
 /**
  * Closes a connection unless it has ended already (mqemitter-redis quits its two at Aedes' close):
- * ioredis' disconnect() on a closed socket leaves a 2 s timer that held the process open (measured:
- * exit 1.9 s after stop()).
+ * ioredis' disconnect() on a closed socket leaves a 2 s timer that holds the process open after
+ * stop().
  */
 function release(conn: Redis): void {
   if (conn.status !== 'end') conn.disconnect();

@@ -18,8 +18,8 @@ export const DEFAULT_HOSTED_HOST = '0.0.0.0';
 export const DEFAULT_MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 
 /**
- * Most retained `have` records the broker stores (have-retention.ts): each cost ~1 KB of RSS here
- * with the in-memory store, so ~100 MB at the bound. Beyond it new records are delivered live but
+ * Most retained `have` records the broker stores (have-retention.ts; memory per record with the
+ * in-memory store: docs/operations.md "Retained have records"). Beyond it new records are delivered live but
  * not stored. A hub on a 1 GB board may keep the default; on a Zero, lower it.
  */
 export const DEFAULT_MAX_RETAINED_HAVES = 100_000;

@@ -120,7 +120,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
         const parsed = parseTopic(topic);
         if (parsed === undefined) return FOREIGN;
         if (payload.length === 0) {
-          // An empty retained payload clears a record (DESIGN: withdraws a have). Only its owner may.
+          // An empty retained payload clears a record (docs/protocol.md §5.4: withdraws a have). Only its owner may.
           if (parsed.type === 'presence' || parsed.type === 'have' || parsed.type === 'sync') {
             const heldToClient = bound !== undefined || (parsed.type === 'presence' && clientId !== null);
             if (heldToClient && bound !== parsed.node) {
@@ -155,7 +155,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
         }
         if (message.type === 'presence' && message.envelope.state === 'online') remember(node, at);
       }
-      // Intents and replies are QoS 0 and never retained (DESIGN table): a retained intent would be
+      // Intents and replies are QoS 0 and never retained (docs/protocol.md §2): a retained intent would be
       // replayed to every node that subscribes, forever.
       const stripRetain = message.type === 'intent' || message.type === 'reply';
       return { ok: true, dameso: true, message, stripRetain };

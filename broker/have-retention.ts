@@ -1,8 +1,7 @@
 /**
  * A bound on the retained `have` records a broker keeps. Every holder announces every chunk it
- * holds with a retained record (DESIGN.md), and the broker keeps each one until it is withdrawn:
- * with Aedes' in-memory persistence that measured ~1 KB of broker RSS per record here (100 000
- * records: 78 → 180 MB). A node bounds its own chunk index, but a hub hears every holder of the
+ * holds with a retained record (docs/protocol.md §5.4), and the broker keeps each one until it is
+ * withdrawn, in memory with Aedes' persistence (sizes: docs/benchmarks.md). A node bounds its own chunk index, but a hub hears every holder of the
  * fleet, so nothing else bounds the broker's table.
  *
  * Past the bound a new record is still delivered to the live subscribers (the holders' trackers,

@@ -1,8 +1,8 @@
 /**
- * The Aedes host (DESIGN.md layout: broker/): TCP + WebSocket listeners with TCP_NODELAY, a maximum
+ * The Aedes host (docs/architecture.md): TCP + WebSocket listeners with TCP_NODELAY, a maximum
  * packet size, and the publish check that drops malformed, spoofed and stale envelopes on
  * `dameso/v1/#` before they reach the fleet. How a node knows it holds the whole retained roster
- * despite Aedes streaming retained records after SUBACK: src/protocol/roster-barrier.ts (measured).
+ * despite Aedes streaming retained records after SUBACK: src/protocol/roster-barrier.ts.
  */
 
 export { type Acl, type AclAction, createAcl } from './acl.js';

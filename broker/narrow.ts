@@ -1,5 +1,5 @@
 /**
- * Fan-out narrowed by `to` (DESIGN.md, scale path: "fan-out is narrowed by kind and by `to`"). The
+ * Fan-out narrowed by `to` (docs/protocol.md §12). The
  * topic narrows an intent to the nodes serving its kind; an intent that names its responders with
  * `to` is then delivered only to those of them, instead of to every node of the kind, which would
  * decode it only to drop it. On a fleet of boards that is bandwidth and CPU on every bystander per

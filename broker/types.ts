@@ -42,7 +42,7 @@ export interface BrokerHostOptions {
   maxTrackedNodes?: number;
   /**
    * Most retained `have` records stored (have-retention.ts); new ones beyond it are delivered live
-   * but not retained. Default DEFAULT_MAX_RETAINED_HAVES (100 000, ~100 MB here).
+   * but not retained. Default DEFAULT_MAX_RETAINED_HAVES (100 000).
    */
   maxRetainedHaves?: number;
   /**

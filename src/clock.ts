@@ -1,6 +1,6 @@
 /**
  * Time, injected. Logic never calls `Date.now()` or `setTimeout` directly, so tests run on a
- * manual clock without sleeps (CONVENTIONS.md habit 2; model: MQTT.js `get-timer.ts`).
+ * manual clock without sleeps (model: MQTT.js `get-timer.ts`).
  *
  * Two clocks, because a Pi has no RTC and its wall clock jumps when NTP syncs:
  * - `now()` is wall-clock ms since the epoch: stamped into entries and envelopes, never used to

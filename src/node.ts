@@ -238,7 +238,7 @@ class Node implements DamesoNode {
     };
     if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
     else {
-      // Every node gates its answer side with its limiters, built from its board profile (issue 5).
+      // Every node gates its answer side with its limiters, built from its board profile.
       this.limiters = await startNodeLimiters(components, {
         device: o.device,
         thresholds: o.limits,
@@ -252,7 +252,7 @@ class Node implements DamesoNode {
     await transport.start();
     await roster.start();
     await intents.start();
-    // DESIGN.md: a node declares only once it holds the retained roster.
+    // A node declares only once it holds the retained roster (docs/protocol.md §6).
     await roster.ready();
     for (const [, inst] of this.instances) await inst.start?.();
   }

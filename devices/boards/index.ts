@@ -1,5 +1,5 @@
 /**
- * Board profiles: budgets per board as plain JSON data (CONVENTIONS habit 8: boards are data).
+ * Board profiles: budgets per board as plain JSON data (boards are data, not code).
  * `loadBoard(name)` returns a validated profile or throws a `ConfigError` naming the key and the
  * fix; an unknown board lists the known ones. `generic` is the default.
  *

@@ -1,5 +1,5 @@
 /**
- * Sensor drivers. Each is handed its I/O (CONVENTIONS habit 8): serial drivers receive an open
+ * Sensor drivers. Each is handed its I/O: serial drivers receive an open
  * readable port (a `SerialPortStream` with the native binding on boards, the mock binding in
  * tests); the simulated sensor receives a field, a position and the clock.
  */

@@ -1,5 +1,5 @@
 /**
- * NMEA 0183 GPS driver: handed a readable port (CONVENTIONS habit 8), it frames lines, checks
+ * NMEA 0183 GPS driver: handed a readable port, it frames lines, checks
  * checksums and emits a `fix` reading for every GGA or RMC sentence with a valid fix, from any
  * talker. Rejections are counted by reason; other sentences are ignored and counted.
  */

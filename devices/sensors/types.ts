@@ -1,5 +1,5 @@
 /**
- * The common sensor driver contract (CONVENTIONS habit 8: a driver is handed its port; the caller
+ * The common sensor driver contract (a driver is handed its port; the caller
  * opens it). Every driver emits `Reading`s through `onReading` between `start()` and `stop()`.
  */
 import type { Readable } from 'node:stream';

@@ -33,9 +33,9 @@ export function chunkingPolicy(o: ChunkingOptions = {}): Required<ChunkingOption
  * The chunks of `fromSeq..toSeq` (inclusive) that are still in the ring, cut by the policy and
  * stamped with `node`, each yielded as soon as it is cut: one read pass over the range, and one
  * chunk's entries in memory at a time, however long the range. (Cutting every range first and
- * then reading each one back held the whole range as chunk bytes and decoded entries, ~4.6x its
- * size in RSS: +294 MB for the default 64 MiB ring; and each read-back rescanned its segment from
- * the start, 16 s of a 38 s push of that ring here.) Entries evicted while a consumer is slow are
+ * then reading each one back holds the whole range as chunk bytes and decoded entries, several
+ * times its size in RSS, and each read-back rescans its segment from the start: see
+ * docs/design-notes.md "Pushing a whole series in one pass".) Entries evicted while a consumer is slow are
  * simply not in the chunks: a segment gone before the pass reaches it reads as empty.
  */
 export async function* streamChunks(

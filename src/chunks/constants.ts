@@ -14,7 +14,7 @@ export const DEFAULT_STORE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /**
  * Largest chunk accepted, bytes. The whole `store_chunk` envelope must fit the 1 MiB payload cap
- * (DESIGN.md wire protocol), so a chunk leaves room for the envelope around it.
+ * (docs/protocol.md §4), so a chunk leaves room for the envelope around it.
  */
 export const DEFAULT_MAX_CHUNK_BYTES = 768 * 1024;
 
@@ -41,8 +41,7 @@ export const DEFAULT_REPLICAS = 3;
 
 /**
  * Chunks of a series push in flight at once (`pushSeries`): holders fsync one chunk while the next
- * travels. Memory: this many chunks. Measured here (one process, 3 bt nodes): a 16 MiB series in
- * 4.7 s one at a time, 2.8 s with 4; 64 MiB in 18.9 s and 9.4 s.
+ * travels. Memory: this many chunks. Figures with 1 and 4: docs/benchmarks.md.
  */
 export const DEFAULT_PUSH_WINDOW = 4;
 

@@ -1,7 +1,7 @@
 /**
  * Bytes → chunk map, for the store's metadata, through the series' own `decodeChunk` (one
  * definition of a well-formed chunk). A body that hashes right but is not a v1 chunk map
- * (DESIGN.md "Chunks") is `MalformedChunkError`, answered NO `bad_request`.
+ * (docs/protocol.md §8) is `MalformedChunkError`, answered NO `bad_request`.
  */
 import { decodeChunk } from '../series/index.js';
 import type { ChunkMap } from '../series/types.js';

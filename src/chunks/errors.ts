@@ -28,7 +28,7 @@ export class BadChunkIdError extends DamesoError {
   }
 }
 
-/** The bytes hash right but are not a v1 chunk map (DESIGN.md "Chunks"). */
+/** The bytes hash right but are not a v1 chunk map (docs/protocol.md §8). */
 export class MalformedChunkError extends DamesoError {
   constructor(why: string) {
     super('DAMESO_MALFORMED_CHUNK', `not a v1 chunk: ${why}`);

@@ -1,5 +1,5 @@
 /**
- * The answer side of the chunk kinds (role `bt`; DESIGN.md "Kinds in v1"). The limiters' gate runs
+ * The answer side of the chunk kinds (role `bt`; docs/protocol.md §10). The limiters' gate runs
  * before `handle` (the intent layer calls it); these handlers decide only what the store can say.
  *
  * - `store_chunk` (subject = id, body = bytes): YES once stored and announced; NO `too_large`,

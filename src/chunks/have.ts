@@ -1,10 +1,10 @@
 /**
- * `have` records (DESIGN.md wire protocol): `R/have/{chunk}/{node}`, QoS 1, retained,
+ * `have` records (docs/protocol.md §5.4): `R/have/{chunk}/{node}`, QoS 1, retained,
  * `{v:1, node, chunk, size, t}`; an empty retained payload withdraws it. The broker keeps them, so
  * it plays the tracker: `whoHas(id)` subscribes to `R/have/{id}/+` and reads the retained records.
  *
  * MQTT 3.1.1 has no end-of-retained marker and Aedes keeps streaming retained records after SUBACK
- * (DESIGN.md: a marker overtook 383–499 of 500 records), so collection ends after a quiet period
+ * (a marker is overtaken: docs/design-notes.md "Intents and the wire"), so collection ends after a quiet period
  * without a new record, bounded by a maximum wait.
  */
 import type { Clock, TimerHandle } from '../clock.js';

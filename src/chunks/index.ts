@@ -1,7 +1,7 @@
 /**
- * Chunks (issue 6): a content-addressed chunk store under a byte budget, the `bt` handlers
+ * Chunks: a content-addressed chunk store under a byte budget, the `bt` handlers
  * (`store_chunk`, `want_chunk`, `want_chunks`), push to K replicas, discovery from retained `have`
- * records, fetch from any holder — every byte checked against its id (DESIGN.md "Chunks").
+ * records, fetch from any holder — every byte checked against its id (docs/protocol.md §8).
  */
 export {
   type Backup,

@@ -20,7 +20,7 @@ export interface ChunkMeta {
   types_truncated?: boolean;
 }
 
-/** The filter of a `want_chunks` body (DESIGN.md: `{event?, node?, from_t?, to_t?}`). */
+/** The filter of a `want_chunks` body (docs/protocol.md §10: `{event?, node?, from_t?, to_t?}`). */
 export interface ChunkFilter {
   event?: string;
   node?: string;

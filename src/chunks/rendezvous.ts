@@ -2,8 +2,8 @@
  * Rendezvous (highest-random-weight) ranking of nodes for a chunk: every node ranks the same
  * holders for the same chunk, and chunks spread evenly over the fleet. It runs on every push and
  * every fetch, so the score is a cheap 32-bit hash (FNV-1a with murmur3's finaliser for avalanche)
- * instead of a SHA-256 per node: ranking three holders with `createHash` cost ~38 µs per fetch,
- * measured in place on this machine. The score only spreads load; nothing trusts it.
+ * instead of a SHA-256 per node (a visible share of a fetch: docs/benchmarks.md). The score only
+ * spreads load; nothing trusts it.
  */
 
 /** The score of `node` for `id`; higher ranks first. */

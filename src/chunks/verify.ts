@@ -1,5 +1,5 @@
 /**
- * Verification: a chunk's id is the lowercase hex SHA-256 of its exact bytes (DESIGN.md "Chunks").
+ * Verification: a chunk's id is the lowercase hex SHA-256 of its exact bytes (docs/protocol.md §8).
  * A receiver recomputes it before it stores, serves or counts a chunk; a mismatch is a typed error
  * and never reaches the store or the wire.
  */

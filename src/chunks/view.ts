@@ -1,6 +1,6 @@
 /**
- * What a node holds is derived from its series (DESIGN.md "Series": stored chunks are a derived
- * view): `stored_chunk` adds a chunk, `evicted_chunk` removes it. The view survives restarts and
+ * What a node holds is derived from its series (stored chunks are a derived view:
+ * docs/architecture.md): `stored_chunk` adds a chunk, `evicted_chunk` removes it. The view survives restarts and
  * ring eviction through the series' snapshots; the store reconciles it with the files at open.
  */
 import type { Entry, View } from '../series/types.js';

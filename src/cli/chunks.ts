@@ -144,7 +144,7 @@ password, or its TLS certificate did not verify against --ca.`,
         // A folder with no series would get a fresh one and push its own bookkeeping: refuse (65).
         await requireSeriesIn(f.data, '--data');
         const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
-        // A push of a whole ring takes a while (~10 s for 64 MiB here, longer on a board): say where
+        // A push of a whole ring takes a while (seconds, longer on a board): say where
         // it is once a second on stderr, so stdout stays the result alone.
         let latest: PushSeriesProgress | undefined;
         const { res, online } = await withProgress(

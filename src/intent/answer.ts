@@ -2,15 +2,15 @@
  * The answer side: for each served kind, `gate.intentSeen` → `relevant()` (false: silence) →
  * `gate.decide()` (NO with reason and `lim`) → `handle()` → reply. Each gate decision is written to
  * the series (`decision`) with the limiter values. The deadline is measured from receipt
- * (DESIGN.md: clocks are not shared), and nothing is sent after it.
+ * (clocks are not shared: docs/protocol.md §7), and nothing is sent after it.
  *
  * `lim` on the wire is a congestion signal, sent when it says something (ECN's habit: mark when
  * congested, not every packet): with every NO (the values behind the refusal), and with a YES
  * given under pressure (some value at or below `yesAbove`, `GateDecision.tight`) when the values
  * are news to that requester (lim-told.ts). A YES on the fast path (every value above `yesAbove`)
- * says "plenty" by itself and goes without: measured on the intents bench, `lim` was ~100 of a
- * reply's ~230 bytes, and encoding it, checking it at the broker and validating it at the
- * requester cost 3-4 % of the CPU per intent at 10 responders. The series keeps the values of
+ * says "plenty" by itself and goes without: `lim` is a large share of a reply, and encoding it,
+ * checking it at the broker and validating it at the requester cost CPU on every intent
+ * (docs/design-notes.md "`lim` rides on a reply"). The series keeps the values of
  * every decision either way.
  */
 import type { Clock } from '../clock.js';

@@ -1,5 +1,5 @@
 /**
- * Intent defaults (DESIGN.md "Wire protocol v1"). Units are in the names.
+ * Intent defaults (docs/protocol.md §7). Units are in the names.
  */
 
 /** Deadline of a declared intent when the caller gives none, ms after receipt. */
@@ -27,7 +27,7 @@ export const LIM_REFRESH_MS = 1_000;
 /** Requesters whose last-told `lim` is kept (oldest forgotten first; a forgotten one is told again). */
 export const MAX_LIM_TOLD = 1_024;
 
-/** Kinds of v1 and the role that serves each (DESIGN.md). Handlers may add kinds. */
+/** Kinds of v1 and the role that serves each (docs/protocol.md §10). Handlers may add kinds. */
 export const KIND_ROLES: Readonly<Record<string, string>> = {
   want_chunk: 'bt',
   store_chunk: 'bt',
@@ -35,5 +35,5 @@ export const KIND_ROLES: Readonly<Record<string, string>> = {
   want_observations: 'mapper',
 };
 
-/** Intent kinds match this (DESIGN.md). */
+/** Intent kinds match this (docs/protocol.md §2). */
 export const KIND_PATTERN = /^[a-z_]{1,32}$/;

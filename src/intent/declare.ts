@@ -1,7 +1,7 @@
 /**
  * The declare side: fix the expected set at declaration, publish, collect replies, close as soon as
  * every expected node answered or went offline (deadline otherwise), keep late replies for a while,
- * write the whole outcome to the series (DESIGN.md "Outcome").
+ * write the whole outcome to the series (docs/protocol.md §7).
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -156,7 +156,7 @@ export class DeclareSide {
     }
     if (this.pending.size >= this.maxPending) throw new IntentTableFullError(this.maxPending);
 
-    // DESIGN.md: expected = online ∩ roles serving the kind ∩ `to`, minus self, fixed now.
+    // docs/protocol.md §7: expected = online ∩ roles serving the kind ∩ `to`, minus self, fixed now.
     const to = options.to === undefined ? undefined : new Set(options.to);
     const expected = new Map<string, number>();
     for (const peer of deps.roster.online()) {
@@ -256,7 +256,7 @@ export class DeclareSide {
 
   private onOffline(node: string, session: number): void {
     for (const open of this.pending.values()) {
-      // DESIGN.md: offline = expected nodes whose offline record (same session) arrived before close.
+      // docs/protocol.md §7: offline = expected nodes whose offline record (same session) arrived before close.
       if (open.expectedSessions.get(node) !== session || !open.waiting.delete(node)) continue;
       open.offline.push(node);
       if (open.waiting.size === 0) this.close(open, 'all_answered');

@@ -1,5 +1,5 @@
 /**
- * Intent ids: ULIDs (DESIGN.md: "ULID recommended") made cheaply. The 80-bit random part is drawn
+ * Intent ids: ULIDs (docs/protocol.md §5.2) made cheaply. The 80-bit random part is drawn
  * once per process and then incremented (monotonic ULID), so ids stay unique and sortable without
  * asking the kernel for randomness per intent (that was ~2% of a busy node's CPU).
  */

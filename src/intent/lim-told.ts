@@ -6,11 +6,11 @@
  * `yesAbove`, the answer side's fast path). A requester that tracks `lim` per peer therefore drops
  * what it holds for a peer whose reply shows a new session.
  *
- * Why: under pressure every YES carried `lim` (~100 of a reply's ~230 bytes), and the values change
+ * Why: under pressure every YES would carry `lim` (a large share of a reply), and the values change
  * far more slowly than replies go out (the gate keeps the same frozen values while they are equal
  * at `LIMITER_DECIMALS`). Encoding them, checking them at the broker and decoding them at the
- * requester cost 3-4 % of the CPU per intent at 10 responders, measured here by switching it in one
- * process (the same idea as HPACK's header table: send what changed).
+ * requester cost CPU on every intent (docs/design-notes.md; the same idea as HPACK's header table:
+ * send what changed).
  *
  * A reply is QoS 0: a lost one could leave a requester with old values, so they are told again
  * after `LIM_REFRESH_MS` even when unchanged. A requester's new session starts from nothing (it

@@ -1,5 +1,5 @@
 /**
- * Rate limiters (DESIGN.md "Rate limiters"): six measured values in [0,1] (1 = plenty), the pure
+ * Rate limiters (docs/protocol.md §11): six measured values in [0,1] (1 = plenty), the pure
  * decision policy over them, and the `Gate` the answer side consults before any handler runs.
  *
  * Typical use (what `node.ts` does): `const l = createNodeLimiters({ board, dir, usedBytes, clock });

@@ -2,9 +2,9 @@
  * What the process measures of itself: CPU share and event-loop delay (`cpu`), RSS and heap
  * (`memory`). These are properties of the PROCESS, not of a node: nodes sharing a process (the
  * field, fleet tests, the benchmarks) would each measure the very same figures on timers of their
- * own. Measured with 100 nodes in one process: 400 samples a second, the `process.memoryUsage()`
- * ones at 0.3-0.7 ms each on this VM, and since nodes that start together keep their timers in
- * step, they came in bursts of tens of milliseconds every half second (the p99 of an intent round).
+ * own; nodes that start together keep their timers in step, so their samples come in bursts
+ * (the p99 of an intent round; figures: docs/design-notes.md "CPU and memory are measured once per
+ * process").
  * So each measurement runs once per window for the whole process and every node's limiter reads
  * the same sample against its own budgets. On a board (one node per process) nothing changes.
  *

@@ -1,5 +1,5 @@
 /**
- * `limiters` view: the limiter history a node derives from its series (DESIGN.md: limiter windows
+ * `limiters` view: the limiter history a node derives from its series (limiter windows
  * are derived views, written into snapshots so they survive ring eviction). It keeps what must
  * survive a restart and eviction, bounded:
  * - the thresholds in force (last `limiter_config`), so an old decision can be explained;

@@ -17,9 +17,8 @@ import { brokerSource, nodeSource } from './sources.js';
 
 /**
  * prom-client (with its OpenTelemetry and t-digest dependencies) is loaded only when a metrics
- * port is given: imported up front it cost every `dameso` start (any command) ~0.09 s and ~3 MB
- * RSS here (`/usr/bin/time node dist/src/cli/main.js --version`, 8 runs each), for an endpoint that
- * is off by default.
+ * port is given: imported up front it would cost every `dameso` start (any command) start-up time
+ * and RSS (docs/benchmarks.md) for an endpoint that is off by default.
  */
 const loadRegistry = () => import('./registry.js');
 

@@ -13,7 +13,7 @@ import type { Roster, RosterStats } from '../presence/index.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
 import type { IdTakenError, Transport, TransportStats } from '../transport/index.js';
 
-/** What every service receives (CONVENTIONS.md habit 2: collaborators passed in). */
+/** What every service receives (collaborators passed in, never reached for). */
 export interface NodeComponents {
   id: string;
   roles: readonly string[];

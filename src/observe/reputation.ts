@@ -1,5 +1,5 @@
 /**
- * Reputation of peers, derived from the series only (DESIGN.md "Reputation and consensus").
+ * Reputation of peers, derived from the series only (docs/design-notes.md "Consensus and reputation").
  *
  *   score = positive / (positive + negative), `REP_PRIOR` (0.5) with no evidence.
  *

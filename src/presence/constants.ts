@@ -3,7 +3,7 @@
 /**
  * Quiet window used only when the roster barrier is off (`barrier: false`): the retained roster is
  * taken as held once no retained presence record arrived for one whole window after SUBACK. A
- * guess (Aedes was measured with gaps up to 42 ms inside the retained stream): the barrier
+ * guess (Aedes leaves gaps of tens of ms inside the retained stream): the barrier
  * (protocol/roster-barrier.ts) is the default.
  */
 export const ROSTER_QUIET_MS = 150;

@@ -92,7 +92,7 @@ export class LiveRoster implements Roster {
     const handler = (m: Inbound) => this.onRecord(m);
     if (deps.barrier !== false) {
       // MQTT 3.1.1 has no end-of-retained marker and Aedes streams retained records after SUBACK
-      // (DESIGN.md). The barrier: our own retained sync record, subscribed after R/presence/+ in
+      // (docs/protocol.md §6). The barrier: our own retained sync record, subscribed after R/presence/+ in
       // ONE SUBSCRIBE, arrives after every retained presence record (brokers send them filter by filter).
       this.syncTopic = transport.topics.sync(deps.self);
       const record = createSyncRecord(deps.self, clock.now());

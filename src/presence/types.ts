@@ -1,4 +1,4 @@
-/** What the rest of the node reads from the roster (DESIGN.md: roster from retained presence). */
+/** What the rest of the node reads from the roster (the roster from retained presence: docs/protocol.md §5.1). */
 
 export interface Peer {
   node: string;

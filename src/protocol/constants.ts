@@ -1,5 +1,5 @@
 /**
- * Wire protocol v1 constants (DESIGN.md "Wire protocol v1"). Units are in the names.
+ * Wire protocol v1 constants (docs/protocol.md). Units are in the names.
  */
 
 /** The configurable first level of the root `R = {prefix}/v1`. Default `dameso`. */
@@ -8,7 +8,7 @@ export const DEFAULT_TOPIC_PREFIX = 'dameso';
 /** The version level of the root; v1 payloads carry `v: 1`. */
 export const PROTOCOL_LEVEL = 'v1';
 
-/** Largest payload accepted on any dameso topic: 1 MiB (DESIGN.md). */
+/** Largest payload accepted on any dameso topic: 1 MiB (docs/protocol.md §4). */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 
 /**
@@ -75,7 +75,7 @@ export const MAX_TO_NODES = 1024;
  */
 export const MAX_DEADLINE_MS = 600_000;
 
-/** QoS per topic family (DESIGN.md table). */
+/** QoS per topic family (docs/protocol.md §2). */
 export const PRESENCE_QOS = 1 as const;
 export const INTENT_QOS = 0 as const;
 export const REPLY_QOS = 0 as const;

@@ -3,8 +3,8 @@
  * (`useRecords: false, tagUint8Array: false, variableMapSize: true`), for the values envelopes are
  * made of. One pass into a scratch buffer, then one copy into a Buffer of the exact size; a large
  * byte string (a chunk in a YES) is not copied into the scratch at all but straight into the result.
- * Through cbor-x a YES carrying a 64 KiB chunk was copied three times (the reused buffer grown, then
- * copied out): 21 µs to encode here, 10 µs this way; small envelopes cost about what they did.
+ * Through cbor-x a YES carrying a 64 KiB chunk is copied three times (the reused buffer grown, then
+ * copied out); this way once (figures: docs/benchmarks.md). Small envelopes cost the same either way.
  *
  * Covered: plain objects (constructor Object; shortest map header; keys in Object.keys order),
  * arrays (constructor Array), text, numbers (integers in [-2^32, 2^32) as CBOR ints, -0 as 0,

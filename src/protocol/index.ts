@@ -1,5 +1,5 @@
 /**
- * The wire (DESIGN.md "Wire protocol v1"): topics, the CBOR codec, and the one validator that
+ * The wire (docs/protocol.md): topics, the CBOR codec, and the one validator that
  * decides what is well-formed.
  */
 export * from './codec.js';

@@ -1,16 +1,12 @@
 /**
  * The roster barrier: how a node knows it holds the whole retained roster before it declares.
  *
- * MQTT 3.1.1 has no end-of-retained marker, and retained records are sent AFTER the SUBACK.
- * Measured here (`npx tsx test/interop/retained-race.ts 500 5`, 500 retained presence records,
- * subscription QoS 1, two sessions of 5 runs per method, 2 cores shared with other work):
- *   - a QoS 0 marker published to oneself right after SUBACK overtook 499/500 records on Aedes and
- *     480/500 on Mosquitto (Mosquitto's 20-message QoS 1 in-flight window lets QoS 0 jump the queue);
- *   - a QoS 1 marker overtook 498/500 on Aedes, 0/500 on Mosquitto;
- *   - Aedes kept streaming retained records 98–703 ms after SUBACK, with gaps of up to 125 ms
- *     between two consecutive records: a "quiet period" would have to be long and is still a guess;
- *   - the barrier below: 0/500 records after it, on Aedes and on Mosquitto, in every run (Aedes:
- *     complete 115–176 ms after SUBACK; Mosquitto: 54–82 ms).
+ * MQTT 3.1.1 has no end-of-retained marker, and retained records are sent AFTER the SUBACK. A
+ * marker published to oneself right after SUBACK is overtaken by retained records (QoS 0 on Aedes
+ * and Mosquitto, whose QoS 1 in-flight window lets QoS 0 jump the queue; QoS 1 on Aedes), and a
+ * "quiet period" would have to be long and is still a guess; the barrier below was never
+ * overtaken (`npx tsx test/interop/retained-race.ts 500 5`; figures: docs/design-notes.md
+ * "Intents and the wire").
  *
  * Barrier: (1) publish a retained sync record `{v:1, node, nonce, t}` to `R/sync/{node}` at QoS 1
  * and wait for its PUBACK; (2) send ONE SUBSCRIBE whose LAST filter is `R/sync/{node}`, after
@@ -18,13 +14,13 @@
  * roster is complete when the STORED copy (retain flag set) of the sync record with your nonce
  * arrives; a live copy does not count, because a broker may acknowledge the QoS 1 publish before
  * storing and fanning it out (Aedes 1.2 does, and over Redis the live copy came back after the
- * SUBSCRIBE but ahead of the stored presence records, 5 runs out of 5): brokers send the retained
+ * SUBSCRIBE but ahead of the stored presence records): brokers send the retained
  * records of one SUBSCRIBE filter by filter, in order (Aedes with aedes-persistence streams
  * `createRetainedStreamCombi(filters)` one filter after the other, through one ordered pipe; Mosquitto
  * queues them per filter behind its QoS 1 window); (4) clear the record (empty retained payload).
  * Redo it after every reconnect (clean session). aedes-persistence-redis sends exact-topic filters
  * before wildcards, so broker/cluster.ts streams the stored records one filter after the other
- * (0/500 late across two clustered brokers, test/interop/redis-cluster.test.ts). Keep a fallback
+ * (test/interop/redis-cluster.test.ts). Keep a fallback
  * deadline anyway: a broker whose retained store does not keep filter order may deliver the sync
  * record early; a late presence record is then handled like any live one.
  */

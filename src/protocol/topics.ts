@@ -1,7 +1,7 @@
 /**
- * Topic builders and parsers for wire protocol v1 (DESIGN.md): under the root `R = {prefix}/v1`,
+ * Topic builders and parsers for wire protocol v1 (docs/protocol.md §2): under the root `R = {prefix}/v1`,
  *   R/presence/{node}   R/intent/{kind}   R/reply/{requester}   R/have/{chunk}/{node}
- * and `R/sync/{node}`, the roster barrier (an addition to the DESIGN table: see roster-barrier.ts).
+ * and `R/sync/{node}`, the roster barrier (docs/protocol.md §6, roster-barrier.ts).
  * Every level built or parsed here is validated, so a topic that parses names well-formed ids.
  */
 import { ConfigError } from '../errors.js';

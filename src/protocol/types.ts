@@ -1,5 +1,5 @@
 /**
- * Wire protocol v1 envelope types (DESIGN.md "Wire protocol v1"). Payloads are standard CBOR maps
+ * Wire protocol v1 envelope types (docs/protocol.md §5). Payloads are standard CBOR maps
  * with text keys. What is well-formed is decided in one place: `protocol/validate.ts`.
  */
 
@@ -35,7 +35,7 @@ export interface LimiterValues {
   topology: number;
 }
 
-/** The keys of `LimiterValues`, in the order DESIGN.md lists them (one list for wire and limiters). */
+/** The keys of `LimiterValues`, in the order docs/protocol.md §11 lists them (one list for wire and limiters). */
 export const LIMITER_NAMES: readonly (keyof LimiterValues)[] = [
   'economic',
   'cpu',

@@ -1,5 +1,5 @@
 /**
- * THE one place that decides what is well-formed on the wire (DESIGN.md "Wire protocol v1").
+ * THE one place that decides what is well-formed on the wire (docs/protocol.md).
  * Each validator takes the raw payload bytes and the ids parsed from the topic, and returns the
  * typed envelope or throws a WireError with a stable code:
  *   DAMESO_TOO_LARGE (> MAX_PAYLOAD_BYTES), DAMESO_BAD_CBOR, DAMESO_BAD_VERSION (v ≠ 1),
@@ -52,7 +52,7 @@ export function validateReply(payload: Uint8Array, topic: { requester: string })
 
 /**
  * `R/have/{chunk}/{node}`: `{v:1, node, chunk, size, t}`. Returns `null` for an empty payload,
- * which withdraws the retained record (DESIGN.md).
+ * which withdraws the retained record (docs/protocol.md §5.4).
  */
 export function validateHave(payload: Uint8Array, topic: { chunk: string; node: string }): HaveEnvelope | null {
   if (payload.length === 0) return null;

@@ -1,5 +1,5 @@
 /**
- * Chunks (DESIGN.md "Chunks"): the CBOR map `{v:1, node, first_seq, last_seq, start_t, end_t,
+ * Chunks (docs/protocol.md §8): the CBOR map `{v:1, node, first_seq, last_seq, start_t, end_t,
  * events}`; its id is the lowercase hex SHA-256 of its exact bytes. Pure helpers, so the chunk
  * store and intent answerers verify with the same code that builds.
  */
@@ -15,8 +15,8 @@ export function chunkId(bytes: Uint8Array): string {
 }
 
 /**
- * `crypto.hash` (Node >= 20.12): the one-shot digest, without a Hash object per call (measured
- * here: 38 vs 42 µs for a 64 KiB chunk, hashed at every fetch). Older Node 20 lines fall back.
+ * `crypto.hash` (Node >= 20.12): the one-shot digest, without a Hash object per call (a chunk is
+ * hashed at every fetch; figures in docs/benchmarks.md). Older Node 20 lines fall back.
  */
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'hex') => string }).hash;
 

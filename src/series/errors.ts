@@ -1,5 +1,5 @@
 /**
- * Series errors: one class per condition, each with a stable code (CONVENTIONS habit 6).
+ * Series errors: one class per condition, each with a stable code (one line for the user, no stack).
  * `src/cli/exit.ts` maps the codes to exit statuses.
  */
 import { DamesoError } from '../errors.js';

@@ -1,6 +1,6 @@
 /**
  * The series: dameso's one source of truth. A durable, ring-buffered, CBOR-framed log of entries
- * with derived views (see `types.ts` for the contract and DESIGN.md "Series").
+ * with derived views (see `types.ts` for the contract and docs/architecture.md "The series is the state").
  *
  * ```ts
  * const series = createSeries({ dir, durability: 'batch', views: [sessionView] });

@@ -1,6 +1,6 @@
 /**
  * `SeriesOptions` resolved to their defaults and checked: bad configuration throws at creation,
- * naming the key and the fix (CONVENTIONS habit 6).
+ * naming the key and the fix.
  */
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';

@@ -3,13 +3,12 @@
  * commit start per `intervalMs` for the whole device.
  *
  * Why per device and not per series: a flush costs the DEVICE, not the series. An SD card takes
- * each fdatasync as a cache flush (wear, and milliseconds during which other writes queue), and on
- * this VM an O_DSYNC write costs 110-190 µs of CPU however few bytes it carries. One node on a
- * board has one series, so nothing changes there: its commits start at most once per window, as
- * before. But N nodes in one process (the field, fleet tests, the benchmarks) each had their own
- * window, so the device took N × 1000 / windowMs flushes a second: measured with 100 nodes
- * answering intents, ~100 O_DSYNC writes per intent round, 10-19 ms of CPU per round, more than
- * the round itself. RocksDB (one WAL for all column families) and PostgreSQL (one WAL for all
+ * each fdatasync as a cache flush (wear, and milliseconds during which other writes queue), and an
+ * O_DSYNC write costs CPU however few bytes it carries. One node on a board has one series, so
+ * nothing changes there: its commits start at most once per window. N nodes in one process (the
+ * field, fleet tests, the benchmarks) with a window each would make the device take
+ * N × 1000 / windowMs flushes a second, more CPU than their intent rounds themselves (figures:
+ * docs/design-notes.md "Group commit"). RocksDB (one WAL for all column families) and PostgreSQL (one WAL for all
  * databases) bound flushes per device the same way; here the series stay separate files, so the
  * commits share a schedule instead of a file.
  *

@@ -156,7 +156,7 @@ export interface SeriesStats {
   damagedRecords: number;
 }
 
-/** A chunk, per DESIGN.md: its id is the lowercase hex SHA-256 of `bytes`, its exact CBOR encoding. */
+/** A chunk (docs/protocol.md §8): its id is the lowercase hex SHA-256 of `bytes`, its exact CBOR encoding. */
 export interface ChunkMap {
   v: 1;
   node: string;

@@ -405,7 +405,7 @@ export class MqttTransport implements Transport {
   }
 
   private async onConnected(client: MqttClient): Promise<void> {
-    (client.stream as Partial<Socket>).setNoDelay?.(true); // CONVENTIONS: TCP_NODELAY, 44 ms → <1 ms
+    (client.stream as Partial<Socket>).setNoDelay?.(true); // TCP_NODELAY: docs/design-notes.md "Intents and the wire"
     // While the id is taken, each reconnect waits the longest delay (no tight loop with the other).
     if (!this.idTaken_) this.failures = 0;
     this.refusalLogged = false;

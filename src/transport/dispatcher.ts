@@ -2,7 +2,7 @@
  * The ONE inbound path: every message from the broker is size-checked, decoded and validated by the
  * protocol validator, then handed to the handlers whose filter matches. Bad input is counted by
  * reason, logged once per reason, and dropped; a throwing handler is counted too. Nothing here can
- * crash the node (CONVENTIONS.md habit 6).
+ * crash the node.
  */
 import type { Logger } from '../log.js';
 import { isWireError, type ParsedTopic, parseTopic, type ValidatedMessage, validateParsed } from '../protocol/index.js';

@@ -1,5 +1,5 @@
 /**
- * The per-connection session counter (DESIGN.md: grows by one at every (re)connect and survives
+ * The per-connection session counter (docs/protocol.md §5.1: grows by one at every (re)connect and survives
  * restarts; derived from the series). State = the highest `session` of the `session_started`
  * entries seen. Beside it the node's incarnation (protocol/incarnation.ts): the `epoch` of its
  * `session_started` entries, drawn once when the series holds none (a new board, a re-flashed

@@ -209,7 +209,7 @@ async function main(): Promise<void> {
           fetch_ratio_64KiB: target.fetch_ratio,
           fetch_ratio_p50_64KiB: target.fetch_ratio_p50,
           required_work_ratio_p50_64KiB: target.required_work.ratio_p50_vs_raw,
-          // The measure is throughput (totals). On this shared host the totals are mostly
+          // The target is read on throughput (totals). On this shared host the totals are mostly
           // stalls of some ms that hit both sides (mean fetch ~2x its p50), which pulls the ratio
           // toward 1; the ratio of medians is the software's own cost. Both are reported.
           met: target.fetch_ratio >= 0.6,

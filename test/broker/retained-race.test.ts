@@ -10,7 +10,7 @@ import { connectClient, endAll } from '../helpers/broker-clients.js';
 import { measureRetainedRace, publishAsNodes } from '../helpers/broker-race.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 
-// DESIGN.md: Aedes keeps streaming retained records after SUBACK; a marker round trip is not enough.
+// docs/protocol.md §6: Aedes keeps streaming retained records after SUBACK; a marker round trip is not enough.
 // The roster barrier (src/protocol/roster-barrier.ts) is what a requester relies on.
 let handle: BrokerHandle | undefined;
 afterEach(async () => {

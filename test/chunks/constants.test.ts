@@ -1,4 +1,4 @@
-/** Documented defaults are the code's (CONVENTIONS.md habit 5). */
+/** Documented defaults are the code's. */
 import { describe, expect, it } from 'vitest';
 import * as C from '../../src/chunks/constants.js';
 

@@ -1,5 +1,5 @@
 /**
- * Measures the retained-vs-SUBACK race (DESIGN.md "Expected responders"): N retained presence
+ * Measures the retained-vs-SUBACK race (docs/protocol.md §6): N retained presence
  * records are stored, then a fresh client subscribes to `R/presence/+` and, right after SUBACK,
  * publishes a marker to itself. Counts which retained records arrive before SUBACK, after SUBACK and
  * after the marker, and how long the retained stream keeps going after SUBACK.

@@ -1,7 +1,7 @@
 /**
  * Brokers for everyone's tests: a real Aedes (embedded) or a real Mosquitto (Debian's package) on a
  * free port, with the same handle shape so one behaviour suite runs against both
- * (CONVENTIONS #9). Always `await handle.stop()` in `afterEach`/`afterAll`.
+ * (one behaviour suite, every broker). Always `await handle.stop()` in `afterEach`/`afterAll`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -171,7 +171,7 @@ export async function startHostedAedes(options: { ws?: boolean; args?: string[] 
   };
 }
 
-/** A broker implementation the behaviour suites run against (CONVENTIONS #9). */
+/** A broker implementation the behaviour suites run against. */
 export interface BrokerFactory {
   name: 'aedes-embedded' | 'aedes-hosted' | 'mosquitto';
   start(options?: { ws?: boolean }): Promise<BrokerHandle>;

@@ -1,5 +1,5 @@
 /**
- * The intent-layer behaviour suite, run against every broker (CONVENTIONS.md habit 9): imported by
+ * The intent-layer behaviour suite, run against every broker: imported by
  * `behaviour.test.ts` (Aedes) and `test/interop/intents.test.ts` (Mosquitto). Real brokers, real
  * nodes with real series, a real child process killed with SIGKILL.
  */

@@ -1,4 +1,4 @@
-/** Documented defaults are the code's (CONVENTIONS habit 5: Helia's README drifted from its constants). */
+/** Documented defaults are the code's (a README drifts from its constants unless a test holds it). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

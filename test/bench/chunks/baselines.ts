@@ -1,8 +1,8 @@
 /**
  * The same-run references of `npm run bench:chunks`, on plain mqtt.js clients of the bench's broker:
- * - raw fetch and raw push: the bytes alone, no protocol (the baselines of the issue's ratios);
- * - required work: a fetch stripped to what no implementation of wire protocol v1 with the issue's
- *   verification and DESIGN.md's recording can skip (see `requiredWorkFetcher`). Its ratio to raw
+ * - raw fetch and raw push: the bytes alone, no protocol (the baselines of the ratios);
+ * - required work: a fetch stripped to what no implementation of wire protocol v1 with chunk
+ *   verification and recorded outcomes can skip (see `requiredWorkFetcher`). Its ratio to raw
  *   is the best any fetch can reach on this host; dameso's fetch sits between the two.
  */
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * One behaviour suite, every sensor driver (CONVENTIONS habit 9): the common `SensorDriver`
+ * One behaviour suite, every sensor driver: the common `SensorDriver`
  * contract — start idempotent, unsubscribe, stop detaches, a throwing listener never stops the
  * driver, stats are a copy.
  */
