@@ -1,6 +1,6 @@
 /**
  * The composition root: one node = series + transport + presence + intents (+ services: chunks,
- * observe…), with `start()` / `stop()`. Nothing here does I/O before `start()` (habit 3).
+ * observe…), with `start()` / `stop()`. Nothing here does I/O before `start()`.
  */
 import { join } from 'node:path';
 import { systemClock } from './clock.js';
