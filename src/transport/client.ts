@@ -24,6 +24,7 @@ import {
   DEFAULT_START_TIMEOUT_MS,
   ID_TAKEN_REPEAT_MS,
   MAX_SUBSCRIPTIONS,
+  QUICK_LOSS_MS,
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
   TAKEOVER_LOSSES,
@@ -443,7 +444,7 @@ export class MqttTransport implements Transport {
   /**
    * A connection closed: if the broker closed it (no error of ours) soon after accepting it, count
    * it; `TAKEOVER_LOSSES` of those within `TAKEOVER_WINDOW_MS` mean another process uses this id.
-   * A connection that lasted the window clears the suspicion.
+   * A connection that stayed up `QUICK_LOSS_MS` clears the suspicion.
    */
   private noteLoss(): void {
     const since = this.connectedAtMs;
@@ -451,7 +452,7 @@ export class MqttTransport implements Transport {
     this.lastLossQuick = false;
     if (since === undefined || this.stopping) return;
     const now = this.clock.monotonic();
-    if (now - since >= TAKEOVER_WINDOW_MS || this.lastError !== undefined) {
+    if (now - since >= QUICK_LOSS_MS || this.lastError !== undefined) {
       this.quickLosses = [];
       this.idTaken_ = false;
       return;

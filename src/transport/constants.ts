@@ -11,12 +11,18 @@ export const RECONNECT_MAX_MS = 5_000;
 /** How long `start()` waits for the first connection before failing, ms (0 = forever). */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 /**
- * Connections closed by the broker right after they were accepted, within `TAKEOVER_WINDOW_MS`,
- * that mean another process connects with this node's client id (MQTT-3.1.4-2 takeover).
+ * Connections closed by the broker soon after they were accepted (each up for less than
+ * `QUICK_LOSS_MS`), within `TAKEOVER_WINDOW_MS`, that mean another process connects with this
+ * node's client id (MQTT-3.1.4-2 takeover).
  */
 export const TAKEOVER_LOSSES = 3;
-/** The window in which `TAKEOVER_LOSSES` quick losses mean a takeover, ms. */
-export const TAKEOVER_WINDOW_MS = 10_000;
+/** A connection closed by the broker within this long of its CONNACK is a quick loss, ms. */
+export const QUICK_LOSS_MS = 10_000;
+/**
+ * The window in which `TAKEOVER_LOSSES` quick losses mean a takeover, ms: longer than three
+ * reconnects at `RECONNECT_MAX_MS`, so the other process is found even once it backs off.
+ */
+export const TAKEOVER_WINDOW_MS = 30_000;
 /** While the id stays taken, said again at most this often, ms. */
 export const ID_TAKEN_REPEAT_MS = 60_000;
 /** How long a plain connection closed before its CONNACK waits to learn whether the port speaks TLS, ms. */

@@ -21,7 +21,7 @@ export class IdTakenError extends DamesoError {
     super(
       'DAMESO_ID_TAKEN',
       `another process is connected as ${node} to ${url}: the broker closed this connection ${losses} times ` +
-        `within ${windowMs / 1000} s right after it was accepted (client id ${clientId} taken over); stop the ` +
+        `within ${windowMs / 1000} s, each soon after it was accepted (client id ${clientId} taken over); stop the ` +
         'other process or give this one another --id',
     );
   }

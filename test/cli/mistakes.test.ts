@@ -479,7 +479,7 @@ describe('two processes with one node id: said once, no tight reconnect loop', (
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('another process is connected as store1');
     }
-  });
+  }, 60_000);
 
   it('dameso intent --id store1 while store1 runs: one line, exit 69', async () => {
     const dir = join(root, 'same-id-intent');
