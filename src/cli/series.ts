@@ -4,13 +4,13 @@
 import { writeSync } from 'node:fs';
 import { encode } from 'cbor-x';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import {
   createSeries,
   type DamagedRegion,
   type Durability,
   type Entry,
-  NotASeriesError,
   type Series,
   SeriesCorruptError,
 } from '../series/index.js';
@@ -103,7 +103,12 @@ async function appendCmd(o: AppendOptions) {
 async function verifyCmd(o: { dir: string; json?: boolean }) {
   const r = await verifySeries(o.dir);
   // An empty folder holds no series at all: "sound" would let a wrong --dir pass a check.
-  if (r.perSegment.length === 0 && r.evictedSegments === 0) throw new NotASeriesError(o.dir, 'no segment files');
+  if (r.perSegment.length === 0 && r.evictedSegments === 0) {
+    throw new DamesoError(
+      'DAMESO_NOT_A_SERIES',
+      `${o.dir} holds no series (no segment files): point --dir at a series folder`,
+    );
+  }
   if (o.json) out(JSON.stringify(r));
   else {
     out(`${r.sound ? 'sound' : 'NOT SOUND'}: ${r.dir}`);
