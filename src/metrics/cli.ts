@@ -82,12 +82,16 @@ export async function serveNodeMetrics(node: DamesoNode, listen: MetricsListen):
   return startMetricsServer({ metrics, ...listen, routes: nodeRoutes(node) });
 }
 
-/** `/healthz`: 200 `ok` while connected and writing, else 503 with one line per problem; `/status`: JSON. */
+/**
+ * `/healthz`: 200 `ok` while connected and writing (warnings on the lines after), else 503 with one
+ * line per problem; `/status`: JSON.
+ */
 function nodeRoutes(node: DamesoNode): Record<string, () => Promise<RouteReply>> {
   return {
     '/healthz': async () => {
       const h = healthOf(node);
-      return { status: h.ok ? 200 : 503, body: h.ok ? 'ok\n' : `${h.problems.join('\n')}\n` };
+      const lines = h.ok ? ['ok', ...h.warnings] : [...h.problems, ...h.warnings];
+      return { status: h.ok ? 200 : 503, body: `${lines.join('\n')}\n` };
     },
     '/status': async () => ({
       status: 200,

@@ -35,6 +35,12 @@ export interface Health {
   ok: boolean;
   /** One line per problem (`broker: reconnecting since …`, `series: write failed: …`); empty when ok. */
   problems: string[];
+  /**
+   * What an operator should know that does not make the node unhealthy: damaged records skipped at
+   * open stay in the series until the ring evicts them, and no restart repairs them, so they must
+   * not keep a supervisor restarting the node.
+   */
+  warnings: string[];
 }
 
 /** Healthy = connected to the broker and the series still takes writes. */
@@ -46,9 +52,10 @@ export function healthOf(node: StatusNode): Health {
     problems.push(`broker: ${c.state} since ${since} (${c.reason !== undefined ? `${c.reason}, ` : ''}${c.broker})`);
   }
   if (node.seriesFailure !== undefined) problems.push(`series: write failed: ${node.seriesFailure.message}`);
+  const warnings: string[] = [];
   const damaged = node.series.stats().damagedRecords;
-  if (damaged > 0) problems.push(`series: ${damaged} damaged record(s) skipped at open (dameso series verify)`);
-  return { ok: problems.length === 0, problems };
+  if (damaged > 0) warnings.push(`series: ${damaged} damaged record(s) skipped at open (dameso series verify)`);
+  return { ok: problems.length === 0, problems, warnings };
 }
 
 /** The node's own limiters' values now; undefined under a custom gate (no values to show). */

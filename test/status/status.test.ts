@@ -75,7 +75,11 @@ test('health names a failed series write', () => {
     seriesFailure: new Error('ENOSPC: no space left on device'),
     series: { stats: () => ({ damagedRecords: 0 }) },
   } as unknown as StatusNode;
-  expect(healthOf(node)).toEqual({ ok: false, problems: ['series: write failed: ENOSPC: no space left on device'] });
+  expect(healthOf(node)).toEqual({
+    ok: false,
+    problems: ['series: write failed: ENOSPC: no space left on device'],
+    warnings: [],
+  });
 });
 
 test('/status: the live values of the running node as one JSON object', async () => {
