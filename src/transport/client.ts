@@ -238,7 +238,14 @@ export class MqttTransport implements Transport {
     for (const f of filters) this.qosByFilter.set(f, qos);
     // One SUBSCRIBE for all filters, in order (the roster barrier relies on it).
     if (fresh.length > 0 && this.client?.connected) {
-      await this.client.subscribeAsync(Object.fromEntries(fresh.map((f) => [f, { qos }])));
+      const client = this.client;
+      try {
+        await client.subscribeAsync(Object.fromEntries(fresh.map((f) => [f, { qos }])));
+      } catch (err) {
+        // The connection closed before SUBACK (a broker restart, a takeover of the client id): the
+        // filters are kept and the next connection subscribes them all (onConnected).
+        if (client.connected) throw err;
+      }
     }
     return async () => {
       for (const off of offs) off();

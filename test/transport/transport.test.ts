@@ -141,3 +141,19 @@ describe('publish / subscribe', () => {
     await raw.endAsync();
   });
 });
+
+test('a connection closed before SUBACK is no error: the filter is subscribed again on reconnect', async () => {
+  const a = await pool.start(broker.url, 'a');
+  const seen: string[] = [];
+  const socket = (a.transport as unknown as { client: { stream: { destroy(): void } } }).client.stream;
+  // SUBSCRIBE is written, then the socket dies before its SUBACK can arrive.
+  const subscribed = a.transport.subscribe(a.transport.topics.presence('b'), (m: Inbound) => seen.push(m.topic), {
+    qos: 1,
+  });
+  socket.destroy();
+  await expect(subscribed).resolves.toBeTypeOf('function');
+  await until(() => a.transport.connected && a.transport.session === 2, 15_000, 'reconnect');
+  await pool.start(broker.url, 'b');
+  await until(() => seen.length > 0, 15_000, "b's presence through the filter subscribed again");
+  expect(seen[0]).toBe(`${R}/presence/b`);
+});
