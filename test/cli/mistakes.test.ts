@@ -17,7 +17,7 @@ import { clientIdForNode, createTopics, encode } from '../../src/protocol/index.
 import { createSeries } from '../../src/series/index.js';
 import { DEFAULT_START_TIMEOUT_MS } from '../../src/transport/index.js';
 import { freePort, startAedes } from '../helpers/brokers.js';
-import { type CliResult, finished, runCli } from '../helpers/node-cli.js';
+import { type CliResult, finished, printed, runCli } from '../helpers/node-cli.js';
 import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
 
 let root: string;
@@ -427,18 +427,6 @@ describe('Ctrl-C stops at once, says what it has, leaves nothing behind', () => 
   });
 });
 
-/** Resolves once the child printed `text` on stdout; rejects if it exits first. */
-function saidOnStdout(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing "${text}"`)));
-  });
-}
-
 /** A retained online presence of `node` (bt) that never answers: intents to bt nodes stay open. */
 async function silentPeer(url: string, node: string): Promise<mqtt.MqttClient> {
   const client = await mqtt.connectAsync(url, { clientId: clientIdForNode(node), protocolVersion: 4 });
@@ -487,7 +475,7 @@ describe('two processes with one node id: said once, no tight reconnect loop', (
     const peer = await silentPeer(broker.url, 'silent1');
     try {
       const running = node(join(dir, 'n'));
-      await saidOnStdout(running, 'online');
+      await printed(running, 'online');
       const intent = spawnIn(dir, [
         'intent',
         'want_chunk',
@@ -646,7 +634,7 @@ describe('a damaged series is never read silently', () => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await saidOnStdout(child, 'Ctrl-C to stop');
+    await printed(child, 'Ctrl-C to stop');
     const warn = err()
       .split('\n')
       .find((l) => l.includes('damaged record(s) skipped at open'));
@@ -716,7 +704,7 @@ describe('intent store_chunk --body-file', () => {
     ]);
     children.push(bt);
     try {
-      await saidOnStdout(bt, 'Ctrl-C to stop');
+      await printed(bt, 'Ctrl-C to stop');
       const r = await runCli([
         'intent',
         'store_chunk',

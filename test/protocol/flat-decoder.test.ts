@@ -9,26 +9,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, decodeGeneral, encode } from '../../src/protocol/codec.js';
 import { decodeFlat, UNUSUAL } from '../../src/protocol/flat-decoder.js';
+import { expectSameValue } from '../helpers/same-value.js';
 import { have, intent, presence, reply } from './fixtures.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
-
-/** Same value, same key order, same prototypes, same byte-array class, -0 apart from 0. */
-function same(a: unknown, b: unknown, path = '$'): void {
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
-    if (!Object.is(a, b)) throw new Error(`${path}: ${String(a)} !== ${String(b)}`);
-    return;
-  }
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) throw new Error(`${path}: prototypes differ`);
-  if (a instanceof Uint8Array) {
-    if (!Buffer.from(a).equals(Buffer.from(b as Uint8Array))) throw new Error(`${path}: bytes differ`);
-    return;
-  }
-  const ka = Reflect.ownKeys(a);
-  const kb = Reflect.ownKeys(b);
-  if (ka.join('\u0000') !== kb.join('\u0000')) throw new Error(`${path}: keys ${ka.join()} vs ${kb.join()}`);
-  for (const k of ka) same((a as Record<string, unknown>)[k as string], (b as Record<string, unknown>)[k as string]);
-}
 
 /** The property: UNUSUAL, or accepted by both with the same value. */
 function agrees(bytes: Uint8Array): 'flat' | 'general' | 'refused' {
@@ -41,7 +25,7 @@ function agrees(bytes: Uint8Array): 'flat' | 'general' | 'refused' {
     return 'refused';
   }
   if (flat === UNUSUAL) return 'general';
-  same(flat, general);
+  expectSameValue(flat, general);
   return 'flat';
 }
 
