@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit.js';
-import { registerMap } from '../../src/cli/map.js';
 import {
   cellBox,
   cellOf,
@@ -15,24 +13,9 @@ import {
 } from '../../src/observe/index.js';
 import { createSeries } from '../../src/series/index.js';
 import type { Entry } from '../../src/series/types.js';
+import { runMapInProcess } from '../helpers/map-cli.js';
 import { withTmpDir } from '../helpers/series-tmp.js';
 
-/** Runs `dameso map …` in-process (only this command registered), returning what it printed. */
-async function runMap(args: string[]): Promise<string> {
-  const program = new Command('dameso').exitOverride();
-  registerMap(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'dameso', 'map', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
 const CELL_A = cellOf(48.2, 16.37, 7);
 const CELL_B = cellOf(48.21, 16.38, 7);
 
@@ -85,16 +68,16 @@ describe('consensus map', () => {
       await series.append(b as Entry);
       await series.close();
       const file = join(dir, 'map.geojson');
-      const r = await runMap(['--data', dir, '--metric', 'temp', '--geojson', file, '--json']);
+      const r = await runMapInProcess(['--data', dir, '--metric', 'temp', '--geojson', file, '--json']);
       expect(JSON.parse(r)).toEqual({ file, features: 1 });
       const geo = JSON.parse(await readFile(file, 'utf8')) as MapCollection;
       expect(geo.type).toBe('FeatureCollection');
       expect(geo.features[0]?.properties).toMatchObject({ cell: CELL_A, metric: 'temp', value: 2 });
-      const all = JSON.parse(await runMap(['--data', dir, '--json'])) as MapCollection;
+      const all = JSON.parse(await runMapInProcess(['--data', dir, '--json'])) as MapCollection;
       expect(all.features).toHaveLength(2);
-      const table = await runMap(['--data', dir]);
+      const table = await runMapInProcess(['--data', dir]);
       expect(table.split('\n')[1]).toContain(CELL_A);
-      const err = await runMap(['--data', dir, '--metric', 'nope']).catch((e: unknown) => e);
+      const err = await runMapInProcess(['--data', dir, '--metric', 'nope']).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NoConsensusError);
       expect(EXIT.forCode((err as NoConsensusError).code)).toBe(EXIT.dataErr);
       expect((err as Error).message).toContain('no consensus entries for metric "nope"');

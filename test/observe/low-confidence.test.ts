@@ -4,9 +4,7 @@
  * a row as low confidence instead of a value with a spread.
  */
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
-import { registerMap } from '../../src/cli/map.js';
+import { describe, expect, it } from 'vitest';
 import {
   cellOf,
   consensusInput,
@@ -17,6 +15,7 @@ import {
 } from '../../src/observe/index.js';
 import { createSeries } from '../../src/series/index.js';
 import type { Entry } from '../../src/series/types.js';
+import { runMapInProcess } from '../helpers/map-cli.js';
 import { withTmpDir } from '../helpers/series-tmp.js';
 
 const CELL_A = cellOf(48.2, 16.37, 7);
@@ -31,22 +30,6 @@ const input = (cell: string, values: Record<string, number>, minResponders?: num
     0,
     { method: 'median', maxShare: 0.2, ...(minResponders !== undefined ? { minResponders } : {}) },
   );
-
-async function runMap(args: string[]): Promise<string> {
-  const program = new Command('dameso').exitOverride();
-  registerMap(program);
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'dameso', 'map', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
 
 describe('low-confidence consensus', () => {
   it('is marked below min_responders only, and the mark replays', () => {
@@ -79,7 +62,7 @@ describe('low-confidence consensus', () => {
       await series.append(input(CELL_A, { a: 30.017 }, 3));
       await series.append(input(CELL_B, { a: 1, b: 2, c: 3 }, 3));
       await series.close();
-      const lines = (await runMap(['--data', dir])).split('\n');
+      const lines = (await runMapInProcess(['--data', dir])).split('\n');
       const rowA = lines.find((l) => l.startsWith(CELL_A)) ?? '';
       expect(rowA).toContain('30.017');
       expect(rowA).toContain('low confidence (n=1 < 3)');
