@@ -1,18 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketSizeScanner } from '../../broker/packet-guard.js';
+import { remainingLength } from '../helpers/hostile.js';
 
 /** An MQTT packet: type byte, Remaining Length (MQTT-2.2.3 varint), body. */
 function packet(bodyBytes: number, type = 0x30): Buffer {
-  const len: number[] = [];
-  let x = bodyBytes;
-  do {
-    let b = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) b |= 0x80;
-    len.push(b);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([type, ...len]), Buffer.alloc(bodyBytes, 7)]);
+  return Buffer.concat([Buffer.from([type]), remainingLength(bodyBytes), Buffer.alloc(bodyBytes, 7)]);
 }
 
 describe('PacketSizeScanner', () => {

@@ -144,7 +144,7 @@ export class SocketFlood {
 }
 
 /** MQTT-2.2.3 Remaining Length. */
-function remainingLength(n: number): Buffer {
+export function remainingLength(n: number): Buffer {
   const out: number[] = [];
   let x = n;
   do {
