@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { parseRedisUrl } from '../../broker/index.js';
 import { ConfigError } from '../errors.js';
 import { rootTopic } from '../protocol/index.js';
-import { type BrokerFlags, checkBrokerId, parseBrokerCount } from './broker.js';
+import { BROKER_COUNT_KEYS, type BrokerFlags, checkBrokerId, parseBrokerCount } from './broker.js';
 import {
   checkPorts,
   inFile,
@@ -74,21 +74,7 @@ export function parseBrokerConfig(source: string, file: string): BrokerFlagValue
 /** The same checks the flags get in `dameso broker`, run on the file's values alone. */
 function checkValues(f: BrokerFlagValues, file: string): void {
   checkPorts(f, ['port', 'wsPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
-  const counts = [
-    'maxPacket',
-    'maxHaveRecords',
-    'maxHavePerNode',
-    'statsMs',
-    'connectTimeoutMs',
-    'maxConnections',
-    'maxConnectionsPerIp',
-    'maxIdleS',
-    'packetTimeoutMs',
-    'maxPendingMib',
-    'maxDropsPer10s',
-    'dropCooldownS',
-  ] as const;
-  for (const key of counts) {
+  for (const key of BROKER_COUNT_KEYS) {
     const value = f[key];
     if (value !== undefined) inFile(key, file, () => parseBrokerCount(key, value));
   }

@@ -125,6 +125,9 @@ in timed_out= and dameso_broker_connections_timed_out_total{phase}. At start the
 descriptor limit; --max-connections defaults to ${DEFAULT_MAX_CONNECTIONS}, lowered to that limit minus a reserve.
 `;
 
+/** The keys of the whole-number flags, in table order (the config file checks the same ones). */
+export const BROKER_COUNT_KEYS = Object.keys(COUNTS) as (keyof typeof COUNTS)[];
+
 export function parseBrokerCount(key: keyof typeof COUNTS, value: string): number {
   const [flag, min, max] = COUNTS[key];
   return int(flag, value, min, max);
