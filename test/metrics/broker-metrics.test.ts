@@ -11,13 +11,7 @@ afterEach(async () => {
 });
 
 test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, every reason is shown from 0', async () => {
-  const broker: BrokerHandle = await startAedes();
-  cleanups.push(() => broker.stop());
-  const metrics = createMetrics({ processMetrics: false });
-  const name = `127.0.0.1:${broker.port}`;
-  metrics.addBrokerSource(name, brokerSource({ stats: () => broker.stats?.() ?? fail() }));
-  const server: MetricsServer = await startMetricsServer({ metrics, port: 0 });
-  cleanups.push(() => server.close());
+  const { broker, server, name } = await brokerWithMetrics();
   const at = (reason: string) => ({ broker: name, reason });
 
   const before = (await get(server.url)).body;
@@ -47,13 +41,7 @@ test('garbage on a dameso topic: dropped{reason="bad_cbor"} goes up by one, ever
 });
 
 test('a $SYS subscription refused without auth and a have record over its node share are counted', async () => {
-  const broker: BrokerHandle = await startAedes({ maxHavesPerNode: 1 });
-  cleanups.push(() => broker.stop());
-  const metrics = createMetrics({ processMetrics: false });
-  const name = `127.0.0.1:${broker.port}`;
-  metrics.addBrokerSource(name, brokerSource({ stats: () => broker.stats?.() ?? fail() }));
-  const server: MetricsServer = await startMetricsServer({ metrics, port: 0 });
-  cleanups.push(() => server.close());
+  const { broker, server, name } = await brokerWithMetrics({ maxHavesPerNode: 1 });
 
   const client = await mqtt.connectAsync(broker.url, { clientId: 'dameso.n1', reconnectPeriod: 0 });
   cleanups.push(() => client.endAsync());
@@ -67,6 +55,20 @@ test('a $SYS subscription refused without auth and a have record over its node s
   expect(sample(body, 'dameso_broker_haves_over_share_total', { broker: name })).toBe(1);
   expect(sample(body, 'dameso_broker_retained_haves', { broker: name })).toBe(1);
 });
+
+/** An embedded broker and a metrics server scraping its stats, both closed after the test. */
+async function brokerWithMetrics(
+  options: Parameters<typeof startAedes>[0] = {},
+): Promise<{ broker: BrokerHandle; server: MetricsServer; name: string }> {
+  const broker = await startAedes(options);
+  cleanups.push(() => broker.stop());
+  const metrics = createMetrics({ processMetrics: false });
+  const name = `127.0.0.1:${broker.port}`;
+  metrics.addBrokerSource(name, brokerSource({ stats: () => broker.stats?.() ?? fail() }));
+  const server = await startMetricsServer({ metrics, port: 0 });
+  cleanups.push(() => server.close());
+  return { broker, server, name };
+}
 
 function fail(): never {
   throw new Error('the Aedes handle has stats()');
