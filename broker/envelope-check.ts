@@ -16,6 +16,7 @@ import {
   CBOR_REJECT_REASONS,
   createTopicParser,
   epochOf,
+  isStaleSession,
   isWireError,
   nodeIdFromClientId,
   type ParsedTopic,
@@ -147,7 +148,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
         const at: Incarnation = { epoch: epochOf(env), session: env.session };
         const known = sessions.get(node);
         const ownConnection = !will && bound === node;
-        if (!ownConnection && known !== undefined && (at.epoch !== known.epoch || at.session < known.session)) {
+        if (!ownConnection && known !== undefined && isStaleSession(known, at)) {
           return drop(
             'stale_session',
             `${node} epoch ${at.epoch} session ${at.session}, current epoch ${known.epoch} session ${known.session}`,

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import {
   createSyncRecord,
   epochOf,
+  isStaleSession,
   NO_EPOCH,
   PRESENCE_QOS,
   type PresenceEnvelope,
@@ -220,7 +221,7 @@ export class LiveRoster implements Roster {
   private onOwnRecord(env: PresenceEnvelope | null): void {
     const t = this.deps.transport;
     if (!t.connected || t.session === 0) return;
-    if (env === null || env.state === 'offline' || epochOf(env) !== t.epoch || env.session < t.session) {
+    if (env === null || env.state === 'offline' || isStaleSession(t, env)) {
       this.counters.stale++;
       t.republishPresence();
     }
