@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { isChunkId, sha256Hex } from '../chunks/index.js';
+import { hashMismatch, isChunkId } from '../chunks/index.js';
 import { DamesoError } from '../errors.js';
 import { decodeChunk } from '../series/index.js';
 import type { ChunkMap } from '../series/types.js';
@@ -45,8 +45,8 @@ export async function decodeFile(file: string, id: string | undefined): Promise<
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new DamesoError('DAMESO_IO', `${file}: cannot read (${err.code ?? err.message})`);
   });
-  const actual = sha256Hex(bytes);
-  if (actual !== want) {
+  const actual = hashMismatch(want, bytes);
+  if (actual !== undefined) {
     throw new DamesoError(
       'DAMESO_CHUNK_HASH_MISMATCH',
       `${file}: its bytes hash to ${actual.slice(0, 12)}…, not to its id ${want.slice(0, 12)}… (damaged or not that chunk)`,
