@@ -73,13 +73,7 @@ export function createAdmission(limits: AdmissionLimits): Admission {
     },
     coolDown(remote) {
       if (coolDownMs <= 0) return;
-      const key = sourceKey(remote);
-      coolingUntil.delete(key);
-      if (coolingUntil.size >= maxCooling) {
-        const oldest = coolingUntil.keys().next().value;
-        if (oldest !== undefined) coolingUntil.delete(oldest);
-      }
-      coolingUntil.set(key, clock.monotonic() + coolDownMs);
+      setNewest(coolingUntil, sourceKey(remote), clock.monotonic() + coolDownMs, maxCooling);
     },
     get open() {
       return open;
@@ -125,20 +119,25 @@ export class WarnedOnce {
 
   /** True the first time `key` is seen (or after it was forgotten). */
   first(key: string): boolean {
-    if (this.seen.has(key)) {
-      this.seen.delete(key);
-      this.seen.set(key, true);
-      return false;
-    }
-    if (this.seen.size >= this.capacity) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
-    this.seen.set(key, true);
-    return true;
+    const seenBefore = this.seen.has(key);
+    setNewest(this.seen, key, true, this.capacity);
+    return !seenBefore;
   }
 
   get size(): number {
     return this.seen.size;
   }
+}
+
+/**
+ * Sets `key` as the newest entry of an insertion-ordered table of at most `capacity` entries,
+ * forgetting the oldest when a new key would cross it.
+ */
+function setNewest<V>(table: Map<string, V>, key: string, value: V, capacity: number): void {
+  table.delete(key);
+  if (table.size >= capacity) {
+    const oldest = table.keys().next().value;
+    if (oldest !== undefined) table.delete(oldest);
+  }
+  table.set(key, value);
 }
