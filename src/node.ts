@@ -113,10 +113,8 @@ class Node implements DamesoNode {
     // A running node keeps its process alive, like a server: the injected clock's timers are
     // unref'd, and while the first append waits on a group-commit timer there is no socket yet.
     this.keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
-    const run = this.startParts().then(() => {
-      // stop() during the last steps (roster, services): they are done, so stop the whole node.
-      if (this.abortRequested) throw new StartAbortedError(this.brokerUrl);
-    });
+    // stop() during the last steps (roster, services): they are done, so stop the whole node.
+    const run = this.startParts().then(() => this.checkNotAborted());
     this.startRun = run.then(
       () => undefined,
       () => undefined,
