@@ -40,7 +40,6 @@ import {
   DROP_TOPIC,
   DROP_WINDOW_MS,
   MAX_CONNECT_PACKET_BYTES,
-  MAX_COOLING_ADDRESSES,
   MAX_WARNED_ADDRESSES,
 } from './constants.js';
 import { createDropBudget, type DropBudget } from './drop-budget.js';
@@ -438,12 +437,11 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         maxConnections: limits.maxConnections,
         maxPerSource: limits.maxConnectionsPerIp,
         coolDownMs: limits.dropCoolDownMs,
-        maxCooling: MAX_COOLING_ADDRESSES,
         clock,
       });
       dropBudget = createDropBudget({ maxDrops: limits.maxDropsPerWindow, windowMs: DROP_WINDOW_MS, clock });
       sweep = createConnectionSweep({
-        clock: options.clock ?? systemClock,
+        clock,
         packetTimeoutMs: limits.packetTimeoutMs,
         idleMs: limits.idleCloseMs,
       });
