@@ -16,7 +16,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
-import { isStaleSession, NO_EPOCH } from '../protocol/incarnation.js';
+import { isStaleSession, NO_EPOCH, stampEpoch } from '../protocol/incarnation.js';
 import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
@@ -216,9 +216,7 @@ export class AnswerSide {
       return;
     }
     const env: ReplyEnvelope = { v: 1, id: e.id, from: deps.self, session: deps.session(), r: answer.r };
-    // Epoch 0 is what a record without one means: not sent.
-    const epoch = deps.epoch?.() ?? NO_EPOCH;
-    if (epoch !== NO_EPOCH) env.epoch = epoch;
+    stampEpoch(env, deps.epoch?.() ?? NO_EPOCH);
     if (answer.r === 'yes') {
       if (answer.data !== undefined) env.data = answer.data;
       if (lim !== undefined && this.limTold.onYes(e.from, e.session, lim, tight, now)) env.lim = lim;

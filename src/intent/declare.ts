@@ -6,7 +6,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Roster } from '../presence/types.js';
-import { isStaleSession, NO_EPOCH } from '../protocol/incarnation.js';
+import { isStaleSession, NO_EPOCH, stampEpoch } from '../protocol/incarnation.js';
 import type { IntentEnvelope, ReplyEnvelope } from '../protocol/types.js';
 import type { EntryInput } from '../series/types.js';
 import {
@@ -177,9 +177,7 @@ export class DeclareSide {
       t: deps.clock.now(),
       deadline,
     };
-    // Epoch 0 is what a record without one means: not sent.
-    const epoch = deps.epoch?.() ?? NO_EPOCH;
-    if (epoch !== NO_EPOCH) env.epoch = epoch;
+    stampEpoch(env, deps.epoch?.() ?? NO_EPOCH);
     if (options.subject !== undefined) env.subject = options.subject;
     if (options.to !== undefined) env.to = [...options.to];
     if (options.body !== undefined) env.body = options.body;

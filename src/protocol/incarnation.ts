@@ -27,6 +27,11 @@ export function epochOf(envelope: { epoch?: number }): number {
   return envelope.epoch ?? NO_EPOCH;
 }
 
+/** Sets an outgoing intent's or reply's epoch; NO_EPOCH is left out, which is what a missing one means. */
+export function stampEpoch(envelope: { epoch?: number }, epoch: number): void {
+  if (epoch !== NO_EPOCH) envelope.epoch = epoch;
+}
+
 /**
  * An intent or reply against the sender's newest presence: stale when of another incarnation
  * (random epochs are not ordered: the roster's is the current one) or of an older session.
