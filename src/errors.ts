@@ -26,6 +26,11 @@ export class ConfigError extends DamesoError {
   }
 }
 
+/** What a caught value says: an Error's message, anything else as text. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** True when `err` is a DamesoError carrying `code`. */
 export function hasCode(err: unknown, code: string): boolean {
   return err instanceof DamesoError && err.code === code;

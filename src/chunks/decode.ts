@@ -3,6 +3,7 @@
  * definition of a well-formed chunk). A body that hashes right but is not a v1 chunk map
  * (docs/protocol.md §8) is `MalformedChunkError`, answered NO `bad_request`.
  */
+import { messageOf } from '../errors.js';
 import { decodeChunk } from '../series/index.js';
 import type { ChunkMap } from '../series/types.js';
 import { MalformedChunkError } from './errors.js';
@@ -11,6 +12,6 @@ export function decodeChunkMap(bytes: Uint8Array): ChunkMap {
   try {
     return decodeChunk(bytes);
   } catch (err) {
-    throw new MalformedChunkError(err instanceof Error ? err.message : String(err));
+    throw new MalformedChunkError(messageOf(err));
   }
 }

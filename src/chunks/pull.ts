@@ -8,6 +8,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { messageOf } from '../errors.js';
 import type { DeclaredIntent, DeclareOptions } from '../intent/types.js';
 import { writeChunkFile } from './atomic.js';
 import { MAX_IDS_PER_ANSWER } from './constants.js';
@@ -105,7 +106,7 @@ export async function pullChunks(
       res.fetched.push({ id, from: got.from, size: got.bytes.length });
       progress.bytes += got.bytes.length;
     } catch (err) {
-      res.failed.push({ id, error: err instanceof Error ? err.message : String(err) });
+      res.failed.push({ id, error: messageOf(err) });
     }
   };
   let next = 0;

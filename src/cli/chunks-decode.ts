@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { hashMismatch, isChunkId } from '../chunks/index.js';
-import { DamesoError } from '../errors.js';
+import { DamesoError, messageOf } from '../errors.js';
 import { decodeChunk } from '../series/index.js';
 import type { ChunkMap } from '../series/types.js';
 import { chunkIdArg, out } from './chunks-net.js';
@@ -55,7 +55,7 @@ export async function decodeFile(file: string, id: string | undefined): Promise<
   try {
     return { file, id: want, chunk: decodeChunk(bytes) };
   } catch (err) {
-    throw new DamesoError('DAMESO_BAD_CHUNK', `${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new DamesoError('DAMESO_BAD_CHUNK', `${file}: ${messageOf(err)}`);
   }
 }
 

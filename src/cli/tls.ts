@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { BrokerHost } from '../../broker/index.js';
-import { ConfigError, DamesoError } from '../errors.js';
+import { ConfigError, DamesoError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** `--ca` of the commands that connect to a broker. */
@@ -29,8 +29,6 @@ async function readPem(flag: string, file: string): Promise<string> {
   return text;
 }
 
-const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 /** The PEM certificate(s) of `--ca FILE` (undefined without it), checked to hold a certificate. */
 export async function readCaFile(flag: string, file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined;
@@ -38,7 +36,7 @@ export async function readCaFile(flag: string, file: string | undefined): Promis
   try {
     new X509Certificate(pem);
   } catch (err) {
-    throw new ConfigError(flag, `${file} is not a PEM certificate (${reason(err)})`);
+    throw new ConfigError(flag, `${file} is not a PEM certificate (${messageOf(err)})`);
   }
   return pem;
 }
@@ -81,12 +79,12 @@ export async function readTlsPair(certFile: string, keyFile: string): Promise<{ 
   try {
     new X509Certificate(cert);
   } catch (err) {
-    throw new ConfigError('--tls-cert', `${certFile} is not a PEM certificate (${reason(err)})`);
+    throw new ConfigError('--tls-cert', `${certFile} is not a PEM certificate (${messageOf(err)})`);
   }
   try {
     createSecureContext({ cert, key });
   } catch (err) {
-    throw new ConfigError('--tls-key', `${keyFile} is not the PEM private key of ${certFile} (${reason(err)})`);
+    throw new ConfigError('--tls-key', `${keyFile} is not the PEM private key of ${certFile} (${messageOf(err)})`);
   }
   return { cert, key };
 }

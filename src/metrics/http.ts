@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '../errors.js';
+import { ConfigError, messageOf } from '../errors.js';
 import type { Metrics } from './registry.js';
 
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
@@ -73,14 +73,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (route !== undefined) {
       route().then(
         (r) => reply(res, r.status, req.method === 'HEAD' ? '' : r.body, r.contentType),
-        (err: unknown) => reply(res, 500, `${path}: ${err instanceof Error ? err.message : String(err)}\n`),
+        (err: unknown) => reply(res, 500, `${path}: ${messageOf(err)}\n`),
       );
       return;
     }
     if (path !== METRICS_PATH) return reply(res, 404, `not found; metrics are at ${METRICS_PATH}\n`);
     metrics.text().then(
       (body) => reply(res, 200, req.method === 'HEAD' ? '' : body, metrics.contentType),
-      (err: unknown) => reply(res, 500, `metrics: ${err instanceof Error ? err.message : String(err)}\n`),
+      (err: unknown) => reply(res, 500, `metrics: ${messageOf(err)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {
