@@ -141,9 +141,11 @@ function printTable(map: MapCollection): void {
   const rows = map.features.map((f) => {
     const p = f.properties;
     const head = `${p.cell.padEnd(12)} ${p.metric.padEnd(12)} ${p.value.toFixed(3).padStart(12)}`;
-    // Too few responders: the value is shown, its spread is not claimed.
-    if (p.lowConfidence) return `${head}  low confidence (n=${p.n} < ${p.minResponders ?? '?'})`;
-    return `${head} ±${p.spread.toFixed(3).padEnd(9)} ${String(p.n).padStart(4)}  ${p.method}`;
+    const tail = `${String(p.n).padStart(4)}  ${p.method}`;
+    // Too few responders: no spread is claimed (its column stays empty), and the row says why.
+    if (p.lowConfidence)
+      return `${head}  ${'-'.padEnd(9)} ${tail}  low confidence (n=${p.n} < ${p.minResponders ?? '?'})`;
+    return `${head} ±${p.spread.toFixed(3).padEnd(9)} ${tail}`;
   });
   process.stdout.write(
     `${'cell'.padEnd(12)} ${'metric'.padEnd(12)} ${'value'.padStart(12)}  ${'spread'.padEnd(9)} ${'resp'.padStart(4)}  method\n${rows.join('\n')}\n`,
