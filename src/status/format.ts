@@ -84,7 +84,8 @@ export function statusLines(s: NodeStatus): string[] {
     ['last survey', survey(s)],
     [
       'backup',
-      `${backupEntry(s.backup.last)}; pushed to seq ${s.backup.pushedToSeq}, lag ${s.backup.lagEntries} entries`,
+      `${backupEntry(s.backup.last)}; pushed to seq ${s.backup.pushedToSeq}, lag ${s.backup.lagEntries} entries` +
+        tailNote(s),
     ],
     ['limiters', limiters(s)],
     ['decisions', decisions(s)],
@@ -93,4 +94,14 @@ export function statusLines(s: NodeStatus): string[] {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}
+
+/**
+ * A caught-up backup with entries after its mark: those are the tail the backup holds back until
+ * it fills a chunk or has waited a minute (not a stalled backup).
+ */
+function tailNote(s: NodeStatus): string {
+  return s.backup.last?.state === 'caught_up' && s.backup.lagEntries > 0
+    ? ' (the newest entries wait to fill a chunk, or a minute)'
+    : '';
 }

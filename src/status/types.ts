@@ -28,7 +28,7 @@ export interface NodeStatus {
     /** `chunks` view: highest own seq replicated K times. */
     pushedToSeq: number;
     lastSeq: number;
-    /** lastSeq − pushedToSeq. */
+    /** Entries a backup round would push: the last non-replication seq − pushedToSeq. */
     lagEntries: number;
     /** The newest `backup` entry, or null. */
     last: RecordedEntry | null;
