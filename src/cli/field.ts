@@ -219,6 +219,10 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
             : new Promise<void>(() => {});
         await Promise.race([untilSignal(), stopAfter]);
       } finally {
+        // A second Ctrl-C (npm and tsx pass the first one on again) must not cut the clean-up short.
+        const holdSignals = (): void => undefined;
+        process.on('SIGINT', holdSignals);
+        process.on('SIGTERM', holdSignals);
         systemClock.clearInterval(declarer);
         systemClock.clearInterval(printer);
         const final = snapshot();
@@ -229,6 +233,8 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
         process.stdout.write(`${flags.json ? JSON.stringify(final) : `final: ${line(final)}`}\n`);
         if (flags.data === undefined) await rm(root, { recursive: true, force: true });
         clearInterval(keepAlive);
+        process.off('SIGINT', holdSignals);
+        process.off('SIGTERM', holdSignals);
       }
     });
 }

@@ -422,7 +422,7 @@ plain one).`,
             : '') +
           surveyLine(node.roles, survey) +
           (metrics ? `, metrics ${metrics.url}` : '') +
-          (replicate > 0 ? `, backup to ${replicate} storage nodes` : ', backup off') +
+          (replicate > 0 ? `, backup to ${replicate} storage node${replicate === 1 ? '' : 's'}` : ', backup off') +
           '; Ctrl-C to stop\n',
       );
       const sig = await signal;
