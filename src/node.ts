@@ -8,8 +8,8 @@ import { ConfigError } from './errors.js';
 import { KIND_ROLES } from './intent/constants.js';
 import { NotStartedError } from './intent/errors.js';
 import { alwaysYesGate } from './intent/gate.js';
-import { createIntents, type StartableIntents } from './intent/index.js';
-import type { DeclareOptions, Gate, IntentHandler } from './intent/types.js';
+import { createIntents, type StartableIntents, withAnswerBehaviour } from './intent/index.js';
+import type { DeclareOptions, Gate } from './intent/types.js';
 import type { NodeLimiters } from './limiters/create.js';
 import { seriesOptionsFor, servicesUsedBytes, startNodeLimiters } from './limiters/for-node.js';
 import { limitersView } from './limiters/view.js';
@@ -208,7 +208,11 @@ class Node implements DamesoNode {
       decide: (intent) => gate.decide(intent),
       intentSeen: (intent) => gate.intentSeen(intent),
     };
-    const handlers: IntentHandler[] = [...(o.handlers ?? []), ...services.flatMap((s) => s.handlers ?? [])];
+    const handlers = withAnswerBehaviour(
+      [...(o.handlers ?? []), ...services.flatMap((s) => s.handlers ?? [])],
+      o.answerBehaviour,
+      clock,
+    );
     const intents = createIntents({
       self: this.id,
       roles: this.roles,

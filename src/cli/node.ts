@@ -13,14 +13,12 @@ import {
   closeSerialPort,
   createLineSensor,
   createNmeaGps,
-  createSimulatedSensor,
   DEFAULT_GPS_BAUD_RATE,
   DEFAULT_LINE_SENSOR_BAUD_RATE,
   openSerialPort,
   type SensorDriver,
-  smoothField,
 } from '../../devices/sensors/index.js';
-import { createChunksService, DEFAULT_REPLICATE, MAX_REPLICATE } from '../chunks/index.js';
+import { DEFAULT_REPLICATE, MAX_REPLICATE } from '../chunks/index.js';
 import { ConfigError, DamesoError } from '../errors.js';
 import { KIND_ROLES } from '../intent/constants.js';
 import { createLogger, type Logger, type LogLevel } from '../log.js';
@@ -34,17 +32,25 @@ import {
   serveNodeMetrics,
 } from '../metrics/cli.js';
 import { checkMetricsListen } from '../metrics/index.js';
-import { createNode, DEFAULT_BROKER_URL } from '../node.js';
-import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
+import { assembleNode, DEFAULT_BROKER_URL } from '../node/index.js';
+import { MAPPER_ROLE } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
+import {
+  addBehaviourFlags,
+  answerBehaviourOf,
+  BEHAVIOUR_HELP,
+  type BehaviourFlags,
+  behaviourLine,
+} from './node-behaviour.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
+import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
-export interface NodeFlags extends MetricsFlags, SurveyFlags {
+export interface NodeFlags extends MetricsFlags, SurveyFlags, BehaviourFlags {
   config?: string;
   id: string;
   roles: string;
@@ -61,6 +67,7 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   passwordFile?: string;
   ca?: string;
   replicate?: string;
+  prefix: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -99,9 +106,11 @@ export interface SimulateSpec {
   metric: string;
   bias: number;
   noiseSigma?: number;
+  /** PRNG seed (a copier repeats a liar's). Default: from the node id. */
+  seed?: number;
 }
 
-/** `METRIC[,bias=N][,noise=N]` → a simulated sensor's settings. */
+/** `METRIC[,bias=N][,noise=N][,seed=N]` → a simulated sensor's settings. */
 export function parseSimulate(v: string): SimulateSpec {
   const [metric, ...opts] = v.split(',').map((s) => s.trim());
   if (metric === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(metric)) {
@@ -115,22 +124,20 @@ export function parseSimulate(v: string): SimulateSpec {
       throw usage('--simulate', `"${o}" must be bias=N or noise=N with a number N`);
     }
     if (k === 'bias') spec.bias = n;
-    else if (k === 'noise') {
+    else if (k === 'seed') {
+      if (!Number.isInteger(n) || n < 0) throw usage('--simulate', `seed must be a whole number >= 0, got ${n}`);
+      spec.seed = n >>> 0;
+    } else if (k === 'noise') {
       if (n < 0) throw usage('--simulate', `noise must be >= 0, got ${n}`);
       spec.noiseSigma = n;
-    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise)`);
+    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise, seed)`);
   }
   return spec;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-/** A PRNG seed from the node id (FNV-1a): simulated nodes of one fleet read independent noise. */
-export function seedOfId(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
+export { seedOfId } from '../node/index.js';
 
 /** `--replicate K`: storage nodes the node backs its own series up to, 0 = off. */
 export function parseReplicate(v: string | undefined): number {
@@ -142,12 +149,11 @@ export function parseReplicate(v: string | undefined): number {
   return k;
 }
 
-/** The sensor drivers the flags ask for, and the ports to close after the node stopped. */
+/** The serial drivers the flags ask for, and the ports to close after the node stopped. */
 async function openDrivers(
   flags: NodeFlags,
   position: { lat: number; lon: number } | undefined,
-  seed: number,
-): Promise<{ drivers: SensorDriver[]; ports: SerialPortStream[] }> {
+): Promise<{ drivers: SensorDriver[]; ports: SerialPortStream[]; sims: SimulateSpec[] }> {
   const gps = flags.gps === undefined ? undefined : parsePortSpec('--gps', flags.gps, DEFAULT_GPS_BAUD_RATE);
   const sensors = (flags.sensor ?? []).map((s) => parsePortSpec('--sensor', s, DEFAULT_LINE_SENSOR_BAUD_RATE));
   const sims = (flags.simulate ?? []).map(parseSimulate);
@@ -172,21 +178,7 @@ async function openDrivers(
     await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
     throw err;
   }
-  const field = smoothField();
-  sims.forEach((sim, i) => {
-    if (position === undefined) return;
-    drivers.push(
-      createSimulatedSensor({
-        field,
-        position,
-        metric: sim.metric,
-        bias: sim.bias,
-        seed: (seed + i) >>> 0,
-        ...(sim.noiseSigma !== undefined ? { noiseSigma: sim.noiseSigma } : {}),
-      }),
-    );
-  });
-  return { drivers, ports };
+  return { drivers, ports, sims };
 }
 
 /** `a,b` → `['a','b']` (empty items dropped). */
@@ -272,6 +264,7 @@ export function registerNode(program: Command): void {
       'password for a broker run with --auth-file (user name = --id); the file holds only the password',
     )
     .option(...CA_FLAG)
+    .option(...PREFIX_FLAG)
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
@@ -296,10 +289,10 @@ export function registerNode(program: Command): void {
       'fixed station position in decimal degrees, used when no GPS fix is fresh; e.g. --position 48.8566,2.3522',
     )
     .option(
-      '--simulate <metric[,bias=N][,noise=N]>',
+      '--simulate <metric[,bias=N][,noise=N][,seed=N]>',
       'a simulated sensor over the synthetic field at --position (for fleets and demos); bias is added to ' +
-        'every reading (a liar), noise is the Gaussian sd (default 1); repeatable; e.g. --simulate temp ' +
-        'or --simulate temp,bias=10,noise=0.5',
+        'every reading (a liar), noise is the Gaussian sd (default 1), seed the noise seed (default: from --id; ' +
+        'a copier repeats a liar with its seed); repeatable; e.g. --simulate temp or --simulate temp,bias=10,noise=0.5,seed=7',
       collect,
     )
     .option(
@@ -309,7 +302,7 @@ export function registerNode(program: Command): void {
     )
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG);
-  addSurveyFlags(command)
+  addSurveyFlags(addBehaviourFlags(command))
     .addHelpText(
       'after',
       '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
@@ -327,6 +320,7 @@ Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
+  dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --prefix fleet1   (the broker runs with --prefix fleet1 too)
 
 Backup (--replicate K, default ${DEFAULT_REPLICATE}, 0 = off): the node pushes its own series to K other bt nodes
 in the background, a few chunks every few seconds, from the last entry replicated K times; a restart
@@ -342,10 +336,11 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags (--broker without mqtt://,
 data folder holds a damaged series; 69 broker unreachable, series locked by another node or serial port
 unavailable; 73 cannot write the data folder (read-only, disk full); 78 bad configuration (unknown role
 or board, metrics port taken, unreadable --password-file or --ca, the broker refused the password or
-wants one, its TLS certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a
-plain one).`,
+wants one, the broker's --prefix differs from this node's (DAMESO_PREFIX_MISMATCH), its TLS
+certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a plain one).`,
     )
     .addHelpText('after', SURVEY_HELP)
+    .addHelpText('after', BEHAVIOUR_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', NODE_ROUTES_HELP)
     .addHelpText('after', CONFIG_HELP)
@@ -367,36 +362,30 @@ plain one).`,
       warnOpenEmbedded(broker, flags.embeddedHost, log);
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const survey = surveyOptions(flags);
+      const answerBehaviour = answerBehaviourOf(flags);
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const brokerCa = await readCaFile('--ca', flags.ca);
-      const { drivers, ports } = await openDrivers(flags, position, seedOfId(flags.id));
-      const observes = drivers.length > 0 || position !== undefined;
+      const { drivers: serial, ports, sims } = await openDrivers(flags, position);
       const roles = splitList(flags.roles);
       checkRoles(roles);
-      // Observing without serving `want_observations` would keep the data to itself.
-      if (observes && !roles.includes('mapper')) roles.push('mapper');
-      // The survey pushes its consensus chunks through the node's own chunks service.
-      const chunks = createChunksService({ replicate });
-      const node = createNode({
+      const { node, observes, drivers } = assembleNode({
         id: flags.id,
         roles,
+        replicate,
+        drivers: serial,
+        simulate: sims,
+        ...(position !== undefined ? { position } : {}),
+        survey,
         broker,
         embeddedPort: port,
         embeddedHost: flags.embeddedHost,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),
+        ...topicPrefixOption(flags.prefix),
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
-        services: [
-          chunks,
-          createObserveService({
-            drivers,
-            ...(position !== undefined ? { staticPosition: position } : {}),
-            ...survey,
-            chunks,
-          }),
-        ],
+        ...(answerBehaviour !== undefined ? { answerBehaviour } : {}),
         log,
       });
       const signal = untilSignal();
@@ -421,6 +410,7 @@ plain one).`,
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
           surveyLine(node.roles, survey) +
+          behaviourLine(answerBehaviour) +
           (metrics ? `, metrics ${metrics.url}` : '') +
           (replicate > 0 ? `, backup to ${replicate} storage node${replicate === 1 ? '' : 's'}` : ', backup off') +
           '; Ctrl-C to stop\n',

@@ -5,6 +5,7 @@
 import { IntentService, type Intents, type IntentsDeps } from './intents.js';
 
 export type { AnswerStats } from './answer.js';
+export { type AnswerBehaviour, withAnswerBehaviour } from './answer-behaviour.js';
 export * from './constants.js';
 export type { DeclareStats } from './declare.js';
 export * from './errors.js';

@@ -5,7 +5,7 @@
 import type { BrokerStats } from '../../broker/types.js';
 import type { Board } from '../../devices/boards/index.js';
 import type { Clock } from '../clock.js';
-import type { Intents, IntentsStats } from '../intent/index.js';
+import type { AnswerBehaviour, Intents, IntentsStats } from '../intent/index.js';
 import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../intent/types.js';
 import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
@@ -116,6 +116,11 @@ export interface NodeOptions {
   lateKeepMs?: number;
   /** Default `MAX_IN_FLIGHT_ANSWERS`. */
   maxInFlight?: number;
+  /**
+   * A testing aid for fleets: `silent` (online, never answers: every intent is silence) or `slow`
+   * (every answer held back `delayMs` from receipt). Default: answers as its handlers decide.
+   */
+  answerBehaviour?: AnswerBehaviour;
   clock?: Clock;
   log?: Logger;
 }
