@@ -37,20 +37,12 @@ import { MAPPER_ROLE } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
-import {
-  addBehaviourFlags,
-  answerBehaviourOf,
-  BEHAVIOUR_HELP,
-  type BehaviourFlags,
-  behaviourLine,
-} from './node-behaviour.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
-import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
-export interface NodeFlags extends MetricsFlags, SurveyFlags, BehaviourFlags {
+export interface NodeFlags extends MetricsFlags, SurveyFlags {
   config?: string;
   id: string;
   roles: string;
@@ -67,7 +59,6 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags, BehaviourFlags {
   passwordFile?: string;
   ca?: string;
   replicate?: string;
-  prefix: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -106,11 +97,9 @@ export interface SimulateSpec {
   metric: string;
   bias: number;
   noiseSigma?: number;
-  /** PRNG seed (a copier repeats a liar's). Default: from the node id. */
-  seed?: number;
 }
 
-/** `METRIC[,bias=N][,noise=N][,seed=N]` → a simulated sensor's settings. */
+/** `METRIC[,bias=N][,noise=N]` → a simulated sensor's settings. */
 export function parseSimulate(v: string): SimulateSpec {
   const [metric, ...opts] = v.split(',').map((s) => s.trim());
   if (metric === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(metric)) {
@@ -124,13 +113,10 @@ export function parseSimulate(v: string): SimulateSpec {
       throw usage('--simulate', `"${o}" must be bias=N or noise=N with a number N`);
     }
     if (k === 'bias') spec.bias = n;
-    else if (k === 'seed') {
-      if (!Number.isInteger(n) || n < 0) throw usage('--simulate', `seed must be a whole number >= 0, got ${n}`);
-      spec.seed = n >>> 0;
-    } else if (k === 'noise') {
+    else if (k === 'noise') {
       if (n < 0) throw usage('--simulate', `noise must be >= 0, got ${n}`);
       spec.noiseSigma = n;
-    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise, seed)`);
+    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise)`);
   }
   return spec;
 }
@@ -264,7 +250,6 @@ export function registerNode(program: Command): void {
       'password for a broker run with --auth-file (user name = --id); the file holds only the password',
     )
     .option(...CA_FLAG)
-    .option(...PREFIX_FLAG)
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
@@ -289,10 +274,10 @@ export function registerNode(program: Command): void {
       'fixed station position in decimal degrees, used when no GPS fix is fresh; e.g. --position 48.8566,2.3522',
     )
     .option(
-      '--simulate <metric[,bias=N][,noise=N][,seed=N]>',
+      '--simulate <metric[,bias=N][,noise=N]>',
       'a simulated sensor over the synthetic field at --position (for fleets and demos); bias is added to ' +
-        'every reading (a liar), noise is the Gaussian sd (default 1), seed the noise seed (default: from --id; ' +
-        'a copier repeats a liar with its seed); repeatable; e.g. --simulate temp or --simulate temp,bias=10,noise=0.5,seed=7',
+        'every reading (a liar), noise is the Gaussian sd (default 1); repeatable; e.g. --simulate temp ' +
+        'or --simulate temp,bias=10,noise=0.5',
       collect,
     )
     .option(
@@ -302,7 +287,7 @@ export function registerNode(program: Command): void {
     )
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG);
-  addSurveyFlags(addBehaviourFlags(command))
+  addSurveyFlags(command)
     .addHelpText(
       'after',
       '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
@@ -320,7 +305,6 @@ Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
-  dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --prefix fleet1   (the broker runs with --prefix fleet1 too)
 
 Backup (--replicate K, default ${DEFAULT_REPLICATE}, 0 = off): the node pushes its own series to K other bt nodes
 in the background, a few chunks every few seconds, from the last entry replicated K times; a restart
@@ -336,11 +320,10 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags (--broker without mqtt://,
 data folder holds a damaged series; 69 broker unreachable, series locked by another node or serial port
 unavailable; 73 cannot write the data folder (read-only, disk full); 78 bad configuration (unknown role
 or board, metrics port taken, unreadable --password-file or --ca, the broker refused the password or
-wants one, the broker's --prefix differs from this node's (DAMESO_PREFIX_MISMATCH), its TLS
-certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a plain one).`,
+wants one, its TLS certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a
+plain one).`,
     )
     .addHelpText('after', SURVEY_HELP)
-    .addHelpText('after', BEHAVIOUR_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', NODE_ROUTES_HELP)
     .addHelpText('after', CONFIG_HELP)
@@ -362,7 +345,6 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       warnOpenEmbedded(broker, flags.embeddedHost, log);
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const survey = surveyOptions(flags);
-      const answerBehaviour = answerBehaviourOf(flags);
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const brokerCa = await readCaFile('--ca', flags.ca);
@@ -382,10 +364,8 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
         embeddedHost: flags.embeddedHost,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),
-        ...topicPrefixOption(flags.prefix),
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
-        ...(answerBehaviour !== undefined ? { answerBehaviour } : {}),
         log,
       });
       const signal = untilSignal();
@@ -410,7 +390,6 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
           surveyLine(node.roles, survey) +
-          behaviourLine(answerBehaviour) +
           (metrics ? `, metrics ${metrics.url}` : '') +
           (replicate > 0 ? `, backup to ${replicate} storage node${replicate === 1 ? '' : 's'}` : ', backup off') +
           '; Ctrl-C to stop\n',
