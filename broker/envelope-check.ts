@@ -122,8 +122,8 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
         if (parsed === undefined) return FOREIGN;
         if (payload.length === 0) {
           // An empty retained payload clears a record (docs/protocol.md §5.4: withdraws a have). Only its owner may.
-          if (parsed.type === 'presence' || parsed.type === 'have' || parsed.type === 'sync') {
-            const heldToClient = bound !== undefined || (parsed.type === 'presence' && clientId !== null);
+          if (parsed.type !== 'intent' && parsed.type !== 'reply') {
+            const heldToClient = bound !== undefined || (nodeOwned(parsed.type) && clientId !== null);
             if (heldToClient && bound !== parsed.node) {
               return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
             }
@@ -138,7 +138,7 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
 
       const speaker = speakerOf(message);
       // Presence only from the node's own client id, whoever else connects (with or without auth).
-      const heldToClient = bound !== undefined || (message.type === 'presence' && clientId !== null);
+      const heldToClient = bound !== undefined || (nodeOwned(message.type) && clientId !== null);
       if (heldToClient && speaker !== undefined && speaker !== bound) {
         return drop('spoofed', `client ${clientId} published as ${speaker} on ${topic}`);
       }
@@ -164,13 +164,20 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
   };
 }
 
+/**
+ * Records only their node's own connection may publish, whoever else connects (with or without
+ * auth): a roster, limiter gauges or a map in another node's name would mislead every reader.
+ */
+const nodeOwned = (type: ParsedTopic['type']): boolean =>
+  type === 'presence' || type === 'status' || type === 'consensus';
+
 function speakerOf(message: ValidatedMessage): string | undefined {
   switch (message.type) {
     case 'presence':
-      return message.topic.node;
     case 'have':
-      return message.topic.node;
     case 'sync':
+    case 'status':
+    case 'consensus':
       return message.topic.node;
     case 'intent':
       return message.envelope.from;

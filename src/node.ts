@@ -24,7 +24,7 @@ import type {
   NodeStats,
   ServiceInstance,
 } from './node/types.js';
-import { createRoster, rosterView, type StartableRoster } from './presence/index.js';
+import { createRoster, type RosterDeps, rosterView, type StartableRoster } from './presence/index.js';
 import { createTopics, isNodeId } from './protocol/index.js';
 import { createSeries } from './series/index.js';
 import type { Series, View } from './series/types.js';
@@ -192,7 +192,7 @@ class Node implements DamesoNode {
       ...(o.brokerCa !== undefined ? { ca: o.brokerCa } : {}),
     });
     this.transport_ = transport;
-    const roster = createRoster({
+    const rosterDeps: RosterDeps = {
       self: this.id,
       transport,
       series,
@@ -201,7 +201,8 @@ class Node implements DamesoNode {
       ...(o.rosterQuietMs !== undefined ? { quietMs: o.rosterQuietMs } : {}),
       ...(o.rosterBarrier !== undefined ? { barrier: o.rosterBarrier } : {}),
       ...(o.rosterMaxWaitMs !== undefined ? { maxWaitMs: o.rosterMaxWaitMs } : {}),
-    });
+    };
+    const roster = o.roster ? o.roster(rosterDeps) : createRoster(rosterDeps);
     this.roster_ = roster;
     let gate: Gate = alwaysYesGate;
     const gateRef: Gate = {

@@ -9,7 +9,7 @@ import type { AnswerBehaviour, Intents, IntentsStats } from '../intent/index.js'
 import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../intent/types.js';
 import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
-import type { Roster, RosterStats } from '../presence/index.js';
+import type { Roster, RosterDeps, RosterStats, StartableRoster } from '../presence/index.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
 import type { IdTakenError, Transport, TransportStats } from '../transport/index.js';
 
@@ -96,6 +96,11 @@ export interface NodeOptions {
   caps?: Record<string, unknown>;
   /** Topic prefix (root `{prefix}/v1`). Default `dameso`. */
   topicPrefix?: string;
+  /**
+   * Builds the node's roster in place of its own live one (the nodes of a fleet worker share one
+   * roster view). Default `createRoster(deps)`.
+   */
+  roster?: (deps: RosterDeps) => StartableRoster;
   /** Roster barrier (sync record) to know the retained roster is held. Default true. */
   rosterBarrier?: boolean;
   /** Quiet window ending the retained roster when the barrier is off, ms. Default `ROSTER_QUIET_MS`. */

@@ -81,6 +81,18 @@ export const INTENT_QOS = 0 as const;
 export const REPLY_QOS = 0 as const;
 export const HAVE_QOS = 1 as const;
 export const SYNC_QOS = 1 as const;
+/** Status and consensus records are retained snapshots: a lost one is replaced by the next. */
+export const STATUS_QOS = 0 as const;
+export const CONSENSUS_QOS = 0 as const;
+
+/** Closed-intent summaries in one status record (docs/protocol.md §5.6). */
+export const MAX_STATUS_CLOSED = 32;
+/** Peers in a status record's reputation table. */
+export const MAX_STATUS_PEERS = 256;
+/** Cells in one consensus announcement. */
+export const MAX_CONSENSUS_CELLS = 512;
+/** Shortest time between two status (or consensus) records of one node, ms. */
+export const STATUS_MIN_INTERVAL_MS = 2_000;
 
 /**
  * MQTT client ids of dameso nodes are `dameso.{node}`: the broker can then tell which node a

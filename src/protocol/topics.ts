@@ -1,7 +1,8 @@
 /**
  * Topic builders and parsers for wire protocol v1 (docs/protocol.md §2): under the root `R = {prefix}/v1`,
  *   R/presence/{node}   R/intent/{kind}   R/reply/{requester}   R/have/{chunk}/{node}
- * and `R/sync/{node}`, the roster barrier (docs/protocol.md §6, roster-barrier.ts).
+ * and `R/sync/{node}`, the roster barrier (docs/protocol.md §6, roster-barrier.ts), and the optional
+ * records a dashboard reads, `R/status/{node}` and `R/consensus/{node}` (§5.6).
  * Every level built or parsed here is validated, so a topic that parses names well-formed ids.
  */
 import { ConfigError } from '../errors.js';
@@ -21,7 +22,9 @@ export type ParsedTopic =
   | { type: 'intent'; kind: string }
   | { type: 'reply'; requester: string }
   | { type: 'have'; chunk: string; node: string }
-  | { type: 'sync'; node: string };
+  | { type: 'sync'; node: string }
+  | { type: 'status'; node: string }
+  | { type: 'consensus'; node: string };
 
 export type TopicType = ParsedTopic['type'];
 
@@ -37,6 +40,10 @@ export interface Topics {
   have(chunk: string, node: string): string;
   /** `R/sync/{node}`: the node's roster barrier record. */
   sync(node: string): string;
+  /** `R/status/{node}`: the node's optional status record (limiters, closed intents, reputation). */
+  status(node: string): string;
+  /** `R/consensus/{node}`: the node's optional consensus announcement. */
+  consensus(node: string): string;
   /** `R/presence/+`: the roster (retained). */
   readonly presenceFilter: string;
   /** `R/have/+/+`, or `R/have/{chunk}/+` for who holds one chunk. */
@@ -100,6 +107,8 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX): Topics {
     reply: (requester) => `${root}/reply/${assertNodeId(requester, 'requester')}`,
     have: (chunk, node) => `${root}/have/${assertChunkId(chunk)}/${assertNodeId(node)}`,
     sync: (node) => `${root}/sync/${assertNodeId(node)}`,
+    status: (node) => `${root}/status/${assertNodeId(node)}`,
+    consensus: (node) => `${root}/consensus/${assertNodeId(node)}`,
     presenceFilter: `${root}/presence/+`,
     haveFilter: (chunk) => `${root}/have/${chunk === undefined ? '+' : assertChunkId(chunk)}/+`,
     parse(topic) {
@@ -121,7 +130,8 @@ function parseLevels(topic: string, levels: string[]): ParsedTopic {
   if (levels.length !== arity) {
     throw new BadTopicError(
       topic,
-      `is not a v1 topic (presence/{node}, intent/{kind}, reply/{node}, have/{chunk}/{node}, sync/{node})`,
+      'is not a v1 topic (presence/{node}, intent/{kind}, reply/{node}, have/{chunk}/{node}, sync/{node}, ' +
+        'status/{node}, consensus/{node})',
     );
   }
   switch (family) {
@@ -135,6 +145,10 @@ function parseLevels(topic: string, levels: string[]): ParsedTopic {
       return { type: 'have', chunk: assertChunkId(a), node: assertNodeId(b) };
     case 'sync':
       return { type: 'sync', node: assertNodeId(a) };
+    case 'status':
+      return { type: 'status', node: assertNodeId(a) };
+    case 'consensus':
+      return { type: 'consensus', node: assertNodeId(a) };
     default:
       throw new BadTopicError(topic, `has unknown family "${String(family).slice(0, 32)}"`);
   }

@@ -109,3 +109,62 @@ export interface SyncEnvelope {
   nonce: string;
   t: number;
 }
+
+/** One intent its requester closed, counted (docs/protocol.md §5.6); never the node lists. */
+export interface ClosedIntentSummary {
+  id: string;
+  kind: string;
+  /** Declaration to close on the requester's monotonic clock, ms. */
+  ms: number;
+  yes: number;
+  /** NO answers counted per reason. */
+  no: Record<string, number>;
+  silence: number;
+  offline: number;
+}
+
+/**
+ * `R/status/{node}`, QoS 0, retained, optional, published by `node` itself at most once per
+ * STATUS_MIN_INTERVAL_MS: what a dashboard shows of it.
+ */
+export interface StatusEnvelope {
+  v: 1;
+  node: string;
+  session: number;
+  epoch?: number;
+  t: number;
+  /** Board profile name. */
+  board?: string;
+  /** The NO reason the node's limiters would give background work now; absent when not busy. */
+  busy?: string;
+  lim?: LimiterValues;
+  /** Intents it closed since its previous status record, newest last (at most MAX_STATUS_CLOSED). */
+  closed?: ClosedIntentSummary[];
+  /** Reputation of its peers as it derives it, each in [0,1] (at most MAX_STATUS_PEERS). */
+  rep?: Record<string, number>;
+}
+
+/** One cell of a consensus announcement. `low` marks a cell fewer than its minimum answered for. */
+export interface ConsensusCell {
+  cell: string;
+  metric: string;
+  value: number;
+  spread: number;
+  /** Responders counted. */
+  n: number;
+  t: number;
+  low?: true;
+}
+
+/**
+ * `R/consensus/{node}`, QoS 0, retained, optional: the newest consensus `node` derived per cell and
+ * metric (at most MAX_CONSENSUS_CELLS, newest kept).
+ */
+export interface ConsensusEnvelope {
+  v: 1;
+  node: string;
+  session: number;
+  epoch?: number;
+  t: number;
+  cells: ConsensusCell[];
+}

@@ -11,16 +11,28 @@
 
 import { decode } from './codec.js';
 import {
+  MAX_CONSENSUS_CELLS,
   MAX_DEADLINE_MS,
   MAX_INTENT_ID_CHARS,
   MAX_PAYLOAD_BYTES,
   MAX_ROLES,
+  MAX_STATUS_CLOSED,
+  MAX_STATUS_PEERS,
   MAX_SUBJECT_CHARS,
   MAX_TO_NODES,
 } from './constants.js';
 import { BadEnvelopeError, BadIdError, BadVersionError, TooLargeError, TopicMismatchError } from './errors.js';
 import { assertChunkId, assertKind, assertNodeId, type ParsedTopic, parseTopic } from './topics.js';
-import type { HaveEnvelope, IntentEnvelope, NoReason, PresenceEnvelope, ReplyEnvelope, SyncEnvelope } from './types.js';
+import type {
+  ConsensusEnvelope,
+  HaveEnvelope,
+  IntentEnvelope,
+  NoReason,
+  PresenceEnvelope,
+  ReplyEnvelope,
+  StatusEnvelope,
+  SyncEnvelope,
+} from './types.js';
 import { LIMITER_NAMES, NO_REASONS, PROTOCOL_VERSION } from './types.js';
 
 type Fields = Record<string, unknown>;
@@ -68,13 +80,27 @@ export function validateSync(payload: Uint8Array, topic: { node: string }): Sync
   return checkSync(decodeEnvelope(payload), topic);
 }
 
-/** A validated message of any family. `envelope` is `null` only for a have withdrawal. */
+/** `R/status/{node}` (§5.6). Returns `null` for an empty payload (the record cleared). */
+export function validateStatus(payload: Uint8Array, topic: { node: string }): StatusEnvelope | null {
+  if (payload.length === 0) return null;
+  return checkStatus(decodeEnvelope(payload), topic);
+}
+
+/** `R/consensus/{node}` (§5.6). Returns `null` for an empty payload (the record cleared). */
+export function validateConsensus(payload: Uint8Array, topic: { node: string }): ConsensusEnvelope | null {
+  if (payload.length === 0) return null;
+  return checkConsensus(decodeEnvelope(payload), topic);
+}
+
+/** A validated message of any family. `envelope` is `null` only for an empty retained payload. */
 export type ValidatedMessage =
   | { type: 'presence'; topic: Extract<ParsedTopic, { type: 'presence' }>; envelope: PresenceEnvelope }
   | { type: 'intent'; topic: Extract<ParsedTopic, { type: 'intent' }>; envelope: IntentEnvelope }
   | { type: 'reply'; topic: Extract<ParsedTopic, { type: 'reply' }>; envelope: ReplyEnvelope }
   | { type: 'have'; topic: Extract<ParsedTopic, { type: 'have' }>; envelope: HaveEnvelope | null }
-  | { type: 'sync'; topic: Extract<ParsedTopic, { type: 'sync' }>; envelope: SyncEnvelope | null };
+  | { type: 'sync'; topic: Extract<ParsedTopic, { type: 'sync' }>; envelope: SyncEnvelope | null }
+  | { type: 'status'; topic: Extract<ParsedTopic, { type: 'status' }>; envelope: StatusEnvelope | null }
+  | { type: 'consensus'; topic: Extract<ParsedTopic, { type: 'consensus' }>; envelope: ConsensusEnvelope | null };
 
 /**
  * Parses the topic and validates the payload for its family: the single entry point for a
@@ -98,6 +124,10 @@ export function validateParsed(parsed: ParsedTopic, payload: Uint8Array): Valida
       return { type: 'have', topic: parsed, envelope: validateHave(payload, parsed) };
     case 'sync':
       return { type: 'sync', topic: parsed, envelope: validateSync(payload, parsed) };
+    case 'status':
+      return { type: 'status', topic: parsed, envelope: validateStatus(payload, parsed) };
+    case 'consensus':
+      return { type: 'consensus', topic: parsed, envelope: validateConsensus(payload, parsed) };
   }
 }
 
@@ -157,15 +187,7 @@ export function checkReply(m: Fields, _topic: { requester: string }): ReplyEnvel
   if (m.retry !== undefined && !(typeof m.retry === 'number' && Number.isFinite(m.retry) && m.retry >= 0)) {
     throw new BadEnvelopeError('retry', 'must be a non-negative number of ms');
   }
-  if (m.lim !== undefined) {
-    if (!isPlainObject(m.lim)) throw new BadEnvelopeError('lim', 'must be a map of limiter values');
-    for (const key of LIMITER_NAMES) {
-      const value = m.lim[key];
-      if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-        throw new BadEnvelopeError(`lim.${key}`, 'must be a number in [0,1]');
-      }
-    }
-  }
+  if (m.lim !== undefined) limiterValues(m.lim);
   // The requester in the topic is whoever declared; `from` is the responder, so no topic check here.
   return m as unknown as ReplyEnvelope;
 }
@@ -190,6 +212,93 @@ export function checkSync(m: Fields, topic: { node: string }): SyncEnvelope {
   time(m, 't');
   if (node !== topic.node) throw new TopicMismatchError('node', node, topic.node);
   return m as unknown as SyncEnvelope;
+}
+
+/** The fields every node-owned record carries (status, consensus): its node, session, epoch, time. */
+function nodeRecord(m: Fields, topic: { node: string }): void {
+  const node = assertNodeId(required(m, 'node'), 'node');
+  session(m);
+  epoch(m);
+  time(m, 't');
+  if (node !== topic.node) throw new TopicMismatchError('node', node, topic.node);
+}
+
+export function checkStatus(m: Fields, topic: { node: string }): StatusEnvelope {
+  nodeRecord(m, topic);
+  shortText(m, 'board');
+  shortText(m, 'busy');
+  if (m.lim !== undefined) limiterValues(m.lim);
+  if (m.closed !== undefined) {
+    if (!Array.isArray(m.closed) || m.closed.length > MAX_STATUS_CLOSED) {
+      throw new BadEnvelopeError('closed', `must be an array of at most ${MAX_STATUS_CLOSED} summaries`);
+    }
+    for (const c of m.closed) closedSummary(c);
+  }
+  if (m.rep !== undefined) {
+    if (!isPlainObject(m.rep) || Object.keys(m.rep).length > MAX_STATUS_PEERS) {
+      throw new BadEnvelopeError('rep', `must be a map of at most ${MAX_STATUS_PEERS} node ids to [0,1]`);
+    }
+    for (const [peer, score] of Object.entries(m.rep)) {
+      assertNodeId(peer, 'rep{}');
+      if (!unit(score)) throw new BadEnvelopeError(`rep.${peer}`, 'must be a number in [0,1]');
+    }
+  }
+  return m as unknown as StatusEnvelope;
+}
+
+export function checkConsensus(m: Fields, topic: { node: string }): ConsensusEnvelope {
+  nodeRecord(m, topic);
+  const cells = required(m, 'cells');
+  if (!Array.isArray(cells) || cells.length > MAX_CONSENSUS_CELLS) {
+    throw new BadEnvelopeError('cells', `must be an array of at most ${MAX_CONSENSUS_CELLS} cells`);
+  }
+  for (const c of cells) {
+    if (!isPlainObject(c)) throw new BadEnvelopeError('cells[]', 'must be a map');
+    if (typeof c.cell !== 'string' || !/^[0-9b-hjkmnp-z]{1,12}$/.test(c.cell)) {
+      throw new BadEnvelopeError('cells[].cell', 'must be a geohash of 1..12 characters');
+    }
+    if (typeof c.metric !== 'string' || c.metric.length === 0 || c.metric.length > 64) {
+      throw new BadEnvelopeError('cells[].metric', 'must be text of 1..64 characters');
+    }
+    for (const f of ['value', 'spread', 't']) {
+      if (typeof c[f] !== 'number' || !Number.isFinite(c[f])) throw new BadEnvelopeError(`cells[].${f}`, 'must be a number');
+    }
+    if (!Number.isSafeInteger(c.n) || (c.n as number) < 0) throw new BadEnvelopeError('cells[].n', 'must be a count');
+    if (c.low !== undefined && c.low !== true) throw new BadEnvelopeError('cells[].low', 'must be true when present');
+  }
+  return m as unknown as ConsensusEnvelope;
+}
+
+function closedSummary(c: unknown): void {
+  if (!isPlainObject(c)) throw new BadEnvelopeError('closed[]', 'must be a map');
+  intentId(c);
+  assertKind(c.kind, 'closed[].kind');
+  if (typeof c.ms !== 'number' || !(c.ms >= 0)) throw new BadEnvelopeError('closed[].ms', 'must be ms');
+  for (const f of ['yes', 'silence', 'offline']) {
+    if (!Number.isSafeInteger(c[f]) || (c[f] as number) < 0) throw new BadEnvelopeError(`closed[].${f}`, 'must be a count');
+  }
+  if (!isPlainObject(c.no)) throw new BadEnvelopeError('closed[].no', 'must be a map of reason to count');
+  for (const [reason, n] of Object.entries(c.no)) {
+    if (!NO_REASONS.includes(reason as NoReason) || !Number.isSafeInteger(n) || (n as number) < 0) {
+      throw new BadEnvelopeError('closed[].no', `must map reasons (${NO_REASONS.join(', ')}) to counts`);
+    }
+  }
+}
+
+function limiterValues(lim: unknown): void {
+  if (!isPlainObject(lim)) throw new BadEnvelopeError('lim', 'must be a map of limiter values');
+  for (const key of LIMITER_NAMES) {
+    if (!unit(lim[key])) throw new BadEnvelopeError(`lim.${key}`, 'must be a number in [0,1]');
+  }
+}
+
+const unit = (value: unknown): boolean => typeof value === 'number' && value >= 0 && value <= 1;
+
+function shortText(m: Fields, field: string): void {
+  const value = m[field];
+  if (value !== undefined && (typeof value !== 'string' || value.length > 64)) {
+    throw new BadEnvelopeError(field, 'must be text of at most 64 characters');
+  }
 }
 
 function required(m: Fields, field: string): unknown {

@@ -121,6 +121,10 @@ export function decodeTap(
       return { ...base, type: 'have', from: m.topic.node, chunk: m.topic.chunk, size: m.envelope?.size ?? null };
     case 'sync':
       return { ...base, type: 'sync', from: m.topic.node, cleared: m.envelope === null };
+    case 'status':
+    case 'consensus':
+      // A dashboard's snapshots (limiter gauges, maps), not traffic between nodes: not shown.
+      return undefined;
   }
 }
 
