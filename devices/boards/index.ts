@@ -7,13 +7,28 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/errors.js';
+import { AUTO_DEVICE, detectDevice } from './detect.js';
 import generic from './generic.json' with { type: 'json' };
 import pi3b from './pi-3b.json' with { type: 'json' };
 import pi4b from './pi-4b.json' with { type: 'json' };
 import pi5 from './pi-5.json' with { type: 'json' };
+import pi400 from './pi-400.json' with { type: 'json' };
+import piCm4 from './pi-cm4.json' with { type: 'json' };
 import piZero2w from './pi-zero-2w.json' with { type: 'json' };
 import { type Board, BoardSchema } from './schema.js';
 
+export {
+  AUTO_DEVICE,
+  DEVICE_MODEL_FILE,
+  DEVICE_MODEL_FILE_ENV,
+  type DetectedDevice,
+  describeDevice,
+  detectDevice,
+  detectionOf,
+  profileForModel,
+  readDeviceModel,
+  scaleToRam,
+} from './detect.js';
 export type { Board } from './schema.js';
 export { BoardSchema } from './schema.js';
 
@@ -24,6 +39,8 @@ const PROFILES: Readonly<Record<string, unknown>> = Object.freeze({
   'pi-zero-2w': piZero2w,
   'pi-3b': pi3b,
   'pi-4b': pi4b,
+  'pi-400': pi400,
+  'pi-cm4': piCm4,
   'pi-5': pi5,
   generic,
 });
@@ -53,14 +70,22 @@ export function loadBoardFile(file: string): Board {
   return parseBoard(data, file);
 }
 
-/** Load a shipped profile by name (default `generic`), or a custom one from a path ending in `.json`. */
+/**
+ * Load a shipped profile by name (default `generic`), a custom one from a path ending in `.json`,
+ * or `auto`: the profile of the board this runs on, scaled to its RAM (`detect.ts`).
+ */
 export function loadBoard(name: string = DEFAULT_BOARD): Board {
   if (name.endsWith('.json')) return loadBoardFile(name);
+  if (name === AUTO_DEVICE) return detectDevice(loadShipped).board;
+  return loadShipped(name);
+}
+
+function loadShipped(name: string): Board {
   const data = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
   if (data === undefined) {
     throw new ConfigError(
       'device',
-      `unknown board "${name}"; known boards: ${knownBoards().join(', ')} (or a path to a board .json file)`,
+      `unknown board "${name}"; known boards: ${knownBoards().join(', ')}, ${AUTO_DEVICE} (detect it), or a path to a board .json file`,
     );
   }
   return parseBoard(data, name);

@@ -2,7 +2,7 @@
  * The shape of a board profile, validated with zod. A profile is plain data (budgets a node is
  * measured against on that board); see `index.ts` for loading and the cross-field checks.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const positiveInt = z.number().int().positive();
 const share = z.number().min(0).max(1);
@@ -14,6 +14,11 @@ export const BoardSchema = z
     description: z.string(),
     /** CPU cores of the board (informational; the CPU budget is in `cpu.budgetCores`). */
     cores: positiveInt,
+    /**
+     * RAM the memory budgets are sized for, bytes (the variant the profile describes). With
+     * `--device auto` they are scaled to the RAM the machine has. Optional: without it, no scaling.
+     */
+    ramBytes: positiveInt.optional(),
     memory: z
       .object({
         /** RSS at which the `memory` limiter reaches 0, bytes. */

@@ -34,7 +34,11 @@ export function registerLimits(program: Command): void {
       'sample this machine briefly and print the six rate limiters (1 = plenty, 0 = exhausted), the ' +
         'budgets of the board profile they are measured against, and what a node would answer now',
     )
-    .option('--device <board>', 'board profile (pi-zero-2w, pi-3b, pi-4b, pi-5, generic)', DEFAULT_BOARD)
+    .option(
+      '--device <board>',
+      'board profile (pi-zero-2w, pi-3b, pi-4b, pi-400, pi-cm4, pi-5, generic), or auto: the board this runs on; e.g. --device auto',
+      DEFAULT_BOARD,
+    )
     .option(
       '--data <dir>',
       "a node's data folder: its files count against the storage budget and its file system is statfs-ed " +

@@ -12,7 +12,7 @@
  *   each decision with the thresholds that were in force.
  */
 import { getHeapStatistics } from 'node:v8';
-import { type Board, heapFlag, loadBoard } from '../../devices/boards/index.js';
+import { type Board, detectionOf, heapFlag, loadBoard } from '../../devices/boards/index.js';
 import type { NodeComponents, ServiceInstance } from '../node/types.js';
 import { LIMITER_CONFIG_EVENT } from './constants.js';
 import { createNodeLimiters, type NodeLimiters } from './create.js';
@@ -76,9 +76,18 @@ export async function startNodeLimiters(c: NodeComponents, options: NodeLimiterO
       board: board.board,
       thresholds: { ...l.gate.thresholds },
       kindCosts: { ...l.gate.kindCosts },
+      ...deviceFields(board),
     })
     .catch((err: unknown) => c.log.warn({ err }, 'limiters: could not record limiter_config'));
   return l;
+}
+
+/** With `--device auto`: the model read and the memory budget scaled to the machine's RAM, for `status`. */
+function deviceFields(board: Board): { model: string | null; ramBytes: number; memoryBudgetBytes: number } | undefined {
+  const d = detectionOf(board);
+  return d === undefined
+    ? undefined
+    : { model: d.model, ramBytes: d.ramBytes, memoryBudgetBytes: board.memory.budgetBytes };
 }
 
 /** The board's series options (segment size, group-commit window, ring budget); `node.series` overrides. */

@@ -59,5 +59,5 @@ export {
 export { roundValues } from './round.js';
 export { createTopology, type PeerCounts, type TopologyOptions } from './topology.js';
 export { clamp01, LIMITER_NAMES, type Limiter, type LimiterName, type LimiterSet } from './types.js';
-export { type LimiterTally, limitersView, RECENT_NO_KEPT } from './view.js';
+export { type DetectedDeviceRecord, type LimiterTally, limitersView, RECENT_NO_KEPT } from './view.js';
 export { createWTracking, type WTrackingLimiter, type WTrackingOptions } from './w-tracking.js';

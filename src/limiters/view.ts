@@ -25,9 +25,24 @@ export interface LimiterTally {
   no: Record<string, number>;
   /** `lim` may be the gate's frozen object, shared with other decisions: read-only. */
   last: { seq: number; r: string; reason?: string; lim: Readonly<LimiterValues> } | null;
-  config: { seq: number; board: string; thresholds: Record<string, number> } | null;
+  config: { seq: number; board: string; thresholds: Record<string, number>; device?: DetectedDeviceRecord } | null;
   /** Newest last; at most `RECENT_NO_KEPT`. */
   recentNo: { seq: number; reason: string }[];
+}
+
+/** What `--device auto` found, as the `limiter_config` entry records it. */
+export interface DetectedDeviceRecord {
+  /** The device-tree model string, null on a machine without one. */
+  model: string | null;
+  ramBytes: number;
+  /** The memory budget after scaling to `ramBytes`. */
+  memoryBudgetBytes: number;
+}
+
+function deviceRecord(entry: Record<string, unknown>): { device?: DetectedDeviceRecord } {
+  const { model, ramBytes, memoryBudgetBytes } = entry;
+  if (typeof ramBytes !== 'number' || typeof memoryBudgetBytes !== 'number') return {};
+  return { device: { model: typeof model === 'string' ? model : null, ramBytes, memoryBudgetBytes } };
 }
 
 export const limitersView: View<LimiterTally> = {
@@ -44,6 +59,7 @@ export const limitersView: View<LimiterTally> = {
           seq: entry.seq,
           board: String(entry.board),
           thresholds: { ...(thresholds as Record<string, number>) },
+          ...deviceRecord(entry),
         },
       };
     }

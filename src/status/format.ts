@@ -1,4 +1,5 @@
 /** `dameso status` text: a short aligned block of `key  value` lines. */
+import { describeDevice } from '../../devices/boards/index.js';
 import type { NodeStatus, RecordedEntry } from './types.js';
 
 const iso = (t: number | null | undefined): string => (typeof t === 'number' ? new Date(t).toISOString() : '-');
@@ -90,10 +91,18 @@ export function statusLines(s: NodeStatus): string[] {
     ['limiters', limiters(s)],
     ['decisions', decisions(s)],
     ['series', seriesSize(s)],
-    ['board', s.board ?? '-'],
+    ['board', boardLine(s)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}
+
+/** `pi-4b (auto: Raspberry Pi 4 Model B Rev 1.4, 3.7 GiB RAM, memory budget 1.4 GiB)`. */
+function boardLine(s: NodeStatus): string {
+  if (s.board === null) return '-';
+  const d = s.device;
+  if (d === null) return s.board;
+  return `${s.board} (auto: ${describeDevice(d)})`;
 }
 
 /**

@@ -24,7 +24,7 @@ export async function recordedParts(
   liveValues: LimiterValues | undefined,
   /** Events to search the newest entries for when the view does not hold them. */
   search: readonly string[],
-): Promise<Pick<NodeStatus, 'survey' | 'backup' | 'limiters' | 'series' | 'board' | 'scannedEntries'>> {
+): Promise<Pick<NodeStatus, 'survey' | 'backup' | 'limiters' | 'series' | 'board' | 'device' | 'scannedEntries'>> {
   const s = series.stats();
   const kept = viewOr<StatusViewState>(series, STATUS_VIEW);
   // What the view does not hold (a series written before it, or a reader without it) is searched for.
@@ -69,6 +69,7 @@ export async function recordedParts(
       damagedRecords: s.damagedRecords,
     },
     board: tally?.config?.board ?? null,
+    device: tally?.config?.device ?? null,
     scannedEntries: missing.length === 0 ? 0 : Math.min(s.lastSeq, STATUS_SCAN_ENTRIES),
   };
 }

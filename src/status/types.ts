@@ -2,6 +2,7 @@
  * What `dameso status` shows of a node, read from its series (`--data`) or from the running node
  * (`GET /status` on its metrics port): one shape for both, JSON-ready (plain data, ms timestamps).
  */
+import type { DetectedDeviceRecord } from '../limiters/index.js';
 import type { LimiterValues } from '../protocol/types.js';
 
 export interface NodeStatus {
@@ -54,6 +55,8 @@ export interface NodeStatus {
   };
   /** The board profile whose budgets the node ran with (its newest `limiter_config`), or null. */
   board: string | null;
+  /** With `--device auto`: the model detected, the RAM and the memory budget scaled to it; else null. */
+  device: DetectedDeviceRecord | null;
   /** How many newest entries were searched for `survey` and `backup` (0: the status view held them, or live). */
   scannedEntries: number;
 }

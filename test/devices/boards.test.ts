@@ -6,8 +6,8 @@ import { DEFAULT_BOARD, heapFlag, knownBoards, loadBoard, parseBoard } from '../
 import { ConfigError } from '../../src/errors.js';
 
 describe('board profiles', () => {
-  it('ships the five boards, generic is the default, each valid and named after itself', () => {
-    expect(knownBoards().sort()).toEqual(['generic', 'pi-3b', 'pi-4b', 'pi-5', 'pi-zero-2w']);
+  it('ships the seven boards, generic is the default, each valid and named after itself', () => {
+    expect(knownBoards().sort()).toEqual(['generic', 'pi-3b', 'pi-400', 'pi-4b', 'pi-5', 'pi-cm4', 'pi-zero-2w']);
     expect(DEFAULT_BOARD).toBe('generic');
     expect(loadBoard().board).toBe('generic');
     for (const name of knownBoards()) expect(loadBoard(name).board).toBe(name);

@@ -98,6 +98,8 @@ describe('dameso limits', () => {
   it('an unknown board exits 78 listing the known boards', async () => {
     const err = await run(TSX, [MAIN, 'limits', '--device', 'pi-6']).catch((e: { code: number; stderr: string }) => e);
     expect((err as { code: number }).code).toBe(78);
-    expect((err as { stderr: string }).stderr).toMatch(/known boards: pi-zero-2w, pi-3b, pi-4b, pi-5, generic/);
+    expect((err as { stderr: string }).stderr).toMatch(
+      /known boards: pi-zero-2w, pi-3b, pi-4b, pi-400, pi-cm4, pi-5, generic, auto/,
+    );
   });
 });

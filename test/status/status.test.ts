@@ -232,6 +232,7 @@ test('text mode: one aligned key/value line per field, "never" for a node that n
       damagedRecords: 0,
     },
     board: null,
+    device: null,
     scannedEntries: 1,
   };
   const lines = statusLines(s);
