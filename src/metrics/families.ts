@@ -66,6 +66,9 @@ export const NODE_FAMILIES = {
   dameso_transport_publish_errors_total: counter('Publishes that failed.'),
   dameso_transport_received_total: counter('MQTT messages received.'),
   dameso_transport_rejected_total: counter('Received messages rejected before any handler, by reason.', ['reason']),
+  dameso_transport_outbox_records: gauge('Retained changes (have records, withdrawals) kept while the broker is away.'),
+  dameso_transport_outbox_forwarded_total: counter('Retained changes kept while away and sent at a reconnect.'),
+  dameso_transport_outbox_dropped_total: counter('Retained changes dropped at the outbox bound, oldest first.'),
 
   dameso_chunks_stored: gauge('Chunks held in the chunk store.'),
   dameso_chunks_stored_bytes: gauge('Bytes of chunk files held in the chunk store.'),

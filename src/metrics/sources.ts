@@ -100,6 +100,9 @@ export function nodeSource(node: DamesoNode): Source {
     sink('dameso_transport_publish_errors_total', t.publishErrors);
     sink('dameso_transport_received_total', t.received);
     for (const [reason, n] of Object.entries(t.rejected)) sink('dameso_transport_rejected_total', n, { reason });
+    sink('dameso_transport_outbox_records', t.kept);
+    sink('dameso_transport_outbox_forwarded_total', t.forwarded);
+    sink('dameso_transport_outbox_dropped_total', t.keptDropped);
 
     if (node.services.chunks !== undefined) {
       const held = node.series.view<ChunksState>(CHUNKS_VIEW);

@@ -113,6 +113,8 @@ export interface NodeOptions {
   startTimeoutMs?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Retained changes kept while the broker is away, records. Default `MAX_OUTBOX_RECORDS`. */
+  outboxMaxRecords?: number;
   /** Another process connects with this node's id (the transport backs off meanwhile). */
   onIdTaken?: (err: IdTakenError) => void;
   /** Default `MAX_PENDING_INTENTS`. */

@@ -23,6 +23,7 @@ import {
   DEFAULT_KEEPALIVE_S,
   DEFAULT_START_TIMEOUT_MS,
   ID_TAKEN_REPEAT_MS,
+  MAX_OUTBOX_RECORDS,
   MAX_SUBSCRIPTIONS,
   QUICK_LOSS_MS,
   RECONNECT_MAX_MS,
@@ -30,11 +31,13 @@ import {
   TAKEOVER_LOSSES,
   TAKEOVER_WINDOW_MS,
   TLS_PROBE_TIMEOUT_MS,
+  WILL_PROBE_TIMEOUT_MS,
 } from './constants.js';
 import { Dispatcher, type InboundHandler } from './dispatcher.js';
 import {
   BrokerCertificateError,
   BrokerNotAuthorizedError,
+  BrokerPrefixMismatchError,
   BrokerTlsMismatchError,
   BrokerUnreachableError,
   IdTakenError,
@@ -44,9 +47,11 @@ import {
   TooManySubscriptionsError,
   TransportStoppedError,
 } from './errors.js';
+import { type KeptRecord, Outbox } from './outbox.js';
 import { nextSession, SESSION_STARTED } from './session.js';
 import { isNotTlsError, speaksTls } from './tls-probe.js';
 import type { PublishOptions, Transport, TransportOptions, TransportStats } from './types.js';
+import { acceptedWithoutWill } from './will-probe.js';
 
 export class MqttTransport implements Transport {
   readonly id: string;
@@ -74,11 +79,19 @@ export class MqttTransport implements Transport {
   private startAborted = false;
   /** The refusal was logged; again only after a connection succeeded. */
   private refusalLogged = false;
+  /** A refusal is being explained (acceptedWithoutWill); later refusals meanwhile wait for it. */
+  private probingRefusal = false;
   private readonly dispatcher: Dispatcher;
   /** Retained records this node owns: topic → payload; republished on every connect. */
   private readonly owned = new Map<string, { payload: Buffer; qos: 0 | 1 }>();
+  /** Retained changes made while the broker was away, sent in order at the next connect. */
+  private readonly outbox: Outbox;
+  /** False from a connection's loss until the next one has sent what the outbox kept. */
+  private flowing = false;
+  /** The outbox's first drop of an outage was logged; again after the next connect. */
+  private dropLogged = false;
   private readonly connectListeners = new Set<(session: number) => void>();
-  private readonly counters = { connects: 0, attempts: 0, published: 0, publishErrors: 0 };
+  private readonly counters = { connects: 0, attempts: 0, published: 0, publishErrors: 0, forwarded: 0 };
   private readonly series: Pick<Series, 'append' | 'view'>;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -100,6 +113,7 @@ export class MqttTransport implements Transport {
     this.clock = opts.clock;
     this.log = opts.log;
     this.dispatcher = new Dispatcher(opts.topics.root, opts.log);
+    this.outbox = new Outbox(opts.outboxMaxRecords ?? MAX_OUTBOX_RECORDS);
   }
 
   get session(): number {
@@ -187,10 +201,19 @@ export class MqttTransport implements Transport {
     if (client === undefined) return Promise.reject(new TransportStoppedError('publish'));
     const qos = options.qos ?? 0;
     const payload = envelope === null ? Buffer.alloc(0) : encode(envelope);
-    if (options.retain === true) {
+    // Presence is the connection's own (birth record at connect, Will at loss): never kept here.
+    const owns = options.retain === true && topic !== this.topics.presence(this.id);
+    const record: KeptRecord = { topic, payload, qos: qos === 0 ? 0 : 1 };
+    if (owns) {
       // This node owns the record: remember it so a restarted broker gets it back on reconnect.
       if (payload.length === 0) this.owned.delete(topic);
-      else this.owned.set(topic, { payload, qos: qos === 0 ? 0 : 1 });
+      else this.owned.set(topic, { payload, qos: record.qos });
+      // Store-and-forward: while away (or until a new connection has sent what was kept, so a newer
+      // change is never overtaken by an older one) the change waits in the outbox.
+      if (!client.connected || !this.flowing) {
+        this.keep(record);
+        return Promise.resolve();
+      }
     }
     this.counters.published++;
     if (!client.connected) {
@@ -201,10 +224,34 @@ export class MqttTransport implements Transport {
       client.publish(topic, payload, { qos, retain: options.retain === true }, (err) => {
         if (err) {
           this.counters.publishErrors++;
+          if (owns) this.keepIfNewest(record);
           reject(err);
         } else resolve();
       });
     });
+  }
+
+  /** Keeps a retained change for the next connect; the first drop at the bound in an outage is logged. */
+  private keep(record: KeptRecord): void {
+    const dropped = this.outbox.put(record);
+    if (dropped === undefined || this.dropLogged) return;
+    this.dropLogged = true;
+    this.log.warn(
+      {
+        topic: dropped.topic,
+        maxRecords: this.opts.outboxMaxRecords ?? MAX_OUTBOX_RECORDS,
+        dropped: this.outbox.dropped,
+      },
+      'transport: outbox full while the broker is away; dropping the oldest kept record',
+    );
+  }
+
+  /** A retained publish lost with its connection is kept, unless a newer change of its topic came since. */
+  private keepIfNewest(record: KeptRecord): void {
+    if (this.outbox.has(record.topic)) return;
+    const current = this.owned.get(record.topic);
+    const newest = record.payload.length === 0 ? current === undefined : current?.payload === record.payload;
+    if (newest) this.keep(record);
   }
 
   send(topic: string, envelope: object, options: PublishOptions = {}): void {
@@ -276,7 +323,14 @@ export class MqttTransport implements Transport {
   }
 
   stats(): TransportStats {
-    return { ...this.counters, session: this.session_, connected: this.connected, ...this.dispatcher.stats() };
+    return {
+      ...this.counters,
+      session: this.session_,
+      connected: this.connected,
+      kept: this.outbox.size,
+      keptDropped: this.outbox.dropped,
+      ...this.dispatcher.stats(),
+    };
   }
 
   private readonly qosByFilter = new Map<string, 0 | 1>();
@@ -349,6 +403,7 @@ export class MqttTransport implements Transport {
       void this.onConnected(client);
     });
     client.on('close', () => {
+      this.flowing = false;
       if (this.connectedAtMs === undefined) this.checkTlsMismatch();
       this.noteLoss();
       this.dropOutgoing(client);
@@ -374,7 +429,30 @@ export class MqttTransport implements Transport {
    */
   private onRefused(returnCode: number): void {
     const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode, this.opts.password !== undefined);
-    this.sayOnce(err, { returnCode });
+    if (!this.announces() || this.refusalLogged) {
+      this.sayOnce(err, { returnCode });
+      return;
+    }
+    // A node with a Will may be refused for the Will alone (another --prefix on the broker): ask
+    // the broker once before blaming the password.
+    if (this.probingRefusal) return;
+    this.probingRefusal = true;
+    void acceptedWithoutWill({
+      url: this.opts.url,
+      clientId: clientIdForNode(this.id),
+      ...(this.opts.password !== undefined
+        ? { username: this.opts.username ?? this.id, password: this.opts.password }
+        : {}),
+      ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
+      timeoutMs: WILL_PROBE_TIMEOUT_MS,
+    }).then((willOnly) => {
+      this.probingRefusal = false;
+      if (this.stopping) return;
+      this.sayOnce(
+        willOnly ? new BrokerPrefixMismatchError(this.opts.url, this.id, returnCode, this.topics.root) : err,
+        { returnCode },
+      );
+    });
   }
 
   /**
@@ -430,13 +508,40 @@ export class MqttTransport implements Transport {
           retain: true,
         });
       }
-      for (const [topic, { payload, qos }] of this.owned) client.publish(topic, payload, { qos, retain: true });
+      this.forward(client);
     } catch (err) {
       this.log.warn({ err }, 'transport: setup after connect failed; will retry on reconnect');
       return;
     }
     this.onOnline(session);
     for (const fn of [...this.connectListeners]) fn(session);
+  }
+
+  /**
+   * Sends what this node owns after a connect: first its retained records that did not change while
+   * away (a broker restarted without persistence gets them back), then the changes the outbox kept,
+   * oldest first. A change lost with this connection is kept again (keepIfNewest).
+   */
+  private forward(client: MqttClient): void {
+    const kept = this.outbox.take();
+    const changed = new Set(kept.map((r) => r.topic));
+    for (const [topic, { payload, qos }] of this.owned) {
+      if (!changed.has(topic)) client.publish(topic, payload, { qos, retain: true });
+    }
+    for (const record of kept) {
+      this.counters.forwarded++;
+      client.publish(record.topic, record.payload, { qos: record.qos, retain: true }, (err) => {
+        if (err) this.keepIfNewest(record);
+      });
+    }
+    if (kept.length > 0 || this.dropLogged) {
+      this.log.info(
+        { forwarded: kept.length, droppedTotal: this.outbox.dropped },
+        'transport: sent the records kept while away',
+      );
+    }
+    this.dropLogged = false;
+    this.flowing = true;
   }
 
   /**

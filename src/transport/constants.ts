@@ -27,9 +27,16 @@ export const TAKEOVER_WINDOW_MS = 30_000;
 export const ID_TAKEN_REPEAT_MS = 60_000;
 /** How long a plain connection closed before its CONNACK waits to learn whether the port speaks TLS, ms. */
 export const TLS_PROBE_TIMEOUT_MS = 2_000;
+/** How long a refused node waits to learn whether the broker accepts it without its Will, ms. */
+export const WILL_PROBE_TIMEOUT_MS = 2_000;
 /** Subscriptions (filters) one transport holds at once. */
 export const MAX_SUBSCRIPTIONS = 256;
 /** Reject reasons remembered for logging once each. */
 export const MAX_LOGGED_REASONS = 64;
 /** Topics whose parse and matching routes are cached by the dispatcher (cleared on (un)subscribe). */
 export const MAX_TOPIC_CACHE = 4_096;
+/**
+ * Retained-record changes (`have` records, withdrawals, the roster barrier) kept while the broker is
+ * away, records (one per topic: a newer change replaces the kept one). Past it the oldest is dropped.
+ */
+export const MAX_OUTBOX_RECORDS = 4_096;

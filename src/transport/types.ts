@@ -48,6 +48,8 @@ export interface TransportOptions {
   reconnectMaxMs?: number;
   /** ms; default `DEFAULT_START_TIMEOUT_MS`; 0 waits forever. */
   startTimeoutMs?: number;
+  /** Retained changes kept while the broker is away, records; default `MAX_OUTBOX_RECORDS`. */
+  outboxMaxRecords?: number;
   /**
    * Called when another process is found connected with this node's id (at most once per
    * `ID_TAKEN_REPEAT_MS`); the transport itself backs off to its longest delay meanwhile.
@@ -62,6 +64,12 @@ export interface TransportStats extends DispatchStats {
   attempts: number;
   published: number;
   publishErrors: number;
+  /** Retained changes kept while the broker was away, sent from the outbox at a connect. */
+  forwarded: number;
+  /** Retained changes waiting in the outbox now. */
+  kept: number;
+  /** Retained changes dropped at the outbox bound (the oldest first). */
+  keptDropped: number;
 }
 
 export interface Transport {
@@ -82,9 +90,10 @@ export interface Transport {
   stop(options?: { announce?: boolean }): Promise<void>;
   /**
    * Publishes a CBOR envelope (or `null`: an empty payload, which withdraws a retained record).
-   * Resolves once written (QoS 0) or acknowledged (QoS 1). Rejects with NotConnectedError while
-   * the connection is down (or when it drops before the PUBACK); a retained record is kept anyway
-   * and republished at every connect, an empty one withdrawn.
+   * Resolves once written (QoS 0) or acknowledged (QoS 1). A retained record (or withdrawal) made
+   * while the broker is away resolves at once: it is kept (bounded, newest per topic) and sent in
+   * order at the next connect. Otherwise rejects with NotConnectedError while the connection is down
+   * (or when it drops before the PUBACK; a retained change is then kept for the next connect).
    */
   publish(topic: string, envelope: object | null, options?: PublishOptions): Promise<void>;
   /** Fire-and-forget publish for hot paths; failures are logged at debug. */
