@@ -9,7 +9,7 @@
  * naming the key; a bad flag stays a usage error (exit 64).
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseRedisUrl } from '../../broker/index.js';
 import { ConfigError } from '../errors.js';
 import { rootTopic } from '../protocol/index.js';

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, DamesoError } from '../errors.js';
 
 /** A whole number as a JSON number or a string of digits; `expected` is the one message for both. */

@@ -10,7 +10,7 @@
  * ConfigError (exit 78) naming the key; a bad flag stays a usage error (exit 64).
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DamesoError } from '../errors.js';
 import {
   checkPorts,

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Stamped by a bundle build (esbuild `define`); absent when run from a checkout. */
-declare const DAMESO_BUILD: { commit: string; builtAt: string } | undefined;
+/** Stamped by a bundle build (esbuild `define`, scripts/bundle.ts); absent when run from a checkout. */
+declare const DAMESO_BUILD: { version: string; commit: string; builtAt: string } | undefined;
 
 /** The nearest package.json above this module named `dameso` (src/cli, dist/src/cli or a bundle). */
 function packageVersion(): string {
@@ -39,9 +39,10 @@ function checkoutCommit(): string | undefined {
 }
 
 export function versionLine(): string {
-  const version = packageVersion();
   const build = typeof DAMESO_BUILD === 'undefined' ? undefined : DAMESO_BUILD;
-  if (build) return `${version} (commit ${build.commit}, built ${build.builtAt})`;
+  // A bundle carries no package.json: its version was read from it at build.
+  if (build) return `${build.version} (commit ${build.commit}, built ${build.builtAt})`;
+  const version = packageVersion();
   const commit = checkoutCommit();
   return commit ? `${version} (commit ${commit}, from a checkout)` : version;
 }

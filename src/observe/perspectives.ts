@@ -4,7 +4,7 @@
  * the plain median of that node's own observations in the cell — so a node counts once per
  * metric however many readings it sent.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Perspective } from './consensus.js';
 import { plainMedian } from './consensus.js';
 import { MAX_OBSERVATIONS_PER_ANSWER } from './constants.js';
