@@ -24,6 +24,7 @@ import {
 } from './admission.js';
 import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import { type ConnectionSweep, createConnectionSweep, type SweepClose } from './connection-sweep.js';
+import { otherPrefixOf } from './foreign-will.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DROP_COOLDOWN_MS,
@@ -95,6 +96,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   let address: BrokerAddress | undefined;
   let check = createEnvelopeCheck({ topicPrefix: options.topicPrefix, maxTrackedNodes: options.maxTrackedNodes });
   const badWills = new WeakMap<Client, DropReason>();
+  // Clients whose Will is a presence record under another prefix: the prefix, for the refusal's log line.
+  const otherPrefixes = new WeakMap<Client, { prefix: string; topic: string }>();
   const logged = new Set<string>();
   const auth = options.auth;
   // With auth, every client is an authenticated node `dameso.{node}`, held to broker/acl.ts.
@@ -324,6 +327,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         if (message && message.type !== 'presence') badWills.set(client, 'bad_topic');
         // A presence Will only from the node's own client id, with or without auth.
         else if (speaker !== bound && (bound !== undefined || message !== undefined)) badWills.set(client, 'spoofed');
+        const other = message === undefined ? otherPrefixOf(will.topic, check.root, bound) : undefined;
+        if (other !== undefined) otherPrefixes.set(client, { prefix: other, topic: will.topic });
       } catch (err) {
         if (!isWireError(err)) throw err;
         badWills.set(client, err.reason);
@@ -355,11 +360,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       // The Will is published in the node's name later, when nobody can refuse it: check it now.
       const willTopic = willTopics.get(client);
       if (willTopic !== undefined && acl !== undefined && !acl(verdict.node, willTopic, 'publish')) {
+        if (otherPrefixes.has(client)) return refuseOtherPrefix(client);
         aclDeny(client, willTopic, 'publish');
         return false;
       }
     }
     const bad = badWills.get(client);
+    if (bad !== undefined && otherPrefixes.has(client)) return refuseOtherPrefix(client);
     if (bad !== undefined) {
       stats.willsRefused++;
       log.warn(
@@ -369,6 +376,18 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       return false;
     }
     return hooks.authenticate ? hooks.authenticate(client, username, password) : true;
+  }
+
+  /** Refuses a node whose Will is its presence under another prefix, and says so as a prefix mismatch. */
+  function refuseOtherPrefix(client: Client): false {
+    const { prefix, topic } = otherPrefixes.get(client) ?? { prefix: '?', topic: '?' };
+    stats.willsRefused++;
+    log.warn(
+      { client: client.id, reason: 'prefix_mismatch', will: topic, root: check.root },
+      `refused connection: its Will is on ${topic}, under prefix "${prefix}"; this broker's ` +
+        `root is ${check.root}: the node's --prefix differs from the broker's`,
+    );
+    return false;
   }
 
   /** The limits of one start(): the descriptor limit read now, the default connections fitted under it. */

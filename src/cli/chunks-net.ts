@@ -16,17 +16,19 @@ import { isNodeId } from '../protocol/index.js';
 import type { IdTakenError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 /**
- * The flags of a command that runs a short-lived node: --broker, --password-file, --ca, and --id
+ * The flags of a command that runs a short-lived node: --broker, --password-file, --ca, --prefix, and --id
  * (unless the command's own --id names something else, as `push` does).
  */
 export function netFlags(cmd: Command, o: { id?: boolean } = {}): Command {
   cmd
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
-    .option(...CA_FLAG);
+    .option(...CA_FLAG)
+    .option(...PREFIX_FLAG);
   if (o.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<random>)');
   return cmd;
 }
@@ -92,6 +94,7 @@ export async function withNode<T>(
     broker: o.broker,
     ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
     ...(o.brokerCa !== undefined ? { brokerCa: o.brokerCa } : {}),
+    ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
     dataDir: o.dataDir ?? temp!,
     announce: false,
     services: [chunks],
@@ -112,6 +115,7 @@ export interface NetFlags {
   id?: string;
   passwordFile?: string;
   ca?: string;
+  prefix: string;
   json?: boolean;
 }
 
@@ -120,9 +124,10 @@ export interface NetNode {
   broker: string;
   brokerPassword?: string;
   brokerCa?: string;
+  topicPrefix?: string;
 }
 
-/** The short-lived node's id, broker password and CA (`--password-file`, `--ca`, read before connecting). */
+/** The short-lived node's id, broker password, CA and prefix (`--password-file`, `--ca`, read before connecting). */
 export async function netNode(f: NetFlags): Promise<NetNode> {
   const broker = parseBrokerUrl(f.broker);
   const brokerPassword = await brokerPasswordOf(f);
@@ -132,6 +137,7 @@ export async function netNode(f: NetFlags): Promise<NetNode> {
     broker,
     ...(brokerPassword !== undefined ? { brokerPassword } : {}),
     ...(brokerCa !== undefined ? { brokerCa } : {}),
+    ...topicPrefixOption(f.prefix),
   };
 }
 

@@ -100,6 +100,7 @@ Examples:
   dameso chunks ls --data /var/lib/dameso --json
   dameso chunks get 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
   dameso chunks who-has 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
+  dameso chunks who-has 3f1c…e9 --broker mqtt://hub:1883 --prefix fleet1   (fleet1's storage nodes)
 
 Exit codes: 0 ok; 1 a push fell short of K replicas; 64 bad flags; 65 (decode) a file is not a
 chunk or does not hash to its id; 69 broker unreachable, fewer than K storage nodes online (push), or

@@ -23,6 +23,7 @@ export const EXIT = {
   forCode(code: string): number {
     switch (code) {
       case 'DAMESO_BAD_CONFIG':
+      case 'DAMESO_PREFIX_MISMATCH':
         return EXIT.config;
       case 'DAMESO_NOT_A_SERIES':
       case 'DAMESO_SERIES_FORMAT':

@@ -27,6 +27,7 @@ import { EXIT } from './exit.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { PREFIX_FLAG, parsePrefix, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 interface IntentFlags {
@@ -41,6 +42,7 @@ interface IntentFlags {
   id?: string;
   passwordFile?: string;
   ca?: string;
+  prefix: string;
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
@@ -196,6 +198,7 @@ export function registerIntent(program: Command): void {
     .option('--id <id>', 'node id of the short-lived node (default cli-<random>)')
     .option(...PASSWORD_FILE_FLAG)
     .option(...CA_FLAG)
+    .option(...PREFIX_FLAG)
     .option('--json', 'print the outcome as one JSON object')
     .addHelpText(
       'after',
@@ -209,6 +212,7 @@ Examples:
   dameso intent store_chunk --subject "$(sha256sum c.cbor | cut -c1-64)" --body-file c.cbor --to pi-3
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtt://hub:1883 --id ops --password-file ~/.dameso/ops.secret
   dameso intent want_chunk --subject 3f1c…e9 --broker mqtts://hub:8883 --ca ~/.dameso/ca.crt
+  dameso intent want_observations --subject u09tv --broker mqtt://hub:1883 --prefix fleet1   (fleet1's nodes only)
 
 A --to node that is not online is named on stderr. Ctrl-C prints the outcome so far (closed by
 "stopped") and exits 130.
@@ -229,6 +233,7 @@ TLS certificate did not verify against --ca.`,
       const deadlineMs = parseDeadline(flags.deadline);
       const id = nodeIdFlag(flags.id) ?? `cli-${randomBytes(6).toString('hex')}`;
       const broker = parseBrokerUrl(flags.broker);
+      parsePrefix(flags.prefix);
       checkSubject(kind, flags.subject);
       checkObservationsSubject(kind, flags.subject);
       const body = await bodyOf(flags);
@@ -256,6 +261,7 @@ TLS certificate did not verify against --ca.`,
           broker,
           ...(brokerPassword !== undefined ? { brokerPassword } : {}),
           ...(brokerCa !== undefined ? { brokerCa } : {}),
+          ...topicPrefixOption(flags.prefix),
           dataDir: flags.data ?? temp!,
           announce: false,
           gate: alwaysYesGate, // serves nothing: no limiters to sample

@@ -33,6 +33,7 @@ import {
   splitList,
 } from './node.js';
 import { parseMinResponders, parseSurveyCells, parseSurveyEvery } from './node-survey.js';
+import { parsePrefix } from './prefix.js';
 
 /** Zero or more strings: a JSON array, or one string (split on commas when `commas`). */
 const stringList = (what: string, commas: boolean) =>
@@ -70,6 +71,7 @@ export const nodeConfigSchema = z.strictObject({
   surveyEveryS: z.union([z.number(), text], { error: 'expected seconds between surveys (a number, 0 = off)' }),
   survey: stringList('a string "CELL,CELL" of geohash cells or prefixes', true),
   minResponders: wholeNumber('a responder count'),
+  prefix: text,
 });
 
 /** File keys that differ from their flag's camelCase name: file key → flag attribute. */
@@ -113,6 +115,7 @@ function checkValues(f: FlagValues, file: string): void {
   if (f.surveyEvery !== undefined) inFile('surveyEveryS', file, () => parseSurveyEvery(f.surveyEvery ?? ''));
   if (f.survey !== undefined) inFile('survey', file, () => parseSurveyCells(f.survey));
   if (f.minResponders !== undefined) inFile('minResponders', file, () => parseMinResponders(f.minResponders ?? ''));
+  if (f.prefix !== undefined) inFile('prefix', file, () => parsePrefix(f.prefix ?? ''));
 }
 
 /** Reads `--config FILE` (a missing or unreadable file is a ConfigError). */
@@ -141,7 +144,7 @@ the command line overrides the file.
     "id": "pi-7", "roles": ["bt", "mapper"], "broker": "mqtt://hub:1883",
     "data": "/var/lib/dameso", "device": "pi-zero-2w", "passwordFile": "/etc/dameso/pi-7.secret",
     "sensor": ["/dev/ttyUSB0:115200"], "position": {"lat": 48.8566, "lon": 2.3522}, "metricsPort": 9464,
-    "replicate": 3, "surveyEveryS": 300, "survey": ["u09tv"], "minResponders": 3
+    "replicate": 3, "surveyEveryS": 300, "survey": ["u09tv"], "minResponders": 3, "prefix": "fleet1"
   }
   dameso node --config /etc/dameso/node.json
   dameso node --config /etc/dameso/node.json --id pi-8 --log-level debug

@@ -40,6 +40,7 @@ import { nodeIdFlag } from './chunks-net.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
+import { PREFIX_FLAG, parsePrefix, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 export interface NodeFlags extends MetricsFlags, SurveyFlags {
@@ -59,6 +60,7 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   passwordFile?: string;
   ca?: string;
   replicate?: string;
+  prefix: string;
 }
 
 const usage = (flag: string, msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `${flag}: ${msg}`);
@@ -250,6 +252,7 @@ export function registerNode(program: Command): void {
       'password for a broker run with --auth-file (user name = --id); the file holds only the password',
     )
     .option(...CA_FLAG)
+    .option(...PREFIX_FLAG)
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
     .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
@@ -305,6 +308,7 @@ Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
+  dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --prefix fleet1   (the broker runs with --prefix fleet1 too)
 
 Backup (--replicate K, default ${DEFAULT_REPLICATE}, 0 = off): the node pushes its own series to K other bt nodes
 in the background, a few chunks every few seconds, from the last entry replicated K times; a restart
@@ -320,8 +324,8 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags (--broker without mqtt://,
 data folder holds a damaged series; 69 broker unreachable, series locked by another node or serial port
 unavailable; 73 cannot write the data folder (read-only, disk full); 78 bad configuration (unknown role
 or board, metrics port taken, unreadable --password-file or --ca, the broker refused the password or
-wants one, its TLS certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a
-plain one).`,
+wants one, the broker's --prefix differs from this node's (DAMESO_PREFIX_MISMATCH), its TLS
+certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a plain one).`,
     )
     .addHelpText('after', SURVEY_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
@@ -332,6 +336,7 @@ plain one).`,
       // A bad --id is a bad flag (64); one from the --config file is bad configuration (78).
       if (cmd.getOptionValueSource('id') === 'cli') nodeIdFlag(flags.id);
       const broker = parseBrokerUrl(flags.broker, { embedded: true });
+      parsePrefix(flags.prefix);
       const port = Number(flags.embeddedPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new DamesoError('DAMESO_USAGE', `--embedded-port must be a port number, got "${flags.embeddedPort}"`);
@@ -364,6 +369,7 @@ plain one).`,
         embeddedHost: flags.embeddedHost,
         ...(brokerPassword !== undefined ? { brokerPassword } : {}),
         ...(brokerCa !== undefined ? { brokerCa } : {}),
+        ...topicPrefixOption(flags.prefix),
         dataDir,
         ...(flags.device !== undefined ? { device: flags.device } : {}),
         log,

@@ -26,6 +26,7 @@ import { BrokerCertificateError, BrokerNotAuthorizedError, isCertificateError } 
 import { parseBrokerUrl } from './broker-url.js';
 import { splitList } from './node.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
+import { PREFIX_FLAG, parsePrefix } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 interface TapFlags {
@@ -36,6 +37,7 @@ interface TapFlags {
   id?: string;
   passwordFile?: string;
   ca?: string;
+  prefix: string;
 }
 
 /** `--kind a,b` → the message types to print (all when absent); an unknown one is a usage error. */
@@ -136,7 +138,7 @@ async function tapCmd(flags: TapFlags): Promise<void> {
   const nodes = new Set(splitList(flags.node));
   const password = await brokerPasswordOf(flags);
   const ca = await readCaFile('--ca', flags.ca);
-  const topics = createTopics();
+  const topics = createTopics(parsePrefix(flags.prefix));
   const id = flags.id ?? `tap-${process.pid}-${randomBytes(3).toString('hex')}`;
   const stopped = untilStopped();
   const client = await connect(
@@ -201,6 +203,7 @@ export function registerTap(program: Command): void {
     )
     .option(...PASSWORD_FILE_FLAG)
     .option(...CA_FLAG)
+    .option(...PREFIX_FLAG)
     .addHelpText(
       'after',
       `
@@ -208,6 +211,7 @@ Examples:
   dameso tap --broker mqtt://hub:1883
   dameso tap --kind intent,reply --node pi-7
   dameso tap --kind malformed                 # payloads the protocol refuses, with their topic
+  dameso tap --broker mqtt://hub:1883 --prefix fleet1   # fleet1's traffic (topics fleet1/v1/…)
   dameso tap --json | jq 'select(.type=="reply" and .r=="no")'
   dameso tap --broker mqtts://hub:8883 --ca ca.crt --id ops-tap --password-file ops-tap.secret
 

@@ -54,6 +54,26 @@ export class BrokerNotAuthorizedError extends ConfigError {
   }
 }
 
+/**
+ * The broker refused this node's CONNECT but accepts the same CONNECT without the Will: the Will's
+ * presence topic is outside the broker's root, so the broker runs with another `--prefix`. A
+ * configuration matter (exit 78), and not about passwords.
+ */
+export class BrokerPrefixMismatchError extends DamesoError {
+  readonly returnCode: number;
+
+  constructor(url: string, node: string, returnCode: number, root: string) {
+    const prefix = root.slice(0, root.lastIndexOf('/'));
+    super(
+      'DAMESO_PREFIX_MISMATCH',
+      `the MQTT broker at ${url} refused node ${node}'s Will on ${root}/presence/${node} (CONNACK ${returnCode}) ` +
+        `but accepts the node without it: the broker's --prefix differs from this node's "${prefix}"; give the ` +
+        'broker and every node and command of the fleet the same --prefix (config "prefix")',
+    );
+    this.returnCode = returnCode;
+  }
+}
+
 /** Node's codes for a peer certificate that does not verify (tls.connect with rejectUnauthorized). */
 const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

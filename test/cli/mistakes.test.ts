@@ -17,6 +17,7 @@ import { clientIdForNode, createTopics, encode } from '../../src/protocol/index.
 import { createSeries } from '../../src/series/index.js';
 import { DEFAULT_START_TIMEOUT_MS } from '../../src/transport/index.js';
 import { freePort, startAedes } from '../helpers/brokers.js';
+import { logTap } from '../helpers/log-tap.js';
 import { type CliResult, finished, printed, runCli } from '../helpers/node-cli.js';
 import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
 
@@ -77,6 +78,46 @@ const ROWS: Row[] = [
     code: 73,
     errorCode: 'DAMESO_CANNOT_WRITE',
     mentions: (r) => join(r, 'nodir'),
+  },
+  {
+    name: 'node --prefix with a wildcard',
+    args: (r) => [
+      'node',
+      '--id',
+      'n1',
+      '--data',
+      join(r, 'prefix-flag'),
+      '--prefix',
+      'fleet/+',
+      '--broker',
+      'mqtt://127.0.0.1:1',
+    ],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => '--prefix "fleet/+"',
+  },
+  {
+    name: 'intent --prefix with a $',
+    args: () => ['intent', 'want_chunk', '--subject', CHUNK_ID, '--prefix', '$fleet', '--broker', 'mqtt://127.0.0.1:1'],
+    code: 64,
+    errorCode: 'DAMESO_USAGE',
+    mentions: () => '--prefix "$fleet"',
+  },
+  {
+    name: 'node config "prefix" with an empty level',
+    setup: (r) => writeFile(join(r, 'prefix.json'), JSON.stringify({ id: 'n1', prefix: 'fleet//a' })),
+    args: (r) => [
+      'node',
+      '--config',
+      join(r, 'prefix.json'),
+      '--data',
+      join(r, 'prefix-config'),
+      '--broker',
+      'mqtt://127.0.0.1:1',
+    ],
+    code: 78,
+    errorCode: 'DAMESO_BAD_CONFIG',
+    mentions: () => 'config "prefix"',
   },
   {
     name: 'chunks pull --out of a file',
@@ -537,6 +578,78 @@ describe('a broker that requires a password', () => {
   it('dameso fleet: its nodes carry no password, said before any is spawned', async () => {
     const r = await runCli(['fleet', '--duration', '1', '--broker', url]);
     expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', 'requires passwords');
+  });
+});
+
+describe('a broker with another --prefix', () => {
+  const tap = logTap('info');
+  let open: BrokerHost;
+  let guarded_: BrokerHost;
+  beforeAll(async () => {
+    open = createBrokerHost({ port: 0, topicPrefix: 'fleet1', log: tap.log as never });
+    const file = join(root, 'prefix.users');
+    await setCredential(file, 'n2', 'n2-password', { ln: 10, r: 8, p: 1 });
+    await writeFile(join(root, 'n2.secret'), 'n2-password\n');
+    guarded_ = createBrokerHost({ port: 0, topicPrefix: 'fleet1', auth: await createFileAuth({ file }) });
+    await open.start();
+    await guarded_.start();
+  });
+  afterAll(async () => {
+    await open.stop();
+    await guarded_.stop();
+  });
+
+  it('dameso node without --prefix: the prefixes differ, not the password; the broker says so too', async () => {
+    const dir = join(root, 'prefix-open');
+    await mkdir(dir);
+    const r = await runCli(['node', '--id', 'n1', '--data', join(dir, 'data'), '--broker', open.address()!.url]);
+    expectOneLine(r, 78, 'DAMESO_PREFIX_MISMATCH', `differs from this node's "dameso"`);
+    expect(r.stderr).not.toContain('--password-file');
+    const [line] = await tap.until(
+      'refused connection: its Will is on dameso/v1/presence/n1, under prefix "dameso"; ' +
+        "this broker's root is fleet1/v1: the node's --prefix differs from the broker's",
+    );
+    expect(line).toMatchObject({ reason: 'prefix_mismatch', client: 'dameso.n1' });
+    expect(tap.records.filter((x) => x.reason === 'spoofed')).toEqual([]);
+  });
+
+  it('dameso node with the right password but another --prefix: the prefixes differ', async () => {
+    const dir = join(root, 'prefix-auth');
+    await mkdir(dir);
+    const r = await runCli([
+      'node',
+      '--id',
+      'n2',
+      '--prefix',
+      'fleet2',
+      '--data',
+      join(dir, 'data'),
+      '--broker',
+      guarded_.address()!.url,
+      '--password-file',
+      join(root, 'n2.secret'),
+    ]);
+    expectOneLine(r, 78, 'DAMESO_PREFIX_MISMATCH', `differs from this node's "fleet2"`);
+  });
+
+  it('a wrong password is still said as one (not as a prefix)', async () => {
+    const dir = join(root, 'prefix-bad-password');
+    await mkdir(dir);
+    await writeFile(join(dir, 'bad.secret'), 'not-it\n');
+    const r = await runCli([
+      'node',
+      '--id',
+      'n2',
+      '--prefix',
+      'fleet1',
+      '--data',
+      join(dir, 'data'),
+      '--broker',
+      guarded_.address()!.url,
+      '--password-file',
+      join(dir, 'bad.secret'),
+    ]);
+    expectOneLine(r, 78, 'DAMESO_BAD_CONFIG', '--password-file');
   });
 });
 
