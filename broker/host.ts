@@ -24,7 +24,6 @@ import {
 } from './admission.js';
 import { AUTH_REFUSALS, type AuthRefusal } from './auth.js';
 import { type ConnectionSweep, createConnectionSweep, type SweepClose } from './connection-sweep.js';
-import { otherPrefixOf } from './foreign-will.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DROP_COOLDOWN_MS,
@@ -46,6 +45,7 @@ import {
 import { createDropBudget, type DropBudget } from './drop-budget.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
 import { connectionsWithin, readFdLimit } from './fd-limit.js';
+import { otherPrefixOf } from './foreign-will.js';
 import { createHaveRetention, defaultHaveShare } from './have-retention.js';
 import { type PromiseHooks, toAedesHooks } from './hooks.js';
 import {

@@ -34,9 +34,9 @@ import {
   parseMetricsFlags,
   serveBrokerMetrics,
 } from '../metrics/cli.js';
-import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
 import { applyBrokerConfig, BROKER_CONFIG_HELP } from './broker-config.js';
+import { PREFIX_FLAG, parsePrefix } from './prefix.js';
 import { checkTlsFlags, readTlsPair, reloadTlsOnSighup, TLS_HELP, type TlsFlags } from './tls.js';
 
 export interface BrokerFlags extends MetricsFlags, TlsFlags {
@@ -225,7 +225,7 @@ export function registerBroker(program: Command): void {
       'after such a disconnect, new connections from its address (IPv6: its /64) are refused for S seconds (0 = none)',
       String(DEFAULT_DROP_COOLDOWN_MS / 1000),
     )
-    .option('--prefix <prefix>', 'topic prefix: the root is PREFIX/v1', DEFAULT_TOPIC_PREFIX)
+    .option(...PREFIX_FLAG)
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
     .option('--no-check', 'do not check envelopes (a plain MQTT broker; refused with --auth-file, exit 78)')
     .option('--json', 'print JSON lines instead of text')
@@ -248,7 +248,10 @@ Examples:
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-a   # on one machine
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-b   # on another: one fleet
 Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections.
-Redis pub/sub channels are shared by every database number: give each fleet its own Redis or --prefix.
+Redis pub/sub channels are shared by every database number: give each fleet its own Redis or its
+own --prefix (the broker checks one prefix; its nodes and commands take the same one):
+  dameso broker --redis redis://10.0.0.5:6379/0 --id fleet1-a --prefix fleet1
+  dameso node --id pi-7 --broker mqtt://fleet1-a:1883 --prefix fleet1
 
 Authentication (every node gets its own password; see \`dameso broker passwd --help\`):
   (umask 077; openssl rand -base64 24 > pi-7.secret)
@@ -293,7 +296,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           : {}),
         allowSys: flags.allowSys === true,
         ...connectionOptions(flags),
-        topicPrefix: flags.prefix,
+        topicPrefix: parsePrefix(flags.prefix),
         checkEnvelopes: flags.check,
         cluster,
         id: flags.id,
