@@ -150,8 +150,18 @@ async function declareAndPrint(
 ): Promise<void> {
   const to = splitList(o.to);
   const absent = notInRoster(node, to);
+  // An empty roster is most often a fleet under another prefix: say which one was looked at.
+  const where = `under --prefix ${o.prefix} (topics ${o.prefix}/v1/…)`;
+  const noneOnline = node.roster.online().length === 0;
   if (absent.length > 0) {
-    process.stderr.write(`dameso: --to ${absent.join(',')}: not online (not in the roster) [DAMESO_NOT_ONLINE]\n`);
+    const hint = noneOnline ? `; no node at all is online ${where}` : '';
+    process.stderr.write(
+      `dameso: --to ${absent.join(',')}: not online (not in the roster)${hint} [DAMESO_NOT_ONLINE]\n`,
+    );
+  } else if (noneOnline) {
+    process.stderr.write(
+      `dameso: no node is online ${where}; a fleet of another --prefix is not seen [DAMESO_NOT_ONLINE]\n`,
+    );
   }
   const declared = node.declare(kind, {
     deadlineMs: o.deadlineMs,

@@ -40,7 +40,7 @@ import { nodeIdFlag } from './chunks-net.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
-import { PREFIX_FLAG, parsePrefix, topicPrefixOption } from './prefix.js';
+import { PREFIX_FLAG, parsePrefix, prefixNote, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 export interface NodeFlags extends MetricsFlags, SurveyFlags {
@@ -391,7 +391,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const metrics = metricsListen && (await serveNodeMetrics(node, metricsListen).catch(stopThen(node)));
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
-          `on ${node.brokerUrl}, data ${dataDir}` +
+          `on ${node.brokerUrl}${prefixNote(flags.prefix)}, data ${dataDir}` +
           (observes
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +

@@ -30,3 +30,8 @@ export function parsePrefix(value: string): string {
 export function topicPrefixOption(prefix: string | undefined): { topicPrefix?: string } {
   return prefix === undefined || prefix === DEFAULT_TOPIC_PREFIX ? {} : { topicPrefix: parsePrefix(prefix) };
 }
+
+/** ` (prefix fleet1)` for a start line; nothing for the default prefix. */
+export function prefixNote(prefix: string | undefined): string {
+  return prefix === undefined || prefix === DEFAULT_TOPIC_PREFIX ? '' : ` (prefix ${prefix})`;
+}

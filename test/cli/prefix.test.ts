@@ -64,7 +64,7 @@ describe('dameso broker --prefix fleet1 with a node and commands of fleet1', () 
       broker.url,
     ]);
     children.push(bt);
-    await printed(bt, 'Ctrl-C to stop');
+    await printed(bt, `on ${broker.url} (prefix fleet1), data`); // the node's start line
 
     const stored = await runCli([
       'intent',
@@ -92,7 +92,8 @@ describe('dameso broker --prefix fleet1 with a node and commands of fleet1', () 
     // The default prefix is another fleet: bt1 is not online there.
     const other = await runCli(['intent', 'want_chunk', '--subject', id, '--to', 'bt1', '--broker', broker.url]);
     expect(other.code, other.stderr).toBe(69);
-    expect(other.stderr).toContain('bt1');
+    expect(other.stderr).toContain('--to bt1: not online');
+    expect(other.stderr).toContain('no node at all is online under --prefix dameso (topics dameso/v1/…)');
   }, 60_000);
 });
 
