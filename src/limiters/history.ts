@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERIES_SUBDIR } from '../node/constants.js';
-import { createSeries } from '../series/index.js';
 import type { View } from '../series/types.js';
 import { LIMITERS_VIEW } from './constants.js';
 import { type ReplayReport, replaySeries } from './replay.js';
@@ -25,6 +24,9 @@ export async function readLimiterHistory(
 ): Promise<LimiterHistory | undefined> {
   const dir = join(dataDir, SERIES_SUBDIR);
   if (!existsSync(dir)) return undefined;
+  // Loaded here, not at import: `dameso limits` without --data never reads a history, and the
+  // series modules are a large part of that command's start.
+  const { createSeries } = await import('../series/index.js');
   const series = createSeries({ dir, readOnly: true, views: [limitersView as View<unknown>] });
   await series.open();
   try {

@@ -126,9 +126,73 @@ function genericTables(r: JsonObject): string[] {
   return rows.length > MAX_GENERIC_ROWS ? [shown, `(${rows.length - MAX_GENERIC_ROWS} more in the file)`] : [shown];
 }
 
+/** `median (min–max)` of a footprint spread. */
+function spreadText(v: Json | undefined, unit = ''): string {
+  return `${num(at(v, 'median'))}${unit} (${num(at(v, 'min'))}–${num(at(v, 'max'))})`;
+}
+
+function footprintTables(r: JsonObject): string[] {
+  const start = (name: string, what: string) => {
+    const s = at(r, 'cli', name);
+    return [
+      what,
+      spreadText(at(s, 'wallS'), ' s'),
+      spreadText(at(s, 'bareNodeWallS'), ' s'),
+      spreadText(at(s, 'ratioWall')),
+    ];
+  };
+  const cpu = (name: string, what: string) => {
+    const s = at(r, 'cli', name);
+    return [
+      `${what}, CPU`,
+      spreadText(at(s, 'cpuS'), ' s'),
+      spreadText(at(s, 'bareNodeCpuS'), ' s'),
+      spreadText(at(s, 'ratioCpu')),
+    ];
+  };
+  const a = at(r, 'answers');
+  const rows = [
+    start('version', '`dameso --version`'),
+    cpu('version', '`dameso --version`'),
+    start('limitsHelp', '`dameso limits --help`'),
+    cpu('limitsHelp', '`dameso limits --help`'),
+    [
+      'idle node RSS (bare mqtt.js client)',
+      spreadText(at(r, 'idle', 'nodeRssMB'), ' MB'),
+      spreadText(at(r, 'idle', 'bareClientRssMB'), ' MB'),
+      spreadText(at(r, 'idle', 'ratio')),
+    ],
+    [
+      'answer p50, 10 responders (raw)',
+      `${num(at(a, 'dameso', 'p50Ms'))} ms`,
+      `${num(at(a, 'raw', 'p50Ms'))} ms`,
+      num(at(a, 'ratio', 'p50')),
+    ],
+    [
+      'answer p99, 10 responders (raw)',
+      `${num(at(a, 'dameso', 'p99Ms'))} ms`,
+      `${num(at(a, 'raw', 'p99Ms'))} ms`,
+      num(at(a, 'ratio', 'p99')),
+    ],
+    [
+      'CPU per answer, one responder (raw)',
+      `${num(at(a, 'dameso', 'cpuUsPerAnswer'))} µs`,
+      `${num(at(a, 'raw', 'cpuUsPerAnswer'))} µs`,
+      num(at(a, 'ratio', 'cpuPerAnswer')),
+    ],
+    [
+      'bundle: JS file / x64 tarball',
+      `${num(at(r, 'bundle', 'jsBytes'))} B`,
+      `${num(at(r, 'bundle', 'tarballBytes'))} B`,
+      '',
+    ],
+  ];
+  return [markdownTable(['figure (baseline)', 'dameso', 'baseline', 'ratio'], rows)];
+}
+
 function runSection(file: string, r: JsonObject): string {
   const bench = typeof r['bench'] === 'string' ? r['bench'] : file.replace(/\.json$/, '');
-  const tables = bench === 'survey' ? surveyTables(r) : genericTables(r);
+  const tables = bench === 'survey' ? surveyTables(r) : bench === 'footprint' ? footprintTables(r) : genericTables(r);
   return [`### ${bench}: ${file}`, runHeader(file, r), ...tables].join('\n\n');
 }
 
