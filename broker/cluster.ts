@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Redis, RedisOptions } from 'ioredis';
+import { type Clock, systemClock } from '../src/clock.js';
 import { ConfigError, DamesoError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
@@ -75,6 +76,8 @@ export class RedisUnreachableError extends DamesoError {
 export interface RedisClusterOptions {
   /** ms; default DEFAULT_REDIS_CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
+  /** Times the length of an outage. Default systemClock. */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -115,12 +118,13 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
   const log = options.log ?? silentLogger;
   let open: { conns: Redis[]; persistence: RedisPersistence } | undefined;
 
+  const outage = trackOutages(shown, log, options.clock ?? systemClock);
+
   async function connectAll(): Promise<Redis[]> {
     let lastError = 'no answer';
     // lazyConnect: nothing is sent until connect(); after start ioredis reconnects on its own.
     const { RedisClient } = redisLibs();
     const conns = ['store', 'publish', 'subscribe'].map((role) => {
-      let down = false;
       let up = false;
       const conn = new RedisClient(url, {
         lazyConnect: true,
@@ -130,16 +134,17 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
         // would retry in the background). Once up, ioredis' default backoff (50 ms steps to 2 s).
         retryStrategy: (times: number) => (up ? Math.min(times * 50, 2_000) : null),
       });
-      // Without a listener ioredis prints every failed retry to the console; log once per outage.
+      // Without a listener ioredis prints every failed retry to the console.
       conn.on('error', (err: Error) => {
         lastError = err.message;
         // At start the failure is the typed error thrown below, not a log line.
-        if (up && !down) log.warn({ redis: shown, role, err: err.message }, 'redis connection failed; retrying');
-        down = true;
+        if (up) outage.down(role, err.message);
+      });
+      conn.on('close', () => {
+        if (up && conn.status !== 'end') outage.down(role, 'connection closed');
       });
       conn.on('ready', () => {
-        if (down) log.info({ redis: shown, role }, 'redis connection back');
-        down = false;
+        if (up) outage.up(role);
         up = true;
       });
       return conn;
@@ -164,6 +169,8 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
 
   return {
     describe: shown,
+    onBack: (fn) => outage.onBack(fn),
+    outages: () => outage.count(),
 
     async open(): Promise<ClusterParts> {
       if (open) throw new Error('redis cluster already open');
@@ -175,11 +182,13 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
       // mqemitter-redis re-emits connection errors on `state`; unheard, an EventEmitter 'error' throws.
       mq.state.on('error', () => {});
       open = { conns, persistence };
+      outage.opened();
       log.info({ redis: shown }, 'broker clustered over redis');
       return { persistence, mq };
     },
 
     async close(): Promise<void> {
+      outage.closing();
       const o = open;
       open = undefined;
       if (!o) return;
@@ -200,6 +209,49 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
       }
       for (const c of o.conns) release(c);
     },
+  };
+}
+
+/**
+ * One outage of Redis, however many of the three connections see it: said once at warn when it
+ * starts and once at info with its length when every connection is back, then counted.
+ */
+function trackOutages(shown: string, log: Logger, clock: Clock) {
+  const downRoles = new Set<string>();
+  let sinceMs: number | undefined;
+  let count = 0;
+  let open = false;
+  const listeners = new Set<() => void>();
+  return {
+    opened() {
+      open = true;
+      downRoles.clear();
+      sinceMs = undefined;
+    },
+    closing() {
+      open = false;
+    },
+    down(role: string, err: string) {
+      if (!open) return;
+      downRoles.add(role);
+      if (sinceMs !== undefined) return;
+      sinceMs = clock.monotonic();
+      log.warn({ redis: shown, role, err }, 'redis unreachable; retrying');
+    },
+    up(role: string) {
+      downRoles.delete(role);
+      if (!open || sinceMs === undefined || downRoles.size > 0) return;
+      const durationMs = Math.round(clock.monotonic() - sinceMs);
+      sinceMs = undefined;
+      count++;
+      log.info({ redis: shown, durationMs, outages: count }, 'redis outage ended');
+      for (const fn of listeners) fn();
+    },
+    onBack(fn: () => void): () => void {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    count: () => count,
   };
 }
 

@@ -113,3 +113,24 @@ export const DEFAULT_DROP_COOLDOWN_MS = 10_000;
 
 /** Addresses cooling down at once (oldest forgotten first): a flood of addresses cannot grow the table. */
 export const MAX_COOLING_ADDRESSES = 1_024;
+
+/**
+ * Clustered brokers announce themselves on `$SYS/{id}/heartbeat` this often, s. A peer silent for
+ * PEER_SILENT_HEARTBEATS heartbeats (while this broker's own heartbeats still come back through
+ * Redis) is taken for dead and the Wills of its clients are published: a dead broker's nodes read
+ * offline within (PEER_SILENT_HEARTBEATS + 1) heartbeats plus the time to publish their Wills.
+ */
+export const DEFAULT_HEARTBEAT_S = 1;
+export const PEER_SILENT_HEARTBEATS = 3;
+/** Peer brokers remembered at once (a cluster has a handful; ids from the wire cannot grow it). */
+export const MAX_PEER_BROKERS = 256;
+
+/**
+ * A clustered broker stamps each live (not retained) publish with an expiry this far ahead, ms: a
+ * delivery past it is dropped instead of arriving late (a publish held in Redis' client queue
+ * through an outage). Brokers' clocks must agree to well within it (NTP).
+ */
+export const DEFAULT_FANOUT_MAX_AGE_MS = 5_000;
+
+/** At stop, how long the broker waits for its clients' Wills to be fanned out before closing Redis, ms. */
+export const WILL_FLUSH_MS = 2_000;

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { createSecureContext } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
-import { systemClock } from '../src/clock.js';
+import { systemClock, type TimerHandle } from '../src/clock.js';
 import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
@@ -27,6 +27,8 @@ import { type ConnectionSweep, createConnectionSweep, type SweepClose } from './
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DROP_COOLDOWN_MS,
+  DEFAULT_FANOUT_MAX_AGE_MS,
+  DEFAULT_HEARTBEAT_S,
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
@@ -41,6 +43,7 @@ import {
   DROP_WINDOW_MS,
   MAX_CONNECT_PACKET_BYTES,
   MAX_WARNED_ADDRESSES,
+  WILL_FLUSH_MS,
 } from './constants.js';
 import { createDropBudget, type DropBudget } from './drop-budget.js';
 import { createEnvelopeCheck, DROP_REASONS, type DropReason } from './envelope-check.js';
@@ -61,7 +64,18 @@ import {
 } from './listeners.js';
 import { createToNarrowing } from './narrow.js';
 import { guardPacketSize, PendingBudget } from './packet-guard.js';
-import type { BrokerAddress, BrokerHost, BrokerHostOptions, BrokerLimits, BrokerStats } from './types.js';
+import { type PeerWatch, type StoredWill, startPeerWatch, type WatchedBroker } from './peer-watch.js';
+import type {
+  BrokerAddress,
+  BrokerCluster,
+  BrokerHost,
+  BrokerHostOptions,
+  BrokerLimits,
+  BrokerStats,
+} from './types.js';
+
+/** A publish stamped with the wall-clock ms after which it is not delivered (aedes-packet keeps the field). */
+type Expiring = { messageExpiry?: number };
 
 // aedes-persistence is CommonJS whose types declare an ES default export; load it as CommonJS.
 const memoryPersistence = createRequire(import.meta.url)('aedes-persistence') as () => unknown;
@@ -137,7 +151,18 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     timedOut: { connect: 0, packet: 0, idle: 0 },
     pendingOverBudget: 0,
     pendingBytes: 0,
+    staleDeliveries: 0,
+    redisOutages: 0,
+    peersDead: 0,
+    deadPeerWills: 0,
+    clientsReannounced: 0,
   };
+  // Clustered: live publishes carry an expiry (see authorizeForward); peers are watched (peer-watch.ts).
+  const fanoutMaxAgeMs = options.fanoutMaxAgeMs ?? DEFAULT_FANOUT_MAX_AGE_MS;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_S * 1000;
+  let peerWatch: PeerWatch | undefined;
+  let forgetStoreBack: (() => void) | undefined;
+  const peerCounts = { peersDead: 0, willsPublished: 0, clientsReannounced: 0 };
   let budget: PendingBudget | undefined;
   let limits: BrokerLimits | undefined;
   let admission: Admission | undefined;
@@ -303,11 +328,27 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         packet.payload = Buffer.alloc(0);
       }
     }
+    // Clustered, a live publish expires (aedes-packet carries `messageExpiry` through Redis): one held
+    // in Redis' client queue through an outage is dropped at delivery, not delivered long after its
+    // sender gave up. Retained records never expire: a later subscriber must still read them.
+    if (options.cluster !== undefined && !packet.retain && packet.topic !== DROP_TOPIC) {
+      (packet as Expiring).messageExpiry = clock.now() + fanoutMaxAgeMs;
+    }
     return hooks.authorizePublish?.(client, packet);
   }
 
   // Synchronous, per delivery: the intent's `to` narrows its fan-out (narrow.ts).
   function authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const expiry = (packet as Expiring).messageExpiry;
+    if (expiry !== undefined && clock.now() > expiry) {
+      stats.staleDeliveries++;
+      const level = levelFor('stale-delivery');
+      log[level](
+        { client: client.id, topic: packet.topic.slice(0, 200), lateMs: clock.now() - expiry, fanoutMaxAgeMs },
+        'dropped a delivery older than the fan-out bound (held up by a Redis outage)',
+      );
+      return null;
+    }
     if (narrowing.delivers(client.id, packet.payload)) return packet;
     stats.narrowed++;
     return null;
@@ -417,6 +458,60 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     return resolved;
   }
 
+  /** Clustered: heartbeats, dead peers' Wills, and the own Wills checked when Redis answers again. */
+  function watchPeers(created: Aedes, cluster: BrokerCluster): void {
+    const publishWill = async (will: StoredWill): Promise<void> => {
+      const packet = {
+        cmd: 'publish',
+        topic: will.topic,
+        payload: Buffer.from(will.payload),
+        qos: will.qos ?? 0,
+        retain: will.retain === true,
+        dup: false,
+      } as PublishPacket;
+      // Checked like a Will of a client of this broker (no client: the envelope check's Will path).
+      await authorizePublish(null, packet);
+      if (packet.topic === DROP_TOPIC) return;
+      await new Promise<void>((resolve) => created.publish(packet, () => resolve()));
+    };
+    peerWatch = startPeerWatch({ broker: created as unknown as WatchedBroker, heartbeatMs, clock, log, publishWill });
+    const watch = peerWatch;
+    forgetStoreBack = cluster.onBack?.(() => watch.storeBack());
+  }
+
+  /**
+   * Closes every client and waits (at most WILL_FLUSH_MS) until their Wills are published: Aedes'
+   * close() would shut the fan-out while those publishes still wait on the store, so clients of
+   * other brokers would never hear them live.
+   */
+  async function closeClientsWithWills(b: Aedes): Promise<void> {
+    const clients = Object.values((b as unknown as { clients: Record<string, Client> }).clients);
+    const waiting = new Set(clients.filter((c) => (c as unknown as { will?: unknown }).will != null));
+    let timer: TimerHandle | undefined;
+    const flushed = new Promise<void>((resolve) => {
+      const onPublish = (_packet: unknown, client: Client | null) => {
+        if (client !== null && waiting.delete(client) && waiting.size === 0) resolve();
+      };
+      b.on('publish', onPublish);
+      timer = clock.setTimeout(resolve, WILL_FLUSH_MS);
+      if (waiting.size === 0) resolve();
+    });
+    for (const c of clients) c.close();
+    await flushed;
+    clock.clearTimeout(timer);
+  }
+
+  /** The peer watch's counts over every start() so far. */
+  function peerStats() {
+    const now = peerWatch?.stats() ?? { peersDead: 0, willsPublished: 0, clientsReannounced: 0 };
+    return {
+      redisOutages: options.cluster?.outages?.() ?? 0,
+      peersDead: peerCounts.peersDead + now.peersDead,
+      deadPeerWills: peerCounts.willsPublished + now.willsPublished,
+      clientsReannounced: peerCounts.clientsReannounced + now.clientsReannounced,
+    };
+  }
+
   return {
     get broker() {
       return broker;
@@ -433,6 +528,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       pendingBytes: budget?.used ?? 0,
       trackedNodes: check.trackedNodes(),
       retainedHaves: haves.size,
+      ...peerStats(),
     }),
 
     reloadTls(cert, key) {
@@ -510,6 +606,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         throw err;
       }
       broker = created;
+      if (options.cluster !== undefined) watchPeers(created, options.cluster);
       created.on('connectionError', (_client: Client, err: Error) => {
         // Aedes' connect timer (client.js): the only error it raises with this message.
         if (err.message === 'connect did not arrive in time') stats.timedOut.connect++;
@@ -611,6 +708,19 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       limits = undefined;
       sweep?.stop();
       sweep = undefined;
+      const watch = peerWatch;
+      peerWatch = undefined;
+      if (watch) {
+        const counted = watch.stats();
+        peerCounts.peersDead += counted.peersDead;
+        peerCounts.willsPublished += counted.willsPublished;
+        peerCounts.clientsReannounced += counted.clientsReannounced;
+        watch.stop();
+      }
+      forgetStoreBack?.();
+      forgetStoreBack = undefined;
+      // Clients' Wills go out (live too) before Aedes closes the fan-out.
+      if (b && options.cluster !== undefined) await closeClientsWithWills(b);
       // Stop accepting first, then close Aedes (it closes its clients), then drop what is left.
       if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
       await Promise.all(closing.map((l) => l.close()));

@@ -69,6 +69,17 @@ export interface BrokerHostOptions {
   /** Broker id (clusters). Default: Aedes' random UUID. */
   id?: string;
   /**
+   * Clustered: how often this broker says it is alive to its peers, ms. A peer silent for three
+   * heartbeats is taken for dead and its clients' Wills are published (broker/peer-watch.ts).
+   * Default DEFAULT_HEARTBEAT_S (1 s).
+   */
+  heartbeatMs?: number;
+  /**
+   * Clustered: a live (not retained) publish not delivered within this long, ms, is dropped instead
+   * of delivered late (after a Redis outage). Default DEFAULT_FANOUT_MAX_AGE_MS (5 s).
+   */
+  fanoutMaxAgeMs?: number;
+  /**
    * Every CONNECT must authenticate (username = node id, client id `dameso.{node}`), and what each
    * node may publish and subscribe to is limited by broker/acl.ts. Default: none (open broker).
    */
@@ -147,6 +158,10 @@ export interface BrokerCluster {
   open(): Promise<ClusterParts>;
   /** Releases what open() connected (after Aedes closed). Idempotent. */
   close(): Promise<void>;
+  /** Calls `fn` each time the backend answers again after an outage; returns the unsubscribe. */
+  onBack?(fn: () => void): () => void;
+  /** Outages of the backend that ended, since it was created. */
+  outages?(): number;
 }
 
 export interface BrokerAddress {
@@ -220,6 +235,16 @@ export interface BrokerStats {
   pendingOverBudget: number;
   /** Bytes held in incomplete packets now, every connection together. */
   pendingBytes: number;
+  /** Clustered: deliveries dropped because their publish was older than `fanoutMaxAgeMs`. */
+  staleDeliveries: number;
+  /** Clustered: Redis outages that ended. */
+  redisOutages: number;
+  /** Clustered: peer brokers taken for dead (silent for three heartbeats). */
+  peersDead: number;
+  /** Clustered: Wills of dead peers' clients this broker published. */
+  deadPeerWills: number;
+  /** Clustered: own clients closed (without their Will) because the store had lost their Will. */
+  clientsReannounced: number;
 }
 
 export interface BrokerHost {

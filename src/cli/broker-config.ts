@@ -57,6 +57,8 @@ export const brokerConfigSchema = z.strictObject({
   authFile: text,
   redis: text,
   id: text,
+  heartbeatS: wholeNumber('a number of seconds'),
+  fanoutMaxAgeMs: wholeNumber('a number of milliseconds'),
   metricsPort: portValue,
   metricsHost: text,
 });

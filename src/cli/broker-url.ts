@@ -10,11 +10,19 @@ export const BROKER_SCHEMES: readonly string[] = ['mqtt', 'mqtts', 'ws', 'wss'];
 const usage = (msg: string): DamesoError => new DamesoError('DAMESO_USAGE', `--broker: ${msg}`);
 
 /**
- * Returns `value` when it is an MQTT broker URL (or `embedded`, where the command runs a broker of
- * its own); throws a usage error that says how to write it otherwise. A missing port is fine
- * (1883 for mqtt, 8883 for mqtts).
+ * Returns `value` when it is an MQTT broker URL, a comma-separated list of them (the brokers of one
+ * cluster, tried in turn), or `embedded` (the command runs a broker of its own); throws a usage
+ * error that says how to write it otherwise. A missing port is fine (1883 for mqtt, 8883 for mqtts).
  */
 export function parseBrokerUrl(value: string, o: { embedded?: boolean } = {}): string {
+  if (!value.includes(',')) return parseOneUrl(value, o);
+  // A cluster's brokers, tried in turn: every one a URL (not `embedded`).
+  const urls = value.split(',').map((u) => u.trim());
+  if (urls.includes('')) throw usage(`"${value}" has an empty entry; write mqtt://a:1883,mqtt://b:1883`);
+  return urls.map((u) => parseOneUrl(u, {})).join(',');
+}
+
+function parseOneUrl(value: string, o: { embedded?: boolean }): string {
   const v = value.trim();
   if (v === 'embedded') {
     if (o.embedded) return v;

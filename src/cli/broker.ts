@@ -10,6 +10,8 @@ import {
   createBrokerHost,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DROP_COOLDOWN_MS,
+  DEFAULT_FANOUT_MAX_AGE_MS,
+  DEFAULT_HEARTBEAT_S,
   DEFAULT_HOSTED_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
@@ -63,6 +65,8 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   authFile?: string;
   redis?: string;
   id?: string;
+  heartbeatS: string;
+  fanoutMaxAgeMs: string;
   config?: string;
 }
 
@@ -88,6 +92,8 @@ const COUNTS = {
   maxPendingMib: ['--max-pending-mib', 1, 65_536],
   maxDropsPer10s: ['--max-drops-per-10s', 0, 10_000_000],
   dropCooldownS: ['--drop-cooldown-s', 0, 86_400],
+  heartbeatS: ['--heartbeat-s', 1, 3_600],
+  fanoutMaxAgeMs: ['--fanout-max-age-ms', 100, 3_600_000],
 } as const;
 
 /** The flags' connection limits and timeouts as broker host options. */
@@ -237,6 +243,17 @@ export function registerBroker(program: Command): void {
         'answer at start (else exit 69)',
     )
     .option('--id <id>', "this broker's id in the cluster ([A-Za-z0-9._-], default a random UUID per start)")
+    .option(
+      '--heartbeat-s <s>',
+      'with --redis: say "alive" to the other brokers every S seconds; a broker silent for 3 heartbeats is taken ' +
+        "for dead and its nodes' Wills are published (its nodes read offline within 4 heartbeats)",
+      String(DEFAULT_HEARTBEAT_S),
+    )
+    .option(
+      '--fanout-max-age-ms <ms>',
+      'with --redis: a live message not delivered within MS (held up by a Redis outage) is dropped, not delivered late',
+      String(DEFAULT_FANOUT_MAX_AGE_MS),
+    )
     .option('--config <file>', 'JSON file with these settings (keys: the long flags in camelCase); flags override it')
     .addHelpText(
       'after',
@@ -247,7 +264,11 @@ Examples:
   dameso broker --allow-sys       # a monitoring tool reads $SYS/# (open broker only; with auth, never)
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-a   # on one machine
   dameso broker --port 1883 --redis redis://10.0.0.5:6379/0 --id site-b   # on another: one fleet
-Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections.
+  dameso broker --redis redis://10.0.0.5:6379/0 --heartbeat-s 2        # slower links: dead peers found in 8 s
+  dameso broker --redis redis://10.0.0.5:6379/0 --fanout-max-age-ms 10000   # keep live messages 10 s
+  dameso node --id pi-7 --broker mqtt://site-a:1883,mqtt://site-b:1883      # fails over to site-b
+Nodes may connect to any broker of a cluster; a broker stopping loses only its own connections, and
+its nodes reconnect to the next broker of their --broker list.
 Redis pub/sub channels are shared by every database number: give each fleet its own Redis or its
 own --prefix (the broker checks one prefix; its nodes and commands take the same one):
   dameso broker --redis redis://10.0.0.5:6379/0 --id fleet1-a --prefix fleet1
@@ -397,6 +418,8 @@ function formatStats(s: BrokerStats): string {
     `disconnected_for_drops=${s.disconnectedForDrops} ` +
     `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
     `pending_over_budget=${s.pendingOverBudget} ` +
+    `stale_deliveries=${s.staleDeliveries} redis_outages=${s.redisOutages} peers_dead=${s.peersDead} ` +
+    `dead_peer_wills=${s.deadPeerWills} clients_reannounced=${s.clientsReannounced} ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );
 }

@@ -48,7 +48,19 @@ const stringList = (what: string, commas: boolean) =>
 export const nodeConfigSchema = z.strictObject({
   id: text,
   roles: stringList('a string "bt,mapper"', true),
-  broker: text,
+  // The brokers of one cluster, tried in turn: ["mqtt://a:1883", "mqtt://b:1883"] or one "a,b" string.
+  broker: z.union(
+    [
+      text,
+      z
+        .array(text)
+        .min(1)
+        .transform((urls) => urls.join(',')),
+    ],
+    {
+      error: 'expected a broker URL or an array of broker URLs',
+    },
+  ),
   passwordFile: text,
   ca: text,
   data: text,

@@ -1,39 +1,82 @@
 /**
- * `dameso fleet`'s run: a broker (a child process, or one given by URL), N `dameso node` processes
- * each with its own data folder, a requester node in this process declaring intents at a steady
- * rate, optionally a node SIGKILLed and restarted every few seconds (same id and folder: its series
- * reopens and its session counter must go up), then a clean stop and an integrity check.
+ * `dameso fleet`'s run: a broker (a child process, or one given by URL), the fleet's nodes hosted
+ * in worker processes of K nodes each (or one `dameso node` process per node), a requester node in
+ * this process declaring intents at a steady rate, optionally a host SIGKILLed and restarted every
+ * few seconds (same ids and folders: series reopen and session counters must go up), then a clean
+ * stop and an integrity check. A sample of the outcomes and of every host's RSS/CPU is kept each
+ * second; `onRunning` gets the hooks a fault schedule drives (kill, broker restart).
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import { messageOf } from '../errors.js';
 import type { Outcome } from '../intent/types.js';
 import { createLogger } from '../log.js';
-import { createNode, type DamesoNode } from '../node.js';
+import { createNode, type DamesoNode } from '../node/index.js';
 import { declarations, REQUESTER_ID } from './declarations.js';
 import { checkFolders, type OutcomeCheck, type SeriesCheck } from './integrity.js';
 import { type Proc, Procs, usageOf } from './procs.js';
 import { fleetRuntime } from './runtime.js';
+import type { NodeSpec } from './spec.js';
 import { Tally, type TallySnapshot } from './tally.js';
+import { type Hosting, type HostUsage, ProcHosting, type Restart, WorkerHosting } from './workers.js';
+
+export type { HostUsage, Restart } from './workers.js';
 
 /** Deadline of each declared intent, ms. */
 export const DEADLINE_MS = 1_000;
 /** Declarations are grouped per tick above this rate (timers finer than 10 ms are not kept). */
 const MIN_TICK_MS = 10;
+/** Per-second samples kept (the newest), count. */
+const MAX_SAMPLES = 3_600;
 
 export interface FleetOptions {
   nodes: number;
   roles: string[];
-  /** `embedded` or `mqtt://host:port`. */
+  /** The plan's node specs (a scenario); default `nodes` honest nodes with `roles`. */
+  specs?: NodeSpec[];
+  /** `embedded` or `mqtt://host:port` / `mqtts://…`. */
   broker: string;
   dataDir: string;
   durationS: number;
   rate: number;
   /** 0 = never kill. */
   killEveryS: number;
+  /** Nodes per worker process; 0 = one `dameso node` process per node. */
+  perProcess: number;
+  /** Node connects per second, the whole fleet. */
+  connectRate: number;
+  /** One more worker hosting a single node, as the memory baseline (`marginalRssPerNodeMB`). */
+  baselineWorker?: boolean;
+  /** Node id → the broker URL it uses (a stall proxy); default the fleet's broker. */
+  brokerFor?: (id: string, brokerUrl: string) => string;
+  /** Per-client passwords (node ids, worker ids, the requester) and their files. */
+  credentials?: { passwords: Record<string, string>; passwordFiles: Record<string, string>; usersFile: string };
+  ca?: { pem: string; file: string };
+  /** Called as nodes come up (a progress bar). */
+  onStartProgress?: (up: number, total: number) => void;
   /** Called once a second while intents are declared. */
   onProgress?: (p: FleetProgress) => void;
+  /** Called once every node is up and declaring begins: the hooks a fault schedule uses. */
+  onRunning?: (control: FleetControl) => void;
   /** Aborting ends the declaring phase early (Ctrl-C); the stop and checks still run. */
   signal?: AbortSignal;
+}
+
+/** What a fault schedule may do to a running fleet. */
+export interface FleetControl {
+  /** `killNode` for a node id, `killWorker` for `worker-<i>`; resolves with every node id that died. */
+  kill(target: string): Promise<string[]>;
+  /** SIGKILLs the worker (or node process) `index` and restarts it on the same folders. */
+  killWorker(index: number): Promise<Restart[]>;
+  /** SIGKILLs the host of node `id` (its worker, or its process) and restarts it on the same folders. */
+  killNode(id: string): Promise<Restart[]>;
+  /** Restarts the embedded broker child on the same port; resolves once it listens again. */
+  restartBroker(): Promise<void>;
+  /** The broker URL (the nodes' own may differ: `brokerFor`). */
+  readonly brokerUrl: string;
+  /** The host (worker index, or node index with one process per node) of a node. */
+  hostOf(id: string): number;
+  samples(): readonly FleetSample[];
 }
 
 export interface FleetProgress extends TallySnapshot {
@@ -42,13 +85,19 @@ export interface FleetProgress extends TallySnapshot {
   restarts: number;
 }
 
-export interface Restart {
-  id: string;
-  pid: number;
-  sessionBefore: number;
-  sessionAfter: number;
-  /** SIGKILL to ready again, ms. */
-  downMs: number;
+/** One second of the run. */
+export interface FleetSample {
+  /** s since the declaring began. */
+  t: number;
+  declared: number;
+  closed: number;
+  yes: number;
+  no: number;
+  silence: number;
+  offline: number;
+  live: number;
+  hosts: HostUsage[];
+  broker: { rssMB: number; cpuS: number } | null;
 }
 
 export interface FleetSummary extends TallySnapshot {
@@ -58,180 +107,271 @@ export interface FleetSummary extends TallySnapshot {
   roles: string[];
   broker: string;
   children: string;
+  /** `workers` (K nodes per process) or `procs` (one process per node). */
+  hosting: 'workers' | 'procs';
+  hosts: number;
+  perProcess: number;
+  connectRate: number;
   dataDir: string;
   seconds: number;
-  /** From the first spawn to every node ready, ms. */
+  /** From the first node start to every node up, ms. */
   startMs: number;
   restarts: Restart[];
   series: SeriesCheck[];
   requesterOutcomes: OutcomeCheck | null;
-  /** RSS of each node process just before the stop, MB. */
+  /** RSS per node just before the stop, MB (a worker's RSS shared over its nodes). */
   nodeRssMB: { avg: number; max: number };
+  /** Each host just before the stop. */
+  hostUsage: HostUsage[];
+  /** (RSS of the K-node workers − their count × the one-node worker's) / their nodes beyond one each, MB; null without a baseline worker. */
+  marginalRssPerNodeMB: number | null;
   brokerRssMB: number | null;
+  brokerCpuS: number | null;
   /** This process's user+system CPU over the run, s. */
   harnessCpuS: number;
+  samples: FleetSample[];
+  /** The users file of generated credentials (hand it to the broker), if any. */
+  usersFile: string | null;
   /** Every child pid started (all gone when the run returns). */
   pids: number[];
 }
 
-interface FleetNode {
-  id: string;
-  args: string[];
-  proc: Proc;
-  session: number;
-  /** Set while the harness itself stops or kills it. */
-  expectedExit: boolean;
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Every node's spec: `nodes` honest nodes with `roles`, folders under `dataDir`. */
+export function defaultSpecs(o: Pick<FleetOptions, 'nodes' | 'roles' | 'dataDir'>): NodeSpec[] {
+  return Array.from({ length: o.nodes }, (_, i) => {
+    const id = `fleet-${i}`;
+    return { id, roles: [...o.roles], dataDir: path.join(o.dataDir, id), behaviour: 'honest' as const };
+  });
 }
 
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
-const sessionOf = (line: string): number => Number(/\(session (\d+)/.exec(line)?.[1] ?? Number.NaN);
+/** The specs dealt to workers of `perProcess` each; with `baseline`, the last node alone in its own. */
+export function workerGroups(specs: readonly NodeSpec[], perProcess: number, baseline: boolean): NodeSpec[][] {
+  const main = baseline && specs.length > 1 ? specs.slice(0, -1) : [...specs];
+  const groups: NodeSpec[][] = [];
+  for (let i = 0; i < main.length; i += perProcess) groups.push(main.slice(i, i + perProcess));
+  if (main.length < specs.length) groups.push(specs.slice(-1));
+  return groups;
+}
+
+/** Marginal RSS of a node: K-node workers against the one-node worker of the same run. */
+export function marginalRss(hosts: readonly HostUsage[]): number | null {
+  const one = hosts.filter((h) => h.nodes === 1);
+  const many = hosts.filter((h) => h.nodes > 1);
+  if (one.length === 0 || many.length === 0) return null;
+  const base = one.reduce((a, h) => a + h.rssMB, 0) / one.length;
+  const extra = many.reduce((a, h) => a + h.rssMB - base, 0);
+  const beyondFirst = many.reduce((a, h) => a + h.nodes - 1, 0);
+  return round(extra / beyondFirst, 3);
+}
 
 export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
-  const runtime = fleetRuntime();
-  const procs = new Procs(runtime);
-  const killAll = (): void => procs.killAll();
-  // A harness that exits any way (an exception, process.exit) takes its children with it.
-  process.on('exit', killAll);
-  const cpu0 = process.cpuUsage();
-  const t0 = systemClock.monotonic();
-  const failures: string[] = [];
-  const log = createLogger({ level: 'warn' });
-  const tally = new Tally();
-  const declaredIds = new Set<string>();
-  const pending = new Set<PromiseLike<Outcome>>();
-  const restarts: Restart[] = [];
-  const nodes: FleetNode[] = [];
-  let broker: Proc | undefined;
-  let requester: DamesoNode | undefined;
-  let brokerUrl = o.broker;
-  let startMs = 0;
-  let usage = { nodeRssMB: { avg: 0, max: 0 }, brokerRssMB: null as number | null };
-  let stopping = false;
+  return new FleetRun(o).run();
+}
+
+class FleetRun {
+  private readonly runtime = fleetRuntime();
+  private readonly procs = new Procs(this.runtime);
+  private readonly failures: string[] = [];
+  private readonly tally = new Tally();
+  private readonly declaredIds = new Set<string>();
+  private readonly pending = new Set<PromiseLike<Outcome>>();
+  private readonly restarts: Restart[] = [];
+  private readonly samples: FleetSample[] = [];
+  private readonly specs: NodeSpec[];
+  private readonly t0 = systemClock.monotonic();
+  private declareT0 = this.t0;
+  private hosting: Hosting | undefined;
+  private broker: Proc | undefined;
+  private brokerPort = 0;
+  private requester: DamesoNode | undefined;
+  private brokerUrl: string;
+  private startMs = 0;
+  private stopping = false;
   /** The requester's first seq of this run (a reused --data folder holds earlier runs). */
-  let fromSeq = 0;
-  // What closed before the requester stops (intents it cuts short are not part of the check).
-  let closedIds: ReadonlySet<string> = new Set();
-  let snap: TallySnapshot = tally.snapshot();
-  try {
-    if (o.broker === 'embedded') {
-      broker = await procs.start(
-        // Every node of the fleet connects from this machine's one address: room for all of them
-        // (and their restarts after a kill) under the per-address limit meant for remote boards.
-        [
-          'broker',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--json',
-          '--stats-ms',
-          '0',
-          '--max-connections-per-ip',
-          String(localConnectionRoom(o.nodes)),
-        ],
-        /"event":"listening"/,
-      );
-      const at = JSON.parse(broker.readyLine) as { host: string; port: number };
-      brokerUrl = `mqtt://${at.host}:${at.port}`;
-      void broker.exited.then(({ code, signal }) => {
-        if (!stopping) failures.push(`the broker exited unexpectedly (${signal ?? code})`);
-      });
-    }
+  private fromSeq = 0;
+  private end = { nodeRssMB: { avg: 0, max: 0 }, hostUsage: [] as HostUsage[], brokerRssMB: null as number | null };
+  /** One restart at a time (a kill schedule and a fault may ask together). */
+  private killing: Promise<unknown> = Promise.resolve();
 
-    const startNode = async (n: Omit<FleetNode, 'proc' | 'session'>): Promise<FleetNode> => {
-      const proc = await procs.start(n.args, new RegExp(`^node ${n.id} online \\(session \\d+`));
-      const node: FleetNode = { ...n, proc, session: sessionOf(proc.readyLine) };
-      void proc.exited.then(({ code, signal }) => {
-        if (!node.expectedExit) failures.push(`${node.id} (pid ${proc.pid}) exited unexpectedly (${signal ?? code})`);
-      });
-      return node;
+  constructor(private readonly o: FleetOptions) {
+    this.specs = o.specs ?? defaultSpecs(o);
+    this.brokerUrl = o.broker;
+  }
+
+  async run(): Promise<FleetSummary> {
+    const killAll = (): void => {
+      this.procs.killAll();
+      this.hosting?.killAll();
     };
+    // A harness that exits any way (an exception, process.exit) takes its children with it.
+    process.on('exit', killAll);
+    const cpu0 = process.cpuUsage();
+    let closedIds: ReadonlySet<string> = new Set();
+    let snap: TallySnapshot = this.tally.snapshot();
+    try {
+      await this.startAll();
+      await this.declarePhase();
+    } catch (err) {
+      this.failures.push(messageOf(err));
+    } finally {
+      this.stopping = true;
+      // What closed before the requester stops (intents it cuts short are not part of the check).
+      closedIds = new Set(this.tally.closedIds);
+      snap = this.tally.snapshot();
+      await this.stopAll();
+      killAll();
+      process.off('exit', killAll);
+    }
+    return this.summary(snap, closedIds, process.cpuUsage(cpu0));
+  }
+
+  private async startAll(): Promise<void> {
+    const o = this.o;
+    if (o.broker === 'embedded') await this.startBroker(0);
+    const common = {
+      runtime: this.runtime,
+      specs: this.specs,
+      broker: this.brokerUrl,
+      ...(o.brokerFor ? { brokerFor: (id: string) => o.brokerFor!(id, this.brokerUrl) } : {}),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+      connectPerS: o.connectRate,
+      onFailure: (msg: string) => {
+        if (!this.stopping) this.failures.push(msg);
+      },
+      onUp: () => o.onStartProgress?.(this.hosting?.live() ?? 0, this.specs.length),
+    };
+    this.hosting =
+      o.perProcess > 0
+        ? new WorkerHosting({
+            ...common,
+            groups: workerGroups(this.specs, o.perProcess, o.baselineWorker === true),
+            dataDir: o.dataDir,
+          })
+        : new ProcHosting(common);
     const spawnStart = systemClock.monotonic();
-    nodes.push(
-      ...(await Promise.all(
-        Array.from({ length: o.nodes }, (_, i) => {
-          const id = `fleet-${i}`;
-          const args = ['node', '--id', id, '--roles', o.roles.join(','), '--broker', brokerUrl];
-          args.push('--data', path.join(o.dataDir, id), '--log-level', 'warn');
-          return startNode({ id, args, expectedExit: false });
-        }),
-      )),
-    );
-    startMs = round(systemClock.monotonic() - spawnStart, 0);
+    await this.hosting.start();
+    this.startMs = round(systemClock.monotonic() - spawnStart, 0);
+    const password = o.credentials?.passwords[REQUESTER_ID];
+    this.requester = createNode({
+      id: REQUESTER_ID,
+      broker: this.brokerUrl,
+      dataDir: path.join(o.dataDir, REQUESTER_ID),
+      log: createLogger({ level: 'warn' }),
+      ...(password !== undefined ? { brokerPassword: password } : {}),
+      ...(o.ca ? { brokerCa: o.ca.pem } : {}),
+    });
+    await this.requester.start();
+    this.fromSeq = this.requester.series.lastSeq + 1;
+  }
 
-    requester = createNode({ id: REQUESTER_ID, broker: brokerUrl, dataDir: path.join(o.dataDir, REQUESTER_ID), log });
-    await requester.start();
-    fromSeq = requester.series.lastSeq + 1;
-    const declarer = requester;
+  /** The embedded broker child, on `port` (0: any; a restart reuses the first one's). */
+  private async startBroker(port: number): Promise<void> {
+    const o = this.o;
+    const args = ['broker', '--host', '127.0.0.1', '--port', String(port), '--json', '--stats-ms', '0'];
+    // Every node connects from this machine's one address: room for all of them (and their
+    // restarts after a kill) under the per-address limit meant for remote boards.
+    args.push('--max-connections-per-ip', String(localConnectionRoom(this.specs.length)));
+    if (o.credentials) args.push('--auth-file', o.credentials.usersFile);
+    const broker = await this.procs.start(args, /"event":"listening"/);
+    const at = JSON.parse(broker.readyLine) as { host: string; port: number };
+    this.brokerPort = at.port;
+    this.brokerUrl = `mqtt://${at.host}:${at.port}`;
+    this.broker = broker;
+    void broker.exited.then(({ code, signal }) => {
+      if (!this.stopping && this.broker === broker) {
+        this.failures.push(`the broker exited unexpectedly (${signal ?? code})`);
+      }
+    });
+  }
 
-    const kinds = declarations(o.roles);
-    const tickMs = Math.max(MIN_TICK_MS, 1000 / o.rate);
-    let credit = 0;
-    let k = 0;
-    const declareTimer = systemClock.setInterval(() => {
-      credit += (o.rate * tickMs) / 1000;
-      for (; credit >= 1; credit--) {
-        const { kind, subject, body } = kinds[k++ % kinds.length]!();
-        try {
-          const intent = declarer.declare(kind, { subject, deadlineMs: DEADLINE_MS, ...(body ? { body } : {}) });
-          declaredIds.add(intent.id);
-          tally.declared();
-          const p = intent.then((out) => {
-            tally.closed(out);
-            pending.delete(p);
-            return out;
-          });
-          pending.add(p);
-        } catch (err) {
-          failures.push(`declare failed: ${err instanceof Error ? err.message : String(err)}`);
-          credit = 0;
+  private control(): FleetControl {
+    const run = this;
+    return {
+      kill: async (target) => {
+        const w = /^worker-(\d+)$/.exec(target);
+        const r = w ? await this.killWorker(Number(w[1])) : await this.killNode(target);
+        return r.map((x) => x.id);
+      },
+      killWorker: (i) => this.killWorker(i),
+      killNode: (id) => this.killNode(id),
+      restartBroker: () => this.restartBroker(),
+      get brokerUrl() {
+        return run.brokerUrl;
+      },
+      hostOf: (id) => this.hosting?.hostOf(id) ?? -1,
+      samples: () => this.samples,
+    };
+  }
+
+  private killNode(id: string): Promise<Restart[]> {
+    const host = this.hosting?.hostOf(id) ?? -1;
+    if (host < 0) return Promise.reject(new Error(`no node ${id} in this fleet`));
+    return this.killWorker(host);
+  }
+
+  private killWorker(index: number): Promise<Restart[]> {
+    const hosting = this.hosting;
+    if (!hosting || index < 0 || index >= hosting.hosts) {
+      return Promise.reject(new Error(`no host ${index} in this fleet`));
+    }
+    const next = this.killing.then(async () => {
+      if (this.stopping) return [];
+      const r = await hosting.killHost(index);
+      this.restarts.push(...r);
+      for (const x of r) {
+        if (!(x.sessionAfter > x.sessionBefore)) {
+          this.failures.push(`${x.id} restarted with session ${x.sessionAfter}, not above ${x.sessionBefore}`);
         }
       }
-    }, tickMs);
+      return r;
+    });
+    this.killing = next.catch(() => undefined);
+    return next;
+  }
 
-    // One kill at a time: SIGKILL, wait until reaped (a zombie's pid still holds the series lock), restart.
-    let killing: Promise<void> = Promise.resolve();
-    const killOne = async (): Promise<void> => {
-      const node = nodes[Math.floor(Math.random() * nodes.length)]!;
-      node.expectedExit = true;
-      const killedAt = systemClock.monotonic();
-      node.proc.child.kill('SIGKILL');
-      await node.proc.exited;
-      if (stopping) return;
-      const again = await startNode({ id: node.id, args: node.args, expectedExit: false });
-      restarts.push({
-        id: node.id,
-        pid: again.proc.pid,
-        sessionBefore: node.session,
-        sessionAfter: again.session,
-        downMs: round(systemClock.monotonic() - killedAt, 0),
-      });
-      if (!(again.session > node.session)) {
-        failures.push(`${node.id} restarted with session ${again.session}, not above ${node.session}`);
-      }
-      nodes[nodes.indexOf(node)] = again;
-    };
+  private async restartBroker(): Promise<void> {
+    const broker = this.broker;
+    if (!broker) throw new Error('the broker is not the embedded one: it cannot be restarted from here');
+    this.broker = undefined;
+    broker.child.kill('SIGKILL');
+    await broker.exited;
+    await this.startBroker(this.brokerPort);
+  }
+
+  private async declarePhase(): Promise<void> {
+    const o = this.o;
+    this.declareT0 = systemClock.monotonic();
+    const declareTimer = this.startDeclaring();
     const killTimer =
       o.killEveryS > 0
         ? systemClock.setInterval(() => {
-            killing = killing.then(killOne).catch((err: unknown) => {
-              failures.push(`restart failed: ${err instanceof Error ? err.message : String(err)}`);
+            const hosts = this.hosting?.hosts ?? 0;
+            this.killWorker(Math.floor(Math.random() * hosts)).catch((err: unknown) => {
+              this.failures.push(`restart failed: ${messageOf(err)}`);
             });
           }, o.killEveryS * 1000)
         : undefined;
+    const sampleTimer = systemClock.setInterval(() => this.sample(), 1000);
+    o.onRunning?.(this.control());
+    await this.untilDuration();
+    systemClock.clearInterval(declareTimer);
+    systemClock.clearInterval(killTimer);
+    systemClock.clearInterval(sampleTimer);
+    await this.killing;
+    // Every declared intent closes by its deadline: wait for them (bounded) before stopping anything.
+    await Promise.race([
+      Promise.allSettled([...this.pending]),
+      new Promise<void>((r) => systemClock.setTimeout(r, DEADLINE_MS + 2_000)),
+    ]);
+    this.measureEnd();
+  }
 
-    const progressTimer = o.onProgress
-      ? systemClock.setInterval(() => {
-          o.onProgress?.({
-            ...tally.snapshot(),
-            seconds: round((systemClock.monotonic() - t0) / 1000, 1),
-            live: nodes.filter((n) => n.proc.child.exitCode === null && n.proc.child.signalCode === null).length,
-            restarts: restarts.length,
-          });
-        }, 1000)
-      : undefined;
-
-    await new Promise<void>((resolve) => {
+  private untilDuration(): Promise<void> {
+    const o = this.o;
+    return new Promise<void>((resolve) => {
       // A Ctrl-C while the nodes were starting has already fired: stop at once.
       if (o.signal?.aborted) return resolve();
       const timer = systemClock.setTimeout(resolve, o.durationS * 1000);
@@ -240,71 +380,122 @@ export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
         resolve();
       });
     });
-    systemClock.clearInterval(declareTimer);
-    systemClock.clearInterval(killTimer);
-    systemClock.clearInterval(progressTimer);
-    await killing;
-    // Every declared intent closes by its deadline: wait for them (bounded) before stopping anything.
-    await Promise.race([
-      Promise.allSettled([...pending]),
-      new Promise<void>((r) => systemClock.setTimeout(r, DEADLINE_MS + 2_000)),
-    ]);
-    const rss = nodes.map((n) => usageOf(n.proc.pid).rssMB);
-    usage = {
-      nodeRssMB: {
-        avg: round(rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length), 1),
-        max: round(Math.max(...rss), 1),
-      },
-      brokerRssMB: broker ? round(usageOf(broker.pid).rssMB, 1) : null,
-    };
-  } catch (err) {
-    failures.push(err instanceof Error ? err.message : String(err));
-  } finally {
-    stopping = true;
-    for (const n of nodes) n.expectedExit = true;
-    closedIds = new Set(tally.closedIds);
-    snap = tally.snapshot();
-    await requester?.stop().catch((err: unknown) => failures.push(`requester stop: ${String(err)}`));
-    await Promise.all(nodes.map((n) => procs.stop(n.proc)));
-    if (broker) await procs.stop(broker);
-    // Anything still running (a node being restarted when the run failed) goes now.
-    procs.killAll();
-    process.off('exit', killAll);
   }
 
-  const nodeIds = Array.from({ length: o.nodes }, (_, i) => `fleet-${i}`);
-  const { series, requesterOutcomes } = await checkFolders(
-    o.dataDir,
-    nodeIds,
-    failures,
-    requester && {
-      id: REQUESTER_ID,
-      declared: declaredIds,
-      closed: closedIds,
-      fromSeq,
-    },
-  );
-  if (snap.closed > snap.declared) failures.push(`closed ${snap.closed} > declared ${snap.declared}`);
-  if (snap.overCounted > 0) failures.push(`${snap.overCounted} intent(s) with more answers than expected peers`);
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    ok: failures.length === 0,
-    failures,
-    nodes: o.nodes,
-    roles: o.roles,
-    broker: brokerUrl,
-    children: `${runtime.mode} (${runtime.why})`,
-    dataDir: o.dataDir,
-    seconds: round((systemClock.monotonic() - t0) / 1000, 1),
-    ...snap,
-    startMs,
-    restarts,
-    series,
-    requesterOutcomes,
-    ...usage,
-    harnessCpuS: round((cpu.user + cpu.system) / 1e6),
-    pids: procs.pids,
-  };
+  private startDeclaring(): ReturnType<typeof systemClock.setInterval> {
+    const o = this.o;
+    const declarer = this.requester!;
+    const kinds = declarations(o.roles);
+    const tickMs = Math.max(MIN_TICK_MS, 1000 / o.rate);
+    let credit = 0;
+    let k = 0;
+    return systemClock.setInterval(() => {
+      credit += (o.rate * tickMs) / 1000;
+      for (; credit >= 1; credit--) {
+        const { kind, subject, body } = kinds[k++ % kinds.length]!();
+        try {
+          const intent = declarer.declare(kind, { subject, deadlineMs: DEADLINE_MS, ...(body ? { body } : {}) });
+          this.declaredIds.add(intent.id);
+          this.tally.declared();
+          const p = intent.then((out) => {
+            this.tally.closed(out);
+            this.pending.delete(p);
+            return out;
+          });
+          this.pending.add(p);
+        } catch (err) {
+          this.failures.push(`declare failed: ${messageOf(err)}`);
+          credit = 0;
+        }
+      }
+    }, tickMs);
+  }
+
+  private sample(): void {
+    const snap = this.tally.snapshot();
+    const live = this.hosting?.live() ?? 0;
+    const s: FleetSample = {
+      t: round((systemClock.monotonic() - this.declareT0) / 1000, 1),
+      declared: snap.declared,
+      closed: snap.closed,
+      yes: snap.yes,
+      no: snap.no,
+      silence: snap.silence,
+      offline: snap.offline,
+      live,
+      hosts: this.hosting?.usage() ?? [],
+      broker: this.broker ? usageOf(this.broker.pid) : null,
+    };
+    this.samples.push(s);
+    if (this.samples.length > MAX_SAMPLES) this.samples.shift();
+    this.o.onProgress?.({
+      ...snap,
+      seconds: round((systemClock.monotonic() - this.t0) / 1000, 1),
+      live,
+      restarts: this.restarts.length,
+    });
+  }
+
+  private measureEnd(): void {
+    const hostUsage = this.hosting?.usage() ?? [];
+    const perNode = hostUsage.map((h) => h.rssMB / Math.max(1, h.nodes));
+    const total = hostUsage.reduce((a, h) => a + h.rssMB, 0);
+    this.end = {
+      hostUsage: hostUsage.map((h) => ({ ...h, rssMB: round(h.rssMB, 1), cpuS: round(h.cpuS, 1) })),
+      nodeRssMB: { avg: round(total / Math.max(1, this.specs.length), 2), max: round(Math.max(0, ...perNode), 2) },
+      brokerRssMB: this.broker ? round(usageOf(this.broker.pid).rssMB, 1) : null,
+    };
+  }
+
+  private async stopAll(): Promise<void> {
+    await this.killing;
+    await this.requester?.stop().catch((err: unknown) => this.failures.push(`requester stop: ${String(err)}`));
+    await this.hosting?.stop();
+    if (this.broker) await this.procs.stop(this.broker);
+  }
+
+  private async summary(
+    snap: TallySnapshot,
+    closedIds: ReadonlySet<string>,
+    cpu: NodeJS.CpuUsage,
+  ): Promise<FleetSummary> {
+    const { o, failures } = this;
+    const { series, requesterOutcomes } = await checkFolders(
+      o.dataDir,
+      this.specs.map((s) => s.id),
+      failures,
+      this.requester && { id: REQUESTER_ID, declared: this.declaredIds, closed: closedIds, fromSeq: this.fromSeq },
+    );
+    if (snap.closed > snap.declared) failures.push(`closed ${snap.closed} > declared ${snap.declared}`);
+    if (snap.overCounted > 0) failures.push(`${snap.overCounted} intent(s) with more answers than expected peers`);
+    const lastBroker = [...this.samples].reverse().find((s) => s.broker)?.broker;
+    return {
+      ok: failures.length === 0,
+      failures,
+      nodes: this.specs.length,
+      roles: o.roles,
+      broker: this.brokerUrl,
+      children: `${this.runtime.mode} (${this.runtime.why})`,
+      hosting: this.hosting?.mode ?? (o.perProcess > 0 ? 'workers' : 'procs'),
+      hosts: this.hosting?.hosts ?? 0,
+      perProcess: o.perProcess,
+      connectRate: o.connectRate,
+      dataDir: o.dataDir,
+      seconds: round((systemClock.monotonic() - this.t0) / 1000, 1),
+      ...snap,
+      startMs: this.startMs,
+      restarts: this.restarts,
+      series,
+      requesterOutcomes,
+      ...this.end,
+      marginalRssPerNodeMB: marginalRss(this.end.hostUsage),
+      brokerCpuS: lastBroker ? round(lastBroker.cpuS, 1) : null,
+      harnessCpuS: round((cpu.user + cpu.system) / 1e6),
+      samples: this.samples,
+      usersFile: o.credentials?.usersFile ?? null,
+      pids: [...this.procs.pids, ...(this.hosting?.pids ?? [])],
+    };
+  }
 }
 
 /** Connections a fleet of `nodes` on one machine needs from its one address, with room for restarts. */

@@ -13,6 +13,8 @@ export interface FleetRuntime {
   readonly why: string;
   /** Node arguments that run `dameso` in a child (the command's arguments follow). */
   readonly nodeArgs: string[];
+  /** Node arguments that run a fleet worker (worker-main). */
+  readonly workerArgs: string[];
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -55,8 +57,16 @@ export function fleetRuntime(): FleetRuntime {
     mode: 'dist',
     why,
     nodeArgs: [path.join(DIST, 'src', 'fleet', 'child.js')],
+    workerArgs: [path.join(DIST, 'src', 'fleet', 'worker-main.js')],
   });
-  if (!FROM_SOURCES) return { mode: 'dist', why: 'the harness runs compiled', nodeArgs: [path.join(HERE, 'child.js')] };
+  if (!FROM_SOURCES) {
+    return {
+      mode: 'dist',
+      why: 'the harness runs compiled',
+      nodeArgs: [path.join(HERE, 'child.js')],
+      workerArgs: [path.join(HERE, 'worker-main.js')],
+    };
+  }
   const forced = process.env.DAMESO_FLEET_CHILDREN;
   if (forced === 'dist') return dist('DAMESO_FLEET_CHILDREN=dist');
   const stale = forced === 'tsx' ? undefined : firstStaleSource(REPO, DIST);
@@ -65,5 +75,6 @@ export function fleetRuntime(): FleetRuntime {
     mode: 'tsx',
     why: forced === 'tsx' ? 'DAMESO_FLEET_CHILDREN=tsx' : `dist/ is older than ${stale} (npm run build to use it)`,
     nodeArgs: ['--import', 'tsx', path.join(HERE, 'child.ts')],
+    workerArgs: ['--import', 'tsx', path.join(HERE, 'worker-main.ts')],
   };
 }

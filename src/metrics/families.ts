@@ -127,6 +127,15 @@ export const BROKER_FAMILIES = {
     'Connections closed because their bytes would take incomplete packets past --max-pending-mib.',
   ),
   dameso_broker_pending_bytes: gauge('Bytes held in incomplete packets, every connection together.'),
+  dameso_broker_stale_deliveries_total: counter(
+    'Clustered: deliveries dropped because their publish was older than --fanout-max-age-ms (a Redis outage).',
+  ),
+  dameso_broker_redis_outages_total: counter('Clustered: Redis outages that ended (each logged once with its length).'),
+  dameso_broker_peers_dead_total: counter('Clustered: peer brokers taken for dead (silent for 3 heartbeats).'),
+  dameso_broker_dead_peer_wills_total: counter("Clustered: Wills of dead peer brokers' clients published here."),
+  dameso_broker_clients_reannounced_total: counter(
+    'Clustered: clients closed (without their Will) so they announce again, because the store lost their Will.',
+  ),
   dameso_broker_connections_timed_out_total: counter(
     'Connections closed by a timeout, by phase (connect: no whole CONNECT; packet: a packet not completed; idle).',
     ['phase'],

@@ -6,6 +6,7 @@
  */
 import { createSimulatedSensor, type SensorDriver, smoothField } from '../../devices/sensors/index.js';
 import { createChunksService } from '../chunks/index.js';
+import { createStatusService } from '../dashboard/index.js';
 import { createNode } from '../node.js';
 import { createObserveService, MAPPER_ROLE } from '../observe/index.js';
 import type { DamesoNode, NodeOptions } from './types.js';
@@ -40,6 +41,10 @@ export interface AssembleOptions
   /** A fixed station position, used when no GPS fix is fresh. */
   position?: { lat: number; lon: number };
   survey: SurveySettings;
+  /** Publish the status and consensus records a dashboard reads (docs/protocol.md §5.6). Default true. */
+  dashboardStatus?: boolean;
+  /** Bytes the chunk store may hold (a storage node with a small disk); default the store's. */
+  storageBudgetBytes?: number;
 }
 
 export interface AssembledNode {
@@ -80,20 +85,34 @@ function simulatedDrivers(
 
 /** Builds (does not start) a full node: chunks + observe services over `createNode`. */
 export function assembleNode(o: AssembleOptions): AssembledNode {
-  const { replicate, drivers: given = [], simulate = [], position, survey, roles: asked, ...nodeOptions } = o;
+  const {
+    replicate,
+    drivers: given = [],
+    simulate = [],
+    position,
+    survey,
+    roles: asked,
+    storageBudgetBytes,
+    dashboardStatus = true,
+    ...nodeOptions
+  } = o;
   const drivers = [...given, ...simulatedDrivers(o.id, simulate, position)];
   const observes = drivers.length > 0 || position !== undefined;
   const roles = [...asked];
   // Observing without serving `want_observations` would keep the data to itself.
   if (observes && !roles.includes(MAPPER_ROLE)) roles.push(MAPPER_ROLE);
   // The survey pushes its consensus chunks through the node's own chunks service.
-  const chunks = createChunksService({ replicate });
+  const chunks = createChunksService({
+    replicate,
+    ...(storageBudgetBytes !== undefined ? { budgetBytes: storageBudgetBytes } : {}),
+  });
   const observe = createObserveService({
     drivers,
     ...(position !== undefined ? { staticPosition: position } : {}),
     ...survey,
     chunks,
   });
-  const node = createNode({ ...nodeOptions, roles, services: [chunks, observe] });
+  const status = dashboardStatus ? [createStatusService()] : [];
+  const node = createNode({ ...nodeOptions, roles, services: [chunks, observe, ...status] });
   return { node, observes, drivers };
 }

@@ -62,6 +62,11 @@ export class MqttTransport implements Transport {
   private stopping = false;
   private started = false;
   private failures = 0;
+  /** The brokers of `opts.url` (comma-separated), tried in turn; `urlIndex` is the one in use. */
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
+  /** The broker the current mqtt.js client was made for. */
+  private clientUrl: string | undefined;
   private reconnectTimer: TimerHandle | undefined;
   /** Set while start() waits: a refused CONNECT ends the wait at once. */
   private failStart: ((err: Error) => void) | undefined;
@@ -113,7 +118,13 @@ export class MqttTransport implements Transport {
     this.clock = opts.clock;
     this.log = opts.log;
     this.dispatcher = new Dispatcher(opts.topics.root, opts.log);
+    this.urls = brokerUrls(opts.url);
     this.outbox = new Outbox(opts.outboxMaxRecords ?? MAX_OUTBOX_RECORDS);
+  }
+
+  /** The broker in use (or tried next). */
+  private get url(): string {
+    return this.urls[this.urlIndex] ?? this.opts.url;
   }
 
   get session(): number {
@@ -155,7 +166,7 @@ export class MqttTransport implements Transport {
       this.abortWaiting = reject;
     });
     try {
-      if (this.startAborted) throw new StartAbortedError(this.opts.url);
+      if (this.startAborted) throw new StartAbortedError(this.url);
       await Promise.race([first, timeout]);
     } catch (err) {
       await this.stop({ announce: false });
@@ -169,7 +180,7 @@ export class MqttTransport implements Transport {
 
   abortStart(): void {
     this.startAborted = true;
-    this.abortWaiting?.(new StartAbortedError(this.opts.url));
+    this.abortWaiting?.(new StartAbortedError(this.url));
   }
 
   /** Publishes the offline record (clean stop: MQTT-3.1.2-10 discards the Will), then disconnects. */
@@ -315,7 +326,7 @@ export class MqttTransport implements Transport {
   connection(): ConnectionStatus {
     return {
       state: this.state,
-      broker: this.opts.url,
+      broker: this.url,
       since: this.stateSince,
       ...(this.state === 'reconnecting' && this.lostReason !== undefined ? { reason: this.lostReason } : {}),
       ...(this.reconnectTimer !== undefined && this.nextTryMs !== undefined ? { nextTryMs: this.nextTryMs } : {}),
@@ -371,8 +382,10 @@ export class MqttTransport implements Transport {
           retain: true,
         }
       : undefined;
+    if (this.client !== undefined && this.clientUrl !== this.url) this.retire(this.client);
     if (this.client === undefined) {
-      this.client = mqtt.connect(this.opts.url, {
+      this.clientUrl = this.url;
+      this.client = mqtt.connect(this.url, {
         protocolVersion: 4, // MQTT 3.1.1 (Aedes 1.x has no MQTT 5)
         clientId: clientIdForNode(this.id),
         clean: true,
@@ -397,6 +410,20 @@ export class MqttTransport implements Transport {
     }
   }
 
+  /** With several brokers, the next attempt goes to the next one (a dead broker's nodes move on). */
+  private nextBroker(): void {
+    if (this.urls.length > 1 && !this.stopping) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+  }
+
+  /** Drops the client of the previous broker: the next attempt connects a new one to another broker. */
+  private retire(client: MqttClient): void {
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    this.dropOutgoing(client);
+    client.end(true);
+    this.client = undefined;
+  }
+
   private wire(client: MqttClient): void {
     client.on('connect', () => {
       this.connectedAtMs = this.clock.monotonic();
@@ -408,14 +435,15 @@ export class MqttTransport implements Transport {
       this.noteLoss();
       this.dropOutgoing(client);
       this.onClosed();
+      this.nextBroker();
       this.scheduleReconnect();
     });
     client.on('error', (err) => {
       const code = (err as { code?: unknown }).code;
       if (code === 4 || code === 5) this.onRefused(code);
       else if (isCertificateError(err)) this.onUntrusted(err);
-      else if (/^(mqtts|wss):/i.test(this.opts.url) && isNotTlsError(err)) {
-        this.sayOnce(new BrokerTlsMismatchError(this.opts.url, false), { code: (err as { code?: unknown }).code });
+      else if (/^(mqtts|wss):/i.test(this.url) && isNotTlsError(err)) {
+        this.sayOnce(new BrokerTlsMismatchError(this.url, false), { code: (err as { code?: unknown }).code });
       } else this.log.debug({ err }, 'transport: connection error');
       this.lastError = err;
     });
@@ -428,7 +456,7 @@ export class MqttTransport implements Transport {
    * reload it) and says so once per outage, at error.
    */
   private onRefused(returnCode: number): void {
-    const err = new BrokerNotAuthorizedError(this.opts.url, this.id, returnCode, this.opts.password !== undefined);
+    const err = new BrokerNotAuthorizedError(this.url, this.id, returnCode, this.opts.password !== undefined);
     if (!this.announces() || this.refusalLogged) {
       this.sayOnce(err, { returnCode });
       return;
@@ -438,7 +466,7 @@ export class MqttTransport implements Transport {
     if (this.probingRefusal) return;
     this.probingRefusal = true;
     void acceptedWithoutWill({
-      url: this.opts.url,
+      url: this.url,
       clientId: clientIdForNode(this.id),
       ...(this.opts.password !== undefined
         ? { username: this.opts.username ?? this.id, password: this.opts.password }
@@ -448,10 +476,9 @@ export class MqttTransport implements Transport {
     }).then((willOnly) => {
       this.probingRefusal = false;
       if (this.stopping) return;
-      this.sayOnce(
-        willOnly ? new BrokerPrefixMismatchError(this.opts.url, this.id, returnCode, this.topics.root) : err,
-        { returnCode },
-      );
+      this.sayOnce(willOnly ? new BrokerPrefixMismatchError(this.url, this.id, returnCode, this.topics.root) : err, {
+        returnCode,
+      });
     });
   }
 
@@ -460,7 +487,7 @@ export class MqttTransport implements Transport {
    * running node keeps retrying (the broker's certificate or our CA may be fixed) and says so once.
    */
   private onUntrusted(cause: Error & { code?: string }): void {
-    const err = new BrokerCertificateError(this.opts.url, cause);
+    const err = new BrokerCertificateError(this.url, cause);
     this.sayOnce(err, { tlsCode: cause.code });
   }
 
@@ -469,17 +496,17 @@ export class MqttTransport implements Transport {
    * a TLS listener does that to MQTT bytes. Ask the port for a TLS handshake; if it answers, say so.
    */
   private checkTlsMismatch(): void {
-    if (this.failStart === undefined || this.lastError !== undefined || !/^mqtt:/i.test(this.opts.url)) return;
+    if (this.failStart === undefined || this.lastError !== undefined || !/^mqtt:/i.test(this.url)) return;
     let url: URL;
     try {
-      url = new URL(this.opts.url);
+      url = new URL(this.url);
     } catch {
       return;
     }
     const port = Number(url.port || 1883);
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
     void speaksTls(host, port, TLS_PROBE_TIMEOUT_MS).then((yes) => {
-      if (yes) this.sayOnce(new BrokerTlsMismatchError(this.opts.url, true), {});
+      if (yes) this.sayOnce(new BrokerTlsMismatchError(this.url, true), {});
     });
   }
 
@@ -576,7 +603,7 @@ export class MqttTransport implements Transport {
     this.failures = 16; // the next delays are the longest
     if (this.idTakenSaidAtMs !== undefined && now - this.idTakenSaidAtMs < ID_TAKEN_REPEAT_MS) return;
     this.idTakenSaidAtMs = now;
-    const err = new IdTakenError(this.opts.url, this.id, clientIdForNode(this.id), TAKEOVER_LOSSES, TAKEOVER_WINDOW_MS);
+    const err = new IdTakenError(this.url, this.id, clientIdForNode(this.id), TAKEOVER_LOSSES, TAKEOVER_WINDOW_MS);
     // One line: the caller that handles it says it, or the log does.
     if (this.opts.onIdTaken !== undefined) this.opts.onIdTaken(err);
     else this.log.error({ code: err.code }, err.message);
@@ -588,10 +615,10 @@ export class MqttTransport implements Transport {
     this.loggedDelayMs = undefined;
     if (this.state === 'reconnecting') {
       const awayMs = Math.round(this.clock.monotonic() - this.lostAtMs);
-      this.log.info({ session, broker: this.opts.url, awayMs }, 'transport: back');
+      this.log.info({ session, broker: this.url, awayMs }, 'transport: back');
       this.record('back', { away_ms: awayMs });
     } else if (this.state === 'connecting') {
-      this.log.info({ session, broker: this.opts.url }, 'transport: connected');
+      this.log.info({ session, broker: this.url }, 'transport: connected');
       this.record('online', { node: this.id, roles: [...this.opts.roles] });
     }
     this.lostReason = undefined;
@@ -608,7 +635,7 @@ export class MqttTransport implements Transport {
     // A connection the broker closed right after accepting it is what a takeover of the id looks
     // like: said once as such (noteLoss) when it repeats, not as a warning per loss.
     const level = this.lastLossQuick ? 'info' : 'warn';
-    this.log[level]({ broker: this.opts.url, reason }, 'transport: connection lost');
+    this.log[level]({ broker: this.url, reason }, 'transport: connection lost');
     this.record('lost', { reason });
   }
 
@@ -621,7 +648,7 @@ export class MqttTransport implements Transport {
   /** A `connection` entry (not awaited: nobody waits on it, and a failed series is heard elsewhere). */
   private record(change: ConnectionChange, fields: Record<string, unknown> = {}): void {
     this.series
-      .append({ event: CONNECTION_EVENT, state: change, broker: this.opts.url, ...fields })
+      .append({ event: CONNECTION_EVENT, state: change, broker: this.url, ...fields })
       .catch((err: unknown) => this.log.debug({ err }, 'transport: could not record the connection state'));
   }
 
@@ -629,12 +656,13 @@ export class MqttTransport implements Transport {
     if (this.stopping || !this.started || this.reconnectTimer !== undefined) return;
     const min = this.opts.reconnectMinMs ?? RECONNECT_MIN_MS;
     const max = this.opts.reconnectMaxMs ?? RECONNECT_MAX_MS;
-    const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16));
+    // The delay grows once per round through the broker list: the next broker is tried at once.
+    const delay = Math.min(max, min * 2 ** Math.min(Math.floor(this.failures / this.urls.length), 16));
     this.failures++;
     this.nextTryMs = delay;
     if (delay !== this.loggedDelayMs) {
       this.loggedDelayMs = delay;
-      this.log.info({ broker: this.opts.url, delayMs: delay }, 'transport: reconnecting');
+      this.log.info({ broker: this.url, delayMs: delay }, 'transport: reconnecting');
     }
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
@@ -644,4 +672,13 @@ export class MqttTransport implements Transport {
       });
     }, delay);
   }
+}
+
+/** `mqtt://a:1883,mqtt://b:1883` → each URL (one URL is a list of one). */
+export function brokerUrls(list: string): string[] {
+  const urls = list
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  return urls.length > 0 ? urls : [list];
 }

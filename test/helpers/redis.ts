@@ -20,6 +20,11 @@ export interface RedisHandle {
   readonly url: string;
   /** Kills the server (SIGKILL) and resolves once it is gone. Idempotent. */
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung Redis (connections stay open, commands wait). */
+  pause(): void;
+  resume(): void;
+  /** Kills the server and starts a new one, empty, on the same port; resolves once it answers PING. */
+  restartEmpty(): Promise<void>;
 }
 
 /** Sends PING over a raw socket; true on `+PONG` (not `-LOADING`, not a refused connection). */
@@ -50,7 +55,32 @@ export async function startRedis(options: { bin?: string; timeoutMs?: number } =
     );
   }
   const port = await freePort();
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  let child: ChildProcess = await launchRedis(bin, args, port, timeoutMs);
+  const stop = async (): Promise<void> => {
+    const c = child;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    stop,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    async restartEmpty() {
+      await stop();
+      child = await launchRedis(bin, args, port, timeoutMs);
+    },
+  };
+}
+
+/** Spawns redis-server with `args` and resolves once it answers PING on `port`. */
+async function launchRedis(bin: string, args: string[], port: number, timeoutMs: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -63,7 +93,6 @@ export async function startRedis(options: { bin?: string; timeoutMs?: number } =
       child.kill('SIGKILL');
     });
   };
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const started = performance.now();
   // Readiness is a PONG, polled on I/O turns (a connection refused returns at once).
   while (!(await ping(port))) {
@@ -76,5 +105,5 @@ export async function startRedis(options: { bin?: string; timeoutMs?: number } =
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { port, url: `redis://127.0.0.1:${port}/0`, stop };
+  return child;
 }

@@ -1,0 +1,43 @@
+/**
+ * The messages between the fleet harness and its worker processes (IPC, structured clone).
+ */
+import type { NodeSpec } from './spec.js';
+
+/** A worker's id on the broker (its roster connection); a users file holds it too. */
+export const workerClientId = (index: number): string => `fleet-worker-${index}`;
+
+export interface WorkerStart {
+  type: 'start';
+  index: number;
+  specs: NodeSpec[];
+  /** The broker every node connects to unless `brokerFor` names another (a stall proxy). */
+  broker: string;
+  brokerFor?: Record<string, string>;
+  /** Node id → broker password (a broker with an auth file). */
+  passwords?: Record<string, string>;
+  ca?: string;
+  /** Node connects per second this worker may start. */
+  connectPerS: number;
+  /** Data folder of the worker's own roster connection. */
+  rosterDataDir: string;
+}
+
+export type ToWorker = WorkerStart | { type: 'stop' };
+
+/** A worker's process usage, once a second. */
+export interface WorkerSample {
+  type: 'sample';
+  /** Nodes online. */
+  up: number;
+  rssMB: number;
+  heapUsedMB: number;
+  /** user + system, s since the worker started. */
+  cpuS: number;
+}
+
+export type FromWorker =
+  | { type: 'up'; id: string; session: number }
+  | { type: 'failed'; id: string; error: string }
+  | { type: 'ready'; ms: number }
+  | WorkerSample
+  | { type: 'stopped' };
