@@ -29,7 +29,7 @@ import { MAX_REMEMBERED_CLIENT_IDS, MAX_REMEMBERED_TOPICS, MAX_TRACKED_NODES } f
 
 /**
  * Why a publish was dropped: a wire rejection (see protocol/errors.ts; the `cbor_*` reasons come
- * from the wire scan, protocol/wire-scan.ts), or
+ * from the wire scan, src/cbor/scan.ts), or
  * `spoofed` — a client named `dameso.{node}` speaking for another node (presence/will, `from`, have,
  *   sync), or any other client publishing or clearing a node's presence (even without auth);
  * `stale_session` — not from the node's own live connection, and of another epoch than, or an

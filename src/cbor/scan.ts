@@ -47,6 +47,10 @@ let pos = 0;
 let end = 0;
 /** Scanning a chunk body (`scanChunkCbor`) rather than an envelope. */
 let chunkBody = false;
+/** The last payload scanned had a `__proto__` map key (see `hadProtoKey`). */
+let protoKey = false;
+/** `__proto__` in UTF-8. */
+const PROTO_KEY = Buffer.from('__proto__');
 
 function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
   // A refusal is a verdict on input, not a fault in this process: capturing a stack would make a
@@ -63,6 +67,7 @@ function refuse(reason: CborRejectReason | 'bad_cbor', detail: string): never {
  * Returns nothing: the caller decodes the bytes it now knows are safe to decode.
  */
 export function scanWireCbor(bytes: Uint8Array): void {
+  protoKey = false;
   chunkBody = false;
   startKeyCount(bytes.length);
   scan(bytes, CBOR_OBJECT_ALLOWANCE + Math.floor(bytes.length / CBOR_BYTES_PER_OBJECT));
@@ -74,6 +79,7 @@ export function scanWireCbor(bytes: Uint8Array): void {
  * CHUNK_BYTES_PER_OBJECT, distinct keys not counted. The caller bounds the size (a chunk's limit).
  */
 export function scanChunkCbor(bytes: Uint8Array): void {
+  protoKey = false;
   chunkBody = true;
   scan(bytes, CBOR_OBJECT_ALLOWANCE + Math.floor(bytes.length / CHUNK_BYTES_PER_OBJECT));
 }
@@ -156,6 +162,7 @@ function scanHead(isKey: boolean): number {
       if (argument > left) refuse('cbor_length', `a string of ${argument} bytes with ${left} left`);
       if (isKey && !chunkBody && !addKey(src, pos, argument))
         refuse('cbor_keys', `more distinct map keys than ${end} bytes allow`);
+      if (isKey && argument === PROTO_KEY.length && isProtoKey(pos)) protoKey = true;
       pos += argument;
       return major === 2 ? OBJECT_WITHOUT_CHILDREN : NO_CHILDREN;
     case 4:
@@ -186,6 +193,19 @@ function readArgument(info: number, major: number): number {
   }
   for (let i = 0; i < width; i++) value = value * 256 + src[pos++]!;
   return value;
+}
+
+/**
+ * True when the last payload scanned (and accepted) had a `__proto__` map key: a decoder building
+ * plain objects must then keep it as data instead of letting it set a prototype.
+ */
+export function hadProtoKey(): boolean {
+  return protoKey;
+}
+
+function isProtoKey(at: number): boolean {
+  for (let i = 0; i < PROTO_KEY.length; i++) if (src[at + i] !== PROTO_KEY[i]) return false;
+  return true;
 }
 
 function readWord(): number {
@@ -221,7 +241,6 @@ function scanSimple(info: number, start: number): number {
 }
 
 // ---- distinct map keys: a hash set stamped per payload (nothing to clear between payloads) ------
-// Shared with the hand-written reader, so both count the same keys the same way.
 
 const KEY_SLOTS = 2 * MAX_CBOR_DISTINCT_KEYS; // a power of two: at most half full
 const keyHashes = new Uint32Array(KEY_SLOTS);
@@ -232,7 +251,7 @@ let keysLeft = 0;
 const HASH_SEED = Math.floor(Math.random() * 0x100000000);
 
 /** Starts counting the distinct keys of a payload of `bytes` bytes. */
-export function startKeyCount(bytes: number): void {
+function startKeyCount(bytes: number): void {
   keysLeft = Math.min(CBOR_KEY_ALLOWANCE + Math.floor(bytes / CBOR_BYTES_PER_KEY), MAX_CBOR_DISTINCT_KEYS);
   stamp++;
   if (stamp > 0xffffffff) {
@@ -242,18 +261,10 @@ export function startKeyCount(bytes: number): void {
 }
 
 /**
- * Counts a key without adding it to the set: for a reader that knows by other means that this
- * payload has not had it yet (so its count is never below the scan's). False past the bound.
- */
-export function spendKey(): boolean {
-  return --keysLeft >= 0;
-}
-
-/**
  * Adds the key of `length` bytes at `start` of `bytes` unless this payload had it already; false
  * when the payload has more distinct keys than its size allows. Keys that collide count once.
  */
-export function addKey(bytes: Uint8Array, start: number, length: number): boolean {
+function addKey(bytes: Uint8Array, start: number, length: number): boolean {
   let hash = (0x811c9dc5 ^ HASH_SEED ^ length) >>> 0;
   for (let i = start; i < start + length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   hash >>>= 0;

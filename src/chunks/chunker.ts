@@ -3,7 +3,7 @@
  * `maxEntries` entries and about `maxBytes` encoded entry bytes. Reads stream from disk; nothing
  * loads the ring.
  */
-import { encode } from 'cbor-x';
+import { encodeEntry } from '../cbor/index.js';
 import { ConfigError } from '../errors.js';
 import { buildChunk } from '../series/index.js';
 import type { Chunk, Entry, Series } from '../series/types.js';
@@ -49,7 +49,7 @@ export async function* streamChunks(
   let events: Entry[] = [];
   let bytes = 0;
   for await (const e of series.read({ fromSeq, toSeq })) {
-    const size = encode(e).length;
+    const size = encodeEntry(e).length;
     if (events.length > 0 && (events.length + 1 > maxEntries || bytes + size > maxBytes)) {
       yield buildChunk(node, events);
       events = [];

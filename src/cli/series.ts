@@ -2,8 +2,8 @@
  * `dameso series …`: append, verify, export and inspect a series folder.
  */
 import { writeSync } from 'node:fs';
-import { encode } from 'cbor-x';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { encodeEntry } from '../cbor/index.js';
 import { DamesoError } from '../errors.js';
 import { createLogger } from '../log.js';
 import {
@@ -162,7 +162,7 @@ async function exportCmd(o: ExportOptions) {
   };
   try {
     for await (const e of s.read({ fromSeq: o.fromSeq, toSeq: o.toSeq, event: o.event, onDamaged })) {
-      await write(o.format === 'cbor' ? encode(e) : `${toJson(e)}\n`);
+      await write(o.format === 'cbor' ? encodeEntry(e) : `${toJson(e)}\n`);
     }
   } finally {
     await s.close();

@@ -3,7 +3,10 @@
  * short `reason` used as a counter key (broker stats, node stats). Bad input from the wire is
  * rejected, counted and logged once; it never crashes the process.
  */
+import { type CborRejectReason, WireError } from '../cbor/index.js';
 import { DamesoError } from '../errors.js';
+
+export { BadCborError, CBOR_REJECT_REASONS, type CborRejectReason, WireError } from '../cbor/index.js';
 
 /** The counter keys of wire rejections, one per error class. */
 export type WireRejectReason =
@@ -15,51 +18,6 @@ export type WireRejectReason =
   | 'topic_mismatch'
   | 'bad_version'
   | 'bad_topic';
-
-/**
- * Why a payload's CBOR was refused before decoding (src/protocol/wire-scan.ts): a tag, an
- * indefinite length, nesting past MAX_CBOR_DEPTH, more maps, arrays and byte strings than the
- * payload's size allows (CBOR_BYTES_PER_OBJECT), more distinct map keys than it allows
- * (CBOR_BYTES_PER_KEY), a length or count larger than the bytes left, an integer beyond
- * ±(2^53 − 1), bytes after the item. Other malformed CBOR is `bad_cbor`.
- */
-export type CborRejectReason =
-  | 'cbor_tag'
-  | 'cbor_indefinite'
-  | 'cbor_depth'
-  | 'cbor_objects'
-  | 'cbor_keys'
-  | 'cbor_length'
-  | 'cbor_int_range'
-  | 'cbor_trailing';
-
-export const CBOR_REJECT_REASONS: readonly CborRejectReason[] = [
-  'cbor_tag',
-  'cbor_indefinite',
-  'cbor_depth',
-  'cbor_objects',
-  'cbor_keys',
-  'cbor_length',
-  'cbor_int_range',
-  'cbor_trailing',
-];
-
-/** Base of every wire rejection. */
-export abstract class WireError extends DamesoError {
-  abstract readonly reason: WireRejectReason;
-}
-
-/**
- * The payload is not one item of the CBOR subset v1 uses; `reason` says which rule it broke
- * (`bad_cbor` when it is malformed in another way, or a map key is not text).
- */
-export class BadCborError extends WireError {
-  readonly reason: 'bad_cbor' | CborRejectReason;
-  constructor(detail: string, options?: { cause?: unknown; reason?: CborRejectReason | 'bad_cbor' }) {
-    super('DAMESO_BAD_CBOR', `payload is not a standard CBOR map with text keys: ${detail}`, options);
-    this.reason = options?.reason ?? 'bad_cbor';
-  }
-}
 
 /** A field is missing or has the wrong type or range. */
 export class BadEnvelopeError extends WireError {
@@ -127,6 +85,6 @@ export class BadTopicError extends WireError {
 }
 
 /** True when `err` is one of the wire rejections above. */
-export function isWireError(err: unknown): err is WireError {
+export function isWireError(err: unknown): err is WireError & { reason: WireRejectReason } {
   return err instanceof WireError;
 }

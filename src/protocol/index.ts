@@ -2,7 +2,7 @@
  * The wire (docs/protocol.md): topics, the CBOR codec, and the one validator that
  * decides what is well-formed.
  */
-export * from './codec.js';
+export { decode, encode, scanChunkCbor } from '../cbor/index.js';
 export * from './constants.js';
 export * from './errors.js';
 export * from './incarnation.js';
@@ -10,4 +10,3 @@ export * from './roster-barrier.js';
 export * from './topics.js';
 export * from './types.js';
 export * from './validate.js';
-export { scanChunkCbor } from './wire-scan.js';

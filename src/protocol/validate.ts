@@ -9,7 +9,7 @@
  * Order of checks is fixed (size, CBOR, map, version, fields, topic) so a payload gets one code.
  */
 
-import { decode } from './codec.js';
+import { decode } from '../cbor/index.js';
 import {
   MAX_CONSENSUS_CELLS,
   MAX_DEADLINE_MS,
@@ -261,7 +261,8 @@ export function checkConsensus(m: Fields, topic: { node: string }): ConsensusEnv
       throw new BadEnvelopeError('cells[].metric', 'must be text of 1..64 characters');
     }
     for (const f of ['value', 'spread', 't']) {
-      if (typeof c[f] !== 'number' || !Number.isFinite(c[f])) throw new BadEnvelopeError(`cells[].${f}`, 'must be a number');
+      if (typeof c[f] !== 'number' || !Number.isFinite(c[f]))
+        throw new BadEnvelopeError(`cells[].${f}`, 'must be a number');
     }
     if (!Number.isSafeInteger(c.n) || (c.n as number) < 0) throw new BadEnvelopeError('cells[].n', 'must be a count');
     if (c.low !== undefined && c.low !== true) throw new BadEnvelopeError('cells[].low', 'must be true when present');
@@ -275,7 +276,8 @@ function closedSummary(c: unknown): void {
   assertKind(c.kind, 'closed[].kind');
   if (typeof c.ms !== 'number' || !(c.ms >= 0)) throw new BadEnvelopeError('closed[].ms', 'must be ms');
   for (const f of ['yes', 'silence', 'offline']) {
-    if (!Number.isSafeInteger(c[f]) || (c[f] as number) < 0) throw new BadEnvelopeError(`closed[].${f}`, 'must be a count');
+    if (!Number.isSafeInteger(c[f]) || (c[f] as number) < 0)
+      throw new BadEnvelopeError(`closed[].${f}`, 'must be a count');
   }
   if (!isPlainObject(c.no)) throw new BadEnvelopeError('closed[].no', 'must be a map of reason to count');
   for (const [reason, n] of Object.entries(c.no)) {

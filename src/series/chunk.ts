@@ -4,9 +4,8 @@
  * store and intent answerers verify with the same code that builds.
  */
 import crypto, { createHash } from 'node:crypto';
-import { decode, encode } from 'cbor-x';
+import { decodeChunkBody, encodeEntry, WireError } from '../cbor/index.js';
 import { DamesoError } from '../errors.js';
-import { isWireError, scanChunkCbor } from '../protocol/index.js';
 import type { Chunk, ChunkMap, Entry } from './types.js';
 
 /** Lowercase hex SHA-256 of the chunk's exact bytes. */
@@ -41,7 +40,7 @@ export function buildChunk(node: string, events: Entry[]): Chunk {
     end_t: end,
     events,
   };
-  const bytes = encode(chunk);
+  const bytes = encodeEntry(chunk);
   return { id: chunkId(bytes), bytes, chunk };
 }
 
@@ -65,14 +64,9 @@ export function decodeChunk(bytes: Uint8Array): ChunkMap {
   // Chunk bytes come from peers (their id is their hash, which the sender chose): only CBOR that
   // decodes in time linear in its size reaches cbor-x (no bignums, no shared references).
   try {
-    scanChunkCbor(bytes);
+    m = decodeChunkBody(bytes);
   } catch (err) {
-    throw new BadChunkError(isWireError(err) ? `${err.reason}: ${err.message}` : String(err));
-  }
-  try {
-    m = decode(bytes);
-  } catch {
-    throw new BadChunkError('not CBOR');
+    throw new BadChunkError(err instanceof WireError ? `${err.reason}: ${err.message}` : 'not CBOR');
   }
   if (!isPlainObject(m)) throw new BadChunkError('not a map');
   if (m.v !== 1) throw new BadChunkError(`version ${String(m.v)} is not 1`);

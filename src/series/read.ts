@@ -9,22 +9,16 @@
  */
 import { constants as fsc } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { Decoder } from 'cbor-x';
+import { decodeEntry as decodeEntryBytes } from '../cbor/index.js';
 import { type ScanItem, scanSegment } from './scan.js';
 import type { SegmentInfo } from './segments.js';
 import type { Entry, ReadQuery } from './types.js';
-
-/**
- * The standard decoder (no records extension, maps as objects), copying byte strings out of the
- * source: payloads are views into a reused read window.
- */
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
 
 /** Decode a CRC-valid payload; undefined when it is not an entry map for `seq`. */
 export function decodeEntry(payload: Buffer, seq: number): Entry | undefined {
   let e: unknown;
   try {
-    e = decoder.decode(payload);
+    e = decodeEntryBytes(payload);
   } catch {
     return undefined;
   }

@@ -4,8 +4,8 @@
 import { constants as fsc } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encodeEntry, encodeEntryInto } from '../cbor/index.js';
 import { systemClock } from '../clock.js';
-import { encodeEntryBytes, encodeEntryInto } from './cbor.js';
 import { buildChunk } from './chunk.js';
 import { activeSegmentFlags, Committer } from './commit.js';
 import {
@@ -42,12 +42,8 @@ const UNPACED: SyncPacer = createSyncPacer({ intervalMs: 0 });
 
 type State = 'new' | 'opening' | 'open' | 'closed';
 
-/**
- * Entries are encoded by the fast path in `cbor.ts` (the same bytes as cbor-x, which it falls
- * back on). Its result is a scratch view valid until the next encode: every caller below hands
- * it to the committer (which copies it) or to `encodeRecord` before encoding anything else.
- */
-const encode = encodeEntryBytes;
+/** Entries are CBOR as src/cbor writes them (one configuration for entries and chunk bodies). */
+const encode = encodeEntry;
 
 export class DurableSeries implements Series {
   private readonly o: ResolvedOptions;

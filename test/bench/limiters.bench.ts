@@ -20,7 +20,7 @@ import { alwaysYesGate } from '../../src/intent/gate.js';
 import type { Gate, ReceivedIntent } from '../../src/intent/types.js';
 import { createNodeLimiters, decide } from '../../src/limiters/index.js';
 import { createNode } from '../../src/node.js';
-import { decode, encode } from '../../src/protocol/codec.js';
+import { decode, encode } from '../../src/cbor/index.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { startAedes } from '../helpers/brokers.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../src/protocol/codec.js';
+import { decode, encode } from '../../src/cbor/index.js';
 import { BadCborError } from '../../src/protocol/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');

@@ -20,7 +20,7 @@ import {
   replaySeries,
 } from '../../src/limiters/index.js';
 import { createNode, type DamesoNode, type Service } from '../../src/node.js';
-import { decode, encode } from '../../src/protocol/codec.js';
+import { decode, encode } from '../../src/cbor/index.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { tinyStorageBoard } from '../helpers/boards.js';
 import { aedesSuite } from '../helpers/node-fixtures.js';
