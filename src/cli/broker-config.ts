@@ -54,6 +54,8 @@ export const brokerConfigSchema = z.strictObject({
   statsMs: wholeNumber('a number of milliseconds'),
   check: onOff,
   json: onOff,
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logFormat: z.enum(['auto', 'pretty', 'json']),
   authFile: text,
   redis: text,
   id: text,

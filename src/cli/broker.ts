@@ -27,7 +27,6 @@ import {
 } from '../../broker/index.js';
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
-import { createLogger } from '../log.js';
 import {
   METRICS_HOST_FLAG,
   METRICS_PORT_FLAG,
@@ -38,6 +37,7 @@ import {
 } from '../metrics/cli.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
 import { applyBrokerConfig, BROKER_CONFIG_HELP } from './broker-config.js';
+import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { PREFIX_FLAG, parsePrefix } from './prefix.js';
 import { checkTlsFlags, readTlsPair, reloadTlsOnSighup, TLS_HELP, type TlsFlags } from './tls.js';
 
@@ -62,6 +62,8 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   statsMs: string;
   check: boolean;
   json?: boolean;
+  logLevel?: string;
+  logFormat?: string;
   authFile?: string;
   redis?: string;
   id?: string;
@@ -235,6 +237,8 @@ export function registerBroker(program: Command): void {
     .option('--stats-ms <ms>', 'print counts every MS (0 = only at exit)', String(DEFAULT_STATS_INTERVAL_MS))
     .option('--no-check', 'do not check envelopes (a plain MQTT broker; refused with --auth-file, exit 78)')
     .option('--json', 'print JSON lines instead of text')
+    .option(...LOG_LEVEL_FLAG)
+    .option(...LOG_FORMAT_FLAG)
     .option('--auth-file <file>', AUTH_FILE_HELP)
     .option(
       '--redis <url>',
@@ -294,7 +298,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
       const flags = await applyBrokerConfig(cmd);
       const metricsListen = parseMetricsFlags(flags);
       checkBrokerId(flags.id);
-      const log = createLogger({ name: 'dameso-broker' });
+      const log = loggerFromFlags(flags, { name: 'dameso-broker' });
       const cluster = flags.redis === undefined ? undefined : redisCluster(flags.redis, { log });
       const auth = flags.authFile === undefined ? undefined : await loadBrokerAuth(flags.authFile, log);
       const tlsPort = checkTlsFlags(flags) ? int('--tls-port', flags.tlsPort ?? '', 0, 65_535) : undefined;

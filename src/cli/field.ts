@@ -17,10 +17,10 @@ import { loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import type { IntentHandler, Outcome } from '../intent/types.js';
-import { createLogger } from '../log.js';
 import { startEmbeddedBroker } from '../node/embedded.js';
 import { createNode, type DamesoNode } from '../node.js';
 import { LatencyReservoir } from '../reservoir.js';
+import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { untilSignal } from './node.js';
 
 interface FieldFlags {
@@ -31,6 +31,8 @@ interface FieldFlags {
   data?: string;
   device?: string;
   json?: boolean;
+  logLevel?: string;
+  logFormat?: string;
 }
 
 /** Latencies kept for percentiles (a ring: the newest ones). */
@@ -99,6 +101,8 @@ export function registerField(program: Command): void {
     .option('--data <dir>', 'data folder for the nodes (default: a temp folder, removed at exit)')
     .option('--device <board>', 'board profile of every node (budgets, intent capacity); default generic')
     .option('--json', 'print only the final summary, as one JSON object')
+    .option(LOG_LEVEL_FLAG[0], LOG_LEVEL_FLAG[1].replace('default info', 'default warn'))
+    .option(...LOG_FORMAT_FLAG)
     .addHelpText(
       'after',
       `
@@ -120,7 +124,7 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
       const deadlineMs = Math.floor(positive('--deadline', flags.deadline, 1));
       // Before anything starts: an unknown board is a config error (exit 78), not a half-built field.
       const board = loadBoard(flags.device);
-      const log = createLogger({ level: 'warn' });
+      const log = loggerFromFlags(flags, { level: 'warn' });
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
       // All the field's nodes connect from this machine's one address.

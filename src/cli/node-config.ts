@@ -68,6 +68,7 @@ export const nodeConfigSchema = z.strictObject({
   embeddedPort: portValue,
   embeddedHost: text,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logFormat: z.enum(['auto', 'pretty', 'json']),
   gps: text,
   sensor: stringList('a string "PATH[:BAUD]"', false),
   // An array is refused: [lat, lon] and GeoJSON's [lon, lat] both look valid in most of the world.

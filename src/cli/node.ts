@@ -21,7 +21,7 @@ import {
 import { DEFAULT_REPLICATE, MAX_REPLICATE } from '../chunks/index.js';
 import { ConfigError, DamesoError } from '../errors.js';
 import { KIND_ROLES } from '../intent/constants.js';
-import { createLogger, type Logger, type LogLevel } from '../log.js';
+import type { Logger } from '../log.js';
 import {
   METRICS_HOST_FLAG,
   METRICS_PORT_FLAG,
@@ -37,6 +37,7 @@ import { MAPPER_ROLE } from '../observe/index.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
+import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
@@ -52,7 +53,8 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   device?: string;
   embeddedPort?: string;
   embeddedHost: string;
-  logLevel: string;
+  logLevel?: string;
+  logFormat?: string;
   gps?: string;
   sensor?: string[];
   position?: string;
@@ -262,7 +264,8 @@ export function registerNode(program: Command): void {
         'board on the network (it has no passwords: run `dameso broker --auth-file` for that); e.g. --embedded-host 0.0.0.0',
       '127.0.0.1',
     )
-    .option('--log-level <level>', 'fatal|error|warn|info|debug', 'info')
+    .option(...LOG_LEVEL_FLAG)
+    .option(...LOG_FORMAT_FLAG)
     .option(
       '--gps <path[:baud]>',
       `NMEA 0183 GPS on a serial port (GGA/RMC fixes), baud default ${DEFAULT_GPS_BAUD_RATE}; e.g. --gps /dev/ttyACM0 or --gps /dev/serial0:9600`,
@@ -346,7 +349,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       if (metricsListen) await checkMetricsListen(metricsListen);
       const replicate = parseReplicate(flags.replicate);
       const dataDir = flags.data ?? path.join(os.homedir(), '.dameso', flags.id);
-      const log = createLogger({ level: flags.logLevel as LogLevel });
+      const log = loggerFromFlags(flags);
       warnOpenEmbedded(broker, flags.embeddedHost, log);
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const survey = surveyOptions(flags);
