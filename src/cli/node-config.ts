@@ -80,6 +80,7 @@ export const nodeConfigSchema = z.strictObject({
   metricsPort: portValue,
   metricsHost: text,
   replicate: wholeNumber('a replication count K, 0 = off'),
+  retry: z.boolean({ error: 'expected true or false (keep trying a start the broker refuses)' }),
   // The shared contract names the period with its unit; the flag is --survey-every (see FILE_KEYS).
   surveyEveryS: z.union([z.number(), text], { error: 'expected seconds between surveys (a number, 0 = off)' }),
   survey: stringList('a string "CELL,CELL" of geohash cells or prefixes', true),

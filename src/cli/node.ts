@@ -32,13 +32,22 @@ import {
   serveNodeMetrics,
 } from '../metrics/cli.js';
 import { checkMetricsListen } from '../metrics/index.js';
-import { assembleNode, DEFAULT_BROKER_URL } from '../node/index.js';
+import { assembleNode, createNode, DEFAULT_BROKER_URL } from '../node/index.js';
 import { MAPPER_ROLE } from '../observe/index.js';
-import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
 import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
+import {
+  beginSupervision,
+  deviceFlag,
+  deviceOption,
+  RETRY_FLAG,
+  SUPERVISE_HELP,
+  startSupervised,
+  supervisedOnline,
+  supervisedStopping,
+} from './node-supervise.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
 import { PREFIX_FLAG, parsePrefix, prefixNote, topicPrefixOption } from './prefix.js';
@@ -62,6 +71,7 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   passwordFile?: string;
   ca?: string;
   replicate?: string;
+  retry?: boolean;
   prefix: string;
 }
 
@@ -171,6 +181,9 @@ async function openDrivers(
   return { drivers, ports, sims };
 }
 
+/** Safe mode opens no sensor. */
+const NO_DRIVERS = { drivers: [], ports: [], sims: [] } as const;
+
 /** `a,b` → `['a','b']` (empty items dropped). */
 export function splitList(v: string | undefined): string[] {
   return (v ?? '')
@@ -256,7 +269,8 @@ export function registerNode(program: Command): void {
     .option(...CA_FLAG)
     .option(...PREFIX_FLAG)
     .option('--data <dir>', 'data folder (series, chunks); default ~/.dameso/<id>')
-    .option('--device <board>', 'board profile for budgets (generic, pi-zero-2w, pi-3b, pi-4b, pi-5)')
+    .addOption(deviceFlag())
+    .option(...RETRY_FLAG)
     .option('--embedded-port <port>', 'port of the embedded broker (with --broker embedded)', '1883')
     .option(
       '--embedded-host <addr>',
@@ -334,6 +348,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', NODE_ROUTES_HELP)
     .addHelpText('after', CONFIG_HELP)
+    .addHelpText('after', SUPERVISE_HELP)
     .action(async (_cliFlags: NodeFlags, cmd: Command) => {
       const flags = await applyNodeConfig(cmd);
       // A bad --id is a bad flag (64); one from the --config file is bad configuration (78).
@@ -356,17 +371,15 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const brokerCa = await readCaFile('--ca', flags.ca);
-      const { drivers: serial, ports, sims } = await openDrivers(flags, position);
       const roles = splitList(flags.roles);
       checkRoles(roles);
-      const { node, observes, drivers } = assembleNode({
+      const dev = deviceOption(flags.device);
+      // Recorded before anything that could crash (sensors, the series, services) runs.
+      const sup = await beginSupervision(flags.id, dataDir, log);
+      const safe = sup.safeMode !== undefined;
+      const { drivers: serial, ports, sims } = safe ? NO_DRIVERS : await openDrivers(flags, position);
+      const shared = {
         id: flags.id,
-        roles,
-        replicate,
-        drivers: serial,
-        simulate: sims,
-        ...(position !== undefined ? { position } : {}),
-        survey,
         broker,
         embeddedPort: port,
         embeddedHost: flags.embeddedHost,
@@ -374,23 +387,41 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
         ...(brokerCa !== undefined ? { brokerCa } : {}),
         ...topicPrefixOption(flags.prefix),
         dataDir,
-        ...(flags.device !== undefined ? { device: flags.device } : {}),
+        ...(dev.device !== undefined ? { device: dev.device } : {}),
         log,
-      });
+      };
+      let assembled: ReturnType<typeof assembleNode> | undefined;
+      // Safe mode: presence and status only (no roles, services, sensors or backup).
+      const createOne = () => {
+        if (safe) return createNode(shared);
+        assembled = assembleNode({
+          ...shared,
+          roles,
+          replicate,
+          drivers: serial,
+          simulate: sims,
+          ...(position !== undefined ? { position } : {}),
+          survey,
+        });
+        return assembled.node;
+      };
       const signal = untilSignal();
       // Ctrl-C while the broker is awaited: start() gives up at once and cleans up (exit 0, as any
       // Ctrl-C stop: the user asked for it, nothing failed).
-      let online = false;
-      void signal.then(() => (online ? undefined : node.stop()));
-      try {
-        await node.start();
-        online = true;
-      } catch (err) {
-        await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
-        if (!(err instanceof StartAbortedError)) throw err;
+      const closePorts = () => Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
+      const node = await startSupervised({ create: createOne, retry: flags.retry === true, log, s: sup, signal }).catch(
+        async (err: unknown) => {
+          await closePorts();
+          throw err;
+        },
+      );
+      if (node === undefined) {
+        await closePorts();
         process.stdout.write(`node ${flags.id} stopped before it was online\n`);
         return;
       }
+      const observes = assembled?.observes ?? false;
+      const drivers = assembled?.drivers ?? [];
       const metrics = metricsListen && (await serveNodeMetrics(node, metricsListen).catch(stopThen(node)));
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
@@ -400,14 +431,22 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
             : '') +
           surveyLine(node.roles, survey) +
           (metrics ? `, metrics ${metrics.url}` : '') +
-          (replicate > 0 ? `, backup to ${replicate} storage node${replicate === 1 ? '' : 's'}` : ', backup off') +
+          (safe
+            ? ', SAFE MODE (presence and status only)'
+            : replicate > 0
+              ? `, backup to ${replicate} storage node${replicate === 1 ? '' : 's'}`
+              : ', backup off') +
+          dev.line +
           '; Ctrl-C to stop\n',
       );
+      supervisedOnline(sup, `online, session ${node.transport.session}${safe ? ', SAFE MODE' : ''}`);
       const sig = await signal;
       log.info({ signal: sig }, 'node: stopping');
+      const stopping = supervisedStopping(sup);
       await metrics?.close();
       await node.stop();
-      await Promise.all(ports.map((p) => closeSerialPort(p).catch(() => undefined)));
+      await closePorts();
+      await stopping.settled();
       process.stdout.write(`node ${node.id} stopped\n`);
     });
 }

@@ -92,9 +92,31 @@ export function statusLines(s: NodeStatus): string[] {
     ['decisions', decisions(s)],
     ['series', seriesSize(s)],
     ['board', boardLine(s)],
+    ...superviseRows(s),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}
+
+/** `safe mode` and `boot` rows, only when there is something to say. */
+function superviseRows(s: NodeStatus): [string, string][] {
+  const rows: [string, string][] = [];
+  const safe = s.supervise?.safeMode;
+  if (safe) {
+    rows.push([
+      'safe mode',
+      `since ${iso(safe.since)}: ${safe.crashes} crashes at start within ${safe.windowMs / 60_000} min; presence and status only`,
+    ]);
+  }
+  const last = s.supervise?.boot.last;
+  if (s.supervise && s.supervise.boot.total > 0 && last) {
+    rows.push([
+      'boot',
+      `${s.supervise.boot.total} refused start(s), last at ${iso(last.t)}: [${last.code}] ${last.message} ` +
+        `(retry ${last.attempt + 1} after ${last.nextDelayMs / 1000} s)`,
+    ]);
+  }
+  return rows;
 }
 
 /** `pi-4b (auto: Raspberry Pi 4 Model B Rev 1.4, 3.7 GiB RAM, memory budget 1.4 GiB)`. */

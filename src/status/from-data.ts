@@ -17,6 +17,7 @@ import {
   SESSION_VIEW,
   sessionView,
 } from '../transport/index.js';
+import { readRecord } from '../supervise/index.js';
 import { BACKUP_EVENT, SURVEY_EVENT } from './constants.js';
 import { recordedParts, viewOr } from './parts.js';
 import type { NodeStatus } from './types.js';
@@ -54,10 +55,17 @@ export async function statusFromData(dataDir: string): Promise<NodeStatus> {
       connection: { state: conn.state, since: conn.state === null ? null : conn.t, reason: conn.reason },
       roster: { online, known: Object.keys(roster).length },
       ...(await recordedParts(series, ringBudgetOf(board), undefined, [SURVEY_EVENT, BACKUP_EVENT])),
+      supervise: await superviseOf(dataDir),
     };
   } finally {
     await series.close();
   }
+}
+
+/** The supervision record beside the series (an absent one reads as empty). */
+async function superviseOf(dataDir: string): Promise<NodeStatus['supervise']> {
+  const r = await readRecord(dataDir);
+  return { safeMode: r.safeMode, boot: r.boot, unsettledStarts: r.starts.length };
 }
 
 /** The ring budget of the board the node recorded; null for a board this build does not know. */

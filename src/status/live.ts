@@ -28,6 +28,7 @@ export async function statusOfNode(node: StatusNode): Promise<NodeStatus> {
     roster: { online: r.online, known: r.peers },
     // Live: the node's status view only; a search per request would read its disk each time.
     ...(await recordedParts(node.series, node.series.stats().budgetBytes, limiterValues(node), [])),
+    supervise: null,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { DetectedDeviceRecord } from '../limiters/index.js';
 import type { LimiterValues } from '../protocol/types.js';
+import type { BootRefusalsRecord, SafeModeRecord } from '../supervise/index.js';
 
 export interface NodeStatus {
   /** Node id and roles, from the node (live) or its last `online` connection entry (null: never connected). */
@@ -55,6 +56,11 @@ export interface NodeStatus {
   };
   /** The board profile whose budgets the node ran with (its newest `limiter_config`), or null. */
   board: string | null;
+  /**
+   * The supervision record of the data folder (`--data` only; null live): safe mode and why, the
+   * refused start attempts of this boot, starts not yet proven clean.
+   */
+  supervise: { safeMode: SafeModeRecord | null; boot: BootRefusalsRecord; unsettledStarts: number } | null;
   /** With `--device auto`: the model detected, the RAM and the memory budget scaled to it; else null. */
   device: DetectedDeviceRecord | null;
   /** How many newest entries were searched for `survey` and `backup` (0: the status view held them, or live). */

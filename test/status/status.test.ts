@@ -233,6 +233,7 @@ test('text mode: one aligned key/value line per field, "never" for a node that n
     },
     board: null,
     device: null,
+    supervise: null,
     scannedEntries: 1,
   };
   const lines = statusLines(s);
