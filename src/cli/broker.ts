@@ -325,6 +325,8 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         checkEnvelopes: flags.check,
         cluster,
         id: flags.id,
+        heartbeatMs: parseBrokerCount('heartbeatS', flags.heartbeatS) * 1000,
+        fanoutMaxAgeMs: parseBrokerCount('fanoutMaxAgeMs', flags.fanoutMaxAgeMs),
         auth,
         ...(tls !== undefined ? { tls } : {}),
         log,
