@@ -35,6 +35,12 @@ export const BoardSchema = z
         reserveBytes: z.number().int().nonnegative(),
         /** statfs period, ms. */
         statfsEveryMs: positiveInt,
+        /**
+         * Estimated bytes the board's usual storage medium takes before it wears out (a TBW-style
+         * endurance figure for its card class, an estimate: README.md "Write budget"). Optional:
+         * without it, status shows the write rate but no lifetime.
+         */
+        writeBudgetBytes: positiveInt.optional(),
       })
       .strict(),
     cpu: z

@@ -29,6 +29,12 @@ export const NODE_FAMILIES = {
   dameso_series_damaged_records: gauge('Damaged records the series skipped at open (see `dameso series verify`).'),
   dameso_series_commits_total: counter('Group commits (write + fsync under the mode) done by the series.'),
   dameso_series_committed_records_total: counter('Records written by those commits.'),
+  dameso_series_written_bytes_total: counter(
+    'Bytes the series wrote to its segment files since start (storage wear; per hour: increase(...[1h])).',
+  ),
+  dameso_series_syncs_total: counter(
+    'Syncs the series asked of the device since start: O_DSYNC writes, fdatasyncs, folder fsyncs.',
+  ),
 
   dameso_intents_declared_total: counter('Intents this node declared.'),
   dameso_intents_closed_total: counter('Declared intents closed (all answered, deadline or offline).'),

@@ -10,6 +10,7 @@ import type { LimiterGate } from '../limiters/gate.js';
 import type { DamesoNode } from '../node.js';
 import type { ObserveInstance, SurveyStats } from '../observe/index.js';
 import { LIMITER_NAMES, NO_REASONS } from '../protocol/types.js';
+import type { CommitStats } from '../series/index.js';
 import type { Sink, Source } from './registry.js';
 
 /** The node's limiter gate when it uses its own limiters (a custom gate has no values to show). */
@@ -19,8 +20,8 @@ function limiterGate(node: DamesoNode): LimiterGate | undefined {
 }
 
 /** `commitStats()` is on the series implementation, not on the `Series` contract (benchmarks read it). */
-function commitStats(node: DamesoNode): { commits: number; records: number } | undefined {
-  const f = (node.series as { commitStats?: () => { commits: number; records: number } }).commitStats;
+function commitStats(node: DamesoNode): CommitStats | undefined {
+  const f = (node.series as { commitStats?: () => CommitStats }).commitStats;
   return typeof f === 'function' ? f.call(node.series) : undefined;
 }
 
@@ -55,6 +56,8 @@ export function nodeSource(node: DamesoNode): Source {
     if (c !== undefined) {
       sink('dameso_series_commits_total', c.commits);
       sink('dameso_series_committed_records_total', c.records);
+      sink('dameso_series_written_bytes_total', c.writtenBytes);
+      sink('dameso_series_syncs_total', c.syncs);
     }
 
     const { declare: d, answer: a } = node.intents.stats();

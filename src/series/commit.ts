@@ -36,7 +36,7 @@
 import { constants as fsc, write as fsWrite } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RECORD_HEADER_BYTES } from './constants.js';
+import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './constants.js';
 import { ioError } from './errors.js';
 import { encodeSegmentHeader, recordBytes, sealRecord, segmentName, writeRecord } from './format.js';
 import type { PacedMember, SyncPacer } from './pacer.js';
@@ -147,6 +147,9 @@ export class Committer {
   /** Commits done, and records in them: entries per commit for the benchmark. */
   commits = 0;
   committedRecords = 0;
+  /** Bytes written to segment files and syncs asked of the device (O_DSYNC writes, fdatasyncs, folder syncs): wear. */
+  writtenBytes = 0;
+  syncs = 0;
 
   constructor(
     private readonly d: CommitterDeps,
@@ -342,6 +345,8 @@ export class Committer {
     if (taken.buf.length <= PENDING_KEEP_BYTES) this.spare = taken.buf;
     this.commits++;
     this.committedRecords += taken.records;
+    this.writtenBytes += taken.len;
+    if (this.d.durability !== 'none') this.syncs++; // the commit's one O_DSYNC write or fdatasync
     if (taken.maxSeq > this.durableSeq) this.durableSeq = taken.maxSeq;
     const batch = this.runBatch; // the commit's own, or one a flush made while it ran
     this.runBatch = undefined;
@@ -415,6 +420,9 @@ export class Committer {
     const info: SegmentInfo = { firstSeq, path, size: 0 };
     this.d.active = { fh, info };
     await syncDir(this.d.dir);
+    // The old segment's fdatasync and the folder's fsync; the new header goes out with the commit.
+    this.syncs += this.d.durability !== 'none' ? 2 : 1;
+    this.writtenBytes += SEGMENT_HEADER_BYTES;
     this.d.onRotated(info);
     return encodeSegmentHeader(firstSeq);
   }

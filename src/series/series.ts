@@ -34,7 +34,17 @@ import { readEntries, tailEntries } from './read.js';
 import { recover } from './recover.js';
 import { evictToBudget } from './ring.js';
 import { listSegments, type SegmentInfo, syncDir } from './segments.js';
-import type { Chunk, Entry, EntryInput, OpenReport, ReadQuery, Series, SeriesOptions, SeriesStats } from './types.js';
+import type {
+  Chunk,
+  CommitStats,
+  Entry,
+  EntryInput,
+  OpenReport,
+  ReadQuery,
+  Series,
+  SeriesOptions,
+  SeriesStats,
+} from './types.js';
 import { ViewSet } from './views.js';
 
 /** The pacer of series that never ask for turns (`always`, `none`): nothing is ever queued in it. */
@@ -58,6 +68,8 @@ export class DurableSeries implements Series {
   private evicted = 0;
   /** Damaged records the open skipped. */
   private damagedAtOpen = 0;
+  /** Monotonic ms of the open (the wear counters' start). */
+  private openedAtMs = 0;
   private unlock: (() => Promise<void>) | undefined;
   /** Gives the device's pacer back at close (shared pacers are reference-counted). */
   private releasePacer: (() => void) | undefined;
@@ -126,6 +138,7 @@ export class DurableSeries implements Series {
         this.lastSeq,
       );
       await this.evict();
+      this.openedAtMs = this.o.clock.monotonic();
     }
     this.state = 'open';
     this.damagedAtOpen = r.report.corruptRecords;
@@ -380,9 +393,19 @@ export class DurableSeries implements Series {
     };
   }
 
-  /** Commits done and records in them (for benchmarks: entries per commit). */
-  commitStats(): { commits: number; records: number } {
-    return { commits: this.committer?.commits ?? 0, records: this.committer?.committedRecords ?? 0 };
+  /**
+   * Commits done and records in them (for benchmarks: entries per commit), and the wear: bytes
+   * written and syncs asked of the device since the open, `sinceMs` ago.
+   */
+  commitStats(): CommitStats {
+    const c = this.committer;
+    return {
+      commits: c?.commits ?? 0,
+      records: c?.committedRecords ?? 0,
+      writtenBytes: c?.writtenBytes ?? 0,
+      syncs: c?.syncs ?? 0,
+      sinceMs: c === undefined ? 0 : this.o.clock.monotonic() - this.openedAtMs,
+    };
   }
 
   bytes(): number {

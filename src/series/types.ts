@@ -206,3 +206,16 @@ export interface Series {
   readonly lastSeq: number;
   readonly durableSeq: number;
 }
+
+/** What a series' commits did (`commitStats()` on the implementation; benchmarks, metrics, status). */
+export interface CommitStats {
+  commits: number;
+  /** Records written by those commits. */
+  records: number;
+  /** Bytes written to segment files since the open (records and segment headers). */
+  writtenBytes: number;
+  /** Syncs asked of the device since the open: O_DSYNC writes, fdatasyncs, folder fsyncs. */
+  syncs: number;
+  /** ms since the open (0 when read-only). */
+  sinceMs: number;
+}

@@ -1,6 +1,7 @@
 /** `dameso status` text: a short aligned block of `key  value` lines. */
 import { describeDevice } from '../../devices/boards/index.js';
 import type { NodeStatus, RecordedEntry } from './types.js';
+import { wearLine } from './wear.js';
 
 const iso = (t: number | null | undefined): string => (typeof t === 'number' ? new Date(t).toISOString() : '-');
 
@@ -92,6 +93,7 @@ export function statusLines(s: NodeStatus): string[] {
     ['decisions', decisions(s)],
     ['series', seriesSize(s)],
     ['board', boardLine(s)],
+    ...(s.wear !== undefined ? [['wear', wearLine(s.wear, mib)] as [string, string]] : []),
     ...superviseRows(s),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -8,3 +8,4 @@ export { statusFromData } from './from-data.js';
 export { type Health, healthOf, type StatusNode, statusOfNode } from './live.js';
 export type { NodeStatus, RecordedEntry } from './types.js';
 export { type StatusViewState, statusView } from './view.js';
+export { type Wear, wearOf } from './wear.js';

@@ -7,6 +7,7 @@ import type { DamesoNode } from '../node/types.js';
 import type { LimiterValues } from '../protocol/types.js';
 import { recordedParts } from './parts.js';
 import type { NodeStatus } from './types.js';
+import { wearOfSeries } from './wear-node.js';
 
 /** What a status and a health check read of a node: the part of `DamesoNode` they use. */
 export type StatusNode = Pick<DamesoNode, 'id' | 'roles' | 'series' | 'transport' | 'roster' | 'gate'> & {
@@ -17,6 +18,8 @@ export type StatusNode = Pick<DamesoNode, 'id' | 'roles' | 'series' | 'transport
 export async function statusOfNode(node: StatusNode): Promise<NodeStatus> {
   const c = node.transport.connection();
   const r = node.roster.stats();
+  // Live: the node's status view only; a search per request would read its disk each time.
+  const parts = await recordedParts(node.series, node.series.stats().budgetBytes, limiterValues(node), []);
   return {
     node: node.id,
     roles: [...node.roles],
@@ -26,8 +29,8 @@ export async function statusOfNode(node: StatusNode): Promise<NodeStatus> {
     broker: c.broker,
     connection: { state: c.state, since: c.since, reason: c.reason ?? null },
     roster: { online: r.online, known: r.peers },
-    // Live: the node's status view only; a search per request would read its disk each time.
-    ...(await recordedParts(node.series, node.series.stats().budgetBytes, limiterValues(node), [])),
+    ...parts,
+    ...wearOfSeries(node.series, parts.board),
     supervise: null,
   };
 }

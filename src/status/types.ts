@@ -5,6 +5,7 @@
 import type { DetectedDeviceRecord } from '../limiters/index.js';
 import type { LimiterValues } from '../protocol/types.js';
 import type { BootRefusalsRecord, SafeModeRecord } from '../supervise/index.js';
+import type { Wear } from './wear.js';
 
 export interface NodeStatus {
   /** Node id and roles, from the node (live) or its last `online` connection entry (null: never connected). */
@@ -56,6 +57,8 @@ export interface NodeStatus {
   };
   /** The board profile whose budgets the node ran with (its newest `limiter_config`), or null. */
   board: string | null;
+  /** Live only: the series writer's bytes and syncs since start, per hour, and the board's write budget. */
+  wear?: Wear;
   /**
    * The supervision record of the data folder (`--data` only; null live): safe mode and why, the
    * refused start attempts of this boot, starts not yet proven clean.
