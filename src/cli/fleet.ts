@@ -21,6 +21,7 @@ import { EXIT } from './exit.js';
 import { progressView } from './fleet-progress.js';
 import { checkRoles, splitList } from './node.js';
 import { readPasswordFile } from './password.js';
+import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
 interface FleetFlags {
@@ -38,6 +39,7 @@ interface FleetFlags {
   auth?: boolean;
   passwordFile?: string;
   ca?: string;
+  prefix: string;
   json?: boolean;
 }
 
@@ -156,6 +158,7 @@ interface FleetPlanFlags {
   killEveryS: number;
   roles: string[];
   broker: string;
+  topicPrefix?: string;
 }
 
 /** The flags checked before anything starts (one coded line, exit 64 or 78, on a bad one). */
@@ -181,6 +184,7 @@ function parseFlags(flags: FleetFlags): FleetPlanFlags {
     killEveryS: num('--kill-every', flags.killEvery, 0),
     roles,
     broker: parseBrokerUrl(flags.broker, { embedded: true }),
+    ...topicPrefixOption(flags.prefix),
   };
 }
 
@@ -241,6 +245,7 @@ export function registerFleet(program: Command): void {
       'with --auth: one password (from FILE) for every client instead of generated ones',
     )
     .option(...CA_FLAG)
+    .option(...PREFIX_FLAG)
     .option('--json', 'print only the final summary, as one JSON object (no progress lines)')
     .addHelpText(
       'after',
@@ -253,6 +258,7 @@ Examples:
   dameso fleet --nodes 200 --broker mqtt://hub:1883 --auth --data /srv/fleet
   dameso fleet --nodes 50 --broker mqtts://hub:8883 --ca ca.crt --auth --password-file fleet.secret --data /srv/fleet
   dameso fleet --nodes 1000 --baseline-worker --json
+  dameso fleet --nodes 20 --prefix fleet-test   # topics fleet-test/v1/… (its embedded broker takes the prefix too)
 
 Hosting: each node is a full node (its own MQTT connection, client id, session, series folder,
 limiters and handlers), K of them per worker process; the nodes of one worker share one roster view

@@ -52,6 +52,8 @@ export interface FleetOptions {
   /** Per-client passwords (node ids, worker ids, the requester) and their files. */
   credentials?: { passwords: Record<string, string>; passwordFiles: Record<string, string>; usersFile: string };
   ca?: { pem: string; file: string };
+  /** The fleet's topic prefix (its broker, nodes and requester); default `dameso`. */
+  topicPrefix?: string;
   /** Called as nodes come up (a progress bar). */
   onStartProgress?: (up: number, total: number) => void;
   /** Called once a second while intents are declared. */
@@ -237,6 +239,7 @@ class FleetRun {
       ...(o.brokerFor ? { brokerFor: (id: string) => o.brokerFor!(id, this.brokerUrl) } : {}),
       ...(o.credentials ? { credentials: o.credentials } : {}),
       ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
       connectPerS: o.connectRate,
       onFailure: (msg: string) => {
         if (!this.stopping) this.failures.push(msg);
@@ -262,6 +265,7 @@ class FleetRun {
       log: createLogger({ level: 'warn' }),
       ...(password !== undefined ? { brokerPassword: password } : {}),
       ...(o.ca ? { brokerCa: o.ca.pem } : {}),
+      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
     });
     await this.requester.start();
     this.fromSeq = this.requester.series.lastSeq + 1;
@@ -273,8 +277,10 @@ class FleetRun {
     const args = ['broker', '--host', '127.0.0.1', '--port', String(port), '--json', '--stats-ms', '0'];
     // Every node connects from this machine's one address: room for all of them (and their
     // restarts after a kill) under the per-address limit meant for remote boards.
-    args.push('--max-connections-per-ip', String(localConnectionRoom(this.specs.length)));
+    const room = String(localConnectionRoom(this.specs.length));
+    args.push('--max-connections', room, '--max-connections-per-ip', room);
     if (o.credentials) args.push('--auth-file', o.credentials.usersFile);
+    if (o.topicPrefix !== undefined) args.push('--prefix', o.topicPrefix);
     const broker = await this.procs.start(args, /"event":"listening"/);
     const at = JSON.parse(broker.readyLine) as { host: string; port: number };
     this.brokerPort = at.port;

@@ -15,6 +15,8 @@ export interface NodeCommon {
   password?: string;
   /** PEM CA an `mqtts://` broker is verified against. */
   ca?: string;
+  /** The fleet's topic prefix; default `dameso`. */
+  topicPrefix?: string;
 }
 
 const surveyOf = (s: NodeSpec): AssembleOptions['survey'] => ({
@@ -43,12 +45,17 @@ export function assembleOptionsOf(s: NodeSpec, c: NodeCommon): AssembleOptions {
     ...(s.storageBudgetBytes !== undefined ? { storageBudgetBytes: s.storageBudgetBytes } : {}),
     ...(c.password !== undefined ? { brokerPassword: c.password } : {}),
     ...(c.ca !== undefined ? { brokerCa: c.ca } : {}),
+    ...(c.topicPrefix !== undefined ? { topicPrefix: c.topicPrefix } : {}),
     ...answerBehaviourOf(s),
   };
 }
 
-/** `dameso node …` for the spec; `files` are the password and CA files of the broker (when it wants them). */
-export function nodeArgsOf(s: NodeSpec, broker: string, files: { passwordFile?: string; ca?: string } = {}): string[] {
+/** `dameso node …` for the spec; `files` are the password and CA files of the broker (when it wants them), and its prefix. */
+export function nodeArgsOf(
+  s: NodeSpec,
+  broker: string,
+  files: { passwordFile?: string; ca?: string; prefix?: string } = {},
+): string[] {
   const args = ['node', '--id', s.id, '--roles', s.roles.join(','), '--broker', broker, '--data', s.dataDir];
   args.push('--log-level', 'warn', '--replicate', String(s.replicate ?? DEFAULT_REPLICATE));
   const survey = surveyOf(s);
@@ -63,5 +70,6 @@ export function nodeArgsOf(s: NodeSpec, broker: string, files: { passwordFile?: 
   if (s.behaviour === 'slow') args.push('--answer-delay', String(s.answerDelayMs ?? 0));
   if (files.passwordFile !== undefined) args.push('--password-file', files.passwordFile);
   if (files.ca !== undefined) args.push('--ca', files.ca);
+  if (files.prefix !== undefined) args.push('--prefix', files.prefix);
   return args;
 }

@@ -16,6 +16,8 @@ export interface WorkerStart {
   /** Node id → broker password (a broker with an auth file). */
   passwords?: Record<string, string>;
   ca?: string;
+  /** The fleet's topic prefix; default `dameso`. */
+  topicPrefix?: string;
   /** Node connects per second this worker may start. */
   connectPerS: number;
   /** Data folder of the worker's own roster connection. */

@@ -51,6 +51,7 @@ class Worker {
         ? { brokerPassword: m.passwords[workerClientId(m.index)] }
         : {}),
       ...(m.ca !== undefined ? { brokerCa: m.ca } : {}),
+      ...(m.topicPrefix !== undefined ? { topicPrefix: m.topicPrefix } : {}),
     });
     await this.rosterNode.start();
     const roster = sharedRoster(this.rosterNode.roster as Parameters<typeof sharedRoster>[0]);
@@ -65,6 +66,7 @@ class Worker {
         broker: m.brokerFor?.[spec.id] ?? m.broker,
         ...(m.passwords?.[spec.id] !== undefined ? { password: m.passwords[spec.id] } : {}),
         ...(m.ca !== undefined ? { ca: m.ca } : {}),
+        ...(m.topicPrefix !== undefined ? { topicPrefix: m.topicPrefix } : {}),
       };
       const p = this.startNode(assembleOptionsOf(spec, common), roster).finally(() => inFlight.delete(p));
       inFlight.add(p);

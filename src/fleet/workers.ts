@@ -69,6 +69,8 @@ export interface HostingOptions {
   credentials?: { passwords: Record<string, string>; passwordFiles: Record<string, string> };
   /** PEM text and the file it came from. */
   ca?: { pem: string; file: string };
+  /** The fleet's topic prefix; default `dameso`. */
+  topicPrefix?: string;
   /** Node connects per second, the whole fleet. */
   connectPerS: number;
   /** Called with every unexpected exit or failed node. */
@@ -150,6 +152,7 @@ export class WorkerHosting implements Hosting {
       ...(o.brokerFor ? { brokerFor: Object.fromEntries(specs.map((s) => [s.id, o.brokerFor!(s.id)])) } : {}),
       ...(o.credentials ? { passwords: o.credentials.passwords } : {}),
       ...(o.ca ? { ca: o.ca.pem } : {}),
+      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
     };
     child.send(start);
     const limitMs = (specs.length / connectPerS) * 1000 + WORKER_READY_SLACK_MS;
@@ -288,6 +291,7 @@ export class ProcHosting implements Hosting {
         ? { passwordFile: o.credentials.passwordFiles[spec.id] }
         : {}),
       ...(o.ca ? { ca: o.ca.file } : {}),
+      ...(o.topicPrefix !== undefined ? { prefix: o.topicPrefix } : {}),
     });
     const proc = await this.procs.start(args, new RegExp(`^node ${spec.id} online \\(session \\d+`));
     const node: ProcNode = { spec, proc, session: sessionOf(proc.readyLine), expectedExit: false };

@@ -142,3 +142,17 @@ describe('two fleets with their own --prefix on one broker that checks no prefix
     }
   }, 60_000);
 });
+
+describe('dameso fleet --prefix', () => {
+  it('its embedded broker, nodes and requester share the prefix: every intent reaches every node', async () => {
+    const r = await runCli(
+      ['fleet', '--nodes', '2', '--duration', '1', '--rate', '5', '--prefix', 'fleet1', '--json'],
+      60_000,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { ok: boolean; closed: number; expected: number };
+    expect(s.ok).toBe(true);
+    expect(s.closed).toBeGreaterThan(0);
+    expect(s.expected).toBe(2 * s.closed);
+  }, 90_000);
+});
