@@ -67,7 +67,7 @@ export class BrokerPrefixMismatchError extends DamesoError {
     super(
       'DAMESO_PREFIX_MISMATCH',
       `the MQTT broker at ${url} refused node ${node}'s Will on ${root}/presence/${node} (CONNACK ${returnCode}) ` +
-        `but accepts the node without it: the broker's --prefix differs from this node's "${prefix}"; give the ` +
+        `but accepts the node without it: the broker's --prefix differs from this node's "${prefix}"? Give the ` +
         'broker and every node and command of the fleet the same --prefix (config "prefix")',
     );
     this.returnCode = returnCode;
