@@ -101,12 +101,20 @@ export class BootRetry<N extends Startable> {
       `start refused [${code}]: ${message}; retry ${attempt + 1} in ${formatDelay(delayMs)}`,
     );
     await this.o.onRefusal?.({ code, message, attempt, nextDelayMs: delayMs });
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      this.timer = this.o.clock.setTimeout(resolve, delayMs);
-    });
-    this.wake = undefined;
+    // Between two nodes nothing holds the process open (the clock's timers are unref'd): this does.
+    const hold = setInterval(() => {}, KEEP_ALIVE_MS);
+    try {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = this.o.clock.setTimeout(resolve, delayMs);
+      });
+    } finally {
+      clearInterval(hold);
+      this.wake = undefined;
+    }
   }
 }
+
+const KEEP_ALIVE_MS = 2 ** 30;
 
 const formatDelay = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
