@@ -41,11 +41,14 @@ export interface ConsensusResult {
 /**
  * Clip weights so that none exceeds `maxShare` of the (clipped) total: water-filling. The clipped
  * ones all end equal to c with c = share · (k·c + free), i.e. c = share·free / (1 − share·k).
- * `maxShare` is raised to 1/n so that a solution exists.
+ * `maxShare` is raised to 1/m (m = the weights above 0) so that a solution exists.
  */
 export function capWeights(raw: readonly number[], maxShare: number): number[] {
   const n = raw.length;
-  const share = Math.max(maxShare, 1 / n);
+  // Only weights above 0 can share the total: with fewer of them than 1/maxShare, the cap is
+  // raised to 1/(their count), else clipping them all would leave a total of 0 (NaN weights).
+  const positive = raw.filter((w) => w > 0).length;
+  const share = Math.max(maxShare, 1 / Math.max(1, positive));
   if (share >= 1) return raw.slice();
   const clipped = new Array<boolean>(n).fill(false);
   let c = Number.POSITIVE_INFINITY;

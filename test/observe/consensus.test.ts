@@ -43,7 +43,7 @@ describe('capWeights', () => {
         (raw, share) => {
           const w = capWeights(raw, share);
           const total = w.reduce((s, x) => s + x, 0);
-          const eff = Math.max(share, 1 / raw.length);
+          const eff = Math.max(share, 1 / Math.max(1, raw.filter((x) => x > 0).length));
           if (total > 0) for (const x of w) expect(x).toBeLessThanOrEqual(eff * total * (1 + 1e-9) + 1e-12);
           for (let i = 0; i < raw.length; i++) {
             expect(w[i]).toBeLessThanOrEqual((raw[i] as number) + 1e-9);
@@ -54,6 +54,24 @@ describe('capWeights', () => {
         },
       ),
     );
+  });
+  it('fewer weights above 0 than 1/share: they share the total, none is lost (no 0/0 weights)', () => {
+    const w = capWeights([0, 0, 0, 1, 1, 1, 1], 0.2);
+    expect(w).toEqual([0, 0, 0, 1, 1, 1, 1]);
+    const r = consensus(
+      p([
+        ['liar', 26.5],
+        ['x', 18.4],
+        ['y', 18.5],
+        ['a', 18.6],
+        ['b', 18.6],
+        ['c', 18.7],
+        ['d', 18.7],
+      ]),
+      (n) => (['a', 'b', 'c', 'd'].includes(n) ? 1 : 0),
+    );
+    expect(Object.values(r.weights).every(Number.isFinite)).toBe(true);
+    expect(r.value).toBeCloseTo(18.65, 9); // the median of a..d, never the zero-weight liar's 26.5
   });
   it('one dominant node is held to the cap', () => {
     const w = capWeights([100, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0.2);
