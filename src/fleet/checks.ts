@@ -1,0 +1,311 @@
+/**
+ * The fleet's built-in checks, run on the stopped folders with the plan and the fault marks. Each
+ * is named in the output and the run is ok only when all hold:
+ * - `classification`: exact outcomes at every requester (checks-classify.ts);
+ * - `truth`: the robust consensus of every cell within the tolerance of its ground truth, with the
+ *   error of each method beside it (checks-truth.ts);
+ * - `reputation`: every liar below every honest node within R rounds at every surveyor (a cell
+ *   with liars);
+ * - `storage`: every node's series sound with no seq missing, entries evicted from it backed up,
+ *   every pulled chunk matching its id.
+ * Also the figures the report draws: latency percentiles per outcome, the outcome mix per second,
+ * the error per cell and method, the reputations per round.
+ */
+import { join } from 'node:path';
+import { SERIES_SUBDIR } from '../node/constants.js';
+import { cellOf, DEFAULT_CELL_PRECISION } from '../observe/index.js';
+import { createSeries, type Entry } from '../series/index.js';
+import { verifySeries } from '../series/verify.js';
+import {
+  type ClassifyTally,
+  classifySeries,
+  type DeadWindow,
+  emptyClassifyTally,
+  type LatencySamples,
+  type SecondBuckets,
+} from './checks-classify.js';
+import {
+  judgeSurveyor,
+  METHODS,
+  type Method,
+  type ReputationSample,
+  separationRounds,
+  type TruthSample,
+} from './checks-truth.js';
+import type { FaultMark } from './faults.js';
+import type { FleetPlan } from './spec.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+}
+
+export interface CellTruth {
+  cell: string;
+  truth: number;
+  lat: number;
+  lon: number;
+  rounds: number;
+  liars: number;
+  responders: number;
+  /** Median over the rounds after the first R of each method's absolute error, metric unit. */
+  error: Record<Method, number>;
+}
+
+export interface RoundReputation {
+  round: number;
+  liarMean: number;
+  liarMax: number;
+  honestMin: number;
+  honestMean: number;
+}
+
+export interface ChecksInput {
+  plan: FleetPlan;
+  /** The fleet requester (its outcomes are judged beside the mappers' surveys). */
+  requester?: { id: string; dataDir: string };
+  marks: readonly FaultMark[];
+  /** Wall ms when the declaring phase (and the fault clock) started. */
+  runStartMs: number;
+  reputationRounds: number;
+  truthToleranceUnits: number;
+  /** Chunks the requester pulled back from a dead node's storage nodes, and those that did not match their id. */
+  pulled?: { chunks: number; mismatched: number };
+}
+
+export interface ChecksResult {
+  ok: boolean;
+  checks: CheckResult[];
+  latency: Record<keyof LatencySamples, Percentiles>;
+  /** Outcomes per second since the start, per peer. */
+  seconds: Array<{ s: number; yes: number; no: number; silence: number; offline: number }>;
+  cells: CellTruth[];
+  reputation: RoundReputation[];
+}
+
+/** Events the checks read from a series (the reputation folds the same ones the node does). */
+const EVENTS = [
+  'peer_added',
+  'peer_removed',
+  'intent_outcome',
+  'consensus',
+  'chunk_fetched',
+  'chunk_rejected',
+  'observation_rejected',
+  'backup',
+];
+
+export async function runChecks(input: ChecksInput): Promise<ChecksResult> {
+  const { plan } = input;
+  const by = (b: string[]): Set<string> => new Set(plan.specs.filter((s) => b.includes(s.behaviour)).map((s) => s.id));
+  const silent = by(['silent']);
+  const dead = deadWindows(input.marks, input.runStartMs);
+  const acc = {
+    tally: emptyClassifyTally(),
+    latency: { yes: [], no: [], silenceClose: [] } as LatencySamples,
+    seconds: new Map() as SecondBuckets,
+    truth: [] as TruthSample[],
+    reputation: [] as ReputationSample[],
+    storage: [] as string[],
+  };
+  const truthCtx = {
+    truth: plan.truth,
+    liars: by(['liar', 'copier']),
+    honest: by(['honest', 'slow']),
+    runStartMs: input.runStartMs,
+  };
+  const folders = plan.specs.map((s) => ({ id: s.id, dataDir: s.dataDir, mapper: s.roles.includes('mapper') }));
+  if (input.requester) folders.push({ ...input.requester, mapper: false });
+  for (const f of folders) {
+    const entries = await readEntries(f.dataDir).catch((err: unknown) => {
+      acc.storage.push(`${f.id}: series unreadable (${String(err)})`);
+      return [] as Entry[];
+    });
+    classifySeries(f.id, entries, { silent, dead, runStartMs: input.runStartMs }, acc);
+    if (f.mapper) judgeSurveyor(f.id, entries, truthCtx, acc);
+    await checkStorage(f.id, f.dataDir, entries, acc.storage);
+  }
+  const cells = cellTruths(plan, acc.truth, input.reputationRounds);
+  const checks = [
+    classificationCheck(acc.tally),
+    truthCheck(cells, input.truthToleranceUnits),
+    reputationCheck(acc.reputation, input.reputationRounds),
+    storageCheck(folders.length, acc.storage, input.pulled),
+  ];
+  return {
+    ok: checks.every((c) => c.ok),
+    checks,
+    latency: {
+      yes: percentiles(acc.latency.yes),
+      no: percentiles(acc.latency.no),
+      silenceClose: percentiles(acc.latency.silenceClose),
+    },
+    seconds: [...acc.seconds.entries()].sort((a, b) => a[0] - b[0]).map(([s, b]) => ({ s, ...b })),
+    cells,
+    reputation: roundReputation(acc.reputation),
+  };
+}
+
+async function readEntries(dataDir: string): Promise<Entry[]> {
+  const series = createSeries({ dir: join(dataDir, SERIES_SUBDIR), readOnly: true });
+  await series.open();
+  const out: Entry[] = [];
+  try {
+    for await (const e of series.read({ event: EVENTS })) out.push(e);
+  } finally {
+    await series.close();
+  }
+  return out;
+}
+
+function deadWindows(marks: readonly FaultMark[], startMs: number): DeadWindow[] {
+  return marks
+    .filter((m): m is FaultMark & { kind: 'kill' | 'stall' } => m.kind === 'kill' || m.kind === 'stall')
+    .map((m) => ({
+      kind: m.kind,
+      fromMs: startMs + m.startS * 1000,
+      toMs: startMs + m.endS * 1000,
+      nodes: new Set(m.nodes),
+    }));
+}
+
+/** Sound, no seq missing; entries evicted from the ring were backed up first (the backup mark passed them). */
+async function checkStorage(id: string, dataDir: string, entries: readonly Entry[], problems: string[]): Promise<void> {
+  const r = await verifySeries(join(dataDir, SERIES_SUBDIR)).catch(() => undefined);
+  if (r === undefined) return;
+  if (!r.sound || r.missingSeqs > 0) {
+    problems.push(`${id}: series not sound (${r.corruptRecords} corrupt records, ${r.missingSeqs} missing seqs)`);
+  }
+  if (r.firstSeq > 1) {
+    const mark = Math.max(0, ...entries.filter((e) => e.event === 'backup').map((e) => Number(e.mark) || 0));
+    if (mark < r.firstSeq - 1)
+      problems.push(`${id}: entries up to ${r.firstSeq - 1} evicted, backed up only to ${mark}`);
+  }
+}
+
+function percentiles(xs: number[]): Percentiles {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number): number =>
+    s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number);
+  const r = (x: number): number => Math.round(x * 100) / 100;
+  return { n: s.length, p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), p999: r(at(0.999)) };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** Per cell, the median error of each method over the rounds after the first R (all rounds when there are no more). */
+function cellTruths(plan: FleetPlan, samples: readonly TruthSample[], skipRounds: number): CellTruth[] {
+  return Object.entries(plan.truth).map(([cell, truth]) => {
+    const all = samples.filter((s) => s.cell === cell);
+    const settled = all.filter((s) => s.round > skipRounds);
+    const use = settled.length > 0 ? settled : all;
+    const spec = plan.specs.find(
+      (s) => s.position !== undefined && cellOf(s.position.lat, s.position.lon, DEFAULT_CELL_PRECISION) === cell,
+    );
+    const error = Object.fromEntries(METHODS.map((m) => [m, median(use.map((s) => s.errors[m]))])) as Record<
+      Method,
+      number
+    >;
+    return {
+      cell,
+      truth,
+      lat: spec?.position?.lat ?? 0,
+      lon: spec?.position?.lon ?? 0,
+      rounds: all.length,
+      liars: Math.max(0, ...use.map((s) => s.liars)),
+      responders: Math.max(0, ...use.map((s) => s.responders)),
+      error,
+    };
+  });
+}
+
+function roundReputation(samples: readonly ReputationSample[]): RoundReputation[] {
+  const rounds = new Map<number, ReputationSample[]>();
+  for (const s of samples) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
+  const mean = (xs: number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+  return [...rounds.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([round, ss]) => {
+      const liars = ss.flatMap((s) => s.liars);
+      const honest = ss.flatMap((s) => s.honest);
+      return {
+        round,
+        liarMean: mean(liars),
+        liarMax: liars.length ? Math.max(...liars) : Number.NaN,
+        honestMin: honest.length ? Math.min(...honest) : Number.NaN,
+        honestMean: mean(honest),
+      };
+    });
+}
+
+function classificationCheck(t: ClassifyTally): CheckResult {
+  const ok =
+    t.outcomes > 0 &&
+    t.miscounted + t.duplicateIds + t.silentAnswered + t.offlineWithoutWill + t.answeredWhileDead === 0;
+  const detail =
+    `${t.outcomes} outcomes: ${t.miscounted} miscounted, ${t.duplicateIds} closed twice; silent nodes ` +
+    `${t.silentInSilence}/${t.silentExpected} times in silence, ${t.silentAnswered} answers; offline ` +
+    `${t.offlineJustified} with their Will, ${t.offlineWithoutWill} without; ${t.answeredWhileDead} answers while dead` +
+    (t.outcomes === 0 ? '; no outcome to judge' : '') +
+    (t.examples.length > 0 ? ` (e.g. ${t.examples.join('; ')})` : '');
+  return { name: 'classification', ok, detail };
+}
+
+function truthCheck(cells: readonly CellTruth[], tolerance: number): CheckResult {
+  const judged = cells.filter((c) => c.rounds > 0);
+  const bad = judged.filter((c) => !(c.error.median <= tolerance));
+  const byMethod = METHODS.map((m) => `${m} ${fmt(median(judged.map((c) => c.error[m])))}`).join(', ');
+  const ok = judged.length === cells.length && cells.length > 0 && bad.length === 0;
+  const detail =
+    `${judged.length}/${cells.length} cells with a consensus; median error per cell: ${byMethod} (tolerance ${tolerance})` +
+    (bad.length > 0 ? `; over it: ${bad.map((c) => `${c.cell} ${fmt(c.error.median)}`).join(', ')}` : '');
+  return { name: 'truth', ok, detail };
+}
+
+function reputationCheck(samples: readonly ReputationSample[], rounds: number): CheckResult {
+  const sep = separationRounds(samples);
+  if (sep.size === 0)
+    return {
+      name: 'reputation',
+      ok: true,
+      detail: 'no cell with both liars and honest responders: nothing to separate',
+    };
+  const got = [...sep.values()];
+  const late = [...sep.entries()].filter(([, r]) => r === undefined || r > rounds);
+  const found = got.filter((r): r is number => r !== undefined);
+  const detail =
+    `${sep.size - late.length}/${sep.size} surveyor-cells ranked every liar below every honest node within ${rounds} rounds` +
+    (found.length > 0 ? ` (round median ${median(found)}, max ${Math.max(...found)})` : '') +
+    (late.length > 0
+      ? `; not: ${late
+          .slice(0, 5)
+          .map(([k, r]) => `${k} ${r ?? 'never'}`)
+          .join(', ')}`
+      : '');
+  return { name: 'reputation', ok: late.length === 0, detail };
+}
+
+function storageCheck(nodes: number, problems: readonly string[], pulled: ChecksInput['pulled']): CheckResult {
+  const bad = pulled?.mismatched ?? 0;
+  const detail =
+    `${nodes - new Set(problems.map((p) => p.split(':')[0])).size}/${nodes} series sound with every entry kept or backed up` +
+    (pulled ? `; ${pulled.chunks} chunks pulled back, ${bad} not matching their id` : '') +
+    (problems.length > 0 ? ` (${problems.slice(0, 5).join('; ')})` : '');
+  return { name: 'storage', ok: problems.length === 0 && bad === 0, detail };
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');
