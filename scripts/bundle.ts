@@ -91,7 +91,7 @@ interface BuildStamp {
   builtAt: string;
 }
 
-function stamp(): BuildStamp {
+export function stamp(): BuildStamp {
   const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
   let commit = 'unknown';
   try {
@@ -106,10 +106,10 @@ function stamp(): BuildStamp {
   return { version: pkg.version, commit, builtAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
 }
 
-/** The one JS file; returns its bytes. */
-async function bundleJs(outFile: string, build_: BuildStamp): Promise<number> {
+/** `entry` (default: the `dameso` command) as one JS file; returns its bytes. Also used by bench:footprint. */
+export async function bundleJs(outFile: string, build_: BuildStamp = stamp(), entry = ENTRY): Promise<number> {
   await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     outfile: outFile,
     bundle: true,
     platform: 'node',

@@ -7,7 +7,8 @@
  *   a broker in this process, run with the unit's Node flags;
  * - the answer path: 10 responder processes answering `want_chunk` (real nodes) against 10 raw
  *   mqtt.js responder processes answering the same payload, broker in its own process (the
- *   `procs` layout of bench:intents): p50, p99, CPU µs per answer of one responder process;
+ *   `procs` layout of bench:intents, every child running one esbuild bundle): p50, p99, CPU µs
+ *   per answer of one responder process;
  * - the bundle's size.
  * Writes bench-results/footprint-<date>-<n>.json (read by `npm run bench:table`) and prints it.
  *
@@ -20,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBrokerHost } from '../../broker/index.js';
+import { bundleJs, stamp } from '../../scripts/bundle.js';
 import { measureStart } from './footprint/cli.js';
 import { measureIdle } from './footprint/idle.js';
 import { procsLayout } from './intents/layouts.js';
@@ -68,6 +70,10 @@ async function idleFigures(js: string) {
 
 async function answerFigures(root: string) {
   progress(`answer path, ${RESPONDERS} responder processes per side`);
+  // Both sides' responder processes run one bundled file, as on a board (never a stale dist/ or tsx).
+  const childJs = path.join(root, 'bench-child.mjs');
+  await bundleJs(childJs, stamp(), path.join(REPO, 'test/bench/intents/child.ts'));
+  process.env.BENCH_CHILD_JS = childJs;
   const layout = procsLayout((err) => {
     progress(`a child died: ${err.message}`);
     process.exit(1);

@@ -2,7 +2,7 @@
  * How child processes run the bench's code: from the compiled dist/ when it is up to date with the
  * sources (plain `node`: about half the start-up CPU and 30 MB less per process than tsx, which
  * counts at 100 responders), else from the sources with `node --import tsx`. BENCH_CHILDREN=dist|tsx
- * forces one; BENCH_DIST names another compiled tree (`npx tsc -p tsconfig.build.json --outDir X`). The requester always runs from the sources (this process): a stale dist/ would
+ * forces one; BENCH_CHILD_JS runs a bundle of child.ts instead; BENCH_DIST names another compiled tree (`npx tsc -p tsconfig.build.json --outDir X`). The requester always runs from the sources (this process): a stale dist/ would
  * compare two different versions of dameso, hence the freshness check.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,11 @@ function distTree(): { script: string; dir: string } {
 }
 
 export function childRuntime(): ChildRuntime {
+  const bundled = process.env.BENCH_CHILD_JS;
+  if (bundled) {
+    // child.ts bundled by the caller (bench:footprint): what a board runs, whatever dist/'s age.
+    return { mode: 'dist', why: 'BENCH_CHILD_JS (child.ts bundled)', nodeArgs: [bundled], dispose: () => undefined };
+  }
   const forced = process.env.BENCH_CHILDREN;
   const stale = forced ? undefined : firstStaleSource(REPO, DIST);
   if (forced === 'tsx' || (!forced && stale)) {
