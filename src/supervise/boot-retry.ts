@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import {
   BrokerCertificateError,
   BrokerNotAuthorizedError,
+  BrokerPrefixMismatchError,
   BrokerUnreachableError,
   StartAbortedError,
 } from '../transport/index.js';
@@ -46,11 +47,12 @@ export interface BootRetryOptions<N extends Startable> {
   maxDelayMs?: number;
 }
 
-/** A refusal the broker side may lift by itself (a users file or certificate fixed, a broker started). */
+/** A refusal the broker side may lift by itself (a users file, certificate or prefix fixed, a broker started). */
 export function isBootRefusal(err: unknown): boolean {
   return (
     err instanceof BrokerNotAuthorizedError ||
     err instanceof BrokerCertificateError ||
+    err instanceof BrokerPrefixMismatchError ||
     err instanceof BrokerUnreachableError
   );
 }

@@ -21,7 +21,11 @@ import {
   readRecord,
   recordPath,
 } from '../../src/supervise/index.js';
-import { BrokerNotAuthorizedError, BrokerUnreachableError } from '../../src/transport/index.js';
+import {
+  BrokerNotAuthorizedError,
+  BrokerPrefixMismatchError,
+  BrokerUnreachableError,
+} from '../../src/transport/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -95,6 +99,7 @@ describe('boot retry', () => {
   it('retries the broker refusals only; a config error ends it at once', async () => {
     expect(isBootRefusal(new BrokerNotAuthorizedError('mqtt://h:1', 'n', 5))).toBe(true);
     expect(isBootRefusal(new BrokerUnreachableError('mqtt://h:1', 10))).toBe(true);
+    expect(isBootRefusal(new BrokerPrefixMismatchError('mqtt://h:1', 'n', 5, 'dameso/v1'))).toBe(true);
     expect(isBootRefusal(new ConfigError('roles', 'bad'))).toBe(false);
 
     const clock = createManualClock();
