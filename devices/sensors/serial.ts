@@ -6,17 +6,9 @@
 import { SerialPortStream } from '@serialport/stream';
 import { SerialBindingMissingError, SerialListError, SerialOpenError } from './errors.js';
 import { listSysfsPorts } from './sysfs-ports.js';
+import type { PortInfo } from './types.js';
 
-/** One serial port as a binding lists it (subset of `@serialport/bindings-interface` `PortInfo`). */
-export interface PortInfo {
-  path: string;
-  manufacturer?: string;
-  serialNumber?: string;
-  pnpId?: string;
-  locationId?: string;
-  productId?: string;
-  vendorId?: string;
-}
+export type { PortInfo } from './types.js';
 
 /**
  * A serialport binding (`autoDetect()` of `@serialport/bindings-cpp`, or `MockBinding`). Typed by

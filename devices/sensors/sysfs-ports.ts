@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { PortInfo } from './serial.js';
+import type { PortInfo } from './types.js';
 
 export interface SysfsPortsOptions {
   /** Default `/sys/class/tty`. */

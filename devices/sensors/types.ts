@@ -59,3 +59,14 @@ export interface SensorDriver {
 
 /** What a serial driver is handed: any readable byte stream (a `SerialPortStream`, a mock, a file). */
 export type SerialPortLike = Readable;
+
+/** One serial port as a binding lists it (subset of `@serialport/bindings-interface` `PortInfo`). */
+export interface PortInfo {
+  path: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  pnpId?: string;
+  locationId?: string;
+  productId?: string;
+  vendorId?: string;
+}
