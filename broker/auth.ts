@@ -4,6 +4,7 @@
  *
  * File format (UTF-8 text; `#` comments and blank lines are kept as they are):
  *   {node}:$scrypt$ln={log2 N},r={r},p={p}${salt, base64 without padding}${hash, base64 without padding}
+ *   {viewer}:viewer:$scrypt$…   a read-only credential (a dashboard): it may only subscribe
  * The hash part is the PHC string format (the one of Argon2/passlib), so the cost can be raised
  * for new entries while old ones still verify. Node ids cannot hold `:`, so the first `:` splits.
  * A password is never stored, logged or passed in argv.
@@ -43,6 +44,16 @@ export interface PasswordHash extends ScryptParams {
   hash: Buffer;
 }
 
+/** A credential of the file: a node's, or a viewer's (read-only, `viewer:` before its hash). */
+export interface StoredCredential extends PasswordHash {
+  viewer?: true;
+}
+
+/** What marks a viewer entry, between the name's `:` and the hash. */
+const VIEWER_MARK = 'viewer:';
+/** Client ids of a viewer start with this, then `{viewer}.` (many tabs, each its own id). */
+export const VIEWER_CLIENT_ID_PREFIX = 'dameso-view.';
+
 /** Why a CONNECT was refused (each counted in the broker stats). */
 export type AuthRefusal = 'no_credentials' | 'unknown_node' | 'bad_password' | 'client_id_mismatch' | GateRefusal;
 export const AUTH_REFUSALS: readonly AuthRefusal[] = [
@@ -54,7 +65,8 @@ export const AUTH_REFUSALS: readonly AuthRefusal[] = [
   'throttled',
 ];
 
-export type AuthResult = { ok: true; node: string } | { ok: false; reason: AuthRefusal };
+/** `viewer` is set for a read-only credential: `node` is then the viewer's name, not a node. */
+export type AuthResult = { ok: true; node: string; viewer?: true } | { ok: false; reason: AuthRefusal };
 
 /** What the broker host asks of an authenticator. */
 export interface BrokerAuth {
@@ -119,7 +131,10 @@ export async function verifyPassword(password: Buffer | string, stored: Password
 }
 
 /** One line of a credentials file: an entry, or text kept verbatim (comment, blank). */
-type Line = { node: string; hash: string } | { text: string };
+type Line = { node: string; hash: string; viewer?: true } | { text: string };
+
+const entryText = (l: { node: string; hash: string; viewer?: true }): string =>
+  `${l.node}:${l.viewer ? VIEWER_MARK : ''}${l.hash}`;
 
 function parseLines(text: string, source: string): Line[] {
   const lines = text.split('\n');
@@ -132,7 +147,8 @@ function parseLines(text: string, source: string): Line[] {
     const colon = trimmed.indexOf(':');
     if (colon < 0) throw new ConfigError('auth-file', `${where}: expected NODE:$scrypt$..., found no ":"`);
     const node = trimmed.slice(0, colon);
-    const hash = trimmed.slice(colon + 1);
+    const viewer = trimmed.startsWith(VIEWER_MARK, colon + 1);
+    const hash = trimmed.slice(colon + 1 + (viewer ? VIEWER_MARK.length : 0));
     if (!NODE_ID_PATTERN.test(node)) {
       throw new ConfigError('auth-file', `${where}: node id "${node.slice(0, 64)}" is not [A-Za-z0-9_-]{1,64}`);
     }
@@ -143,7 +159,7 @@ function parseLines(text: string, source: string): Line[] {
           'write entries with `dameso broker passwd`',
       );
     }
-    return { node, hash };
+    return viewer ? { node, hash, viewer } : { node, hash };
   });
 }
 
@@ -151,13 +167,14 @@ function parseLines(text: string, source: string): Line[] {
  * Parses a credentials file's text: node → hash. Throws ConfigError naming the line on a malformed
  * entry or a node listed twice (which of two passwords holds would otherwise be a guess).
  */
-export function parseCredentials(text: string, source = 'credentials'): Map<string, PasswordHash> {
-  const out = new Map<string, PasswordHash>();
+export function parseCredentials(text: string, source = 'credentials'): Map<string, StoredCredential> {
+  const out = new Map<string, StoredCredential>();
   parseLines(text, source).forEach((line, i) => {
     if (!('node' in line)) return;
     if (out.has(line.node))
       throw new ConfigError('auth-file', `${source} line ${i + 1}: node ${line.node} listed twice`);
-    out.set(line.node, parseHash(line.hash) as PasswordHash);
+    const hash = parseHash(line.hash) as PasswordHash;
+    out.set(line.node, line.viewer ? { ...hash, viewer: true } : hash);
   });
   return out;
 }
@@ -174,7 +191,7 @@ async function readCredentialsFile(file: string): Promise<string> {
   }
 }
 
-export async function loadCredentials(file: string): Promise<Map<string, PasswordHash>> {
+export async function loadCredentials(file: string): Promise<Map<string, StoredCredential>> {
   return parseCredentials(await readCredentialsFile(file), file);
 }
 
@@ -189,6 +206,7 @@ export async function setCredential(
   node: string,
   password: string,
   params: ScryptParams = SCRYPT_DEFAULTS,
+  viewer = false,
 ): Promise<'added' | 'replaced'> {
   if (!NODE_ID_PATTERN.test(node)) throw new ConfigError('node', `"${node}" is not [A-Za-z0-9_-]{1,64}`);
   let lines: Line[] = [];
@@ -199,11 +217,12 @@ export async function setCredential(
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new ConfigError('auth-file', `cannot read ${file} (${code ?? String(err)})`);
   }
-  const entry = { node, hash: await hashPassword(password, params) };
+  const hash = await hashPassword(password, params);
+  const entry: Line = viewer ? { node, hash, viewer: true } : { node, hash };
   const at = lines.findIndex((l) => 'node' in l && l.node === node);
   if (at >= 0) lines[at] = entry;
   else lines.push(entry);
-  const text = lines.map((l) => ('node' in l ? `${l.node}:${l.hash}` : l.text)).join('\n');
+  const text = lines.map((l) => ('node' in l ? entryText(l) : l.text)).join('\n');
   await writeAtomically(file, `${text}\n`);
   return at >= 0 ? 'replaced' : 'added';
 }
@@ -221,7 +240,7 @@ export async function deleteCredential(file: string, node: string): Promise<bool
   }
   const kept = lines.filter((l) => !('node' in l && l.node === node));
   if (kept.length === lines.length) return false;
-  await writeAtomically(file, `${kept.map((l) => ('node' in l ? `${l.node}:${l.hash}` : l.text)).join('\n')}\n`);
+  await writeAtomically(file, `${kept.map((l) => ('node' in l ? entryText(l) : l.text)).join('\n')}\n`);
   return true;
 }
 
@@ -269,7 +288,7 @@ export interface FileAuthOptions {
 export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAuth> {
   const digestKey = randomBytes(32);
   const digest = (password: Buffer): Buffer => createHmac('sha256', digestKey).update(password).digest();
-  let credentials = new Map<string, PasswordHash>();
+  let credentials = new Map<string, StoredCredential>();
   let verified = new Map<string, Buffer>();
   let refused = new Map<string, Buffer>();
   const gate = createScryptGate(options.gate);
@@ -293,10 +312,13 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
       const stored = credentials.get(username);
       if (stored === undefined) return { ok: false, reason: 'unknown_node' };
       // A node speaks only for itself: the client id (whose node the envelope check enforces) must be its own.
-      if (nodeIdFromClientId(clientId) !== username) return { ok: false, reason: 'client_id_mismatch' };
+      if (!clientIdFits(clientId, username, stored)) return { ok: false, reason: 'client_id_mismatch' };
+      const granted: AuthResult = stored.viewer
+        ? { ok: true, node: username, viewer: true }
+        : { ok: true, node: username };
       const d = digest(password);
       const good = verified.get(username);
-      if (good !== undefined && timingSafeEqual(good, d)) return { ok: true, node: username };
+      if (good !== undefined && timingSafeEqual(good, d)) return granted;
       const bad = refused.get(username);
       if (bad !== undefined && timingSafeEqual(bad, d)) return { ok: false, reason: 'bad_password' };
       const table = credentials;
@@ -306,9 +328,19 @@ export async function createFileAuth(options: FileAuthOptions): Promise<BrokerAu
       // A reload while scrypt ran must not have its fresh tables filled from the old credentials.
       // Both tables hold at most one digest per node listed in the file.
       if (table === credentials) (ok ? verified : refused).set(username, d);
-      return ok ? { ok: true, node: username } : { ok: false, reason: 'bad_password' };
+      return ok ? granted : { ok: false, reason: 'bad_password' };
     },
   };
+}
+
+/**
+ * A node speaks only for itself: its client id (whose node the envelope check enforces) must be
+ * `dameso.{node}`. A viewer's is `dameso-view.{viewer}.{anything}`: never a node's, so a viewer
+ * cannot take over a node's connection, and each of its tabs has its own.
+ */
+function clientIdFits(clientId: string, username: string, stored: StoredCredential): boolean {
+  if (stored.viewer) return clientId.startsWith(`${VIEWER_CLIENT_ID_PREFIX}${username}.`);
+  return nodeIdFromClientId(clientId) === username;
 }
 
 /**
@@ -321,10 +353,17 @@ export function closeRevoked(broker: Aedes, auth: BrokerAuth): number {
   const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
   let closed = 0;
   for (const [id, client] of Object.entries(clients)) {
-    const node = nodeIdFromClientId(id);
+    const node = nodeIdFromClientId(id) ?? viewerFromClientId(id);
     if (node !== undefined && auth.has(node)) continue;
     client.close();
     closed++;
   }
   return closed;
+}
+
+/** The viewer a `dameso-view.{viewer}.{anything}` client id names, else undefined. */
+export function viewerFromClientId(clientId: string): string | undefined {
+  if (!clientId.startsWith(VIEWER_CLIENT_ID_PREFIX)) return undefined;
+  const name = clientId.slice(VIEWER_CLIENT_ID_PREFIX.length).split('.')[0];
+  return name !== undefined && NODE_ID_PATTERN.test(name) ? name : undefined;
 }

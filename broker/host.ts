@@ -13,7 +13,7 @@ import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
 import { nodeIdFromClientId, parseTopic, validateMessage } from '../src/protocol/index.js';
-import { createAcl } from './acl.js';
+import { createAcl, createViewerAcl } from './acl.js';
 import {
   type Admission,
   CONNECTION_REFUSALS,
@@ -104,6 +104,9 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   let tlsListener: TlsListener | undefined;
   let wssPort = options.tls?.wsPort;
   let wssListener: TlsListener | undefined;
+  let httpPort = options.http?.port;
+  let httpListener: Listener | undefined;
+  let pageTls: TlsListener | undefined;
 
   let broker: Aedes | undefined;
   let listeners: Listener[] = [];
@@ -116,6 +119,9 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   const auth = options.auth;
   // With auth, every client is an authenticated node `dameso.{node}`, held to broker/acl.ts.
   const acl = auth === undefined ? undefined : createAcl(options.topicPrefix);
+  // Viewers (read-only credentials, a dashboard) publish nothing and subscribe only to what it draws.
+  const viewerAcl = createViewerAcl(options.topicPrefix);
+  const viewers = new WeakSet<Client>();
   const willTopics = new WeakMap<Client, string>();
   const warned = new Set<string>();
   const narrowing = createToNarrowing();
@@ -283,6 +289,14 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   function authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> | undefined {
     // MQTT-4.7.2-1: `$` topics belong to the broker (Aedes' default check, kept).
     if (client !== null && packet.topic.startsWith('$')) throw new Error(`${packet.topic}: $ topics are reserved`);
+    if (client !== null && viewers.has(client)) {
+      aclDeny(client, packet.topic, 'publish');
+      if (onReject === 'disconnect') throw new Error(`dameso: acl: viewer ${client.id} may not publish`);
+      packet.topic = DROP_TOPIC;
+      packet.retain = false;
+      packet.payload = Buffer.alloc(0);
+      return hooks.authorizePublish?.(client, packet);
+    }
     // A dameso envelope that passed the check already has its sender held to the client's node
     // (presence/have/sync topics, `from` of intents and replies): the publish ACL would repeat it.
     let heldToSender = false;
@@ -400,6 +414,13 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       }
       // The Will is published in the node's name later, when nobody can refuse it: check it now.
       const willTopic = willTopics.get(client);
+      if (verdict.viewer) {
+        if (willTopic !== undefined) {
+          aclDeny(client, willTopic, 'publish');
+          return false;
+        }
+        viewers.add(client);
+      }
       if (willTopic !== undefined && acl !== undefined && !acl(verdict.node, willTopic, 'publish')) {
         if (otherPrefixes.has(client)) return refuseOtherPrefix(client);
         aclDeny(client, willTopic, 'publish');
@@ -429,33 +450,6 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         `root is ${check.root}: the node's --prefix differs from the broker's`,
     );
     return false;
-  }
-
-  /** The limits of one start(): the descriptor limit read now, the default connections fitted under it. */
-  function resolveLimits(): BrokerLimits {
-    const fdLimit = (options.readFdLimit ?? readFdLimit)();
-    const room = fdLimit === undefined ? undefined : connectionsWithin(fdLimit.soft);
-    const maxConnections = options.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, room ?? DEFAULT_MAX_CONNECTIONS);
-    const resolved: BrokerLimits = {
-      maxConnections,
-      maxConnectionsPerIp: options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      // MQTT-3.1.2-24: one and a half keepalive periods without a packet.
-      idleCloseMs: (options.maxIdleS ?? DEFAULT_MAX_IDLE_S) * 1500,
-      packetTimeoutMs: options.packetTimeoutMs ?? DEFAULT_PACKET_TIMEOUT_MS,
-      maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
-      maxDropsPerWindow: options.maxDropsPerWindow ?? DEFAULT_MAX_DROPS_PER_WINDOW,
-      dropCoolDownMs: options.dropCoolDownMs ?? DEFAULT_DROP_COOLDOWN_MS,
-      ...(fdLimit !== undefined ? { fdLimit } : {}),
-    };
-    log.info({ fdLimit, ...resolved }, 'connection limits');
-    if (room !== undefined && maxConnections > room) {
-      log.warn(
-        { maxConnections, fdLimit: fdLimit?.soft, room },
-        'max connections exceeds the descriptor limit minus its reserve: raise LimitNOFILE= (ulimit -Hn) or lower it',
-      );
-    }
-    return resolved;
   }
 
   /** Clustered: heartbeats, dead peers' Wills, and the own Wills checked when Redis answers again. */
@@ -501,6 +495,58 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     clock.clearTimeout(timer);
   }
 
+  /** The page's port: HTTPS and WSS with the TLS certificate (it follows reloadTls), else HTTP and WS. */
+  async function listenPage(
+    onRequest: NonNullable<BrokerHostOptions['http']>['onRequest'],
+    at: number,
+    onConnection: Parameters<typeof listenTcp>[2],
+  ): Promise<Listener> {
+    const timeoutMs = limits?.connectTimeoutMs;
+    if (tlsCertificate === undefined) {
+      return listenWebSocket(host, at, maxPacketBytes, onConnection, gate, timeoutMs, onRequest);
+    }
+    const listener = await listenSecureWebSocket(
+      host,
+      at,
+      maxPacketBytes,
+      tlsCertificate,
+      onConnection,
+      noteTlsFailure('wss'),
+      gate,
+      timeoutMs,
+      onRequest,
+    );
+    pageTls = listener;
+    return listener;
+  }
+
+  /** The limits of one start(): the descriptor limit read now, the default connections fitted under it. */
+  function resolveLimits(): BrokerLimits {
+    const fdLimit = (options.readFdLimit ?? readFdLimit)();
+    const room = fdLimit === undefined ? undefined : connectionsWithin(fdLimit.soft);
+    const maxConnections = options.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, room ?? DEFAULT_MAX_CONNECTIONS);
+    const resolved: BrokerLimits = {
+      maxConnections,
+      maxConnectionsPerIp: options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // MQTT-3.1.2-24: one and a half keepalive periods without a packet.
+      idleCloseMs: (options.maxIdleS ?? DEFAULT_MAX_IDLE_S) * 1500,
+      packetTimeoutMs: options.packetTimeoutMs ?? DEFAULT_PACKET_TIMEOUT_MS,
+      maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+      maxDropsPerWindow: options.maxDropsPerWindow ?? DEFAULT_MAX_DROPS_PER_WINDOW,
+      dropCoolDownMs: options.dropCoolDownMs ?? DEFAULT_DROP_COOLDOWN_MS,
+      ...(fdLimit !== undefined ? { fdLimit } : {}),
+    };
+    log.info({ fdLimit, ...resolved }, 'connection limits');
+    if (room !== undefined && maxConnections > room) {
+      log.warn(
+        { maxConnections, fdLimit: fdLimit?.soft, room },
+        'max connections exceeds the descriptor limit minus its reserve: raise LimitNOFILE= (ulimit -Hn) or lower it',
+      );
+    }
+    return resolved;
+  }
+
   /** The peer watch's counts over every start() so far. */
   function peerStats() {
     const now = peerWatch?.stats() ?? { peersDead: 0, willsPublished: 0, clientsReannounced: 0 };
@@ -538,6 +584,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       createSecureContext({ cert, key });
       tlsListener?.setCertificate({ cert, key });
       wssListener?.setCertificate({ cert, key });
+      pageTls?.setCertificate({ cert, key });
       tlsCertificate = { cert, key };
     },
 
@@ -589,7 +636,10 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
             }
             if (acl !== undefined) {
               const node = nodeIdFromClientId(client.id);
-              if (node === undefined || !acl(node, sub.topic, 'subscribe')) {
+              const allowed = viewers.has(client)
+                ? viewerAcl(sub.topic, 'subscribe')
+                : node !== undefined && acl(node, sub.topic, 'subscribe');
+              if (!allowed) {
                 aclDeny(client, sub.topic, 'subscribe');
                 return null;
               }
@@ -676,6 +726,11 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
           listeners.push(wssListener);
           wssPort = wssListener.port;
         }
+        if (httpPort !== undefined && options.http !== undefined) {
+          httpListener = await listenPage(options.http.onRequest, httpPort, onConnection);
+          listeners.push(httpListener);
+          httpPort = httpListener.port;
+        }
       } catch (err) {
         await this.stop();
         throw err;
@@ -693,6 +748,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         tlsUrl: tlsPort === undefined ? undefined : `mqtts://${shown}:${tlsPort}`,
         wssPort,
         wssUrl: wssPort === undefined ? undefined : `wss://${shown}:${wssPort}`,
+        httpPort,
+        httpUrl: httpPort === undefined ? undefined : `${tlsCertificate ? 'https' : 'http'}://${shown}:${httpPort}/`,
       };
       return address;
     },
@@ -702,6 +759,8 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
       listeners = [];
       tlsListener = undefined;
       wssListener = undefined;
+      httpListener = undefined;
+      pageTls = undefined;
       const b = broker;
       broker = undefined;
       address = undefined;

@@ -138,6 +138,10 @@ export async function listenTls(
   };
 }
 
+/**
+ * MQTT over WebSocket (`ws://`). Plain HTTP requests get 426, or go to `onRequest` when given (the
+ * dashboard's page shares the port with the MQTT it reads).
+ */
 export async function listenWebSocket(
   host: string,
   port: number,
@@ -145,8 +149,9 @@ export async function listenWebSocket(
   onConnection: OnConnection,
   gate?: AcceptGate,
   upgradeTimeoutMs?: number,
+  onRequest: http.RequestListener = upgradeRequired,
 ): Promise<Listener> {
-  const server = http.createServer(httpTimeouts(upgradeTimeoutMs), upgradeRequired);
+  const server = http.createServer(httpTimeouts(upgradeTimeoutMs), onRequest);
   if (gate) server.prependListener('connection', (socket: net.Socket) => gate(socket));
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket');
@@ -169,11 +174,9 @@ export async function listenSecureWebSocket(
   onTlsFailure?: OnTlsFailure,
   gate?: AcceptGate,
   upgradeTimeoutMs?: number,
+  onRequest: http.RequestListener = upgradeRequired,
 ): Promise<TlsListener> {
-  const server = https.createServer(
-    { ...tlsServerOptions(certificate), ...httpTimeouts(upgradeTimeoutMs) },
-    upgradeRequired,
-  );
+  const server = https.createServer({ ...tlsServerOptions(certificate), ...httpTimeouts(upgradeTimeoutMs) }, onRequest);
   const sockets = tlsSockets(server, onTlsFailure, gate);
   const closeWebSockets = serveWebSocket(server, maxPayloadBytes, onConnection);
   const bound = await bind(server, host, port, 'MQTT/WebSocket over TLS');

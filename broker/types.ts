@@ -1,4 +1,5 @@
 /** Public types of the broker host. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Aedes } from 'aedes';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/log.js';
@@ -27,6 +28,12 @@ export interface BrokerHostOptions {
    * default none).
    */
   tls?: { port: number; cert: string | Buffer; key: string | Buffer; wsPort?: number };
+  /**
+   * One port serving HTTP requests with `onRequest` (the dashboard's page) and MQTT over WebSocket
+   * on its upgrades: HTTPS and WSS when `tls` is given, else plain HTTP and WS. 0 = ephemeral
+   * (sticky). Default: none.
+   */
+  http?: { port: number; onRequest: (req: IncomingMessage, res: ServerResponse) => void };
   /** Largest whole MQTT packet, bytes. Default DEFAULT_MAX_PACKET_BYTES (1 MiB + 1 KiB). */
   maxPacketBytes?: number;
   /** First level of the root `{prefix}/v1`. Default `dameso`. */
@@ -180,6 +187,10 @@ export interface BrokerAddress {
   wssPort?: number;
   /** `wss://HOST:PORT` (127.0.0.1 when listening on every interface). */
   wssUrl?: string;
+  /** Port of the `http` listener (page and MQTT over WebSocket). */
+  httpPort?: number;
+  /** `http://HOST:PORT/` or `https://HOST:PORT/` (127.0.0.1 when listening on every interface). */
+  httpUrl?: string;
 }
 
 /** Counters since the host was created (they survive restarts). */

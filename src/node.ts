@@ -100,7 +100,7 @@ class Node implements DamesoNode {
     return must(this.intents_, 'intents');
   }
   /** The broker this node runs in its process (`broker: 'embedded'`); undefined otherwise. */
-  get embeddedBroker(): Pick<EmbeddedBroker, 'url' | 'stats'> | undefined {
+  get embeddedBroker(): Pick<EmbeddedBroker, 'url' | 'httpUrl' | 'stats'> | undefined {
     return this.broker;
   }
   get services(): Readonly<Record<string, ServiceInstance>> {
@@ -144,6 +144,7 @@ class Node implements DamesoNode {
         ...(o.embeddedHost !== undefined ? { host: o.embeddedHost } : {}),
         log,
         ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
+        ...(o.embeddedHttp !== undefined ? { http: o.embeddedHttp } : {}),
       });
       this.brokerUrl = this.broker.url;
     }
@@ -247,6 +248,8 @@ class Node implements DamesoNode {
       log,
       dataDir: o.dataDir,
       pressure: () => (this.limiters ? limiterPressure(this.limiters) : undefined),
+      limiterReadout: () =>
+        this.limiters && { board: this.limiters.board.board, values: this.limiters.gate.values() },
     };
     if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
     else {

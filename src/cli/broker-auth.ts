@@ -64,7 +64,8 @@ export function reloadOnSighup(
 
 interface PasswdFlags {
   file: string;
-  node: string;
+  node?: string;
+  viewer?: string;
   passwordFile?: string;
   delete?: boolean;
 }
@@ -78,7 +79,11 @@ export function registerBrokerPasswd(broker: Command): void {
         'read from stdin, or from --password-file; never from the command line',
     )
     .requiredOption('--file <file>', 'credentials file (created if missing)')
-    .requiredOption('--node <id>', 'node id, [A-Za-z0-9_-]{1,64} (its MQTT username)')
+    .option('--node <id>', 'node id, [A-Za-z0-9_-]{1,64} (its MQTT username)')
+    .option(
+      '--viewer <name>',
+      'instead of --node: a read-only credential for the dashboard (--http-port), [A-Za-z0-9_-]{1,64}; it may only subscribe',
+    )
     .option('--password-file <file>', 'read the password from this file instead of stdin')
     .option('--delete', "remove the node's entry (as mosquitto_passwd -D); a running broker drops it at SIGHUP")
     .addHelpText(
@@ -89,22 +94,21 @@ Examples:
   dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --password-file pi-7.secret
   pass show dameso/pi-7 | dameso broker passwd --file /etc/dameso/broker.users --node pi-7
   dameso broker passwd --file /etc/dameso/broker.users --node pi-7 --delete
+  dameso broker passwd --file /etc/dameso/broker.users --viewer wall < wall.secret   # the dashboard's login
 Then on the node: dameso node --id pi-7 --broker mqtt://hub:1883 --password-file pi-7.secret
 and reload a running broker: kill -HUP <broker pid>.`,
     )
     .action(async (flags: PasswdFlags) => {
-      if (!NODE_ID_PATTERN.test(flags.node)) {
-        throw new DamesoError(
-          'DAMESO_USAGE',
-          `--node must match [A-Za-z0-9_-]{1,64}, got "${flags.node.slice(0, 64)}"`,
-        );
+      const { name, flag } = passwdName(flags);
+      if (!NODE_ID_PATTERN.test(name)) {
+        throw new DamesoError('DAMESO_USAGE', `${flag} must match [A-Za-z0-9_-]{1,64}, got "${name.slice(0, 64)}"`);
       }
       await checkOutputPath('--file', flags.file);
       if (flags.delete) {
-        if (!(await deleteCredential(flags.file, flags.node))) {
-          throw new DamesoError('DAMESO_NO_SUCH_NODE', `${flags.file} has no entry for ${flags.node}; nothing deleted`);
+        if (!(await deleteCredential(flags.file, name))) {
+          throw new DamesoError('DAMESO_NO_SUCH_NODE', `${flags.file} has no entry for ${name}; nothing deleted`);
         }
-        process.stdout.write(`deleted ${flags.node} from ${flags.file}\n`);
+        process.stdout.write(`deleted ${name} from ${flags.file}\n`);
         return;
       }
       const password =
@@ -114,7 +118,17 @@ and reload a running broker: kill -HUP <broker pid>.`,
       if ([...password].length < MIN_PASSWORD_CHARS) {
         throw new DamesoError('DAMESO_USAGE', `the password must be at least ${MIN_PASSWORD_CHARS} characters`);
       }
-      const done = await setCredential(flags.file, flags.node, password);
-      process.stdout.write(`${done} ${flags.node} in ${flags.file}\n`);
+      const done = await setCredential(flags.file, name, password, undefined, flag === '--viewer');
+      process.stdout.write(`${done} ${flag === '--viewer' ? 'viewer ' : ''}${name} in ${flags.file}\n`);
     });
+}
+
+/** Exactly one of --node and --viewer names the entry. */
+function passwdName(flags: PasswdFlags): { name: string; flag: '--node' | '--viewer' } {
+  if ((flags.node === undefined) === (flags.viewer === undefined)) {
+    throw new DamesoError('DAMESO_USAGE', 'give exactly one of --node ID and --viewer NAME');
+  }
+  return flags.node !== undefined
+    ? { name: flags.node, flag: '--node' }
+    : { name: flags.viewer ?? '', flag: '--viewer' };
 }

@@ -33,6 +33,7 @@ export const brokerConfigSchema = z.strictObject({
   host: text,
   port: portValue,
   wsPort: portValue,
+  httpPort: portValue,
   tlsPort: portValue,
   wssPort: portValue,
   tlsCert: text,
@@ -77,7 +78,7 @@ export function parseBrokerConfig(source: string, file: string): BrokerFlagValue
 
 /** The same checks the flags get in `dameso broker`, run on the file's values alone. */
 function checkValues(f: BrokerFlagValues, file: string): void {
-  checkPorts(f, ['port', 'wsPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
+  checkPorts(f, ['port', 'wsPort', 'httpPort', 'tlsPort', 'wssPort', 'metricsPort'], file);
   for (const key of BROKER_COUNT_KEYS) {
     const value = f[key];
     if (value !== undefined) inFile(key, file, () => parseBrokerCount(key, value));

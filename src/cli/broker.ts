@@ -37,6 +37,7 @@ import {
 } from '../metrics/cli.js';
 import { AUTH_FILE_HELP, loadBrokerAuth, registerBrokerPasswd, reloadOnSighup } from './broker-auth.js';
 import { applyBrokerConfig, BROKER_CONFIG_HELP } from './broker-config.js';
+import { DASHBOARD_HELP, dashboardHttp, HTTP_PORT_FLAG, parseHttpPort } from './dashboard-flags.js';
 import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { PREFIX_FLAG, parsePrefix } from './prefix.js';
 import { checkTlsFlags, readTlsPair, reloadTlsOnSighup, TLS_HELP, type TlsFlags } from './tls.js';
@@ -46,6 +47,7 @@ export interface BrokerFlags extends MetricsFlags, TlsFlags {
   tcpHost?: string;
   port: string;
   wsPort?: string;
+  httpPort?: string;
   maxPacket: string;
   maxHaveRecords: string;
   maxHavePerNode?: string;
@@ -158,6 +160,7 @@ export function registerBroker(program: Command): void {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOSTED_HOST)
     .option('--port <port>', 'MQTT/TCP port (0 = any free port)', String(DEFAULT_PORT))
     .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port (0 = any free port)')
+    .option(...HTTP_PORT_FLAG)
     .option(
       '--tls-port <port>',
       'also serve MQTT over TLS (mqtts://) on this port (0 = any free port); needs --tls-cert and --tls-key',
@@ -290,6 +293,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
     )
     .addHelpText('after', CONNECTION_LIMITS_HELP)
     .addHelpText('after', TLS_HELP)
+    .addHelpText('after', DASHBOARD_HELP)
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG)
     .addHelpText('after', metricsHelp('broker --port 1883'))
@@ -309,6 +313,10 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         wsPort: wssPort,
         ...(await readTlsPair(tlsFiles.cert, tlsFiles.key)),
       };
+      const http = await dashboardHttp(parseHttpPort(flags.httpPort), {
+        topicPrefix: parsePrefix(flags.prefix),
+        auth: auth !== undefined,
+      });
       const host = createBrokerHost({
         host: flags.host,
         ...(flags.tcpHost !== undefined ? { tcpHost: flags.tcpHost } : {}),
@@ -329,6 +337,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         fanoutMaxAgeMs: parseBrokerCount('fanoutMaxAgeMs', flags.fanoutMaxAgeMs),
         auth,
         ...(tls !== undefined ? { tls } : {}),
+        ...(http !== undefined ? { http } : {}),
         log,
       });
       const statsMs = parseBrokerCount('statsMs', flags.statsMs);
@@ -356,6 +365,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           (address.wsPort === undefined ? '' : ` and ws://${address.host}:${address.wsPort}`) +
           (address.tlsPort === undefined ? '' : ` and mqtts://${address.host}:${address.tlsPort}`) +
           (address.wssPort === undefined ? '' : ` and wss://${address.host}:${address.wssPort}`) +
+          (address.httpUrl === undefined ? '' : `, dashboard on ${address.httpUrl}`) +
           ` (root ${flags.prefix}/v1, max packet ${flags.maxPacket} bytes${describeLimits(host.limits())}` +
           (cluster === undefined ? ')' : `, clustered over ${cluster.describe})`) +
           (auth === undefined ? '' : `; ${auth.size()} nodes may connect (${flags.authFile}; SIGHUP reloads it)`),

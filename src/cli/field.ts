@@ -15,11 +15,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
+import { createStatusService } from '../dashboard/index.js';
 import { DamesoError } from '../errors.js';
 import type { IntentHandler, Outcome } from '../intent/types.js';
 import { startEmbeddedBroker } from '../node/embedded.js';
 import { createNode, type DamesoNode } from '../node.js';
 import { LatencyReservoir } from '../reservoir.js';
+import { dashboardHttp, HTTP_PORT_FLAG, parseHttpPort } from './dashboard-flags.js';
 import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { untilSignal } from './node.js';
 
@@ -30,6 +32,7 @@ interface FieldFlags {
   deadline: string;
   data?: string;
   device?: string;
+  httpPort: string;
   json?: boolean;
   logLevel?: string;
   logFormat?: string;
@@ -100,6 +103,11 @@ export function registerField(program: Command): void {
     .option('--deadline <ms>', 'deadline of each intent, ms', '500')
     .option('--data <dir>', 'data folder for the nodes (default: a temp folder, removed at exit)')
     .option('--device <board>', 'board profile of every node (budgets, intent capacity); default generic')
+    .option(
+      HTTP_PORT_FLAG[0],
+      `${HTTP_PORT_FLAG[1].replace('(0 = any free port)', '(default 0: any free port; its URL is printed)')}`,
+      '0',
+    )
     .option('--json', 'print only the final summary, as one JSON object')
     .option(LOG_LEVEL_FLAG[0], LOG_LEVEL_FLAG[1].replace('default info', 'default warn'))
     .option(...LOG_FORMAT_FLAG)
@@ -114,6 +122,7 @@ Summary line:
 
 Example:
   dameso field --nodes 6 --rate 20 --duration 30
+  dameso field --http-port 8080                      # then open http://127.0.0.1:8080/
 
 Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
     )
@@ -128,7 +137,13 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
       // All the field's nodes connect from this machine's one address.
-      const broker = await startEmbeddedBroker({ port: 0, log, maxConnectionsPerIp: Math.max(64, n * 2 + 16) });
+      const http = await dashboardHttp(parseHttpPort(flags.httpPort), { auth: false });
+      const broker = await startEmbeddedBroker({
+        port: 0,
+        log,
+        maxConnectionsPerIp: Math.max(64, n * 2 + 16),
+        ...(http !== undefined ? { http } : {}),
+      });
       const nodes: DamesoNode[] = [];
       const sum: FieldSummary = {
         seconds: 0,
@@ -187,6 +202,8 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
             broker: broker.url,
             dataDir: path.join(root, id),
             handlers: simHandlers(id),
+            // Each node's limiters and closed intents, for the dashboard.
+            services: [createStatusService()],
             rosterQuietMs: 50,
             device: board,
             log,
@@ -213,7 +230,8 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
           process.stdout.write(
             `field: ${n} nodes (board ${board.board}: each answers up to ${cap.capacityPerWindow} intents per ` +
               `${cap.windowMs / 1000} s, NO rate_limited past ${Math.round((1 - board.thresholds.rateLimitedBelow) * 100)}%) ` +
-              `on ${broker.url}, ${rate} intents/s, data ${root}; Ctrl-C to stop\n`,
+              `on ${broker.url}, ${rate} intents/s, data ${root}; Ctrl-C to stop\n` +
+              (broker.httpUrl === undefined ? '' : `field: dashboard on ${broker.httpUrl} (open it in a browser)\n`),
           );
           printer = systemClock.setInterval(() => process.stdout.write(`${line(snapshot())}\n`), 1000);
         }

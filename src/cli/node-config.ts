@@ -67,6 +67,7 @@ export const nodeConfigSchema = z.strictObject({
   device: text,
   embeddedPort: portValue,
   embeddedHost: text,
+  httpPort: portValue,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   logFormat: z.enum(['auto', 'pretty', 'json']),
   gps: text,
@@ -124,7 +125,7 @@ function checkValues(f: FlagValues, file: string): void {
   f.simulate?.forEach((s, i) => {
     inFile(`simulate[${i}]`, file, () => parseSimulate(s));
   });
-  checkPorts(f, ['embeddedPort', 'metricsPort'], file);
+  checkPorts(f, ['embeddedPort', 'httpPort', 'metricsPort'], file);
   if (f.replicate !== undefined) inFile('replicate', file, () => parseReplicate(f.replicate));
   if (f.surveyEvery !== undefined) inFile('surveyEveryS', file, () => parseSurveyEvery(f.surveyEvery ?? ''));
   if (f.survey !== undefined) inFile('survey', file, () => parseSurveyCells(f.survey));

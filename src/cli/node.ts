@@ -36,6 +36,7 @@ import { assembleNode, createNode, DEFAULT_BROKER_URL } from '../node/index.js';
 import { MAPPER_ROLE } from '../observe/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
+import { dashboardHttp, HTTP_PORT_FLAG, parseHttpPort } from './dashboard-flags.js';
 import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import {
@@ -70,6 +71,7 @@ export interface NodeFlags extends MetricsFlags, SurveyFlags {
   simulate?: string[];
   passwordFile?: string;
   ca?: string;
+  httpPort?: string;
   replicate?: string;
   retry?: boolean;
   prefix: string;
@@ -205,6 +207,18 @@ function warnOpenEmbedded(broker: string, host: string, log: Logger): void {
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** Resolves on the first SIGINT or SIGTERM. */
+/** `--http-port`: the embedded broker's dashboard (only a broker this process runs can serve it). */
+async function embeddedDashboard(flags: NodeFlags, broker: string) {
+  const port = parseHttpPort(flags.httpPort);
+  if (port !== undefined && broker !== 'embedded') {
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      '--http-port needs --broker embedded (a separate broker serves the dashboard: dameso broker --http-port)',
+    );
+  }
+  return dashboardHttp(port, { ...topicPrefixOption(flags.prefix), auth: false });
+}
+
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => {
@@ -291,6 +305,7 @@ export function registerNode(program: Command): void {
     )
     .option(
       '--position <lat,lon>',
+    .option(HTTP_PORT_FLAG[0], `${HTTP_PORT_FLAG[1]} (with --broker embedded)`)
       'fixed station position in decimal degrees, used when no GPS fix is fresh; e.g. --position 48.8566,2.3522',
     )
     .option(
@@ -373,6 +388,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const brokerCa = await readCaFile('--ca', flags.ca);
       const roles = splitList(flags.roles);
       checkRoles(roles);
+      const embeddedHttp = await embeddedDashboard(flags, broker);
       const dev = deviceOption(flags.device);
       // Recorded before anything that could crash (sensors, the series, services) runs.
       const sup = await beginSupervision(flags.id, dataDir, log);
@@ -398,6 +414,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
           ...shared,
           roles,
           replicate,
+        ...(embeddedHttp !== undefined ? { embeddedHttp } : {}),
           drivers: serial,
           simulate: sims,
           ...(position !== undefined ? { position } : {}),
@@ -449,4 +466,5 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       await stopping.settled();
       process.stdout.write(`node ${node.id} stopped\n`);
     });
+          (node.embeddedBroker?.httpUrl !== undefined ? `, dashboard ${node.embeddedBroker.httpUrl}` : '') +
 }

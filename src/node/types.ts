@@ -2,7 +2,7 @@
  * The composition root's contract: node options, services (js-libp2p style), components.
  */
 
-import type { BrokerStats } from '../../broker/types.js';
+import type { BrokerHostOptions, BrokerStats } from '../../broker/types.js';
 import type { Board } from '../../devices/boards/index.js';
 import type { Clock } from '../clock.js';
 import type { AnswerBehaviour, Intents, IntentsStats } from '../intent/index.js';
@@ -10,6 +10,7 @@ import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../int
 import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
 import type { Roster, RosterDeps, RosterStats, StartableRoster } from '../presence/index.js';
+import type { LimiterValues } from '../protocol/types.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
 import type { IdTakenError, Transport, TransportStats } from '../transport/index.js';
 
@@ -31,6 +32,11 @@ export interface NodeComponents {
    * when this says busy. Always undefined when the node runs with a custom gate.
    */
   pressure(): BackgroundPressure | undefined;
+  /**
+   * The node's board profile and limiter values now (what a status record shows); undefined when
+   * the node runs with a custom gate. Absent on components built by hand.
+   */
+  limiterReadout?(): { board: string; values: LimiterValues } | undefined;
 }
 
 /** What `NodeComponents.pressure()` reports: the NO reason the answer side would give. */
@@ -74,6 +80,8 @@ export interface NodeOptions {
   embeddedPort?: number;
   /** Interface the embedded broker listens on. Default `127.0.0.1` (this machine only). */
   embeddedHost?: string;
+  /** The embedded broker also serves the dashboard and MQTT over WebSocket on this port (src/dashboard). */
+  embeddedHttp?: BrokerHostOptions['http'];
   /** Data folder; the series is `{dataDir}/series`. Required. */
   dataDir: string;
   /** Series durability. Default `batch` (group commit). */
@@ -154,7 +162,7 @@ export interface DamesoNode {
   /** Set once a series write or fsync failed (health checks report it); undefined while it writes. */
   readonly seriesFailure: Error | undefined;
   /** The broker this node runs in its process (`broker: 'embedded'`), for its counters; else undefined. */
-  readonly embeddedBroker: { readonly url: string; stats(): BrokerStats } | undefined;
+  readonly embeddedBroker: { readonly url: string; readonly httpUrl?: string; stats(): BrokerStats } | undefined;
   /** Opens the series, connects, serves, waits for the retained roster, starts services. */
   start(): Promise<void>;
   /** Stops services, publishes offline presence, disconnects, flushes and closes the series. */

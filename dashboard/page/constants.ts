@@ -1,0 +1,20 @@
+/** Bounds of what the page keeps in memory: a page left open for days must not grow. */
+
+/** Intents kept (newest first); older ones are forgotten. */
+export const MAX_INTENTS = 500;
+/** Intents, and cells not refreshed, older than this are forgotten, ms. */
+export const KEEP_MS = 60 * 60 * 1000;
+/** Nodes kept in the roster. */
+export const MAX_NODES = 2_000;
+/** Consensus cells kept (cell × metric). */
+export const MAX_CELLS = 5_000;
+/** Intents drawn in the list (the rest are counted in the totals). */
+export const SHOWN_INTENTS = 60;
+/** Shortest time between two redraws, ms: a busy field updates the page a few times a second at most. */
+export const REDRAW_MS = 300;
+/** Wait between reconnect attempts, ms. */
+export const RECONNECT_MS = 2_000;
+/** Client id prefix of a page (never a node's `dameso.{node}`: a page is not a member of the fleet). */
+export const VIEWER_CLIENT_ID_PREFIX = 'dameso-view.';
+/** The limiters, in the order docs/protocol.md §11 lists them. */
+export const LIMITER_NAMES = ['economic', 'cpu', 'memory', 'w_tracking', 'objective', 'topology'] as const;
