@@ -1,14 +1,18 @@
 /**
  * A real `dameso node` child: without a terminal its log lines are JSON (what journald stores);
  * `--log-format pretty` gives human lines (no colours: stderr is not a terminal); a bad value is a
- * usage error.
+ * usage error. On a real terminal (a pseudo-terminal from util-linux `script`) `dameso field`
+ * writes coloured human lines by itself.
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
 import { finished, runCli, spawnCli } from '../helpers/node-cli.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -73,4 +77,31 @@ test('a bad --log-format or --log-level is one usage line, exit 64', async () =>
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(args[0]);
   }
+});
+
+test('on a terminal: coloured human lines, no JSON', async () => {
+  const command = [process.execPath, '--import', 'tsx', MAIN, 'field', '--nodes', '2', '--duration', '1']
+    .concat(['--rate', '2', '--log-level', 'info'])
+    .join(' ');
+  // `script` runs the command on a pseudo-terminal: its stderr is a TTY, as in an SSH session.
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: undefined },
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000); // a hang guard
+  const { code, stdout } = await finished(child);
+  clearTimeout(guard);
+  expect(code).toBe(0);
+  const lines = stdout.split(/\r?\n/).filter((l) => l.includes('transport: connected'));
+  expect(lines).toHaveLength(2);
+  const ESC = '\u001b';
+  const sgr = new RegExp(`${ESC}\\[\\d+m`, 'g');
+  for (const line of lines) {
+    expect(line).toContain(`${ESC}[32mINFO ${ESC}[0m transport: connected `); // the level in green
+    expect(line).toContain(`${ESC}[2mnode=${ESC}[0mfield-`); // keys dimmed
+    expect(line.replace(sgr, '')).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}transport: connected node=field-\d session=1 /,
+    );
+  }
+  expect(stdout).not.toMatch(/^\{"level"/m);
 });
