@@ -124,6 +124,8 @@ export async function bundleJs(outFile: string, build_: BuildStamp = stamp(), en
     external: ['cbor-extract'],
     plugins: [serialportBindingBesideBundle, bundledCreateRequire],
     logLevel: 'warning',
+    // An import esbuild finds missing would be undefined at run time on the board: refuse to pack it.
+    logOverride: { 'import-is-undefined': 'error' },
   });
   return statSync(outFile).size;
 }

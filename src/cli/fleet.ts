@@ -13,6 +13,7 @@ import { ConfigError, DamesoError } from '../errors.js';
 import { fleetCredentials } from '../fleet/credentials.js';
 import { REQUESTER_ID } from '../fleet/declarations.js';
 import { defaultSpecs, type FleetSummary, runFleet, workerGroups } from '../fleet/run.js';
+import { fleetRuntime } from '../fleet/runtime.js';
 import { workerClientId } from '../fleet/worker-protocol.js';
 import { clientIdForNode } from '../protocol/index.js';
 import { BrokerUnreachableError } from '../transport/index.js';
@@ -278,6 +279,7 @@ Exit codes: 0 integrity ok; 1 integrity failed (what failed is printed); 64 bad 
 unreachable; 78 unknown role, unreadable --password-file or --ca, or the broker refused the password.`,
     )
     .action(async (flags: FleetFlags) => {
+      fleetRuntime(); // refused in the board bundle before any folder is made
       const p = parseFlags(flags);
       if (!flags.auth && flags.passwordFile !== undefined) {
         throw new DamesoError('DAMESO_USAGE', '--password-file needs --auth (the broker authenticates the fleet)');

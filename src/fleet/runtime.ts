@@ -7,6 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DamesoError } from '../errors.js';
 
 export interface FleetRuntime {
   readonly mode: 'dist' | 'tsx';
@@ -52,7 +53,17 @@ export function firstStaleSource(repo: string, dist: string): string | undefined
   return undefined;
 }
 
+/** Stamped by a bundle build (scripts/bundle.ts); absent when run from a checkout or dist/. */
+declare const DAMESO_BUILD: object | undefined;
+
 export function fleetRuntime(): FleetRuntime {
+  if (typeof DAMESO_BUILD !== 'undefined') {
+    // The board bundle is one file: the fleet's node and worker programs are not in it.
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      'dameso fleet runs from a checkout (npm ci; npm run dameso -- fleet), not from the board bundle',
+    );
+  }
   const dist = (why: string): FleetRuntime => ({
     mode: 'dist',
     why,
