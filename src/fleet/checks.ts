@@ -43,6 +43,8 @@ export interface CheckResult {
 
 export interface Percentiles {
   n: number;
+  /** Counts per latency bucket, upper bounds in ms (`LATENCY_BUCKETS_MS`, the last one open). */
+  histogram: number[];
   p50: number;
   p90: number;
   p99: number;
@@ -91,6 +93,9 @@ export interface ChecksResult {
   cells: CellTruth[];
   reputation: RoundReputation[];
 }
+
+/** Upper bounds of the latency histogram's buckets, ms (log-spaced; the last bucket takes the rest). */
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, Number.POSITIVE_INFINITY];
 
 /** Events the checks read from a series (the reputation folds the same ones the node does). */
 const EVENTS = [
@@ -197,7 +202,12 @@ function percentiles(xs: number[]): Percentiles {
   const at = (p: number): number =>
     s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number);
   const r = (x: number): number => Math.round(x * 100) / 100;
-  return { n: s.length, p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), p999: r(at(0.999)) };
+  const histogram = LATENCY_BUCKETS_MS.map(() => 0);
+  for (const x of s) {
+    const i = LATENCY_BUCKETS_MS.findIndex((le) => x <= le);
+    histogram[i < 0 ? histogram.length - 1 : i] = (histogram[i < 0 ? histogram.length - 1 : i] ?? 0) + 1;
+  }
+  return { n: s.length, histogram, p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), p999: r(at(0.999)) };
 }
 
 const median = (xs: number[]): number => {
