@@ -197,7 +197,7 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          o.persistence.destroy(),
+          settleThenDestroy(o.conns[0], o.persistence),
           new Promise<void>((resolve) => {
             timer = setTimeout(resolve, timeoutMs);
           }),
@@ -210,6 +210,17 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
       for (const c of o.conns) release(c);
     },
   };
+}
+
+/**
+ * Aedes deletes each closed client's Will without waiting for every command it sends: one still in
+ * flight when the connection is cut rejects where nobody listens (an unhandled rejection ends the
+ * process). A PING answered means Redis answered everything sent before it on that connection.
+ */
+async function settleThenDestroy(store: Redis | undefined, persistence: RedisPersistence): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await store?.ping().catch(() => undefined);
+  await persistence.destroy();
 }
 
 /**

@@ -149,9 +149,9 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
     for await (const will of store.streamWill(alive)) {
       if (stopped) return;
       await o.publishWill(will);
-      await store.delWill({ id: will.clientId, brokerId: will.brokerId });
       published++;
       stats.willsPublished++;
+      await store.delWill({ id: will.clientId, brokerId: will.brokerId });
     }
     if (published > 0) log.info({ wills: published }, 'published the Wills of clients of a dead broker');
   }
