@@ -71,6 +71,14 @@ test('--version prints the package version, the commit and the build time stampe
   expect(Number.isNaN(Date.parse(builtAt ?? ''))).toBe(false);
 });
 
+test('dameso fleet is refused by the bundle with one usage line (its worker programs are not in it)', async () => {
+  const r = await run(process.execPath, [path.join(unpacked, 'dameso.mjs'), 'fleet', '--nodes', '2'], {
+    env: bareEnv(),
+  }).catch((e: { code: number; stderr: string }) => e);
+  expect('code' in r ? r.code : 0).toBe(64);
+  expect(r.stderr).toMatch(/^dameso: dameso fleet runs from a checkout .*\[DAMESO_USAGE\]\n$/);
+});
+
 test('install.sh without --broker writes nothing for the settings and exits 64 with one line', async () => {
   const root = path.join(work, 'no-broker');
   const r = await run(path.join(unpacked, 'install.sh'), ['--root', root]).catch(
