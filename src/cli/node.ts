@@ -273,7 +273,8 @@ export function registerNode(program: Command): void {
     .option('--roles <list>', 'roles served, comma-separated (bt, mapper)', '')
     .option(
       '--broker <url>',
-      'mqtt://host:port, mqtts://host:port (TLS; see --ca), or "embedded" to run a broker in this process',
+      'mqtt://host:port, mqtts://host:port (TLS; see --ca), several of one cluster comma-separated ' +
+        '(tried in turn, the next one when a broker is lost), or "embedded" to run a broker in this process',
       DEFAULT_BROKER_URL,
     )
     .option(
@@ -338,6 +339,7 @@ Examples:
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --data /var/lib/dameso --device pi-zero-2w
   dameso node --id hub --roles bt,mapper --broker embedded --embedded-host 0.0.0.0 --embedded-port 1883
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --password-file /etc/dameso/pi-7.secret
+  dameso node --id pi-7 --roles bt --broker mqtt://site-a:1883,mqtt://site-b:1883   (a Redis cluster: fails over)
   dameso node --id pi-7 --roles bt --broker mqtts://hub:8883 --ca /etc/dameso/ca.crt --password-file /etc/dameso/pi-7.secret
   dameso node --id pi-7 --roles mapper --position 48.8566,2.3522 --broker mqtt://hub:1883 --replicate 2
   dameso node --id pi-7 --roles bt --broker mqtt://hub:1883 --prefix fleet1   (the broker runs with --prefix fleet1 too)
