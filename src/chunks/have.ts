@@ -1,24 +1,17 @@
 /**
  * `have` records (docs/protocol.md §5.4): `R/have/{chunk}/{node}`, QoS 1, retained,
  * `{v:1, node, chunk, size, t}`; an empty retained payload withdraws it. The broker keeps them, so
- * it plays the tracker: `whoHas(id)` subscribes to `R/have/{id}/+` and reads the retained records.
- *
- * MQTT 3.1.1 has no end-of-retained marker and Aedes keeps streaming retained records after SUBACK
- * (a marker is overtaken: docs/design-notes.md "Intents and the wire"), so collection ends after a quiet period
- * without a new record, bounded by a maximum wait.
+ * it plays the tracker: `whoHas(id)` subscribes to `R/have/{id}/+` and reads the retained records
+ * (have-query.ts); a tracking board keeps every record it sees (have-index.ts).
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Roster } from '../presence/types.js';
 import { HAVE_QOS } from '../protocol/constants.js';
 import type { HaveEnvelope } from '../protocol/types.js';
 import type { Transport } from '../transport/index.js';
-import {
-  DEFAULT_HAVE_MAX_WAIT_MS,
-  DEFAULT_HAVE_QUIET_MS,
-  MAX_HOLDERS_PER_CHUNK,
-  MAX_LIVE_QUERIES,
-  MAX_TRACKED_HAVES,
-} from './constants.js';
+import { DEFAULT_HAVE_MAX_WAIT_MS, DEFAULT_HAVE_QUIET_MS } from './constants.js';
+import { createHaveIndex } from './have-index.js';
+import { type HaveQueryDeps, openHaveQuery, readHaveQuery } from './have-query.js';
 import { byPreference } from './rendezvous.js';
 
 export interface Holder {
@@ -70,51 +63,19 @@ export interface HaveBoard {
   whoHas(id: string): Promise<Holder[]>;
 }
 
-/** One live query of `R/have/{id}/+`, shared by the callers asking about the same chunk meanwhile. */
-interface Collector {
-  found: Map<string, HaveEnvelope>;
-  /** Arrival order of `found` keys (a withdrawn one stays here and is skipped). */
-  order: string[];
-  ended: boolean;
-  users: number;
-  wake: Set<() => void>;
-  finish(): void;
-}
-
-export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard {
-  const quietMs = o.quietMs ?? DEFAULT_HAVE_QUIET_MS;
-  const maxWaitMs = o.maxWaitMs ?? DEFAULT_HAVE_MAX_WAIT_MS;
+export function createHaveBoard(deps: HaveDeps, options: HaveOptions = {}): HaveBoard {
   const { transport, clock } = deps;
   // One subscription per chunk at a time: a second subscribe to a live filter gets no retained copies.
-  const live = new Map<string, Collector>();
-  // The tracker: chunk → node → record, oldest chunk first (Map order); `tracked` counts records.
-  const index = new Map<string, Map<string, HaveEnvelope>>();
-  let tracked = 0;
-  let untrack: (() => Promise<void>) | undefined;
-  const track = (chunk: string, node: string, env: HaveEnvelope | null) => {
-    let m = index.get(chunk);
-    const had = m?.has(node) === true;
-    if (env === null) {
-      if (m && had) {
-        m.delete(node);
-        tracked -= 1;
-        if (m.size === 0) index.delete(chunk);
-      }
-      return;
-    }
-    if (env.node !== node || node === deps.self) return;
-    if (!m) {
-      m = new Map();
-      index.set(chunk, m);
-    }
-    m.set(node, env);
-    if (!had) tracked += 1;
-    for (const [oldest, om] of index) {
-      if (tracked <= MAX_TRACKED_HAVES) break;
-      index.delete(oldest);
-      tracked -= om.size;
-    }
+  const queries: HaveQueryDeps = {
+    self: deps.self,
+    transport,
+    clock,
+    live: new Map(),
+    quietMs: options.quietMs ?? DEFAULT_HAVE_QUIET_MS,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_HAVE_MAX_WAIT_MS,
   };
+  const index = createHaveIndex(deps.self);
+  let untrack: (() => Promise<void>) | undefined;
 
   const holderOf = (h: HaveEnvelope): Holder => ({
     node: h.node,
@@ -122,76 +83,6 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
     t: h.t,
     online: deps.roster.get(h.node)?.online === true,
   });
-
-  const open = (id: string): Collector => {
-    const existing = live.get(id);
-    if (existing) return existing;
-    let quiet: TimerHandle | undefined;
-    let cap: TimerHandle | undefined;
-    let off: (() => Promise<void>) | undefined;
-    const c: Collector = {
-      found: new Map(),
-      order: [],
-      ended: false,
-      users: 0,
-      wake: new Set(),
-      finish() {
-        if (c.ended) return;
-        c.ended = true;
-        clock.clearTimeout(quiet);
-        clock.clearTimeout(cap);
-        if (live.get(id) === c) live.delete(id);
-        off?.().catch(() => undefined);
-        off = undefined;
-        notify();
-      },
-    };
-    const notify = () => {
-      const fns = [...c.wake];
-      c.wake.clear();
-      for (const fn of fns) fn();
-    };
-    const rearm = () => {
-      clock.clearTimeout(quiet);
-      quiet = clock.setTimeout(() => c.finish(), quietMs);
-    };
-    live.set(id, c);
-    if (live.size > MAX_LIVE_QUERIES) {
-      // Bounded: past it the query ends empty (the fetch then asks every bt node).
-      c.finish();
-      return c;
-    }
-    transport
-      .subscribe(transport.topics.haveFilter(id), (inbound) => {
-        const m = inbound.message;
-        if (c.ended || m.type !== 'have' || m.topic.chunk !== id) return;
-        if (m.envelope === null) c.found.delete(m.topic.node);
-        else if (
-          m.envelope.node === m.topic.node &&
-          m.topic.node !== deps.self &&
-          c.found.size < MAX_HOLDERS_PER_CHUNK
-        ) {
-          if (!c.found.has(m.topic.node)) c.order.push(m.topic.node);
-          c.found.set(m.topic.node, m.envelope);
-        }
-        rearm();
-        notify();
-      })
-      .then(
-        (unsubscribe) => {
-          off = unsubscribe;
-          if (c.ended) {
-            off().catch(() => undefined);
-            return;
-          }
-          // Retained copies may still be streaming after SUBACK (Aedes): wait for a quiet period.
-          rearm();
-          cap = clock.setTimeout(() => c.finish(), maxWaitMs);
-        },
-        () => c.finish(),
-      );
-    return c;
-  };
 
   /** Tracked: online holders first, no round trip. A stale entry costs one failed ask. */
   function trackedHolders(id: string): Holder[] | undefined {
@@ -207,37 +98,21 @@ export function createHaveBoard(deps: HaveDeps, o: HaveOptions = {}): HaveBoard 
       yield* tracked;
       return;
     }
-    const c = open(id);
-    c.users += 1;
-    try {
-      let i = 0;
-      for (;;) {
-        while (i < c.order.length) {
-          const env = c.found.get(c.order[i++]!);
-          if (env) yield holderOf(env);
-        }
-        if (c.ended) return;
-        await new Promise<void>((resolve) => c.wake.add(resolve));
-      }
-    } finally {
-      c.users -= 1;
-      // Nobody is listening any more: end early instead of holding a subscription for the quiet period.
-      if (c.users === 0) c.finish();
-    }
+    for await (const env of readHaveQuery(openHaveQuery(queries, id))) yield holderOf(env);
   }
 
   return {
     async start() {
-      if (!o.track || untrack) return;
+      if (!options.track || untrack) return;
       untrack = await transport.subscribe(transport.topics.haveFilter(), (inbound) => {
         const m = inbound.message;
-        if (m.type === 'have') track(m.topic.chunk, m.topic.node, m.envelope);
+        if (m.type === 'have') index.record(m.topic.chunk, m.topic.node, m.envelope);
       });
     },
     async stop() {
       const off = untrack;
       untrack = undefined;
-      for (const c of [...live.values()]) c.finish();
+      for (const q of [...queries.live.values()]) q.finish();
       await off?.();
     },
     announce(id, size) {
