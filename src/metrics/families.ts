@@ -35,6 +35,9 @@ export const NODE_FAMILIES = {
   dameso_series_syncs_total: counter(
     'Syncs the series asked of the device since start: O_DSYNC writes, fdatasyncs, folder fsyncs.',
   ),
+  dameso_storage_write_budget_bytes: gauge(
+    "Estimated bytes the board profile's storage medium takes before it wears out (storage.writeBudgetBytes; absent without one).",
+  ),
 
   dameso_intents_declared_total: counter('Intents this node declared.'),
   dameso_intents_closed_total: counter('Declared intents closed (all answered, deadline or offline).'),

@@ -7,10 +7,12 @@ import { CHUNKS_VIEW } from '../chunks/constants.js';
 import type { BackupState, BackupStateName } from '../chunks/index.js';
 import type { ChunksState } from '../chunks/view.js';
 import type { LimiterGate } from '../limiters/gate.js';
+import { LIMITERS_VIEW, type LimiterTally } from '../limiters/index.js';
 import type { DamesoNode } from '../node.js';
 import type { ObserveInstance, SurveyStats } from '../observe/index.js';
 import { LIMITER_NAMES, NO_REASONS } from '../protocol/types.js';
 import type { CommitStats } from '../series/index.js';
+import { writeBudgetOf } from '../status/index.js';
 import type { Sink, Source } from './registry.js';
 
 /** The node's limiter gate when it uses its own limiters (a custom gate has no values to show). */
@@ -23,6 +25,15 @@ function limiterGate(node: DamesoNode): LimiterGate | undefined {
 function commitStats(node: DamesoNode): CommitStats | undefined {
   const f = (node.series as { commitStats?: () => CommitStats }).commitStats;
   return typeof f === 'function' ? f.call(node.series) : undefined;
+}
+
+/** The write budget of the board the node's limiters recorded (`dameso status` turns it into years). */
+function writeBudget(node: DamesoNode): number | undefined {
+  try {
+    return writeBudgetOf(node.series.view<LimiterTally>(LIMITERS_VIEW).config?.board ?? null);
+  } catch {
+    return undefined; // a node without its own limiters has no such view
+  }
 }
 
 /** The backup of a node whose chunks service backs its series up (`replicate` > 0). */
@@ -59,6 +70,8 @@ export function nodeSource(node: DamesoNode): Source {
       sink('dameso_series_written_bytes_total', c.writtenBytes);
       sink('dameso_series_syncs_total', c.syncs);
     }
+    const budget = writeBudget(node);
+    if (budget !== undefined) sink('dameso_storage_write_budget_bytes', budget);
 
     const { declare: d, answer: a } = node.intents.stats();
     sink('dameso_intents_declared_total', d.declared);

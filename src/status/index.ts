@@ -9,3 +9,4 @@ export { type Health, healthOf, type StatusNode, statusOfNode } from './live.js'
 export type { NodeStatus, RecordedEntry } from './types.js';
 export { type StatusViewState, statusView } from './view.js';
 export { type Wear, wearOf } from './wear.js';
+export { wearOfSeries, writeBudgetOf } from './wear-node.js';

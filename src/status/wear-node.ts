@@ -9,14 +9,23 @@ function wearCounts(series: Series): WearCounts | undefined {
   return typeof f === 'function' ? f.call(series) : undefined;
 }
 
+/** Budgets of the named profiles looked up so far: metrics ask at every scrape, and a profile is a file. */
+const budgets = new Map<string, number | undefined>();
+/** Names remembered at most (the built-in profiles are a handful). */
+const MAX_BUDGETS_KEPT = 16;
+
 /** The write budget of a named board profile; undefined for a custom file or a profile without one. */
 export function writeBudgetOf(board: string | null): number | undefined {
   if (board === null) return undefined;
+  if (budgets.has(board)) return budgets.get(board);
+  let budget: number | undefined;
   try {
-    return loadBoard(board).storage.writeBudgetBytes;
+    budget = loadBoard(board).storage.writeBudgetBytes;
   } catch {
-    return undefined; // a custom board given as a file: its name does not load
+    budget = undefined; // a custom board given as a file: its name does not load
   }
+  if (budgets.size < MAX_BUDGETS_KEPT) budgets.set(board, budget);
+  return budget;
 }
 
 /** `{ wear }` for a writable series, `{}` for one that writes nothing (read-only, or a custom implementation). */

@@ -102,5 +102,6 @@ describe('a running node', () => {
     const metrics = (await get(`${base}/metrics`)).body;
     expect(metrics).toMatch(/dameso_series_written_bytes_total\{node="w1"\} [1-9]/);
     expect(metrics).toMatch(/dameso_series_syncs_total\{node="w1"\} [1-9]/);
+    expect(metrics).toContain('dameso_storage_write_budget_bytes{node="w1"} 4000000000000');
   });
 });
