@@ -130,6 +130,14 @@ export function supervisedOnline(s: Supervised, status: string): void {
   s.sup.online();
 }
 
+/** `dameso_safe_mode` and `dameso_boot_refusals_total` for the node's metrics. */
+export function superviseSamples(s: Supervised): (sink: (name: string, value: number) => void) => void {
+  return (sink) => {
+    sink('dameso_safe_mode', s.safeMode === undefined ? 0 : 1);
+    sink('dameso_boot_refusals_total', s.sup.refusedAttempts);
+  };
+}
+
 /** Stopping on a signal: STOPPING=1 first; `settled()` after the node stopped. */
 export function supervisedStopping(s: Supervised): { settled(): Promise<void> } {
   s.notifier.stopping();

@@ -48,6 +48,7 @@ import {
   startSupervised,
   supervisedOnline,
   supervisedStopping,
+  superviseSamples,
 } from './node-supervise.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
@@ -206,7 +207,6 @@ function warnOpenEmbedded(broker: string, host: string, log: Logger): void {
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
-/** Resolves on the first SIGINT or SIGTERM. */
 /** `--http-port`: the embedded broker's dashboard (only a broker this process runs can serve it). */
 async function embeddedDashboard(flags: NodeFlags, broker: string) {
   const port = parseHttpPort(flags.httpPort);
@@ -219,6 +219,7 @@ async function embeddedDashboard(flags: NodeFlags, broker: string) {
   return dashboardHttp(port, { ...topicPrefixOption(flags.prefix), auth: false });
 }
 
+/** Resolves on the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => {
@@ -306,9 +307,9 @@ export function registerNode(program: Command): void {
     )
     .option(
       '--position <lat,lon>',
-    .option(HTTP_PORT_FLAG[0], `${HTTP_PORT_FLAG[1]} (with --broker embedded)`)
       'fixed station position in decimal degrees, used when no GPS fix is fresh; e.g. --position 48.8566,2.3522',
     )
+    .option(HTTP_PORT_FLAG[0], `${HTTP_PORT_FLAG[1]} (with --broker embedded)`)
     .option(
       '--simulate <metric[,bias=N][,noise=N]>',
       'a simulated sensor over the synthetic field at --position (for fleets and demos); bias is added to ' +
@@ -406,6 +407,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
         ...topicPrefixOption(flags.prefix),
         dataDir,
         ...(dev.device !== undefined ? { device: dev.device } : {}),
+        ...(embeddedHttp !== undefined ? { embeddedHttp } : {}),
         log,
       };
       let assembled: ReturnType<typeof assembleNode> | undefined;
@@ -416,7 +418,6 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
           ...shared,
           roles,
           replicate,
-        ...(embeddedHttp !== undefined ? { embeddedHttp } : {}),
           drivers: serial,
           simulate: sims,
           ...(position !== undefined ? { position } : {}),
@@ -441,7 +442,8 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       }
       const observes = assembled?.observes ?? false;
       const drivers = assembled?.drivers ?? [];
-      const metrics = metricsListen && (await serveNodeMetrics(node, metricsListen).catch(stopThen(node)));
+      const metrics =
+        metricsListen && (await serveNodeMetrics(node, metricsListen, superviseSamples(sup)).catch(stopThen(node)));
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
           `on ${node.brokerUrl}${prefixNote(flags.prefix)}, data ${dataDir}` +
@@ -450,6 +452,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
             : '') +
           surveyLine(node.roles, survey) +
           (metrics ? `, metrics ${metrics.url}` : '') +
+          (node.embeddedBroker?.httpUrl !== undefined ? `, dashboard ${node.embeddedBroker.httpUrl}` : '') +
           (safe
             ? ', SAFE MODE (presence and status only)'
             : replicate > 0
@@ -468,5 +471,4 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       await stopping.settled();
       process.stdout.write(`node ${node.id} stopped\n`);
     });
-          (node.embeddedBroker?.httpUrl !== undefined ? `, dashboard ${node.embeddedBroker.httpUrl}` : '') +
 }

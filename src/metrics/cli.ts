@@ -13,6 +13,7 @@ import {
   type RouteReply,
   startMetricsServer,
 } from './http.js';
+import type { Source } from './registry.js';
 import { brokerSource, nodeSource } from './sources.js';
 
 /**
@@ -73,9 +74,23 @@ export function parseMetricsFlags(flags: MetricsFlags): MetricsListen | undefine
 }
 
 /** Serves a started node's metrics; close the returned server before stopping the node. */
-export async function serveNodeMetrics(node: DamesoNode, listen: MetricsListen): Promise<MetricsServer> {
+/** `extra`: samples the command adds beside the node's own (supervision), under the same `node` label. */
+export async function serveNodeMetrics(
+  node: DamesoNode,
+  listen: MetricsListen,
+  extra?: Source,
+): Promise<MetricsServer> {
   const metrics = (await loadRegistry()).createMetrics();
-  metrics.addNodeSource(node.id, nodeSource(node));
+  const own = nodeSource(node);
+  metrics.addNodeSource(
+    node.id,
+    extra === undefined
+      ? own
+      : (sink) => {
+          own(sink);
+          extra(sink);
+        },
+  );
   // A node on `--broker embedded` serves its broker's counters too, labelled broker="<node id>".
   const broker = node.embeddedBroker;
   if (broker !== undefined) metrics.addBrokerSource(node.id, brokerSource(broker));

@@ -27,6 +27,12 @@ export const NODE_FAMILIES = {
   dameso_series_segments: gauge('Segment files in the series ring.'),
   dameso_series_evicted_segments_total: counter('Segments evicted to keep the series under its budget.'),
   dameso_series_damaged_records: gauge('Damaged records the series skipped at open (see `dameso series verify`).'),
+  dameso_safe_mode: gauge(
+    '1 when the node started in safe mode after 3 crashes at start within 10 min (presence and status only).',
+  ),
+  dameso_boot_refusals_total: counter(
+    'Start attempts the broker refused (password, certificate, unreachable) before this process went online (--retry).',
+  ),
   dameso_series_commits_total: counter('Group commits (write + fsync under the mode) done by the series.'),
   dameso_series_committed_records_total: counter('Records written by those commits.'),
   dameso_series_written_bytes_total: counter(

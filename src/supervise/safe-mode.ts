@@ -15,6 +15,8 @@ import { readRecord, type SafeModeRecord, type SuperviseRecord, writeRecord } fr
 export interface StartSupervision {
   /** Set when this start runs in safe mode: why. */
   readonly safeMode: SafeModeRecord | undefined;
+  /** Refused start attempts of this process (never reset while it runs: a counter). */
+  readonly refusedAttempts: number;
   /** Counts a refused start attempt (boot retries) in the record, for `dameso status`. */
   noteRefusal(r: { code: string; message: string; attempt: number; nextDelayMs: number }): Promise<void>;
   /** Online: after `CLEAN_RUN_MS` still running, the record is cleared (unless in safe mode). */
@@ -53,6 +55,7 @@ class Supervision implements StartSupervision {
   private cleanTimer: ReturnType<Clock['setTimeout']> | undefined;
   /** Writes one after the other, so the file ends as the newest state. */
   private writes: Promise<void> = Promise.resolve();
+  refusedAttempts = 0;
 
   constructor(
     private readonly o: BeginOptions,
@@ -62,6 +65,7 @@ class Supervision implements StartSupervision {
   ) {}
 
   noteRefusal(r: { code: string; message: string; attempt: number; nextDelayMs: number }): Promise<void> {
+    this.refusedAttempts++;
     this.record.boot = { total: this.record.boot.total + 1, last: { ...r, t: this.o.clock.now() } };
     return this.save();
   }

@@ -68,6 +68,7 @@ describe('boot retries', () => {
       // A refusal that no restart repairs is no crash at start.
       expect((await readRecord(data)).starts).toHaveLength(0);
 
+      const metricsPort = await freePort();
       const child = spawnCli([
         'node',
         '--id',
@@ -79,6 +80,8 @@ describe('boot retries', () => {
         '--data',
         data,
         '--retry',
+        '--metrics-port',
+        String(metricsPort),
       ]);
       const exit = finished(child);
       const warned = await stderrMatches(child, /start refused \[DAMESO_BAD_CONFIG\]/, 2);
@@ -92,6 +95,9 @@ describe('boot retries', () => {
       await setCredential(users, 'pi-7', 'pi-7-secret-pw', CHEAP);
       await auth.reload();
       await printed(child, 'node pi-7 online');
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(Number(/^dameso_boot_refusals_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+      expect(metrics).toMatch(/^dameso_safe_mode\{[^}]*\} 0$/m);
       child.kill('SIGTERM');
       expect((await exit).code).toBe(0);
     } finally {
@@ -138,10 +144,26 @@ describe('safe mode', () => {
       child.kill('SIGKILL');
       await exit;
     }
-    const child = spawnCli(['node', '--id', 's1', '--roles', 'bt', '--broker', broker.url, '--data', data, '--retry']);
+    const metricsPort = await freePort();
+    const child = spawnCli([
+      'node',
+      '--id',
+      's1',
+      '--roles',
+      'bt',
+      '--broker',
+      broker.url,
+      '--data',
+      data,
+      '--retry',
+      '--metrics-port',
+      String(metricsPort),
+    ]);
     const exit = finished(child);
     const said = stderrMatches(child, /starts in safe mode/);
     await printed(child, 'node s1 online');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^dameso_safe_mode\{[^}]*\} 1$/m);
     expect((await said)[0]).toMatch(/node s1 starts in safe mode: 3 crashes at start within 10 min; no roles/);
     const status = await runCli(['status', '--data', data]);
     expect(status.stdout).toMatch(
