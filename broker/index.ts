@@ -5,7 +5,7 @@
  * despite Aedes streaming retained records after SUBACK: src/protocol/roster-barrier.ts.
  */
 
-export { type Acl, type AclAction, createAcl } from './acl.js';
+export { type Acl, type AclAction, createAcl, createViewerAcl } from './acl.js';
 export { CONNECTION_REFUSALS, type ConnectionRefusal, sourceKey } from './admission.js';
 export {
   AUTH_REFUSALS,
@@ -24,8 +24,11 @@ export {
   parseHash,
   SCRYPT_DEFAULTS,
   type ScryptParams,
+  type StoredCredential,
   setCredential,
+  VIEWER_CLIENT_ID_PREFIX,
   verifyPassword,
+  viewerFromClientId,
 } from './auth.js';
 export {
   DEFAULT_REDIS_CONNECT_TIMEOUT_MS,

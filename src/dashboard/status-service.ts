@@ -3,7 +3,8 @@
  * its own id, at most once per STATUS_MIN_INTERVAL_MS and only when they changed. Limiter values
  * are rounded to two decimals, so a CPU gauge wobbling in its third decimal is not news.
  */
-import type { NodeComponents, Service, ServiceInstance } from '../node/types.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
 import { REPUTATION_VIEW, type ReputationState, reputationScores } from '../observe/index.js';
 import {
   CONSENSUS_QOS,
@@ -16,8 +17,29 @@ import {
   type StatusEnvelope,
   stampEpoch,
 } from '../protocol/index.js';
+import type { Series, View } from '../series/index.js';
+import type { Transport } from '../transport/index.js';
 import { STATUS_CHECK_MS } from './constants.js';
 import { DASHBOARD_VIEW, type DashboardViewState, dashboardView } from './status-view.js';
+
+/**
+ * What the publisher uses of a node's components (a structural part of the node's StatusDeps,
+ * so the service plugs into `services` without this folder depending on the node's).
+ */
+export interface StatusDeps {
+  id: string;
+  series: Pick<Series, 'view'>;
+  transport: Pick<Transport, 'topics' | 'session' | 'epoch' | 'publish' | 'onConnect'>;
+  clock: Clock;
+  log: Logger;
+  pressure(): string | undefined;
+  limiterReadout?(): { board: string; values: LimiterValues } | undefined;
+}
+
+interface StatusInstance {
+  start(): void;
+  stop(): void;
+}
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
@@ -26,7 +48,7 @@ function roundedLimiters(values: LimiterValues): LimiterValues {
 }
 
 /** The peers' reputation as this node derives it (observe service), or undefined without one. */
-function reputationOf(c: NodeComponents): Record<string, number> | undefined {
+function reputationOf(c: StatusDeps): Record<string, number> | undefined {
   let state: ReputationState;
   try {
     state = c.series.view<ReputationState>(REPUTATION_VIEW);
@@ -39,7 +61,7 @@ function reputationOf(c: NodeComponents): Record<string, number> | undefined {
 
 /** The status record's fields other than the envelope and time (what "changed" compares). */
 function statusBody(
-  c: NodeComponents,
+  c: StatusDeps,
   closed: StatusEnvelope['closed'],
 ): Omit<StatusEnvelope, 'v' | 'node' | 'session' | 't'> {
   const readout = c.limiterReadout?.();
@@ -53,9 +75,9 @@ function statusBody(
   };
 }
 
-function createPublisher(c: NodeComponents): ServiceInstance {
+function createPublisher(c: StatusDeps): StatusInstance {
   const topics = c.transport.topics;
-  let timer: ReturnType<NodeComponents['clock']['setInterval']> | undefined;
+  let timer: ReturnType<StatusDeps['clock']['setInterval']> | undefined;
   let offConnect: (() => void) | undefined;
   let lastAt = Number.NEGATIVE_INFINITY;
   let lastStatus = '';
@@ -128,6 +150,10 @@ function createPublisher(c: NodeComponents): ServiceInstance {
 }
 
 /** The dashboard status service: add it to a node's services to feed `dameso broker --http-port`. */
-export function createStatusService(): Service {
-  return { name: 'dashboard-status', views: [dashboardView], create: createPublisher };
+export function createStatusService(): {
+  name: string;
+  views: readonly View<unknown>[];
+  create(c: StatusDeps): StatusInstance;
+} {
+  return { name: 'dashboard-status', views: [dashboardView as View<unknown>], create: createPublisher };
 }

@@ -4,9 +4,9 @@
  * snapshots).
  */
 import { CONSENSUS_EVENT } from '../observe/index.js';
+import type { ClosedIntentSummary, ConsensusCell } from '../protocol/index.js';
 import { MAX_CONSENSUS_CELLS } from '../protocol/index.js';
-import type { ClosedIntentSummary, ConsensusCell } from '../protocol/types.js';
-import type { Entry, View } from '../series/types.js';
+import type { Entry, View } from '../series/index.js';
 import { MAX_PENDING_CLOSED } from './constants.js';
 
 export const DASHBOARD_VIEW = 'dashboard.status';

@@ -10,7 +10,7 @@ import type { DeclaredIntent, DeclareOptions, Gate, IntentHandler } from '../int
 import type { Thresholds } from '../limiters/policy.js';
 import type { Logger } from '../log.js';
 import type { Roster, RosterDeps, RosterStats, StartableRoster } from '../presence/index.js';
-import type { LimiterValues } from '../protocol/types.js';
+import type { LimiterValues } from '../protocol/index.js';
 import type { Durability, Series, SeriesOptions, View } from '../series/types.js';
 import type { IdTakenError, Transport, TransportStats } from '../transport/index.js';
 

@@ -18,6 +18,7 @@ import { setCredential } from '../../broker/index.js';
 import { encode } from '../../src/protocol/index.js';
 import { DEFAULT_KEEPALIVE_S } from '../../src/transport/constants.js';
 import { printed, spawnCli } from '../helpers/node-cli.js';
+import { makeTestPki, removePki, type TestPki } from '../helpers/tls.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = new URL('../../docs/', import.meta.url).pathname;
@@ -253,6 +254,30 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard under --auth-file: viewers onl
       mqtt.connectAsync(`${wsUrl}mqtt`, { clientId: 'dameso-view.anon.x', reconnectPeriod: 0 }),
     ).rejects.toThrow(/Not authorized|Bad username or password/i);
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('dashboard under TLS: HTTPS and WSS on the page port', () => {
+  let pki: TestPki | undefined;
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+
+  beforeAll(async () => {
+    pki = await makeTestPki();
+    broker = await startBroker(['--tls-port', '0', '--tls-cert', pki.files.cert, '--tls-key', pki.files.key]);
+  }, 60_000);
+  afterAll(async () => {
+    await removePki(pki);
+  });
+
+  it('serves the page over HTTPS and reads the broker over WSS', async () => {
+    expect(broker.at.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    // The test CA is not the browser's: trust it for this context only.
+    const context = await (browser as Browser).newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(broker.at.httpUrl);
+    await page.waitForSelector('#conn[data-state="connected"]', { timeout: DRAW_TIMEOUT_MS });
+    expect(await page.locator('#conn').textContent()).toMatch(/^live: wss:\/\/127\.0\.0\.1:\d+\/mqtt/);
+    await context.close();
+  }, 60_000);
 });
 
 /** Polls `cond` every 50 ms; throws after `ms` (a failed wait fails the test). */
