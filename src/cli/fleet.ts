@@ -77,7 +77,10 @@ const FLEET_BROKER_CHECK_MS = 3_000;
  * A broker given by URL is asked once before any node starts, with the requester's credentials and
  * CA: a broker that is down, or refuses them, is said now in one line instead of as a failed check.
  */
-async function checkFleetBroker(url: string, auth: { password?: string; ca?: string }): Promise<void> {
+async function checkFleetBroker(
+  url: string,
+  auth: { password?: string; ca?: string; usersFile?: string },
+): Promise<void> {
   const client = mqtt.connect(url, {
     protocolVersion: 4,
     clientId: clientIdForNode(REQUESTER_ID),
@@ -99,7 +102,7 @@ async function checkFleetBroker(url: string, auth: { password?: string; ca?: str
         'broker',
         auth.password === undefined
           ? `the broker at ${url} requires passwords (CONNACK ${code}): run with --auth (per-node credentials) or --password-file`
-          : `the broker at ${url} refused ${REQUESTER_ID}'s password (CONNACK ${code}): load the fleet's users file into its auth file`,
+          : `the broker at ${url} refused ${REQUESTER_ID}'s password (CONNACK ${code}): give it the fleet's users file ${auth.usersFile} (dameso broker --auth-file)`,
       );
     }
     throw new BrokerUnreachableError(url, FLEET_BROKER_CHECK_MS, err);
@@ -288,18 +291,28 @@ unreachable; 78 unknown role, unreadable --password-file or --ca, or the broker 
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const caPem = await readCaFile('--ca', flags.ca);
       const dataDir = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-fleet-')));
-      const credentials = flags.auth
-        ? await fleetCredentials(path.join(dataDir, 'credentials'), clientIds(p, flags.baselineWorker === true), shared)
-        : undefined;
-      if (credentials && !flags.json) process.stderr.write(`credentials: ${credentials.usersFile}\n`);
-      const ca = caPem === undefined || flags.ca === undefined ? undefined : { pem: caPem.toString(), file: flags.ca };
-      if (p.broker !== 'embedded') {
-        await checkFleetBroker(p.broker, {
-          ...(credentials ? { password: credentials.passwords[REQUESTER_ID] } : {}),
-          ...(ca ? { ca: ca.pem } : {}),
-        });
+      try {
+        const credentials = flags.auth
+          ? await fleetCredentials(
+              path.join(dataDir, 'credentials'),
+              clientIds(p, flags.baselineWorker === true),
+              shared,
+            )
+          : undefined;
+        const ca =
+          caPem === undefined || flags.ca === undefined ? undefined : { pem: caPem.toString(), file: flags.ca };
+        if (p.broker !== 'embedded') {
+          await checkFleetBroker(p.broker, {
+            ...(credentials ? { password: credentials.passwords[REQUESTER_ID], usersFile: credentials.usersFile } : {}),
+            ...(ca ? { ca: ca.pem } : {}),
+          });
+        }
+        await runAndReport(flags, p, dataDir, { ...(credentials ? { credentials } : {}), ...(ca ? { ca } : {}) });
+      } catch (err) {
+        // A temp folder of a fleet that never ran goes with it (a --data folder is the user's).
+        if (flags.data === undefined) await rm(dataDir, { recursive: true, force: true });
+        throw err;
       }
-      await runAndReport(flags, p, dataDir, { ...(credentials ? { credentials } : {}), ...(ca ? { ca } : {}) });
     });
 }
 

@@ -11,20 +11,37 @@ export const REQUESTER_ID = 'fleet-requester';
 const CHUNK_BYTES = 1024;
 /** Chunk ids remembered for `want_chunk` (the newest pushed). */
 const KEEP_IDS = 100;
+/**
+ * Storage nodes each pushed chunk is addressed to, count: as a node's backup places a chunk on K
+ * nodes, not on the whole fleet (every bt node of a large fleet writing every chunk to one disk
+ * would measure the disk, not the fleet).
+ */
+export const STORE_REPLICAS = 3;
 
 export interface Declaration {
   kind: string;
   subject: string;
   body?: Uint8Array;
+  /** The peers addressed (the rest stay out of the expected set); absent: every peer of the role. */
+  to?: string[];
+}
+
+/** `k` distinct picks from `from` (all of them when there are no more). */
+function pick(from: readonly string[], k: number): string[] {
+  const rest = [...from];
+  const out: string[] = [];
+  while (out.length < k && rest.length > 0) out.push(rest.splice(Math.floor(Math.random() * rest.length), 1)[0]!);
+  return out;
 }
 
 /**
  * What the requester declares, in turn, for the fleet's roles. `bt`: push a fresh chunk
  * (`store_chunk`: YES from the nodes that stored it), ask for a pushed one (`want_chunk`: YES from
  * its holders, including a restarted node that reopened its store) and for an unknown one (silence).
- * `mapper`: `want_observations` for a cell (nodes without sensors stay silent).
+ * `mapper`: `want_observations` for a cell (nodes without sensors stay silent). `storageNodes` gives
+ * the online bt nodes a chunk is pushed to (`STORE_REPLICAS` of them).
  */
-export function declarations(roles: string[]): Array<() => Declaration> {
+export function declarations(roles: string[], storageNodes: () => string[]): Array<() => Declaration> {
   const stored: string[] = [];
   const out: Array<() => Declaration> = [];
   if (roles.includes('bt')) {
@@ -36,7 +53,7 @@ export function declarations(roles: string[]): Array<() => Declaration> {
       const { id: subject, bytes: body } = buildChunk(REQUESTER_ID, [{ seq, t: Date.now(), event: 'fleet', filler }]);
       stored.push(subject);
       if (stored.length > KEEP_IDS) stored.shift();
-      return { kind: 'store_chunk', subject, body };
+      return { kind: 'store_chunk', subject, body, to: pick(storageNodes(), STORE_REPLICAS) };
     });
     out.push(() => ({
       kind: 'want_chunk',

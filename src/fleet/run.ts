@@ -391,16 +391,26 @@ class FleetRun {
   private startDeclaring(): ReturnType<typeof systemClock.setInterval> {
     const o = this.o;
     const declarer = this.requester!;
-    const kinds = declarations(o.roles);
+    const kinds = declarations(o.roles, () =>
+      declarer.roster
+        .online()
+        .filter((p) => p.roles.includes('bt') && p.node !== REQUESTER_ID)
+        .map((p) => p.node),
+    );
     const tickMs = Math.max(MIN_TICK_MS, 1000 / o.rate);
     let credit = 0;
     let k = 0;
     return systemClock.setInterval(() => {
       credit += (o.rate * tickMs) / 1000;
       for (; credit >= 1; credit--) {
-        const { kind, subject, body } = kinds[k++ % kinds.length]!();
+        const { kind, subject, body, to } = kinds[k++ % kinds.length]!();
         try {
-          const intent = declarer.declare(kind, { subject, deadlineMs: DEADLINE_MS, ...(body ? { body } : {}) });
+          const intent = declarer.declare(kind, {
+            subject,
+            deadlineMs: DEADLINE_MS,
+            ...(body ? { body } : {}),
+            ...(to ? { to } : {}),
+          });
           this.declaredIds.add(intent.id);
           this.tally.declared();
           const p = intent.then((out) => {

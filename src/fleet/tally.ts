@@ -24,6 +24,16 @@ export interface TallySnapshot {
   replyP99Ms: number;
   /** Intents whose yes+no+silence+offline (expected peers only) exceed their expected peers. */
   overCounted: number;
+  /** Per outcome, ms: YES and NO replies from declaring to arrival; the close of intents with silence. */
+  latencyMs: { yes: Percentiles; no: Percentiles; closeWithSilence: Percentiles };
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  count: number;
 }
 
 export class Tally {
@@ -31,6 +41,12 @@ export class Tally {
   private s = { declared: 0, expected: 0, yes: 0, no: 0, silence: 0, offline: 0, unexpected: 0, overCounted: 0 };
   private readonly noBy: Record<string, number> = {};
   private readonly latencies = new LatencyReservoir(RESERVOIR);
+  private readonly byOutcome = {
+    yes: new LatencyReservoir(RESERVOIR),
+    no: new LatencyReservoir(RESERVOIR),
+    closeWithSilence: new LatencyReservoir(RESERVOIR),
+  };
+  private readonly counts = { yes: 0, no: 0, closeWithSilence: 0 };
 
   declared(): void {
     this.s.declared++;
@@ -53,6 +69,26 @@ export class Tally {
     this.s.offline += o.offline.length;
     if (fromExpected.length + o.silence.length + o.offline.length > o.expected.length) this.s.overCounted++;
     for (const r of replies) this.latencies.push(r.latencyMs);
+    this.keep(
+      'yes',
+      o.yes.map((r) => r.latencyMs),
+    );
+    this.keep(
+      'no',
+      o.no.map((r) => r.latencyMs),
+    );
+    if (o.silence.length > 0) this.keep('closeWithSilence', [o.elapsedMs]);
+  }
+
+  private keep(outcome: keyof Tally['byOutcome'], ms: readonly number[]): void {
+    for (const x of ms) this.byOutcome[outcome].push(x);
+    this.counts[outcome] += ms.length;
+  }
+
+  private percentiles(outcome: keyof Tally['byOutcome']): Percentiles {
+    const r = this.byOutcome[outcome];
+    const p = (q: number): number => (this.counts[outcome] === 0 ? 0 : Math.round(r.pct(q) * 100) / 100);
+    return { p50: p(50), p90: p(90), p99: p(99), p999: p(99.9), count: this.counts[outcome] };
   }
 
   private pct(p: number): number {
@@ -75,6 +111,11 @@ export class Tally {
       replyP50Ms: this.pct(50),
       replyP99Ms: this.pct(99),
       overCounted: this.s.overCounted,
+      latencyMs: {
+        yes: this.percentiles('yes'),
+        no: this.percentiles('no'),
+        closeWithSilence: this.percentiles('closeWithSilence'),
+      },
     };
   }
 }

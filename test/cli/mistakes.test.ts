@@ -215,11 +215,11 @@ const ROWS: Row[] = [
     mentions: () => 'mqtt://127.0.0.1:1',
   },
   {
-    name: 'fleet against a TLS broker',
-    args: () => ['fleet', '--duration', '1', '--broker', 'mqtts://127.0.0.1:8883'],
+    name: 'fleet --password-file without --auth',
+    args: () => ['fleet', '--duration', '1', '--password-file', 'fleet.secret'],
     code: 64,
     errorCode: 'DAMESO_USAGE',
-    mentions: () => 'without --ca or --password-file',
+    mentions: () => '--password-file needs --auth',
   },
   {
     name: 'limits --data of a missing path',

@@ -78,10 +78,20 @@ async function expectOutcomesConsistent(s: FleetSummary): Promise<void> {
 
 describe('dameso fleet', () => {
   it(
-    'runs 3 node processes against an embedded broker: exit 0, consistent counts, integrity ok, no child left',
+    'runs 3 node processes (--procs-per-node) against an embedded broker: exit 0, consistent counts, integrity ok, no child left',
     async () => {
       const data = path.join(root, 'plain');
-      const { code, summary: s } = await fleet(['--nodes', '3', '--duration', '2', '--rate', '20', '--data', data]);
+      const { code, summary: s } = await fleet([
+        '--nodes',
+        '3',
+        '--procs-per-node',
+        '--duration',
+        '2',
+        '--rate',
+        '20',
+        '--data',
+        data,
+      ]);
       expect(s.failures).toEqual([]);
       expect(code).toBe(0);
       expect(s.ok).toBe(true);
@@ -111,6 +121,7 @@ describe('dameso fleet', () => {
       const { code, summary: s } = await fleet([
         '--nodes',
         '3',
+        '--procs-per-node',
         '--duration',
         '3',
         '--rate',
@@ -142,7 +153,18 @@ describe('dameso fleet', () => {
     'stops cleanly on SIGINT (Ctrl-C) before --duration: summary printed, no child left',
     async () => {
       const data = path.join(root, 'sigint');
-      const child = spawnCli(['fleet', '--nodes', '2', '--duration', '600', '--rate', '10', '--data', data]);
+      const child = spawnCli([
+        'fleet',
+        '--nodes',
+        '2',
+        '--procs-per-node',
+        '--duration',
+        '600',
+        '--rate',
+        '10',
+        '--data',
+        data,
+      ]);
       const done = finished(child);
       // The first progress line (stderr) means every node is up and intents are being declared.
       await new Promise<void>((resolve) => {
