@@ -480,11 +480,20 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
    */
   async function closeClientsWithWills(b: Aedes): Promise<void> {
     const clients = Object.values((b as unknown as { clients: Record<string, Client> }).clients);
-    const waiting = new Set(clients.filter((c) => (c as unknown as { will?: unknown }).will != null));
+    // Client → its Will's topic; a Will the envelope check refused goes out on DROP_TOPIC instead.
+    const waiting = new Map<Client, string>();
+    for (const c of clients) {
+      const will = (c as unknown as { will?: { topic: string } | null }).will;
+      if (will != null) waiting.set(c, will.topic);
+    }
     let timer: TimerHandle | undefined;
+    let onPublish: ((packet: { topic: string }, client: Client | null) => void) | undefined;
     const flushed = new Promise<void>((resolve) => {
-      const onPublish = (_packet: unknown, client: Client | null) => {
-        if (client !== null && waiting.delete(client) && waiting.size === 0) resolve();
+      onPublish = (packet, client) => {
+        const topic = client === null ? undefined : waiting.get(client);
+        if (client === null || (packet.topic !== topic && packet.topic !== DROP_TOPIC)) return;
+        waiting.delete(client);
+        if (waiting.size === 0) resolve();
       };
       b.on('publish', onPublish);
       timer = clock.setTimeout(resolve, WILL_FLUSH_MS);
@@ -493,6 +502,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     for (const c of clients) c.close();
     await flushed;
     clock.clearTimeout(timer);
+    if (onPublish) b.off('publish', onPublish);
   }
 
   /** The page's port: HTTPS and WSS with the TLS certificate (it follows reloadTls), else HTTP and WS. */

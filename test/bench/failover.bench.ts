@@ -5,7 +5,8 @@
  * only) and n2 (A then B) real node processes, an observer node on B. A is SIGKILLed; measured:
  * - detection: kill → n1 offline in the observer's roster (B found A dead, published n1's Will);
  * - recovery: kill → n2 online again in the observer's roster with a new session (on B);
- * - graceful: in a second cluster, SIGTERM of A → n1 offline at the observer (A's live Will).
+ * - graceful: in a second cluster, SIGTERM of A → n1 offline at the observer (A's live Will);
+ * - empty Redis: one broker, Redis restarted empty → n1 and n2 announced again at the observer.
  * Writes bench-results/failover-<date>.json and prints it.
  *
  *   npm run bench:failover
@@ -52,6 +53,7 @@ interface Run {
   detectionMs: number;
   recoveryMs: number;
   gracefulMs: number;
+  emptyRedisMs: number;
 }
 
 /** One cluster: A (process), B (here), n1 and n2 on A, an observer on B; A gets `signal`. */
@@ -105,6 +107,39 @@ async function once(signal: 'SIGKILL' | 'SIGTERM'): Promise<{ offlineMs: number;
   }
 }
 
+/** Redis restarted empty under B: restart done → n1 and n2 announced again (new sessions) at the observer. */
+async function emptyRedis(): Promise<number> {
+  const redis = await startRedis();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dameso-failover-'));
+  const children: ChildProcess[] = [];
+  const b = createBrokerHost({ host: '127.0.0.1', port: 0, id: 'broker-b', cluster: redisCluster(redis.url) });
+  let observer: DamesoNode | undefined;
+  try {
+    const urlB = (await b.start()).url;
+    children.push(await childNode(urlB, 'n1', path.join(dir, 'n1')));
+    children.push(await childNode(urlB, 'n2', path.join(dir, 'n2')));
+    const obs = createNode({ id: 'obs', broker: urlB, dataDir: path.join(dir, 'obs'), rosterQuietMs: 50 });
+    observer = obs;
+    await obs.start();
+    await until(() => obs.roster.get('n1')?.online === true && obs.roster.get('n2')?.online === true, 20_000, 'n1, n2');
+    const before = (id: string) => obs.roster.get(id)?.session ?? 0;
+    const s1 = before('n1');
+    const s2 = before('n2');
+    await redis.restartEmpty();
+    const t0 = performance.now();
+    const again = (id: string, s: number) =>
+      obs.roster.get(id)?.online === true && (obs.roster.get(id)?.session ?? 0) > s;
+    const at = await until(() => again('n1', s1) && again('n2', s2), 60_000, 'n1, n2 announced again');
+    return at - t0;
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await observer?.stop().catch(() => undefined);
+    await b.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const summary = (xs: number[]) => {
   const s = [...xs].sort((p, q) => p - q);
   const median =
@@ -116,7 +151,8 @@ const runs: Run[] = [];
 for (let i = 0; i < RUNS; i++) {
   const killed = await once('SIGKILL');
   const stopped = await once('SIGTERM');
-  runs.push({ detectionMs: killed.offlineMs, recoveryMs: killed.backMs, gracefulMs: stopped.offlineMs });
+  const emptyRedisMs = await emptyRedis();
+  runs.push({ detectionMs: killed.offlineMs, recoveryMs: killed.backMs, gracefulMs: stopped.offlineMs, emptyRedisMs });
   progress(`run ${i + 1}/${RUNS}: ${JSON.stringify(runs[i])}`);
 }
 const heartbeatMs = HEARTBEAT_S * 1000;
@@ -130,10 +166,12 @@ const result = {
   detectionPerHeartbeat: Math.round((detection.median / heartbeatMs) * 100) / 100,
   recoveryMs: summary(runs.map((r) => r.recoveryMs)),
   gracefulStopMs: summary(runs.map((r) => r.gracefulMs)),
+  emptyRedisMs: summary(runs.map((r) => r.emptyRedisMs)),
   each: runs.map((r) => ({
     detectionMs: Math.round(r.detectionMs),
     recoveryMs: Math.round(r.recoveryMs),
     gracefulMs: Math.round(r.gracefulMs),
+    emptyRedisMs: Math.round(r.emptyRedisMs),
   })),
 };
 mkdirSync('bench-results', { recursive: true });
