@@ -18,3 +18,10 @@ export const RECONNECT_MS = 2_000;
 export const VIEWER_CLIENT_ID_PREFIX = 'dameso-view.';
 /** The limiters, in the order docs/protocol.md §11 lists them. */
 export const LIMITER_NAMES = ['economic', 'cpu', 'memory', 'w_tracking', 'objective', 'topology'] as const;
+/** Map tiles: their side, px (the slippy-map convention), the drawing's size, the deepest zoom used. */
+export const TILE_PX = 256;
+export const TILE_MAP_WIDTH_PX = 760;
+export const TILE_MAP_HEIGHT_PX = 460;
+export const MAX_TILE_ZOOM = 19;
+/** Tiles requested for one drawing at most (the drawing is about 4 × 3 tiles). */
+export const MAX_TILES = 24;

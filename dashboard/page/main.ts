@@ -15,6 +15,8 @@ interface PageConfig {
 }
 
 const state: DashboardState = emptyState();
+/** The tile URL template the user gave (`?tiles=` or the field under the map); none: the lat/lon grid. */
+let tiles: string | undefined;
 let client: MqttClient | undefined;
 
 function setConnection(what: 'connecting' | 'connected' | 'refused' | 'lost' | 'login', text: string): void {
@@ -29,7 +31,7 @@ function scheduleRedraw(): void {
   redrawTimer = window.setTimeout(() => {
     redrawTimer = undefined;
     forgetOld(state, Date.now());
-    drawAll(state);
+    drawAll(state, tiles);
   }, REDRAW_MS);
 }
 
@@ -105,11 +107,26 @@ function showLogin(config: PageConfig): void {
   };
 }
 
+/** Tiles only when asked: `?tiles=https://…/{z}/{x}/{y}.png` or the field under the map. */
+function watchTiles(): void {
+  const input = document.getElementById('tiles') as HTMLInputElement;
+  const given = new URLSearchParams(location.search).get('tiles');
+  const accept = (value: string) => {
+    tiles = /^https?:\/\/.*\{z\}.*\{x\}.*\{y\}/.test(value) ? value : undefined;
+    input.setCustomValidity(value === '' || tiles !== undefined ? '' : 'an http(s) URL with {z}, {x} and {y}');
+    drawMap(state, tiles);
+  };
+  if (given !== null) input.value = given;
+  input.onchange = () => accept(input.value.trim());
+  accept(input.value.trim());
+}
+
 async function main(): Promise<void> {
   const config = (await (await fetch('config.json', { cache: 'no-store' })).json()) as PageConfig;
   document.getElementById('root')?.replaceChildren(config.root);
   (document.getElementById('rep-node') as HTMLSelectElement).onchange = () => drawReputation(state);
-  (document.getElementById('metric') as HTMLSelectElement).onchange = () => drawMap(state);
+  (document.getElementById('metric') as HTMLSelectElement).onchange = () => drawMap(state, tiles);
+  watchTiles();
   if (config.auth) {
     setConnection('login', 'this broker needs a viewer credential');
     showLogin(config);

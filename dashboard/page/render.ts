@@ -8,6 +8,7 @@ import { boundsOf, legendSvg, metricSvg, sharedDefsSvg } from '../../src/observe
 import { cellBox } from '../../src/observe/observation.js';
 import { LIMITER_NAMES, SHOWN_INTENTS } from './constants.js';
 import { type CellView, type DashboardState, type IntentView, intentTotals, type NodeView } from './state.js';
+import { tileMapSvg } from './tiles.js';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -150,8 +151,11 @@ function featureOf(c: CellView): MapFeature {
   };
 }
 
-/** The consensus map of the chosen metric, drawn by the same renderer as `dameso map --html`. */
-export function drawMap(s: DashboardState): void {
+/**
+ * The consensus map of the chosen metric: on the plain lat/lon grid of `dameso map --html` (its
+ * renderer), or over map tiles when the user gave a tile URL.
+ */
+export function drawMap(s: DashboardState, tiles?: string): void {
   const select = byId('metric') as HTMLSelectElement;
   const cells = [...s.cells.values()];
   const metrics = [...new Set(cells.map((c) => c.metric))].sort();
@@ -170,12 +174,14 @@ export function drawMap(s: DashboardState): void {
     return;
   }
   // The renderer escapes every text it writes; the SVG is its output, not received markup.
-  map.innerHTML = sharedDefsSvg() + metricSvg(features, boundsOf(features), metric) + legendSvg(features, metric);
+  const grid = tiles === undefined ? metricSvg(features, boundsOf(features), metric) : '';
+  map.innerHTML = sharedDefsSvg() + grid + legendSvg(features, metric);
+  if (tiles !== undefined) map.insertBefore(tileMapSvg(features, tiles), map.children[1] ?? null);
 }
 
-export function drawAll(s: DashboardState): void {
+export function drawAll(s: DashboardState, tiles?: string): void {
   drawRoster(s);
   drawIntents(s);
   drawReputation(s);
-  drawMap(s);
+  drawMap(s, tiles);
 }

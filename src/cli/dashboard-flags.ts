@@ -19,7 +19,8 @@ Dashboard (--http-port; config "httpPort"):
   dameso broker --auth-file /etc/dameso/broker.users --http-port 8080
   dameso broker passwd --file /etc/dameso/broker.users --viewer wall   # a read-only login for the page
   The page subscribes only (it never publishes); under --auth-file it asks for a viewer credential,
-  whose ACL allows nothing but subscribing to presence, status and consensus records.`;
+  whose ACL allows nothing but subscribing to presence, status and consensus records.
+  Map tiles only when asked: http://<broker>:8080/?tiles=https://tiles.example/{z}/{x}/{y}.png`;
 
 /** The port of `--http-port`, or undefined when not given (a bad one is a usage error, 64). */
 export function parseHttpPort(value: string | undefined): number | undefined {

@@ -24,11 +24,12 @@ const TYPES: Record<string, string> = {
 /**
  * Same origin only: the script, the style and the MQTT WebSocket all come from this port, inline
  * script is refused (received text never becomes markup anyway; this makes sure). mqtt.js keeps
- * its keepalive timer in a blob worker (a background tab throttles page timers).
+ * its keepalive timer in a blob worker (a background tab throttles page timers). Images may come
+ * from any http(s) origin: the map tiles of the URL the user gives.
  */
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; worker-src blob:; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self' ws: wss:; worker-src blob:; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',

@@ -9,6 +9,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -26,6 +28,11 @@ const DOCS = new URL('../../docs/', import.meta.url).pathname;
 const OFFLINE_BOUND_MS = DEFAULT_KEEPALIVE_S * 1500;
 /** Hang guard of the waits for what the page draws (a failed wait fails the test). */
 const DRAW_TIMEOUT_MS = 40_000;
+/** A valid 1×1 PNG, what the test's tile server answers. */
+const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 /** Cheap scrypt for throwaway credentials. */
 const FAST_SCRYPT = { ln: 10, r: 8, p: 1 };
 /** Near Paris, the nodes a few metres apart: one geohash-7 cell, surveyed by all three. */
@@ -175,6 +182,29 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: dameso broker --http-port wit
     await page.screenshot({ path: join(DOCS, 'dashboard.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 90_000);
+
+  it('draws the map over tiles only when given a tile URL, fetching {z}/{x}/{y} from it', async () => {
+    expect(await count(page, '#map svg.map image')).toBe(0); // no URL: the plain grid, nothing fetched
+    const asked: string[] = [];
+    const tileServer = http.createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'image/png' }).end(ONE_PIXEL_PNG);
+    });
+    await new Promise<void>((resolve) => tileServer.listen(0, '127.0.0.1', resolve));
+    const { port } = tileServer.address() as AddressInfo;
+    try {
+      const tiled = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1000 } });
+      await tiled.goto(`${broker.at.httpUrl}?tiles=${encodeURIComponent(`http://127.0.0.1:${port}/{z}/{x}/{y}.png`)}`);
+      await tiled.waitForSelector('#map svg.tiles g.cell', { timeout: DRAW_TIMEOUT_MS });
+      const zoom = Number(await tiled.locator('#map svg.tiles').getAttribute('data-zoom'));
+      expect(zoom).toBeGreaterThan(10); // a geohash-7 cell fits at street level
+      await until(() => asked.length > 0);
+      expect(asked.every((u) => new RegExp(`^/${zoom}/\\d+/\\d+\\.png$`).test(u))).toBe(true);
+      await tiled.close();
+    } finally {
+      tileServer.close();
+    }
+  }, 60_000);
 
   it('a SIGKILLed node goes offline within 1.5 keepalives, the others stay online', async () => {
     nodes.get('pi-c')?.kill('SIGKILL');
