@@ -10,6 +10,7 @@ import { SERIES_SUBDIR } from '../node/constants.js';
 import { ROSTER_VIEW, type RosterState, rosterView } from '../presence/index.js';
 import { createSeries, liveWriter } from '../series/index.js';
 import type { View } from '../series/types.js';
+import { readRecord } from '../supervise/index.js';
 import {
   CONNECTION_VIEW,
   type ConnectionViewState,
@@ -17,7 +18,6 @@ import {
   SESSION_VIEW,
   sessionView,
 } from '../transport/index.js';
-import { readRecord } from '../supervise/index.js';
 import { BACKUP_EVENT, SURVEY_EVENT } from './constants.js';
 import { recordedParts, viewOr } from './parts.js';
 import type { NodeStatus } from './types.js';
