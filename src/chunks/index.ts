@@ -22,6 +22,7 @@ export { createHaveBoard, type HaveBoard, type HaveDeps, type HaveOptions, type 
 export { type ChunkFilter, type ChunkMeta, matchesFilter, parseFilter } from './meta.js';
 export { type PullOptions, type PullProgress, type PullResult, pullChunks } from './pull.js';
 export { type PushDeps, type PushOptions, type PushResult, pushChunk } from './push.js';
+export type { PushSeriesOptions, PushSeriesProgress, PushSeriesResult } from './push-series.js';
 export { byPreference, rankCandidates, rendezvousScore } from './rendezvous.js';
 export {
   type ChunksComponents,
@@ -29,9 +30,6 @@ export {
   type ChunksService,
   type ChunksServiceOptions,
   createChunksService,
-  type PushSeriesOptions,
-  type PushSeriesProgress,
-  type PushSeriesResult,
 } from './service.js';
 export {
   type ChunkStore,

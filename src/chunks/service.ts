@@ -29,6 +29,7 @@ import { createHaveBoard, type HaveBoard, type HaveOptions, type Holder } from '
 import type { ChunkFilter } from './meta.js';
 import { type PullOptions, type PullResult, pullChunks } from './pull.js';
 import { type PushOptions, type PushResult, pushChunk, pushInOrder } from './push.js';
+import { type PushSeriesOptions, type PushSeriesResult, pushSeriesRange } from './push-series.js';
 import { type ChunkStore, type ChunkStoreOptions, createChunkStore, type ReconcileReport } from './store.js';
 import { type ChunksState, chunksView } from './view.js';
 
@@ -67,34 +68,6 @@ export interface ChunksServiceOptions
   backup?: Omit<BackupOptions, 'replicate'>;
 }
 
-export interface PushSeriesResult {
-  fromSeq: number;
-  toSeq: number;
-  /**
-   * Last seq of the prefix of the range now replicated K times (`fromSeq - 1` when none): the push
-   * covered `fromSeq..coveredToSeq`, `toSeq` when every chunk met K.
-   */
-  coveredToSeq: number;
-  chunks: PushResult[];
-}
-
-/** Where a `pushSeries` is: told after each chunk's push. */
-export interface PushSeriesProgress {
-  fromSeq: number;
-  toSeq: number;
-  /** Last seq of the chunk just pushed: `(atSeq - fromSeq + 1) / (toSeq - fromSeq + 1)` is done. */
-  atSeq: number;
-  /** Chunks pushed so far, and their bytes. */
-  chunks: number;
-  bytes: number;
-  /** Of those, the chunks that reached K replicas. */
-  met: number;
-}
-
-export interface PushSeriesOptions {
-  onProgress?: (p: PushSeriesProgress) => void;
-}
-
 export interface ChunksInstance {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -118,17 +91,17 @@ export interface ChunksService {
    * first chunk that did not reach K replicas; those already sent are settled; the push mark ends
    * before that chunk. Resolves once its `chunk_pushed` entries are durable.
    */
-  pushSeries(range?: { fromSeq?: number; toSeq?: number }, o?: PushSeriesOptions): Promise<PushSeriesResult>;
+  pushSeries(range?: { fromSeq?: number; toSeq?: number }, options?: PushSeriesOptions): Promise<PushSeriesResult>;
   /** The range a `pushSeries(range)` would push, defaults filled in (after the mark, to the last entry). */
   pushRange(range?: { fromSeq?: number; toSeq?: number }): { fromSeq: number; toSeq: number };
-  pushChunk(chunk: { id: string; bytes: Uint8Array }, o?: PushOptions): Promise<PushResult>;
-  fetch(id: string, o?: FetchOptions): Promise<FetchResult>;
+  pushChunk(chunk: { id: string; bytes: Uint8Array }, options?: PushOptions): Promise<PushResult>;
+  fetch(id: string, options?: FetchOptions): Promise<FetchResult>;
   /**
    * The chunks matching `filter` (`want_chunks` to every bt node), fetched and verified into `dir`
    * as `<dir>/<id>`, `window` at once (default `DEFAULT_PULL_WINDOW`, 4); those already there and
    * sound are kept. See pull.ts.
    */
-  pull(filter: ChunkFilter, dir: string, o?: Partial<PullOptions>): Promise<PullResult>;
+  pull(filter: ChunkFilter, dir: string, options?: Partial<PullOptions>): Promise<PullResult>;
   whoHas(id: string): Promise<Holder[]>;
   /** Storage (`bt`) nodes online now, this node excluded: the candidates of a push. */
   storageNodes(): string[];
@@ -142,229 +115,251 @@ export interface ChunksService {
   readonly report: ReconcileReport | undefined;
 }
 
+/**
+ * What the service is bound to, filled in by `create` and `start`: the handlers and the push and
+ * fetch collaborators exist before it (the node registers them at construction) and reach it late.
+ */
+interface Bound {
+  c?: ChunksComponents;
+  store?: ChunkStore;
+  board?: HaveBoard;
+  report?: ReconcileReport;
+  backup?: Backup;
+  /** A pushSeries in progress: the backup skips its rounds meanwhile (both would push the same range). */
+  manualPushes: number;
+}
+
+interface Opened {
+  c: ChunksComponents;
+  store: ChunkStore;
+  board: HaveBoard;
+}
+
+function need({ c, store, board }: Bound): Opened {
+  if (!c || !store || !board) throw new StoreNotOpenError();
+  return { c, store, board };
+}
+
 export function createChunksService(options: ChunksServiceOptions = {}): ChunksService {
-  let c: ChunksComponents | undefined;
-  let store: ChunkStore | undefined;
-  let board: HaveBoard | undefined;
-  let report: ReconcileReport | undefined;
-  let backup: Backup | undefined;
-  // A pushSeries in progress: the backup skips its rounds meanwhile (both would push the same range).
-  let manualPushes = 0;
-
-  const need = (): { c: ChunksComponents; store: ChunkStore; board: HaveBoard } => {
-    if (!c || !store || !board) throw new StoreNotOpenError();
-    return { c, store, board };
-  };
-  const candidates = (): string[] => {
-    const { c } = need();
-    return c.roster
-      .online()
-      .filter((p) => p.node !== c.id && p.roles.includes(BT_ROLE))
-      .map((p) => p.node);
-  };
-  const declare = (kind: string, o: DeclareOptions) => need().c.intents.declare(kind, o);
-  // What push and fetch need, built once and bound late (to what start() opened), not per call.
-  const netDeps: FetchDeps = {
-    declare,
-    candidates,
-    get series() {
-      return need().c.series;
-    },
-    holders: (id) => need().board.holders(id),
-    trackedHolders: (id) => need().board.trackedHolders(id),
-  };
-
-  // Handlers exist before the store does (the node registers them at construction), so they
-  // reach the store and the board through these late-bound deps.
-  const real = createChunkHandlers({
-    get store() {
-      return need().store;
-    },
-    get series() {
-      return need().c.series;
-    },
-    get log() {
-      return need().c.log;
-    },
-    announce: (id, size) => need().board.announce(id, size),
+  const bound: Bound = { manualPushes: 0 };
+  const net = netDeps(bound);
+  const pushOptionsOf = (o: PushOptions = {}): PushOptions => ({
+    replicas: o.replicas ?? options.replicas,
+    deadlineMs: o.deadlineMs ?? options.deadlineMs,
   });
-  // Served from node start, before this service's start opened the store: silence until then.
-  const guarded = real.map(
-    (h): IntentHandler => ({
-      kind: h.kind,
-      role: h.role,
-      relevant: (i) => (store === undefined ? false : (h.relevant?.(i) ?? true)),
-      handle: (i) => h.handle(i),
-    }),
-  );
-  const handlers = options.wrapHandlers ? options.wrapHandlers(guarded) : guarded;
+  const handlers = guardedHandlers(bound);
 
   const service: ChunksService = {
     name: 'chunks',
     views: [chunksView as View<unknown>, backupView as View<unknown>],
-    handlers,
+    handlers: options.wrapHandlers ? options.wrapHandlers(handlers) : handlers,
     create(components) {
-      c = components;
+      bound.c = components;
       return {
-        usedBytes: () => store?.usedBytes() ?? 0,
-        backupState: () => backup?.state(),
-        async start() {
-          const comp = need0(c);
-          board = createHaveBoard(
-            { self: comp.id, transport: comp.transport, roster: comp.roster, clock: comp.clock },
-            // A node tracks the have records by default (bounded); short-lived CLI nodes do not.
-            { ...options, track: options.track ?? true },
-          );
-          const b = board;
-          store = createChunkStore({
-            dataDir: comp.dataDir,
-            series: comp.series,
-            clock: comp.clock,
-            log: comp.log,
-            budgetBytes: options.budgetBytes,
-            maxChunkBytes: options.maxChunkBytes,
-            maxChunks: options.maxChunks,
-            cacheBytes: options.cacheBytes,
-            whenFull: options.whenFull,
-            onEvicted: (id) => {
-              b.withdraw(id).catch((err: unknown) =>
-                comp.log.warn({ id, err: String(err) }, 'chunks: withdraw failed'),
-              );
-            },
-          });
-          report = await store.open();
-          await b.start();
-          // Re-announce what the series says we hold: a restarted holder is found again, and the
-          // records of chunks lost while down are withdrawn.
-          // QoS 1 publishes go out ANNOUNCE_WINDOW at a time: thousands of chunks must not cost
-          // thousands of sequential round trips at boot.
-          const jobs: Array<() => Promise<void>> = [];
-          if (comp.roles.includes(BT_ROLE))
-            for (const { id, size } of store.list()) jobs.push(() => b.announce(id, size));
-          for (const id of report.missing) jobs.push(() => b.withdraw(id).catch(() => undefined));
-          for (let i = 0; i < jobs.length; i += ANNOUNCE_WINDOW) {
-            await Promise.all(jobs.slice(i, i + ANNOUNCE_WINDOW).map((j) => j()));
-          }
-          if ((options.replicate ?? 0) > 0) {
-            backup = startBackup(comp, options.replicate ?? 0);
-          }
-        },
-        async stop() {
-          await backup?.stop();
-          const s = store;
-          store = undefined;
-          await board?.stop().catch(() => undefined);
-          await s?.close();
-        },
+        usedBytes: () => bound.store?.usedBytes() ?? 0,
+        backupState: () => bound.backup?.state(),
+        start: () => startChunks(bound, options, net),
+        stop: () => stopChunks(bound),
       };
     },
     pushRange(range = {}) {
-      const { c } = need();
+      const { c } = need(bound);
       const state = c.series.view<ChunksState>(CHUNKS_VIEW);
       return { fromSeq: range.fromSeq ?? state.pushed_to_seq + 1, toSeq: range.toSeq ?? c.series.lastSeq };
     },
-    async pushSeries(range = {}, o = {}) {
-      const { c } = need();
+    async pushSeries(range = {}, progress = {}) {
+      const { c } = need(bound);
       const { fromSeq, toSeq } = service.pushRange(range);
       if (toSeq < fromSeq) return { fromSeq, toSeq, coveredToSeq: toSeq, chunks: [] };
-      const progress: PushSeriesProgress = { fromSeq, toSeq, atSeq: fromSeq - 1, chunks: 0, bytes: 0, met: 0 };
-      let coveredToSeq = fromSeq - 1;
-      let prefixMet = true;
-      manualPushes += 1;
+      bound.manualPushes += 1;
       try {
-        const chunks = await pushInOrder(netDeps, streamChunks(c.series, c.id, fromSeq, toSeq, options), {
-          ...pushOptions(),
+        const push = {
+          ...pushOptionsOf(),
           window: options.pushWindow ?? DEFAULT_PUSH_WINDOW,
-          beforeSend: need, // stopped meanwhile: StoreNotOpenError
-          onSettled: (res, chunk) => {
-            progress.atSeq = chunk.lastSeq;
-            progress.chunks += 1;
-            progress.bytes += res.size;
-            if (res.met) progress.met += 1;
-            prefixMet &&= res.met;
-            if (prefixMet) coveredToSeq = chunk.lastSeq;
-            o.onProgress?.({ ...progress });
-          },
-        });
-        await c.series.flush(); // the entries (and so the mark) are durable when this resolves
-        // Every chunk met K: the whole range is covered (seqs past the last entry hold nothing).
-        if (prefixMet) coveredToSeq = toSeq;
-        return { fromSeq, toSeq, coveredToSeq, chunks };
+          beforeSend: () => need(bound), // stopped meanwhile: StoreNotOpenError
+        };
+        return await pushSeriesRange(
+          { self: c.id, series: c.series, net, chunking: options, push },
+          fromSeq,
+          toSeq,
+          progress,
+        );
       } finally {
-        manualPushes -= 1;
+        bound.manualPushes -= 1;
       }
     },
-    pushChunk: (chunk, o) => {
-      need(); // not started: StoreNotOpenError at the call
-      return pushChunk(netDeps, chunk, pushOptions(o));
+    pushChunk: (chunk, push) => {
+      need(bound); // not started: StoreNotOpenError at the call
+      return pushChunk(net, chunk, pushOptionsOf(push));
     },
-    async fetch(id, o) {
-      const { c, store } = need();
+    async fetch(id, fetch) {
+      const { c, store } = need(bound);
       // Held here: served from the own store (verified on read), no intent needed.
       const local = store.has(id) ? await store.get(id) : undefined;
       if (local) return { id, bytes: local, from: c.id, attempts: [] };
-      return fetchChunk(netDeps, id, { ...o, deadlineMs: o?.deadlineMs ?? options.fetchDeadlineMs });
+      return fetchChunk(net, id, { ...fetch, deadlineMs: fetch?.deadlineMs ?? options.fetchDeadlineMs });
     },
-    pull(filter, dir, o = {}) {
-      need(); // not started: StoreNotOpenError at the call
-      return pullChunks({ declare, fetch: (id, f) => service.fetch(id, f) }, filter, dir, {
-        ...o,
-        window: o.window ?? DEFAULT_PULL_WINDOW,
-        deadlineMs: o.deadlineMs ?? options.fetchDeadlineMs,
+    pull(filter, dir, pull = {}) {
+      need(bound); // not started: StoreNotOpenError at the call
+      return pullChunks({ declare: net.declare, fetch: (id, f) => service.fetch(id, f) }, filter, dir, {
+        ...pull,
+        window: pull.window ?? DEFAULT_PULL_WINDOW,
+        deadlineMs: pull.deadlineMs ?? options.fetchDeadlineMs,
       });
     },
-    whoHas: (id) => need().board.whoHas(id),
-    storageNodes: () => candidates(),
-    usedBytes: () => store?.usedBytes() ?? 0,
-    backupState: () => backup?.state(),
+    whoHas: (id) => need(bound).board.whoHas(id),
+    storageNodes: () => net.candidates(),
+    usedBytes: () => bound.store?.usedBytes() ?? 0,
+    backupState: () => bound.backup?.state(),
     get store() {
-      return need().store;
+      return need(bound).store;
     },
     get report() {
-      return report;
+      return bound.report;
     },
   };
-
-  /** The background backup of the node's own series, wired to this service's push and have board. */
-  function startBackup(comp: ChunksComponents, replicate: number): Backup {
-    const b = createBackup(
-      {
-        series: comp.series,
-        clock: comp.clock,
-        log: comp.log,
-        storageNodes: candidates,
-        connected: () => comp.transport.connected,
-        pressure: () => comp.pressure?.(),
-        busy: () => manualPushes > 0,
-        cut: (from, to) => streamChunks(comp.series, comp.id, from, to, options),
-        push: (chunks) =>
-          pushInOrder(netDeps, chunks, {
-            replicas: replicate,
-            deadlineMs: options.deadlineMs,
-            window: BACKUP_PUSH_WINDOW,
-            beforeSend: need,
-            knownHolders,
-          }),
-      },
-      { ...options.backup, replicate },
-    );
-    b.start();
-    return b;
-  }
-
-  /** The online nodes (self excluded) the have tracker knows to hold `id`. */
-  function knownHolders(id: string): string[] {
-    return (need().board.trackedHolders(id) ?? []).filter((h) => h.online).map((h) => h.node);
-  }
-
-  function pushOptions(o: PushOptions = {}): PushOptions {
-    return { replicas: o.replicas ?? options.replicas, deadlineMs: o.deadlineMs ?? options.deadlineMs };
-  }
-
   return service;
 }
 
-function need0(c: ChunksComponents | undefined): ChunksComponents {
-  if (!c) throw new StoreNotOpenError();
-  return c;
+/** What push and fetch need, built once and bound late (to what start() opened), not per call. */
+function netDeps(bound: Bound): FetchDeps {
+  return {
+    declare: (kind, o) => need(bound).c.intents.declare(kind, o),
+    candidates: () => storageNodes(need(bound).c),
+    get series() {
+      return need(bound).c.series;
+    },
+    holders: (id) => need(bound).board.holders(id),
+    trackedHolders: (id) => need(bound).board.trackedHolders(id),
+  };
+}
+
+/** Storage (`bt`) nodes online now, this node excluded. */
+function storageNodes(c: ChunksComponents): string[] {
+  return c.roster
+    .online()
+    .filter((p) => p.node !== c.id && p.roles.includes(BT_ROLE))
+    .map((p) => p.node);
+}
+
+/**
+ * The bt handlers, reaching the store and the board through late-bound deps; served from node
+ * start, before this service's start opened the store: silence until then.
+ */
+function guardedHandlers(bound: Bound): IntentHandler[] {
+  const real = createChunkHandlers({
+    get store() {
+      return need(bound).store;
+    },
+    get series() {
+      return need(bound).c.series;
+    },
+    get log() {
+      return need(bound).c.log;
+    },
+    announce: (id, size) => need(bound).board.announce(id, size),
+  });
+  return real.map(
+    (h): IntentHandler => ({
+      kind: h.kind,
+      role: h.role,
+      relevant: (i) => (bound.store === undefined ? false : (h.relevant?.(i) ?? true)),
+      handle: (i) => h.handle(i),
+    }),
+  );
+}
+
+/** Opens the board and the store, re-announces what the store holds, and starts the backup. */
+async function startChunks(bound: Bound, options: ChunksServiceOptions, net: FetchDeps): Promise<void> {
+  const comp = bound.c;
+  if (!comp) throw new StoreNotOpenError();
+  const board = createHaveBoard(
+    { self: comp.id, transport: comp.transport, roster: comp.roster, clock: comp.clock },
+    // A node tracks the have records by default (bounded); short-lived CLI nodes do not.
+    { ...options, track: options.track ?? true },
+  );
+  bound.board = board;
+  const store = createChunkStore({
+    dataDir: comp.dataDir,
+    series: comp.series,
+    clock: comp.clock,
+    log: comp.log,
+    budgetBytes: options.budgetBytes,
+    maxChunkBytes: options.maxChunkBytes,
+    maxChunks: options.maxChunks,
+    cacheBytes: options.cacheBytes,
+    whenFull: options.whenFull,
+    onEvicted: (id) => {
+      board.withdraw(id).catch((err: unknown) => comp.log.warn({ id, err: String(err) }, 'chunks: withdraw failed'));
+    },
+  });
+  bound.store = store;
+  const report = await store.open();
+  bound.report = report;
+  await board.start();
+  await reannounce(board, comp.roles.includes(BT_ROLE) ? store.list() : [], report.missing);
+  const replicate = options.replicate ?? 0;
+  if (replicate > 0) bound.backup = startBackup(bound, comp, net, options, replicate);
+}
+
+/**
+ * Re-announce what the series says we hold: a restarted holder is found again, and the records of
+ * chunks lost while down are withdrawn. QoS 1 publishes go out ANNOUNCE_WINDOW at a time: thousands
+ * of chunks must not cost thousands of sequential round trips at boot.
+ */
+async function reannounce(
+  board: HaveBoard,
+  held: Iterable<{ id: string; size: number }>,
+  missing: readonly string[],
+): Promise<void> {
+  const jobs: Array<() => Promise<void>> = [];
+  for (const { id, size } of held) jobs.push(() => board.announce(id, size));
+  for (const id of missing) jobs.push(() => board.withdraw(id).catch(() => undefined));
+  for (let i = 0; i < jobs.length; i += ANNOUNCE_WINDOW) {
+    await Promise.all(jobs.slice(i, i + ANNOUNCE_WINDOW).map((j) => j()));
+  }
+}
+
+async function stopChunks(bound: Bound): Promise<void> {
+  await bound.backup?.stop();
+  const store = bound.store;
+  bound.store = undefined;
+  await bound.board?.stop().catch(() => undefined);
+  await store?.close();
+}
+
+/** The background backup of the node's own series, wired to this service's push and have board. */
+function startBackup(
+  bound: Bound,
+  comp: ChunksComponents,
+  net: FetchDeps,
+  options: ChunksServiceOptions,
+  replicate: number,
+): Backup {
+  /** The online nodes (self excluded) the have tracker knows to hold `id`. */
+  const knownHolders = (id: string): string[] =>
+    (need(bound).board.trackedHolders(id) ?? []).filter((h) => h.online).map((h) => h.node);
+  const backup = createBackup(
+    {
+      series: comp.series,
+      clock: comp.clock,
+      log: comp.log,
+      storageNodes: () => storageNodes(need(bound).c),
+      connected: () => comp.transport.connected,
+      pressure: () => comp.pressure?.(),
+      busy: () => bound.manualPushes > 0,
+      cut: (from, to) => streamChunks(comp.series, comp.id, from, to, options),
+      push: (chunks) =>
+        pushInOrder(net, chunks, {
+          replicas: replicate,
+          deadlineMs: options.deadlineMs,
+          window: BACKUP_PUSH_WINDOW,
+          beforeSend: () => need(bound),
+          knownHolders,
+        }),
+    },
+    { ...options.backup, replicate },
+  );
+  backup.start();
+  return backup;
 }
