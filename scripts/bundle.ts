@@ -121,7 +121,9 @@ export async function bundleJs(outFile: string, build_: BuildStamp = stamp(), en
     banner: { js: BANNER },
     define: { DAMESO_BUILD: JSON.stringify(build_) },
     // cbor-x's native string extractor is optional: cbor-x falls back to JavaScript without it.
-    external: ['cbor-extract'],
+    // esbuild (the dashboard builds its page with it in a checkout) is a native tool, never on a
+    // board: left out, the dashboard serves its prebuilt page.
+    external: ['cbor-extract', 'esbuild'],
     plugins: [serialportBindingBesideBundle, bundledCreateRequire],
     logLevel: 'warning',
     // An import esbuild finds missing would be undefined at run time on the board: refuse to pack it.

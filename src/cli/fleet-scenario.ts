@@ -5,7 +5,7 @@
  * one `[DAMESO_USAGE]` line (exit 64), a bad or unknown key one `[DAMESO_BAD_CONFIG]` line (78).
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, DamesoError } from '../errors.js';
 import { DEFAULT_SCENARIO } from '../fleet/constants.js';
 import type { ScenarioOptions } from '../fleet/scenario.js';
