@@ -286,6 +286,52 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard under --auth-file: viewers onl
   });
 });
 
+describe.skipIf(!existsSync(CHROMIUM))('dashboard of an embedded broker, under a prefix', () => {
+  it('dameso node --broker embedded --http-port prints the URL; the page reads the prefix from it', async () => {
+    const child = spawnCli([
+      'node',
+      '--id',
+      'solo',
+      '--broker',
+      'embedded',
+      '--embedded-port',
+      '0',
+      '--http-port',
+      '0',
+      '--prefix',
+      'fleet1',
+      '--data',
+      join(root, 'solo'),
+      '--replicate',
+      '0',
+      '--log-level',
+      'warn',
+    ]);
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await printed(child, 'node solo online');
+    const url = /, dashboard (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    expect(url).toBeDefined();
+    const page = await (browser as Browser).newPage();
+    await page.goto(url as string);
+    await page.waitForSelector('tr[data-node="solo"][data-state="online"][data-status="live"]', {
+      timeout: DRAW_TIMEOUT_MS,
+    });
+    expect(await page.locator('#root').textContent()).toBe('fleet1/v1');
+    await page.close();
+    child.kill('SIGTERM');
+  }, 60_000);
+
+  it('dameso field prints its dashboard URL', async () => {
+    const child = spawnCli(['field', '--nodes', '2', '--duration', '2', '--rate', '5']);
+    children.push(child);
+    await printed(child, 'field: dashboard on http://127.0.0.1:');
+  }, 60_000);
+});
+
 describe.skipIf(!existsSync(CHROMIUM))('dashboard under TLS: HTTPS and WSS on the page port', () => {
   let pki: TestPki | undefined;
   let broker: Awaited<ReturnType<typeof startBroker>>;

@@ -142,6 +142,24 @@ describe('dameso broker passwd --viewer', () => {
   }, 30_000);
 });
 
+describe('--http-port mistakes', () => {
+  it.each([
+    [
+      ['node', '--id', 'x', '--broker', 'mqtt://127.0.0.1:1', '--http-port', '8080'],
+      /--http-port needs --broker embedded/,
+    ],
+    [['broker', '--port', '0', '--http-port', '99999'], /--http-port must be a port number \(0-65535\), got "99999"/],
+  ])(
+    'dameso %j: one usage line, exit 64',
+    async (args, message) => {
+      const r = await runCli(args);
+      expect(r.code).toBe(64);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    },
+    30_000,
+  );
+});
+
 /** Calls the handler with a fake request; status, headers and body. */
 function get(handler: ReturnType<typeof createPageHandler>, url: string, method = 'GET') {
   let code = 0;
