@@ -47,6 +47,8 @@ export interface FleetOptions {
   connectRate: number;
   /** One more worker hosting a single node, as the memory baseline (`marginalRssPerNodeMB`). */
   baselineWorker?: boolean;
+  /** Workers only: every node keeps its own roster instead of its worker's shared one (a measurement). */
+  ownRosters?: boolean;
   /** Node id → the broker URL it uses (a stall proxy); default the fleet's broker. */
   brokerFor?: (id: string, brokerUrl: string) => string;
   /** Per-client passwords (node ids, worker ids, the requester) and their files. */
@@ -118,6 +120,8 @@ export interface FleetSummary extends TallySnapshot {
   seconds: number;
   /** From the first node start to every node up, ms. */
   startMs: number;
+  /** Presence records the workers' connections received while the nodes came up (null with one process per node). */
+  presenceRecordsAtStart: number | null;
   restarts: Restart[];
   series: SeriesCheck[];
   requesterOutcomes: OutcomeCheck | null;
@@ -252,6 +256,7 @@ class FleetRun {
             ...common,
             groups: workerGroups(this.specs, o.perProcess, o.baselineWorker === true),
             dataDir: o.dataDir,
+            ...(o.ownRosters ? { ownRosters: true } : {}),
           })
         : new ProcHosting(common);
     const spawnStart = systemClock.monotonic();
@@ -500,6 +505,7 @@ class FleetRun {
       seconds: round((systemClock.monotonic() - this.t0) / 1000, 1),
       ...snap,
       startMs: this.startMs,
+      presenceRecordsAtStart: this.hosting instanceof WorkerHosting ? this.hosting.presenceRecords : null,
       restarts: this.restarts,
       series,
       requesterOutcomes,

@@ -22,6 +22,8 @@ export interface WorkerStart {
   connectPerS: number;
   /** Data folder of the worker's own roster connection. */
   rosterDataDir: string;
+  /** Each node keeps its own roster instead of the worker's shared one (to measure what sharing saves). */
+  ownRosters?: boolean;
 }
 
 export type ToWorker = WorkerStart | { type: 'stop' };
@@ -40,6 +42,7 @@ export interface WorkerSample {
 export type FromWorker =
   | { type: 'up'; id: string; session: number }
   | { type: 'failed'; id: string; error: string }
-  | { type: 'ready'; ms: number }
+  /** `presenceRecords`: presence records the worker's connections received while its nodes came up. */
+  | { type: 'ready'; ms: number; presenceRecords: number }
   | WorkerSample
   | { type: 'stopped' };

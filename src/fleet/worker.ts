@@ -54,7 +54,9 @@ class Worker {
       ...(m.topicPrefix !== undefined ? { topicPrefix: m.topicPrefix } : {}),
     });
     await this.rosterNode.start();
-    const roster = sharedRoster(this.rosterNode.roster as Parameters<typeof sharedRoster>[0]);
+    const roster = m.ownRosters
+      ? undefined
+      : sharedRoster(this.rosterNode.roster as Parameters<typeof sharedRoster>[0]);
     const gapMs = 1000 / m.connectPerS;
     const inFlight = new Set<Promise<void>>();
     for (const [i, spec] of m.specs.entries()) {
@@ -72,14 +74,15 @@ class Worker {
       inFlight.add(p);
     }
     await Promise.all(inFlight);
-    send({ type: 'ready', ms: Math.round(systemClock.monotonic() - t0) });
+    const records = [this.rosterNode, ...this.nodes.values()].reduce((n, x) => n + x.roster.stats().records, 0);
+    send({ type: 'ready', ms: Math.round(systemClock.monotonic() - t0), presenceRecords: records });
   }
 
   private async startNode(
     options: ReturnType<typeof assembleOptionsOf>,
-    roster: ReturnType<typeof sharedRoster>,
+    roster: ReturnType<typeof sharedRoster> | undefined,
   ): Promise<void> {
-    const { node } = assembleNode({ ...options, roster, log: this.log });
+    const { node } = assembleNode({ ...options, ...(roster ? { roster } : {}), log: this.log });
     try {
       await node.start();
     } catch (err) {

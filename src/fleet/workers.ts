@@ -77,6 +77,8 @@ export interface HostingOptions {
   onFailure: (msg: string) => void;
   /** Called as each node comes up (for the progress bar). */
   onUp?: (id: string) => void;
+  /** Workers only: each node keeps its own roster (to measure what the shared one saves). */
+  ownRosters?: boolean;
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -99,6 +101,8 @@ export class WorkerHosting implements Hosting {
   private readonly workers: WorkerHost[] = [];
   private readonly sessions_ = new Map<string, number>();
   private readonly hostIndex = new Map<string, number>();
+  /** Presence records received while the workers brought their nodes up (restarts included). */
+  presenceRecords = 0;
   /** The newest sample of each worker (its heap: RSS and CPU are read from /proc). */
   private readonly samples = new Map<number, WorkerSample>();
 
@@ -153,6 +157,7 @@ export class WorkerHosting implements Hosting {
       ...(o.credentials ? { passwords: o.credentials.passwords } : {}),
       ...(o.ca ? { ca: o.ca.pem } : {}),
       ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
+      ...(o.ownRosters ? { ownRosters: true } : {}),
     };
     child.send(start);
     const limitMs = (specs.length / connectPerS) * 1000 + WORKER_READY_SLACK_MS;
@@ -168,6 +173,7 @@ export class WorkerHosting implements Hosting {
           o.onUp?.(m.id);
         } else if (m.type === 'failed') o.onFailure(`${m.id}: could not start: ${m.error}`);
         else if (m.type === 'ready') {
+          this.presenceRecords += m.presenceRecords;
           clearTimeout(timer);
           resolve(w);
         } else if (m.type === 'sample') this.samples.set(index, m);

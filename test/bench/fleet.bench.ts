@@ -72,6 +72,7 @@ async function damesoRun(n: number, root: string) {
     },
     marginalRssPerNodeMB: s.marginalRssPerNodeMB,
     workerRssMB: s.hostUsage.map((h) => ({ nodes: h.nodes, rssMB: h.rssMB, heapUsedMB: h.heapUsedMB ?? null })),
+    presenceRecordsAtStart: s.presenceRecordsAtStart,
     brokerRssMB: s.brokerRssMB,
     brokerCpuShare: brokerCpuShare(s),
   };

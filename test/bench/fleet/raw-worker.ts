@@ -5,9 +5,7 @@
  */
 import mqtt from 'mqtt';
 import { decode, encode } from '../../../src/protocol/index.js';
-
-export const RAW_REQUEST_TOPIC = 'bench/fleet/raw/req';
-export const RAW_REPLY_TOPIC = 'bench/fleet/raw/reply';
+import { RAW_REPLY_TOPIC, RAW_REQUEST_TOPIC } from './topics.js';
 
 interface Start {
   url: string;

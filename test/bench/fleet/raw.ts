@@ -12,11 +12,13 @@ import { usageOf } from '../../../src/fleet/procs.js';
 import { type HostUsage, marginalRss } from '../../../src/fleet/run.js';
 import { decode, encode } from '../../../src/protocol/index.js';
 import { LatencyReservoir } from '../../../src/reservoir.js';
-import { RAW_REPLY_TOPIC, RAW_REQUEST_TOPIC } from './raw-worker.js';
+import { RAW_REPLY_TOPIC, RAW_REQUEST_TOPIC } from './topics.js';
 
 const WORKER = fileURLToPath(new URL('./raw-worker.ts', import.meta.url));
 /** Requests still open after this long count their missing replies as lost, ms. */
 const RAW_DEADLINE_MS = 1_000;
+/** Requests are sent on this tick, ms. */
+const TICK_MS = 10;
 
 export interface RawOptions {
   url: string;
@@ -67,12 +69,17 @@ export async function rawSide(o: RawOptions): Promise<RawResult> {
   });
   await requester.subscribeAsync(RAW_REPLY_TOPIC, { qos: 1 });
   let requests = 0;
+  const sendT0 = performance.now();
+  // As the fleet's requester: as many requests as the rate owes by now (timers drift on a busy machine).
   const timer = setInterval(() => {
-    const id = `r${requests++}`;
-    const to = Array.from({ length: o.repliesPerRequest }, () => ids[Math.floor(Math.random() * ids.length)]!);
-    sentAt.set(id, performance.now());
-    requester.publish(RAW_REQUEST_TOPIC, Buffer.from(encode({ id, to, from: 'raw-requester' })), { qos: 1 });
-  }, 1000 / o.rate);
+    const owed = Math.floor(((performance.now() - sendT0) / 1000) * o.rate);
+    while (requests < owed) {
+      const id = `r${requests++}`;
+      const to = Array.from({ length: o.repliesPerRequest }, () => ids[Math.floor(Math.random() * ids.length)]!);
+      sentAt.set(id, performance.now());
+      requester.publish(RAW_REQUEST_TOPIC, Buffer.from(encode({ id, to, from: 'raw-requester' })), { qos: 1 });
+    }
+  }, TICK_MS);
   await new Promise((r) => setTimeout(r, o.durationS * 1000));
   clearInterval(timer);
   await new Promise((r) => setTimeout(r, RAW_DEADLINE_MS));
