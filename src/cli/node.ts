@@ -38,6 +38,13 @@ import { parseBrokerUrl } from './broker-url.js';
 import { nodeIdFlag } from './chunks-net.js';
 import { dashboardHttp, HTTP_PORT_FLAG, parseHttpPort } from './dashboard-flags.js';
 import { LOG_FORMAT_FLAG, LOG_LEVEL_FLAG, loggerFromFlags } from './log-flags.js';
+import {
+  addBehaviourFlags,
+  answerBehaviourOf,
+  BEHAVIOUR_HELP,
+  type BehaviourFlags,
+  behaviourLine,
+} from './node-behaviour.js';
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import {
   beginSupervision,
@@ -55,7 +62,7 @@ import { readPasswordFile } from './password.js';
 import { PREFIX_FLAG, parsePrefix, prefixNote, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';
 
-export interface NodeFlags extends MetricsFlags, SurveyFlags {
+export interface NodeFlags extends MetricsFlags, SurveyFlags, BehaviourFlags {
   config?: string;
   id: string;
   roles: string;
@@ -114,9 +121,11 @@ export interface SimulateSpec {
   metric: string;
   bias: number;
   noiseSigma?: number;
+  /** PRNG seed (a copier repeats a liar's). Default: from the node id. */
+  seed?: number;
 }
 
-/** `METRIC[,bias=N][,noise=N]` → a simulated sensor's settings. */
+/** `METRIC[,bias=N][,noise=N][,seed=N]` → a simulated sensor's settings. */
 export function parseSimulate(v: string): SimulateSpec {
   const [metric, ...opts] = v.split(',').map((s) => s.trim());
   if (metric === undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(metric)) {
@@ -127,13 +136,16 @@ export function parseSimulate(v: string): SimulateSpec {
     const [k, raw] = o.split('=');
     const n = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(n)) {
-      throw usage('--simulate', `"${o}" must be bias=N or noise=N with a number N`);
+      throw usage('--simulate', `"${o}" must be bias=N, noise=N or seed=N with a number N`);
     }
     if (k === 'bias') spec.bias = n;
-    else if (k === 'noise') {
+    else if (k === 'seed') {
+      if (!Number.isInteger(n) || n < 0) throw usage('--simulate', `seed must be a whole number >= 0, got ${n}`);
+      spec.seed = n >>> 0;
+    } else if (k === 'noise') {
       if (n < 0) throw usage('--simulate', `noise must be >= 0, got ${n}`);
       spec.noiseSigma = n;
-    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise)`);
+    } else throw usage('--simulate', `unknown option "${k}" (known: bias, noise, seed)`);
   }
   return spec;
 }
@@ -311,10 +323,10 @@ export function registerNode(program: Command): void {
     )
     .option(HTTP_PORT_FLAG[0], `${HTTP_PORT_FLAG[1]} (with --broker embedded)`)
     .option(
-      '--simulate <metric[,bias=N][,noise=N]>',
+      '--simulate <metric[,bias=N][,noise=N][,seed=N]>',
       'a simulated sensor over the synthetic field at --position (for fleets and demos); bias is added to ' +
-        'every reading (a liar), noise is the Gaussian sd (default 1); repeatable; e.g. --simulate temp ' +
-        'or --simulate temp,bias=10,noise=0.5',
+        'every reading (a liar), noise is the Gaussian sd (default 1), seed the noise seed (default: from --id; ' +
+        'a copier repeats a liar with its seed); repeatable; e.g. --simulate temp or --simulate temp,bias=10,noise=0.5,seed=7',
       collect,
     )
     .option(
@@ -324,7 +336,7 @@ export function registerNode(program: Command): void {
     )
     .option(...METRICS_PORT_FLAG)
     .option(...METRICS_HOST_FLAG);
-  addSurveyFlags(command)
+  addSurveyFlags(addBehaviourFlags(command))
     .addHelpText(
       'after',
       '\nSensors (any of --gps, --sensor, --position, --simulate makes the node a mapper):\n' +
@@ -363,6 +375,7 @@ wants one, the broker's --prefix differs from this node's (DAMESO_PREFIX_MISMATC
 certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to a plain one).`,
     )
     .addHelpText('after', SURVEY_HELP)
+    .addHelpText('after', BEHAVIOUR_HELP)
     .addHelpText('after', metricsHelp('node --id pi-7'))
     .addHelpText('after', NODE_ROUTES_HELP)
     .addHelpText('after', CONFIG_HELP)
@@ -386,6 +399,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       warnOpenEmbedded(broker, flags.embeddedHost, log);
       const position = flags.position === undefined ? undefined : parsePosition(flags.position);
       const survey = surveyOptions(flags);
+      const answerBehaviour = answerBehaviourOf(flags);
       const brokerPassword =
         flags.passwordFile === undefined ? undefined : await readPasswordFile('--password-file', flags.passwordFile);
       const brokerCa = await readCaFile('--ca', flags.ca);
@@ -422,6 +436,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
           simulate: sims,
           ...(position !== undefined ? { position } : {}),
           survey,
+          ...(answerBehaviour !== undefined ? { answerBehaviour } : {}),
         });
         return assembled.node;
       };
@@ -451,6 +466,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
             ? `, ${drivers.length} sensor driver(s)${position ? ` at ${position.lat},${position.lon}` : ''}`
             : '') +
           surveyLine(node.roles, survey) +
+          behaviourLine(answerBehaviour) +
           (metrics ? `, metrics ${metrics.url}` : '') +
           (node.embeddedBroker?.httpUrl !== undefined ? `, dashboard ${node.embeddedBroker.httpUrl}` : '') +
           (safe
