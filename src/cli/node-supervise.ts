@@ -8,6 +8,7 @@ import { type Board, describeDevice, detectDevice, loadBoard } from '../../devic
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { NodeExtras } from '../metrics/index.js';
 import {
   BootRetry,
   beginStart,
@@ -130,11 +131,14 @@ export function supervisedOnline(s: Supervised, status: string): void {
   s.sup.online();
 }
 
-/** `dameso_safe_mode` and `dameso_boot_refusals_total` for the node's metrics. */
-export function superviseSamples(s: Supervised): (sink: (name: string, value: number) => void) => void {
-  return (sink) => {
-    sink('dameso_safe_mode', s.safeMode === undefined ? 0 : 1);
-    sink('dameso_boot_refusals_total', s.sup.refusedAttempts);
+/** For the metrics port: `dameso_safe_mode`, `dameso_boot_refusals_total`, and the record for `/status`. */
+export function superviseExtras(s: Supervised): NodeExtras {
+  return {
+    samples: (sink) => {
+      sink('dameso_safe_mode', s.safeMode === undefined ? 0 : 1);
+      sink('dameso_boot_refusals_total', s.sup.refusedAttempts);
+    },
+    supervise: () => s.sup.summary(),
   };
 }
 

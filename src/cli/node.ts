@@ -55,7 +55,7 @@ import {
   startSupervised,
   supervisedOnline,
   supervisedStopping,
-  superviseSamples,
+  superviseExtras,
 } from './node-supervise.js';
 import { addSurveyFlags, SURVEY_HELP, type SurveyFlags, surveyOptions } from './node-survey.js';
 import { readPasswordFile } from './password.js';
@@ -458,7 +458,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const observes = assembled?.observes ?? false;
       const drivers = assembled?.drivers ?? [];
       const metrics =
-        metricsListen && (await serveNodeMetrics(node, metricsListen, superviseSamples(sup)).catch(stopThen(node)));
+        metricsListen && (await serveNodeMetrics(node, metricsListen, superviseExtras(sup)).catch(stopThen(node)));
       process.stdout.write(
         `node ${node.id} online (session ${node.transport.session}, roles ${node.roles.join(',') || '-'}) ` +
           `on ${node.brokerUrl}${prefixNote(flags.prefix)}, data ${dataDir}` +

@@ -5,7 +5,7 @@
 import type { BrokerStats } from '../../broker/types.js';
 import { DamesoError } from '../errors.js';
 import type { DamesoNode } from '../node.js';
-import { healthOf, statusOfNode } from '../status/index.js';
+import { healthOf, type NodeStatus, statusOfNode } from '../status/index.js';
 import {
   DEFAULT_METRICS_HOST,
   EXAMPLE_METRICS_PORT,
@@ -73,15 +73,23 @@ export function parseMetricsFlags(flags: MetricsFlags): MetricsListen | undefine
   return { port, host };
 }
 
+/** What the command adds beside the node's own on its metrics port (supervision). */
+export interface NodeExtras {
+  /** Samples under the node's label. */
+  samples?: Source;
+  /** The `supervise` part of `/status`; a safe mode in it is a `/healthz` warning. */
+  supervise?: () => NodeStatus['supervise'];
+}
+
 /** Serves a started node's metrics; close the returned server before stopping the node. */
-/** `extra`: samples the command adds beside the node's own (supervision), under the same `node` label. */
 export async function serveNodeMetrics(
   node: DamesoNode,
   listen: MetricsListen,
-  extra?: Source,
+  extras: NodeExtras = {},
 ): Promise<MetricsServer> {
   const metrics = (await loadRegistry()).createMetrics();
   const own = nodeSource(node);
+  const extra = extras.samples;
   metrics.addNodeSource(
     node.id,
     extra === undefined
@@ -94,26 +102,39 @@ export async function serveNodeMetrics(
   // A node on `--broker embedded` serves its broker's counters too, labelled broker="<node id>".
   const broker = node.embeddedBroker;
   if (broker !== undefined) metrics.addBrokerSource(node.id, brokerSource(broker));
-  return startMetricsServer({ metrics, ...listen, routes: nodeRoutes(node) });
+  return startMetricsServer({ metrics, ...listen, routes: nodeRoutes(node, extras.supervise) });
 }
 
 /**
  * `/healthz`: 200 `ok` while connected and writing (warnings on the lines after), else 503 with one
  * line per problem; `/status`: JSON.
  */
-function nodeRoutes(node: DamesoNode): Record<string, () => Promise<RouteReply>> {
+function nodeRoutes(
+  node: DamesoNode,
+  supervise: NodeExtras['supervise'] = () => null,
+): Record<string, () => Promise<RouteReply>> {
   return {
     '/healthz': async () => {
       const h = healthOf(node);
-      const lines = h.ok ? ['ok', ...h.warnings] : [...h.problems, ...h.warnings];
+      const warnings = [...h.warnings, ...safeModeWarning(supervise())];
+      const lines = h.ok ? ['ok', ...warnings] : [...h.problems, ...warnings];
       return { status: h.ok ? 200 : 503, body: `${lines.join('\n')}\n` };
     },
     '/status': async () => ({
       status: 200,
-      body: `${JSON.stringify(await statusOfNode(node))}\n`,
+      body: `${JSON.stringify({ ...(await statusOfNode(node)), supervise: supervise() })}\n`,
       contentType: 'application/json',
     }),
   };
+}
+
+/** Safe mode is said, not failed: a supervisor restarting the node for it would only add crashes. */
+function safeModeWarning(s: NodeStatus['supervise']): string[] {
+  const m = s?.safeMode;
+  if (!m) return [];
+  return [
+    `safe mode since ${new Date(m.since).toISOString()}: ${m.crashes} crashes at start within ${m.windowMs / 60_000} min; presence and status only`,
+  ];
 }
 
 /** Serves a broker host's metrics, labelled `broker=<name>` (its listen address). */

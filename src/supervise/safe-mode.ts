@@ -10,11 +10,19 @@ import type { Clock } from '../clock.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CLEAN_RUN_MS, CRASH_WINDOW_MS, CRASHES_FOR_SAFE_MODE, MAX_RECORDED_STARTS } from './constants.js';
-import { readRecord, type SafeModeRecord, type SuperviseRecord, writeRecord } from './record.js';
+import {
+  type BootRefusalsRecord,
+  readRecord,
+  type SafeModeRecord,
+  type SuperviseRecord,
+  writeRecord,
+} from './record.js';
 
 export interface StartSupervision {
   /** Set when this start runs in safe mode: why. */
   readonly safeMode: SafeModeRecord | undefined;
+  /** The record as `dameso status` shows it. */
+  summary(): { safeMode: SafeModeRecord | null; boot: BootRefusalsRecord; unsettledStarts: number };
   /** Refused start attempts of this process (never reset while it runs: a counter). */
   readonly refusedAttempts: number;
   /** Counts a refused start attempt (boot retries) in the record, for `dameso status`. */
@@ -63,6 +71,11 @@ class Supervision implements StartSupervision {
     private readonly startedAt: number,
     readonly safeMode: SafeModeRecord | undefined,
   ) {}
+
+  summary() {
+    const r = structuredClone(this.record);
+    return { safeMode: r.safeMode, boot: r.boot, unsettledStarts: r.starts.length };
+  }
 
   noteRefusal(r: { code: string; message: string; attempt: number; nextDelayMs: number }): Promise<void> {
     this.refusedAttempts++;

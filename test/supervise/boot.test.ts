@@ -164,6 +164,17 @@ describe('safe mode', () => {
     await printed(child, 'node s1 online');
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^dameso_safe_mode\{[^}]*\} 1$/m);
+    const live = (await (await fetch(`http://127.0.0.1:${metricsPort}/status`)).json()) as {
+      roles: string[];
+      supervise: { safeMode: { crashes: number } | null };
+    };
+    expect(live.roles).toEqual([]);
+    expect(live.supervise.safeMode?.crashes).toBe(3);
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    expect(health.status).toBe(200); // said, not failed: restarting it would only add crashes
+    expect(await health.text()).toMatch(
+      /^safe mode since \S+: 3 crashes at start within 10 min; presence and status only$/m,
+    );
     expect((await said)[0]).toMatch(/node s1 starts in safe mode: 3 crashes at start within 10 min; no roles/);
     const status = await runCli(['status', '--data', data]);
     expect(status.stdout).toMatch(
