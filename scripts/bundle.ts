@@ -2,7 +2,7 @@
  * `npm run bundle`: what a board installs without npm. One tarball per architecture,
  * `dameso-<version>-linux-<arch>.tar.gz`, holding one JS file (esbuild, every dependency inside),
  * serialport's prebuilt native binding for that architecture, the board profiles, the systemd
- * units and `install.sh` / `uninstall.sh`.
+ * units, the dashboard page (prebuilt) and `install.sh` / `uninstall.sh`.
  *
  *   npm run bundle                          # x64, arm64 and armhf into bundle-out/
  *   npm run bundle -- --arch x64 --out /tmp/b
@@ -23,6 +23,7 @@ import {
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { buildPage, PAGE_DIST_DIR } from '../src/dashboard/index.js';
 
 const REPO = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ENTRY = path.join(REPO, 'src/cli/main.ts');
@@ -155,8 +156,16 @@ function copyMatching(fromDir: string, toDir: string, match: RegExp): number {
   return names.length;
 }
 
+/** The dashboard page, prebuilt where the bundled code looks for it (`dist/dashboard/` beside the JS). */
+async function writeDashboard(stage: string): Promise<void> {
+  const page = await buildPage(REPO);
+  const dir = path.join(stage, PAGE_DIST_DIR);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(page)) writeFileSync(path.join(dir, name), text);
+}
+
 /** Stage one architecture's folder and pack it; returns the tarball's path. */
-function packArch(arch: Arch, js: string, outDir: string, version: string): string {
+async function packArch(arch: Arch, js: string, outDir: string, version: string): Promise<string> {
   const { nodeArch, prebuilds } = ARCHES[arch];
   const name = `dameso-${version}-linux-${arch}`;
   const stage = path.join(outDir, name);
@@ -169,6 +178,7 @@ function packArch(arch: Arch, js: string, outDir: string, version: string): stri
   }
   copyMatching(path.join(REPO, 'devices/boards'), path.join(stage, 'boards'), /\.json$/);
   copyUnits(stage);
+  await writeDashboard(stage);
   for (const script of ['install.sh', 'uninstall.sh']) {
     copyFileSync(path.join(REPO, 'scripts', script), path.join(stage, script));
     chmodSync(path.join(stage, script), 0o755);
@@ -217,7 +227,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const js = path.join(flags.outDir, JS_NAME);
   const jsBytes = await bundleJs(js, build_);
   for (const arch of flags.arches) {
-    const tarball = packArch(arch, js, flags.outDir, build_.version);
+    const tarball = await packArch(arch, js, flags.outDir, build_.version);
     process.stdout.write(`${tarball} ${statSync(tarball).size} bytes\n`);
   }
   process.stdout.write(`${js} ${jsBytes} bytes (commit ${build_.commit}, built ${build_.builtAt})\n`);

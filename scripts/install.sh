@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install dameso from this unpacked bundle onto a board: no npm, only Node >= 20 at /usr/bin/node.
 #
-#   sudo ./install.sh --broker mqtt://hub.local:1883 --roles bt [--id pi-7] [--device pi-4b]
+#   sudo ./install.sh --broker mqtt://hub.local:1883 --roles bt [--id pi-7] [--device pi-4b, default auto]
 #   ./install.sh --root /tmp/board --broker mqtt://127.0.0.1:1883   # into a folder, for a test
 #
 # Creates the `dameso` user and /var/lib/dameso (the node's data), writes /etc/dameso/node.json from
@@ -16,12 +16,13 @@ ROOT=''
 ID=''
 ROLES='bt'
 BROKER=''
-DEVICE=''
+# The board is read from /proc/device-tree/model at start unless named.
+DEVICE='auto'
 REPLACE_CONFIG=0
 
 usage() {
   echo "install.sh: $1 [DAMESO_USAGE]" >&2
-  echo "usage: install.sh --broker URL [--roles bt,mapper] [--id NAME] [--device BOARD] [--replace-config] [--root DIR]" >&2
+  echo "usage: install.sh --broker URL [--roles bt,mapper] [--id NAME] [--device auto|BOARD] [--replace-config] [--root DIR]" >&2
   exit 64
 }
 
@@ -53,6 +54,8 @@ plain --id "$ID"
 plain --roles "$ROLES"
 plain --broker "$BROKER"
 plain --device "$DEVICE"
+[ -n "$ROLES" ] || usage "--roles needs at least one role (bt, mapper)"
+[ -n "$DEVICE" ] || usage "--device needs a board name (pi-4b, ...) or auto"
 [ -z "$ROOT" ] || ROOT=$(mkdir -p "$ROOT" && cd "$ROOT" && pwd)
 [ -n "$ID" ] || ID=$(hostname 2>/dev/null || echo node)
 
@@ -90,7 +93,7 @@ fi
 # The program: replaced as a whole (an upgrade leaves no file of the previous version behind).
 rm -rf "$ROOT$PROGRAM_DIR"
 mkdir -p "$ROOT$PROGRAM_DIR"
-cp -R "$HERE/dameso.mjs" "$HERE/prebuilds" "$HERE/boards" "$HERE/systemd" "$HERE/VERSION" "$HERE/uninstall.sh" "$ROOT$PROGRAM_DIR/"
+cp -R "$HERE/dameso.mjs" "$HERE/prebuilds" "$HERE/boards" "$HERE/systemd" "$HERE/dist" "$HERE/VERSION" "$HERE/uninstall.sh" "$ROOT$PROGRAM_DIR/"
 mkdir -p "$ROOT$(dirname "$LINK")"
 printf '#!/bin/sh\nexec /usr/bin/node %s/dameso.mjs "$@"\n' "$PROGRAM_DIR" >"$ROOT$PROGRAM_DIR/dameso"
 chmod 755 "$ROOT$PROGRAM_DIR/dameso"
@@ -115,8 +118,7 @@ else
   roles_json=$(printf '%s' "$ROLES" | sed 's/,/", "/g')
   {
     printf '{\n  "id": "%s",\n  "roles": ["%s"],\n  "broker": "%s",\n  "data": "%s"' "$ID" "$roles_json" "$BROKER" "$DATA_DIR"
-    [ -n "$DEVICE" ] && printf ',\n  "device": "%s"' "$DEVICE"
-    printf '\n}\n'
+    printf ',\n  "device": "%s"\n}\n' "$DEVICE"
   } >"$ROOT$CONFIG"
   chmod 640 "$ROOT$CONFIG"
   run_or_say chgrp dameso "$ROOT$CONFIG"

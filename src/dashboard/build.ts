@@ -18,9 +18,16 @@ export interface PageFiles {
 
 export const PAGE_FILE_NAMES: readonly (keyof PageFiles)[] = ['index.html', 'dashboard.css', 'app.js'];
 
-/** The repository (or installed package) root: src/dashboard/ and dist/src/dashboard/ both lead there. */
+/** Stamped by a bundle build (scripts/bundle.ts); absent when run from a checkout or dist/. */
+declare const DAMESO_BUILD: object | undefined;
+
+/**
+ * The repository (or installed package) root: src/dashboard/ and dist/src/dashboard/ both lead
+ * there; the board bundle's folder (one JS file beside the prebuilt dist/dashboard/) when bundled.
+ */
 export function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  if (typeof DAMESO_BUILD !== 'undefined') return here;
   const up = here.includes(`${join('dist', 'src')}`) ? '../../..' : '../..';
   return resolve(here, up);
 }

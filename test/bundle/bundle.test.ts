@@ -55,11 +55,13 @@ afterAll(async () => {
 
 test('the tarball holds one JS file, the x64 serial binding, the board profiles, the units and the scripts', async () => {
   const files = await filesUnder(unpacked);
-  expect(files.filter((f) => /\.(m?js|cjs)$/.test(f))).toEqual(['dameso.mjs']);
+  // The program is one file; the dashboard's app.js is the page's script, run by the browser.
+  expect(files.filter((f) => /\.(m?js|cjs)$/.test(f) && !f.startsWith('dist/dashboard/'))).toEqual(['dameso.mjs']);
   expect(files).toContain('prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node');
   expect(files.filter((f) => f.startsWith('prebuilds/'))).toHaveLength(1);
   expect(files).toEqual(expect.arrayContaining(['boards/pi-zero-2w.json', 'boards/generic.json']));
   expect(files).toEqual(expect.arrayContaining(['install.sh', 'uninstall.sh', 'systemd/dameso-node.service']));
+  expect(files).toEqual(expect.arrayContaining(['dist/dashboard/index.html', 'dist/dashboard/app.js']));
   const unit = await readFile(path.join(unpacked, 'systemd/dameso-node.service'), 'utf8');
   expect(unit).toMatch(/^ExecStart=.* \/opt\/dameso\/dameso\.mjs node/m);
 });
@@ -95,7 +97,7 @@ test('installed into a root folder, the node runs from the installed JS, answers
   ]);
   expect(inst.stdout).toMatch(/would run: systemctl enable dameso-node\.service/);
   const config = JSON.parse(await readFile(path.join(root, 'etc/dameso/node.json'), 'utf8'));
-  expect(config).toEqual({ id: 'n1', roles: ['bt'], broker: suite.url, data: '/var/lib/dameso' });
+  expect(config).toEqual({ id: 'n1', roles: ['bt'], broker: suite.url, data: '/var/lib/dameso', device: 'auto' });
   expect(await filesUnder(path.join(root, 'etc/systemd/system'))).toEqual(['dameso-node.service']);
 
   const dataDir = path.join(root, 'var/lib/dameso');
