@@ -8,10 +8,17 @@ import type { Command } from 'commander';
 import * as z from 'zod';
 import { ConfigError, DamesoError } from '../errors.js';
 import { DEFAULT_SCENARIO } from '../fleet/constants.js';
+import { checksText } from '../fleet/report.js';
+import { reportHtml } from '../fleet/report-html.js';
 import type { ScenarioOptions } from '../fleet/scenario.js';
+import type { ScenarioRun } from '../fleet/scenario-run.js';
 import { parseConfigJson, readConfigSource } from './config-file.js';
+import { checkOutputPath, writeFileAtomic } from './out-file.js';
 
-type Key = Exclude<keyof ScenarioOptions, 'nodes'>;
+type Key = Exclude<keyof ScenarioOptions, 'nodes' | 'roles'>;
+/** The numeric settings a file or the flags give (`killEveryS` included). */
+export type ScenarioNumbers = Partial<Record<Key | 'killEveryS', number>>;
+
 /** `share`: a fraction in (0,1) of the eligible nodes or a whole count; `whole`: a whole number; `number`: >= 0. */
 type Kind = 'share' | 'whole' | 'number';
 
@@ -114,7 +121,7 @@ function fromFlag(s: Setting, raw: string): number {
 }
 
 /** Reads and checks `--scenario FILE`: unknown keys and bad values are one ConfigError line. */
-export async function readScenarioFile(file: string): Promise<Partial<ScenarioOptions> & { killEveryS?: number }> {
+export async function readScenarioFile(file: string): Promise<ScenarioNumbers> {
   const source = await readConfigSource(file).catch(() => {
     throw new ConfigError('--scenario', `cannot read ${file}`);
   });
@@ -134,9 +141,7 @@ export async function readScenarioFile(file: string): Promise<Partial<ScenarioOp
  * The scenario from the command: `--scenario FILE` first, then every scenario flag given on the
  * command line over it (`cmd` tells a flag given from a default).
  */
-export async function scenarioFromCommand(
-  cmd: Command,
-): Promise<Omit<Partial<ScenarioOptions>, 'nodes'> & { killEveryS?: number }> {
+export async function scenarioFromCommand(cmd: Command): Promise<ScenarioNumbers> {
   const flags = cmd.opts<Record<string, string | undefined>>();
   const file = flags.scenario === undefined ? {} : await readScenarioFile(flags.scenario);
   const out: Record<string, number> = { ...file };
@@ -175,3 +180,26 @@ A scenario file holds any of the keys named above ("nodes" stays a flag), e.g.
    "slowDelayMs": 800, "stallEveryS": 15, "stallForS": 4, "killEveryS": 10, "seed": 42}
 An unknown key or a bad value is one line naming the key (exit 78).
 `;
+
+/** `--json FILE` (a file; bare `--json` prints to stdout) and `--report FILE.html`: checked before the run. */
+export async function checkReportPaths(flags: { json?: boolean | string; report?: string }): Promise<void> {
+  if (typeof flags.json === 'string') await checkOutputPath('--json', flags.json);
+  if (flags.report !== undefined) await checkOutputPath('--report', flags.report);
+}
+
+/** Writes the scenario's outputs; `stdout` is what the terminal gets (the summary text or, with bare --json, the JSON). */
+export async function writeScenarioOutputs(
+  run: ScenarioRun,
+  flags: { json?: boolean | string; report?: string },
+  summaryText: string,
+): Promise<string> {
+  const json = `${JSON.stringify({ ...run.summary, ok: run.ok, report: run.report })}\n`;
+  if (typeof flags.json === 'string') await writeFileAtomic('--json', flags.json, json);
+  if (flags.report !== undefined) await writeFileAtomic('--report', flags.report, reportHtml(run.report));
+  if (flags.json === true) return json;
+  const files = [
+    typeof flags.json === 'string' ? `json ${flags.json}` : '',
+    flags.report !== undefined ? `report ${flags.report}` : '',
+  ].filter((x) => x !== '');
+  return summaryText + checksText(run.report) + (files.length > 0 ? `written: ${files.join(', ')}\n` : '');
+}

@@ -12,14 +12,23 @@ import mqtt from 'mqtt';
 import { ConfigError, DamesoError } from '../errors.js';
 import { fleetCredentials } from '../fleet/credentials.js';
 import { REQUESTER_ID } from '../fleet/declarations.js';
-import { defaultSpecs, type FleetSummary, runFleet, workerGroups } from '../fleet/run.js';
+import { defaultSpecs, type FleetSummary, type runFleet, workerGroups } from '../fleet/run.js';
 import { fleetRuntime } from '../fleet/runtime.js';
+import { runScenario } from '../fleet/scenario-run.js';
 import { workerClientId } from '../fleet/worker-protocol.js';
 import { clientIdForNode } from '../protocol/index.js';
 import { BrokerUnreachableError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { EXIT } from './exit.js';
 import { progressView } from './fleet-progress.js';
+import {
+  addScenarioFlags,
+  checkReportPaths,
+  SCENARIO_HELP,
+  type ScenarioNumbers,
+  scenarioFromCommand,
+  writeScenarioOutputs,
+} from './fleet-scenario.js';
 import { checkRoles, splitList } from './node.js';
 import { readPasswordFile } from './password.js';
 import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
@@ -41,7 +50,8 @@ interface FleetFlags {
   passwordFile?: string;
   ca?: string;
   prefix: string;
-  json?: boolean;
+  json?: boolean | string;
+  report?: string;
 }
 
 /** Most nodes one fleet runs. */
@@ -200,8 +210,7 @@ function clientIds(p: FleetPlanFlags, baseline: boolean): string[] {
 }
 
 export function registerFleet(program: Command): void {
-  program
-    .command('fleet')
+  addScenarioFlags(program.command('fleet'))
     .description(
       'fleet test: start N full nodes (each its own connection, session and data folder), K per worker ' +
         'process or one process each, against a broker; declare intents from a requester, optionally ' +
@@ -250,7 +259,14 @@ export function registerFleet(program: Command): void {
     )
     .option(...CA_FLAG)
     .option(...PREFIX_FLAG)
-    .option('--json', 'print only the final summary, as one JSON object (no progress lines)')
+    .option(
+      '--json [file]',
+      'the summary as one JSON object (ok, checks, latency percentiles, time series): to FILE, or alone on stdout without one (no progress lines)',
+    )
+    .option(
+      '--report <file.html>',
+      'one self-contained HTML page: outcomes, latency, faults, consensus map, reputation, memory/CPU, checks',
+    )
     .addHelpText(
       'after',
       `
@@ -281,9 +297,14 @@ line; elsewhere plain lines. Ctrl-C stops everything cleanly.
 Exit codes: 0 integrity ok; 1 integrity failed (what failed is printed); 64 bad flags; 69 broker
 unreachable; 78 unknown role, unreadable --password-file or --ca, or the broker refused the password.`,
     )
-    .action(async (flags: FleetFlags) => {
+    .addHelpText('after', SCENARIO_HELP)
+    .action(async (flags: FleetFlags, cmd: Command) => {
       fleetRuntime(); // refused in the board bundle before any folder is made
       const p = parseFlags(flags);
+      const scenario = await scenarioFromCommand(cmd);
+      if (cmd.getOptionValueSource('killEvery') === 'cli' || scenario.killEveryS === undefined)
+        scenario.killEveryS = p.killEveryS;
+      await checkReportPaths(flags);
       if (!flags.auth && flags.passwordFile !== undefined) {
         throw new DamesoError('DAMESO_USAGE', '--password-file needs --auth (the broker authenticates the fleet)');
       }
@@ -307,7 +328,13 @@ unreachable; 78 unknown role, unreadable --password-file or --ca, or the broker 
             ...(ca ? { ca: ca.pem } : {}),
           });
         }
-        await runAndReport(flags, p, dataDir, { ...(credentials ? { credentials } : {}), ...(ca ? { ca } : {}) });
+        await runAndReport(
+          flags,
+          p,
+          dataDir,
+          { ...(credentials ? { credentials } : {}), ...(ca ? { ca } : {}) },
+          scenario,
+        );
       } catch (err) {
         // A temp folder of a fleet that never ran goes with it (a --data folder is the user's).
         if (flags.data === undefined) await rm(dataDir, { recursive: true, force: true });
@@ -321,24 +348,28 @@ async function runAndReport(
   p: FleetPlanFlags,
   dataDir: string,
   auth: Pick<Parameters<typeof runFleet>[0], 'credentials' | 'ca'>,
+  scenario: ScenarioNumbers,
 ): Promise<void> {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const view = flags.json ? undefined : progressView(process.stderr);
+  const view = flags.json === true ? undefined : progressView(process.stderr);
   try {
-    const summary = await runFleet({
-      ...p,
-      dataDir,
-      ...auth,
-      ...(flags.baselineWorker ? { baselineWorker: true } : {}),
-      ...(view ? { onStartProgress: view.starting, onProgress: view.running } : {}),
-      signal: abort.signal,
-    });
+    const run = await runScenario(
+      {
+        ...p,
+        dataDir,
+        ...auth,
+        ...(flags.baselineWorker ? { baselineWorker: true } : {}),
+        ...(view ? { onStartProgress: view.starting, onProgress: view.running } : {}),
+        signal: abort.signal,
+      },
+      scenario,
+    );
     view?.done();
-    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : summaryText(summary));
-    if (!summary.ok) process.exitCode = EXIT.unsound;
+    process.stdout.write(await writeScenarioOutputs(run, flags, summaryText(run.summary)));
+    if (!run.ok) process.exitCode = EXIT.unsound;
     else if (flags.data === undefined) await rm(dataDir, { recursive: true, force: true });
   } finally {
     process.off('SIGINT', onSignal);

@@ -33,6 +33,8 @@ export interface ClassifyTally {
   /** Offline with no offline presence record to justify it. */
   offlineWithoutWill: number;
   offlineJustified: number;
+  /** Offline at a requester whose series keeps no presence entries (a worker's nodes share one roster). */
+  offlineUnverified: number;
   /** A yes (kill) or any reply (stall) inside a dead window. */
   answeredWhileDead: number;
   /** Which problems, the first few, for the detail line. */
@@ -62,6 +64,7 @@ export function emptyClassifyTally(): ClassifyTally {
     silentInSilence: 0,
     offlineWithoutWill: 0,
     offlineJustified: 0,
+    offlineUnverified: 0,
     answeredWhileDead: 0,
     examples: [],
   };
@@ -88,7 +91,9 @@ export function classifySeries(
 ): void {
   const presence = new Map<string, Presence>();
   const ids = new Set<string>();
-  for (const e of entries) {
+  const all = [...entries];
+  const keepsPresence = all.some((e) => e.event === 'peer_added' || e.event === 'peer_removed');
+  for (const e of all) {
     if (e.event === 'peer_added' || e.event === 'peer_removed') {
       const node = String(e.node);
       const prev = presence.get(node) ?? { online: false, removedAt: Number.NEGATIVE_INFINITY };
@@ -99,7 +104,7 @@ export function classifySeries(
     const id = String(e.id);
     if (ids.has(id)) note(out.tally, 'duplicateIds', `${requester}: intent ${id} closed twice`);
     ids.add(id);
-    judgeOutcome(requester, e, presence, ctx, out);
+    judgeOutcome(requester, e, keepsPresence ? presence : undefined, ctx, out);
   }
 }
 
@@ -110,7 +115,8 @@ const idsOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 function judgeOutcome(
   requester: string,
   e: Entry,
-  presence: ReadonlyMap<string, Presence>,
+  /** Undefined when this requester's series keeps no presence entries. */
+  presence: ReadonlyMap<string, Presence> | undefined,
   ctx: ClassifyContext,
   out: { tally: ClassifyTally; latency: LatencySamples; seconds: SecondBuckets },
 ): void {
@@ -133,6 +139,10 @@ function judgeOutcome(
     if (ctx.silent.has(r.node)) note(t, 'silentAnswered', `${requester}: silent ${r.node} answered ${e.id}`);
   }
   for (const n of offline) {
+    if (presence === undefined) {
+      t.offlineUnverified++;
+      continue;
+    }
     const p = presence.get(n);
     // Still offline, or went offline during the intent and was back before its close.
     if (p !== undefined && (!p.online || p.removedAt >= declaredAt - WILL_SLACK_MS)) t.offlineJustified++;

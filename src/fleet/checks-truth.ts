@@ -108,16 +108,20 @@ function sample(
 }
 
 /**
- * The first round at which every liar ranks below every honest node, for each surveyor and cell
- * with both; `undefined` when it never happened.
+ * For each surveyor and cell with both liars and honest responders: the first round at which every
+ * liar ranked below every honest node (undefined: never), and how many rounds there were.
  */
-export function separationRounds(samples: readonly ReputationSample[]): Map<string, number | undefined> {
-  const out = new Map<string, number | undefined>();
+export function separationRounds(
+  samples: readonly ReputationSample[],
+): Map<string, { round?: number; rounds: number }> {
+  const out = new Map<string, { round?: number; rounds: number }>();
   for (const s of samples) {
     if (s.liars.length === 0 || s.honest.length === 0) continue;
     const key = `${s.surveyor}/${s.cell}`;
-    if (!out.has(key)) out.set(key, undefined);
-    if (out.get(key) === undefined && Math.max(...s.liars) < Math.min(...s.honest)) out.set(key, s.round);
+    const x = out.get(key) ?? { rounds: 0 };
+    x.rounds = Math.max(x.rounds, s.round);
+    if (x.round === undefined && Math.max(...s.liars) < Math.min(...s.honest)) x.round = s.round;
+    out.set(key, x);
   }
   return out;
 }

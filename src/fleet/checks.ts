@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { SERIES_SUBDIR } from '../node/constants.js';
-import { cellOf, DEFAULT_CELL_PRECISION } from '../observe/index.js';
+import { cellOf, DEFAULT_CELL_PRECISION, DEFAULT_MIN_RESPONDERS } from '../observe/index.js';
 import { createSeries, type Entry } from '../series/index.js';
 import { verifySeries } from '../series/verify.js';
 import {
@@ -57,6 +57,10 @@ export interface CellTruth {
   lat: number;
   lon: number;
   rounds: number;
+  /** Mappers planned in the cell, count. */
+  mappers: number;
+  /** Enough mappers for a surveyor to get `minResponders` answers: a consensus is due. */
+  due: boolean;
   liars: number;
   responders: number;
   /** Median over the rounds after the first R of each method's absolute error, metric unit. */
@@ -223,9 +227,11 @@ function cellTruths(plan: FleetPlan, samples: readonly TruthSample[], skipRounds
     const all = samples.filter((s) => s.cell === cell);
     const settled = all.filter((s) => s.round > skipRounds);
     const use = settled.length > 0 ? settled : all;
-    const spec = plan.specs.find(
+    const here = plan.specs.filter(
       (s) => s.position !== undefined && cellOf(s.position.lat, s.position.lon, DEFAULT_CELL_PRECISION) === cell,
     );
+    const spec = here[0];
+    const answering = here.filter((s) => s.behaviour !== 'silent').length;
     const error = Object.fromEntries(METHODS.map((m) => [m, median(use.map((s) => s.errors[m]))])) as Record<
       Method,
       number
@@ -236,6 +242,8 @@ function cellTruths(plan: FleetPlan, samples: readonly TruthSample[], skipRounds
       lat: spec?.position?.lat ?? 0,
       lon: spec?.position?.lon ?? 0,
       rounds: all.length,
+      mappers: here.length,
+      due: answering >= (spec?.minResponders ?? DEFAULT_MIN_RESPONDERS) + 1,
       liars: Math.max(0, ...use.map((s) => s.liars)),
       responders: Math.max(0, ...use.map((s) => s.responders)),
       error,
@@ -269,7 +277,9 @@ function classificationCheck(t: ClassifyTally): CheckResult {
   const detail =
     `${t.outcomes} outcomes: ${t.miscounted} miscounted, ${t.duplicateIds} closed twice; silent nodes ` +
     `${t.silentInSilence}/${t.silentExpected} times in silence, ${t.silentAnswered} answers; offline ` +
-    `${t.offlineJustified} with their Will, ${t.offlineWithoutWill} without; ${t.answeredWhileDead} answers while dead` +
+    `${t.offlineJustified} with their Will, ${t.offlineWithoutWill} without` +
+    (t.offlineUnverified > 0 ? ` (${t.offlineUnverified} more at requesters that keep no presence entries)` : '') +
+    `; ${t.answeredWhileDead} answers while dead` +
     (t.outcomes === 0 ? '; no outcome to judge' : '') +
     (t.examples.length > 0 ? ` (e.g. ${t.examples.join('; ')})` : '');
   return { name: 'classification', ok, detail };
@@ -277,36 +287,48 @@ function classificationCheck(t: ClassifyTally): CheckResult {
 
 function truthCheck(cells: readonly CellTruth[], tolerance: number): CheckResult {
   const judged = cells.filter((c) => c.rounds > 0);
+  const missing = cells.filter((c) => c.due && c.rounds === 0);
   const bad = judged.filter((c) => !(c.error.median <= tolerance));
+  if (judged.length === 0 && missing.length === 0) {
+    return {
+      name: 'truth',
+      ok: true,
+      detail: 'no cell has enough answering mappers for a trusted consensus: nothing to judge',
+    };
+  }
   const byMethod = METHODS.map((m) => `${m} ${fmt(median(judged.map((c) => c.error[m])))}`).join(', ');
-  const ok = judged.length === cells.length && cells.length > 0 && bad.length === 0;
   const detail =
     `${judged.length}/${cells.length} cells with a consensus; median error per cell: ${byMethod} (tolerance ${tolerance})` +
+    (missing.length > 0 ? `; no consensus where one was due: ${missing.map((c) => c.cell).join(', ')}` : '') +
     (bad.length > 0 ? `; over it: ${bad.map((c) => `${c.cell} ${fmt(c.error.median)}`).join(', ')}` : '');
-  return { name: 'truth', ok, detail };
+  return { name: 'truth', ok: missing.length === 0 && bad.length === 0, detail };
 }
 
 function reputationCheck(samples: readonly ReputationSample[], rounds: number): CheckResult {
-  const sep = separationRounds(samples);
-  if (sep.size === 0)
+  const sep = [...separationRounds(samples).entries()];
+  if (sep.length === 0) {
     return {
       name: 'reputation',
       ok: true,
       detail: 'no cell with both liars and honest responders: nothing to separate',
     };
-  const got = [...sep.values()];
-  const late = [...sep.entries()].filter(([, r]) => r === undefined || r > rounds);
-  const found = got.filter((r): r is number => r !== undefined);
+  }
+  const inTime = sep.filter(([, x]) => x.round !== undefined && x.round <= rounds);
+  // A run too short for R rounds proves nothing either way: said, not failed.
+  const short = sep.filter(([, x]) => (x.round === undefined || x.round > rounds) && x.rounds < rounds);
+  const late = sep.filter(([, x]) => (x.round === undefined || x.round > rounds) && x.rounds >= rounds);
+  const found = sep.map(([, x]) => x.round).filter((r): r is number => r !== undefined);
   const detail =
-    `${sep.size - late.length}/${sep.size} surveyor-cells ranked every liar below every honest node within ${rounds} rounds` +
+    `${inTime.length}/${sep.length} surveyor-cells ranked every liar below every honest node within ${rounds} rounds` +
     (found.length > 0 ? ` (round median ${median(found)}, max ${Math.max(...found)})` : '') +
+    (short.length > 0 ? `; ${short.length} had fewer than ${rounds} rounds (inconclusive)` : '') +
     (late.length > 0
       ? `; not: ${late
           .slice(0, 5)
-          .map(([k, r]) => `${k} ${r ?? 'never'}`)
+          .map(([k, x]) => `${k} ${x.round ?? 'never'}`)
           .join(', ')}`
       : '');
-  return { name: 'reputation', ok: late.length === 0, detail };
+  return { name: 'reputation', ok: late.length === 0 && inTime.length + short.length === sep.length, detail };
 }
 
 function storageCheck(nodes: number, problems: readonly string[], pulled: ChecksInput['pulled']): CheckResult {

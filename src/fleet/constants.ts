@@ -11,12 +11,14 @@ export const FIELD_SPAN_DEG = 0.05;
 export const MAX_CELL_DRAWS = 100_000;
 /** Share of the fleet behind the stall proxy when `stallNodes` is not given. */
 export const STALL_DEFAULT_SHARE = 0.1;
-/** Most nodes a scenario may plan, count. */
-export const MAX_SCENARIO_NODES = 10_000;
+/**
+ * Mappers per cell when the cells are not given, count: enough for a surveyor to judge reputations
+ * (it needs `DEFAULT_AGREE_MIN_RESPONDERS` other responders) with a liar or a silent node among them.
+ */
+export const MAPPERS_PER_CELL = 8;
 
 /** Every scenario setting's default (`nodes` has none: the caller says how many). */
 export const DEFAULT_SCENARIO: Omit<ScenarioOptions, 'nodes'> = {
-  cells: 4,
   fieldSeed: 1,
   liars: 0,
   copiers: 0,

@@ -14,6 +14,7 @@ import {
   DEFAULT_SCENARIO,
   FIELD_ORIGIN,
   FIELD_SPAN_DEG,
+  MAPPERS_PER_CELL,
   MAX_CELL_DRAWS,
   SCENARIO_METRIC,
   STALL_DEFAULT_SHARE,
@@ -28,8 +29,10 @@ export interface ScenarioOptions {
   bt?: number;
   /** Mapper-only nodes, count; the nodes neither `bt` nor `mappers` take serve both roles. */
   mappers?: number;
-  /** Cells of the synthetic field the mappers are dealt over, count. */
-  cells: number;
+  /** Roles of the nodes neither `bt` nor `mappers` take. Default both (`bt`, `mapper`). */
+  roles?: readonly string[];
+  /** Cells of the synthetic field the mappers are dealt over, count; default one per `MAPPERS_PER_CELL` mappers. */
+  cells?: number;
   /** Seed of the cells' placement on the field. */
   fieldSeed: number;
   /** Liars among the mappers: a fraction in (0,1) or a count. */
@@ -88,7 +91,7 @@ export function planFleet(options: Partial<ScenarioOptions> & { nodes: number },
   const prng = createPrng(o.seed);
   const specs = baseSpecs(o, ctx.dataDir);
   const mappers = specs.filter((s) => s.roles.includes('mapper'));
-  const cells = drawCells(o.cells, o.fieldSeed);
+  const cells = drawCells(o.cells ?? Math.max(1, Math.floor(mappers.length / MAPPERS_PER_CELL)), o.fieldSeed);
   const truth = placeMappers(mappers, cells, o);
   dealLiars(mappers, cells, o, prng);
   dealOthers(specs, o, prng);
@@ -102,7 +105,7 @@ function baseSpecs(o: ScenarioOptions, dataDir: string): NodeSpec[] {
   const mappers = countOf(o.mappers ?? 0, o.nodes - bt);
   return Array.from({ length: o.nodes }, (_, i) => {
     const id = `fleet-${i}`;
-    const roles = i < bt ? ['bt'] : i < bt + mappers ? ['mapper'] : ['bt', 'mapper'];
+    const roles = i < bt ? ['bt'] : i < bt + mappers ? ['mapper'] : [...(o.roles ?? ['bt', 'mapper'])];
     return { id, roles, dataDir: path.join(dataDir, id), behaviour: 'honest' };
   });
 }

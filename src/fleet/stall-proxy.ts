@@ -27,13 +27,20 @@ interface Pair {
   closeOnResume: boolean;
 }
 
-/** Starts a proxy on 127.0.0.1 (ephemeral port) to the broker at `host:port`. */
-export async function startStallProxy(target: { host: string; port: number }): Promise<StallProxy> {
+/**
+ * Starts a proxy on 127.0.0.1 (ephemeral port) to the broker at `host:port`; a function is asked
+ * at each connection (the broker may be known only once the proxy's URL has been handed out).
+ */
+export async function startStallProxy(
+  target: { host: string; port: number } | (() => { host: string; port: number }),
+): Promise<StallProxy> {
+  const where = typeof target === 'function' ? target : () => target;
   const pairs = new Set<Pair>();
   let stalled = false;
   const server = net.createServer((node) => {
     node.setNoDelay(true);
-    const broker = net.connect(target.port, target.host);
+    const { host, port } = where();
+    const broker = net.connect(port, host);
     broker.setNoDelay(true);
     const pair: Pair = { node, broker, closeOnResume: false };
     pairs.add(pair);
