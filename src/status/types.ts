@@ -60,7 +60,8 @@ export interface NodeStatus {
   /** Live only: the series writer's bytes and syncs since start, per hour, and the board's write budget. */
   wear?: Wear;
   /**
-   * The supervision record of the data folder (`--data` only; null live): safe mode and why, the
+   * The supervision record of the data folder (from `dameso node`'s metrics port live; null from a
+   * node built without the command): safe mode and why, the
    * refused start attempts of this boot, starts not yet proven clean.
    */
   supervise: { safeMode: SafeModeRecord | null; boot: BootRefusalsRecord; unsettledStarts: number } | null;
