@@ -7,4 +7,4 @@ export const PAGE_TARGETS = ['chrome100', 'firefox100', 'safari15'];
 /** Status records: the shortest time between two, ms (docs/protocol.md §5.6: STATUS_MIN_INTERVAL_MS). */
 export const STATUS_CHECK_MS = 1_000;
 /** Intents remembered between two status records (the record carries at most MAX_STATUS_CLOSED). */
-export const MAX_PENDING_CLOSED = 256;
+export const MAX_PENDING_CLOSED = 64;
