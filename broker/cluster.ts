@@ -171,6 +171,7 @@ export function redisCluster(url: string, options: RedisClusterOptions = {}): Br
     describe: shown,
     onBack: (fn) => outage.onBack(fn),
     outages: () => outage.count(),
+    lastOutageEndMs: () => outage.lastEndMs(),
 
     async open(): Promise<ClusterParts> {
       if (open) throw new Error('redis cluster already open');
@@ -231,6 +232,7 @@ function trackOutages(shown: string, log: Logger, clock: Clock) {
   const downRoles = new Set<string>();
   let sinceMs: number | undefined;
   let count = 0;
+  let endedAtMs: number | undefined;
   let open = false;
   const listeners = new Set<() => void>();
   return {
@@ -252,7 +254,8 @@ function trackOutages(shown: string, log: Logger, clock: Clock) {
     up(role: string) {
       downRoles.delete(role);
       if (!open || sinceMs === undefined || downRoles.size > 0) return;
-      const durationMs = Math.round(clock.monotonic() - sinceMs);
+      endedAtMs = clock.monotonic();
+      const durationMs = Math.round(endedAtMs - sinceMs);
       sinceMs = undefined;
       count++;
       log.info({ redis: shown, durationMs, outages: count }, 'redis outage ended');
@@ -263,6 +266,7 @@ function trackOutages(shown: string, log: Logger, clock: Clock) {
       return () => listeners.delete(fn);
     },
     count: () => count,
+    lastEndMs: () => endedAtMs,
   };
 }
 

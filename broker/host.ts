@@ -159,6 +159,7 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
     pendingBytes: 0,
     staleDeliveries: 0,
     redisOutages: 0,
+    redisStalls: 0,
     peersDead: 0,
     deadPeerWills: 0,
     clientsReannounced: 0,
@@ -455,20 +456,46 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
   /** Clustered: heartbeats, dead peers' Wills, and the own Wills checked when Redis answers again. */
   function watchPeers(created: Aedes, cluster: BrokerCluster): void {
     const publishWill = async (will: StoredWill): Promise<void> => {
+      const payload = Buffer.from(will.payload);
       const packet = {
         cmd: 'publish',
         topic: will.topic,
-        payload: Buffer.from(will.payload),
+        payload,
         qos: will.qos ?? 0,
         retain: will.retain === true,
         dup: false,
       } as PublishPacket;
+      // A node that moved here already announced a newer session: its old Will is no news.
+      if (checkEnvelopes) {
+        const verdict = check.check(null, packet.topic, payload, true);
+        if (!verdict.ok && verdict.reason === 'stale_session') {
+          log.debug({ topic: packet.topic.slice(0, 200) }, "a dead broker's Will older than its node's session here");
+          return;
+        }
+      }
       // Checked like a Will of a client of this broker (no client: the envelope check's Will path).
       await authorizePublish(null, packet);
       if (packet.topic === DROP_TOPIC) return;
       await new Promise<void>((resolve) => created.publish(packet, () => resolve()));
     };
-    peerWatch = startPeerWatch({ broker: created as unknown as WatchedBroker, heartbeatMs, clock, log, publishWill });
+    // A gap in the own heartbeats that no lost connection explains is Redis hung: said here, once.
+    const onFanoutBack = (gapMs: number): void => {
+      const ended = cluster.lastOutageEndMs?.();
+      if (ended !== undefined && ended >= clock.monotonic() - gapMs) return; // the outage was said
+      stats.redisStalls++;
+      log.warn(
+        { redis: cluster.describe, durationMs: gapMs, fanoutMaxAgeMs },
+        'redis stalled (connections up, nothing fanned out); live messages older than the fan-out bound are dropped',
+      );
+    };
+    peerWatch = startPeerWatch({
+      broker: created as unknown as WatchedBroker,
+      heartbeatMs,
+      clock,
+      log,
+      publishWill,
+      onFanoutBack,
+    });
     const watch = peerWatch;
     forgetStoreBack = cluster.onBack?.(() => watch.storeBack());
   }

@@ -55,6 +55,8 @@ export interface PeerWatchOptions {
   log: Logger;
   /** Publishes one Will of a dead peer's client through the host's checks; resolves once fanned out. */
   publishWill(will: StoredWill): Promise<void>;
+  /** This broker's own heartbeats came back after `gapMs` without them (Redis down or hung). */
+  onFanoutBack?(gapMs: number): void;
 }
 
 export interface PeerWatchStats {
@@ -96,6 +98,7 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
       // Our own heartbeats were not coming back: nobody's silence meant anything meanwhile.
       if (now - lastOwnMs > silentMs) {
         for (const peer of lastSeen.keys()) lastSeen.set(peer, now);
+        o.onFanoutBack?.(Math.round(now - lastOwnMs));
         void audit();
       }
       lastOwnMs = now;

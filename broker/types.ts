@@ -169,6 +169,8 @@ export interface BrokerCluster {
   onBack?(fn: () => void): () => void;
   /** Outages of the backend that ended, since it was created. */
   outages?(): number;
+  /** When the last outage ended (the monotonic clock of the host), undefined before the first. */
+  lastOutageEndMs?(): number | undefined;
 }
 
 export interface BrokerAddress {
@@ -248,8 +250,13 @@ export interface BrokerStats {
   pendingBytes: number;
   /** Clustered: deliveries dropped because their publish was older than `fanoutMaxAgeMs`. */
   staleDeliveries: number;
-  /** Clustered: Redis outages that ended. */
+  /** Clustered: Redis outages that ended (connections lost and back). */
   redisOutages: number;
+  /**
+   * Clustered: Redis stalls that ended: the connections stayed up but this broker's own heartbeats
+   * did not come back for 3 heartbeats or more (Redis hung).
+   */
+  redisStalls: number;
   /** Clustered: peer brokers taken for dead (silent for three heartbeats). */
   peersDead: number;
   /** Clustered: Wills of dead peers' clients this broker published. */

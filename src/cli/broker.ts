@@ -434,7 +434,7 @@ function formatStats(s: BrokerStats): string {
     `disconnected_for_drops=${s.disconnectedForDrops} ` +
     `timed_out=[connect=${s.timedOut.connect} packet=${s.timedOut.packet} idle=${s.timedOut.idle}] ` +
     `pending_over_budget=${s.pendingOverBudget} ` +
-    `stale_deliveries=${s.staleDeliveries} redis_outages=${s.redisOutages} peers_dead=${s.peersDead} ` +
+    `stale_deliveries=${s.staleDeliveries} redis_outages=${s.redisOutages} redis_stalls=${s.redisStalls} peers_dead=${s.peersDead} ` +
     `dead_peer_wills=${s.deadPeerWills} clients_reannounced=${s.clientsReannounced} ` +
     `tls_handshake_failures=${s.tlsHandshakeFailures}`
   );

@@ -146,6 +146,9 @@ export const BROKER_FAMILIES = {
     'Clustered: deliveries dropped because their publish was older than --fanout-max-age-ms (a Redis outage).',
   ),
   dameso_broker_redis_outages_total: counter('Clustered: Redis outages that ended (each logged once with its length).'),
+  dameso_broker_redis_stalls_total: counter(
+    'Clustered: Redis stalls that ended (connections up, own heartbeats not back for 3 heartbeats; logged once with their length).',
+  ),
   dameso_broker_peers_dead_total: counter('Clustered: peer brokers taken for dead (silent for 3 heartbeats).'),
   dameso_broker_dead_peer_wills_total: counter("Clustered: Wills of dead peer brokers' clients published here."),
   dameso_broker_clients_reannounced_total: counter(

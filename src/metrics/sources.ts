@@ -167,6 +167,7 @@ export function brokerSource(host: { stats(): BrokerStats }): Source {
     sink('dameso_broker_pending_bytes', s.pendingBytes);
     sink('dameso_broker_stale_deliveries_total', s.staleDeliveries);
     sink('dameso_broker_redis_outages_total', s.redisOutages);
+    sink('dameso_broker_redis_stalls_total', s.redisStalls);
     sink('dameso_broker_peers_dead_total', s.peersDead);
     sink('dameso_broker_dead_peer_wills_total', s.deadPeerWills);
     sink('dameso_broker_clients_reannounced_total', s.clientsReannounced);
