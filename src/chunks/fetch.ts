@@ -7,7 +7,7 @@
  */
 import type { DeclaredIntent, DeclareOptions, ReceivedReply } from '../intent/types.js';
 import { recorder } from '../series/recorder.js';
-import type { Series } from '../series/types.js';
+import type { EntryInput, Series } from '../series/types.js';
 import { DEFAULT_FETCH_DEADLINE_MS } from './constants.js';
 import { BadChunkIdError, ChunkNotFoundError } from './errors.js';
 import { recordRejected } from './handlers.js';
@@ -49,115 +49,139 @@ export interface FetchResult {
   attempts: FetchAttempt[];
 }
 
-export async function fetchChunk(deps: FetchDeps, id: string, o: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchChunk(deps: FetchDeps, id: string, options: FetchOptions = {}): Promise<FetchResult> {
   if (!isChunkId(id)) throw new BadChunkIdError(id);
-  // Outcome entries are written without awaiting their fsync (the intent layer does the same): the
-  // seq order is fixed at the call, and a fetch is not held up by the group-commit window. A series
-  // that refuses them (closed, failed) does not fail the fetch: the series reports its own failure.
-  const record = recorder(deps.series);
-  const deadlineMs = o.deadlineMs ?? DEFAULT_FETCH_DEADLINE_MS;
-  const attempts: FetchAttempt[] = [];
-  const tried = new Set<string>();
-
-  /** Verifies one reply; records it; returns the bytes when sound. */
-  const check = (reply: ReceivedReply): Uint8Array | undefined => {
-    const from = reply.envelope.from;
-    if (reply.envelope.r === 'no') {
-      attempts.push({ node: from, result: 'no', reason: reply.envelope.reason ?? 'unknown' });
-      return undefined;
-    }
-    const data = reply.envelope.data;
-    if (!(data instanceof Uint8Array)) {
-      attempts.push({ node: from, result: 'bad_data' });
-      recordRejected(deps.series, from, id, 'malformed', 'want_chunk').catch(() => undefined);
-      return undefined;
-    }
-    if (hashMismatch(id, data) !== undefined) {
-      attempts.push({ node: from, result: 'bad_hash' });
-      recordRejected(deps.series, from, id, 'hash_mismatch', 'want_chunk').catch(() => undefined);
-      return undefined;
-    }
-    if (!isChunkCbor(data)) {
-      // Hashes right but holds CBOR no chunk may hold (a bignum, shared references): a holder that
-      // stored a self-made body, refused before anything decodes it.
-      attempts.push({ node: from, result: 'bad_data' });
-      recordRejected(deps.series, from, id, 'malformed', 'want_chunk').catch(() => undefined);
-      return undefined;
-    }
-    attempts.push({ node: from, result: 'yes' });
-    return data;
+  const f: Fetching = {
+    deps,
+    id,
+    deadlineMs: options.deadlineMs ?? DEFAULT_FETCH_DEADLINE_MS,
+    // Outcome entries are written without awaiting their fsync (the intent layer does the same): the
+    // seq order is fixed at the call, and a fetch is not held up by the group-commit window. A series
+    // that refuses them (closed, failed) does not fail the fetch: the series reports its own failure.
+    record: recorder(deps.series),
+    attempts: [],
+    tried: new Set(),
   };
+  const got = (await askHolders(f, options.claimedBy ?? [])) ?? (await askTheRest(f));
+  if (got) return got;
+  f.record({ event: 'chunk_fetch_failed', id, tried: f.tried.size });
+  throw new ChunkNotFoundError(id, f.tried.size);
+}
 
-  const done = (bytes: Uint8Array, from: string): FetchResult => {
-    record({ event: 'chunk_fetched', id, from, size: bytes.length, attempts: attempts.length });
-    return { id, bytes, from, attempts };
-  };
+/** One fetch in progress: what it asked and what came back. */
+interface Fetching {
+  deps: FetchDeps;
+  id: string;
+  deadlineMs: number;
+  record: (entry: EntryInput) => void;
+  attempts: FetchAttempt[];
+  tried: Set<string>;
+}
 
-  /** One holder, addressed with `to`; the bytes when it delivered a verified copy. */
-  const ask = async (holder: string): Promise<FetchResult | undefined> => {
-    tried.add(holder);
-    const outcome = await deps.declare('want_chunk', { subject: id, to: [holder], deadlineMs });
-    const replies = [...outcome.yes, ...outcome.no];
-    if (replies.length === 0) {
-      // Not expected at all = not online in the roster at declaration: offline too, not silent.
-      const gone = outcome.offline.includes(holder) || !outcome.expected.includes(holder);
-      attempts.push({ node: holder, result: gone ? 'offline' : 'silence' });
-      return undefined;
-    }
-    for (const r of replies) {
-      const bytes = check(r);
-      if (bytes) return done(bytes, r.envelope.from);
-    }
-    return undefined;
-  };
-
-  // Online holders as their records arrive (the first is asked while the rest still stream in);
-  // offline ones last, in case they came back.
+/**
+ * The nodes that claimed the chunk, then the tracked or announced holders: online ones as their
+ * records arrive (the first is asked while the rest still stream in), offline ones last, in case
+ * they came back.
+ */
+async function askHolders(f: Fetching, claimedBy: readonly string[]): Promise<FetchResult | undefined> {
   const offline: string[] = [];
   /** Asks an online holder not yet tried; keeps an offline one for later. */
   const consider = (h: { node: string; online: boolean }): Promise<FetchResult | undefined> | undefined => {
-    if (tried.has(h.node)) return undefined;
-    if (h.online) return ask(h.node);
+    if (f.tried.has(h.node)) return undefined;
+    if (h.online) return ask(f, h.node);
     offline.push(h.node);
     return undefined;
   };
-  for (const node of o.claimedBy ?? []) {
+  for (const node of claimedBy) {
     const got = await consider({ node, online: true });
     if (got) return got;
   }
   // A chunk whose holders are tracked: no generator, no promise per holder.
-  for (const h of deps.trackedHolders?.(id) ?? []) {
+  for (const h of f.deps.trackedHolders?.(f.id) ?? []) {
     const got = await consider(h);
     if (got) return got;
   }
-  for await (const h of deps.holders(id)) {
+  for await (const h of f.deps.holders(f.id)) {
     const got = await consider(h);
     if (got) return got;
   }
   for (const n of offline) {
-    if (tried.has(n)) continue;
-    const got = await ask(n);
+    if (f.tried.has(n)) continue;
+    const got = await ask(f, n);
     if (got) return got;
   }
+  return undefined;
+}
 
-  // Nobody announced, or every announced holder failed: ask the rest of the bt nodes at once.
-  const rest = deps.candidates().filter((n) => !tried.has(n));
-  if (tried.size === 0 || rest.length > 0) {
-    const declared = deps.declare('want_chunk', { subject: id, deadlineMs, ...(tried.size > 0 ? { to: rest } : {}) });
-    for await (const reply of declared) {
-      tried.add(reply.envelope.from);
-      const bytes = check(reply);
-      if (bytes) return done(bytes, reply.envelope.from);
-    }
-    // paradigm: silence is data. A bt node without the chunk stays silent, so count every node the
-    // broadcast was addressed to as asked (the error said "after asking 0 node(s)" with bt nodes online).
-    const outcome = await declared;
-    for (const n of outcome.expected) {
-      if (tried.has(n)) continue;
-      tried.add(n);
-      attempts.push({ node: n, result: outcome.offline.includes(n) ? 'offline' : 'silence' });
-    }
+/** One holder, addressed with `to`; the result when it delivered a verified copy. */
+async function ask(f: Fetching, holder: string): Promise<FetchResult | undefined> {
+  f.tried.add(holder);
+  const outcome = await f.deps.declare('want_chunk', { subject: f.id, to: [holder], deadlineMs: f.deadlineMs });
+  const replies = [...outcome.yes, ...outcome.no];
+  if (replies.length === 0) {
+    // Not expected at all = not online in the roster at declaration: offline too, not silent.
+    const gone = outcome.offline.includes(holder) || !outcome.expected.includes(holder);
+    f.attempts.push({ node: holder, result: gone ? 'offline' : 'silence' });
+    return undefined;
   }
-  record({ event: 'chunk_fetch_failed', id, tried: tried.size });
-  throw new ChunkNotFoundError(id, tried.size);
+  for (const r of replies) {
+    const bytes = check(f, r);
+    if (bytes) return done(f, bytes, r.envelope.from);
+  }
+  return undefined;
+}
+
+/** Nobody announced, or every announced holder failed: ask the rest of the bt nodes at once. */
+async function askTheRest(f: Fetching): Promise<FetchResult | undefined> {
+  const rest = f.deps.candidates().filter((n) => !f.tried.has(n));
+  if (f.tried.size > 0 && rest.length === 0) return undefined;
+  const declared = f.deps.declare('want_chunk', {
+    subject: f.id,
+    deadlineMs: f.deadlineMs,
+    ...(f.tried.size > 0 ? { to: rest } : {}),
+  });
+  for await (const reply of declared) {
+    f.tried.add(reply.envelope.from);
+    const bytes = check(f, reply);
+    if (bytes) return done(f, bytes, reply.envelope.from);
+  }
+  // paradigm: silence is data. A bt node without the chunk stays silent, so every node the
+  // broadcast was addressed to counts as asked (the error names how many were asked).
+  const outcome = await declared;
+  for (const n of outcome.expected) {
+    if (f.tried.has(n)) continue;
+    f.tried.add(n);
+    f.attempts.push({ node: n, result: outcome.offline.includes(n) ? 'offline' : 'silence' });
+  }
+  return undefined;
+}
+
+/** Verifies one reply; records it; returns the bytes when sound. */
+function check(f: Fetching, reply: ReceivedReply): Uint8Array | undefined {
+  const from = reply.envelope.from;
+  if (reply.envelope.r === 'no') {
+    f.attempts.push({ node: from, result: 'no', reason: reply.envelope.reason ?? 'unknown' });
+    return undefined;
+  }
+  const data = reply.envelope.data;
+  if (!(data instanceof Uint8Array)) return rejected(f, from, 'bad_data');
+  if (hashMismatch(f.id, data) !== undefined) return rejected(f, from, 'bad_hash');
+  // Hashes right but holds CBOR no chunk may hold (a bignum, shared references): a holder that
+  // stored a self-made body, refused before anything decodes it.
+  if (!isChunkCbor(data)) return rejected(f, from, 'bad_data');
+  f.attempts.push({ node: from, result: 'yes' });
+  return data;
+}
+
+/** A reply that is no copy of the chunk: an attempt, and an entry against its sender. */
+function rejected(f: Fetching, from: string, result: 'bad_data' | 'bad_hash'): undefined {
+  f.attempts.push({ node: from, result });
+  const reason = result === 'bad_hash' ? 'hash_mismatch' : 'malformed';
+  recordRejected(f.deps.series, from, f.id, reason, 'want_chunk').catch(() => undefined);
+  return undefined;
+}
+
+function done(f: Fetching, bytes: Uint8Array, from: string): FetchResult {
+  f.record({ event: 'chunk_fetched', id: f.id, from, size: bytes.length, attempts: f.attempts.length });
+  return { id: f.id, bytes, from, attempts: f.attempts };
 }
