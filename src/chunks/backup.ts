@@ -112,128 +112,38 @@ interface Plan {
   sentTail: boolean;
 }
 
-export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
-  const k = o.replicate;
-  const roundMs = o.roundMs ?? BACKUP_ROUND_MS;
-  const maxChunks = o.maxChunksPerRound ?? BACKUP_ROUND_MAX_CHUNKS;
-  const partialAfterMs = o.partialAfterMs ?? BACKUP_PARTIAL_AFTER_MS;
-  const minEntryGapMs = o.minEntryGapMs ?? BACKUP_ENTRY_MIN_GAP_MS;
+export function createBackup(deps: BackupDeps, options: BackupOptions): Backup {
+  const k = options.replicate;
+  const roundMs = options.roundMs ?? BACKUP_ROUND_MS;
+  const minEntryGapMs = options.minEntryGapMs ?? BACKUP_ENTRY_MIN_GAP_MS;
   const { series, clock, log } = deps;
   let current: Verdict = { state: 'waiting' };
-  // The state last told (entry and log line), and when (monotonic ms).
-  let toldKey: string | undefined;
-  let toldAt = Number.NEGATIVE_INFINITY;
   let timer: TimerHandle | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
-  // Entries durable at the previous round: what this round may push (they had a round to settle).
-  let settledSeq = 0;
-  // Since when the unpushed tail has been pending (monotonic ms).
-  let tailSince = 0;
+  const cursor: Cursor = { settledSeq: 0, tailSince: 0 };
+  const pacing = {
+    maxChunks: options.maxChunksPerRound ?? BACKUP_ROUND_MAX_CHUNKS,
+    partialAfterMs: options.partialAfterMs ?? BACKUP_PARTIAL_AFTER_MS,
+  };
   let rounds = 0;
 
-  const mark = (): number => series.view<ChunksState>(CHUNKS_VIEW).pushed_to_seq;
-  const lastDataSeq = (): number => series.view<BackupViewState>(BACKUP_VIEW).last_data_seq;
-  const online = (): number => deps.storageNodes().length;
-
-  const state = (): BackupState => {
-    const m = mark();
-    return {
-      state: current.state,
-      ...(current.reason !== undefined ? { reason: current.reason } : {}),
-      k,
-      online: online(),
-      mark: m,
-      lastSeq: series.lastSeq,
-      lag: Math.max(0, lastDataSeq() - m),
-      rounds,
-    };
-  };
-
-  /**
-   * One `backup` entry and one log line per change (a waiting node also tells a new online count),
-   * at most one per `minEntryGapMs`: a change within the gap is told at a later round if it lasts.
-   */
+  const state = (): BackupState => stateOf(deps, k, current, rounds);
+  const teller = stateTeller({ series, clock, log, k, minEntryGapMs });
   const become = (v: Verdict): void => {
     current = v;
-    const s = state();
-    const key = `${v.state}|${v.reason ?? ''}|${v.state === 'waiting' ? s.online : ''}`;
-    if (key === toldKey || clock.monotonic() - toldAt < minEntryGapMs) return;
-    const enteredWaiting = v.state === 'waiting' && !toldKey?.startsWith('waiting|');
-    toldKey = key;
-    toldAt = clock.monotonic();
-    const fields = { k, online: s.online, mark: s.mark, lag: s.lag, ...(v.reason ? { reason: v.reason } : {}) };
-    try {
-      series.record({ event: 'backup', state: v.state, k, online: s.online, mark: s.mark, ...reasonOf(v) });
-    } catch (err) {
-      log.warn({ err: String(err) }, 'backup: could not record its state');
-    }
-    if (enteredWaiting)
-      log.warn(fields, `backup: waiting, only ${s.online} of ${k} storage nodes online; resumes when enough join`);
-    else if (v.state === 'paused' && v.reason === 'short_of_k')
-      log.warn(fields, 'backup: a chunk fell short of K replicas; retried next round');
-    else log.info(fields, `backup: ${v.state.replace('_', ' ')}`);
-  };
-
-  /** Why no round may run now, or undefined. */
-  const blocked = (): Verdict | undefined => {
-    if (!deps.connected()) return { state: 'paused', reason: 'broker_offline' };
-    const busy = deps.pressure();
-    if (busy) return { state: 'paused', reason: busy };
-    if (online() < k) return { state: 'waiting', reason: 'too_few_storage_nodes' };
-    return undefined;
-  };
-
-  /** Full chunks first, at most `maxChunks`; the last chunk cut (maybe partial) only when `tailDue`. */
-  async function* planned(src: AsyncIterable<Chunk>, tailDue: boolean, plan: Plan): AsyncGenerator<Chunk> {
-    let held: Chunk | undefined;
-    let sent = 0;
-    for await (const c of src) {
-      if (held) {
-        if (sent >= maxChunks) {
-          plan.moreDue = true;
-          return;
-        }
-        yield held;
-        sent += 1;
-      }
-      held = c;
-    }
-    if (!held || !tailDue) return;
-    if (sent >= maxChunks) {
-      plan.moreDue = true;
-      return;
-    }
-    yield held;
-    plan.sentTail = true;
-  }
-
-  const pushRound = async (): Promise<Verdict> => {
-    const settled = settledSeq;
-    settledSeq = series.durableSeq;
-    const from = mark() + 1;
-    if (lastDataSeq() < from) {
-      tailSince = clock.monotonic(); // nothing pending: a tail starts pending from about now
-      return { state: 'caught_up' };
-    }
-    if (settled < from) return { state: 'caught_up' }; // pending, not settled yet
-    const plan: Plan = { moreDue: false, sentTail: false };
-    const tailDue = clock.monotonic() - tailSince >= partialAfterMs;
-    const results = await deps.push(planned(deps.cut(from, settled), tailDue, plan));
-    if (results.some((r) => !r.met)) return { state: 'paused', reason: 'short_of_k' };
-    if (plan.sentTail) tailSince = clock.monotonic();
-    return plan.moreDue ? { state: 'pushing' } : { state: 'caught_up' };
+    teller(v, state());
   };
 
   const round = async (): Promise<void> => {
     if (deps.busy()) return;
-    const stop = blocked();
+    const stop = blocked(deps, k);
     if (stop) {
-      settledSeq = series.durableSeq;
+      cursor.settledSeq = series.durableSeq;
       return become(stop);
     }
     try {
-      become(await pushRound());
+      become(await pushRound(deps, cursor, pacing));
     } catch (err) {
       if (stopped) return; // the node stopped under the push: nothing to report
       const code = (err as { code?: unknown }).code;
@@ -257,8 +167,8 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
     start() {
       if (!stopped) return;
       stopped = false;
-      settledSeq = series.durableSeq;
-      tailSince = clock.monotonic();
+      cursor.settledSeq = series.durableSeq;
+      cursor.tailSince = clock.monotonic();
       schedule(roundMs);
     },
     async stop() {
@@ -273,6 +183,127 @@ export function createBackup(deps: BackupDeps, o: BackupOptions): Backup {
   };
 }
 
+/** Where the backup is in the series between rounds. */
+interface Cursor {
+  /** Entries durable at the previous round: what this round may push (they had a round to settle). */
+  settledSeq: number;
+  /** Since when the unpushed tail has been pending (monotonic ms). */
+  tailSince: number;
+}
+
+const markOf = (series: Series): number => series.view<ChunksState>(CHUNKS_VIEW).pushed_to_seq;
+const lastDataSeqOf = (series: Series): number => series.view<BackupViewState>(BACKUP_VIEW).last_data_seq;
+
+function stateOf(deps: BackupDeps, k: number, current: Verdict, rounds: number): BackupState {
+  const m = markOf(deps.series);
+  return {
+    state: current.state,
+    ...(current.reason !== undefined ? { reason: current.reason } : {}),
+    k,
+    online: deps.storageNodes().length,
+    mark: m,
+    lastSeq: deps.series.lastSeq,
+    lag: Math.max(0, lastDataSeqOf(deps.series) - m),
+    rounds,
+  };
+}
+
+/** Why no round may run now, or undefined. */
+function blocked(deps: BackupDeps, k: number): Verdict | undefined {
+  if (!deps.connected()) return { state: 'paused', reason: 'broker_offline' };
+  const busy = deps.pressure();
+  if (busy) return { state: 'paused', reason: busy };
+  if (deps.storageNodes().length < k) return { state: 'waiting', reason: 'too_few_storage_nodes' };
+  return undefined;
+}
+
+/** One round's push: the settled range after the mark, full chunks first, the tail once due. */
+async function pushRound(
+  deps: BackupDeps,
+  cursor: Cursor,
+  pacing: { maxChunks: number; partialAfterMs: number },
+): Promise<Verdict> {
+  const { series, clock } = deps;
+  const settled = cursor.settledSeq;
+  cursor.settledSeq = series.durableSeq;
+  const from = markOf(series) + 1;
+  if (lastDataSeqOf(series) < from) {
+    cursor.tailSince = clock.monotonic(); // nothing pending: a tail starts pending from about now
+    return { state: 'caught_up' };
+  }
+  if (settled < from) return { state: 'caught_up' }; // pending, not settled yet
+  const plan: Plan = { moreDue: false, sentTail: false };
+  const tailDue = clock.monotonic() - cursor.tailSince >= pacing.partialAfterMs;
+  const results = await deps.push(planned(deps.cut(from, settled), pacing.maxChunks, tailDue, plan));
+  if (results.some((r) => !r.met)) return { state: 'paused', reason: 'short_of_k' };
+  if (plan.sentTail) cursor.tailSince = clock.monotonic();
+  return plan.moreDue ? { state: 'pushing' } : { state: 'caught_up' };
+}
+
 function reasonOf(v: Verdict): { reason?: string } {
   return v.reason !== undefined ? { reason: v.reason } : {};
+}
+
+/**
+ * One `backup` entry and one log line per change (a waiting node also tells a new online count),
+ * at most one per `minEntryGapMs`: a change within the gap is told at a later round if it lasts.
+ */
+function stateTeller(t: {
+  series: Series;
+  clock: Clock;
+  log: Logger;
+  k: number;
+  minEntryGapMs: number;
+}): (v: Verdict, s: BackupState) => void {
+  const { series, clock, log, k } = t;
+  // The state last told (entry and log line), and when (monotonic ms).
+  let toldKey: string | undefined;
+  let toldAt = Number.NEGATIVE_INFINITY;
+  return (v, s) => {
+    const key = `${v.state}|${v.reason ?? ''}|${v.state === 'waiting' ? s.online : ''}`;
+    if (key === toldKey || clock.monotonic() - toldAt < t.minEntryGapMs) return;
+    const enteredWaiting = v.state === 'waiting' && !toldKey?.startsWith('waiting|');
+    toldKey = key;
+    toldAt = clock.monotonic();
+    const fields = { k, online: s.online, mark: s.mark, lag: s.lag, ...(v.reason ? { reason: v.reason } : {}) };
+    try {
+      series.record({ event: 'backup', state: v.state, k, online: s.online, mark: s.mark, ...reasonOf(v) });
+    } catch (err) {
+      log.warn({ err: String(err) }, 'backup: could not record its state');
+    }
+    if (enteredWaiting)
+      log.warn(fields, `backup: waiting, only ${s.online} of ${k} storage nodes online; resumes when enough join`);
+    else if (v.state === 'paused' && v.reason === 'short_of_k')
+      log.warn(fields, 'backup: a chunk fell short of K replicas; retried next round');
+    else log.info(fields, `backup: ${v.state.replace('_', ' ')}`);
+  };
+}
+
+/** Full chunks first, at most `maxChunks`; the last chunk cut (maybe partial) only when `tailDue`. */
+async function* planned(
+  src: AsyncIterable<Chunk>,
+  maxChunks: number,
+  tailDue: boolean,
+  plan: Plan,
+): AsyncGenerator<Chunk> {
+  let held: Chunk | undefined;
+  let sent = 0;
+  for await (const c of src) {
+    if (held) {
+      if (sent >= maxChunks) {
+        plan.moreDue = true;
+        return;
+      }
+      yield held;
+      sent += 1;
+    }
+    held = c;
+  }
+  if (!held || !tailDue) return;
+  if (sent >= maxChunks) {
+    plan.moreDue = true;
+    return;
+  }
+  yield held;
+  plan.sentTail = true;
 }
