@@ -67,6 +67,8 @@ export interface Supervised {
 /** Before anything that could crash: records this start, decides safe mode, starts the watchdog pings. */
 export async function beginSupervision(id: string, dataDir: string, log: Logger): Promise<Supervised> {
   const notifier = createSystemdNotifier({ clock: systemClock, log });
+  // Only this process speaks for the unit: processes it starts do not inherit the socket.
+  for (const v of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete process.env[v];
   notifier.startWatchdog();
   const sup = await beginStart({ dataDir, clock: systemClock, log });
   const safeMode = sup.safeMode;

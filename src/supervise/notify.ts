@@ -50,7 +50,8 @@ export function watchdogPeriodMs(env: NodeJS.ProcessEnv, pid: number): number | 
 }
 
 export function createSystemdNotifier(o: NotifierOptions): SystemdNotifier {
-  const env = o.env ?? process.env;
+  // A copy: the caller may unset the variables for its children (sd_notify's unset_environment).
+  const env = { ...(o.env ?? process.env) };
   const active = typeof env.NOTIFY_SOCKET === 'string' && env.NOTIFY_SOCKET !== '';
   const watchdogMs = active ? watchdogPeriodMs(env, o.pid ?? process.pid) : undefined;
   const command = o.command ?? SYSTEMD_NOTIFY_COMMAND;
