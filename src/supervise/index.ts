@@ -8,6 +8,7 @@ export {
   type Startable,
 } from './boot-retry.js';
 export * from './constants.js';
+export { DataFolderUnwritableError } from './errors.js';
 export { createSystemdNotifier, type NotifierOptions, type SystemdNotifier, watchdogPeriodMs } from './notify.js';
 export {
   type BootRefusalsRecord,

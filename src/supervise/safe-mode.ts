@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CLEAN_RUN_MS, CRASH_WINDOW_MS, CRASHES_FOR_SAFE_MODE, MAX_RECORDED_STARTS } from './constants.js';
+import { DataFolderUnwritableError } from './errors.js';
 import {
   type BootRefusalsRecord,
   readRecord,
@@ -48,14 +49,18 @@ export function crashesWithin(starts: readonly number[], now: number, windowMs =
 
 export async function beginStart(o: BeginOptions): Promise<StartSupervision> {
   const now = o.clock.now();
-  await mkdir(o.dataDir, { recursive: true });
   const record = await readRecord(o.dataDir);
   const crashes = crashesWithin(record.starts, now);
   const safeMode: SafeModeRecord | undefined =
     crashes >= CRASHES_FOR_SAFE_MODE ? { since: now, crashes, windowMs: CRASH_WINDOW_MS } : undefined;
   record.safeMode = safeMode ?? null;
   record.starts = [...record.starts, now].slice(-MAX_RECORDED_STARTS);
-  await writeRecord(o.dataDir, record);
+  try {
+    await mkdir(o.dataDir, { recursive: true });
+    await writeRecord(o.dataDir, record);
+  } catch (err) {
+    throw new DataFolderUnwritableError(o.dataDir, err);
+  }
   return new Supervision(o, record, now, safeMode);
 }
 

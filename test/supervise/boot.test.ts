@@ -105,6 +105,25 @@ describe('boot retries', () => {
     }
   });
 
+  it('a data folder that cannot be written is one coded line, exit 73', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    const r = await runCli([
+      'node',
+      '--id',
+      'w1',
+      '--broker',
+      'mqtt://127.0.0.1:1',
+      '--data',
+      join(file, 'data'),
+      '--retry',
+    ]);
+    expect(r.code).toBe(73);
+    const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/cannot write the data folder .*a-file\/data \(ENOTDIR\).*\[DAMESO_CANNOT_WRITE\]$/);
+  });
+
   it('a clean stop while the broker is awaited is no crash', async () => {
     const data = join(dir, 'data-clean');
     const child = spawnCli([
