@@ -65,40 +65,11 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
   const clock = options.clock ?? systemClock;
   const kindCosts = options.kindCosts ?? DEFAULT_KIND_COSTS;
   const stats: GateStats = { seen: 0, yes: 0, no: {}, decideMs: 0 };
-  let lastLim: LimiterValues | undefined;
-  /** Whether `lastLim` has a value at or below `yesAbove` (computed once per values object). */
-  let lastTight = false;
+  const sampler = createSampler(limiters, thresholds.yesAbove);
+  const storageOf = storageByKind(kindCosts);
   /** The last YES decision (frozen): returned again while `lim` is the same object and the kind costs the same. */
   let lastYes: GateDecision | undefined;
   let lastYesStorage = false;
-  /** kind → whether it consumes storage (`consumesStorage`), for the kinds decided so far. */
-  const storageByKind = new Map<string, boolean>();
-
-  /** The rounded values at `now`; the previous (frozen) object when nothing changed. */
-  const sample = (intent: ReceivedIntent, now: number): LimiterValues => {
-    const economic = roundValue(limiters.economic.value(intent, now));
-    const cpu = roundValue(limiters.cpu.value(intent, now));
-    const memory = roundValue(limiters.memory.value(intent, now));
-    const w_tracking = roundValue(limiters.w_tracking.value(intent, now));
-    const objective = roundValue(limiters.objective.value(intent, now));
-    const topology = roundValue(limiters.topology.value(intent, now));
-    const l = lastLim;
-    if (
-      l !== undefined &&
-      l.economic === economic &&
-      l.cpu === cpu &&
-      l.memory === memory &&
-      l.w_tracking === w_tracking &&
-      l.objective === objective &&
-      l.topology === topology
-    ) {
-      return l;
-    }
-    lastLim = Object.freeze({ economic, cpu, memory, w_tracking, objective, topology });
-    const y = thresholds.yesAbove;
-    lastTight = !(economic > y && cpu > y && memory > y && w_tracking > y && objective > y && topology > y);
-    return lastLim;
-  };
 
   const values = (intent?: ReceivedIntent): LimiterValues =>
     roundValues({
@@ -123,13 +94,8 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
     },
     decide(intent): GateDecision {
       const t0 = clock.monotonic();
-      const lim = sample(intent, t0);
-      const kind = intent.envelope.kind;
-      let storage = storageByKind.get(kind);
-      if (storage === undefined) {
-        storage = consumesStorage(kind, kindCosts);
-        storageByKind.set(kind, storage); // served kinds only reach here: a handful
-      }
+      const lim = sampler.sample(intent, t0);
+      const storage = storageOf(intent.envelope.kind);
       // The policy is pure in (values, thresholds, storage): the same frozen values that said YES
       // for a kind of the same cost say YES again (a NO is recomputed: its retry hint runs on time).
       if (lastYes !== undefined && lastYes.lim === lim && lastYesStorage === storage) {
@@ -137,27 +103,90 @@ export function createLimiterGate(options: LimiterGateOptions): LimiterGate {
         stats.decideMs += clock.monotonic() - t0;
         return lastYes;
       }
-      const verdict = decide(
-        lim,
-        thresholds,
-        {
-          // value > threshold ⇔ count < (1 − threshold) × capacity
-          rateLimitedMs:
-            lim.w_tracking < thresholds.rateLimitedBelow
-              ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow, t0)
-              : undefined,
-          cpuBusyMs: limiters.cpu.windowMs,
-        },
-        { storage },
-      );
+      const verdict = runPolicy(limiters, thresholds, lim, t0, storage);
       if (verdict.r === 'yes') stats.yes++;
       else stats.no[verdict.reason] = (stats.no[verdict.reason] ?? 0) + 1;
       stats.decideMs += clock.monotonic() - t0;
-      if (verdict !== YES_VERDICT) return { answer: verdict, lim, tight: lastTight };
-      lastYes = Object.freeze({ answer: verdict, lim, tight: lastTight });
+      if (verdict !== YES_VERDICT) return { answer: verdict, lim, tight: sampler.tight() };
+      lastYes = Object.freeze({ answer: verdict, lim, tight: sampler.tight() });
       lastYesStorage = storage;
       return lastYes;
     },
     stats: () => ({ ...stats, no: { ...stats.no } }),
   };
+}
+
+interface Sampler {
+  /** The rounded values at `now`; the previous (frozen) object when nothing changed. */
+  sample(intent: ReceivedIntent, now: number): LimiterValues;
+  /** Whether the last sample has a value at or below `yesAbove` (computed once per values object). */
+  tight(): boolean;
+}
+
+function createSampler(limiters: GateLimiters, yesAbove: number): Sampler {
+  let lastLim: LimiterValues | undefined;
+  let lastTight = false;
+  return {
+    sample(intent, now) {
+      const economic = roundValue(limiters.economic.value(intent, now));
+      const cpu = roundValue(limiters.cpu.value(intent, now));
+      const memory = roundValue(limiters.memory.value(intent, now));
+      const w_tracking = roundValue(limiters.w_tracking.value(intent, now));
+      const objective = roundValue(limiters.objective.value(intent, now));
+      const topology = roundValue(limiters.topology.value(intent, now));
+      const l = lastLim;
+      if (
+        l !== undefined &&
+        l.economic === economic &&
+        l.cpu === cpu &&
+        l.memory === memory &&
+        l.w_tracking === w_tracking &&
+        l.objective === objective &&
+        l.topology === topology
+      ) {
+        return l;
+      }
+      lastLim = Object.freeze({ economic, cpu, memory, w_tracking, objective, topology });
+      const y = yesAbove;
+      lastTight = !(economic > y && cpu > y && memory > y && w_tracking > y && objective > y && topology > y);
+      return lastLim;
+    },
+    tight: () => lastTight,
+  };
+}
+
+/** kind → whether it consumes storage (`consumesStorage`), remembered for the kinds decided so far. */
+function storageByKind(kindCosts: Readonly<Record<string, readonly KindCost[]>>): (kind: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (kind) => {
+    let storage = known.get(kind);
+    if (storage === undefined) {
+      storage = consumesStorage(kind, kindCosts);
+      known.set(kind, storage); // served kinds only reach here: a handful
+    }
+    return storage;
+  };
+}
+
+/** The pure policy on `lim`, with the retry hints of the rate and CPU limiters at `now`. */
+function runPolicy(
+  limiters: GateLimiters,
+  thresholds: Readonly<Thresholds>,
+  lim: LimiterValues,
+  now: number,
+  storage: boolean,
+): ReturnType<typeof decide> {
+  return decide(
+    lim,
+    thresholds,
+    {
+      // value > threshold ⇔ count < (1 − threshold) × capacity
+      rateLimitedMs:
+        lim.w_tracking < thresholds.rateLimitedBelow
+          ? limiters.w_tracking.msUntilBelow(1 - thresholds.rateLimitedBelow, now)
+          : undefined,
+      cpuBusyMs: limiters.cpu.windowMs,
+    },
+    { storage },
+  );
 }
