@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
 import { createStatusService } from '../dashboard/index.js';
-import { DamesoError } from '../errors.js';
+import { DamesoError, hasCode, messageOf } from '../errors.js';
 import type { IntentHandler, Outcome } from '../intent/types.js';
 import { startEmbeddedBroker } from '../node/embedded.js';
 import { createNode, type DamesoNode } from '../node.js';
@@ -137,7 +137,12 @@ Exit codes: 0 ok; 64 bad flags; 78 unknown --device board.`,
       const keepAlive = setInterval(() => undefined, 1 << 30);
       const root = flags.data ?? (await mkdtemp(path.join(os.tmpdir(), 'dameso-field-')));
       // All the field's nodes connect from this machine's one address.
-      const http = await dashboardHttp(parseHttpPort(flags.httpPort), { auth: false });
+      // The field runs without its page where the page was never built (a bundle without esbuild).
+      const http = await dashboardHttp(parseHttpPort(flags.httpPort), { auth: false }).catch((err: unknown) => {
+        if (!hasCode(err, 'DAMESO_DASHBOARD_UNBUILT')) throw err;
+        process.stderr.write(`field: no dashboard: ${messageOf(err)}\n`);
+        return undefined;
+      });
       const broker = await startEmbeddedBroker({
         port: 0,
         log,
