@@ -9,6 +9,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileAuth, setCredential } from '../../broker/auth.js';
+import { createBrokerHost } from '../../broker/host.js';
 import { createManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { createSystemdNotifier, watchdogPeriodMs } from '../../src/supervise/index.js';
@@ -114,6 +116,27 @@ describe.skipIf(!has('systemd-notify') || !has('python3'))('notify socket (syste
     const status = await runCli(['status', '--data', data]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^board\s+pi-4b \(auto: Raspberry Pi 4 Model B Rev 1\.4, /m);
+  });
+
+  it('a start the broker refuses is a STATUS= line per attempt, and no READY=1', async () => {
+    const users = join(dir, 'n2.users');
+    await setCredential(users, 'other', 'other-secret-pw', { ln: 10, r: 8, p: 1 });
+    const host = createBrokerHost({ port: 0, auth: await createFileAuth({ file: users }) });
+    const { url } = await host.start();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'node', '--id', 'n2', '--broker', url, '--data', join(dir, 'data-n2'), '--retry'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: sock.path } },
+    );
+    try {
+      const from = sock.messages.length;
+      const status = await sock.next('STATUS=start refused [DAMESO_BAD_CONFIG], retry 2 in 1 s', 15_000, from);
+      expect(status).toHaveLength(1);
+      expect(sock.messages.slice(from).some((m) => m.includes('READY=1'))).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await host.stop();
+    }
   });
 
   it('a blocked event loop stops the WATCHDOG=1 pings', async () => {
