@@ -108,6 +108,26 @@ no holder delivered a verified copy; 78 unreadable --password-file or --ca, the 
 password, or its TLS certificate did not verify against --ca.`,
     );
 
+  registerPush(chunks);
+  registerGet(chunks);
+  registerPull(chunks);
+  registerDecode(chunks);
+  registerWhoHas(chunks);
+  registerLs(chunks);
+}
+
+type PushFlags = NetFlags & {
+  data: string;
+  id: string;
+  replicas: string;
+  fromSeq?: string;
+  toSeq?: string;
+  maxEntries: string;
+  maxBytes: string;
+  window: string;
+};
+
+function registerPush(chunks: Command): void {
   const push = chunks
     .command('push')
     .description(
@@ -128,65 +148,66 @@ password, or its TLS certificate did not verify against --ca.`,
     .option('--max-bytes <n>', 'most encoded entry bytes per chunk', String(DEFAULT_CHUNK_MAX_BYTES))
     .option('--window <n>', 'chunks in flight at once (memory: this many chunks)', String(DEFAULT_PUSH_WINDOW))
     .option('--json', 'print one JSON object')
-    .action(
-      async (
-        f: NetFlags & {
-          data: string;
-          id: string;
-          replicas: string;
-          fromSeq?: string;
-          toSeq?: string;
-          maxEntries: string;
-          maxBytes: string;
-          window: string;
-        },
-      ) => {
-        const replicas = int('--replicas', f.replicas, 1) ?? DEFAULT_REPLICAS;
-        // A folder with no series would get a fresh one and push its own bookkeeping: refuse (65).
-        await requireSeriesIn(f.data, '--data');
-        const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
-        // A push of a whole ring takes a while (seconds, longer on a board): say where
-        // it is once a second on stderr, so stdout stays the result alone.
-        let latest: PushSeriesProgress | undefined;
-        const { res, online } = await withProgress(
-          f.json,
-          (ms) => (latest ? pushProgressLine(latest, ms) : undefined),
-          withNode(
-            {
-              ...(await netNode(f)),
-              dataDir: f.data,
-              chunks: {
-                replicas,
-                maxEntries: int('--max-entries', f.maxEntries, 1),
-                maxBytes: int('--max-bytes', f.maxBytes, 1),
-                pushWindow: int('--window', f.window, 1),
-              },
-            },
-            async (c) => {
-              const online = c.storageNodes();
-              // Fewer holders than K: every chunk would fall short, and none would move the mark.
-              if (online.length < replicas) return { online, res: unpushed(c.pushRange(range)) };
-              return { online, res: await c.pushSeries(range, { onProgress: (p) => (latest = p) }) };
-            },
-          ),
-        );
-        const few = online.length < replicas ? tooFewLine(online, replicas) : undefined;
-        if (few) {
-          process.stderr.write(`dameso: ${few} [DAMESO_TOO_FEW_STORAGE_NODES]\n`);
-          process.exitCode = EXIT.unavailable;
-        } else if (res.chunks.some((c) => !c.met)) process.exitCode = 1;
-        const covered = coverage(res);
-        if (f.json) return out(JSON.stringify({ ...res, covered, replicas, online }));
-        out(`${coverageLine(res, covered)}, ${res.chunks.length} chunk(s)`);
-        for (const c of res.chunks) {
-          const refused = c.refused.map((r) => `${r.node}:${r.reason}`).join(',');
-          out(
-            `${c.id} ${c.size} B  holders=${c.holders.join(',') || '-'}${c.met ? '' : '  (short of K)'}${refused ? `  no=${refused}` : ''}`,
-          );
-        }
-      },
-    );
+    .action(runPush);
+}
 
+async function runPush(f: PushFlags): Promise<void> {
+  const replicas = int('--replicas', f.replicas, 1) ?? DEFAULT_REPLICAS;
+  // A folder with no series would get a fresh one and push its own bookkeeping: refuse (65).
+  await requireSeriesIn(f.data, '--data');
+  const range = { fromSeq: int('--from-seq', f.fromSeq, 1), toSeq: int('--to-seq', f.toSeq, 1) };
+  // A push of a whole ring takes a while (seconds, longer on a board): say where
+  // it is once a second on stderr, so stdout stays the result alone.
+  let latest: PushSeriesProgress | undefined;
+  const { res, online } = await withProgress(
+    f.json,
+    (ms) => (latest ? pushProgressLine(latest, ms) : undefined),
+    withNode(
+      {
+        ...(await netNode(f)),
+        dataDir: f.data,
+        chunks: {
+          replicas,
+          maxEntries: int('--max-entries', f.maxEntries, 1),
+          maxBytes: int('--max-bytes', f.maxBytes, 1),
+          pushWindow: int('--window', f.window, 1),
+        },
+      },
+      async (c) => {
+        const online = c.storageNodes();
+        // Fewer holders than K: every chunk would fall short, and none would move the mark.
+        if (online.length < replicas) return { online, res: unpushed(c.pushRange(range)) };
+        return { online, res: await c.pushSeries(range, { onProgress: (p) => (latest = p) }) };
+      },
+    ),
+  );
+  printPush(res, online, replicas, f.json);
+}
+
+/** The push's summary on stdout; its exit code (69 too few storage nodes, 1 short of K). */
+function printPush(res: PushSeriesResult, online: string[], replicas: number, json: boolean | undefined): void {
+  const few = online.length < replicas ? tooFewLine(online, replicas) : undefined;
+  if (few) {
+    process.stderr.write(`dameso: ${few} [DAMESO_TOO_FEW_STORAGE_NODES]\n`);
+    process.exitCode = EXIT.unavailable;
+  } else if (res.chunks.some((c) => !c.met)) process.exitCode = 1;
+  const covered = coverage(res);
+  if (json) {
+    out(JSON.stringify({ ...res, covered, replicas, online }));
+    return;
+  }
+  out(`${coverageLine(res, covered)}, ${res.chunks.length} chunk(s)`);
+  for (const c of res.chunks) {
+    const refused = c.refused.map((r) => `${r.node}:${r.reason}`).join(',');
+    out(
+      `${c.id} ${c.size} B  holders=${c.holders.join(',') || '-'}${c.met ? '' : '  (short of K)'}${refused ? `  no=${refused}` : ''}`,
+    );
+  }
+}
+
+type GetFlags = NetFlags & { id?: string; out?: string; deadline: string };
+
+function registerGet(chunks: Command): void {
   const get = chunks
     .command('get')
     .argument('<id>', 'chunk id (64 hex)')
@@ -199,36 +220,37 @@ password, or its TLS certificate did not verify against --ca.`,
     .option('--out <file>', 'write the raw chunk bytes here')
     .option('--deadline <ms>', 'how long each holder gets to answer, ms', String(DEFAULT_FETCH_DEADLINE_MS))
     .option('--json', 'print one JSON object (with the decoded chunk unless --out)')
-    .action(async (idArg: string, f: NetFlags & { id?: string; out?: string; deadline: string }) => {
-      const id = chunkIdArg(idArg);
-      // A wrong --out is found before the network wait, not after it with the bytes in hand.
-      if (f.out) await checkOutputPath('--out', f.out);
-      let res: FetchResult;
-      try {
-        const deadlineMs = int('--deadline', f.deadline, 1);
-        res = await withNode(await netNode(f), (c) => c.fetch(id, { deadlineMs }));
-      } catch (err) {
-        if (!(err instanceof ChunkNotFoundError)) throw err;
-        process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
-        process.exitCode = EXIT.unavailable;
-        return;
-      }
-      if (f.out) await writeFileAtomic('--out', f.out, res.bytes);
-      const summary = { id, from: res.from, size: res.bytes.length, attempts: res.attempts };
-      if (f.json) return out(JSON.stringify(f.out ? summary : { ...summary, chunk: decodeChunk(res.bytes) }));
-      out(`${id}: ${res.bytes.length} B from ${res.from} after ${res.attempts.length} attempt(s)`);
-      for (const a of res.attempts) out(`  ${a.node}: ${a.result}${a.reason ? ` (${a.reason})` : ''}`);
-      if (!f.out) {
-        const m = decodeChunk(res.bytes);
-        out(
-          `  node ${m.node}, seq ${m.first_seq}..${m.last_seq}, ${m.events.length} entries (use --out FILE for the bytes)`,
-        );
-      }
-    });
+    .action(runGet);
+}
 
-  registerPull(chunks);
-  registerDecode(chunks);
+async function runGet(idArg: string, f: GetFlags): Promise<void> {
+  const id = chunkIdArg(idArg);
+  // A wrong --out is found before the network wait, not after it with the bytes in hand.
+  if (f.out) await checkOutputPath('--out', f.out);
+  let res: FetchResult;
+  try {
+    const deadlineMs = int('--deadline', f.deadline, 1);
+    res = await withNode(await netNode(f), (c) => c.fetch(id, { deadlineMs }));
+  } catch (err) {
+    if (!(err instanceof ChunkNotFoundError)) throw err;
+    process.stderr.write(`dameso: ${err.message} [${err.code}]\n`);
+    process.exitCode = EXIT.unavailable;
+    return;
+  }
+  if (f.out) await writeFileAtomic('--out', f.out, res.bytes);
+  const summary = { id, from: res.from, size: res.bytes.length, attempts: res.attempts };
+  if (f.json) return out(JSON.stringify(f.out ? summary : { ...summary, chunk: decodeChunk(res.bytes) }));
+  out(`${id}: ${res.bytes.length} B from ${res.from} after ${res.attempts.length} attempt(s)`);
+  for (const a of res.attempts) out(`  ${a.node}: ${a.result}${a.reason ? ` (${a.reason})` : ''}`);
+  if (!f.out) {
+    const m = decodeChunk(res.bytes);
+    out(
+      `  node ${m.node}, seq ${m.first_seq}..${m.last_seq}, ${m.events.length} entries (use --out FILE for the bytes)`,
+    );
+  }
+}
 
+function registerWhoHas(chunks: Command): void {
   const whoHas = chunks
     .command('who-has')
     .argument('<id>', 'chunk id (64 hex)')
@@ -241,7 +263,9 @@ password, or its TLS certificate did not verify against --ca.`,
     if (holders.length === 0) out(`${id}: nobody announces it`);
     for (const h of holders) out(`${h.node}  ${h.size} B  ${h.online ? 'online' : 'offline'}`);
   });
+}
 
+function registerLs(chunks: Command): void {
   chunks
     .command('ls')
     .description('list the chunks a node holds, from its series (the node may be running: read-only)')
