@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { createSecureContext } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import { systemClock, type TimerHandle } from '../src/clock.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, messageOf } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { silentLogger } from '../src/log.js';
 import { isWireError } from '../src/protocol/errors.js';
@@ -693,7 +693,12 @@ export function createBrokerHost(options: BrokerHostOptions = {}): BrokerHost {
         throw err;
       }
       broker = created;
-      if (options.cluster !== undefined) watchPeers(created, options.cluster);
+      if (options.cluster !== undefined) {
+        watchPeers(created, options.cluster);
+        await peerWatch?.publishLeftovers().catch((err: unknown) => {
+          log.warn({ err: messageOf(err) }, 'could not publish the Wills a previous process of this broker left');
+        });
+      }
       created.on('connectionError', (_client: Client, err: Error) => {
         // Aedes' connect timer (client.js): the only error it raises with this message.
         if (err.message === 'connect did not arrive in time') stats.timedOut.connect++;

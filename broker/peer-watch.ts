@@ -69,6 +69,11 @@ export interface PeerWatchStats {
 }
 
 export interface PeerWatch {
+  /**
+   * Publishes the Wills a previous process with this broker's id left (it died and was restarted
+   * before its peers found it silent). Run before the broker accepts a client.
+   */
+  publishLeftovers(): Promise<void>;
   /** The shared store answers again after an outage: check the own clients' Wills are still there. */
   storeBack(): void;
   stop(): void;
@@ -148,15 +153,28 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
   async function publishOrphanWills(): Promise<void> {
     const alive: Record<string, true> = { [broker.id]: true };
     for (const peer of lastSeen.keys()) alive[peer] = true;
+    const published = await publishWills(store.streamWill(alive), () => true);
+    if (published > 0) log.info({ wills: published }, 'published the Wills of clients of a dead broker');
+  }
+
+  /** Publishes, then deletes, each streamed Will `wanted` keeps; returns how many. */
+  async function publishWills(wills: AsyncIterable<StoredWill>, wanted: (will: StoredWill) => boolean) {
     let published = 0;
-    for await (const will of store.streamWill(alive)) {
-      if (stopped) return;
+    for await (const will of wills) {
+      if (stopped) break;
+      if (!wanted(will)) continue;
       await o.publishWill(will);
       published++;
       stats.willsPublished++;
       await store.delWill({ id: will.clientId, brokerId: will.brokerId });
     }
-    if (published > 0) log.info({ wills: published }, 'published the Wills of clients of a dead broker');
+    return published;
+  }
+
+  async function publishLeftovers(): Promise<void> {
+    const mine = (will: StoredWill) => will.brokerId === broker.id && broker.clients[will.clientId] === undefined;
+    const published = await publishWills(store.streamWill({}), mine);
+    if (published > 0) log.info({ wills: published }, 'published the Wills a previous process of this broker left');
   }
 
   /** Closes, without their Will, the own clients whose Will the store no longer holds. */
@@ -186,6 +204,7 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
   }
 
   return {
+    publishLeftovers,
     storeBack: () => void audit(),
     stop() {
       stopped = true;

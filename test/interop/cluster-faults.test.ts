@@ -99,6 +99,25 @@ describe.skipIf(!hasRedis())('a cluster of two brokers under faults', () => {
     expect(o.silence).not.toContain('n1');
   }, 60_000);
 
+  it('broker A SIGKILLed and restarted under its id before anyone found it silent: it publishes the Wills its previous process left', async () => {
+    a = await startClusterBroker(redis.url, 'broker-a');
+    // B never takes A for dead here: what reaches the watcher comes from the restarted A.
+    b = hostB(redis, 3_600_000);
+    urlB = (await b.start()).url;
+    const n6 = await spawnChildNode(a.url, 'n6', 'yes', await pool.dir());
+    children.push(n6);
+    const watcher = await pool.start(urlB, 'watcher');
+    await until(() => watcher.roster.get('n6')?.online === true, 10_000, 'n6 online at watcher');
+
+    // The board dies with its broker: nobody is left to publish its Will.
+    await a.kill('SIGKILL');
+    await killHard(n6);
+    expect(watcher.roster.get('n6')?.online).toBe(true);
+    a = await startClusterBroker(redis.url, 'broker-a');
+    await until(() => watcher.roster.get('n6')?.online === false, 10_000, 'n6 offline at watcher');
+    expect(b.stats().deadPeerWills).toBe(0);
+  }, 60_000);
+
   it('SIGTERM of broker A: the running node on B drops A’s node from its live roster at once (its Will goes out live)', async () => {
     a = await startClusterBroker(redis.url, 'broker-a');
     // B's own sweep is an hour away: what reaches the node on B is A's live Will.
