@@ -2,7 +2,9 @@
  * `npm run bench:dashboard`: what open dashboards cost the broker. One real `dameso broker
  * --http-port` process, six nodes in this process (status service on, a `ping` kind every node
  * answers YES), intents declared at a fixed rate; phases with 0 and with 5 dashboards (real
- * headless Chromium pages on the page port) alternate within the same run. Measured per phase: the
+ * headless Chromium pages on the page port) alternate within the same run, and phases with 5 plain
+ * mqtt.js readers subscribed to what a page subscribes to (the broker's share of the cost, without
+ * Chromium rendering on the same cores). Measured per phase: the
  * broker process's CPU (utime + stime from /proc) per second, and the intents' close latency
  * p50/p99 (every expected node answered). Reported as medians and ranges over the rounds, and the
  * 5-dashboard figures as ratios of the 0-dashboard ones.
@@ -16,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createStatusService } from '../../src/dashboard/index.js';
 import type { IntentHandler } from '../../src/intent/types.js';
@@ -34,7 +37,10 @@ const progress = (what: string) => process.stderr.write(`bench:dashboard: ${what
 
 const ping: IntentHandler = { kind: 'ping', role: 'pinger', handle: () => ({ r: 'yes' }) };
 
+type Readers = 'none' | 'pages' | 'plain';
+
 interface Phase {
+  readers: Readers;
   dashboards: number;
   brokerCpuMsPerS: number;
   intents: number;
@@ -127,18 +133,34 @@ async function openDashboards(browser: Browser, url: string, n: number): Promise
   return pages;
 }
 
+/** What a page subscribes to, from mqtt.js over the page port's WebSocket, without a browser. */
+async function openReaders(url: string, n: number): Promise<MqttClient[]> {
+  const wsUrl = `${url.replace(/^http/, 'ws')}mqtt`;
+  const filters = ['presence', 'status', 'consensus'].map((f) => `dameso/v1/${f}/+`);
+  return Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const c = await mqtt.connectAsync(wsUrl, { clientId: `dameso-view.bench.${i}`, reconnectPeriod: 0 });
+      await c.subscribeAsync(filters, { qos: 0 });
+      return c;
+    }),
+  );
+}
+
 async function phase(
-  dashboards: number,
+  readers: Readers,
   ctx: { nodes: DamesoNode[]; browser: Browser; url: string; pid: number },
 ): Promise<Phase> {
-  const pages = await openDashboards(ctx.browser, ctx.url, dashboards);
+  const dashboards = readers === 'none' ? 0 : DASHBOARDS;
+  const pages = readers === 'pages' ? await openDashboards(ctx.browser, ctx.url, dashboards) : [];
+  const plain = readers === 'plain' ? await openReaders(ctx.url, dashboards) : [];
   const cpu0 = cpuMs(ctx.pid);
   const t0 = performance.now();
   const latencies = await declarePhase(ctx.nodes);
   const cpu = cpuMs(ctx.pid) - cpu0;
   const seconds = (performance.now() - t0) / 1000;
-  await Promise.all(pages.map((p) => p.close()));
+  await Promise.all([...pages.map((p) => p.close()), ...plain.map((c) => c.endAsync())]);
   return {
+    readers,
     dashboards,
     brokerCpuMsPerS: round(cpu / seconds),
     intents: latencies.length,
@@ -178,23 +200,36 @@ async function main(): Promise<void> {
       nodes.push(node);
     }
     const ctx = { nodes, browser, url: broker.httpUrl, pid: broker.child.pid as number };
-    await phase(0, ctx); // warm-up (JIT, page build, first status records), not reported
+    await phase('none', ctx); // warm-up (JIT, page build, first status records), not reported
     const phases: Phase[] = [];
+    const orders: Readers[][] = [
+      ['none', 'pages', 'plain'],
+      ['pages', 'plain', 'none'],
+      ['plain', 'none', 'pages'],
+    ];
     for (let r = 0; r < RUNS; r++) {
-      // Alternating order: drift over the run weighs on both sides alike.
-      for (const d of r % 2 === 0 ? [0, DASHBOARDS] : [DASHBOARDS, 0]) {
-        progress(`round ${r + 1}/${RUNS}, ${d} dashboard(s)`);
-        phases.push(await phase(d, ctx));
+      // Rotating order: drift over the run weighs on every side alike.
+      for (const readers of orders[r % orders.length] as Readers[]) {
+        progress(`round ${r + 1}/${RUNS}, readers: ${readers}`);
+        phases.push(await phase(readers, ctx));
       }
     }
-    const side = (d: number) => phases.filter((p) => p.dashboards === d);
-    const summary = (d: number) => ({
-      brokerCpuMsPerS: spread(side(d).map((p) => p.brokerCpuMsPerS)),
-      p50Ms: spread(side(d).map((p) => p.p50Ms)),
-      p99Ms: spread(side(d).map((p) => p.p99Ms)),
+    const summary = (readers: Readers) => {
+      const side = phases.filter((p) => p.readers === readers);
+      return {
+        brokerCpuMsPerS: spread(side.map((p) => p.brokerCpuMsPerS)),
+        p50Ms: spread(side.map((p) => p.p50Ms)),
+        p99Ms: spread(side.map((p) => p.p99Ms)),
+      };
+    };
+    const none = summary('none');
+    const five = summary('pages');
+    const fivePlain = summary('plain');
+    const ratioTo = (s: typeof none) => ({
+      brokerCpu: round(s.brokerCpuMsPerS.median / none.brokerCpuMsPerS.median),
+      p50: round(s.p50Ms.median / none.p50Ms.median),
+      p99: round(s.p99Ms.median / none.p99Ms.median),
     });
-    const none = summary(0);
-    const five = summary(DASHBOARDS);
     const date = new Date().toISOString().slice(0, 10);
     const result = {
       bench: 'dashboard',
@@ -212,11 +247,9 @@ async function main(): Promise<void> {
       note: 'dashboards are headless Chromium pages on the same machine as the broker and the nodes',
       none,
       five,
-      ratio: {
-        brokerCpu: round(five.brokerCpuMsPerS.median / none.brokerCpuMsPerS.median),
-        p50: round(five.p50Ms.median / none.p50Ms.median),
-        p99: round(five.p99Ms.median / none.p99Ms.median),
-      },
+      fivePlain,
+      ratio: ratioTo(five),
+      ratioPlain: ratioTo(fivePlain),
       each: phases,
     };
     const file = nextResultFile(date);
