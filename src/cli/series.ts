@@ -214,6 +214,13 @@ Examples:
   dameso series inspect --dir /tmp/s`,
     );
 
+  registerAppend(series);
+  registerVerify(series);
+  registerExport(series);
+  registerInspect(series);
+}
+
+function registerAppend(series: Command): void {
   series
     .command('append')
     .description('append N entries and print "durable <seq>" after every durable commit')
@@ -241,7 +248,9 @@ Example:
   dameso series append --dir /tmp/s --count 1000 --durability always | tail -1`,
     )
     .action(appendCmd);
+}
 
+function registerVerify(series: Command): void {
   series
     .command('verify')
     .description('scan every segment; exit 0 when sound, 1 when damaged, 65 when the folder holds no series')
@@ -259,7 +268,9 @@ Example:
   dameso series verify --dir /var/lib/dameso/series --json`,
     )
     .action(verifyCmd);
+}
 
+function registerExport(series: Command): void {
   series
     .command('export')
     .description('print entries, oldest first')
@@ -283,7 +294,9 @@ Examples:
   dameso series export --dir /tmp/s --skip-damaged > what-is-left.jsonl`,
     )
     .action(exportCmd);
+}
 
+function registerInspect(series: Command): void {
   series
     .command('inspect')
     .description('segments with sizes and seq ranges, views in the last snapshot, event counts')
