@@ -201,5 +201,7 @@ export async function writeScenarioOutputs(
     typeof flags.json === 'string' ? `json ${flags.json}` : '',
     flags.report !== undefined ? `report ${flags.report}` : '',
   ].filter((x) => x !== '');
-  return summaryText + checksText(run.report) + (files.length > 0 ? `written: ${files.join(', ')}\n` : '');
+  // The integrity text already says where a failed run's data is kept; a failed check says it here.
+  const kept = !run.ok && run.summary.ok ? `data kept for inspection in ${run.summary.dataDir}\n` : '';
+  return summaryText + checksText(run.report) + (files.length > 0 ? `written: ${files.join(', ')}\n` : '') + kept;
 }

@@ -101,6 +101,9 @@ export interface ChecksResult {
 /** Upper bounds of the latency histogram's buckets, ms (log-spaced; the last bucket takes the rest). */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, Number.POSITIVE_INFINITY];
 
+/** Margin around a Will and a birth seen by the requester: messages of one moment cross at the broker, ms. */
+const KILL_SLACK_MS = 50;
+
 /** Events the checks read from a series (the reputation folds the same ones the node does). */
 const EVENTS = [
   'peer_added',
@@ -117,7 +120,8 @@ export async function runChecks(input: ChecksInput): Promise<ChecksResult> {
   const { plan } = input;
   const by = (b: string[]): Set<string> => new Set(plan.specs.filter((s) => b.includes(s.behaviour)).map((s) => s.id));
   const silent = by(['silent']);
-  const dead = deadWindows(input.marks, input.runStartMs);
+  const requesterEntries = input.requester ? await readEntries(input.requester.dataDir).catch(() => [] as Entry[]) : [];
+  const dead = deadWindows(input.marks, input.runStartMs, requesterEntries);
   const acc = {
     tally: emptyClassifyTally(),
     latency: { yes: [], no: [], silenceClose: [] } as LatencySamples,
@@ -176,15 +180,34 @@ async function readEntries(dataDir: string): Promise<Entry[]> {
   return out;
 }
 
-function deadWindows(marks: readonly FaultMark[], startMs: number): DeadWindow[] {
-  return marks
-    .filter((m): m is FaultMark & { kind: 'kill' | 'stall' } => m.kind === 'kill' || m.kind === 'stall')
-    .map((m) => ({
-      kind: m.kind,
-      fromMs: startMs + m.startS * 1000,
-      toMs: startMs + m.endS * 1000,
-      nodes: new Set(m.nodes),
-    }));
+/**
+ * When nodes could not answer. A stall: the proxy's own window, exact. A kill: from the node's Will
+ * to its new birth as the requester saw them (a SIGKILLed process's socket closes at once, so the
+ * broker publishes the Will at its death; the kill mark itself starts before the signal and ends
+ * after the restarted host said ready, later than its first nodes were back).
+ */
+function deadWindows(marks: readonly FaultMark[], startMs: number, requester: readonly Entry[]): DeadWindow[] {
+  const out: DeadWindow[] = [];
+  for (const m of marks) {
+    const fromMs = startMs + m.startS * 1000;
+    const toMs = startMs + m.endS * 1000;
+    if (m.kind === 'stall') out.push({ kind: 'stall', fromMs, toMs, nodes: new Set(m.nodes) });
+    if (m.kind !== 'kill') continue;
+    for (const node of m.nodes) {
+      const died = requester.find(
+        (e) => e.event === 'peer_removed' && e.node === node && e.t >= fromMs - KILL_SLACK_MS,
+      );
+      if (died === undefined) continue; // no Will seen: nothing to judge against
+      const back = requester.find((e) => e.event === 'peer_added' && e.node === node && e.t > died.t);
+      out.push({
+        kind: 'kill',
+        fromMs: died.t + KILL_SLACK_MS,
+        toMs: (back?.t ?? toMs) - KILL_SLACK_MS,
+        nodes: new Set([node]),
+      });
+    }
+  }
+  return out;
 }
 
 /** Sound, no seq missing; entries evicted from the ring were backed up first (the backup mark passed them). */

@@ -74,6 +74,16 @@ describe('fleet checks', () => {
     expect(check(r, 'classification')).toMatchObject({ ok: false, detail: expect.stringMatching(/2 without/) });
   });
 
+  test('a killed node that answers between its Will and its restart fails classification', async () => {
+    const r = await judge({ killedAnswers: true });
+    expect(check(r, 'classification')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /1 answers while dead \(e\.g\. fleet-requester: fleet-\d+ answered req-11 during its kill\)/,
+      ),
+    });
+  });
+
   test('liars that lie only late are not separated within R rounds: reputation fails, said per surveyor', async () => {
     const r = await judge({ liarsHonestRounds: 5 }, 2);
     expect(check(r, 'reputation')).toMatchObject({

@@ -24,6 +24,8 @@ export interface FixtureOptions {
   liarsHonestRounds?: number;
   /** The killed node is counted offline before its Will arrived. */
   offlineWithoutWill?: boolean;
+  /** The killed node answers yes between its Will and its restart. */
+  killedAnswers?: boolean;
 }
 
 export interface Fixture {
@@ -116,7 +118,8 @@ async function writeRequester(plan: FleetPlan, dir: string, killed: string, o: F
       await series.append({ event: 'peer_removed', node: killed, session: 1, epoch: 1, why: 'will' });
     if (i === 12) await series.append({ event: 'peer_added', node: killed, session: 2, epoch: 1, roles: ['bt'] });
     clock.setWall(START_MS + i * 1_000 + 500);
-    const answering = ids.filter((n) => !silent.includes(n) && !(dead && n === killed));
+    const zombie = o.killedAnswers === true && i === 11;
+    const answering = ids.filter((n) => !silent.includes(n) && (!(dead && n === killed) || zombie));
     const yes = answering.map((n, k) => ({ node: n, ms: 1 + ((k * 37 + i * 11) % 50) / 10 }));
     if (o.silentAnswers && i === 3) yes.push({ node: silent[0] as string, ms: 2 });
     await series.append({
@@ -127,7 +130,7 @@ async function writeRequester(plan: FleetPlan, dir: string, killed: string, o: F
       expected: ids,
       yes,
       no: [],
-      offline: dead ? [killed] : [],
+      offline: dead && !zombie ? [killed] : [],
       silence: o.silentAnswers && i === 3 ? [] : silent,
       closedBy: 'deadline',
       ms: 500,
