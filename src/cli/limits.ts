@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { DEFAULT_BOARD, heapFlag, loadBoard } from '../../devices/boards/index.js';
+import { type Board, DEFAULT_BOARD, heapFlag, loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
 import { DamesoError } from '../errors.js';
 import {
@@ -17,6 +17,7 @@ import {
   type LimiterHistory,
   readLimiterHistory,
 } from '../limiters/index.js';
+import type { LimiterValues } from '../protocol/index.js';
 import { requireExistingDir } from './fs-errors.js';
 
 interface LimitsFlags {
@@ -50,64 +51,76 @@ export function registerLimits(program: Command): void {
       "with --data: replay every decision in the node's series through the policy (reads the whole ring)",
     )
     .option('--json', 'print one JSON object')
-    .action(async (flags: LimitsFlags) => {
-      const sampleMs = Number(flags.ms);
-      if (!Number.isFinite(sampleMs) || sampleMs < 100) {
-        throw new DamesoError('DAMESO_USAGE', `--ms must be a number of ms >= 100, got "${flags.ms}"`);
-      }
-      const board = loadBoard(flags.device);
-      if (flags.data !== undefined) await requireExistingDir(flags.data, '--data');
-      const dir = flags.data ?? process.cwd();
-      const usage = flags.data === undefined ? undefined : createDirUsage({ dir, clock: systemClock });
-      const l = createNodeLimiters({ board, dir, usedBytes: usage?.bytes ?? (() => 0), clock: systemClock });
-      await usage?.scan();
-      await l.start();
-      // A ref'd timer on purpose: the clock's timers are unref'd and would let the process exit.
-      await sleep(sampleMs);
-      l.limiters.cpu.sample();
-      l.limiters.memory.sample();
-      await l.limiters.economic.sampleDisk();
-      const values = l.gate.values();
-      const details = Object.fromEntries(LIMITER_NAMES.map((n) => [n, l.limiters[n].detail()]));
-      await l.stop();
-      const verdict = decide(values, l.gate.thresholds);
-      const history =
-        flags.data === undefined ? undefined : await readLimiterHistory(flags.data, { replay: flags.replay });
-      const heapLimitMb = Math.round((l.limiters.memory.detail().heapLimitBytes as number) / 1048576);
-      const out = {
-        board: board.board,
-        data: flags.data ?? null,
-        sampledMs: sampleMs,
-        values,
-        budgets: details,
-        thresholds: l.gate.thresholds,
-        wouldAnswer: verdict.r === 'yes' ? 'yes' : `no ${verdict.reason}`,
-        runWith: heapFlag(board),
-        heapLimitMb,
-        recorded: history ?? null,
-      };
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(out)}\n`);
-        return;
-      }
-      const where = flags.data ?? `(none; statfs of ${dir})`;
-      const lines = [`board ${board.board} (${board.description}), data ${where}, sampled ${sampleMs} ms`];
-      for (const n of LIMITER_NAMES) {
-        const d = Object.entries(details[n] ?? {})
-          .map(([k, v]) => `${k}=${v === null ? '-' : v}`)
-          .join(' ');
-        lines.push(`  ${n.padEnd(11)} ${values[n].toFixed(4)}  ${d}`);
-      }
-      const t = l.gate.thresholds;
-      lines.push(
-        `thresholds: yes>${t.yesAbove} storage_full<${t.storageFullBelow} memory_low<${t.memoryLowBelow} ` +
-          `rate_limited<${t.rateLimitedBelow} cpu_busy<${t.cpuBusyBelow}`,
-      );
-      lines.push(`a node here would answer: ${out.wouldAnswer}`);
-      if (history !== undefined) lines.push(...historyLines(history));
-      lines.push(`run nodes on this board with: node ${heapFlag(board)} (heap budget now: ${heapLimitMb} MiB)`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    .action(runLimits);
+}
+
+async function runLimits(flags: LimitsFlags): Promise<void> {
+  const sampleMs = Number(flags.ms);
+  if (!Number.isFinite(sampleMs) || sampleMs < 100) {
+    throw new DamesoError('DAMESO_USAGE', `--ms must be a number of ms >= 100, got "${flags.ms}"`);
+  }
+  const board = loadBoard(flags.device);
+  if (flags.data !== undefined) await requireExistingDir(flags.data, '--data');
+  const dir = flags.data ?? process.cwd();
+  const sampled = await sampleLimiters(board, flags.data, dir, sampleMs);
+  const { values, details, thresholds } = sampled;
+  const verdict = decide(values, thresholds);
+  const history = flags.data === undefined ? undefined : await readLimiterHistory(flags.data, { replay: flags.replay });
+  const report = {
+    board: board.board,
+    data: flags.data ?? null,
+    sampledMs: sampleMs,
+    values,
+    budgets: details,
+    thresholds,
+    wouldAnswer: verdict.r === 'yes' ? 'yes' : `no ${verdict.reason}`,
+    runWith: heapFlag(board),
+    heapLimitMb: sampled.heapLimitMb,
+    recorded: history ?? null,
+  };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const where = flags.data ?? `(none; statfs of ${dir})`;
+  const lines = [`board ${board.board} (${board.description}), data ${where}, sampled ${sampleMs} ms`];
+  lines.push(...valueLines(values, details));
+  const t = thresholds;
+  lines.push(
+    `thresholds: yes>${t.yesAbove} storage_full<${t.storageFullBelow} memory_low<${t.memoryLowBelow} ` +
+      `rate_limited<${t.rateLimitedBelow} cpu_busy<${t.cpuBusyBelow}`,
+  );
+  lines.push(`a node here would answer: ${report.wouldAnswer}`);
+  if (history !== undefined) lines.push(...historyLines(history));
+  lines.push(`run nodes on this board with: node ${heapFlag(board)} (heap budget now: ${report.heapLimitMb} MiB)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Starts the node's limiters on this machine, samples them for `sampleMs`, and stops them. */
+async function sampleLimiters(board: Board, data: string | undefined, dir: string, sampleMs: number) {
+  const usage = data === undefined ? undefined : createDirUsage({ dir, clock: systemClock });
+  const l = createNodeLimiters({ board, dir, usedBytes: usage?.bytes ?? (() => 0), clock: systemClock });
+  await usage?.scan();
+  await l.start();
+  // A ref'd timer on purpose: the clock's timers are unref'd and would let the process exit.
+  await sleep(sampleMs);
+  l.limiters.cpu.sample();
+  l.limiters.memory.sample();
+  await l.limiters.economic.sampleDisk();
+  const values = l.gate.values();
+  const details = Object.fromEntries(LIMITER_NAMES.map((n) => [n, l.limiters[n].detail()]));
+  await l.stop();
+  const heapLimitMb = Math.round((l.limiters.memory.detail().heapLimitBytes as number) / 1048576);
+  return { values, details, thresholds: l.gate.thresholds, heapLimitMb };
+}
+
+function valueLines(values: LimiterValues, details: Record<string, Record<string, number | string | null>>): string[] {
+  return LIMITER_NAMES.map((n) => {
+    const d = Object.entries(details[n] ?? {})
+      .map(([k, v]) => `${k}=${v === null ? '-' : v}`)
+      .join(' ');
+    return `  ${n.padEnd(11)} ${values[n].toFixed(4)}  ${d}`;
+  });
 }
 
 function historyLines(h: LimiterHistory): string[] {
