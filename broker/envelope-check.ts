@@ -120,15 +120,8 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
       try {
         const parsed = parseTopic(topic);
         if (parsed === undefined) return FOREIGN;
-        if (payload.length === 0) {
-          // An empty retained payload clears a record (docs/protocol.md §5.4: withdraws a have). Only its owner may.
-          if (parsed.type !== 'intent' && parsed.type !== 'reply') {
-            const heldToClient = bound !== undefined || (nodeOwned(parsed.type) && clientId !== null);
-            if (heldToClient && bound !== parsed.node) {
-              return drop('spoofed', `${clientId} cleared ${parsed.node}'s ${parsed.type}`);
-            }
-            return { ok: true, dameso: true, message: { type: 'clear', topic: parsed }, stripRetain: false };
-          }
+        if (payload.length === 0 && parsed.type !== 'intent' && parsed.type !== 'reply') {
+          return clearVerdict(parsed, clientId, bound);
         }
         message = validateParsed(parsed, payload);
       } catch (err) {
@@ -162,6 +155,22 @@ export function createEnvelopeCheck(options: { topicPrefix?: string; maxTrackedN
       return { ok: true, dameso: true, message, stripRetain };
     },
   };
+}
+
+/**
+ * An empty retained payload clears a record (docs/protocol.md §5.4: withdraws a have). Only its
+ * owner may.
+ */
+function clearVerdict(
+  parsed: Exclude<ParsedTopic, { type: 'intent' | 'reply' }>,
+  clientId: string | null,
+  bound: string | undefined,
+): Verdict {
+  const heldToClient = bound !== undefined || (nodeOwned(parsed.type) && clientId !== null);
+  if (heldToClient && bound !== parsed.node) {
+    return { ok: false, reason: 'spoofed', detail: `${clientId} cleared ${parsed.node}'s ${parsed.type}` };
+  }
+  return { ok: true, dameso: true, message: { type: 'clear', topic: parsed }, stripRetain: false };
 }
 
 /**
