@@ -190,9 +190,52 @@ function footprintTables(r: JsonObject): string[] {
   return [markdownTable(['figure (baseline)', 'dameso', 'baseline', 'ratio'], rows)];
 }
 
+/** bench:fleet: one row per fleet size, dameso against the raw clients of the same run. */
+function fleetTables(r: JsonObject): string[] {
+  const sizes = Object.entries(isObject(r['sizes']) ? r['sizes'] : {});
+  const pair = (s: Json, a: string[], b: string[]) => `${num(at(s, ...a))} / ${num(at(s, ...b))}`;
+  const rows = sizes.map(([key, s]) => [
+    key.replace('nodes_', ''),
+    pair(s, ['dameso', 'startMs'], ['raw', 'startMs']),
+    pair(s, ['dameso', 'intentsPerS'], ['raw', 'intentsPerS']),
+    pair(s, ['dameso', 'repliesPerS'], ['raw', 'repliesPerS']),
+    `${pair(s, ['dameso', 'latencyMs', 'yes', 'p50'], ['dameso', 'latencyMs', 'yes', 'p99'])} vs ${pair(s, ['raw', 'replyMs', 'p50'], ['raw', 'replyMs', 'p99'])}`,
+    pair(s, ['dameso', 'latencyMs', 'closeWithSilence', 'p50'], ['dameso', 'latencyMs', 'closeWithSilence', 'p99']),
+    pair(s, ['dameso', 'marginalRssPerNodeMB'], ['raw', 'marginalRssPerClientMB']),
+    pair(s, ['dameso', 'brokerCpuShare'], ['raw', 'brokerCpuShare']),
+    num(at(s, 'dameso', 'presenceRecordsAtStart')),
+  ]);
+  const settings = at(r, 'settings');
+  return [
+    `${num(at(settings, 'durationS'))} s per size, ${num(at(settings, 'rate'))} intents/s, ` +
+      `${num(at(settings, 'connectRate'))} connects/s; dameso / raw mqtt.js clients (same run).`,
+    markdownTable(
+      [
+        'nodes',
+        'start ms',
+        'intents/s',
+        'replies/s',
+        'YES p50 / p99 ms vs raw',
+        'close with silence p50 / p99 ms',
+        'marginal RSS MB/node',
+        'broker CPU share',
+        'presence records at start',
+      ],
+      rows,
+    ),
+  ];
+}
+
 function runSection(file: string, r: JsonObject): string {
   const bench = typeof r['bench'] === 'string' ? r['bench'] : file.replace(/\.json$/, '');
-  const tables = bench === 'survey' ? surveyTables(r) : bench === 'footprint' ? footprintTables(r) : genericTables(r);
+  const tables =
+    bench === 'survey'
+      ? surveyTables(r)
+      : bench === 'footprint'
+        ? footprintTables(r)
+        : bench === 'fleet'
+          ? fleetTables(r)
+          : genericTables(r);
   return [`### ${bench}: ${file}`, runHeader(file, r), ...tables].join('\n\n');
 }
 
