@@ -84,8 +84,8 @@ export interface ChecksInput {
   runStartMs: number;
   reputationRounds: number;
   truthToleranceUnits: number;
-  /** Chunks the requester pulled back from a dead node's storage nodes, and those that did not match their id. */
-  pulled?: { chunks: number; mismatched: number };
+  /** Chunks pulled back from the storage nodes (a killed node's), and those that did not hash to their id. */
+  pulled?: { chunks: number; mismatched: number; node?: string; named?: number; failed?: number; error?: string };
 }
 
 export interface ChecksResult {
@@ -356,11 +356,17 @@ function reputationCheck(samples: readonly ReputationSample[], rounds: number): 
 
 function storageCheck(nodes: number, problems: readonly string[], pulled: ChecksInput['pulled']): CheckResult {
   const bad = pulled?.mismatched ?? 0;
+  const drill = pulled
+    ? `; ${pulled.chunks} chunks${pulled.node ? ` of ${pulled.node}` : ''} pulled back` +
+      (pulled.named !== undefined ? ` (${pulled.named} named, ${pulled.failed ?? 0} not fetched)` : '') +
+      `, ${bad} not matching their id` +
+      (pulled.error ? `; the pull failed: ${pulled.error}` : '')
+    : '';
   const detail =
     `${nodes - new Set(problems.map((p) => p.split(':')[0])).size}/${nodes} series sound with every entry kept or backed up` +
-    (pulled ? `; ${pulled.chunks} chunks pulled back, ${bad} not matching their id` : '') +
+    drill +
     (problems.length > 0 ? ` (${problems.slice(0, 5).join('; ')})` : '');
-  return { name: 'storage', ok: problems.length === 0 && bad === 0, detail };
+  return { name: 'storage', ok: problems.length === 0 && bad === 0 && pulled?.error === undefined, detail };
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '-');

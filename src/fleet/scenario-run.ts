@@ -9,11 +9,15 @@ import { type ChecksResult, LATENCY_BUCKETS_MS, runChecks } from './checks.js';
 import { DEFAULT_SCENARIO } from './constants.js';
 import { REQUESTER_ID } from './declarations.js';
 import { type FaultRunner, runFaults } from './faults.js';
+import { type PullBack, pullBack } from './pull-back.js';
 import { buildReport, type FleetReport, type SecondSample, type WorkerUsage } from './report.js';
 import { type FleetOptions, type FleetSample, type FleetSummary, type HostUsage, runFleet } from './run.js';
 import { planFleet, type ScenarioOptions, stallGroupOf } from './scenario.js';
 import type { FleetPlan } from './spec.js';
 import { type StallProxy, startStallProxy } from './stall-proxy.js';
+
+/** When the recovery drill runs, share of the declaring phase. */
+const PULL_AT_SHARE = 0.75;
 
 export interface ScenarioRun {
   summary: FleetSummary;
@@ -38,6 +42,7 @@ export async function runScenario(
   const proxy: StallProxy | undefined = stallGroup.size > 0 ? await startStallProxy(() => brokerAt) : undefined;
   let faults: FaultRunner | undefined;
   let runStartMs = systemClock.now();
+  let pulled: Promise<PullBack | undefined> = Promise.resolve(undefined);
   try {
     const summary = await runFleet({
       ...fleet,
@@ -55,11 +60,15 @@ export async function runScenario(
         : {}),
       onRunning: (control) => {
         runStartMs = systemClock.now();
-        faults = runFaults(plan.faults, { hooks: control, clock: systemClock, ...(proxy ? { proxy } : {}) });
+        const runner = runFaults(plan.faults, { hooks: control, clock: systemClock, ...(proxy ? { proxy } : {}) });
+        faults = runner;
+        // Under --auth the fleet has no credentials for one more client: no drill then.
+        if (!fleet.credentials) pulled = drill(plan, runner, control.brokerUrl, fleet);
       },
     });
     await faults?.stop();
     const marks = faults?.marks() ?? [];
+    const pull = await pulled;
     const checks = await runChecks({
       plan,
       requester: { id: REQUESTER_ID, dataDir: path.join(fleet.dataDir, REQUESTER_ID) },
@@ -67,6 +76,7 @@ export async function runScenario(
       runStartMs,
       reputationRounds: o.reputationRounds,
       truthToleranceUnits: o.truthToleranceUnits,
+      ...(pull ? { pulled: pull } : {}),
     });
     const report = buildReport(
       checks,
@@ -83,6 +93,33 @@ export async function runScenario(
     await faults?.stop();
     await proxy?.close();
   }
+}
+
+/**
+ * At `PULL_AT_SHARE` of the run, the chunks of the node killed last (else of the first mapper) are
+ * pulled back from the storage nodes and hashed again.
+ */
+function drill(plan: FleetPlan, faults: FaultRunner, broker: string, fleet: ScenarioFleetOptions): Promise<PullBack> {
+  return new Promise((resolve) => {
+    systemClock.setTimeout(
+      () => {
+        const killed = faults
+          .marks()
+          .filter((m) => m.kind === 'kill' && m.nodes.length > 0)
+          .at(-1)?.nodes[0];
+        const node = killed ?? plan.specs.find((s) => s.roles.includes('mapper'))?.id ?? plan.specs[0]?.id ?? '';
+        resolve(
+          pullBack({
+            broker,
+            node,
+            dataDir: fleet.dataDir,
+            ...(fleet.topicPrefix !== undefined ? { topicPrefix: fleet.topicPrefix } : {}),
+          }),
+        );
+      },
+      fleet.durationS * PULL_AT_SHARE * 1000,
+    );
+  });
 }
 
 function metaOf(plan: FleetPlan, s: FleetSummary): FleetReport['meta'] {

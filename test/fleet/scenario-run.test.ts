@@ -56,6 +56,10 @@ describe('dameso fleet with a scenario', () => {
       // The silent node was expected and always silent at the requester; liars lost to the robust median.
       expect(rep.checks[0]?.detail).toMatch(/silent nodes (\d+)\/\1 times in silence, 0 answers/);
       expect(rep.cells[0]?.error.median).toBeLessThan(rep.cells[0]?.error.plainMean ?? 0);
+      // The recovery drill: a killed node's chunks pulled back from the storage nodes, each hashed again.
+      expect(rep.checks[3]?.detail).toMatch(
+        /\d+ chunks of fleet-\d+ pulled back \(\d+ named, \d+ not fetched\), 0 not matching their id/,
+      );
       expect(rep.latency.yes.n).toBeGreaterThan(0);
       expect(rep.seconds.length).toBeGreaterThan(5);
       const page = readFileSync(html, 'utf8');
