@@ -4,7 +4,7 @@
  * - CLI start: `dameso --version` and `dameso limits --help` (from the x64 bundle this run builds)
  *   against `node -e 0`, wall and CPU seconds;
  * - idle memory: a `--roles bt` node from the bundle against a bare mqtt.js client process, both on
- *   a broker in this process, run with the unit's Node flags;
+ *   the bundle's broker in a third process, run with the unit's Node flags;
  * - the answer path: 10 responder processes answering `want_chunk` (real nodes) against 10 raw
  *   mqtt.js responder processes answering the same payload, broker in its own process (the
  *   `procs` layout of bench:intents, every child running one esbuild bundle): p50, p99, CPU µs
@@ -20,10 +20,9 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBrokerHost } from '../../broker/index.js';
 import { bundleJs, stamp } from '../../scripts/bundle.js';
 import { measureStart } from './footprint/cli.js';
-import { measureIdle } from './footprint/idle.js';
+import { measureIdle, startBrokerProcess } from './footprint/idle.js';
 import { procsLayout } from './intents/layouts.js';
 import { compare, r2 } from './intents/measure.js';
 import { damesoSide, rawSide } from './intents/sides.js';
@@ -59,12 +58,11 @@ async function cliFigures(js: string) {
 
 async function idleFigures(js: string) {
   progress(`idle RSS, ${IDLE_ROUNDS} rounds`);
-  const host = createBrokerHost({ host: '127.0.0.1', port: 0 });
-  const { url } = await host.start();
+  const broker = await startBrokerProcess(js);
   try {
-    return await measureIdle(js, url, REPO, IDLE_ROUNDS);
+    return await measureIdle(js, broker.url, REPO, IDLE_ROUNDS);
   } finally {
-    await host.stop();
+    await broker.stop();
   }
 }
 

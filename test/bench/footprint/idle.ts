@@ -45,6 +45,32 @@ function startUntil(args: readonly string[], ready: string, cwd: string): Promis
   });
 }
 
+/**
+ * The broker both idle processes use: dameso's own (`js broker`) in a process of its own, so that
+ * nothing it does runs in the bench process, which later hosts the answer path's requester.
+ */
+export async function startBrokerProcess(js: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [js, 'broker', '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (mqtt:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`broker exited (${code}) before listening: ${out.trim()}`)));
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  return { url, stop };
+}
+
 const BARE_CLIENT = `
 import mqtt from 'mqtt';
 const c = await mqtt.connectAsync(process.argv[1], { clientId: 'bare-client' });
