@@ -7,7 +7,7 @@
  * other forever. So they are bookkeeping: they ride along in the next chunk (a chunk is a
  * contiguous seq range), but never start a round by themselves.
  */
-import type { Entry, View } from '../series/types.js';
+import type { Entry, View } from '../series/index.js';
 import { BACKUP_VIEW } from './constants.js';
 
 export interface BackupViewState {

@@ -15,7 +15,7 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { BackgroundPressure } from '../node/types.js';
-import type { Chunk, Series } from '../series/types.js';
+import type { Chunk, Series } from '../series/index.js';
 import type { BackupViewState } from './backup-view.js';
 import {
   BACKUP_ENTRY_MIN_GAP_MS,

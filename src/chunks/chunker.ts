@@ -5,8 +5,7 @@
  */
 import { encodeEntry } from '../cbor/index.js';
 import { ConfigError } from '../errors.js';
-import { buildChunk } from '../series/index.js';
-import type { Chunk, Entry, Series } from '../series/types.js';
+import { buildChunk, type Chunk, type Entry, type Series } from '../series/index.js';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_ENTRIES } from './constants.js';
 
 export interface ChunkingOptions {

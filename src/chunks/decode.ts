@@ -4,8 +4,7 @@
  * (docs/protocol.md §8) is `MalformedChunkError`, answered NO `bad_request`.
  */
 import { messageOf } from '../errors.js';
-import { decodeChunk } from '../series/index.js';
-import type { ChunkMap } from '../series/types.js';
+import { type ChunkMap, decodeChunk } from '../series/index.js';
 import { MalformedChunkError } from './errors.js';
 
 export function decodeChunkMap(bytes: Uint8Array): ChunkMap {

@@ -5,9 +5,8 @@
  * (or every announced holder failed), ask the remaining bt nodes together and take the first
  * verified reply as it arrives.
  */
-import type { DeclaredIntent, DeclareOptions, ReceivedReply } from '../intent/types.js';
-import { recorder } from '../series/recorder.js';
-import type { EntryInput, Series } from '../series/types.js';
+import type { DeclaredIntent, DeclareOptions, ReceivedReply } from '../intent/index.js';
+import { type EntryInput, recorder, type Series } from '../series/index.js';
 import { DEFAULT_FETCH_DEADLINE_MS } from './constants.js';
 import { BadChunkIdError, ChunkNotFoundError } from './errors.js';
 import { recordRejected } from './handlers.js';

@@ -10,9 +10,9 @@
  * - `want_chunks` (body = filter): YES data = matching ids from the index (no chunk is read);
  *   silence when nothing matches.
  */
-import type { Answer, IntentHandler, ReceivedIntent } from '../intent/types.js';
+import type { Answer, IntentHandler, ReceivedIntent } from '../intent/index.js';
 import type { Logger } from '../log.js';
-import type { Series } from '../series/types.js';
+import type { Series } from '../series/index.js';
 import { MAX_IDS_PER_ANSWER } from './constants.js';
 import { parseFilter } from './meta.js';
 import type { ChunkStore } from './store.js';

@@ -5,9 +5,8 @@
  * (have-query.ts); a tracking board keeps every record it sees (have-index.ts).
  */
 import type { Clock } from '../clock.js';
-import type { Roster } from '../presence/types.js';
-import { HAVE_QOS } from '../protocol/constants.js';
-import type { HaveEnvelope } from '../protocol/types.js';
+import type { Roster } from '../presence/index.js';
+import { HAVE_QOS, type HaveEnvelope } from '../protocol/index.js';
 import type { Transport } from '../transport/index.js';
 import { DEFAULT_HAVE_MAX_WAIT_MS, DEFAULT_HAVE_QUIET_MS } from './constants.js';
 import { createHaveIndex } from './have-index.js';

@@ -2,7 +2,7 @@
  * Small per-chunk metadata kept in the store's index, so `want_chunks` is answered without reading
  * a single chunk file: who cut it, its seq range, its time range, the event types in it.
  */
-import type { ChunkMap } from '../series/types.js';
+import type { ChunkMap } from '../series/index.js';
 import { MAX_EVENT_TYPES_PER_CHUNK } from './constants.js';
 
 export interface ChunkMeta {

@@ -9,7 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageOf } from '../errors.js';
-import type { DeclaredIntent, DeclareOptions } from '../intent/types.js';
+import type { DeclaredIntent, DeclareOptions } from '../intent/index.js';
 import { writeChunkFile } from './atomic.js';
 import { MAX_IDS_PER_ANSWER } from './constants.js';
 import type { FetchOptions, FetchResult } from './fetch.js';

@@ -6,8 +6,8 @@
  * rendezvous hashing (rendezvous.ts): every pusher ranks the same holders for the
  * same chunk, and chunks spread evenly over the fleet. NO and silence move on to the next ones.
  */
-import type { DeclaredIntent, DeclareOptions } from '../intent/types.js';
-import type { Chunk, EntryInput, Series } from '../series/types.js';
+import type { DeclaredIntent, DeclareOptions } from '../intent/index.js';
+import type { Chunk, EntryInput, Series } from '../series/index.js';
 import { DEFAULT_PUSH_DEADLINE_MS, DEFAULT_REPLICAS } from './constants.js';
 import { rankCandidates } from './rendezvous.js';
 

@@ -10,7 +10,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../fsync-dir.js';
 import type { Logger } from '../log.js';
-import type { Series } from '../series/types.js';
+import type { Series } from '../series/index.js';
 import { TEMP_PREFIX } from './constants.js';
 import { decodeChunkMap } from './decode.js';
 import { StorageFullError } from './errors.js';

@@ -6,11 +6,11 @@
  * (backup.ts).
  */
 import type { Clock } from '../clock.js';
-import type { DeclaredIntent, DeclareOptions, IntentHandler } from '../intent/types.js';
+import type { DeclaredIntent, DeclareOptions, IntentHandler } from '../intent/index.js';
 import type { Logger } from '../log.js';
 import type { BackgroundPressure } from '../node/types.js';
-import type { Roster } from '../presence/types.js';
-import type { Series, View } from '../series/types.js';
+import type { Roster } from '../presence/index.js';
+import type { Series, View } from '../series/index.js';
 import type { Transport } from '../transport/index.js';
 import { type Backup, type BackupOptions, type BackupState, createBackup } from './backup.js';
 import { backupView } from './backup-view.js';

@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { recorder } from '../series/recorder.js';
-import type { EntryInput, Series } from '../series/types.js';
+import { type EntryInput, recorder, type Series } from '../series/index.js';
 import { removeChunkFile, writeChunkFile } from './atomic.js';
 import { ByteCache } from './cache.js';
 import {

@@ -3,7 +3,7 @@
  * docs/architecture.md): `stored_chunk` adds a chunk, `evicted_chunk` removes it. The view survives restarts and
  * ring eviction through the series' snapshots; the store reconciles it with the files at open.
  */
-import type { Entry, View } from '../series/types.js';
+import type { Entry, View } from '../series/index.js';
 import { CHUNKS_VIEW } from './constants.js';
 import type { ChunkMeta } from './meta.js';
 

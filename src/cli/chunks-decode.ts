@@ -9,8 +9,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { hashMismatch, isChunkId } from '../chunks/index.js';
 import { DamesoError, messageOf } from '../errors.js';
-import { decodeChunk } from '../series/index.js';
-import type { ChunkMap } from '../series/types.js';
+import { type ChunkMap, decodeChunk } from '../series/index.js';
 import { chunkIdArg, out } from './chunks-net.js';
 import { EXIT } from './exit.js';
 

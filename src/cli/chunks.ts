@@ -20,8 +20,7 @@ import {
   type PushSeriesProgress,
   type PushSeriesResult,
 } from '../chunks/index.js';
-import { createSeries, decodeChunk } from '../series/index.js';
-import type { View } from '../series/types.js';
+import { createSeries, decodeChunk, type View } from '../series/index.js';
 import { registerDecode } from './chunks-decode.js';
 import { chunkIdArg, int, type NetFlags, netFlags, netNode, out, withNode, withProgress } from './chunks-net.js';
 import { registerPull } from './chunks-pull.js';

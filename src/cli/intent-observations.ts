@@ -6,7 +6,7 @@
  * reputation. The subject is checked before anything is sent.
  */
 import { DamesoError } from '../errors.js';
-import type { Outcome } from '../intent/types.js';
+import type { Outcome } from '../intent/index.js';
 import {
   consensusInput,
   DEFAULT_MAX_WEIGHT_SHARE,

@@ -17,8 +17,7 @@ import {
   OBSERVATION_EVENT,
   observationPoints,
 } from '../observe/index.js';
-import { createSeries } from '../series/index.js';
-import type { Entry } from '../series/types.js';
+import { createSeries, type Entry } from '../series/index.js';
 import { requireSeriesIn } from './fs-errors.js';
 import { checkOutputPath, writeFileAtomic } from './out-file.js';
 

@@ -13,8 +13,8 @@ import {
   type Entry,
   type Series,
   SeriesCorruptError,
+  verifySeries,
 } from '../series/index.js';
-import { verifySeries } from '../series/verify.js';
 import { EXIT } from './exit.js';
 
 const DURABILITY = new Option('--durability <mode>', 'always | batch | none').choices(['always', 'batch', 'none']);

@@ -15,10 +15,17 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Roster } from '../presence/types.js';
-import { isStaleSession, NO_EPOCH, stampEpoch } from '../protocol/incarnation.js';
-import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
-import type { EntryInput } from '../series/types.js';
+import type { Roster } from '../presence/index.js';
+import {
+  type IntentEnvelope,
+  isStaleSession,
+  type LimiterValues,
+  NO_EPOCH,
+  type NoReason,
+  type ReplyEnvelope,
+  stampEpoch,
+} from '../protocol/index.js';
+import type { EntryInput } from '../series/index.js';
 import { MAX_IN_FLIGHT_ANSWERS, OVERLOAD_RETRY_MS } from './constants.js';
 import { LimTold } from './lim-told.js';
 import type { Answer, Gate, GateDecision, IntentHandler, ReceivedIntent } from './types.js';

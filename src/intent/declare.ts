@@ -5,10 +5,9 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Roster } from '../presence/types.js';
-import { isStaleSession, NO_EPOCH, stampEpoch } from '../protocol/incarnation.js';
-import type { IntentEnvelope, ReplyEnvelope } from '../protocol/types.js';
-import type { EntryInput } from '../series/types.js';
+import type { Roster } from '../presence/index.js';
+import { type IntentEnvelope, isStaleSession, NO_EPOCH, type ReplyEnvelope, stampEpoch } from '../protocol/index.js';
+import type { EntryInput } from '../series/index.js';
 import {
   DEFAULT_DEADLINE_MS,
   KIND_PATTERN,

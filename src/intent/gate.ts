@@ -2,7 +2,7 @@
  * The default gate used until a real limiter gate is passed in: always YES, neutral values (1 =
  * plenty). It exists so the answer side has one code path whether limiters are wired or not.
  */
-import type { LimiterValues } from '../protocol/types.js';
+import type { LimiterValues } from '../protocol/index.js';
 import type { Gate, GateDecision } from './types.js';
 
 export const NEUTRAL_LIM: LimiterValues = {

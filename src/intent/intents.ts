@@ -4,10 +4,9 @@
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Roster } from '../presence/types.js';
+import type { Roster } from '../presence/index.js';
 import { INTENT_QOS, REPLY_QOS } from '../protocol/index.js';
-import { recorder } from '../series/recorder.js';
-import type { Series } from '../series/types.js';
+import { recorder, type Series } from '../series/index.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { AnswerSide, type AnswerStats } from './answer.js';
 import { KIND_ROLES } from './constants.js';

@@ -16,7 +16,7 @@
  * after `LIM_REFRESH_MS` even when unchanged. A requester's new session starts from nothing (it
  * forgot), and so does one pushed out of the bounded table (told again at its next tight YES).
  */
-import type { LimiterValues } from '../protocol/types.js';
+import type { LimiterValues } from '../protocol/index.js';
 import { LIM_REFRESH_MS, MAX_LIM_TOLD } from './constants.js';
 
 interface Told {

@@ -1,7 +1,7 @@
 /**
  * The series form of an outcome: compact (node ids, reasons, latencies), never the data blobs.
  */
-import type { EntryInput } from '../series/types.js';
+import type { EntryInput } from '../series/index.js';
 import type { Outcome, ReceivedReply } from './types.js';
 
 export interface OutcomeReplyRecord {

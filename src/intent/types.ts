@@ -2,7 +2,7 @@
  * The intent contract shared by the declare side, the answer side, the limiters and the layers
  * built on intents (chunks, observations).
  */
-import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/types.js';
+import type { IntentEnvelope, LimiterValues, NoReason, ReplyEnvelope } from '../protocol/index.js';
 
 /** What a handler (or the gate) decides for one received intent. */
 export type Answer =

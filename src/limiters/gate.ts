@@ -12,8 +12,8 @@
  * `kind`, so replay applies the same rule.
  */
 import { type Clock, systemClock } from '../clock.js';
-import type { Gate, GateDecision, ReceivedIntent } from '../intent/types.js';
-import type { LimiterValues, NoReason } from '../protocol/types.js';
+import type { Gate, GateDecision, ReceivedIntent } from '../intent/index.js';
+import type { LimiterValues, NoReason } from '../protocol/index.js';
 import { DEFAULT_KIND_COSTS, type KindCost } from './constants.js';
 import type { CpuLimiter } from './cpu.js';
 import type { ObjectiveLimiter } from './objective.js';

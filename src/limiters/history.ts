@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERIES_SUBDIR } from '../node/constants.js';
-import type { View } from '../series/types.js';
+import type { View } from '../series/index.js';
 import { LIMITERS_VIEW } from './constants.js';
 import { type ReplayReport, replaySeries } from './replay.js';
 import { type LimiterTally, limitersView } from './view.js';

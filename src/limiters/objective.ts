@@ -15,7 +15,7 @@
  * per generation (older ones dropped first), two generations.
  */
 import type { Clock } from '../clock.js';
-import type { ReceivedIntent } from '../intent/types.js';
+import type { ReceivedIntent } from '../intent/index.js';
 import { DEFAULT_INTENT_WINDOW_MS, DEFAULT_MAX_SUBJECTS, DEFAULT_POPULARITY_CAP } from './constants.js';
 import { clamp01, type Limiter } from './types.js';
 

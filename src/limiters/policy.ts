@@ -18,7 +18,7 @@
  *    recorded with every decision (and shape the fast path) so the series can explain it.
  */
 import { ConfigError } from '../errors.js';
-import type { LimiterValues, NoReason } from '../protocol/types.js';
+import type { LimiterValues, NoReason } from '../protocol/index.js';
 import {
   DEFAULT_CPU_BUSY_BELOW,
   DEFAULT_KIND_COSTS,

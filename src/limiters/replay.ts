@@ -14,9 +14,8 @@
  * Streams the entries: memory is bounded by `maxMismatches` kept.
  */
 
-import type { LimiterValues, NoReason } from '../protocol/types.js';
-import { SNAPSHOT_EVENT } from '../series/constants.js';
-import type { Entry, Series } from '../series/types.js';
+import type { LimiterValues, NoReason } from '../protocol/index.js';
+import { type Entry, type Series, SNAPSHOT_EVENT } from '../series/index.js';
 import { DECISION_EVENT, DEFAULT_KIND_COSTS, type KindCost, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
 import { consumesStorage, DEFAULT_THRESHOLDS, decide, type Thresholds } from './policy.js';
 import { LIMITER_NAMES } from './types.js';

@@ -1,4 +1,4 @@
-import type { LimiterValues } from '../protocol/types.js';
+import type { LimiterValues } from '../protocol/index.js';
 import { LIMITER_DECIMALS } from './constants.js';
 
 const SCALE = 10 ** LIMITER_DECIMALS;

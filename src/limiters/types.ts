@@ -3,10 +3,10 @@
  * (statfs, /proc, histograms) happens on the limiter's own timer between `start()` and `stop()`;
  * `value()` only reads cached numbers and does no I/O.
  */
-import type { ReceivedIntent } from '../intent/types.js';
-import type { LimiterValues } from '../protocol/types.js';
+import type { ReceivedIntent } from '../intent/index.js';
+import type { LimiterValues } from '../protocol/index.js';
 
-export { LIMITER_NAMES } from '../protocol/types.js';
+export { LIMITER_NAMES } from '../protocol/index.js';
 
 export type LimiterName = keyof LimiterValues;
 

@@ -10,8 +10,8 @@
  * pauses answering for longer than the window, and restoring it would need one entry per received
  * intent. The live `economic` value needs no view: it reads series and chunk-store bytes directly.
  */
-import type { LimiterValues } from '../protocol/types.js';
-import type { View } from '../series/types.js';
+import type { LimiterValues } from '../protocol/index.js';
+import type { View } from '../series/index.js';
 import { DECISION_EVENT, LIMITER_CONFIG_EVENT, LIMITERS_VIEW } from './constants.js';
 import { isLimiterValues } from './replay.js';
 

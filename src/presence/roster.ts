@@ -18,8 +18,7 @@ import {
   type PresenceEnvelope,
   SYNC_QOS,
 } from '../protocol/index.js';
-import { recorder } from '../series/recorder.js';
-import type { EntryInput, Series } from '../series/types.js';
+import { type EntryInput, recorder, type Series } from '../series/index.js';
 import type { Inbound, Transport } from '../transport/index.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_MAX_WAIT_MS, ROSTER_QUIET_MS, ROSTER_VIEW } from './constants.js';
 import type { Peer, PeerChange, Roster, RosterStats } from './types.js';

@@ -4,7 +4,7 @@
  * applies the same function to the entries it writes.
  */
 import { NO_EPOCH } from '../protocol/index.js';
-import type { Entry, View } from '../series/types.js';
+import type { Entry, View } from '../series/index.js';
 import { MAX_PEERS, PEER_ADDED, PEER_REMOVED, ROSTER_VIEW } from './constants.js';
 
 export interface PeerState {

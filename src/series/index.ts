@@ -44,6 +44,7 @@ export {
 } from './pacer.js';
 export { type OnRefused, recorder } from './recorder.js';
 export type * from './types.js';
+export { type SegmentReport, type VerifyReport, verifySeries } from './verify.js';
 export { fold } from './views.js';
 
 /** Create a series (no I/O until `open()`). */
