@@ -1,10 +1,10 @@
 /** Broker host errors (stable codes; see src/errors.ts). */
-import { DamesoError } from '../src/errors.js';
+import { DamesoError, messageOf } from '../src/errors.js';
 
 /** A listener could not bind (port in use, no permission). */
 export class BrokerListenError extends DamesoError {
   constructor(what: string, host: string, port: number, cause: unknown) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const detail = messageOf(cause);
     const fix =
       (cause as { code?: unknown } | undefined)?.code === 'EADDRNOTAVAIL'
         ? `${host} is not an address of this machine; listen on one it has (e.g. 0.0.0.0 or 127.0.0.1)`

@@ -1,4 +1,4 @@
-import { DamesoError } from '../../src/errors.js';
+import { DamesoError, messageOf } from '../../src/errors.js';
 
 /** The native serial binding (`@serialport/bindings-cpp`, an optional dependency) could not be loaded. */
 export class SerialBindingMissingError extends DamesoError {
@@ -16,7 +16,7 @@ export class SerialBindingMissingError extends DamesoError {
 /** Listing serial ports failed (e.g. `udevadm` missing on Linux). */
 export class SerialListError extends DamesoError {
   constructor(cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = messageOf(cause);
     super(
       'DAMESO_SERIAL_LIST_FAILED',
       `could not list serial ports (${why}); on Linux the binding needs udevadm (apt-get install udev)`,
@@ -35,7 +35,7 @@ export class SensorOptionError extends DamesoError {
 /** Opening a serial port failed (no such device, permission, busy). */
 export class SerialOpenError extends DamesoError {
   constructor(path: string, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = messageOf(cause);
     super(
       'DAMESO_SERIAL_OPEN_FAILED',
       `could not open serial port ${path} (${why}); check the path with \`dameso devices\`, ` +

@@ -2,7 +2,7 @@
  * Series errors: one class per condition, each with a stable code (one line for the user, no stack).
  * `src/cli/exit.ts` maps the codes to exit statuses.
  */
-import { DamesoError } from '../errors.js';
+import { DamesoError, messageOf } from '../errors.js';
 
 /** The folder or file is not a dameso series (no segments, foreign files, bad magic). */
 export class NotASeriesError extends DamesoError {
@@ -44,7 +44,7 @@ export class FsyncFailedError extends DamesoError {
 
 export class SeriesIoError extends DamesoError {
   constructor(op: string, path: string, cause: unknown) {
-    super('DAMESO_IO', `${op} ${path} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super('DAMESO_IO', `${op} ${path} failed: ${messageOf(cause)}`, { cause });
   }
 }
 
