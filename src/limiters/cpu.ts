@@ -14,6 +14,7 @@
  */
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
+import { roundTo } from '../round-to.js';
 import {
   DEFAULT_CPU_BUDGET_CORES,
   DEFAULT_CPU_WINDOW_MS,
@@ -83,15 +84,11 @@ export function createCpu(options: CpuOptions): CpuLimiter {
       unsubscribe = undefined;
     },
     detail: () => ({
-      loopDelayP90Ms: round(last.loopDelayP90Ms),
+      loopDelayP90Ms: roundTo(last.loopDelayP90Ms),
       loopDelayBudgetMs: loopBudget,
-      cpuCores: round(last.cores),
+      cpuCores: roundTo(last.cores),
       budgetCores,
       windowMs,
     }),
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }
