@@ -11,14 +11,11 @@
  */
 
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import type { Aedes, Client } from 'aedes';
+import { writeAtomic } from '../src/atomic-write.js';
 import { ConfigError } from '../src/errors.js';
-import { fsyncDir } from '../src/fsync-dir.js';
-import { NODE_ID_PATTERN } from '../src/protocol/constants.js';
-import { nodeIdFromClientId } from '../src/protocol/index.js';
+import { NODE_ID_PATTERN, nodeIdFromClientId } from '../src/protocol/index.js';
 import { createScryptGate, type GateRefusal, type ScryptGateOptions } from './scrypt-gate.js';
 
 /**
@@ -223,7 +220,7 @@ export async function setCredential(
   if (at >= 0) lines[at] = entry;
   else lines.push(entry);
   const text = lines.map((l) => ('node' in l ? entryText(l) : l.text)).join('\n');
-  await writeAtomically(file, `${text}\n`);
+  await writeSecretFile(file, `${text}\n`);
   return at >= 0 ? 'replaced' : 'added';
 }
 
@@ -240,31 +237,13 @@ export async function deleteCredential(file: string, node: string): Promise<bool
   }
   const kept = lines.filter((l) => !('node' in l && l.node === node));
   if (kept.length === lines.length) return false;
-  await writeAtomically(file, `${kept.map((l) => ('node' in l ? entryText(l) : l.text)).join('\n')}\n`);
+  await writeSecretFile(file, `${kept.map((l) => ('node' in l ? entryText(l) : l.text)).join('\n')}\n`);
   return true;
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-  try {
-    await fh.chmod(0o600); // the umask may have narrowed it further, never widened: make it exact
-    await fh.writeFile(text);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(dir);
+/** Mode 0600 exactly: the umask may narrow it further, never widen it; the hashes stay private. */
+function writeSecretFile(file: string, text: string): Promise<void> {
+  return writeAtomic(file, text, { mode: 0o600, exactMode: true });
 }
 
 export interface FileAuthOptions {

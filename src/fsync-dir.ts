@@ -1,7 +1,8 @@
 /**
  * fsync a folder, so that a file created, renamed or removed in it survives a power cut (a file's
- * own fsync does not make its NAME durable). Shared by the series, the chunk store and the broker's
- * credentials file; each maps a failure to its own typed error.
+ * own fsync does not make its NAME durable). Shared by the series and every atomic file write
+ * (atomic-write.ts: chunk files, the broker's credentials file, the CLI's output files); each maps a
+ * failure to its own typed error.
  */
 import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';

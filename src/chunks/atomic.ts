@@ -1,11 +1,11 @@
 /**
- * The one way a chunk file comes to exist: temp file → write → fsync → read back and verify the
- * SHA-256 against the id → rename → fsync the folder. A crash at any point leaves no file, a temp
+ * The one way a chunk file comes to exist (src/atomic-write.ts): temp file → write → fsync → read
+ * back and verify the SHA-256 against the id → rename → fsync the folder. A crash at any point leaves no file, a temp
  * file (removed at open), or a whole verified file; never a partial file under a chunk id.
  */
-import { constants as fsc } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomic } from '../atomic-write.js';
 import { fsyncDir } from '../fsync-dir.js';
 import { TEMP_PREFIX } from './constants.js';
 import { verifyChunk } from './verify.js';
@@ -19,29 +19,18 @@ export async function writeChunkFile(
   bytes: Uint8Array,
   beforeRename?: (tempPath: string) => void | Promise<void>,
 ): Promise<void> {
-  const temp = join(dir, `${TEMP_PREFIX}${id}-${process.pid}-${tempSeq++}`);
-  let committed = false;
-  try {
-    const fh = await open(temp, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o644);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-      // What the file holds is verified, not what was in memory. Read through the open handle: one
-      // call instead of readFile's open, fstat, read and close (each a thread-pool round trip).
+  await writeAtomic(join(dir, id), bytes, {
+    // The temp prefix tells reconciliation at open what to remove.
+    tempPath: join(dir, `${TEMP_PREFIX}${id}-${process.pid}-${tempSeq++}`),
+    // What the file holds is verified, not what was in memory. Read through the open handle: one
+    // call instead of readFile's open, fstat, read and close (each a thread-pool round trip).
+    verify: async (fh) => {
       const back = Buffer.allocUnsafe(bytes.length);
       const { bytesRead } = await fh.read(back, 0, back.length, 0);
       verifyChunk(id, back.subarray(0, bytesRead));
-    } finally {
-      await fh.close();
-    }
-    await beforeRename?.(temp);
-    await rename(temp, join(dir, id));
-    committed = true;
-    // The rename is durable only once the folder is (POSIX rename + fsync of the directory).
-    await fsyncDir(dir);
-  } finally {
-    if (!committed) await unlink(temp).catch(() => undefined);
-  }
+    },
+    beforeRename,
+  });
 }
 
 /** Unlinks `<dir>/<id>` (a missing file is fine) and makes the removal durable. */

@@ -1,10 +1,11 @@
 /**
  * Output files the CLI writes (`map --html/--csv/--geojson`): checked before any work is done, so
- * a wrong path costs one line and no wait, and written atomically (a temp file in the same folder,
- * fsync, rename), so a reader or a crash never sees half a file.
+ * a wrong path costs one line and no wait, and written atomically (src/atomic-write.ts), so a
+ * reader or a crash never sees half a file.
  */
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { writeAtomic } from '../atomic-write.js';
 import { DamesoError } from '../errors.js';
 
 /** An output path that cannot be written: exit 73. */
@@ -54,21 +55,11 @@ export async function checkOutputDir(flag: string, dir: string): Promise<void> {
   }
 }
 
-/** Write `text` to `path` through a temp file and a rename. */
+/** Write `text` to `path` through a temp file, a rename and a folder fsync. */
 export async function writeFileAtomic(flag: string, path: string, text: string | Uint8Array): Promise<void> {
-  const dir = dirname(resolve(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    await writeAtomic(resolve(path), text);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new CannotWriteError(flag, path, why((err as NodeJS.ErrnoException).code, dir));
+    throw new CannotWriteError(flag, path, why((err as NodeJS.ErrnoException).code, dirname(resolve(path))));
   }
 }
