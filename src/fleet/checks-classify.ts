@@ -80,6 +80,42 @@ export interface ClassifyContext {
   silent: ReadonlySet<string>;
   dead: readonly DeadWindow[];
   runStartMs: number;
+  /**
+   * The fleet requester's presence changes per node (wall ms, online or not), in time order: the
+   * view a requester that keeps no presence entries (a worker's nodes share one roster) is judged
+   * by, since the broker sends a Will to every subscriber at once.
+   */
+  presenceLog?: ReadonlyMap<string, ReadonlyArray<{ t: number; online: boolean }>>;
+  /** Wall ms the requester's view ends (it stops before the fleet's nodes do). */
+  presenceUntilMs?: number;
+}
+
+/** How far apart two processes may hear the same Will, ms. */
+const CROSS_VIEW_SLACK_MS = 250;
+
+/** Presence changes per node from a series' entries (the fleet requester's). */
+export function presenceLogOf(entries: Iterable<Entry>): Map<string, Array<{ t: number; online: boolean }>> {
+  const out = new Map<string, Array<{ t: number; online: boolean }>>();
+  for (const e of entries) {
+    if (e.event !== 'peer_added' && e.event !== 'peer_removed') continue;
+    const node = String(e.node);
+    const log = out.get(node) ?? [];
+    log.push({ t: e.t, online: e.event === 'peer_added' });
+    out.set(node, log);
+  }
+  return out;
+}
+
+/** The node went offline during the intent, or was offline when it was declared, in `log`'s view. */
+function offlineInLog(
+  log: ReadonlyArray<{ t: number; online: boolean }> | undefined,
+  from: number,
+  to: number,
+): boolean {
+  if (log === undefined) return false;
+  const during = log.some((x) => !x.online && x.t >= from - CROSS_VIEW_SLACK_MS && x.t <= to + CROSS_VIEW_SLACK_MS);
+  const before = [...log].reverse().find((x) => x.t <= from);
+  return during || before?.online === false;
 }
 
 /** Folds one requester's entries (seq order) into the tally, latencies and per-second mix. */
@@ -140,7 +176,10 @@ function judgeOutcome(
   }
   for (const n of offline) {
     if (presence === undefined) {
-      t.offlineUnverified++;
+      if (ctx.presenceLog === undefined || e.t > (ctx.presenceUntilMs ?? Number.POSITIVE_INFINITY))
+        t.offlineUnverified++;
+      else if (offlineInLog(ctx.presenceLog.get(n), declaredAt, e.t)) t.offlineJustified++;
+      else note(t, 'offlineWithoutWill', `${requester}: ${n} offline in ${e.id} with no offline record seen`);
       continue;
     }
     const p = presence.get(n);

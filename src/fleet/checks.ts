@@ -22,6 +22,7 @@ import {
   type DeadWindow,
   emptyClassifyTally,
   type LatencySamples,
+  presenceLogOf,
   type SecondBuckets,
 } from './checks-classify.js';
 import {
@@ -122,6 +123,8 @@ export async function runChecks(input: ChecksInput): Promise<ChecksResult> {
   const silent = by(['silent']);
   const requesterEntries = input.requester ? await readEntries(input.requester.dataDir).catch(() => [] as Entry[]) : [];
   const dead = deadWindows(input.marks, input.runStartMs, requesterEntries);
+  const presenceLog = input.requester ? presenceLogOf(requesterEntries) : undefined;
+  const presenceUntilMs = Math.max(0, ...requesterEntries.map((e) => e.t));
   const acc = {
     tally: emptyClassifyTally(),
     latency: { yes: [], no: [], silenceClose: [] } as LatencySamples,
@@ -143,7 +146,12 @@ export async function runChecks(input: ChecksInput): Promise<ChecksResult> {
       acc.storage.push(`${f.id}: series unreadable (${String(err)})`);
       return [] as Entry[];
     });
-    classifySeries(f.id, entries, { silent, dead, runStartMs: input.runStartMs }, acc);
+    classifySeries(
+      f.id,
+      entries,
+      { silent, dead, runStartMs: input.runStartMs, ...(presenceLog ? { presenceLog, presenceUntilMs } : {}) },
+      acc,
+    );
     if (f.mapper) judgeSurveyor(f.id, entries, truthCtx, acc);
     await checkStorage(f.id, f.dataDir, entries, acc.storage);
   }
