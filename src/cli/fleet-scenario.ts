@@ -40,7 +40,13 @@ export const SCENARIO_SETTINGS: readonly Setting[] = [
     what: 'storage-only nodes (the rest not --mappers serve both roles)',
   },
   { key: 'mappers', flag: '--mappers', arg: 'n', kind: 'share', what: 'mapper-only nodes (simulated sensors)' },
-  { key: 'cells', flag: '--cells', arg: 'n', kind: 'whole', what: 'cells of the synthetic field the mappers stand in' },
+  {
+    key: 'cells',
+    flag: '--cells',
+    arg: 'n',
+    kind: 'whole',
+    what: 'cells of the synthetic field the mappers stand in (default one per 8 mappers)',
+  },
   { key: 'fieldSeed', flag: '--field', arg: 'seed', kind: 'whole', what: 'seed of where the cells lie on the field' },
   {
     key: 'liars',
@@ -179,6 +185,18 @@ A scenario file holds any of the keys named above ("nodes" stays a flag), e.g.
   {"bt": 10, "mappers": 40, "cells": 5, "liars": 0.3, "liarBiasUnits": 8, "silent": 3,
    "slowDelayMs": 800, "stallEveryS": 15, "stallForS": 4, "killEveryS": 10, "seed": 42}
 An unknown key or a bad value is one line naming the key (exit 78).
+
+Checks, each printed "check ok|FAILED NAME: detail"; exit 1 unless all hold:
+  classification  every expected node in exactly one of yes/no/silence/offline, silent nodes never
+                  answer, offline only after the node's Will, no answer from a killed or stalled node
+  truth           per cell, the robust consensus within --truth-tolerance of the ground truth
+                  (beside the weighted mean, plain mean and plain median of the same values)
+  reputation      every liar below every honest node within --reputation-rounds rounds
+  storage         every series sound, evicted entries backed up, a killed node's chunks pulled
+                  back and each hashed to its id
+Report:
+  dameso fleet --nodes 40 --liars 0.3 --json run.json --report run.html   # JSON summary + one HTML page
+  dameso fleet --nodes 40 --json                                            # the JSON alone on stdout
 `;
 
 /** `--json FILE` (a file; bare `--json` prints to stdout) and `--report FILE.html`: checked before the run. */
