@@ -18,9 +18,9 @@ export interface ChunkingOptions {
   maxBytes?: number;
 }
 
-export function chunkingPolicy(o: ChunkingOptions = {}): Required<ChunkingOptions> {
-  const maxEntries = o.maxEntries ?? DEFAULT_CHUNK_MAX_ENTRIES;
-  const maxBytes = o.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
+export function chunkingPolicy(options: ChunkingOptions = {}): Required<ChunkingOptions> {
+  const maxEntries = options.maxEntries ?? DEFAULT_CHUNK_MAX_ENTRIES;
+  const maxBytes = options.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
   if (!Number.isInteger(maxEntries) || maxEntries < 1)
     throw new ConfigError('chunks.maxEntries', `${maxEntries} is not an integer >= 1`);
   if (!Number.isFinite(maxBytes) || maxBytes < 1)
@@ -42,9 +42,9 @@ export async function* streamChunks(
   node: string,
   fromSeq: number,
   toSeq: number,
-  o: ChunkingOptions = {},
+  options: ChunkingOptions = {},
 ): AsyncGenerator<Chunk> {
-  const { maxEntries, maxBytes } = chunkingPolicy(o);
+  const { maxEntries, maxBytes } = chunkingPolicy(options);
   let events: Entry[] = [];
   let bytes = 0;
   for await (const e of series.read({ fromSeq, toSeq })) {

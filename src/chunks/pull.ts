@@ -19,7 +19,7 @@ import { hashMismatch, isChunkId } from './verify.js';
 export interface PullDeps {
   declare(kind: string, options: DeclareOptions): DeclaredIntent;
   /** Fetches one chunk (fetch.ts): the nodes that named it come as `claimedBy`, asked first. */
-  fetch(id: string, o: FetchOptions): Promise<FetchResult>;
+  fetch(id: string, options: FetchOptions): Promise<FetchResult>;
 }
 
 export interface PullOptions {
@@ -59,11 +59,11 @@ export async function pullChunks(
   deps: PullDeps,
   filter: ChunkFilter,
   dir: string,
-  o: PullOptions,
+  options: PullOptions,
 ): Promise<PullResult> {
   const outcome = await deps.declare('want_chunks', {
     body: filter,
-    ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
   });
   // Who named each id: they are asked first, with no `have` lookup per chunk.
   const claimedBy = new Map<string, string[]>();
@@ -100,7 +100,7 @@ export async function pullChunks(
     try {
       const got = await deps.fetch(id, {
         claimedBy: claimedBy.get(id) ?? [],
-        ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
+        ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
       });
       await writeChunkFile(dir, id, got.bytes);
       res.fetched.push({ id, from: got.from, size: got.bytes.length });
@@ -114,10 +114,10 @@ export async function pullChunks(
     while (next < res.ids.length) {
       await pullOne(res.ids[next++] as string);
       progress.done += 1;
-      o.onProgress?.({ ...progress });
+      options.onProgress?.({ ...progress });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.window) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.window) }, worker));
   return res;
 }
 

@@ -43,10 +43,10 @@ export interface PushResult {
 export async function pushChunk(
   deps: PushDeps,
   chunk: Pick<Chunk, 'id' | 'bytes'>,
-  o: PushOptions = {},
+  options: PushOptions = {},
 ): Promise<PushResult> {
-  const res = await pushChunkUnrecorded(deps, chunk, o);
-  await deps.series.append(pushedEntry(res, o.lastSeq));
+  const res = await pushChunkUnrecorded(deps, chunk, options);
+  await deps.series.append(pushedEntry(res, options.lastSeq));
   return res;
 }
 
@@ -75,12 +75,12 @@ export function pushedEntry(res: PushResult, lastSeq?: number): EntryInput {
 export async function pushChunkUnrecorded(
   deps: Omit<PushDeps, 'series'>,
   chunk: Pick<Chunk, 'id' | 'bytes'>,
-  o: Omit<PushOptions, 'lastSeq'> & { heldBy?: readonly string[] } = {},
+  options: Omit<PushOptions, 'lastSeq'> & { heldBy?: readonly string[] } = {},
 ): Promise<PushResult> {
-  const replicas = o.replicas ?? DEFAULT_REPLICAS;
-  const deadlineMs = o.deadlineMs ?? DEFAULT_PUSH_DEADLINE_MS;
+  const replicas = options.replicas ?? DEFAULT_REPLICAS;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_PUSH_DEADLINE_MS;
   const ranked = rankCandidates(chunk.id, deps.candidates());
-  const holders = new Set<string>(o.heldBy ?? []);
+  const holders = new Set<string>(options.heldBy ?? []);
   const tried = new Set<string>(holders);
   const res: PushResult = {
     id: chunk.id,
@@ -132,7 +132,7 @@ export interface InOrderOptions extends Omit<PushOptions, 'lastSeq'> {
 export async function pushInOrder(
   deps: PushDeps,
   chunks: AsyncIterable<Pick<Chunk, 'id' | 'bytes' | 'chunk'>>,
-  o: InOrderOptions,
+  options: InOrderOptions,
 ): Promise<PushResult[]> {
   const results: PushResult[] = [];
   const inFlight: Array<{ lastSeq: number; result: Promise<PushResult> }> = [];
@@ -144,18 +144,18 @@ export async function pushInOrder(
     deps.series.record(pushedEntry(res, shortOfK ? undefined : lastSeq));
     if (!res.met) shortOfK = true;
     results.push(res);
-    o.onSettled?.(res, { lastSeq });
+    options.onSettled?.(res, { lastSeq });
   };
   try {
     for await (const chunk of chunks) {
       // Later chunks would move the mark past the one short of K; the next push retries from it.
       if (shortOfK) break;
-      o.beforeSend?.();
-      const heldBy = o.knownHolders?.(chunk.id) ?? [];
-      const result = pushChunkUnrecorded(deps, chunk, { ...o, heldBy });
+      options.beforeSend?.();
+      const heldBy = options.knownHolders?.(chunk.id) ?? [];
+      const result = pushChunkUnrecorded(deps, chunk, { ...options, heldBy });
       result.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
       inFlight.push({ lastSeq: chunk.chunk.last_seq, result });
-      if (inFlight.length >= Math.max(1, o.window)) await settleOldest();
+      if (inFlight.length >= Math.max(1, options.window)) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
   } finally {

@@ -29,7 +29,7 @@ export interface ReconcileFindings {
   tempRemoved: number;
 }
 
-export async function reconcileFiles(o: {
+export async function reconcileFiles(deps: {
   dir: string;
   series: Series;
   log: Logger;
@@ -40,16 +40,16 @@ export async function reconcileFiles(o: {
   const found: ReconcileFindings = { adopted: [], missing: [], corrupt: [], tempRemoved: 0 };
   const files = new Set<string>();
   let removedAny = false;
-  for (const name of await readdir(o.dir)) {
+  for (const name of await readdir(deps.dir)) {
     if (name.startsWith(TEMP_PREFIX)) {
-      await unlink(join(o.dir, name)).catch(() => undefined);
+      await unlink(join(deps.dir, name)).catch(() => undefined);
       found.tempRemoved += 1;
       removedAny = true;
     } else if (isChunkId(name)) files.add(name);
   }
-  for (const [id, held] of Object.entries(o.state().held)) {
+  for (const [id, held] of Object.entries(deps.state().held)) {
     const size = files.has(id)
-      ? await stat(join(o.dir, id)).then(
+      ? await stat(join(deps.dir, id)).then(
           (s) => s.size,
           () => -1,
         )
@@ -57,29 +57,29 @@ export async function reconcileFiles(o: {
     files.delete(id);
     if (size === held.size) continue;
     if (size >= 0) {
-      await unlink(join(o.dir, id)).catch(() => undefined);
+      await unlink(join(deps.dir, id)).catch(() => undefined);
       removedAny = true;
     }
     found.missing.push(id);
-    await o.series.append({ event: 'evicted_chunk', id, size: held.size, reason: 'missing' });
+    await deps.series.append({ event: 'evicted_chunk', id, size: held.size, reason: 'missing' });
   }
   for (const id of files) {
-    const path = join(o.dir, id);
+    const path = join(deps.dir, id);
     try {
       const bytes = await readFile(path);
       verifyChunk(id, bytes);
       const meta = metaOf(decodeChunkMap(bytes), bytes.length);
-      const s = o.state();
-      if (s.count >= o.maxChunks) throw new StorageFullError(meta.size, s.bytes, o.budgetBytes);
-      await o.series.append({ event: 'stored_chunk', id, ...meta, adopted: true });
+      const s = deps.state();
+      if (s.count >= deps.maxChunks) throw new StorageFullError(meta.size, s.bytes, deps.budgetBytes);
+      await deps.series.append({ event: 'stored_chunk', id, ...meta, adopted: true });
       found.adopted.push(id);
     } catch (err) {
       await unlink(path).catch(() => undefined);
       removedAny = true;
       found.corrupt.push(id);
-      o.log.warn({ id, err: String(err) }, 'chunk file without entry did not verify or fit: deleted');
+      deps.log.warn({ id, err: String(err) }, 'chunk file without entry did not verify or fit: deleted');
     }
   }
-  if (removedAny) await fsyncDir(o.dir);
+  if (removedAny) await fsyncDir(deps.dir);
   return found;
 }

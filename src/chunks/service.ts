@@ -143,9 +143,9 @@ function need({ c, store, board }: Bound): Opened {
 export function createChunksService(options: ChunksServiceOptions = {}): ChunksService {
   const bound: Bound = { manualPushes: 0 };
   const net = netDeps(bound);
-  const pushOptionsOf = (o: PushOptions = {}): PushOptions => ({
-    replicas: o.replicas ?? options.replicas,
-    deadlineMs: o.deadlineMs ?? options.deadlineMs,
+  const pushOptionsOf = (push: PushOptions = {}): PushOptions => ({
+    replicas: push.replicas ?? options.replicas,
+    deadlineMs: push.deadlineMs ?? options.deadlineMs,
   });
   const handlers = guardedHandlers(bound);
 
@@ -224,7 +224,7 @@ export function createChunksService(options: ChunksServiceOptions = {}): ChunksS
 /** What push and fetch need, built once and bound late (to what start() opened), not per call. */
 function netDeps(bound: Bound): FetchDeps {
   return {
-    declare: (kind, o) => need(bound).c.intents.declare(kind, o),
+    declare: (kind, declareOptions) => need(bound).c.intents.declare(kind, declareOptions),
     candidates: () => storageNodes(need(bound).c),
     get series() {
       return need(bound).c.series;

@@ -109,7 +109,7 @@ class DiskChunkStore implements ChunkStore {
   readonly dir: string;
   private readonly maxChunks: number;
   private readonly whenFull: WhenFull;
-  private readonly o: ChunkStoreOptions;
+  private readonly options: ChunkStoreOptions;
   /** Least recently wanted first (Map keeps insertion order; a touch re-inserts). Bounded by `maxChunks`. */
   private readonly recency = new Map<string, true>();
   /**
@@ -123,18 +123,18 @@ class DiskChunkStore implements ChunkStore {
   /** `stored_chunk` / `evicted_chunk` are recorded, not awaited; each refusal is logged. */
   private readonly record: (entry: EntryInput) => void;
 
-  constructor(o: ChunkStoreOptions) {
-    this.o = o;
-    this.record = recorder(o.series, (err, entry) =>
-      o.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series'),
+  constructor(options: ChunkStoreOptions) {
+    this.options = options;
+    this.record = recorder(options.series, (err, entry) =>
+      options.log.error({ err: String(err), event: entry.event }, 'chunk store: could not record in the series'),
     );
-    this.dir = join(o.dataDir, CHUNKS_DIR_NAME);
-    this.budgetBytes = positive('chunks.budgetBytes', o.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
-    this.maxChunkBytes = positive('chunks.maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
-    this.maxChunks = positive('chunks.maxChunks', o.maxChunks ?? DEFAULT_MAX_CHUNKS);
-    this.cacheLimitBytes = o.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.dir = join(options.dataDir, CHUNKS_DIR_NAME);
+    this.budgetBytes = positive('chunks.budgetBytes', options.budgetBytes ?? DEFAULT_STORE_BUDGET_BYTES);
+    this.maxChunkBytes = positive('chunks.maxChunkBytes', options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
+    this.maxChunks = positive('chunks.maxChunks', options.maxChunks ?? DEFAULT_MAX_CHUNKS);
+    this.cacheLimitBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.cache = new ByteCache(this.cacheLimitBytes);
-    this.whenFull = o.whenFull ?? 'refuse';
+    this.whenFull = options.whenFull ?? 'refuse';
     if (this.whenFull !== 'evict' && this.whenFull !== 'refuse') {
       throw new ConfigError('chunks.whenFull', `"${String(this.whenFull)}" is neither "evict" nor "refuse"`);
     }
@@ -142,7 +142,7 @@ class DiskChunkStore implements ChunkStore {
 
   private state(): ChunksState {
     try {
-      return this.o.series.view<ChunksState>(CHUNKS_VIEW);
+      return this.options.series.view<ChunksState>(CHUNKS_VIEW);
     } catch (err) {
       throw new ConfigError(
         'series.views',
@@ -167,8 +167,8 @@ class DiskChunkStore implements ChunkStore {
   private async reconcile(): Promise<ReconcileReport> {
     const found = await reconcileFiles({
       dir: this.dir,
-      series: this.o.series,
-      log: this.o.log,
+      series: this.options.series,
+      log: this.options.log,
       state: () => this.state(),
       maxChunks: this.maxChunks,
       budgetBytes: this.budgetBytes,
@@ -184,7 +184,7 @@ class DiskChunkStore implements ChunkStore {
     report.held = after.count;
     report.bytes = after.bytes;
     if (report.adopted.length + report.missing.length + report.corrupt.length + report.tempRemoved > 0) {
-      this.o.log.warn(
+      this.options.log.warn(
         {
           adopted: report.adopted.length,
           missing: report.missing.length,
@@ -251,7 +251,7 @@ class DiskChunkStore implements ChunkStore {
         return { stored: false, evicted: [] };
       }
       const evicted = await this.makeRoom(bytes.length, id);
-      await writeChunkFile(this.dir, id, bytes, this.o.beforeRename);
+      await writeChunkFile(this.dir, id, bytes, this.options.beforeRename);
       // The view applies at the call; durability of the entry is not awaited (a crash before it
       // leaves a verified file without its entry, adopted at open).
       this.record({ event: 'stored_chunk', id, ...meta });
@@ -293,7 +293,7 @@ class DiskChunkStore implements ChunkStore {
     this.record({ event: 'evicted_chunk', id, size: held.size, reason });
     this.recency.delete(id);
     this.cache.delete(id);
-    this.o.onEvicted?.(id, reason);
+    this.options.onEvicted?.(id, reason);
   }
 
   get(id: string): Promise<Uint8Array | undefined> {
@@ -332,7 +332,7 @@ class DiskChunkStore implements ChunkStore {
       verifyChunk(id, bytes);
     } catch (err) {
       // A missing or rotten file is never served; the store forgets it.
-      this.o.log.warn({ id, err: String(err) }, 'held chunk failed verification on read: dropped');
+      this.options.log.warn({ id, err: String(err) }, 'held chunk failed verification on read: dropped');
       await this.exclusive(() => this.drop(id, 'corrupt')).catch(() => undefined);
       return undefined;
     }

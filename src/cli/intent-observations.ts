@@ -32,9 +32,9 @@ export function checkObservationsSubject(kind: string, subject: string | undefin
 const num = (v: number): string => v.toFixed(3);
 
 /** The values and the equal-weight consensus of a `want_observations` outcome, as text lines. */
-export function observationsText(o: Outcome, minResponders = DEFAULT_MIN_RESPONDERS): string {
-  const subject = o.subject ?? '';
-  const replies = o.yes.map((r) => ({ node: r.envelope.from, data: r.envelope.data }));
+export function observationsText(outcome: Outcome, minResponders = DEFAULT_MIN_RESPONDERS): string {
+  const subject = outcome.subject ?? '';
+  const replies = outcome.yes.map((r) => ({ node: r.envelope.from, data: r.envelope.data }));
   const { groups, verdicts } = perspectivesFrom(replies, subject);
   const lines = ["values (each responder's median per cell and metric):"];
   lines.push(`  ${'node'.padEnd(20)} ${'metric'.padEnd(12)} ${'value'.padStart(12)}  cell`);

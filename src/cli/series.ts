@@ -54,13 +54,13 @@ interface AppendOptions {
   event: string;
 }
 
-async function appendCmd(o: AppendOptions) {
+async function appendCmd(options: AppendOptions) {
   const series = createSeries({
-    dir: o.dir,
-    durability: o.durability,
-    batchWindowMs: o.window,
-    segmentBytes: o.segmentBytes,
-    budgetBytes: o.budgetBytes,
+    dir: options.dir,
+    durability: options.durability,
+    batchWindowMs: options.window,
+    segmentBytes: options.segmentBytes,
+    budgetBytes: options.budgetBytes,
     log: createLogger({ level: 'warn' }),
     // Called only after the commit's write (+ fdatasync unless `none`) returned.
     onDurable: (seq) => out(`durable ${seq}`),
@@ -71,10 +71,10 @@ async function appendCmd(o: AppendOptions) {
       `recovered: cut ${rep.truncatedBytes} torn bytes, skipped ${rep.corruptRecords} corrupt record(s)\n`,
     );
   }
-  const data = new Uint8Array(o.size);
+  const data = new Uint8Array(options.size);
   for (let i = 0; i < data.length; i++) data[i] = i & 0xff;
   // Bounded in flight: enough to fill a batch window, never the whole count in memory.
-  const maxInFlight = Math.max(1, Math.min(o.inFlight, Math.floor((8 * 1024 * 1024) / (o.size + 64))));
+  const maxInFlight = Math.max(1, Math.min(options.inFlight, Math.floor((8 * 1024 * 1024) / (options.size + 64))));
   let inFlight = 0;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -84,9 +84,9 @@ async function appendCmd(o: AppendOptions) {
   };
   try {
     // Nobody reads the durable lines any more: stop appending, close the series cleanly.
-    for (let i = 0; i < o.count && failure === undefined && !stdoutClosed; i++) {
+    for (let i = 0; i < options.count && failure === undefined && !stdoutClosed; i++) {
       inFlight++;
-      series.append({ event: o.event, i, data }).then(settled, (err: unknown) => {
+      series.append({ event: options.event, i, data }).then(settled, (err: unknown) => {
         failure ??= err;
         settled();
       });
@@ -97,19 +97,19 @@ async function appendCmd(o: AppendOptions) {
     await series.close().catch(() => undefined);
   }
   if (failure !== undefined) throw failure;
-  if (!stdoutClosed) process.stderr.write(`appended ${o.count} entries; last seq ${series.lastSeq}\n`);
+  if (!stdoutClosed) process.stderr.write(`appended ${options.count} entries; last seq ${series.lastSeq}\n`);
 }
 
-async function verifyCmd(o: { dir: string; json?: boolean }) {
-  const r = await verifySeries(o.dir);
+async function verifyCmd(options: { dir: string; json?: boolean }) {
+  const r = await verifySeries(options.dir);
   // An empty folder holds no series at all: "sound" would let a wrong --dir pass a check.
   if (r.perSegment.length === 0 && r.evictedSegments === 0) {
     throw new DamesoError(
       'DAMESO_NOT_A_SERIES',
-      `${o.dir} holds no series (no segment files): point --dir at a series folder`,
+      `${options.dir} holds no series (no segment files): point --dir at a series folder`,
     );
   }
-  if (o.json) out(JSON.stringify(r));
+  if (options.json) out(JSON.stringify(r));
   else {
     out(`${r.sound ? 'sound' : 'NOT SOUND'}: ${r.dir}`);
     out(`entries ${r.entries}  seq ${r.firstSeq}..${r.lastSeq}  bytes ${r.bytes}  segments ${r.segments}`);
@@ -154,32 +154,32 @@ function damagedText(damaged: DamagedRegion[]): string {
   return `${damaged.length} damaged record(s) skipped${first ? ` (first in ${first.path} at byte ${first.offset})` : ''}`;
 }
 
-async function exportCmd(o: ExportOptions) {
-  const s = await openReadOnly(o.dir);
+async function exportCmd(options: ExportOptions) {
+  const s = await openReadOnly(options.dir);
   const damaged: DamagedRegion[] = [];
   const onDamaged = (d: DamagedRegion): void => {
     damaged.push(d);
   };
   try {
-    for await (const e of s.read({ fromSeq: o.fromSeq, toSeq: o.toSeq, event: o.event, onDamaged })) {
-      await write(o.format === 'cbor' ? encodeEntry(e) : `${toJson(e)}\n`);
+    for await (const e of s.read({ fromSeq: options.fromSeq, toSeq: options.toSeq, event: options.event, onDamaged })) {
+      await write(options.format === 'cbor' ? encodeEntry(e) : `${toJson(e)}\n`);
     }
   } finally {
     await s.close();
   }
   if (damaged.length === 0 || stdoutClosed) return;
   // A skipped record is data lost: say so, and fail unless the user chose to take what is left.
-  if (o.skipDamaged) process.stderr.write(`dameso: ${o.dir}: ${damagedText(damaged)}\n`);
+  if (options.skipDamaged) process.stderr.write(`dameso: ${options.dir}: ${damagedText(damaged)}\n`);
   else
     throw new SeriesCorruptError(
-      o.dir,
+      options.dir,
       `${damagedText(damaged)}; the other entries were exported. Pass --skip-damaged to accept that (exit 0)`,
     );
 }
 
-async function inspectCmd(o: { dir: string; json?: boolean }) {
-  const r = await verifySeries(o.dir);
-  if (o.json) {
+async function inspectCmd(options: { dir: string; json?: boolean }) {
+  const r = await verifySeries(options.dir);
+  if (options.json) {
     out(JSON.stringify({ segments: r.perSegment, lastSnapshot: r.lastSnapshot, events: r.events }));
     return;
   }

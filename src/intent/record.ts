@@ -20,16 +20,16 @@ function replyRecord(r: ReceivedReply): OutcomeReplyRecord {
   return rec;
 }
 
-export function compactOutcome(o: Outcome): EntryInput {
+export function compactOutcome(outcome: Outcome): EntryInput {
   // Key order is the record's (subject after kind when present); built in place, not by spreads.
-  const entry: EntryInput = { event: 'intent_outcome', id: o.id, kind: o.kind };
-  if (o.subject !== undefined) entry.subject = o.subject;
-  entry.expected = o.expected;
-  entry.yes = o.yes.map(replyRecord);
-  entry.no = o.no.map(replyRecord);
-  entry.offline = o.offline;
-  entry.silence = o.silence;
-  entry.closedBy = o.closedBy;
-  entry.ms = Math.round(o.elapsedMs * 100) / 100;
+  const entry: EntryInput = { event: 'intent_outcome', id: outcome.id, kind: outcome.kind };
+  if (outcome.subject !== undefined) entry.subject = outcome.subject;
+  entry.expected = outcome.expected;
+  entry.yes = outcome.yes.map(replyRecord);
+  entry.no = outcome.no.map(replyRecord);
+  entry.offline = outcome.offline;
+  entry.silence = outcome.silence;
+  entry.closedBy = outcome.closedBy;
+  entry.ms = Math.round(outcome.elapsedMs * 100) / 100;
   return entry;
 }
