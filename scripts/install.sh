@@ -1,14 +1,21 @@
 #!/bin/sh
 # Install dameso from this unpacked bundle onto a board: no npm, only Node >= 20 at /usr/bin/node.
 #
-#   sudo ./install.sh --broker mqtt://hub.local:1883 --roles bt [--id pi-7] [--device pi-4b, default auto]
+#   sudo ./install.sh --broker mqtt://hub.local:1883 --roles bt --id pi-7
 #   ./install.sh --root /tmp/board --broker mqtt://127.0.0.1:1883   # into a folder, for a test
+#
+# Flags:
+#   --broker URL        the broker the node connects to (needed to write the settings)
+#   --roles LIST        bt, mapper or bt,mapper (default bt)
+#   --id NAME           the node's id (default: the host name)
+#   --device BOARD      pi-zero-2w, pi-3b, pi-4b, pi-400, pi-cm4, pi-5, generic or auto (default auto)
+#   --replace-config    write /etc/dameso/node.json even if one exists (the old one is kept as .bak)
+#   --root DIR          install under DIR; print the useradd/chown/systemctl steps instead of running them
 #
 # Creates the `dameso` user and /var/lib/dameso (the node's data), writes /etc/dameso/node.json from
 # the flags (an existing one is kept), copies the program to /opt/dameso, links /usr/local/bin/dameso,
-# installs and enables dameso-node.service and prints its status. With --root DIR every path is under
-# DIR and what needs the real system (the user, systemctl) is printed instead of run; the same
-# happens when systemctl is absent. ./uninstall.sh removes everything but the data.
+# installs and enables dameso-node.service and prints its status. Without systemctl the steps are
+# printed. /opt/dameso/uninstall.sh removes everything but the data.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -20,9 +27,9 @@ BROKER=''
 DEVICE='auto'
 REPLACE_CONFIG=0
 
+# One line on stderr, exit 64 (EX_USAGE).
 usage() {
-  echo "install.sh: $1 [DAMESO_USAGE]" >&2
-  echo "usage: install.sh --broker URL [--roles bt,mapper] [--id NAME] [--device auto|BOARD] [--replace-config] [--root DIR]" >&2
+  echo "install.sh: $1 (install.sh --help lists the flags) [DAMESO_USAGE]" >&2
   exit 64
 }
 
@@ -41,7 +48,7 @@ while [ $# -gt 0 ]; do
       ;;
     --replace-config) REPLACE_CONFIG=1; shift ;;
     -h | --help)
-      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) usage "unknown flag \"$1\"" ;;

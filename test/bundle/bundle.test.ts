@@ -87,7 +87,7 @@ test('install.sh without --broker writes nothing for the settings and exits 64 w
     (e: { code: number; stderr: string }) => e,
   );
   expect('code' in r ? r.code : 0).toBe(64);
-  expect(r.stderr.split('\n')[0]).toMatch(/--broker is required .*\[DAMESO_USAGE\]$/);
+  expect(r.stderr).toMatch(/^install\.sh: --broker is required .*\[DAMESO_USAGE\]\n$/);
 });
 
 test('installed into a root folder, the node runs from the installed JS, answers, and uninstall leaves only the data', async () => {
