@@ -42,7 +42,7 @@ export async function runScenario(
   const proxy: StallProxy | undefined = stallGroup.size > 0 ? await startStallProxy(() => brokerAt) : undefined;
   let faults: FaultRunner | undefined;
   let runStartMs = systemClock.now();
-  let pulled: Promise<PullBack | undefined> = Promise.resolve(undefined);
+  let pulled: Drill = { result: Promise.resolve(undefined), cancel: () => undefined };
   try {
     const summary = await runFleet({
       ...fleet,
@@ -68,7 +68,9 @@ export async function runScenario(
     });
     await faults?.stop();
     const marks = faults?.marks() ?? [];
-    const pull = await pulled;
+    // A run cut short (Ctrl-C) before the drill: its nodes are gone, there is nothing to pull.
+    pulled.cancel();
+    const pull = await pulled.result;
     const checks = await runChecks({
       plan,
       requester: { id: REQUESTER_ID, dataDir: path.join(fleet.dataDir, REQUESTER_ID) },
@@ -95,14 +97,22 @@ export async function runScenario(
   }
 }
 
+interface Drill {
+  result: Promise<PullBack | undefined>;
+  /** Resolves `result` with undefined when the drill has not begun. */
+  cancel(): void;
+}
+
 /**
  * At `PULL_AT_SHARE` of the run, the chunks of the node killed last (else of the first mapper) are
  * pulled back from the storage nodes and hashed again.
  */
-function drill(plan: FleetPlan, faults: FaultRunner, broker: string, fleet: ScenarioFleetOptions): Promise<PullBack> {
-  return new Promise((resolve) => {
-    systemClock.setTimeout(
+function drill(plan: FleetPlan, faults: FaultRunner, broker: string, fleet: ScenarioFleetOptions): Drill {
+  let cancel = (): void => undefined;
+  const result = new Promise<PullBack | undefined>((resolve) => {
+    const timer = systemClock.setTimeout(
       () => {
+        cancel = () => undefined;
         const killed = faults
           .marks()
           .filter((m) => m.kind === 'kill' && m.nodes.length > 0)
@@ -119,7 +129,12 @@ function drill(plan: FleetPlan, faults: FaultRunner, broker: string, fleet: Scen
       },
       fleet.durationS * PULL_AT_SHARE * 1000,
     );
+    cancel = () => {
+      systemClock.clearTimeout(timer);
+      resolve(undefined);
+    };
   });
+  return { result, cancel: () => cancel() };
 }
 
 function metaOf(plan: FleetPlan, s: FleetSummary): FleetReport['meta'] {
