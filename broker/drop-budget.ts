@@ -21,19 +21,19 @@ interface DropWindow {
  * closed); `maxDrops` 0 turns the budget off. Keyed weakly by the connection: a closed connection's
  * count goes with it, so the table holds at most the open connections.
  */
-export function createDropBudget(o: { maxDrops: number; windowMs: number; clock: Clock }): DropBudget {
+export function createDropBudget(options: { maxDrops: number; windowMs: number; clock: Clock }): DropBudget {
   const windows = new WeakMap<object, DropWindow>();
   return {
     spend(connection) {
-      if (o.maxDrops <= 0) return false;
-      const now = o.clock.monotonic();
+      if (options.maxDrops <= 0) return false;
+      const now = options.clock.monotonic();
       let w = windows.get(connection);
-      if (w === undefined || now - w.startMs >= o.windowMs) {
+      if (w === undefined || now - w.startMs >= options.windowMs) {
         w = { startMs: now, drops: 0 };
         windows.set(connection, w);
       }
       w.drops++;
-      return w.drops > o.maxDrops;
+      return w.drops > options.maxDrops;
     },
   };
 }

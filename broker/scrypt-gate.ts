@@ -56,13 +56,13 @@ interface Failures {
   since: number;
 }
 
-export function createScryptGate(o: ScryptGateOptions = {}): ScryptGate {
-  const maxRunning = o.maxRunning ?? 2;
-  const maxWaiting = o.maxWaiting ?? 16;
-  const failuresPerSource = o.failuresPerSource ?? 5;
-  const windowMs = o.failureWindowMs ?? 60_000;
-  const maxSources = o.maxSources ?? 4096;
-  const clock = o.clock ?? systemClock;
+export function createScryptGate(options: ScryptGateOptions = {}): ScryptGate {
+  const maxRunning = options.maxRunning ?? 2;
+  const maxWaiting = options.maxWaiting ?? 16;
+  const failuresPerSource = options.failuresPerSource ?? 5;
+  const windowMs = options.failureWindowMs ?? 60_000;
+  const maxSources = options.maxSources ?? 4096;
+  const clock = options.clock ?? systemClock;
   const failures = new Map<string, Failures>();
   const waiting: Array<() => void> = [];
   let running = 0;

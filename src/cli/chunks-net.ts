@@ -23,13 +23,13 @@ import { CA_FLAG, readCaFile } from './tls.js';
  * The flags of a command that runs a short-lived node: --broker, --password-file, --ca, --prefix, and --id
  * (unless the command's own --id names something else, as `push` does).
  */
-export function netFlags(cmd: Command, o: { id?: boolean } = {}): Command {
+export function netFlags(cmd: Command, options: { id?: boolean } = {}): Command {
   cmd
     .option('--broker <url>', 'MQTT broker URL', DEFAULT_BROKER_URL)
     .option(...PASSWORD_FILE_FLAG)
     .option(...CA_FLAG)
     .option(...PREFIX_FLAG);
-  if (o.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<random>)');
+  if (options.id !== false) cmd.option('--id <node>', 'node id to use on the broker (default: cli-<random>)');
   return cmd;
 }
 
@@ -80,22 +80,22 @@ export function nodeIdFlag(id: string | undefined): string | undefined {
 
 /** Runs `fn` with a started short-lived node; a ref'd timer keeps the process alive meanwhile. */
 export async function withNode<T>(
-  o: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
+  net: NetNode & { dataDir?: string; chunks?: ChunksServiceOptions },
   fn: (chunks: ChunksService) => Promise<T>,
 ): Promise<T> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const temp = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
-  const chunks = createChunksService({ ...o.chunks, track: false });
+  const temp = net.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'dameso-cli-')) : undefined;
+  const chunks = createChunksService({ ...net.chunks, track: false });
   const guard = idTakenGuard();
   const node = createNode({
     onIdTaken: guard.onIdTaken,
-    id: o.id,
+    id: net.id,
     roles: [],
-    broker: o.broker,
-    ...(o.brokerPassword !== undefined ? { brokerPassword: o.brokerPassword } : {}),
-    ...(o.brokerCa !== undefined ? { brokerCa: o.brokerCa } : {}),
-    ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
-    dataDir: o.dataDir ?? temp!,
+    broker: net.broker,
+    ...(net.brokerPassword !== undefined ? { brokerPassword: net.brokerPassword } : {}),
+    ...(net.brokerCa !== undefined ? { brokerCa: net.brokerCa } : {}),
+    ...(net.topicPrefix !== undefined ? { topicPrefix: net.topicPrefix } : {}),
+    dataDir: net.dataDir ?? temp!,
     announce: false,
     services: [chunks],
     log: createLogger({ level: 'warn' }),

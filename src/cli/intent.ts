@@ -14,12 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DamesoError } from '../errors.js';
-import { KIND_ROLES, MAX_DEADLINE_MS } from '../intent/constants.js';
-import { alwaysYesGate } from '../intent/index.js';
-import type { Outcome, ReceivedReply } from '../intent/types.js';
+import { alwaysYesGate, KIND_ROLES, MAX_DEADLINE_MS, type Outcome, type ReceivedReply } from '../intent/index.js';
 import { createLogger } from '../log.js';
 import { createNode, type DamesoNode, DEFAULT_BROKER_URL } from '../node.js';
 import { WANT_OBSERVATIONS } from '../observe/index.js';
+import { roundTo } from '../round-to.js';
 import { StartAbortedError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { idTakenGuard, nodeIdFlag } from './chunks-net.js';
@@ -54,49 +53,49 @@ function replyLine(r: ReceivedReply): string {
 }
 
 /** JSON-safe form of an outcome (bytes as base64). */
-export function outcomeJson(o: Outcome): unknown {
+export function outcomeJson(outcome: Outcome): unknown {
   const reply = (r: ReceivedReply) => ({
     node: r.envelope.from,
     r: r.envelope.r,
     ...(r.envelope.reason !== undefined ? { reason: r.envelope.reason } : {}),
     ...(r.envelope.retry !== undefined ? { retry: r.envelope.retry } : {}),
-    latencyMs: Math.round(r.latencyMs * 100) / 100,
+    latencyMs: roundTo(r.latencyMs),
     unexpected: r.unexpected,
     ...(r.envelope.data !== undefined ? { data: r.envelope.data } : {}),
     ...(r.envelope.lim !== undefined ? { lim: r.envelope.lim } : {}),
   });
   return {
-    id: o.id,
-    kind: o.kind,
-    subject: o.subject,
-    expected: o.expected,
-    yes: o.yes.map(reply),
-    no: o.no.map(reply),
-    silence: o.silence,
-    offline: o.offline,
-    late: o.late.map(reply),
-    closedBy: o.closedBy,
-    elapsedMs: Math.round(o.elapsedMs * 100) / 100,
+    id: outcome.id,
+    kind: outcome.kind,
+    subject: outcome.subject,
+    expected: outcome.expected,
+    yes: outcome.yes.map(reply),
+    no: outcome.no.map(reply),
+    silence: outcome.silence,
+    offline: outcome.offline,
+    late: outcome.late.map(reply),
+    closedBy: outcome.closedBy,
+    elapsedMs: roundTo(outcome.elapsedMs),
   };
 }
 
-function humanOutcome(o: Outcome): string {
+function humanOutcome(outcome: Outcome): string {
   const list = (xs: string[]) => (xs.length === 0 ? '-' : xs.join(', '));
   return [
-    `${o.kind}${o.subject !== undefined ? ` ${o.subject}` : ''}: closed by ${o.closedBy} after ${ms(o.elapsedMs)}, ` +
-      `${o.expected.length} expected`,
-    `  yes      ${list(o.yes.map(replyLine))}`,
-    `  no       ${list(o.no.map(replyLine))}`,
-    `  silence  ${list(o.silence)}`,
-    `  offline  ${list(o.offline)}`,
-    `  late     ${list(o.late.map(replyLine))}`,
+    `${outcome.kind}${outcome.subject !== undefined ? ` ${outcome.subject}` : ''}: closed by ${outcome.closedBy} after ${ms(outcome.elapsedMs)}, ` +
+      `${outcome.expected.length} expected`,
+    `  yes      ${list(outcome.yes.map(replyLine))}`,
+    `  no       ${list(outcome.no.map(replyLine))}`,
+    `  silence  ${list(outcome.silence)}`,
+    `  offline  ${list(outcome.offline)}`,
+    `  late     ${list(outcome.late.map(replyLine))}`,
   ].join('\n');
 }
 
 /** The outcome, and for want_observations the values and their consensus. */
-function humanText(o: Outcome): string {
-  const head = humanOutcome(o);
-  return o.kind === WANT_OBSERVATIONS ? `${head}\n${observationsText(o)}` : head;
+function humanText(outcome: Outcome): string {
+  const head = humanOutcome(outcome);
+  return outcome.kind === WANT_OBSERVATIONS ? `${head}\n${observationsText(outcome)}` : head;
 }
 
 /** JSON replacer: byte strings (Buffer's toJSON runs first, so look at the holder) as base64. */
@@ -145,13 +144,13 @@ async function bodyOf(flags: IntentFlags): Promise<unknown> {
 async function declareAndPrint(
   node: DamesoNode,
   kind: string,
-  o: IntentFlags & { deadlineMs: number; payload: unknown },
+  request: IntentFlags & { deadlineMs: number; payload: unknown },
   taken: Promise<never>,
 ): Promise<void> {
-  const to = splitList(o.to);
+  const to = splitList(request.to);
   const absent = notInRoster(node, to);
   // An empty roster is most often a fleet under another prefix: say which one was looked at.
-  const where = `under --prefix ${o.prefix} (topics ${o.prefix}/v1/…)`;
+  const where = `under --prefix ${request.prefix} (topics ${request.prefix}/v1/…)`;
   const noneOnline = node.roster.online().length === 0;
   if (absent.length > 0) {
     const hint = noneOnline ? `; no node at all is online ${where}` : '';
@@ -164,13 +163,13 @@ async function declareAndPrint(
     );
   }
   const declared = node.declare(kind, {
-    deadlineMs: o.deadlineMs,
-    ...(o.subject !== undefined ? { subject: o.subject } : {}),
-    ...(o.payload !== undefined ? { body: o.payload } : {}),
+    deadlineMs: request.deadlineMs,
+    ...(request.subject !== undefined ? { subject: request.subject } : {}),
+    ...(request.payload !== undefined ? { body: request.payload } : {}),
     ...(to.length > 0 ? { to } : {}),
   });
   const outcome = await Promise.race([declared.then((x) => x), taken]);
-  const text = o.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
+  const text = request.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
   process.stdout.write(`${text}\n`);
   if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;
 }
@@ -231,66 +230,69 @@ Exit codes: 0 the outcome was printed (whatever the replies); 64 bad flags or un
 69 broker unreachable, none of the --to nodes is online, or another process uses --id; 130 interrupted; 78 unreadable --password-file or --ca, the broker refused the password, or its
 TLS certificate did not verify against --ca.`,
     )
-    .action(async (kind: string, flags: IntentFlags) => {
-      // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
-      // connecting, as a usage error.
-      if (!Object.hasOwn(KIND_ROLES, kind)) {
-        throw new DamesoError(
-          'DAMESO_USAGE',
-          `unknown intent kind "${kind}"; v1 kinds: ${Object.keys(KIND_ROLES).join(', ')}`,
-        );
-      }
-      const deadlineMs = parseDeadline(flags.deadline);
-      const id = nodeIdFlag(flags.id) ?? `cli-${randomBytes(6).toString('hex')}`;
-      const broker = parseBrokerUrl(flags.broker);
-      parsePrefix(flags.prefix);
-      checkSubject(kind, flags.subject);
-      checkObservationsSubject(kind, flags.subject);
-      const body = await bodyOf(flags);
-      const brokerPassword = await brokerPasswordOf(flags);
-      const brokerCa = await readCaFile('--ca', flags.ca);
-      const keepAlive = setInterval(() => undefined, 1 << 30);
-      // Ctrl-C: stopping the node closes the open intent ("stopped"), so its outcome so far prints.
-      // Listened to before the temp folder exists, so no Ctrl-C can leave it behind.
-      let node: DamesoNode | undefined;
-      let stopping: Promise<void> | undefined;
-      let interrupted = false;
-      const interrupt = (): void => {
-        interrupted = true;
-        if (node !== undefined) stopping ??= node.stop();
-      };
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-      let temp: string | undefined;
-      try {
-        temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
-        const guard = idTakenGuard();
-        node = createNode({
-          onIdTaken: guard.onIdTaken,
-          id,
-          broker,
-          ...(brokerPassword !== undefined ? { brokerPassword } : {}),
-          ...(brokerCa !== undefined ? { brokerCa } : {}),
-          ...topicPrefixOption(flags.prefix),
-          dataDir: flags.data ?? temp!,
-          announce: false,
-          gate: alwaysYesGate, // serves nothing: no limiters to sample
-          durability: flags.data === undefined ? 'none' : 'batch',
-          log: createLogger({ level: 'warn' }),
-        });
-        if (interrupted) throw new StartAbortedError(broker);
-        await Promise.race([node.start(), guard.taken]);
-        await declareAndPrint(node, kind, { ...flags, deadlineMs, payload: body }, guard.taken);
-      } catch (err) {
-        if (!(err instanceof StartAbortedError)) throw err;
-        process.stderr.write(`dameso: interrupted before the broker answered; nothing was declared\n`);
-      } finally {
-        process.off('SIGINT', interrupt);
-        process.off('SIGTERM', interrupt);
-        await (stopping ?? node?.stop())?.catch(() => undefined);
-        if (temp !== undefined) await rm(temp, { recursive: true, force: true });
-        clearInterval(keepAlive);
-      }
-      if (interrupted) process.exitCode = EXIT.interrupted;
+    .action(runIntent);
+}
+
+/** Declares one intent from a short-lived node and prints its outcome; Ctrl-C prints it so far. */
+async function runIntent(kind: string, flags: IntentFlags): Promise<void> {
+  // The short-lived node declares only v1 kinds (it has no kindRoles): refuse others before
+  // connecting, as a usage error.
+  if (!Object.hasOwn(KIND_ROLES, kind)) {
+    throw new DamesoError(
+      'DAMESO_USAGE',
+      `unknown intent kind "${kind}"; v1 kinds: ${Object.keys(KIND_ROLES).join(', ')}`,
+    );
+  }
+  const deadlineMs = parseDeadline(flags.deadline);
+  const id = nodeIdFlag(flags.id) ?? `cli-${randomBytes(6).toString('hex')}`;
+  const broker = parseBrokerUrl(flags.broker);
+  parsePrefix(flags.prefix);
+  checkSubject(kind, flags.subject);
+  checkObservationsSubject(kind, flags.subject);
+  const body = await bodyOf(flags);
+  const brokerPassword = await brokerPasswordOf(flags);
+  const brokerCa = await readCaFile('--ca', flags.ca);
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  // Ctrl-C: stopping the node closes the open intent ("stopped"), so its outcome so far prints.
+  // Listened to before the temp folder exists, so no Ctrl-C can leave it behind.
+  let node: DamesoNode | undefined;
+  let stopping: Promise<void> | undefined;
+  let interrupted = false;
+  const interrupt = (): void => {
+    interrupted = true;
+    if (node !== undefined) stopping ??= node.stop();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let temp: string | undefined;
+  try {
+    temp = flags.data === undefined ? await mkdtemp(path.join(os.tmpdir(), 'dameso-intent-')) : undefined;
+    const guard = idTakenGuard();
+    node = createNode({
+      onIdTaken: guard.onIdTaken,
+      id,
+      broker,
+      ...(brokerPassword !== undefined ? { brokerPassword } : {}),
+      ...(brokerCa !== undefined ? { brokerCa } : {}),
+      ...topicPrefixOption(flags.prefix),
+      dataDir: flags.data ?? temp!,
+      announce: false,
+      gate: alwaysYesGate, // serves nothing: no limiters to sample
+      durability: flags.data === undefined ? 'none' : 'batch',
+      log: createLogger({ level: 'warn' }),
     });
+    if (interrupted) throw new StartAbortedError(broker);
+    await Promise.race([node.start(), guard.taken]);
+    await declareAndPrint(node, kind, { ...flags, deadlineMs, payload: body }, guard.taken);
+  } catch (err) {
+    if (!(err instanceof StartAbortedError)) throw err;
+    process.stderr.write(`dameso: interrupted before the broker answered; nothing was declared\n`);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await (stopping ?? node?.stop())?.catch(() => undefined);
+    if (temp !== undefined) await rm(temp, { recursive: true, force: true });
+    clearInterval(keepAlive);
+  }
+  if (interrupted) process.exitCode = EXIT.interrupted;
 }

@@ -31,7 +31,7 @@ export class OpenIntent implements DeclaredIntent {
   outcome: Outcome | undefined;
   private wakers: Array<() => void> = [];
   private readonly done: Promise<Outcome>;
-  private resolveDone!: (o: Outcome) => void;
+  private resolveDone!: (outcome: Outcome) => void;
 
   constructor(init: OpenIntentInit) {
     this.id = init.id;

@@ -1,6 +1,7 @@
 /**
  * The series form of an outcome: compact (node ids, reasons, latencies), never the data blobs.
  */
+import { roundTo } from '../round-to.js';
 import type { EntryInput } from '../series/index.js';
 import type { Outcome, ReceivedReply } from './types.js';
 
@@ -14,7 +15,7 @@ export interface OutcomeReplyRecord {
 }
 
 function replyRecord(r: ReceivedReply): OutcomeReplyRecord {
-  const rec: OutcomeReplyRecord = { node: r.envelope.from, ms: Math.round(r.latencyMs * 100) / 100 };
+  const rec: OutcomeReplyRecord = { node: r.envelope.from, ms: roundTo(r.latencyMs) };
   if (r.envelope.reason !== undefined) rec.reason = r.envelope.reason;
   if (r.unexpected) rec.x = true;
   return rec;
@@ -30,6 +31,6 @@ export function compactOutcome(outcome: Outcome): EntryInput {
   entry.offline = outcome.offline;
   entry.silence = outcome.silence;
   entry.closedBy = outcome.closedBy;
-  entry.ms = Math.round(outcome.elapsedMs * 100) / 100;
+  entry.ms = roundTo(outcome.elapsedMs);
   return entry;
 }
