@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { loadBoard, parseBoard } from '../../devices/boards/index.js';
+import { decode, encode } from '../../src/cbor/index.js';
 import { createManualClock } from '../../src/clock.js';
 import { alwaysYesGate } from '../../src/intent/gate.js';
 import type { Gate, ReceivedIntent } from '../../src/intent/types.js';
 import { createNodeLimiters, decide } from '../../src/limiters/index.js';
 import { createNode } from '../../src/node.js';
-import { decode, encode } from '../../src/cbor/index.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { startAedes } from '../helpers/brokers.js';
 

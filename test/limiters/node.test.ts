@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { loadBoard, parseBoard } from '../../devices/boards/index.js';
+import { decode, encode } from '../../src/cbor/index.js';
 import { MAX_PENDING_INTENTS } from '../../src/intent/constants.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import type { LimiterGate } from '../../src/limiters/gate.js';
@@ -20,7 +21,6 @@ import {
   replaySeries,
 } from '../../src/limiters/index.js';
 import { createNode, type DamesoNode, type Service } from '../../src/node.js';
-import { decode, encode } from '../../src/cbor/index.js';
 import type { ReplyEnvelope } from '../../src/protocol/types.js';
 import { tinyStorageBoard } from '../helpers/boards.js';
 import { aedesSuite } from '../helpers/node-fixtures.js';
