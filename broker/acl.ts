@@ -19,8 +19,14 @@
  * a dashboard draws: R/presence, R/status and R/consensus (`+` or one node).
  */
 
-import { CHUNK_ID_PATTERN, KIND_PATTERN, NODE_ID_PATTERN } from '../src/protocol/constants.js';
-import { createTopicParser, type ParsedTopic, rootTopic } from '../src/protocol/index.js';
+import {
+  CHUNK_ID_PATTERN,
+  createTopicParser,
+  KIND_PATTERN,
+  NODE_ID_PATTERN,
+  type ParsedTopic,
+  rootTopic,
+} from '../src/protocol/index.js';
 
 export type AclAction = 'publish' | 'subscribe';
 

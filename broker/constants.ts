@@ -1,7 +1,7 @@
 /**
  * Broker host defaults (units in the names).
  */
-import { MAX_PAYLOAD_BYTES } from '../src/protocol/constants.js';
+import { MAX_PAYLOAD_BYTES } from '../src/protocol/index.js';
 
 /** MQTT over TCP (IANA 1883). */
 export const DEFAULT_PORT = 1883;
