@@ -82,19 +82,19 @@ export interface PeerWatch {
 
 const HEARTBEAT_FILTER = '$SYS/+/heartbeat';
 
-export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
-  const { broker, clock, log } = o;
+export function startPeerWatch(options: PeerWatchOptions): PeerWatch {
+  const { broker, clock, log } = options;
   const store = broker.persistence as unknown as WillStore;
-  const silentMs = o.heartbeatMs * PEER_SILENT_HEARTBEATS;
+  const silentMs = options.heartbeatMs * PEER_SILENT_HEARTBEATS;
   const heartbeat = { topic: `$SYS/${broker.id}/heartbeat`, payload: Buffer.from(broker.id, 'utf8') };
   const startedAtMs = clock.monotonic();
   const lastSeen = new Map<string, number>();
   let lastOwnMs = startedAtMs;
   let sweptAtStart = false;
-  let sweeping: Promise<void> | undefined;
-  let sweepAgain = false;
   let stopped = false;
   const stats: PeerWatchStats = { peersDead: 0, willsPublished: 0, clientsReannounced: 0 };
+  const pass: WillPass = { broker, store, log, stats, publishWill: options.publishWill, stopped: () => stopped };
+  const audit = (): Promise<void> => closeClientsWithLostWills(pass);
 
   const onHeartbeat = (packet: { payload: Buffer | string }, done: () => void): void => {
     const id = packet.payload.toString();
@@ -103,7 +103,7 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
       // Our own heartbeats were not coming back: nobody's silence meant anything meanwhile.
       if (now - lastOwnMs > silentMs) {
         for (const peer of lastSeen.keys()) lastSeen.set(peer, now);
-        o.onFanoutBack?.(Math.round(now - lastOwnMs));
+        options.onFanoutBack?.(Math.round(now - lastOwnMs));
         void audit();
       }
       lastOwnMs = now;
@@ -113,6 +113,18 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
     done();
   };
   broker.mq.on(HEARTBEAT_FILTER, onHeartbeat);
+
+  /** Publishes and deletes the Wills held by brokers not heard from; one pass at a time. */
+  const sweep = oneAtATime(
+    async () => {
+      const alive: Record<string, true> = { [broker.id]: true };
+      for (const peer of lastSeen.keys()) alive[peer] = true;
+      const published = await publishWills(pass, store.streamWill(alive), () => true);
+      if (published > 0) log.info({ wills: published }, 'published the Wills of clients of a dead broker');
+    },
+    (err) => log.warn({ err: messageOf(err) }, 'could not publish the Wills of a dead broker'),
+    () => stopped,
+  );
 
   const tick = (): void => {
     broker.publish(heartbeat, () => undefined);
@@ -124,87 +136,21 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
       stats.peersDead += dead.length;
       log.warn({ peers: dead, silentMs }, 'peer broker silent: publishing the Wills of its clients');
       sweep();
-    } else if (!sweptAtStart && now - startedAtMs > silentMs + o.heartbeatMs) {
+    } else if (!sweptAtStart && now - startedAtMs > silentMs + options.heartbeatMs) {
       // Every live peer has been heard by now: Wills of any other broker are from one that died
       // before this one started.
       sweptAtStart = true;
       sweep();
     }
   };
-  const timer: TimerHandle = clock.setInterval(tick, o.heartbeatMs);
-
-  /** Publishes and deletes the Wills held by brokers not heard from; one pass at a time. */
-  function sweep(): void {
-    if (sweeping) {
-      sweepAgain = true;
-      return;
-    }
-    sweeping = publishOrphanWills()
-      .catch((err: unknown) => log.warn({ err: messageOf(err) }, 'could not publish the Wills of a dead broker'))
-      .finally(() => {
-        sweeping = undefined;
-        if (sweepAgain && !stopped) {
-          sweepAgain = false;
-          sweep();
-        }
-      });
-  }
-
-  async function publishOrphanWills(): Promise<void> {
-    const alive: Record<string, true> = { [broker.id]: true };
-    for (const peer of lastSeen.keys()) alive[peer] = true;
-    const published = await publishWills(store.streamWill(alive), () => true);
-    if (published > 0) log.info({ wills: published }, 'published the Wills of clients of a dead broker');
-  }
-
-  /** Publishes, then deletes, each streamed Will `wanted` keeps; returns how many. */
-  async function publishWills(wills: AsyncIterable<StoredWill>, wanted: (will: StoredWill) => boolean) {
-    let published = 0;
-    for await (const will of wills) {
-      if (stopped) break;
-      if (!wanted(will)) continue;
-      await o.publishWill(will);
-      published++;
-      stats.willsPublished++;
-      await store.delWill({ id: will.clientId, brokerId: will.brokerId });
-    }
-    return published;
-  }
-
-  async function publishLeftovers(): Promise<void> {
-    const mine = (will: StoredWill) => will.brokerId === broker.id && broker.clients[will.clientId] === undefined;
-    const published = await publishWills(store.streamWill({}), mine);
-    if (published > 0) log.info({ wills: published }, 'published the Wills a previous process of this broker left');
-  }
-
-  /** Closes, without their Will, the own clients whose Will the store no longer holds. */
-  async function audit(): Promise<void> {
-    const withWill = Object.values(broker.clients).filter((c) => c.connected && willOf(c) != null);
-    const lost: Client[] = [];
-    try {
-      const stored = await Promise.all(withWill.map((c) => store.getWill(c)));
-      withWill.forEach((c, i) => {
-        if (stored[i] == null) lost.push(c);
-      });
-    } catch (err) {
-      log.debug({ err: messageOf(err) }, 'could not read the stored Wills back');
-      return;
-    }
-    if (lost.length === 0 || stopped) return;
-    stats.clientsReannounced += lost.length;
-    log.warn(
-      { clients: lost.length },
-      'the shared store lost the Wills of clients here (Redis restarted empty, or a peer took this broker for dead): closing them so they reconnect and announce again',
-    );
-    for (const client of lost) {
-      // The node is alive: it must not read offline to the others while it reconnects.
-      (client as unknown as { will: unknown }).will = null;
-      client.close();
-    }
-  }
+  const timer: TimerHandle = clock.setInterval(tick, options.heartbeatMs);
 
   return {
-    publishLeftovers,
+    async publishLeftovers() {
+      const mine = (will: StoredWill) => will.brokerId === broker.id && broker.clients[will.clientId] === undefined;
+      const published = await publishWills(pass, store.streamWill({}), mine);
+      if (published > 0) log.info({ wills: published }, 'published the Wills a previous process of this broker left');
+    },
     storeBack: () => void audit(),
     stop() {
       stopped = true;
@@ -213,6 +159,86 @@ export function startPeerWatch(o: PeerWatchOptions): PeerWatch {
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/** What publishing and auditing Wills work with. */
+interface WillPass {
+  broker: WatchedBroker;
+  store: WillStore;
+  log: Logger;
+  stats: PeerWatchStats;
+  publishWill(will: StoredWill): Promise<void>;
+  stopped(): boolean;
+}
+
+/**
+ * `run` one pass at a time: a call during a pass runs one more pass after it (unless stopped
+ * meanwhile); a failed pass goes to `onError`.
+ */
+function oneAtATime(run: () => Promise<void>, onError: (err: unknown) => void, stopped: () => boolean): () => void {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const trigger = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run()
+      .catch(onError)
+      .finally(() => {
+        running = undefined;
+        if (again && !stopped()) {
+          again = false;
+          trigger();
+        }
+      });
+  };
+  return trigger;
+}
+
+/** Publishes, then deletes, each streamed Will `wanted` keeps; returns how many. */
+async function publishWills(
+  pass: WillPass,
+  wills: AsyncIterable<StoredWill>,
+  wanted: (will: StoredWill) => boolean,
+): Promise<number> {
+  let published = 0;
+  for await (const will of wills) {
+    if (pass.stopped()) break;
+    if (!wanted(will)) continue;
+    await pass.publishWill(will);
+    published++;
+    pass.stats.willsPublished++;
+    await pass.store.delWill({ id: will.clientId, brokerId: will.brokerId });
+  }
+  return published;
+}
+
+/** Closes, without their Will, the own clients whose Will the store no longer holds. */
+async function closeClientsWithLostWills(pass: WillPass): Promise<void> {
+  const { broker, store, log } = pass;
+  const withWill = Object.values(broker.clients).filter((c) => c.connected && willOf(c) != null);
+  const lost: Client[] = [];
+  try {
+    const stored = await Promise.all(withWill.map((c) => store.getWill(c)));
+    withWill.forEach((c, i) => {
+      if (stored[i] == null) lost.push(c);
+    });
+  } catch (err) {
+    log.debug({ err: messageOf(err) }, 'could not read the stored Wills back');
+    return;
+  }
+  if (lost.length === 0 || pass.stopped()) return;
+  pass.stats.clientsReannounced += lost.length;
+  log.warn(
+    { clients: lost.length },
+    'the shared store lost the Wills of clients here (Redis restarted empty, or a peer took this broker for dead): closing them so they reconnect and announce again',
+  );
+  for (const client of lost) {
+    // The node is alive: it must not read offline to the others while it reconnects.
+    (client as unknown as { will: unknown }).will = null;
+    client.close();
+  }
 }
 
 function willOf(client: Client): unknown {
