@@ -4,7 +4,9 @@
  *   max_share, rep_seq, intent?, fallback?, min_responders?, low_confidence?}` where `values` is
  * each responder's perspective, `rep_seq` the last seq folded into the reputation that weighted it,
  * and `low_confidence: true` marks a cell fewer than `min_responders` answered for. Replaying the series
- * (reputation folded up to `rep_seq`, consensus recomputed) must give the same entry.
+ * (reputation folded up to `rep_seq`, consensus recomputed) must give the same entry. `readings` and
+ * `reading_sd` (each responder's reading count and their sd, when known) are what the reputation
+ * needs to judge agreement against each responder's own sampling noise.
  */
 import type { Entry, EntryInput } from '../series/types.js';
 import { type ConsensusMethod, consensus, type Perspective } from './consensus.js';
@@ -28,6 +30,10 @@ export interface ConsensusFields {
   min_responders?: number;
   /** Present (true) only when fewer than `min_responders` responded: shown, not trusted. */
   low_confidence?: true;
+  /** Readings behind each responder's value, by node (absent when the perspectives did not say). */
+  readings?: Record<string, number>;
+  /** Sample sd of those readings, by node (nodes with at least two readings). */
+  reading_sd?: Record<string, number>;
 }
 
 export type ConsensusEntry = Entry & ConsensusFields & { event: 'consensus' };
@@ -62,11 +68,24 @@ export function consensusInput(
   };
   if (options.intent !== undefined) input.intent = options.intent;
   if (r.fallback) input.fallback = r.fallback;
+  recordSampling(input, sorted);
   if (options.minResponders !== undefined) {
     input.min_responders = options.minResponders;
     if (r.responders.length < options.minResponders) input.low_confidence = true;
   }
   return input;
+}
+
+/** Each responder's reading count and sd, when the perspectives carry them. */
+function recordSampling(input: ConsensusFields, sorted: readonly Perspective[]): void {
+  const readings: Record<string, number> = {};
+  const sd: Record<string, number> = {};
+  for (const p of sorted) {
+    if (p.readings !== undefined) readings[p.node] = p.readings;
+    if (p.readingSd !== undefined) sd[p.node] = p.readingSd;
+  }
+  if (Object.keys(readings).length > 0) input.readings = readings;
+  if (Object.keys(sd).length > 0) input.reading_sd = sd;
 }
 
 export function asConsensus(e: Entry): ConsensusEntry | undefined {

@@ -17,6 +17,10 @@ export type ConsensusMethod = 'median' | 'mean';
 export interface Perspective {
   node: string;
   value: number;
+  /** How many readings `value` reduces (the responder's sampling noise shrinks with it), count. */
+  readings?: number;
+  /** Standard deviation of those readings, metric unit; absent with fewer than two. */
+  readingSd?: number;
 }
 
 export interface ConsensusOptions {

@@ -31,6 +31,11 @@ export const DEFAULT_AGREE_K = 3;
 export const DEFAULT_AGREE_MIN_RESPONDERS = 5;
 /** Absolute floor of the agreement band, metric unit (spread can be 0 when most values are equal). */
 export const DEFAULT_AGREE_FLOOR = 1e-6;
+/**
+ * Standard error of the median of n normal readings ≈ this × sd / √n (√(π/2)): how far a
+ * responder's own value may sit from the truth through sampling alone, metric unit per sd.
+ */
+export const MEDIAN_SE_PER_SD = Math.sqrt(Math.PI / 2);
 
 /** Reputation evidence weights (positive / (positive + negative), 0.5 with none). */
 export const REP_AGREE_WEIGHT = 1;

@@ -64,6 +64,7 @@ export {
   reputationScores,
   reputationStart,
   reputationView,
+  samplingErrors,
   type Tally,
 } from './reputation.js';
 export {

@@ -2,7 +2,8 @@
  * From replies to perspectives: each responder's YES data is checked (wire input is not trusted:
  * malformed data is rejected and counted, never crashes), then reduced to one value per metric —
  * the plain median of that node's own observations in the cell — so a node counts once per
- * metric however many readings it sent.
+ * metric however many readings it sent. The count and spread of those readings go with it: the
+ * reputation judges a value of few readings with a band as wide as its own sampling noise.
  */
 import * as z from 'zod';
 import type { Perspective } from './consensus.js';
@@ -34,6 +35,20 @@ export interface PerspectiveGroup {
   cell: string;
   metric: string;
   perspectives: Perspective[];
+}
+
+/** One responder's perspective: the median of its readings, their count and sample sd. */
+function perspectiveOf(node: string, vs: readonly number[]): Perspective {
+  const p: Perspective = { node, value: plainMedian(vs), readings: vs.length };
+  if (vs.length >= 2) {
+    let mean = 0;
+    for (const v of vs) mean += v;
+    mean /= vs.length;
+    let ss = 0;
+    for (const v of vs) ss += (v - mean) ** 2;
+    p.readingSd = Math.sqrt(ss / (vs.length - 1));
+  }
+  return p;
 }
 
 /**
@@ -76,7 +91,7 @@ export function perspectivesFrom(
     verdicts[node] = 'ok';
     for (const [key, g] of values) {
       const group = groups.get(key) ?? { cell: g.cell, metric: g.metric, perspectives: [] };
-      group.perspectives.push({ node, value: plainMedian(g.vs) });
+      group.perspectives.push(perspectiveOf(node, g.vs));
       groups.set(key, group);
     }
   }

@@ -6,12 +6,19 @@
  * Evidence, with its weight (constants.ts):
  * - `consensus` entries: each responder whose value agrees with the consensus is +1
  *   (`REP_AGREE_WEIGHT`), one that disagrees is −1 (`REP_DISAGREE_WEIGHT`). Agreement:
- *   |v − value| ≤ max(k · spread, floor), k = `DEFAULT_AGREE_K` (3), floor = `DEFAULT_AGREE_FLOOR`,
- *   judged only when the consensus has at least `DEFAULT_AGREE_MIN_RESPONDERS` (5) perspectives;
- *   with the default median method, spread is the weighted MAD × 1.4826, a σ estimate liars
- *   cannot inflate while they hold under half the weight. (With the mean method the spread is a
- *   standard deviation that liars do inflate, so they can hide inside it: one reason the median is
- *   the default.)
+ *   |v − value| ≤ max(k · spread, k · se, floor), k = `DEFAULT_AGREE_K` (3), floor =
+ *   `DEFAULT_AGREE_FLOOR`, judged only when the consensus has at least
+ *   `DEFAULT_AGREE_MIN_RESPONDERS` (5) perspectives; with the default median method, spread is the
+ *   weighted MAD × 1.4826, a σ estimate liars cannot inflate while they hold under half the weight.
+ *   (With the mean method the spread is a standard deviation that liars do inflate, so they can
+ *   hide inside it: one reason the median is the default.)
+ *   `se` is the responder's own sampling noise: `MEDIAN_SE_PER_SD` × sd / √readings, its value being
+ *   the median of `readings` readings (the entry's `readings`). The MAD of a handful of values
+ *   that each pool many readings can sit far below what a node with few readings may honestly
+ *   miss by, so that node would be marked a liar for its sampling alone. sd is the median over the
+ *   responders of their readings' sd (`reading_sd`), not the node's own: a node cannot widen its
+ *   band by sending scattered readings, and liars under half cannot inflate it. A constant bias of
+ *   several σ stays outside the band from the first reading. Entries without `readings` get se 0.
  * - `chunk_fetched` (the chunk layer delivered data from `from` and its hash matched): +1
  *   (`REP_VERIFIED_WEIGHT`).
  * - `chunk_rejected` against `from`: reason `hash_mismatch` −5 (`REP_HASH_MISMATCH_WEIGHT`, the
@@ -31,6 +38,7 @@ import {
   DEFAULT_AGREE_K,
   DEFAULT_AGREE_MIN_RESPONDERS,
   MAX_REPUTATION_NODES,
+  MEDIAN_SE_PER_SD,
   REP_AGREE_WEIGHT,
   REP_DISAGREE_WEIGHT,
   REP_HASH_MISMATCH_WEIGHT,
@@ -52,9 +60,38 @@ export interface ReputationState {
   nodes: Record<string, Tally>;
 }
 
-/** True when `v` agrees with a consensus `value` of `spread` (see the file comment). */
-export function agrees(v: number, value: number, spread: number): boolean {
-  return Math.abs(v - value) <= Math.max(DEFAULT_AGREE_K * spread, DEFAULT_AGREE_FLOOR);
+/**
+ * True when `v` agrees with a consensus `value` of `spread`, for a responder whose value carries a
+ * sampling standard error `se` (see the file comment).
+ */
+export function agrees(v: number, value: number, spread: number, se = 0): boolean {
+  return Math.abs(v - value) <= Math.max(DEFAULT_AGREE_K * spread, DEFAULT_AGREE_K * se, DEFAULT_AGREE_FLOOR);
+}
+
+/** Finite numbers of a recorded by-node map (empty when absent or not an object). */
+function numbersOf(x: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof x !== 'object' || x === null) return out;
+  for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Each responder's sampling standard error in a consensus entry: `MEDIAN_SE_PER_SD` × the median
+ * reading sd of the responders / √(its readings). 0 where the entry does not say.
+ */
+export function samplingErrors(e: Entry): (node: string) => number {
+  const readings = numbersOf(e.readings);
+  const sds = Object.values(numbersOf(e.reading_sd)).sort((a, b) => a - b);
+  if (sds.length === 0) return () => 0;
+  const m = sds.length >> 1;
+  const sd = sds.length % 2 ? (sds[m] as number) : ((sds[m - 1] as number) + (sds[m] as number)) / 2;
+  return (node) => {
+    const n = readings[node];
+    return n !== undefined && n >= 1 ? (MEDIAN_SE_PER_SD * sd) / Math.sqrt(n) : 0;
+  };
 }
 
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
@@ -76,10 +113,12 @@ export function evidenceOf(e: Entry): [string, number, number][] {
       const out: [string, number, number][] = [];
       const all = Object.entries(values as Record<string, unknown>);
       if (all.length < DEFAULT_AGREE_MIN_RESPONDERS) return out;
+      const seOf = samplingErrors(e);
       for (const [node, v] of all) {
         const x = num(v);
         if (x === undefined) continue;
-        out.push(agrees(x, value, spread) ? [node, REP_AGREE_WEIGHT, 0] : [node, 0, REP_DISAGREE_WEIGHT]);
+        const ok = agrees(x, value, spread, seOf(node));
+        out.push(ok ? [node, REP_AGREE_WEIGHT, 0] : [node, 0, REP_DISAGREE_WEIGHT]);
       }
       return out;
     }
