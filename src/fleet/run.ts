@@ -198,6 +198,8 @@ class FleetRun {
   /** The requester's first seq of this run (a reused --data folder holds earlier runs). */
   private fromSeq = 0;
   private end = { nodeRssMB: { avg: 0, max: 0 }, hostUsage: [] as HostUsage[], brokerRssMB: null as number | null };
+  /** Ctrl-C came while the nodes were starting: only those that came up are checked. */
+  private startCut = false;
   /** One restart at a time (a kill schedule and a fault may ask together). */
   private killing: Promise<unknown> = Promise.resolve();
 
@@ -207,6 +209,7 @@ class FleetRun {
   }
 
   async run(): Promise<FleetSummary> {
+    const o = this.o;
     const killAll = (): void => {
       this.procs.killAll();
       this.hosting?.killAll();
@@ -218,7 +221,7 @@ class FleetRun {
     let snap: TallySnapshot = this.tally.snapshot();
     try {
       await this.startAll();
-      await this.declarePhase();
+      if (!o.signal?.aborted) await this.declarePhase();
     } catch (err) {
       this.failures.push(messageOf(err));
     } finally {
@@ -260,7 +263,15 @@ class FleetRun {
           })
         : new ProcHosting(common);
     const spawnStart = systemClock.monotonic();
-    await this.hosting.start();
+    // Ctrl-C while a large fleet comes up stops it there (the workers stop the nodes already up).
+    const starting = this.hosting.start();
+    const aborted = new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+    await Promise.race([starting, aborted]);
+    if (o.signal?.aborted) {
+      starting.catch(() => undefined);
+      this.startCut = true;
+      return;
+    }
     this.startMs = round(systemClock.monotonic() - spawnStart, 0);
     const password = o.credentials?.passwords[REQUESTER_ID];
     this.requester = createNode({
@@ -483,7 +494,7 @@ class FleetRun {
     const { o, failures } = this;
     const { series, requesterOutcomes } = await checkFolders(
       o.dataDir,
-      this.specs.map((s) => s.id),
+      this.specs.map((s) => s.id).filter((id) => !this.startCut || this.hosting?.sessions().has(id)),
       failures,
       this.requester && { id: REQUESTER_ID, declared: this.declaredIds, closed: closedIds, fromSeq: this.fromSeq },
     );

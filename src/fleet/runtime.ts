@@ -24,6 +24,8 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const REPO = path.resolve(HERE, FROM_SOURCES ? '../..' : '../../..');
 const DIST = path.join(REPO, 'dist');
 const BUILT_DIRS = ['src', 'broker', 'devices'];
+/** V8 settings of a worker process: `gc` exposed, so the worker can compact its heap itself (worker.ts). */
+const WORKER_V8_FLAGS = ['--expose-gc'];
 
 /**
  * The first file under src/, broker/, devices/ of `repo` whose compiled output in `dist` is missing
@@ -68,14 +70,14 @@ export function fleetRuntime(): FleetRuntime {
     mode: 'dist',
     why,
     nodeArgs: [path.join(DIST, 'src', 'fleet', 'child.js')],
-    workerArgs: [path.join(DIST, 'src', 'fleet', 'worker-main.js')],
+    workerArgs: [...WORKER_V8_FLAGS, path.join(DIST, 'src', 'fleet', 'worker-main.js')],
   });
   if (!FROM_SOURCES) {
     return {
       mode: 'dist',
       why: 'the harness runs compiled',
       nodeArgs: [path.join(HERE, 'child.js')],
-      workerArgs: [path.join(HERE, 'worker-main.js')],
+      workerArgs: [...WORKER_V8_FLAGS, path.join(HERE, 'worker-main.js')],
     };
   }
   const forced = process.env.DAMESO_FLEET_CHILDREN;
@@ -86,6 +88,6 @@ export function fleetRuntime(): FleetRuntime {
     mode: 'tsx',
     why: forced === 'tsx' ? 'DAMESO_FLEET_CHILDREN=tsx' : `dist/ is older than ${stale} (npm run build to use it)`,
     nodeArgs: ['--import', 'tsx', path.join(HERE, 'child.ts')],
-    workerArgs: ['--import', 'tsx', path.join(HERE, 'worker-main.ts')],
+    workerArgs: [...WORKER_V8_FLAGS, '--import', 'tsx', path.join(HERE, 'worker-main.ts')],
   };
 }

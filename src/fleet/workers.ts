@@ -13,8 +13,8 @@ import type { NodeSpec } from './spec.js';
 import { nodeArgsOf } from './spec-node.js';
 import { type FromWorker, type WorkerSample, type WorkerStart, workerClientId } from './worker-protocol.js';
 
-/** A worker that has not said ready within this much more than its pacing needs is failed, ms. */
-const WORKER_READY_SLACK_MS = 60_000;
+/** A starting worker none of whose nodes came up (or failed) for this long is failed, ms. */
+const WORKER_STALL_MS = 60_000;
 
 export interface Restart {
   id: string;
@@ -160,13 +160,19 @@ export class WorkerHosting implements Hosting {
       ...(o.ownRosters ? { ownRosters: true } : {}),
     };
     child.send(start);
-    const limitMs = (specs.length / connectPerS) * 1000 + WORKER_READY_SLACK_MS;
+    // Paced starts take specs / rate at least, and longer on a busy machine: a worker is failed
+    // only when it stalls (no node up or failed for WORKER_STALL_MS beyond its pacing gap).
+    const stallMs = WORKER_STALL_MS + 1000 / connectPerS;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`fleet worker ${index}: not ready after ${Math.round(limitMs / 1000)} s: ${w.stderr}`)),
-        limitMs,
-      );
+      const stalled = (): void =>
+        reject(new Error(`fleet worker ${index}: no node came up for ${Math.round(stallMs / 1000)} s: ${w.stderr}`));
+      let timer = setTimeout(stalled, stallMs);
+      const progressed = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(stalled, stallMs);
+      };
       child.on('message', (m: FromWorker) => {
+        if (m.type === 'up' || m.type === 'failed') progressed();
         if (m.type === 'up') {
           w.up++;
           this.sessions_.set(m.id, m.session);

@@ -4,16 +4,19 @@
  * `dameso broker --auth-file`. Checks the summary against the folders on disk, a worker SIGKILLed
  * and restarted, the shared roster, and that no child is left behind.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../src/fleet/run.js';
 import { createSeries } from '../../src/series/index.js';
 import { finished, runCli, spawnCli } from '../helpers/node-cli.js';
 
 const RUN_TIMEOUT_MS = 90_000;
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 let root: string;
 beforeAll(async () => {
@@ -57,7 +60,10 @@ describe('dameso fleet in worker processes', () => {
     async () => {
       const data = path.join(root, 'thirty');
       const { code, summary: s } = await fleet(
-        ['--nodes', '30', '--per-process', '10', '--duration', '2', '--rate', '10'].concat(['--data', data]),
+        ['--nodes', '30', '--roles', 'bt', '--per-process', '10', '--duration', '2', '--rate', '10'].concat([
+          '--data',
+          data,
+        ]),
       );
       expect(s.failures).toEqual([]);
       expect(code).toBe(0);
@@ -88,10 +94,20 @@ describe('dameso fleet in worker processes', () => {
     async () => {
       const data = path.join(root, 'kill');
       const { code, summary: s } = await fleet(
-        ['--nodes', '8', '--per-process', '4', '--duration', '3', '--rate', '10', '--kill-every', '1.5'].concat([
-          '--data',
-          data,
-        ]),
+        [
+          '--nodes',
+          '8',
+          '--roles',
+          'bt',
+          '--per-process',
+          '4',
+          '--duration',
+          '3',
+          '--rate',
+          '10',
+          '--kill-every',
+          '1.5',
+        ].concat(['--data', data]),
       );
       expect(s.failures).toEqual([]);
       expect(code).toBe(0);
@@ -112,7 +128,19 @@ describe('dameso fleet in worker processes', () => {
     '--auth: per-client credentials and a users file; the embedded broker and an external `dameso broker --auth-file` accept them',
     async () => {
       const data = path.join(root, 'auth');
-      const first = await fleet(['--nodes', '4', '--per-process', '2', '--duration', '1', '--auth', '--data', data]);
+      const first = await fleet([
+        '--nodes',
+        '4',
+        '--roles',
+        'bt',
+        '--per-process',
+        '2',
+        '--duration',
+        '1',
+        '--auth',
+        '--data',
+        data,
+      ]);
       expect(first.summary.failures).toEqual([]);
       expect(first.code).toBe(0);
       const users = path.join(data, 'credentials', 'users');
@@ -136,6 +164,8 @@ describe('dameso fleet in worker processes', () => {
         const again = await fleet([
           '--nodes',
           '4',
+          '--roles',
+          'bt',
           '--per-process',
           '2',
           '--duration',
@@ -178,10 +208,51 @@ describe('dameso fleet in worker processes', () => {
     RUN_TIMEOUT_MS * 2,
   );
 
+  it(
+    'on a terminal: a progress bar rewritten in place while the nodes come up, then the live line; plain lines in a pipe',
+    async () => {
+      const data = path.join(root, 'tty');
+      const command = [
+        process.execPath,
+        '--import',
+        'tsx',
+        MAIN,
+        'fleet',
+        '--nodes',
+        '4',
+        '--roles',
+        'bt',
+        '--per-process',
+        '2',
+      ]
+        .concat(['--duration', '2', '--rate', '5', '--data', data])
+        .join(' ');
+      // `script` runs the command on a pseudo-terminal: its stderr is a TTY, as in an SSH session.
+      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const guard = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS); // a hang guard
+      const { code, stdout } = await finished(child);
+      clearTimeout(guard);
+      expect(code, stdout).toBe(0);
+      expect(stdout).toMatch(/\r\[#{30}\] 4\/4 nodes up/);
+      expect(stdout).toMatch(/\rt=[\d.]+s live=4 /);
+      expect(stdout).not.toMatch(/nodes up\r?\n\[/); // the bar is rewritten, not printed line after line
+      expect(stdout).toMatch(/integrity ok/);
+      // In a pipe: plain lines, no carriage return.
+      const piped = await runCli(
+        ['fleet', '--nodes', '4', '--roles', 'bt', '--per-process', '2', '--duration', '2'],
+        RUN_TIMEOUT_MS,
+      );
+      expect(piped.code).toBe(0);
+      expect(piped.stderr).toMatch(/^\[#{30}\] 4\/4 nodes up$/m);
+      expect(piped.stderr).not.toContain('\r');
+    },
+    RUN_TIMEOUT_MS * 2,
+  );
+
   it('bad hosting flags: one coded line, exit 64, nothing started', async () => {
     const rows: Array<[string[], RegExp]> = [
-      [['--per-process', '0'], /--per-process must be a number/],
-      [['--per-process', '5', '--procs-per-node'], /--procs-per-node and --per-process/],
+      [['--roles', 'bt', '--per-process', '0'], /--per-process must be a number/],
+      [['--roles', 'bt', '--per-process', '5', '--procs-per-node'], /--procs-per-node and --per-process/],
       [['--connect-rate', '0'], /--connect-rate must be a number/],
       [['--password-file', '/nonexistent'], /--password-file needs --auth/],
       [['--nodes', '100000'], /--nodes must be a number/],
