@@ -87,10 +87,16 @@ export const nodeConfigSchema = z.strictObject({
   survey: stringList('a string "CELL,CELL" of geohash cells or prefixes', true),
   minResponders: wholeNumber('a responder count'),
   prefix: text,
+  // Testing aids (fleets): a node that never answers, or answers late; the flag is --answer-delay.
+  silent: z.boolean({ error: 'expected true or false (a node that never answers: a testing aid)' }),
+  answerDelayMs: wholeNumber('milliseconds before each answer (a testing aid)'),
 });
 
 /** File keys that differ from their flag's camelCase name: file key → flag attribute. */
-export const FILE_KEYS: Readonly<Record<string, string>> = { surveyEveryS: 'surveyEvery' };
+export const FILE_KEYS: Readonly<Record<string, string>> = {
+  surveyEveryS: 'surveyEvery',
+  answerDelayMs: 'answerDelay',
+};
 
 export type NodeConfigFile = z.infer<typeof nodeConfigSchema>;
 
@@ -100,9 +106,10 @@ type FlagValues = Partial<Omit<NodeFlags, 'config'>>;
 /** Reads and checks a node config file; every failure is a one-line ConfigError. */
 export function parseNodeConfig(source: string, file: string): FlagValues {
   const data = parseConfigJson(nodeConfigSchema, source, file);
-  const { roles, position, surveyEveryS, survey, ...rest } = data;
+  const { roles, position, surveyEveryS, survey, answerDelayMs, ...rest } = data;
   const flags: FlagValues = {
     ...numbersAsStrings(rest),
+    ...(answerDelayMs !== undefined ? { answerDelay: String(answerDelayMs) } : {}),
     ...(surveyEveryS !== undefined ? { surveyEvery: String(surveyEveryS) } : {}),
     ...(survey !== undefined ? { survey: survey.join(',') } : {}),
     ...(roles !== undefined ? { roles: roles.join(',') } : {}),
