@@ -3,6 +3,7 @@
  * boot retries (`--retry`), the systemd notify protocol and watchdog, and safe mode after
  * crashes at start. The parts live in `src/supervise/`; this file wires them to the command.
  */
+import { readdir, rm, stat } from 'node:fs/promises';
 import { Option } from 'commander';
 import { type Board, describeDevice, detectDevice, loadBoard } from '../../devices/boards/index.js';
 import { systemClock } from '../clock.js';
@@ -16,6 +17,7 @@ import {
   type SafeModeRecord,
   type Startable,
   type StartSupervision,
+  SUPERVISE_FILE,
   type SystemdNotifier,
 } from '../supervise/index.js';
 import { StartAbortedError } from '../transport/index.js';
@@ -125,6 +127,24 @@ export async function startSupervised<N extends Startable>(o: {
     if (code === EXIT.usage || code === EXIT.config) await o.s.sup.settle();
     throw err;
   }
+}
+
+/** Whether the data folder exists before this start writes its supervision record into it. */
+export async function dataFolderExists(dataDir: string): Promise<boolean> {
+  return (await stat(dataDir).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * A first start (no data folder before it) refused for a mistake (a usage, configuration or
+ * unavailable error, not a crash) before writing anything but its supervision record leaves no
+ * folder behind. A crash keeps its record, so crashes at start still add up to safe mode.
+ */
+export async function forgetFailedFirstStart(dataDir: string, existedBefore: boolean, err: unknown): Promise<void> {
+  if (existedBefore || !(err instanceof DamesoError)) return;
+  const code = EXIT.forCode(err.code);
+  if (code !== EXIT.usage && code !== EXIT.config && code !== EXIT.unavailable) return;
+  const entries = await readdir(dataDir).catch(() => undefined);
+  if (entries?.every((e) => e.startsWith(SUPERVISE_FILE))) await rm(dataDir, { recursive: true, force: true });
 }
 
 /** Online: READY=1 for systemd, and the clean-run clock of the crash record starts. */

@@ -48,8 +48,10 @@ import {
 import { applyNodeConfig, CONFIG_HELP } from './node-config.js';
 import {
   beginSupervision,
+  dataFolderExists,
   deviceFlag,
   deviceOption,
+  forgetFailedFirstStart,
   RETRY_FLAG,
   SUPERVISE_HELP,
   startSupervised,
@@ -408,6 +410,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const embeddedHttp = await embeddedDashboard(flags, broker);
       const dev = deviceOption(flags.device);
       // Recorded before anything that could crash (sensors, the series, services) runs.
+      const dataExisted = await dataFolderExists(dataDir);
       const sup = await beginSupervision(flags.id, dataDir, log);
       const safe = sup.safeMode !== undefined;
       const { drivers: serial, ports, sims } = safe ? NO_DRIVERS : await openDrivers(flags, position);
@@ -447,6 +450,7 @@ certificate did not verify against --ca, or mqtt:// to a TLS port / mqtts:// to 
       const node = await startSupervised({ create: createOne, retry: flags.retry === true, log, s: sup, signal }).catch(
         async (err: unknown) => {
           await closePorts();
+          await forgetFailedFirstStart(dataDir, dataExisted, err);
           throw err;
         },
       );
