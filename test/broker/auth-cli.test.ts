@@ -106,7 +106,9 @@ describe('dameso node --password-file', () => {
       ]);
       expect(missing.code).toBe(78);
       expect(missing.stderr).toMatch(/--password-file.*cannot read/);
-      expect(host.stats().authRefused.bad_password).toBe(1);
+      // Two attempts with the wrong password: the refused CONNECT, then the node's one diagnostic
+      // CONNECT without its Will (a refusal of both is a password, not a prefix mismatch).
+      expect(host.stats().authRefused.bad_password).toBe(2);
     } finally {
       await host.stop();
     }
