@@ -40,7 +40,19 @@ test('embedded broker, default limiters gate, services plugged in, clean stop pu
   expect(events).toEqual(['create', 'start:true']);
   expect(seen).toMatchObject({ id: 'hub', roles: ['mapper'] });
   expect(Object.keys(seen ?? {}).sort()).toEqual(
-    ['clock', 'dataDir', 'id', 'intents', 'log', 'limiterReadout', 'pressure', 'roles', 'roster', 'series', 'transport'].sort(),
+    [
+      'clock',
+      'dataDir',
+      'id',
+      'intents',
+      'log',
+      'limiterReadout',
+      'pressure',
+      'roles',
+      'roster',
+      'series',
+      'transport',
+    ].sort(),
   );
   expect(hub.series.view<number>('demo_count')).toBe(1);
   expect(hub.services.demo).toBeDefined();
