@@ -108,19 +108,29 @@ function sample(
 }
 
 /**
+ * Liars hold at least half of the perspectives: the consensus follows them and no reputation built
+ * on agreement with it can rank them below the honest nodes. Not expected to hold (docs/operations.md).
+ */
+export function liarMajority(liars: number, responders: number): boolean {
+  return liars > 0 && liars * 2 >= responders;
+}
+
+/**
  * For each surveyor and cell with both liars and honest responders: the first round at which every
- * liar ranked below every honest node (undefined: never), and how many rounds there were.
+ * liar ranked below every honest node (undefined: never), how many rounds there were, and whether
+ * liars held a majority of the responders (`majority`: such rounds are not judged).
  */
 export function separationRounds(
   samples: readonly ReputationSample[],
-): Map<string, { round?: number; rounds: number }> {
-  const out = new Map<string, { round?: number; rounds: number }>();
+): Map<string, { round?: number; rounds: number; majority?: true }> {
+  const out = new Map<string, { round?: number; rounds: number; majority?: true }>();
   for (const s of samples) {
     if (s.liars.length === 0 || s.honest.length === 0) continue;
     const key = `${s.surveyor}/${s.cell}`;
     const x = out.get(key) ?? { rounds: 0 };
     x.rounds = Math.max(x.rounds, s.round);
-    if (x.round === undefined && Math.max(...s.liars) < Math.min(...s.honest)) x.round = s.round;
+    if (liarMajority(s.liars.length, s.liars.length + s.honest.length)) x.majority = true;
+    else if (x.round === undefined && Math.max(...s.liars) < Math.min(...s.honest)) x.round = s.round;
     out.set(key, x);
   }
   return out;

@@ -27,6 +27,7 @@ import {
 } from './checks-classify.js';
 import {
   judgeSurveyor,
+  liarMajority,
   METHODS,
   type Method,
   type ReputationSample,
@@ -317,7 +318,9 @@ function classificationCheck(t: ClassifyTally): CheckResult {
 }
 
 function truthCheck(cells: readonly CellTruth[], tolerance: number): CheckResult {
-  const judged = cells.filter((c) => c.rounds > 0);
+  // Where liars are half the responders or more, the consensus follows them: not expected to hold.
+  const majority = cells.filter((c) => c.rounds > 0 && liarMajority(c.liars, c.responders));
+  const judged = cells.filter((c) => c.rounds > 0 && !majority.includes(c));
   const missing = cells.filter((c) => c.due && c.rounds === 0);
   const bad = judged.filter((c) => !(c.error.median <= tolerance));
   if (judged.length === 0 && missing.length === 0) {
@@ -331,17 +334,25 @@ function truthCheck(cells: readonly CellTruth[], tolerance: number): CheckResult
   const detail =
     `${judged.length}/${cells.length} cells with a consensus; median error per cell: ${byMethod} (tolerance ${tolerance})` +
     (missing.length > 0 ? `; no consensus where one was due: ${missing.map((c) => c.cell).join(', ')}` : '') +
-    (bad.length > 0 ? `; over it: ${bad.map((c) => `${c.cell} ${fmt(c.error.median)}`).join(', ')}` : '');
+    (bad.length > 0 ? `; over it: ${bad.map((c) => `${c.cell} ${fmt(c.error.median)}`).join(', ')}` : '') +
+    (majority.length > 0
+      ? `; not judged, liars a majority of the responders: ${majority.map((c) => `${c.cell} ${c.liars}/${c.responders} (error ${fmt(c.error.median)})`).join(', ')}`
+      : '');
   return { name: 'truth', ok: missing.length === 0 && bad.length === 0, detail };
 }
 
 function reputationCheck(samples: readonly ReputationSample[], rounds: number): CheckResult {
-  const sep = [...separationRounds(samples).entries()];
+  const all = [...separationRounds(samples).entries()];
+  // A surveyor-cell where liars held a majority of the responders is not expected to separate.
+  const majority = all.filter(([, x]) => x.majority === true);
+  const sep = all.filter(([, x]) => x.majority !== true);
   if (sep.length === 0) {
     return {
       name: 'reputation',
       ok: true,
-      detail: 'no cell with both liars and honest responders: nothing to separate',
+      detail:
+        'no cell with both liars and honest responders: nothing to separate' +
+        (majority.length > 0 ? ` (${majority.length} not judged, liars a majority of the responders)` : ''),
     };
   }
   const inTime = sep.filter(([, x]) => x.round !== undefined && x.round <= rounds);
@@ -353,6 +364,7 @@ function reputationCheck(samples: readonly ReputationSample[], rounds: number): 
     `${inTime.length}/${sep.length} surveyor-cells ranked every liar below every honest node within ${rounds} rounds` +
     (found.length > 0 ? ` (round median ${median(found)}, max ${Math.max(...found)})` : '') +
     (short.length > 0 ? `; ${short.length} had fewer than ${rounds} rounds (inconclusive)` : '') +
+    (majority.length > 0 ? `; ${majority.length} not judged, liars a majority of the responders` : '') +
     (late.length > 0
       ? `; not: ${late
           .slice(0, 5)

@@ -109,3 +109,30 @@ describe('fleet checks', () => {
     });
   });
 });
+
+describe('liar majority', () => {
+  test('a round where liars are half the responders or more is not judged; one where they are fewer is', async () => {
+    const { liarMajority, separationRounds } = await import('../../src/fleet/checks-truth.js');
+    expect(liarMajority(5, 9)).toBe(true);
+    expect(liarMajority(5, 10)).toBe(true);
+    expect(liarMajority(4, 9)).toBe(false);
+    expect(liarMajority(0, 0)).toBe(false);
+    const sample = (cell: string, round: number, liars: number[], honest: number[]) => ({
+      surveyor: 's',
+      cell,
+      round,
+      liars,
+      honest,
+    });
+    const sep = separationRounds([
+      // Cell a: 5 liars of 9, never separated: not judged.
+      sample('a', 1, [0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]),
+      sample('a', 2, [0.6, 0.6, 0.6, 0.6, 0.6], [0.1, 0.1, 0.1, 0.1]),
+      // Cell b: 2 liars of 6, separated at round 2.
+      sample('b', 1, [0.5, 0.5], [0.5, 0.5, 0.5, 0.5]),
+      sample('b', 2, [0.2, 0.2], [0.6, 0.6, 0.6, 0.6]),
+    ]);
+    expect(sep.get('s/a')).toEqual({ rounds: 2, majority: true });
+    expect(sep.get('s/b')).toEqual({ rounds: 2, round: 2 });
+  });
+});
