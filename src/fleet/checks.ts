@@ -84,6 +84,8 @@ export interface ChecksInput {
   marks: readonly FaultMark[];
   /** Wall ms when the declaring phase (and the fault clock) started. */
   runStartMs: number;
+  /** Wall ms the declaring phase lasted; a run shorter than two survey periods is not held to a consensus per cell. */
+  runMs?: number;
   reputationRounds: number;
   truthToleranceUnits: number;
   /** Chunks pulled back from the storage nodes (a killed node's), and those that did not hash to their id. */
@@ -159,7 +161,7 @@ export async function runChecks(input: ChecksInput): Promise<ChecksResult> {
   const cells = cellTruths(plan, acc.truth, input.reputationRounds);
   const checks = [
     classificationCheck(acc.tally),
-    truthCheck(cells, input.truthToleranceUnits),
+    truthCheck(cells, input.truthToleranceUnits, surveysFitted(plan, input.runMs)),
     reputationCheck(acc.reputation, input.reputationRounds),
     storageCheck(folders.length, acc.storage, input.pulled),
   ];
@@ -317,17 +319,32 @@ function classificationCheck(t: ClassifyTally): CheckResult {
   return { name: 'classification', ok, detail };
 }
 
-function truthCheck(cells: readonly CellTruth[], tolerance: number): CheckResult {
+/**
+ * Whether the run lasted long enough for every mapper's survey to have run: two periods (the first
+ * round comes at a jittered point of the first period). Unknown length: assumed long enough.
+ */
+function surveysFitted(plan: FleetPlan, runMs: number | undefined): boolean {
+  if (runMs === undefined) return true;
+  const periodS = Math.max(0, ...plan.specs.map((s) => s.surveyEveryS ?? 0));
+  return periodS === 0 || runMs >= 2 * periodS * 1000;
+}
+
+function truthCheck(cells: readonly CellTruth[], tolerance: number, fitted: boolean): CheckResult {
   // Where liars are half the responders or more, the consensus follows them: not expected to hold.
   const majority = cells.filter((c) => c.rounds > 0 && liarMajority(c.liars, c.responders));
   const judged = cells.filter((c) => c.rounds > 0 && !majority.includes(c));
-  const missing = cells.filter((c) => c.due && c.rounds === 0);
+  const unsurveyed = cells.filter((c) => c.due && c.rounds === 0);
+  // A run shorter than two survey periods proves nothing about a cell no survey reached: said, not failed.
+  const missing = fitted ? unsurveyed : [];
   const bad = judged.filter((c) => !(c.error.median <= tolerance));
   if (judged.length === 0 && missing.length === 0) {
     return {
       name: 'truth',
       ok: true,
-      detail: 'no cell has enough answering mappers for a trusted consensus: nothing to judge',
+      detail:
+        unsurveyed.length > 0
+          ? `the run was shorter than two survey periods: ${unsurveyed.length} cells not surveyed yet (inconclusive)`
+          : 'no cell has enough answering mappers for a trusted consensus: nothing to judge',
     };
   }
   const byMethod = METHODS.map((m) => `${m} ${fmt(median(judged.map((c) => c.error[m])))}`).join(', ');

@@ -76,6 +76,7 @@ export async function runScenario(
       requester: { id: REQUESTER_ID, dataDir: path.join(fleet.dataDir, REQUESTER_ID) },
       marks,
       runStartMs,
+      runMs: systemClock.now() - runStartMs,
       reputationRounds: o.reputationRounds,
       truthToleranceUnits: o.truthToleranceUnits,
       ...(pull ? { pulled: pull } : {}),
