@@ -3,7 +3,7 @@
  * come up, then one live line rewritten in place each second. Elsewhere (a pipe, a log file):
  * plain lines, the start at every tenth of the fleet and the live line once a second.
  */
-import type { FleetProgress } from '../fleet/run.js';
+import type { FleetProgress } from '../fleet/index.js';
 
 /** Characters of the bar between its brackets. */
 const BAR_CHARS = 30;

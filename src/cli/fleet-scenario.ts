@@ -7,11 +7,8 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { ConfigError, DamesoError } from '../errors.js';
-import { DEFAULT_SCENARIO } from '../fleet/constants.js';
-import { checksText } from '../fleet/report.js';
-import { reportHtml } from '../fleet/report-html.js';
-import type { ScenarioOptions } from '../fleet/scenario.js';
-import type { ScenarioRun } from '../fleet/scenario-run.js';
+import type { ScenarioOptions, ScenarioRun } from '../fleet/index.js';
+import { checksText, DEFAULT_SCENARIO, reportHtml } from '../fleet/index.js';
 import { parseConfigJson, readConfigSource } from './config-file.js';
 import { checkOutputPath, writeFileAtomic } from './out-file.js';
 

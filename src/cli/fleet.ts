@@ -10,12 +10,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
 import { ConfigError, DamesoError } from '../errors.js';
-import { fleetCredentials } from '../fleet/credentials.js';
-import { REQUESTER_ID } from '../fleet/declarations.js';
-import { defaultSpecs, type FleetSummary, type runFleet, workerGroups } from '../fleet/run.js';
-import { fleetRuntime } from '../fleet/runtime.js';
-import { runScenario } from '../fleet/scenario-run.js';
-import { workerClientId } from '../fleet/worker-protocol.js';
+import {
+  defaultSpecs,
+  type FleetSummary,
+  fleetCredentials,
+  fleetRuntime,
+  REQUESTER_ID,
+  type runFleet,
+  runScenario,
+  workerClientId,
+  workerGroups,
+} from '../fleet/index.js';
 import { clientIdForNode } from '../protocol/index.js';
 import { BrokerUnreachableError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';

@@ -12,10 +12,9 @@
  * the error per cell and method, the reputations per round.
  */
 import { join } from 'node:path';
-import { SERIES_SUBDIR } from '../node/constants.js';
+import { SERIES_SUBDIR } from '../node/index.js';
 import { cellOf, DEFAULT_CELL_PRECISION, DEFAULT_MIN_RESPONDERS } from '../observe/index.js';
-import { createSeries, type Entry } from '../series/index.js';
-import { verifySeries } from '../series/verify.js';
+import { createSeries, type Entry, verifySeries } from '../series/index.js';
 import {
   type ClassifyTally,
   classifySeries,

@@ -1,5 +1,5 @@
 /** Fleet scenario defaults. Units are in the names. */
-import type { ScenarioOptions } from './scenario.js';
+import type { ScenarioOptions } from './spec.js';
 
 /** The metric every simulated mapper reads. */
 export const SCENARIO_METRIC = 'temp';
