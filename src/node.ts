@@ -248,8 +248,7 @@ class Node implements DamesoNode {
       log,
       dataDir: o.dataDir,
       pressure: () => (this.limiters ? limiterPressure(this.limiters) : undefined),
-      limiterReadout: () =>
-        this.limiters && { board: this.limiters.board.board, values: this.limiters.gate.values() },
+      limiterReadout: () => this.limiters && { board: this.limiters.board.board, values: this.limiters.gate.values() },
     };
     if (o.gate !== undefined) gate = typeof o.gate === 'function' ? await o.gate(components) : o.gate;
     else {

@@ -4,7 +4,6 @@
  * rejected, counted and logged once; it never crashes the process.
  */
 import { type CborRejectReason, WireError } from '../cbor/index.js';
-import { DamesoError } from '../errors.js';
 
 export { BadCborError, CBOR_REJECT_REASONS, type CborRejectReason, WireError } from '../cbor/index.js';
 
