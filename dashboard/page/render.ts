@@ -3,9 +3,8 @@
  * textContent or the map renderer's escaping; nothing received is ever parsed as HTML.
  */
 // The map renderer itself, not the observe folder's index: the index brings node-only modules.
-import type { MapFeature } from '../../src/observe/geojson.js';
+import { cellPolygon, type MapFeature } from '../../src/observe/geojson.js';
 import { boundsOf, legendSvg, metricSvg, sharedDefsSvg } from '../../src/observe/map-svg.js';
-import { cellBox } from '../../src/observe/observation.js';
 import { LIMITER_NAMES, SHOWN_INTENTS } from './constants.js';
 import { type CellView, type DashboardState, type IntentView, intentTotals, type NodeView } from './state.js';
 import { tileMapSvg } from './tiles.js';
@@ -125,17 +124,9 @@ export function drawReputation(s: DashboardState): void {
 }
 
 function featureOf(c: CellView): MapFeature {
-  const [minLat, minLon, maxLat, maxLon] = cellBox(c.cell);
-  const ring: [number, number][] = [
-    [minLon, minLat],
-    [maxLon, minLat],
-    [maxLon, maxLat],
-    [minLon, maxLat],
-    [minLon, minLat],
-  ];
   return {
     type: 'Feature',
-    geometry: { type: 'Polygon', coordinates: [ring] },
+    geometry: cellPolygon(c.cell),
     properties: {
       cell: c.cell,
       metric: c.metric,

@@ -49,8 +49,9 @@ export function latestConsensus(entries: Iterable<Entry>, metric?: string): Cons
   );
 }
 
-export function toFeature(c: ConsensusEntry): MapFeature {
-  const [minLat, minLon, maxLat, maxLon] = cellBox(c.cell);
+/** A cell's outline as a GeoJSON polygon. */
+export function cellPolygon(cell: string): MapFeature['geometry'] {
+  const [minLat, minLon, maxLat, maxLon] = cellBox(cell);
   // RFC 7946 §3.1.6: exterior ring counterclockwise, first position repeated last; [lon, lat].
   const ring: [number, number][] = [
     [minLon, minLat],
@@ -59,9 +60,13 @@ export function toFeature(c: ConsensusEntry): MapFeature {
     [minLon, maxLat],
     [minLon, minLat],
   ];
+  return { type: 'Polygon', coordinates: [ring] };
+}
+
+export function toFeature(c: ConsensusEntry): MapFeature {
   return {
     type: 'Feature',
-    geometry: { type: 'Polygon', coordinates: [ring] },
+    geometry: cellPolygon(c.cell),
     properties: {
       cell: c.cell,
       metric: c.metric,

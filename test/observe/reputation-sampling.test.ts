@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createPrng } from '../../devices/sensors/index.js';
 import {
   agrees,
   consensusInput,
@@ -17,21 +18,6 @@ const CELL = 'u2edk8';
 const TRUTH = 20;
 const LIAR_BIAS = 8;
 const ROUNDS = 3;
-
-/** Deterministic PRNG (mulberry32) and a normal draw from it. */
-function rng(seed: number): { normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    normal: () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()),
-  };
-}
 
 const obs = (value: number) => ({ cell: CELL, metric: 'temp', value, lat: 0, lon: 0, fix: 0, t: 0 });
 
@@ -125,16 +111,16 @@ describe('agreement against the responder’s own sampling noise', () => {
   it('an honest node whose first reading is noisy is not judged a liar among nodes pooling many readings', () => {
     // Six honest nodes pooling 40 readings each agree within ~0.2; the newcomer's single
     // reading is 2.5 σ off; liars carry a constant +8 with one reading each.
-    const g = rng(7);
+    const g = createPrng(7);
     const rs: Responder[] = [
       ...['h1', 'h2', 'h3', 'h4', 'h5'].map((node) => ({ node, liar: false, readings: [] as number[] })),
       { node: 'new', liar: false, readings: [] },
       ...['l1', 'l2', 'l3'].map((node) => ({ node, liar: true, readings: [] as number[] })),
     ];
     const { history, entries } = survey(rs, ROUNDS, (r, round) => {
-      if (r.node === 'new') return [round === 1 ? TRUTH + 2.5 : TRUTH + g.normal()];
+      if (r.node === 'new') return [round === 1 ? TRUTH + 2.5 : TRUTH + g.gaussian()];
       const n = r.liar ? 1 : 40;
-      return Array.from({ length: n }, () => TRUTH + (r.liar ? LIAR_BIAS : 0) + g.normal());
+      return Array.from({ length: n }, () => TRUTH + (r.liar ? LIAR_BIAS : 0) + g.gaussian());
     });
     const first = entries[0] as Entry;
     // Judged on the spread alone it would be marked: the spread is too tight for one reading.
@@ -151,7 +137,7 @@ describe('agreement against the responder’s own sampling noise', () => {
       let late = 0;
       let liarAgreed = 0;
       for (let seed = 1; seed <= 200; seed++) {
-        const g = rng(seed);
+        const g = createPrng(seed);
         const rs: Responder[] = Array.from({ length: 10 }, (_, i) => ({
           node: `n${i}`,
           liar: i < 3,
@@ -166,7 +152,7 @@ describe('agreement against the responder’s own sampling noise', () => {
             const i = Number(r.node.slice(1));
             const bias = r.liar ? LIAR_BIAS : 0;
             const n = i < 3 ? 1 + i : i === 3 ? 1 : round === 1 ? 20 + ((seed * i) % 45) : 3;
-            return Array.from({ length: n }, () => TRUTH + bias + g.normal());
+            return Array.from({ length: n }, () => TRUTH + bias + g.gaussian());
           },
           withSampling,
         );
