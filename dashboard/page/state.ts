@@ -2,6 +2,7 @@
  * What the page knows, folded from the retained records it receives (presence, status, consensus),
  * every table bounded (constants.ts). Pure: records and a time in, state out; no DOM, no network.
  */
+import type { ClosedIntentSummary } from '../../src/protocol/types.js';
 import { KEEP_MS, MAX_CELLS, MAX_INTENTS, MAX_NODES } from './constants.js';
 
 export interface NodeView {
@@ -17,15 +18,9 @@ export interface NodeView {
   statusAt?: number;
 }
 
-export interface IntentView {
+/** One closed intent as its requester's status record told it (docs/protocol.md §5.6). */
+export interface IntentView extends ClosedIntentSummary {
   requester: string;
-  id: string;
-  kind: string;
-  ms: number;
-  yes: number;
-  no: Record<string, number>;
-  silence: number;
-  offline: number;
   /** When the page received it, ms. */
   at: number;
 }
