@@ -31,7 +31,7 @@ import {
   parseReplicate,
   parseSimulate,
   splitList,
-} from './node.js';
+} from './node-flags.js';
 import { parseMinResponders, parseSurveyCells, parseSurveyEvery } from './node-survey.js';
 import { parsePrefix } from './prefix.js';
 
