@@ -16,13 +16,11 @@ import { versionLine } from './version.js';
  * (a board starts `dameso limits` without loading the broker), none for `--version`, else all.
  */
 export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
-  const program = new Command('dameso')
-    .description(
-      'dameso: an intent-based runtime for edge nodes. Every node keeps one durable series of ' +
-        'events; it declares intents over MQTT and peers answer YES, NO or stay silent, each ' +
-        'through rate limiters measured on this machine.',
-    )
-    .showHelpAfterError('(run with --help for usage)');
+  const program = new Command('dameso').description(
+    'dameso: an intent-based runtime for edge nodes. Every node keeps one durable series of ' +
+      'events; it declares intents over MQTT and peers answer YES, NO or stay silent, each ' +
+      'through rate limiters measured on this machine.',
+  );
   const first = argv[2];
   const asksVersion = first === '--version' || first === '-V';
   // The commit is looked up (a git call in a checkout) only when the version is asked for.
@@ -47,11 +45,15 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   return program;
 }
 
-/** `error: unknown option '--x'` → `dameso: error: unknown option '--x' [DAMESO_USAGE]`. */
+/**
+ * `error: unknown option '--x'\n(Did you mean --y?)` → one line:
+ * `dameso: error: unknown option '--x' (Did you mean --y?) [DAMESO_USAGE]`.
+ */
 function withUsageCode(text: string): string {
   const [first = '', ...rest] = text.split('\n');
   if (!first.startsWith('error:')) return text;
-  return [`dameso: ${first} [DAMESO_USAGE]`, ...rest].join('\n');
+  const more = rest.map((l) => l.trim()).filter((l) => l !== '');
+  return `dameso: ${[first, ...more].join(' ')} [DAMESO_USAGE]\n`;
 }
 
 async function main(argv: string[]): Promise<void> {
