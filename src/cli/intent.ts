@@ -140,7 +140,7 @@ async function bodyOf(flags: IntentFlags): Promise<unknown> {
   }
 }
 
-/** Declares the intent, prints its outcome; names the `--to` nodes that are not online (69 when none is). */
+/** Declares the intent, prints its outcome; names the `--to` nodes that are not online (69 when none is, or no node at all is). */
 async function declareAndPrint(
   node: DamesoNode,
   kind: string,
@@ -171,7 +171,8 @@ async function declareAndPrint(
   const outcome = await Promise.race([declared.then((x) => x), taken]);
   const text = request.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
   process.stdout.write(`${text}\n`);
-  if (to.length > 0 && absent.length === to.length) process.exitCode = EXIT.unavailable;
+  // Nothing could answer: every named node, or every node at all, was absent (exit 69, as the line said).
+  if ((to.length > 0 && absent.length === to.length) || noneOnline) process.exitCode = EXIT.unavailable;
 }
 
 /** `--to` names that are not online nodes of the roster: they cannot answer. */
