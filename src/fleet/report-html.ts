@@ -47,6 +47,14 @@ function faultBands(r: FleetReport): Band[] {
   }));
 }
 
+/**
+ * The report counts the outcomes at every requester, the fleet's and every surveying mapper's, so
+ * its figures are larger than the summary line's, which counts the fleet requester's only.
+ */
+const WHOSE_OUTCOMES =
+  '<p class="muted">Outcomes at every requester: the fleet requester and every surveying mapper ' +
+  "(the summary line on stdout counts the fleet requester's only).</p>";
+
 function outcomesSection(r: FleetReport): string {
   const rows = r.outcomes.map((o) => ({ x: o.s, parts: [o.yes, o.no, o.silence, o.offline] }));
   const chart = stackedBars(rows, OUTCOME_COLORS, faultBands(r), 'outcomes per second, per peer');
@@ -57,7 +65,7 @@ function outcomesSection(r: FleetReport): string {
     ['offline', OUTCOME_COLORS[3] as string],
     ...Object.entries(FAULT_COLORS).map(([k, c]): [string, string] => [`${k} (fault)`, c]),
   ];
-  return section('outcomes', 'Outcome mix over time', legend(names) + chart);
+  return section('outcomes', 'Outcome mix over time', WHOSE_OUTCOMES + legend(names) + chart);
 }
 
 function latencySection(r: FleetReport): string {
@@ -82,7 +90,7 @@ function latencySection(r: FleetReport): string {
   return section(
     'latency',
     'Latency per outcome (ms)',
-    `<table><tr><th>outcome</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th></tr>${table}</table><div class="hists">${charts}</div>`,
+    `${WHOSE_OUTCOMES}<table><tr><th>outcome</th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th></tr>${table}</table><div class="hists">${charts}</div>`,
   );
 }
 
