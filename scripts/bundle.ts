@@ -183,6 +183,8 @@ async function packArch(arch: Arch, js: string, outDir: string, version: string)
     copyFileSync(path.join(REPO, 'scripts', script), path.join(stage, script));
     chmodSync(path.join(stage, script), 0o755);
   }
+  // The units' Documentation= names it.
+  copyFileSync(path.join(REPO, 'README.md'), path.join(stage, 'README.md'));
   writeFileSync(path.join(stage, 'VERSION'), `${version}\n`);
   const tarball = path.join(outDir, `${name}.tar.gz`);
   execFileSync('tar', ['-czf', tarball, '--owner=0', '--group=0', '-C', outDir, name]);

@@ -100,7 +100,7 @@ fi
 # The program: replaced as a whole (an upgrade leaves no file of the previous version behind).
 rm -rf "$ROOT$PROGRAM_DIR"
 mkdir -p "$ROOT$PROGRAM_DIR"
-cp -R "$HERE/dameso.mjs" "$HERE/prebuilds" "$HERE/boards" "$HERE/systemd" "$HERE/dist" "$HERE/VERSION" "$HERE/uninstall.sh" "$ROOT$PROGRAM_DIR/"
+cp -R "$HERE/dameso.mjs" "$HERE/prebuilds" "$HERE/boards" "$HERE/systemd" "$HERE/dist" "$HERE/VERSION" "$HERE/README.md" "$HERE/uninstall.sh" "$ROOT$PROGRAM_DIR/"
 mkdir -p "$ROOT$(dirname "$LINK")"
 printf '#!/bin/sh\nexec /usr/bin/node %s/dameso.mjs "$@"\n' "$PROGRAM_DIR" >"$ROOT$PROGRAM_DIR/dameso"
 chmod 755 "$ROOT$PROGRAM_DIR/dameso"
@@ -149,3 +149,6 @@ else
   echo "would run: systemctl restart dameso-node.service"
   echo "would run: systemctl status --no-pager dameso-node.service"
 fi
+# Under --root the wrapper and the unit name the real paths: run the copy under the root directly.
+[ "$REAL" = 1 ] || echo "to try this copy: node $ROOT$PROGRAM_DIR/dameso.mjs --version"
+
