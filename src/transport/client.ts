@@ -661,8 +661,11 @@ export class MqttTransport implements Transport {
     this.failures++;
     this.nextTryMs = delay;
     if (delay !== this.loggedDelayMs) {
+      // Before the first connection only the first retry is said: a start that cannot reach its
+      // broker ends in one error line, not a line per backoff step (the rest at debug).
+      const quiet = this.state !== 'reconnecting' && this.loggedDelayMs !== undefined;
       this.loggedDelayMs = delay;
-      this.log.info({ broker: this.url, delayMs: delay }, 'transport: reconnecting');
+      this.log[quiet ? 'debug' : 'info']({ broker: this.url, delayMs: delay }, 'transport: reconnecting');
     }
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
