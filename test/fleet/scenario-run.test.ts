@@ -53,9 +53,12 @@ describe('dameso fleet with a scenario', () => {
       const kinds = rep.faults.filter((f) => f.ok).map((f) => f.kind);
       expect(kinds).toEqual(expect.arrayContaining(['stall', 'kill', 'broker-restart']));
       expect(rep.faults.find((f) => f.kind === 'kill')?.nodes.length).toBeGreaterThan(0);
-      // The silent node never answered (silence, or offline while its worker was down); liars lost to the robust median.
+      // The silent node never answered (silence, or offline while its worker was down).
       expect(rep.checks[0]?.detail).toMatch(/silent nodes [1-9]\d*\/\d+ times in silence, 0 answers/);
-      expect(rep.cells[0]?.error.median).toBeLessThan(rep.cells[0]?.error.plainMean ?? 0);
+      // The robust consensus stayed within the truth tolerance (1 unit; liars lie by 8). Whether the
+      // plain mean did worse depends on which nodes the kill and the stall took out of the rounds,
+      // so that comparison is left to the consensus unit tests.
+      expect(rep.cells[0]?.error.median).toBeLessThanOrEqual(1);
       // The recovery drill: a killed node's chunks pulled back from the storage nodes, each hashed again.
       expect(rep.checks[3]?.detail).toMatch(
         /\d+ chunks of fleet-\d+ pulled back \(\d+ named, \d+ not fetched\), 0 not matching their id/,
