@@ -28,6 +28,9 @@ function isIgnorable(name: string): boolean {
   return name.startsWith('.') || name === 'lost+found';
 }
 
+/** Where a node keeps its series inside its data folder (the node's SERIES_SUBDIR). */
+const NODE_SERIES_FOLDER = 'series';
+
 /**
  * List the segments of `dir`, oldest first. A missing folder is created unless `readOnly`.
  * A folder with files but no segment is refused: it is someone else's.
@@ -59,6 +62,10 @@ export async function listSegments(dir: string, readOnly: boolean): Promise<Segm
     else if (!isIgnorable(name)) foreign.push(name);
   }
   if (segs.length === 0 && foreign.length > 0) {
+    // A node's data folder holds its series in `series/`: the commonest slip, so name the fix.
+    if (foreign.includes(NODE_SERIES_FOLDER)) {
+      throw new NotASeriesError(dir, `a node's data folder? its series is ${join(dir, NODE_SERIES_FOLDER)}`);
+    }
     throw new NotASeriesError(dir, `it holds ${foreign.length} other file(s), e.g. ${foreign[0]}`);
   }
   segs.sort((a, b) => a.firstSeq - b.firstSeq);
