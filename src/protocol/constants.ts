@@ -2,17 +2,6 @@
  * Wire protocol v1 constants (docs/protocol.md). Units are in the names.
  */
 
-export {
-  CBOR_BYTES_PER_KEY,
-  CBOR_BYTES_PER_OBJECT,
-  CBOR_KEY_ALLOWANCE,
-  CBOR_OBJECT_ALLOWANCE,
-  CHUNK_BYTES_PER_OBJECT,
-  CHUNK_BYTES_TAG,
-  MAX_CBOR_DEPTH,
-  MAX_CBOR_DISTINCT_KEYS,
-} from '../cbor/index.js';
-
 /** The configurable first level of the root `R = {prefix}/v1`. Default `dameso`. */
 export const DEFAULT_TOPIC_PREFIX = 'dameso';
 
