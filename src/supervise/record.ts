@@ -5,9 +5,10 @@
  * refusals met at boot. Small JSON, replaced atomically (temporary file, fsync, rename, fsync of
  * the folder), so a power cut leaves the old record or the new one.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from '../fsync-dir.js';
+import { writeAtomic } from '../atomic-write.js';
 import { MAX_RECORDED_STARTS, SUPERVISE_FILE } from './constants.js';
 
 export interface SafeModeRecord {
@@ -70,14 +71,8 @@ function sane(v: unknown): SuperviseRecord {
 /** Replaces the record atomically. */
 export async function writeRecord(dataDir: string, record: SuperviseRecord): Promise<void> {
   const file = recordPath(dataDir);
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o640);
-  try {
-    await fh.writeFile(`${JSON.stringify(record)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  await fsyncDir(dataDir);
+  // The temp name starts with the record's name: a folder holding only these still counts as
+  // "nothing but the supervision record" when a refused first start removes it.
+  const tempPath = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeAtomic(file, `${JSON.stringify(record)}\n`, { mode: 0o640, tempPath });
 }
