@@ -13,16 +13,16 @@
  *   npm run bench:dashboard
  *   BENCH_RUNS=5 BENCH_PHASE_S=15 npm run bench:dashboard
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createStatusService } from '../../src/dashboard/index.js';
 import type { IntentHandler } from '../../src/intent/types.js';
 import { createNode, type DamesoNode } from '../../src/node.js';
+import { spawnCli } from '../helpers/node-cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PHASE_S = Number(process.env.BENCH_PHASE_S ?? 10);
@@ -31,7 +31,6 @@ const DASHBOARDS = 5;
 const INTENTS_PER_S = 20;
 const DEADLINE_MS = 2_000;
 const CHROMIUM = '/usr/bin/chromium';
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
 const progress = (what: string) => process.stderr.write(`bench:dashboard: ${what}\n`);
 
@@ -68,25 +67,20 @@ function spread(values: readonly number[]): { median: number; min: number; max: 
 }
 
 async function startBroker(): Promise<{ child: ChildProcess; port: number; httpUrl: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      MAIN,
-      'broker',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--http-port',
-      '0',
-      '--json',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawnCli([
+    'broker',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--http-port',
+    '0',
+    '--json',
+    '--log-level',
+    'warn',
+  ]);
+  // The broker's warnings show up in the benchmark's own output.
+  child.stderr?.pipe(process.stderr);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {

@@ -119,25 +119,20 @@ describe('dameso broker --auth-file (child process)', () => {
   it('refuses a client without credentials, reloads the file on SIGHUP, and exits 78 on a bad file', async () => {
     const file = path.join(dir, 'hosted.users');
     await setCredential(file, 'n1', 'n1-secret-pw', CHEAP);
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        MAIN,
-        'broker',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--stats-ms',
-        '0',
-        '--json',
-        '--auth-file',
-        file,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DAMESO_LOG_LEVEL: 'silent' } },
-    );
+    const child = spawnCli([
+      'broker',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--stats-ms',
+      '0',
+      '--json',
+      '--log-level',
+      'silent',
+      '--auth-file',
+      file,
+    ]);
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const listening = JSON.parse((await lines.next()).value as string);
     expect(listening).toMatchObject({ event: 'listening', auth: { nodes: 1 } });
