@@ -250,7 +250,7 @@ export class MqttTransport implements Transport {
     this.log.warn(
       {
         topic: dropped.topic,
-        maxRecords: this.opts.outboxMaxRecords ?? MAX_OUTBOX_RECORDS,
+        maxRecords: this.outbox.maxRecords,
         dropped: this.outbox.dropped,
       },
       'transport: outbox full while the broker is away; dropping the oldest kept record',

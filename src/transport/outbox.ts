@@ -18,7 +18,7 @@ export class Outbox {
   private readonly kept = new Map<string, KeptRecord>();
   private dropped_ = 0;
 
-  constructor(private readonly maxRecords: number) {}
+  constructor(readonly maxRecords: number) {}
 
   /** Keeps `record` as the newest change of its topic; returns the oldest change dropped to make room. */
   put(record: KeptRecord): KeptRecord | undefined {
