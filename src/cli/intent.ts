@@ -168,7 +168,7 @@ async function declareAndPrint(
     ...(request.payload !== undefined ? { body: request.payload } : {}),
     ...(to.length > 0 ? { to } : {}),
   });
-  const outcome = await Promise.race([declared.then((x) => x), taken]);
+  const outcome = await Promise.race([declared, taken]);
   const text = request.json ? JSON.stringify(outcomeJson(outcome), bytesAsBase64) : humanText(outcome);
   process.stdout.write(`${text}\n`);
   // Nothing could answer: every named node, or every node at all, was absent (exit 69, as the line said).
