@@ -69,18 +69,8 @@ import { CA_FLAG, readCaFile } from './tls.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-export { seedOfId } from '../node/index.js';
-export {
-  checkRoles,
-  KNOWN_ROLES,
-  type NodeFlags,
-  parsePortSpec,
-  parsePosition,
-  parseReplicate,
-  parseSimulate,
-  type SimulateSpec,
-  splitList,
-} from './node-flags.js';
+// Other commands share these parsers through the node command.
+export { checkRoles, parseSimulate, splitList } from './node-flags.js';
 
 /** The serial drivers the flags ask for, and the ports to close after the node stopped. */
 async function openDrivers(

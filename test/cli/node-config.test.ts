@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../../src/cli/exit.js';
-import { type NodeFlags, registerNode } from '../../src/cli/node.js';
+import { registerNode } from '../../src/cli/node.js';
 import {
   applyNodeConfig,
   FILE_KEYS,
@@ -18,6 +18,7 @@ import {
   parseNodeConfig,
   readNodeConfig,
 } from '../../src/cli/node-config.js';
+import type { NodeFlags } from '../../src/cli/node-flags.js';
 import { configError } from '../helpers/config-file.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 import { NodePool } from '../helpers/node-fixtures.js';

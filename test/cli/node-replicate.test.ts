@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLICATE } from '../../src/chunks/index.js';
-import { parseReplicate } from '../../src/cli/node.js';
 import { parseNodeConfig } from '../../src/cli/node-config.js';
+import { parseReplicate } from '../../src/cli/node-flags.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 

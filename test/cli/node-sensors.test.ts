@@ -6,7 +6,7 @@
  */
 import ngeohash from 'ngeohash';
 import { describe, expect, test } from 'vitest';
-import { parsePortSpec, parsePosition, parseSimulate } from '../../src/cli/node.js';
+import { parsePortSpec, parsePosition, parseSimulate } from '../../src/cli/node-flags.js';
 import { finished, printed, runCli, spawnCli } from '../helpers/node-cli.js';
 import { aedesSuite, until } from '../helpers/node-fixtures.js';
 
