@@ -313,8 +313,9 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
         wsPort: wssPort,
         ...(await readTlsPair(tlsFiles.cert, tlsFiles.key)),
       };
+      const topicPrefix = parsePrefix(flags.prefix);
       const http = await dashboardHttp(parseHttpPort(flags.httpPort), {
-        topicPrefix: parsePrefix(flags.prefix),
+        topicPrefix,
         auth: auth !== undefined,
       });
       const host = createBrokerHost({
@@ -329,7 +330,7 @@ Exit codes: 0 stopped on SIGINT/SIGTERM; 64 bad flags; 69 cannot listen on the p
           : {}),
         allowSys: flags.allowSys === true,
         ...connectionOptions(flags),
-        topicPrefix: parsePrefix(flags.prefix),
+        topicPrefix,
         checkEnvelopes: flags.check,
         cluster,
         id: flags.id,
