@@ -4,6 +4,7 @@
  * per intent it saw close, and none for an intent it never declared.
  */
 import { join } from 'node:path';
+import { messageOf } from '../errors.js';
 import { SERIES_SUBDIR } from '../node/constants.js';
 import { createSeries } from '../series/index.js';
 import { verifySeries } from '../series/verify.js';
@@ -72,7 +73,7 @@ export async function checkFolders(
   const series: SeriesCheck[] = [];
   for (const id of nodeIds) {
     const c = await checkNodeSeries(join(dataDir, id), id).catch((err: unknown) => {
-      failures.push(`${id}: series verify failed: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`${id}: series verify failed: ${messageOf(err)}`);
       return undefined;
     });
     if (!c) continue;
@@ -86,7 +87,7 @@ export async function checkFolders(
     requester.closed,
     requester.fromSeq,
   ).catch((err: unknown) => {
-    failures.push(`requester series unreadable: ${err instanceof Error ? err.message : String(err)}`);
+    failures.push(`requester series unreadable: ${messageOf(err)}`);
     return undefined;
   });
   if (!r) return { series, requesterOutcomes: null };

@@ -12,6 +12,7 @@ import { messageOf } from '../errors.js';
 import type { Outcome } from '../intent/types.js';
 import { createLogger } from '../log.js';
 import { createNode, type DamesoNode } from '../node/index.js';
+import { roundTo } from '../round-to.js';
 import { declarations, REQUESTER_ID } from './declarations.js';
 import { checkFolders, type OutcomeCheck, type SeriesCheck } from './integrity.js';
 import { type Proc, Procs, usageOf } from './procs.js';
@@ -142,8 +143,6 @@ export interface FleetSummary extends TallySnapshot {
   pids: number[];
 }
 
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
-
 /** Every node's spec: `nodes` honest nodes with `roles`, folders under `dataDir`. */
 export function defaultSpecs(o: Pick<FleetOptions, 'nodes' | 'roles' | 'dataDir'>): NodeSpec[] {
   return Array.from({ length: o.nodes }, (_, i) => {
@@ -169,7 +168,7 @@ export function marginalRss(hosts: readonly HostUsage[]): number | null {
   const base = one.reduce((a, h) => a + h.rssMB, 0) / one.length;
   const extra = many.reduce((a, h) => a + h.rssMB - base, 0);
   const beyondFirst = many.reduce((a, h) => a + h.nodes - 1, 0);
-  return round(extra / beyondFirst, 3);
+  return roundTo(extra / beyondFirst, 3);
 }
 
 export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
@@ -272,7 +271,7 @@ class FleetRun {
       this.startCut = true;
       return;
     }
-    this.startMs = round(systemClock.monotonic() - spawnStart, 0);
+    this.startMs = roundTo(systemClock.monotonic() - spawnStart, 0);
     const password = o.credentials?.passwords[REQUESTER_ID];
     this.requester = createNode({
       id: REQUESTER_ID,
@@ -447,7 +446,7 @@ class FleetRun {
     const snap = this.tally.snapshot();
     const live = this.hosting?.live() ?? 0;
     const s: FleetSample = {
-      t: round((systemClock.monotonic() - this.declareT0) / 1000, 1),
+      t: roundTo((systemClock.monotonic() - this.declareT0) / 1000, 1),
       declared: snap.declared,
       closed: snap.closed,
       yes: snap.yes,
@@ -462,7 +461,7 @@ class FleetRun {
     if (this.samples.length > MAX_SAMPLES) this.samples.shift();
     this.o.onProgress?.({
       ...snap,
-      seconds: round((systemClock.monotonic() - this.t0) / 1000, 1),
+      seconds: roundTo((systemClock.monotonic() - this.t0) / 1000, 1),
       live,
       restarts: this.restarts.length,
     });
@@ -473,9 +472,9 @@ class FleetRun {
     const perNode = hostUsage.map((h) => h.rssMB / Math.max(1, h.nodes));
     const total = hostUsage.reduce((a, h) => a + h.rssMB, 0);
     this.end = {
-      hostUsage: hostUsage.map((h) => ({ ...h, rssMB: round(h.rssMB, 1), cpuS: round(h.cpuS, 1) })),
-      nodeRssMB: { avg: round(total / Math.max(1, this.specs.length), 2), max: round(Math.max(0, ...perNode), 2) },
-      brokerRssMB: this.broker ? round(usageOf(this.broker.pid).rssMB, 1) : null,
+      hostUsage: hostUsage.map((h) => ({ ...h, rssMB: roundTo(h.rssMB, 1), cpuS: roundTo(h.cpuS, 1) })),
+      nodeRssMB: { avg: roundTo(total / Math.max(1, this.specs.length), 2), max: roundTo(Math.max(0, ...perNode), 2) },
+      brokerRssMB: this.broker ? roundTo(usageOf(this.broker.pid).rssMB, 1) : null,
     };
   }
 
@@ -513,7 +512,7 @@ class FleetRun {
       perProcess: o.perProcess,
       connectRate: o.connectRate,
       dataDir: o.dataDir,
-      seconds: round((systemClock.monotonic() - this.t0) / 1000, 1),
+      seconds: roundTo((systemClock.monotonic() - this.t0) / 1000, 1),
       ...snap,
       startMs: this.startMs,
       presenceRecordsAtStart: this.hosting instanceof WorkerHosting ? this.hosting.presenceRecords : null,
@@ -522,8 +521,8 @@ class FleetRun {
       requesterOutcomes,
       ...this.end,
       marginalRssPerNodeMB: marginalRss(this.end.hostUsage),
-      brokerCpuS: lastBroker ? round(lastBroker.cpuS, 1) : null,
-      harnessCpuS: round((cpu.user + cpu.system) / 1e6),
+      brokerCpuS: lastBroker ? roundTo(lastBroker.cpuS, 1) : null,
+      harnessCpuS: roundTo((cpu.user + cpu.system) / 1e6),
       samples: this.samples,
       usersFile: o.credentials?.usersFile ?? null,
       pids: [...this.procs.pids, ...(this.hosting?.pids ?? [])],

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import { roundTo } from '../round-to.js';
 import { type Proc, Procs, STOP_TIMEOUT_MS, usageOf } from './procs.js';
 import type { FleetRuntime } from './runtime.js';
 import type { NodeSpec } from './spec.js';
@@ -80,8 +81,6 @@ export interface HostingOptions {
   /** Workers only: each node keeps its own roster (to measure what the shared one saves). */
   ownRosters?: boolean;
 }
-
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 interface WorkerHost {
   index: number;
@@ -203,7 +202,7 @@ export class WorkerHosting implements Hosting {
     w.child.kill('SIGKILL');
     await w.exited;
     const again = await this.startWorker(index, w.specs);
-    const downMs = round(systemClock.monotonic() - killedAt, 0);
+    const downMs = roundTo(systemClock.monotonic() - killedAt, 0);
     return w.specs.map((s) => ({
       id: s.id,
       host: index,
@@ -224,7 +223,7 @@ export class WorkerHosting implements Hosting {
       pid: w.pid,
       nodes: w.specs.length,
       ...usageOf(w.pid),
-      heapUsedMB: round(this.samples.get(w.index)?.heapUsedMB ?? 0, 1),
+      heapUsedMB: roundTo(this.samples.get(w.index)?.heapUsedMB ?? 0, 1),
     }));
   }
 
@@ -332,7 +331,7 @@ export class ProcHosting implements Hosting {
         pid: again.proc.pid,
         sessionBefore: node.session,
         sessionAfter: again.session,
-        downMs: round(systemClock.monotonic() - killedAt, 0),
+        downMs: roundTo(systemClock.monotonic() - killedAt, 0),
       },
     ];
   }
