@@ -26,29 +26,29 @@ export interface PullBack {
 }
 
 /** Pulls `node`'s chunks through `broker` into `dir` and hashes every file it wrote. */
-export async function pullBack(o: {
+export async function pullBack(options: {
   broker: string;
   node: string;
   dataDir: string;
   topicPrefix?: string;
 }): Promise<PullBack> {
-  const out: PullBack = { node: o.node, named: 0, chunks: 0, mismatched: 0, failed: 0 };
+  const out: PullBack = { node: options.node, named: 0, chunks: 0, mismatched: 0, failed: 0 };
   const chunks = createChunksService({ track: false });
   const home = await mkdtemp(path.join(os.tmpdir(), 'dameso-fleet-puller-'));
   const puller = createNode({
     id: PULLER_ID,
     roles: [],
-    broker: o.broker,
+    broker: options.broker,
     dataDir: home,
     announce: false,
     services: [chunks],
     log: createLogger({ level: 'warn' }),
-    ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
+    ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
   });
   try {
     await puller.start();
-    const dir = path.join(o.dataDir, 'pulled', o.node);
-    const r = await chunks.pull({ node: o.node }, dir);
+    const dir = path.join(options.dataDir, 'pulled', options.node);
+    const r = await chunks.pull({ node: options.node }, dir);
     out.named = r.ids.length;
     out.failed = r.failed.length;
     for (const f of [...r.fetched.map((x) => x.id), ...r.present]) {

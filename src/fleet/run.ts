@@ -144,10 +144,10 @@ export interface FleetSummary extends TallySnapshot {
 }
 
 /** Every node's spec: `nodes` honest nodes with `roles`, folders under `dataDir`. */
-export function defaultSpecs(o: Pick<FleetOptions, 'nodes' | 'roles' | 'dataDir'>): NodeSpec[] {
-  return Array.from({ length: o.nodes }, (_, i) => {
+export function defaultSpecs(options: Pick<FleetOptions, 'nodes' | 'roles' | 'dataDir'>): NodeSpec[] {
+  return Array.from({ length: options.nodes }, (_, i) => {
     const id = `fleet-${i}`;
-    return { id, roles: [...o.roles], dataDir: path.join(o.dataDir, id), behaviour: 'honest' as const };
+    return { id, roles: [...options.roles], dataDir: path.join(options.dataDir, id), behaviour: 'honest' as const };
   });
 }
 
@@ -171,8 +171,8 @@ export function marginalRss(hosts: readonly HostUsage[]): number | null {
   return roundTo(extra / beyondFirst, 3);
 }
 
-export async function runFleet(o: FleetOptions): Promise<FleetSummary> {
-  return new FleetRun(o).run();
+export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
+  return new FleetRun(options).run();
 }
 
 class FleetRun {
@@ -202,13 +202,13 @@ class FleetRun {
   /** One restart at a time (a kill schedule and a fault may ask together). */
   private killing: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly o: FleetOptions) {
-    this.specs = o.specs ?? defaultSpecs(o);
-    this.brokerUrl = o.broker;
+  constructor(private readonly options: FleetOptions) {
+    this.specs = options.specs ?? defaultSpecs(options);
+    this.brokerUrl = options.broker;
   }
 
   async run(): Promise<FleetSummary> {
-    const o = this.o;
+    const options = this.options;
     const killAll = (): void => {
       this.procs.killAll();
       this.hosting?.killAll();
@@ -220,7 +220,7 @@ class FleetRun {
     let snap: TallySnapshot = this.tally.snapshot();
     try {
       await this.startAll();
-      if (!o.signal?.aborted) await this.declarePhase();
+      if (!options.signal?.aborted) await this.declarePhase();
     } catch (err) {
       this.failures.push(messageOf(err));
     } finally {
@@ -236,51 +236,51 @@ class FleetRun {
   }
 
   private async startAll(): Promise<void> {
-    const o = this.o;
-    if (o.broker === 'embedded') await this.startBroker(0);
+    const options = this.options;
+    if (options.broker === 'embedded') await this.startBroker(0);
     const common = {
       runtime: this.runtime,
       specs: this.specs,
       broker: this.brokerUrl,
-      ...(o.brokerFor ? { brokerFor: (id: string) => o.brokerFor!(id, this.brokerUrl) } : {}),
-      ...(o.credentials ? { credentials: o.credentials } : {}),
-      ...(o.ca ? { ca: o.ca } : {}),
-      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
-      connectPerS: o.connectRate,
+      ...(options.brokerFor ? { brokerFor: (id: string) => options.brokerFor!(id, this.brokerUrl) } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
+      connectPerS: options.connectRate,
       onFailure: (msg: string) => {
         if (!this.stopping) this.failures.push(msg);
       },
-      onUp: () => o.onStartProgress?.(this.hosting?.live() ?? 0, this.specs.length),
+      onUp: () => options.onStartProgress?.(this.hosting?.live() ?? 0, this.specs.length),
     };
     this.hosting =
-      o.perProcess > 0
+      options.perProcess > 0
         ? new WorkerHosting({
             ...common,
-            groups: workerGroups(this.specs, o.perProcess, o.baselineWorker === true),
-            dataDir: o.dataDir,
-            ...(o.ownRosters ? { ownRosters: true } : {}),
+            groups: workerGroups(this.specs, options.perProcess, options.baselineWorker === true),
+            dataDir: options.dataDir,
+            ...(options.ownRosters ? { ownRosters: true } : {}),
           })
         : new ProcHosting(common);
     const spawnStart = systemClock.monotonic();
     // Ctrl-C while a large fleet comes up stops it there (the workers stop the nodes already up).
     const starting = this.hosting.start();
-    const aborted = new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve()));
+    const aborted = new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve()));
     await Promise.race([starting, aborted]);
-    if (o.signal?.aborted) {
+    if (options.signal?.aborted) {
       starting.catch(() => undefined);
       this.startCut = true;
       return;
     }
     this.startMs = roundTo(systemClock.monotonic() - spawnStart, 0);
-    const password = o.credentials?.passwords[REQUESTER_ID];
+    const password = options.credentials?.passwords[REQUESTER_ID];
     this.requester = createNode({
       id: REQUESTER_ID,
       broker: this.brokerUrl,
-      dataDir: path.join(o.dataDir, REQUESTER_ID),
+      dataDir: path.join(options.dataDir, REQUESTER_ID),
       log: createLogger({ level: 'warn' }),
       ...(password !== undefined ? { brokerPassword: password } : {}),
-      ...(o.ca ? { brokerCa: o.ca.pem } : {}),
-      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
+      ...(options.ca ? { brokerCa: options.ca.pem } : {}),
+      ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
     });
     await this.requester.start();
     this.fromSeq = this.requester.series.lastSeq + 1;
@@ -288,14 +288,14 @@ class FleetRun {
 
   /** The embedded broker child, on `port` (0: any; a restart reuses the first one's). */
   private async startBroker(port: number): Promise<void> {
-    const o = this.o;
+    const options = this.options;
     const args = ['broker', '--host', '127.0.0.1', '--port', String(port), '--json', '--stats-ms', '0'];
     // Every node connects from this machine's one address: room for all of them (and their
     // restarts after a kill) under the per-address limit meant for remote boards.
     const room = String(localConnectionRoom(this.specs.length));
     args.push('--max-connections', room, '--max-connections-per-ip', room);
-    if (o.credentials) args.push('--auth-file', o.credentials.usersFile);
-    if (o.topicPrefix !== undefined) args.push('--prefix', o.topicPrefix);
+    if (options.credentials) args.push('--auth-file', options.credentials.usersFile);
+    if (options.topicPrefix !== undefined) args.push('--prefix', options.topicPrefix);
     const broker = await this.procs.start(args, /"event":"listening"/);
     const at = JSON.parse(broker.readyLine) as { host: string; port: number };
     this.brokerPort = at.port;
@@ -363,20 +363,20 @@ class FleetRun {
   }
 
   private async declarePhase(): Promise<void> {
-    const o = this.o;
+    const options = this.options;
     this.declareT0 = systemClock.monotonic();
     const declareTimer = this.startDeclaring();
     const killTimer =
-      o.killEveryS > 0
+      options.killEveryS > 0
         ? systemClock.setInterval(() => {
             const hosts = this.hosting?.hosts ?? 0;
             this.killWorker(Math.floor(Math.random() * hosts)).catch((err: unknown) => {
               this.failures.push(`restart failed: ${messageOf(err)}`);
             });
-          }, o.killEveryS * 1000)
+          }, options.killEveryS * 1000)
         : undefined;
     const sampleTimer = systemClock.setInterval(() => this.sample(), 1000);
-    o.onRunning?.(this.control());
+    options.onRunning?.(this.control());
     await this.untilDuration();
     systemClock.clearInterval(declareTimer);
     systemClock.clearInterval(killTimer);
@@ -391,12 +391,12 @@ class FleetRun {
   }
 
   private untilDuration(): Promise<void> {
-    const o = this.o;
+    const options = this.options;
     return new Promise<void>((resolve) => {
       // A Ctrl-C while the nodes were starting has already fired: stop at once.
-      if (o.signal?.aborted) return resolve();
-      const timer = systemClock.setTimeout(resolve, o.durationS * 1000);
-      o.signal?.addEventListener('abort', () => {
+      if (options.signal?.aborted) return resolve();
+      const timer = systemClock.setTimeout(resolve, options.durationS * 1000);
+      options.signal?.addEventListener('abort', () => {
         systemClock.clearTimeout(timer);
         resolve();
       });
@@ -404,19 +404,19 @@ class FleetRun {
   }
 
   private startDeclaring(): ReturnType<typeof systemClock.setInterval> {
-    const o = this.o;
+    const options = this.options;
     const declarer = this.requester!;
-    const kinds = declarations(o.roles, () =>
+    const kinds = declarations(options.roles, () =>
       declarer.roster
         .online()
         .filter((p) => p.roles.includes('bt') && p.node !== REQUESTER_ID)
         .map((p) => p.node),
     );
-    const tickMs = Math.max(MIN_TICK_MS, 1000 / o.rate);
+    const tickMs = Math.max(MIN_TICK_MS, 1000 / options.rate);
     let credit = 0;
     let k = 0;
     return systemClock.setInterval(() => {
-      credit += (o.rate * tickMs) / 1000;
+      credit += (options.rate * tickMs) / 1000;
       for (; credit >= 1; credit--) {
         const { kind, subject, body, to } = kinds[k++ % kinds.length]!();
         try {
@@ -459,7 +459,7 @@ class FleetRun {
     };
     this.samples.push(s);
     if (this.samples.length > MAX_SAMPLES) this.samples.shift();
-    this.o.onProgress?.({
+    this.options.onProgress?.({
       ...snap,
       seconds: roundTo((systemClock.monotonic() - this.t0) / 1000, 1),
       live,
@@ -490,9 +490,9 @@ class FleetRun {
     closedIds: ReadonlySet<string>,
     cpu: NodeJS.CpuUsage,
   ): Promise<FleetSummary> {
-    const { o, failures } = this;
+    const { options, failures } = this;
     const { series, requesterOutcomes } = await checkFolders(
-      o.dataDir,
+      options.dataDir,
       this.specs.map((s) => s.id).filter((id) => !this.startCut || this.hosting?.sessions().has(id)),
       failures,
       this.requester && { id: REQUESTER_ID, declared: this.declaredIds, closed: closedIds, fromSeq: this.fromSeq },
@@ -504,14 +504,14 @@ class FleetRun {
       ok: failures.length === 0,
       failures,
       nodes: this.specs.length,
-      roles: o.roles,
+      roles: options.roles,
       broker: this.brokerUrl,
       children: `${this.runtime.mode} (${this.runtime.why})`,
-      hosting: this.hosting?.mode ?? (o.perProcess > 0 ? 'workers' : 'procs'),
+      hosting: this.hosting?.mode ?? (options.perProcess > 0 ? 'workers' : 'procs'),
       hosts: this.hosting?.hosts ?? 0,
-      perProcess: o.perProcess,
-      connectRate: o.connectRate,
-      dataDir: o.dataDir,
+      perProcess: options.perProcess,
+      connectRate: options.connectRate,
+      dataDir: options.dataDir,
       seconds: roundTo((systemClock.monotonic() - this.t0) / 1000, 1),
       ...snap,
       startMs: this.startMs,
@@ -524,7 +524,7 @@ class FleetRun {
       brokerCpuS: lastBroker ? roundTo(lastBroker.cpuS, 1) : null,
       harnessCpuS: roundTo((cpu.user + cpu.system) / 1e6),
       samples: this.samples,
-      usersFile: o.credentials?.usersFile ?? null,
+      usersFile: options.credentials?.usersFile ?? null,
       pids: [...this.procs.pids, ...(this.hosting?.pids ?? [])],
     };
   }

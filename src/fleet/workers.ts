@@ -105,18 +105,18 @@ export class WorkerHosting implements Hosting {
   /** The newest sample of each worker (its heap: RSS and CPU are read from /proc). */
   private readonly samples = new Map<number, WorkerSample>();
 
-  constructor(private readonly o: HostingOptions & { groups: NodeSpec[][]; dataDir: string }) {
-    o.groups.forEach((g, i) => {
+  constructor(private readonly options: HostingOptions & { groups: NodeSpec[][]; dataDir: string }) {
+    options.groups.forEach((g, i) => {
       for (const s of g) this.hostIndex.set(s.id, i);
     });
   }
 
   get hosts(): number {
-    return this.o.groups.length;
+    return this.options.groups.length;
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.o.groups.map((g, i) => this.startWorker(i, g)));
+    await Promise.all(this.options.groups.map((g, i) => this.startWorker(i, g)));
   }
 
   hostOf(id: string): number {
@@ -124,8 +124,8 @@ export class WorkerHosting implements Hosting {
   }
 
   private startWorker(index: number, specs: NodeSpec[]): Promise<WorkerHost> {
-    const { o } = this;
-    const child = spawn(process.execPath, [...o.runtime.workerArgs], {
+    const { options } = this;
+    const child = spawn(process.execPath, [...options.runtime.workerArgs], {
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -144,19 +144,21 @@ export class WorkerHosting implements Hosting {
     child.stderr?.on('data', (d: Buffer) => {
       w.stderr = (w.stderr + d.toString()).slice(-2000);
     });
-    const connectPerS = (o.connectPerS * specs.length) / o.specs.length;
+    const connectPerS = (options.connectPerS * specs.length) / options.specs.length;
     const start: WorkerStart = {
       type: 'start',
       index,
       specs,
-      broker: o.broker,
+      broker: options.broker,
       connectPerS,
-      rosterDataDir: path.join(o.dataDir, workerClientId(index)),
-      ...(o.brokerFor ? { brokerFor: Object.fromEntries(specs.map((s) => [s.id, o.brokerFor!(s.id)])) } : {}),
-      ...(o.credentials ? { passwords: o.credentials.passwords } : {}),
-      ...(o.ca ? { ca: o.ca.pem } : {}),
-      ...(o.topicPrefix !== undefined ? { topicPrefix: o.topicPrefix } : {}),
-      ...(o.ownRosters ? { ownRosters: true } : {}),
+      rosterDataDir: path.join(options.dataDir, workerClientId(index)),
+      ...(options.brokerFor
+        ? { brokerFor: Object.fromEntries(specs.map((s) => [s.id, options.brokerFor!(s.id)])) }
+        : {}),
+      ...(options.credentials ? { passwords: options.credentials.passwords } : {}),
+      ...(options.ca ? { ca: options.ca.pem } : {}),
+      ...(options.topicPrefix !== undefined ? { topicPrefix: options.topicPrefix } : {}),
+      ...(options.ownRosters ? { ownRosters: true } : {}),
     };
     child.send(start);
     // Paced starts take specs / rate at least, and longer on a busy machine: a worker is failed
@@ -175,8 +177,8 @@ export class WorkerHosting implements Hosting {
         if (m.type === 'up') {
           w.up++;
           this.sessions_.set(m.id, m.session);
-          o.onUp?.(m.id);
-        } else if (m.type === 'failed') o.onFailure(`${m.id}: could not start: ${m.error}`);
+          options.onUp?.(m.id);
+        } else if (m.type === 'failed') options.onFailure(`${m.id}: could not start: ${m.error}`);
         else if (m.type === 'ready') {
           this.presenceRecords += m.presenceRecords;
           clearTimeout(timer);
@@ -187,7 +189,7 @@ export class WorkerHosting implements Hosting {
         clearTimeout(timer);
         w.up = 0;
         const why = `fleet worker ${index} (pid ${w.pid}) exited (${child.signalCode ?? child.exitCode})`;
-        if (!w.expectedExit) o.onFailure(`${why} unexpectedly: ${w.stderr.trim()}`);
+        if (!w.expectedExit) options.onFailure(`${why} unexpectedly: ${w.stderr.trim()}`);
         reject(new Error(`${why} before it was ready: ${w.stderr.trim()}`));
       });
     });
@@ -267,8 +269,8 @@ export class ProcHosting implements Hosting {
   private readonly nodes: ProcNode[] = [];
   private readonly sessions_ = new Map<string, number>();
 
-  constructor(private readonly o: HostingOptions) {
-    this.procs = new Procs(o.runtime);
+  constructor(private readonly options: HostingOptions) {
+    this.procs = new Procs(options.runtime);
   }
 
   get pids(): number[] {
@@ -276,18 +278,18 @@ export class ProcHosting implements Hosting {
   }
 
   get hosts(): number {
-    return this.o.specs.length;
+    return this.options.specs.length;
   }
 
   hostOf(id: string): number {
-    return this.o.specs.findIndex((s) => s.id === id);
+    return this.options.specs.findIndex((s) => s.id === id);
   }
 
   async start(): Promise<void> {
-    const gapMs = 1000 / this.o.connectPerS;
+    const gapMs = 1000 / this.options.connectPerS;
     const t0 = systemClock.monotonic();
     await Promise.all(
-      this.o.specs.map(async (spec, i) => {
+      this.options.specs.map(async (spec, i) => {
         const due = t0 + i * gapMs - systemClock.monotonic();
         if (due > 0) await new Promise<void>((r) => systemClock.setTimeout(r, due));
         this.nodes[i] = await this.startNode(spec);
@@ -296,20 +298,20 @@ export class ProcHosting implements Hosting {
   }
 
   private async startNode(spec: NodeSpec): Promise<ProcNode> {
-    const { o } = this;
-    const args = nodeArgsOf(spec, o.brokerFor?.(spec.id) ?? o.broker, {
-      ...(o.credentials?.passwordFiles[spec.id] !== undefined
-        ? { passwordFile: o.credentials.passwordFiles[spec.id] }
+    const { options } = this;
+    const args = nodeArgsOf(spec, options.brokerFor?.(spec.id) ?? options.broker, {
+      ...(options.credentials?.passwordFiles[spec.id] !== undefined
+        ? { passwordFile: options.credentials.passwordFiles[spec.id] }
         : {}),
-      ...(o.ca ? { ca: o.ca.file } : {}),
-      ...(o.topicPrefix !== undefined ? { prefix: o.topicPrefix } : {}),
+      ...(options.ca ? { ca: options.ca.file } : {}),
+      ...(options.topicPrefix !== undefined ? { prefix: options.topicPrefix } : {}),
     });
     const proc = await this.procs.start(args, new RegExp(`^node ${spec.id} online \\(session \\d+`));
     const node: ProcNode = { spec, proc, session: sessionOf(proc.readyLine), expectedExit: false };
     this.sessions_.set(spec.id, node.session);
-    o.onUp?.(spec.id);
+    options.onUp?.(spec.id);
     void proc.exited.then(({ code, signal }) => {
-      if (!node.expectedExit) o.onFailure(`${spec.id} (pid ${proc.pid}) exited unexpectedly (${signal ?? code})`);
+      if (!node.expectedExit) options.onFailure(`${spec.id} (pid ${proc.pid}) exited unexpectedly (${signal ?? code})`);
     });
     return node;
   }
