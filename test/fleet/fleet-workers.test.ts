@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetSummary } from '../../src/fleet/run.js';
-import { createSeries } from '../../src/series/index.js';
+import { alive, runFleetJson } from '../helpers/fleet-cli.js';
 import { finished, runCli, spawnCli } from '../helpers/node-cli.js';
+import { readSeries } from '../helpers/survey-field.js';
 
 const RUN_TIMEOUT_MS = 90_000;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -26,33 +26,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function count(dir: string, event: string): Promise<number> {
-  const s = createSeries({ dir: path.join(dir, 'series'), readOnly: true });
-  await s.open();
-  let n = 0;
-  try {
-    for await (const _ of s.read({ event: [event] })) n++;
-  } finally {
-    await s.close();
-  }
-  return n;
-}
-
-async function fleet(args: string[]): Promise<{ code: number | null; summary: FleetSummary; stderr: string }> {
-  const r = await runCli(['fleet', '--json', ...args], RUN_TIMEOUT_MS);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  expect(last, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toMatch(/^\{/);
-  return { code: r.code, summary: JSON.parse(last) as FleetSummary, stderr: r.stderr };
-}
+const fleet = (args: string[]) => runFleetJson(args, RUN_TIMEOUT_MS);
 
 describe('dameso fleet in worker processes', () => {
   it(
@@ -77,10 +51,10 @@ describe('dameso fleet in worker processes', () => {
       expect(s.requesterOutcomes).toMatchObject({ missing: 0, duplicated: 0, unknown: 0 });
       // Every node its own session and connection: one session_started per node folder.
       for (const id of ['fleet-0', 'fleet-15', 'fleet-29'])
-        expect(await count(path.join(data, id), 'session_started')).toBe(1);
+        expect((await readSeries(path.join(data, id), 'session_started')).length).toBe(1);
       // The roster is kept once per worker (its own series records the peers), not once per node.
-      expect(await count(path.join(data, 'fleet-worker-0'), 'peer_added')).toBeGreaterThanOrEqual(30);
-      expect(await count(path.join(data, 'fleet-7'), 'peer_added')).toBe(0);
+      expect((await readSeries(path.join(data, 'fleet-worker-0'), 'peer_added')).length).toBeGreaterThanOrEqual(30);
+      expect((await readSeries(path.join(data, 'fleet-7'), 'peer_added')).length).toBe(0);
       expect(s.samples.length).toBeGreaterThanOrEqual(1);
       expect(s.samples.at(-1)?.hosts.length).toBe(3);
       expect(s.pids.length).toBe(4); // the broker and three workers
@@ -116,7 +90,7 @@ describe('dameso fleet in worker processes', () => {
       const first = s.restarts.filter((r) => r.pid === s.restarts[0]!.pid);
       expect(first.length).toBe(4);
       for (const r of s.restarts) expect(r.sessionAfter).toBeGreaterThan(r.sessionBefore);
-      expect(await count(path.join(data, first[0]!.id), 'session_started')).toBeGreaterThanOrEqual(2);
+      expect((await readSeries(path.join(data, first[0]!.id), 'session_started')).length).toBeGreaterThanOrEqual(2);
       expect(s.series.every((x) => x.sound)).toBe(true);
       expect(s.requesterOutcomes).toMatchObject({ missing: 0, duplicated: 0, unknown: 0 });
       for (const pid of s.pids) expect(alive(pid), `pid ${pid}`).toBe(false);

@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../src/fleet/run.js';
-import { createSeries } from '../../src/series/index.js';
+import { alive, runFleetJson } from '../helpers/fleet-cli.js';
 import { finished, runCli, spawnCli } from '../helpers/node-cli.js';
+import { readSeries } from '../helpers/survey-field.js';
 
 const RUN_TIMEOUT_MS = 60_000;
 
@@ -21,15 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Pids whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -45,28 +37,11 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
-async function entries(dir: string, event: string): Promise<Record<string, unknown>[]> {
-  const s = createSeries({ dir: path.join(dir, 'series'), readOnly: true });
-  await s.open();
-  const out: Record<string, unknown>[] = [];
-  try {
-    for await (const e of s.read({ event: [event] })) out.push(e);
-  } finally {
-    await s.close();
-  }
-  return out;
-}
-
-async function fleet(args: string[]): Promise<{ code: number | null; summary: FleetSummary; stderr: string }> {
-  const r = await runCli(['fleet', '--json', ...args], RUN_TIMEOUT_MS);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  expect(last, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toMatch(/^\{/);
-  return { code: r.code, summary: JSON.parse(last) as FleetSummary, stderr: r.stderr };
-}
+const fleet = (args: string[]) => runFleetJson(args, RUN_TIMEOUT_MS);
 
 /** The requester's outcomes on disk: one per closed intent, none counting more peers than expected. */
 async function expectOutcomesConsistent(s: FleetSummary): Promise<void> {
-  const outcomes = await entries(path.join(s.dataDir, 'fleet-requester'), 'intent_outcome');
+  const outcomes = await readSeries(path.join(s.dataDir, 'fleet-requester'), 'intent_outcome');
   expect(outcomes.length).toBeGreaterThanOrEqual(s.closed);
   expect(new Set(outcomes.map((o) => o.id)).size).toBe(outcomes.length);
   for (const o of outcomes) {
@@ -142,7 +117,7 @@ describe('dameso fleet', () => {
       // On disk too: the restarted node's series holds one more session than it had before the kill.
       const first = s.restarts[0]!;
       expect(first.sessionBefore).toBeGreaterThanOrEqual(2); // the folder's first run was session 1
-      const sessions = await entries(path.join(data, first.id), 'session_started');
+      const sessions = await readSeries(path.join(data, first.id), 'session_started');
       expect(sessions.length).toBeGreaterThanOrEqual(first.sessionAfter);
       expect(s.series.every((x) => x.sound)).toBe(true);
       expect(s.requesterOutcomes).toMatchObject({ missing: 0, duplicated: 0, unknown: 0 });
