@@ -52,32 +52,33 @@ export class Tally {
     this.s.declared++;
   }
 
-  closed(o: Outcome): void {
-    this.closedIds.add(o.id);
-    const replies = [...o.yes, ...o.no];
+  closed(outcome: Outcome): void {
+    this.closedIds.add(outcome.id);
+    const replies = [...outcome.yes, ...outcome.no];
     const fromExpected = replies.filter((r) => !r.unexpected);
-    this.s.expected += o.expected.length;
-    this.s.yes += o.yes.filter((r) => !r.unexpected).length;
-    this.s.no += o.no.filter((r) => !r.unexpected).length;
-    for (const r of o.no) {
+    this.s.expected += outcome.expected.length;
+    this.s.yes += outcome.yes.filter((r) => !r.unexpected).length;
+    this.s.no += outcome.no.filter((r) => !r.unexpected).length;
+    for (const r of outcome.no) {
       if (r.unexpected) continue; // as `no` counts: expected peers only, so the reasons add up to it
       const reason = r.envelope.reason ?? '?';
       this.noBy[reason] = (this.noBy[reason] ?? 0) + 1;
     }
     this.s.unexpected += replies.length - fromExpected.length;
-    this.s.silence += o.silence.length;
-    this.s.offline += o.offline.length;
-    if (fromExpected.length + o.silence.length + o.offline.length > o.expected.length) this.s.overCounted++;
+    this.s.silence += outcome.silence.length;
+    this.s.offline += outcome.offline.length;
+    if (fromExpected.length + outcome.silence.length + outcome.offline.length > outcome.expected.length)
+      this.s.overCounted++;
     for (const r of replies) this.latencies.push(r.latencyMs);
     this.keep(
       'yes',
-      o.yes.map((r) => r.latencyMs),
+      outcome.yes.map((r) => r.latencyMs),
     );
     this.keep(
       'no',
-      o.no.map((r) => r.latencyMs),
+      outcome.no.map((r) => r.latencyMs),
     );
-    if (o.silence.length > 0) this.keep('closeWithSilence', [o.elapsedMs]);
+    if (outcome.silence.length > 0) this.keep('closeWithSilence', [outcome.elapsedMs]);
   }
 
   private keep(outcome: keyof Tally['byOutcome'], ms: readonly number[]): void {
