@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import { SERIES_SUBDIR } from '../node/index.js';
 import { cellOf, DEFAULT_CELL_PRECISION, DEFAULT_MIN_RESPONDERS } from '../observe/index.js';
+import { roundTo } from '../round-to.js';
 import { createSeries, type Entry, verifySeries } from '../series/index.js';
 import {
   type ClassifyTally,
@@ -238,13 +239,19 @@ function percentiles(xs: number[]): Percentiles {
   const s = [...xs].sort((a, b) => a - b);
   const at = (p: number): number =>
     s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number);
-  const r = (x: number): number => Math.round(x * 100) / 100;
   const histogram = LATENCY_BUCKETS_MS.map(() => 0);
   for (const x of s) {
     const i = LATENCY_BUCKETS_MS.findIndex((le) => x <= le);
     histogram[i < 0 ? histogram.length - 1 : i] = (histogram[i < 0 ? histogram.length - 1 : i] ?? 0) + 1;
   }
-  return { n: s.length, histogram, p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), p999: r(at(0.999)) };
+  return {
+    n: s.length,
+    histogram,
+    p50: roundTo(at(0.5)),
+    p90: roundTo(at(0.9)),
+    p99: roundTo(at(0.99)),
+    p999: roundTo(at(0.999)),
+  };
 }
 
 const median = (xs: number[]): number => {

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { systemClock } from '../clock.js';
+import { roundTo } from '../round-to.js';
 import { type ChecksResult, LATENCY_BUCKETS_MS, runChecks } from './checks.js';
 import { DEFAULT_SCENARIO } from './constants.js';
 import { REQUESTER_ID } from './declarations.js';
@@ -178,7 +179,7 @@ function workersOf(samples: readonly FleetSample[], mode: FleetSummary['hosting'
       const w = out.get(name) ?? { name, nodes: h.nodes, samples: [] };
       const dt = w.lastT === undefined ? 0 : x.t - w.lastT;
       const cpuPct = dt > 0 && w.lastCpuS !== undefined ? Math.max(0, ((h.cpuS - w.lastCpuS) / dt) * 100) : 0;
-      w.samples.push({ s: x.t, rssMB: Math.round(h.rssMB * 10) / 10, cpuPct: Math.round(cpuPct) });
+      w.samples.push({ s: x.t, rssMB: roundTo(h.rssMB, 1), cpuPct: Math.round(cpuPct) });
       w.lastCpuS = h.cpuS;
       w.lastT = x.t;
       out.set(name, w);

@@ -4,6 +4,7 @@
  */
 import type { Outcome } from '../intent/types.js';
 import { LatencyReservoir } from '../reservoir.js';
+import { roundTo } from '../round-to.js';
 
 /** Latencies kept for percentiles (the newest ones). */
 const RESERVOIR = 20_000;
@@ -88,12 +89,12 @@ export class Tally {
 
   private percentiles(outcome: keyof Tally['byOutcome']): Percentiles {
     const r = this.byOutcome[outcome];
-    const p = (q: number): number => (this.counts[outcome] === 0 ? 0 : Math.round(r.pct(q) * 100) / 100);
+    const p = (q: number): number => (this.counts[outcome] === 0 ? 0 : roundTo(r.pct(q)));
     return { p50: p(50), p90: p(90), p99: p(99), p999: p(99.9), count: this.counts[outcome] };
   }
 
   private pct(p: number): number {
-    return Math.round(this.latencies.pct(p) * 100) / 100;
+    return roundTo(this.latencies.pct(p));
   }
 
   snapshot(): TallySnapshot {
