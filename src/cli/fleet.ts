@@ -34,7 +34,7 @@ import {
   scenarioFromCommand,
   writeScenarioOutputs,
 } from './fleet-scenario.js';
-import { checkRoles, splitList } from './node.js';
+import { checkRoles, splitList } from './node-flags.js';
 import { readPasswordFile } from './password.js';
 import { PREFIX_FLAG, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';

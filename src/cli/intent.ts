@@ -24,7 +24,7 @@ import { parseBrokerUrl } from './broker-url.js';
 import { idTakenGuard, nodeIdFlag } from './chunks-net.js';
 import { EXIT } from './exit.js';
 import { checkObservationsSubject, observationsText } from './intent-observations.js';
-import { splitList } from './node.js';
+import { splitList } from './node-flags.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { PREFIX_FLAG, parsePrefix, topicPrefixOption } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';

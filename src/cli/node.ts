@@ -69,9 +69,6 @@ import { CA_FLAG, readCaFile } from './tls.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-// Other commands share these parsers through the node command.
-export { checkRoles, parseSimulate, splitList } from './node-flags.js';
-
 /** The serial drivers the flags ask for, and the ports to close after the node stopped. */
 async function openDrivers(
   flags: NodeFlags,

@@ -24,7 +24,7 @@ import {
 } from '../tap/index.js';
 import { BrokerCertificateError, BrokerNotAuthorizedError, isCertificateError } from '../transport/index.js';
 import { parseBrokerUrl } from './broker-url.js';
-import { splitList } from './node.js';
+import { splitList } from './node-flags.js';
 import { brokerPasswordOf, PASSWORD_FILE_FLAG } from './password.js';
 import { PREFIX_FLAG, parsePrefix } from './prefix.js';
 import { CA_FLAG, readCaFile } from './tls.js';

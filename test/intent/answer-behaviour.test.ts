@@ -4,8 +4,8 @@
  * past the deadline (silence); the flags that ask for them parse to the same behaviours.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { parseSimulate } from '../../src/cli/node.js';
 import { answerBehaviourOf } from '../../src/cli/node-behaviour.js';
+import { parseSimulate } from '../../src/cli/node-flags.js';
 import type { AnswerBehaviour } from '../../src/intent/index.js';
 import { type BrokerHandle, startAedes } from '../helpers/brokers.js';
 import { fixedHandler, NodePool, YES } from '../helpers/node-fixtures.js';
